@@ -1,0 +1,281 @@
+//! Officer routes under `/api/v1`: send, list, read and act on cases.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::{AuthOfficer, JsonBody, QueryParams, ReqLang};
+use super::problem::Problem;
+use crate::case::CaseRecord;
+use crate::config::Role;
+use crate::domain::details::CaseKind;
+use crate::domain::lifecycle::TargetState;
+use crate::i18n::Lang;
+use crate::ids::{CaseId, StationId};
+use crate::node::{
+    AckInput, Action, CaseDetail, CloseInput, DeclineInput, NewCase, Node, NoteInput, OutcomeInput, OverdueTarget,
+    ReminderInput, WithdrawInput,
+};
+use crate::store::{ListQuery, Mailbox};
+
+type ApiResult<T> = Result<T, Problem>;
+
+fn case_id(raw: &str, lang: Lang) -> ApiResult<CaseId> {
+    raw.parse().map_err(|_| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "case_not_found",
+            lang.pick("未找到该协查", "case not found"),
+            format!("{raw:?} is not a case id"),
+        )
+    })
+}
+
+/// Who the caller is, as this station knows them.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    /// `urn:tiemeng:officer:<station>:<badge>`.
+    pub identity: String,
+    /// Badge number.
+    pub badge: String,
+    /// Registered name.
+    pub name: String,
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// This station.
+    pub station: StationView,
+}
+
+/// A station as shown to officers.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StationView {
+    /// Station id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// GB/T 2260 division code.
+    pub division: String,
+}
+
+/// `GET /api/v1/me` — the caller's identity, roles and station, plus the partner stations.
+#[utoipa::path(get, path = "/api/v1/me", tag = "officers",
+    responses((status = 200, body = Me), (status = 403, body = Problem)))]
+pub async fn me(State(node): State<Arc<Node>>, AuthOfficer(officer): AuthOfficer) -> Json<Me> {
+    let station = &node.config().station;
+    Json(Me {
+        identity: officer.actor(),
+        badge: officer.id.badge.to_string(),
+        name: officer.name.clone(),
+        roles: officer.roles.clone(),
+        station: StationView {
+            id: station.id.to_string(),
+            name: station.name.clone(),
+            division: station.division.to_string(),
+        },
+    })
+}
+
+/// `GET /api/v1/stations` — partner stations a request can be sent to.
+#[utoipa::path(get, path = "/api/v1/stations", tag = "officers",
+    responses((status = 200, body = Vec<StationView>), (status = 403, body = Problem)))]
+pub async fn stations(State(node): State<Arc<Node>>, AuthOfficer(_): AuthOfficer) -> Json<Vec<StationView>> {
+    Json(
+        node.config()
+            .peers
+            .iter()
+            .map(|p| StationView { id: p.id.to_string(), name: p.name.clone(), division: p.division.to_string() })
+            .collect(),
+    )
+}
+
+/// `POST /api/v1/cases` — send a new assist request (liaison officers).
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCase,
+    responses((status = 201, body = CaseRecord), (status = 403, body = Problem), (status = 422, body = Problem),
+              (status = 503, body = Problem)))]
+pub async fn create_case(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    JsonBody(new): JsonBody<NewCase>,
+) -> ApiResult<(StatusCode, Json<CaseRecord>)> {
+    let case = node.create_case(&officer, new).await.map_err(|e| Problem::from_node(&e, lang))?;
+    Ok((StatusCode::CREATED, Json(case)))
+}
+
+/// `GET /api/v1/cases/{id}` — one case with its signed timeline (the read is audited).
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "case id")),
+    responses((status = 200, body = CaseDetail), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_case(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CaseDetail>> {
+    let id = case_id(&id, lang)?;
+    node.read_case(&officer, id).await.map(Json).map_err(|e| Problem::from_node(&e, lang))
+}
+
+/// Filters and paging of a listing.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Only cases with a target in this state.
+    pub status: Option<TargetState>,
+    /// Only this kind.
+    pub kind: Option<CaseKind>,
+    /// Only cases with this partner station.
+    #[param(value_type = Option<String>)]
+    pub peer: Option<StationId>,
+    /// Only cases past a deadline.
+    pub overdue: Option<bool>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<usize>,
+    /// Where to continue, from the previous page's `next`.
+    pub cursor: Option<String>,
+    /// Language of error messages (`zh` or `en`).
+    pub lang: Option<String>,
+}
+
+/// One case in a listing.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ListedCase {
+    /// The case.
+    #[serde(flatten)]
+    pub case: CaseRecord,
+    /// Targets past a deadline now.
+    pub overdue: Vec<OverdueTarget>,
+}
+
+/// A page of cases.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CaseList {
+    /// The cases, newest first (most overdue first when filtering by overdue).
+    pub cases: Vec<ListedCase>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+async fn list(
+    node: &Node,
+    officer: &crate::node::Officer,
+    mailbox: Mailbox,
+    params: ListParams,
+    lang: Lang,
+) -> ApiResult<Json<CaseList>> {
+    let cursor = params.cursor.as_deref().map(hex::decode).transpose().map_err(|_| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            lang.pick("查询参数有误", "invalid query parameters"),
+            "cursor is not valid",
+        )
+    })?;
+    let now = node.clock().now();
+    let query = ListQuery {
+        mailbox,
+        state: params.status,
+        kind: params.kind,
+        peer: params.peer,
+        overdue: params.overdue.unwrap_or(false),
+        now,
+        limit: params.limit.unwrap_or(50).clamp(1, 200),
+        cursor,
+    };
+    let page = node.list(officer, &query).map_err(|e| Problem::from_node(&e, lang))?;
+    Ok(Json(CaseList {
+        cases: page
+            .cases
+            .into_iter()
+            .map(|case| ListedCase { overdue: crate::node::overdue_targets(&case, now), case })
+            .collect(),
+        next: page.next.map(hex::encode),
+    }))
+}
+
+/// `GET /api/v1/inbox` — requests received from partner stations.
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "cases", params(ListParams),
+    responses((status = 200, body = CaseList), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn inbox(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    QueryParams(params): QueryParams<ListParams>,
+) -> ApiResult<Json<CaseList>> {
+    list(&node, &officer, Mailbox::Inbox, params, lang).await
+}
+
+/// `GET /api/v1/outbox` — requests this station sent.
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "cases", params(ListParams),
+    responses((status = 200, body = CaseList), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn outbox(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    QueryParams(params): QueryParams<ListParams>,
+) -> ApiResult<Json<CaseList>> {
+    list(&node, &officer, Mailbox::Outbox, params, lang).await
+}
+
+async fn act(
+    node: &Node,
+    officer: &crate::node::Officer,
+    id: &str,
+    action: Action,
+    lang: Lang,
+) -> ApiResult<Json<CaseRecord>> {
+    let id = case_id(id, lang)?;
+    node.act(officer, id, action).await.map(Json).map_err(|e| Problem::from_node(&e, lang))
+}
+
+macro_rules! action_route {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $input:ty, $variant:ident) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "actions", request_body = $input,
+            params(("id" = String, Path, description = "case id")),
+            responses((status = 200, body = CaseRecord), (status = 403, body = Problem), (status = 404, body = Problem),
+                      (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+        pub async fn $name(
+            State(node): State<Arc<Node>>,
+            AuthOfficer(officer): AuthOfficer,
+            ReqLang(lang): ReqLang,
+            Path(id): Path<String>,
+            JsonBody(input): JsonBody<$input>,
+        ) -> ApiResult<Json<CaseRecord>> {
+            act(&node, &officer, &id, Action::$variant(input), lang).await
+        }
+    };
+}
+
+action_route!(
+    /// `POST /api/v1/cases/{id}/ack` — 签收 (the target's duty officer).
+    ack, "/api/v1/cases/{id}/ack", AckInput, Ack
+);
+action_route!(
+    /// `POST /api/v1/cases/{id}/decline` — 退回 (the target's duty officer).
+    decline, "/api/v1/cases/{id}/decline", DeclineInput, Decline
+);
+action_route!(
+    /// `POST /api/v1/cases/{id}/notes` — 补充说明 (either side).
+    note, "/api/v1/cases/{id}/notes", NoteInput, Note
+);
+action_route!(
+    /// `POST /api/v1/cases/{id}/reminders` — 催办 (the origin's liaison).
+    reminder, "/api/v1/cases/{id}/reminders", ReminderInput, Reminder
+);
+action_route!(
+    /// `POST /api/v1/cases/{id}/outcome` — 反馈 (the target's duty officer).
+    outcome, "/api/v1/cases/{id}/outcome", OutcomeInput, Outcome
+);
+action_route!(
+    /// `POST /api/v1/cases/{id}/close` — 办结评价 (the origin's liaison).
+    close, "/api/v1/cases/{id}/close", CloseInput, Close
+);
+action_route!(
+    /// `POST /api/v1/cases/{id}/withdraw` — 撤回 (the origin's liaison).
+    withdraw, "/api/v1/cases/{id}/withdraw", WithdrawInput, Withdraw
+);

@@ -1,0 +1,142 @@
+//! Federation routes under `/fed/v1`, for peer stations only.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use utoipa::ToSchema;
+
+use super::extract::AuthPeer;
+use super::problem::Problem;
+use crate::envelope::{MAX_ENVELOPE_BYTES, strict_json};
+use crate::keys::format_public_key;
+use crate::node::{InboundOutcome, Node};
+
+/// Most envelopes accepted in one batch.
+pub const MAX_BATCH: usize = 1000;
+/// Largest batch body accepted.
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Batch<'a> {
+    #[serde(borrow)]
+    envelopes: Vec<&'a RawValue>,
+}
+
+/// The answer to one envelope of a batch, in the batch's order.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EnvelopeResult {
+    /// `accepted`, `duplicate` or `rejected`.
+    pub status: String,
+    /// The signed receipt, when accepted or a duplicate.
+    #[schema(value_type = Option<Object>)]
+    pub receipt: Option<Box<RawValue>>,
+    /// Stable rejection code.
+    pub code: Option<String>,
+    /// Why it was rejected.
+    pub message: Option<String>,
+    /// True when sending the same envelope later may succeed.
+    pub transient: bool,
+}
+
+/// Answers to a batch.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchResult {
+    /// One result per envelope, in order.
+    pub results: Vec<EnvelopeResult>,
+}
+
+fn bad_batch(detail: impl Into<String>) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, "malformed_batch", "malformed batch", detail)
+}
+
+/// `POST /fed/v1/inbox` — a peer delivers a batch of signed envelopes; each is answered with
+/// a signed receipt or a rejection code.
+#[utoipa::path(post, path = "/fed/v1/inbox", tag = "federation",
+    request_body(content = Object, description = "{\"envelopes\": [wire envelope, …]}"),
+    responses((status = 200, body = BatchResult), (status = 400, body = Problem), (status = 413, body = Problem)))]
+pub async fn inbox(
+    State(node): State<Arc<Node>>,
+    AuthPeer(peer): AuthPeer,
+    body: Bytes,
+) -> Result<Json<BatchResult>, Problem> {
+    strict_json::check(&body).map_err(|e| bad_batch(e.to_string()))?;
+    let batch: Batch<'_> = serde_json::from_slice(&body).map_err(|e| bad_batch(e.to_string()))?;
+    if batch.envelopes.len() > MAX_BATCH {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            "batch too large",
+            format!("{} envelopes; at most {MAX_BATCH} per batch", batch.envelopes.len()),
+        ));
+    }
+    let wires: Vec<&[u8]> = batch.envelopes.iter().map(|raw| raw.get().as_bytes()).collect();
+    let results = node.receive_batch(&peer, &wires).await;
+    let results = results
+        .into_iter()
+        .map(|result| match result {
+            Ok(outcome) => {
+                let status = if matches!(outcome, InboundOutcome::Accepted(_)) { "accepted" } else { "duplicate" };
+                let receipt =
+                    String::from_utf8(outcome.receipt().to_vec()).ok().and_then(|s| RawValue::from_string(s).ok());
+                EnvelopeResult { status: status.into(), receipt, code: None, message: None, transient: false }
+            }
+            Err(e) => EnvelopeResult {
+                status: "rejected".into(),
+                receipt: None,
+                code: Some(e.code().into()),
+                message: Some(e.to_string()),
+                transient: e.is_transient(),
+            },
+        })
+        .collect();
+    Ok(Json(BatchResult { results }))
+}
+
+/// One of the station's public keys.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PublishedKey {
+    /// Key id.
+    pub id: String,
+    /// base64url of the 32-byte ed25519 public key.
+    pub public: String,
+    /// Valid from (RFC 3339).
+    pub valid_from: Option<String>,
+    /// Valid until (RFC 3339).
+    pub valid_until: Option<String>,
+}
+
+/// The station's public signing keys.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PublishedKeys {
+    /// Station id.
+    pub station: String,
+    /// Its keys, old ones included so old envelopes still verify.
+    pub keys: Vec<PublishedKey>,
+}
+
+/// `GET /fed/v1/keys` — this station's public signing keys.
+#[utoipa::path(get, path = "/fed/v1/keys", tag = "federation", responses((status = 200, body = PublishedKeys)))]
+pub async fn keys(State(node): State<Arc<Node>>) -> Json<PublishedKeys> {
+    let keys = node
+        .keys()
+        .of_station(node.station())
+        .map(|(key_ref, key)| PublishedKey {
+            id: key_ref.key_id().to_owned(),
+            public: format_public_key(&key.key),
+            valid_from: key.valid_from.map(crate::clock::rfc3339),
+            valid_until: key.valid_until.map(crate::clock::rfc3339),
+        })
+        .collect();
+    Json(PublishedKeys { station: node.station().to_string(), keys })
+}
+
+/// The byte limit for the federation inbox route.
+pub const fn body_limit() -> usize {
+    if MAX_BATCH_BYTES > MAX_ENVELOPE_BYTES { MAX_BATCH_BYTES } else { MAX_ENVELOPE_BYTES }
+}

@@ -1,0 +1,100 @@
+//! The only module that touches axum: the routes of the officer API (`/api/v1`), the
+//! federation API (`/fed/v1`) and health, with the OpenAPI document generated from the
+//! handlers themselves so it cannot drift from the routes.
+
+pub mod cases;
+pub mod extract;
+pub mod fed;
+pub mod problem;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{Router, extract::State};
+use serde::Serialize;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use extract::Authenticated;
+pub use problem::Problem;
+
+use crate::domain::details::KindTagInSchemas;
+use crate::node::Node;
+
+/// Largest officer request body: a request with long narratives is a few tens of KiB.
+const API_BODY_LIMIT: usize = 256 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tiemeng 铁盟", description = "Cross-border police assist requests: officer API and federation API. \
+        Every call needs a client certificate issued by a CA the station trusts."),
+    tags(
+        (name = "cases", description = "协查: send, list and read"),
+        (name = "actions", description = "签收、退回、补充、催办、反馈、办结、撤回"),
+        (name = "officers", description = "who is calling, partner stations"),
+        (name = "federation", description = "station to station"),
+        (name = "health", description = "liveness"),
+    )
+)]
+struct ApiDoc;
+
+/// Builds the router and the OpenAPI document from the same route list.
+pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
+    let officer_api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(cases::me))
+        .routes(routes!(cases::stations))
+        .routes(routes!(cases::create_case))
+        .routes(routes!(cases::get_case))
+        .routes(routes!(cases::inbox))
+        .routes(routes!(cases::outbox))
+        .routes(routes!(cases::ack))
+        .routes(routes!(cases::decline))
+        .routes(routes!(cases::note))
+        .routes(routes!(cases::reminder))
+        .routes(routes!(cases::outcome))
+        .routes(routes!(cases::close))
+        .routes(routes!(cases::withdraw))
+        .routes(routes!(health))
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
+    let fed_api = OpenApiRouter::new()
+        .routes(routes!(fed::inbox))
+        .routes(routes!(fed::keys))
+        .layer(DefaultBodyLimit::max(fed::body_limit()));
+    let (router, mut doc) = officer_api.merge(fed_api).split_for_parts();
+    // Applied to the finished document: the details schemas only exist once routes are added.
+    utoipa::Modify::modify(&KindTagInSchemas, &mut doc);
+    let served = doc.clone();
+    let router = router.route("/api/v1/openapi.json", get(move || async move { Json(served) })).with_state(node);
+    (router, doc)
+}
+
+/// The router alone.
+pub fn router(node: Arc<Node>) -> Router {
+    router_and_doc(node).0
+}
+
+/// Liveness of the node.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+    /// This station.
+    pub station: String,
+}
+
+/// `GET /healthz` — the node is up and its store answers.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health), (status = 503, body = Problem)))]
+pub async fn health(State(node): State<Arc<Node>>) -> Result<Json<Health>, Problem> {
+    node.store().size_on_disk().map_err(|e| {
+        Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "storage unavailable",
+            e.to_string(),
+        )
+    })?;
+    Ok(Json(Health { status: "ok", station: node.station().to_string() }))
+}

@@ -1,0 +1,496 @@
+//! A case as materialised from its signed envelopes: per-target state, deadlines and what
+//! happened. [`CaseRecord::open`] and [`CaseRecord::apply`] are pure; the origin applies its own
+//! envelopes and every target applies the same envelopes it receives, so both sides arrive at
+//! the same state from the same signed events.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use crate::domain::case::{DeclineReason, EVALUATION_RANGE, Outcome, Priority, Restriction};
+use crate::domain::deadline::{Overdue, next_deadline};
+use crate::domain::details::{CaseKind, SubjectKey};
+use crate::domain::lifecycle::{LifecycleError, Party, Step, TargetState, transition};
+use crate::domain::validate::{Errors, FieldError};
+use crate::envelope::body::{
+    AckBody, CloseBody, DeclineBody, NoteBody, OutcomeBody, ReminderBody, RequestBody, WithdrawBody,
+};
+use crate::envelope::{Body, Envelope, Kind};
+use crate::ids::{CaseId, EnvelopeId, StationId};
+
+/// Why an envelope cannot be applied to a case.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApplyError {
+    /// The sender is neither the origin nor a target of the case.
+    #[error("{0} is not a party to this case")]
+    NotParty(StationId),
+    /// `to` does not fit the kind (e.g. an ack not addressed to the origin only).
+    #[error("bad addressing: {0}")]
+    BadAddressing(String),
+    /// The lifecycle does not allow this step now.
+    #[error("{0}")]
+    Lifecycle(LifecycleError),
+    /// Only a request opens a case; anything else needs a case this node already holds.
+    #[error("no such case here; only a request opens a case")]
+    UnknownCase,
+    /// A second request for a case that already exists.
+    #[error("the case already exists; a case has exactly one request")]
+    CaseExists,
+    /// The body breaks a content rule.
+    #[error("invalid body: {}", .0.iter().map(|e| format!("{} ({})", e.field, e.code)).collect::<Vec<_>>().join(", "))]
+    InvalidBody(Vec<FieldError>),
+}
+
+impl ApplyError {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotParty(_) => "not_party",
+            Self::BadAddressing(_) => "bad_addressing",
+            Self::Lifecycle(LifecycleError::WrongParty { .. }) => "wrong_party",
+            Self::Lifecycle(LifecycleError::NotAllowed { .. }) => "illegal_transition",
+            Self::UnknownCase => "unknown_case",
+            Self::CaseExists => "case_exists",
+            Self::InvalidBody(_) => "invalid_body",
+        }
+    }
+}
+
+/// Where one target of a case stands, with the times that statistics and deadlines need.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TargetRecord {
+    /// The target station.
+    #[schema(value_type = String)]
+    pub station: StationId,
+    /// Its state.
+    pub state: TargetState,
+    /// Acknowledge by.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub ack_by: OffsetDateTime,
+    /// First report by (the request's deadline, or the time promised in the ack).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub report_by: OffsetDateTime,
+    /// When the target stored the request (from its signed receipt, or its own clock).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub delivered_at: Option<OffsetDateTime>,
+    /// When it acknowledged.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acked_at: Option<OffsetDateTime>,
+    /// When it first reported (a note after the ack, or the outcome).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first_report_at: Option<OffsetDateTime>,
+    /// When it reached a terminal state or reported its outcome.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<OffsetDateTime>,
+    /// When the origin closed, declined or withdrew it.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<OffsetDateTime>,
+    /// The reported outcome.
+    pub outcome: Option<Outcome>,
+    /// How many (persons found, suspects arrested, cases solved).
+    pub outcome_count: u32,
+    /// The origin's evaluation, 1–5.
+    pub evaluation: Option<u8>,
+    /// Why it was declined.
+    pub decline_reason: Option<DeclineReason>,
+    /// The station the target suggested instead.
+    #[schema(value_type = Option<String>)]
+    pub suggested_station: Option<StationId>,
+    /// Reminders the origin sent.
+    pub reminders: u32,
+    /// Notes exchanged.
+    pub notes: u32,
+}
+
+impl TargetRecord {
+    fn new(station: StationId, state: TargetState, request: &RequestBody) -> Self {
+        Self {
+            station,
+            state,
+            ack_by: request.ack_by,
+            report_by: request.report_by,
+            delivered_at: None,
+            acked_at: None,
+            first_report_at: None,
+            resolved_at: None,
+            ended_at: None,
+            outcome: None,
+            outcome_count: 0,
+            evaluation: None,
+            decline_reason: None,
+            suggested_station: None,
+            reminders: 0,
+            notes: 0,
+        }
+    }
+
+    /// The next deadline this target must meet, if it is still running.
+    pub fn next_deadline(&self) -> Option<Overdue> {
+        next_deadline(self.state, self.ack_by, self.report_by, self.first_report_at)
+    }
+
+    /// The deadline this target has missed at `now`, if any.
+    pub fn overdue_at(&self, now: OffsetDateTime) -> Option<Overdue> {
+        self.next_deadline().filter(|d| d.due() < now)
+    }
+}
+
+/// One case as this node knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseRecord {
+    /// The case id.
+    #[schema(value_type = String)]
+    pub id: CaseId,
+    /// The station that sent the request.
+    #[schema(value_type = String)]
+    pub origin: StationId,
+    /// Kind of request.
+    pub kind: CaseKind,
+    /// Priority.
+    pub priority: Priority,
+    /// Title.
+    pub title: String,
+    /// One-line summary of the details.
+    pub summary: String,
+    /// Handling restrictions.
+    pub restrictions: Vec<Restriction>,
+    /// Review date of a standing alert.
+    #[serde(default, with = "crate::clock::date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub review_by: Option<Date>,
+    /// When the origin sent the request.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// The request envelope.
+    #[schema(value_type = String)]
+    pub request: EnvelopeId,
+    /// Every station the request was sent to.
+    #[schema(value_type = Vec<String>)]
+    pub parties: Vec<StationId>,
+    /// The targets this node tracks: all of them at the origin, itself at a target.
+    pub targets: Vec<TargetRecord>,
+    /// Identifiers the case names (resident IDs, plates, case numbers), for same-subject flags.
+    #[schema(value_type = Vec<Object>)]
+    pub subjects: Vec<SubjectKey>,
+    /// Other open cases at this node naming the same subject (一人多次).
+    #[schema(value_type = Vec<String>)]
+    pub same_subject: Vec<CaseId>,
+    /// Time of the latest event.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+/// What an applied envelope changed for one target, for statistics and indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// The target.
+    pub target: StationId,
+    /// Its state before.
+    pub before: TargetState,
+    /// Its state after.
+    pub after: TargetState,
+}
+
+impl CaseRecord {
+    /// A new case from its request envelope, as `me` keeps it. At the origin every target is
+    /// `sent`; at a target only its own entry is kept, `delivered` at `stored_at`.
+    pub fn open(envelope: &Envelope, me: &StationId, stored_at: OffsetDateTime) -> Result<Self, ApplyError> {
+        let Body::Request(request) = &envelope.body else {
+            return Err(ApplyError::UnknownCase);
+        };
+        validate_request(request, envelope.at)?;
+        let targets = if &envelope.from == me {
+            envelope.to.iter().map(|t| TargetRecord::new(t.clone(), TargetState::Sent, request)).collect()
+        } else if envelope.to.contains(me) {
+            let mut own = TargetRecord::new(me.clone(), TargetState::Delivered, request);
+            own.delivered_at = Some(stored_at);
+            vec![own]
+        } else {
+            return Err(ApplyError::BadAddressing(format!("request not addressed to {me}")));
+        };
+        let mut restrictions = request.restrictions.clone();
+        restrictions.sort();
+        restrictions.dedup();
+        Ok(Self {
+            id: envelope.case,
+            origin: envelope.from.clone(),
+            kind: request.details.kind(),
+            priority: request.priority,
+            title: request.title.clone(),
+            summary: request.details.summary_zh(),
+            restrictions,
+            review_by: request.review_by,
+            created_at: envelope.at,
+            request: envelope.id,
+            parties: envelope.to.clone(),
+            targets,
+            subjects: request.details.subject_keys(),
+            same_subject: Vec::new(),
+            updated_at: envelope.at,
+        })
+    }
+
+    /// Which party `station` is in this case.
+    pub fn party_of(&self, station: &StationId) -> Option<Party> {
+        if station == &self.origin {
+            Some(Party::Origin)
+        } else if self.parties.contains(station) {
+            Some(Party::Target)
+        } else {
+            None
+        }
+    }
+
+    /// True while any tracked target is open.
+    pub fn is_open(&self) -> bool {
+        self.targets.iter().any(|t| t.state.is_open())
+    }
+
+    /// The tracked target for `station`.
+    pub fn target(&self, station: &StationId) -> Option<&TargetRecord> {
+        self.targets.iter().find(|t| &t.station == station)
+    }
+
+    /// True when `restriction` applies to this case.
+    pub fn restricted(&self, restriction: Restriction) -> bool {
+        self.restrictions.contains(&restriction)
+    }
+
+    /// Applies an envelope other than the request, checking that the sender is a party, that
+    /// it is addressed as its kind requires, that the body is sound and that the lifecycle
+    /// allows the step for every target it concerns. Nothing changes unless all of that holds.
+    pub fn apply(&mut self, envelope: &Envelope) -> Result<Vec<Transition>, ApplyError> {
+        let by = self.party_of(&envelope.from).ok_or_else(|| ApplyError::NotParty(envelope.from.clone()))?;
+        let concerned = self.concerned_targets(envelope, by)?;
+        validate_body(&envelope.body, self.kind, envelope.at)?;
+        let step = step_of(envelope.kind())?;
+        let mut next = self.targets.clone();
+        let mut transitions = Vec::new();
+        for target in next.iter_mut().filter(|t| concerned.contains(&t.station)) {
+            let after = transition(target.state, by, step).map_err(ApplyError::Lifecycle)?;
+            let before = target.state;
+            record_effects(target, &envelope.body, by, envelope.at);
+            target.state = after;
+            transitions.push(Transition { target: target.station.clone(), before, after });
+        }
+        self.targets = next;
+        self.updated_at = self.updated_at.max(envelope.at);
+        Ok(transitions)
+    }
+
+    /// Records a target's signed receipt, which moves it from `sent` to `delivered`.
+    pub fn apply_receipt(
+        &mut self,
+        target: &StationId,
+        stored_at: OffsetDateTime,
+    ) -> Result<Option<Transition>, ApplyError> {
+        let record = self
+            .targets
+            .iter_mut()
+            .find(|t| &t.station == target)
+            .ok_or_else(|| ApplyError::NotParty(target.clone()))?;
+        let before = record.state;
+        let after = transition(before, Party::Target, Step::Receipt).map_err(ApplyError::Lifecycle)?;
+        if record.delivered_at.is_none() {
+            record.delivered_at = Some(stored_at);
+        }
+        record.state = after;
+        Ok((before != after).then(|| Transition { target: target.clone(), before, after }))
+    }
+
+    /// The targets an envelope concerns: those it is addressed to when the origin speaks; the
+    /// sender itself when a target speaks, which may only address the origin.
+    fn concerned_targets(&self, envelope: &Envelope, by: Party) -> Result<Vec<StationId>, ApplyError> {
+        match by {
+            Party::Origin => {
+                if let Some(stranger) = envelope.to.iter().find(|s| !self.parties.contains(s)) {
+                    return Err(ApplyError::BadAddressing(format!("{stranger} is not a target of this case")));
+                }
+                Ok(envelope.to.clone())
+            }
+            Party::Target => {
+                if envelope.to != [self.origin.clone()] {
+                    return Err(ApplyError::BadAddressing("a target addresses the origin only".into()));
+                }
+                Ok(vec![envelope.from.clone()])
+            }
+        }
+    }
+}
+
+fn step_of(kind: Kind) -> Result<Step, ApplyError> {
+    Ok(match kind {
+        Kind::Ack => Step::Ack,
+        Kind::Decline => Step::Decline,
+        Kind::Note => Step::Note,
+        Kind::Reminder => Step::Reminder,
+        Kind::Outcome => Step::Outcome,
+        Kind::Close => Step::Close,
+        Kind::Withdraw => Step::Withdraw,
+        Kind::Request => return Err(ApplyError::CaseExists),
+    })
+}
+
+fn record_effects(target: &mut TargetRecord, body: &Body, by: Party, at: OffsetDateTime) {
+    match body {
+        Body::Ack(AckBody { report_by, .. }) => {
+            target.acked_at = Some(at);
+            if let Some(report_by) = report_by {
+                target.report_by = *report_by;
+            }
+        }
+        Body::Decline(DeclineBody { reason, suggested_station, .. }) => {
+            target.decline_reason = Some(*reason);
+            target.suggested_station = suggested_station.clone();
+            target.ended_at = Some(at);
+        }
+        Body::Note(_) => {
+            target.notes += 1;
+            if by == Party::Target && target.state == TargetState::Acknowledged && target.first_report_at.is_none() {
+                target.first_report_at = Some(at);
+            }
+        }
+        Body::Reminder(_) => target.reminders += 1,
+        Body::Outcome(OutcomeBody { outcome, count, .. }) => {
+            target.outcome = Some(*outcome);
+            target.outcome_count = *count;
+            target.resolved_at = Some(at);
+            target.first_report_at.get_or_insert(at);
+        }
+        Body::Close(CloseBody { evaluation, .. }) => {
+            target.evaluation = Some(*evaluation);
+            target.ended_at = Some(at);
+        }
+        Body::Withdraw(_) => target.ended_at = Some(at),
+        Body::Request(_) => {}
+    }
+}
+
+const TITLE_MAX: usize = 120;
+const TEXT_MAX: usize = 8000;
+const SHORT_MAX: usize = 200;
+
+/// Content rules of a request, judged at its own time so every node judges it the same.
+pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(), ApplyError> {
+    let mut errors = Errors::default();
+    errors.require_text("title", &request.title, "标题", "title");
+    errors.limit_chars("title", &request.title, TITLE_MAX);
+    errors.limit_chars("narrative", &request.narrative, TEXT_MAX);
+    errors.require_text("contact", &request.contact, "联系人及电话", "contact");
+    errors.limit_chars("contact", &request.contact, SHORT_MAX);
+    if let Some(reference) = &request.reference {
+        errors.limit_chars("reference", reference, 64);
+    }
+    if let Some(review_by) = request.review_by {
+        if review_by < at.date() {
+            errors.push(FieldError::new(
+                "review_by",
+                "in_past",
+                "复核日期不能早于今天",
+                "the review date is in the past",
+            ));
+        }
+    }
+    if request.ack_by <= at || request.report_by <= request.ack_by {
+        errors.push(FieldError::new(
+            "ack_by",
+            "out_of_order",
+            "签收时限须晚于发送时间，反馈时限须晚于签收时限",
+            "the ack deadline must follow the sending time, and the report deadline the ack deadline",
+        ));
+    }
+    for error in request.details.validate(at) {
+        errors.push(error);
+    }
+    errors.finish().map_err(ApplyError::InvalidBody)
+}
+
+fn validate_body(body: &Body, kind: CaseKind, at: OffsetDateTime) -> Result<(), ApplyError> {
+    let mut errors = Errors::default();
+    match body {
+        Body::Request(_) => {}
+        Body::Ack(AckBody { report_by, message, .. }) => {
+            if report_by.is_some_and(|by| by <= at) {
+                errors.push(FieldError::new(
+                    "report_by",
+                    "in_past",
+                    "承诺反馈时间须晚于当前时间",
+                    "the promised report time must be in the future",
+                ));
+            }
+            if let Some(message) = message {
+                errors.limit_chars("message", message, TEXT_MAX);
+            }
+        }
+        Body::Decline(DeclineBody { message, .. }) => {
+            errors.require_text("message", message, "退回说明", "an explanation");
+            errors.limit_chars("message", message, TEXT_MAX);
+        }
+        Body::Note(NoteBody { text, .. }) => {
+            errors.require_text("text", text, "补充内容", "the note");
+            errors.limit_chars("text", text, TEXT_MAX);
+        }
+        Body::Reminder(ReminderBody { message, .. }) => {
+            if let Some(message) = message {
+                errors.limit_chars("message", message, TEXT_MAX);
+            }
+        }
+        Body::Outcome(OutcomeBody { outcome, count, narrative, .. }) => {
+            validate_outcome(&mut errors, kind, *outcome, *count);
+            errors.require_text("narrative", narrative, "反馈情况", "an account of what was done");
+            errors.limit_chars("narrative", narrative, TEXT_MAX);
+        }
+        Body::Close(CloseBody { evaluation, comment, .. }) => {
+            if !EVALUATION_RANGE.contains(evaluation) {
+                errors.push(FieldError::new(
+                    "evaluation",
+                    "out_of_range",
+                    "满意度评价须为 1 至 5 分",
+                    "the evaluation must be 1 to 5",
+                ));
+            }
+            if let Some(comment) = comment {
+                errors.limit_chars("comment", comment, TEXT_MAX);
+            }
+        }
+        Body::Withdraw(WithdrawBody { message, .. }) => {
+            if let Some(message) = message {
+                errors.limit_chars("message", message, TEXT_MAX);
+            }
+        }
+    }
+    errors.finish().map_err(ApplyError::InvalidBody)
+}
+
+fn validate_outcome(errors: &mut Errors, kind: CaseKind, outcome: Outcome, count: u32) {
+    use crate::i18n::Label;
+    if !Outcome::allowed_for(kind).contains(&outcome) {
+        errors.push(FieldError::new(
+            "outcome",
+            "outcome_not_for_kind",
+            format!("“{}”不适用于{}", outcome.zh(), kind.zh()),
+            format!("{} does not fit a {} request", outcome.en(), kind.en()),
+        ));
+    }
+    let count_ok = if outcome == Outcome::NoTrace { count == 0 } else { (1..=1000).contains(&count) };
+    if !count_ok {
+        errors.push(FieldError::new(
+            "count",
+            "out_of_range",
+            "数量须为 1 至 1000（“未发现”时为 0）",
+            "count must be 1 to 1000 (0 for no trace)",
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests;

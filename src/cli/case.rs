@@ -1,0 +1,312 @@
+//! `tiemeng case …`: what an officer does from a terminal, over mTLS with their own
+//! certificate.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use time::OffsetDateTime;
+
+use super::{fail, render};
+use crate::client::{ApiClient, ClientError, Credentials};
+use crate::domain::case::{DeclineReason, Outcome, WithdrawReason};
+use crate::domain::details::CaseKind;
+use crate::i18n::Lang;
+use crate::ids::{CaseId, StationId};
+use crate::node::{
+    AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
+};
+use crate::store::Mailbox;
+
+/// Connection settings and the command.
+#[derive(Debug, Args)]
+pub struct CaseArgs {
+    /// The node's URL, e.g. https://localhost:7443.
+    #[arg(long, env = "TIEMENG_URL", global = true)]
+    url: Option<String>,
+    /// CA bundle the node's certificate must chain to.
+    #[arg(long, env = "TIEMENG_CA", global = true)]
+    ca: Option<PathBuf>,
+    /// Your certificate (PEM).
+    #[arg(long, env = "TIEMENG_CERT", global = true)]
+    cert: Option<PathBuf>,
+    /// Your private key (PEM).
+    #[arg(long, env = "TIEMENG_KEY", global = true)]
+    key: Option<PathBuf>,
+    /// Print the node's JSON answer instead of a summary.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: CaseCommand,
+}
+
+/// Officer commands.
+#[derive(Debug, Subcommand)]
+enum CaseCommand {
+    /// 当前身份 (who am I at this node).
+    Whoami,
+    /// 打印某类协查的填写模板 (print a request template to fill in).
+    Template {
+        /// missing_person, fugitive, serial_theft, dispute or general.
+        kind: CaseKind,
+        /// Target station(s).
+        #[arg(long = "to")]
+        to: Vec<StationId>,
+    },
+    /// 发起协查 (send a request from a JSON file; `-` reads standard input).
+    Send {
+        /// The request, as printed by `template` and filled in.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// 列出协查 (list the inbox or outbox).
+    List {
+        /// List the outbox (sent) instead of the inbox (received).
+        #[arg(long)]
+        outbox: bool,
+        /// sent, delivered, acknowledged, declined, resolved, closed, withdrawn.
+        #[arg(long)]
+        status: Option<String>,
+        /// Kind of request.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Partner station.
+        #[arg(long)]
+        peer: Option<String>,
+        /// Only overdue (超期).
+        #[arg(long)]
+        overdue: bool,
+        /// Page size.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Continue from a previous page.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
+    /// 查看协查详情 (show one case with its signed timeline).
+    Show {
+        /// Case id.
+        id: CaseId,
+    },
+    /// Actions on a case.
+    #[command(flatten)]
+    Act(ActCommand),
+}
+
+/// Officer actions on one case.
+#[derive(Debug, Subcommand)]
+enum ActCommand {
+    /// 签收 (acknowledge).
+    Ack {
+        /// Case id.
+        id: CaseId,
+        /// When you will report (RFC 3339), if not by the requested deadline.
+        #[arg(long, value_parser = parse_time)]
+        report_by: Option<OffsetDateTime>,
+        /// Message for the requesting station.
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// 退回 (decline).
+    Decline {
+        /// Case id.
+        id: CaseId,
+        /// not_our_area, insufficient_information, duplicate, other.
+        #[arg(long)]
+        reason: DeclineReason,
+        /// Explanation.
+        #[arg(long)]
+        message: String,
+        /// Station that should take it instead.
+        #[arg(long)]
+        suggest: Option<StationId>,
+    },
+    /// 补充说明 (add a note).
+    Note {
+        /// Case id.
+        id: CaseId,
+        /// The note.
+        #[arg(long)]
+        text: String,
+        /// Target station(s) to tell (requesting side only; default all open).
+        #[arg(long = "to")]
+        to: Vec<StationId>,
+    },
+    /// 催办 (remind overdue targets).
+    Remind {
+        /// Case id.
+        id: CaseId,
+        /// Message.
+        #[arg(long)]
+        message: Option<String>,
+        /// Target station(s) (default all that still owe an answer).
+        #[arg(long = "to")]
+        to: Vec<StationId>,
+    },
+    /// 反馈结果 (report the outcome).
+    Outcome {
+        /// Case id.
+        id: CaseId,
+        /// person_found, located, intercepted, arrested, case_solved, suspect_identified, dispute_resolved, completed, no_trace.
+        #[arg(long)]
+        outcome: Outcome,
+        /// How many (0 for no_trace).
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+        /// What was done and found.
+        #[arg(long)]
+        narrative: String,
+    },
+    /// 办结评价 (close and evaluate).
+    Close {
+        /// Case id.
+        id: CaseId,
+        /// 满意度 1–5.
+        #[arg(long)]
+        evaluation: u8,
+        /// Comment.
+        #[arg(long)]
+        comment: Option<String>,
+        /// Target station(s) (default all resolved).
+        #[arg(long = "to")]
+        to: Vec<StationId>,
+    },
+    /// 撤回 (withdraw).
+    Withdraw {
+        /// Case id.
+        id: CaseId,
+        /// resolved_elsewhere, lapsed, entered_in_error, other.
+        #[arg(long)]
+        reason: WithdrawReason,
+        /// Explanation.
+        #[arg(long)]
+        message: Option<String>,
+        /// Target station(s) (default all open).
+        #[arg(long = "to")]
+        to: Vec<StationId>,
+    },
+}
+
+fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| format!("{s:?} is not an RFC 3339 time such as 2026-11-23T18:00:00+08:00"))
+}
+
+/// Runs an officer command.
+pub fn run(args: CaseArgs, lang: Lang) -> ExitCode {
+    if let CaseCommand::Template { kind, to } = &args.command {
+        let sample = crate::samples::sample(*kind, to.clone(), OffsetDateTime::now_utc());
+        return match serde_json::to_string_pretty(&sample) {
+            Ok(json) => {
+                println!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.to_string()),
+        };
+    }
+    let client = match connect(&args, lang) {
+        Ok(client) => client,
+        Err(message) => return fail(&message),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&e.to_string()),
+    };
+    match runtime.block_on(execute(&client, args.command, args.json, lang)) {
+        Ok(output) => {
+            println!("{output}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&render::client_error(&e, lang)),
+    }
+}
+
+fn connect(args: &CaseArgs, lang: Lang) -> Result<ApiClient, String> {
+    let missing = |flag: &str, env: &str| {
+        lang.pick(
+            &format!("缺少 --{flag}（或环境变量 {env}）"),
+            &format!("missing --{flag} (or the {env} environment variable)"),
+        )
+        .to_owned()
+    };
+    let url = args.url.clone().ok_or_else(|| missing("url", "TIEMENG_URL"))?;
+    let credentials = Credentials {
+        ca_bundle: args.ca.clone().ok_or_else(|| missing("ca", "TIEMENG_CA"))?,
+        crls: Vec::new(),
+        cert: args.cert.clone().ok_or_else(|| missing("cert", "TIEMENG_CERT"))?,
+        key: args.key.clone().ok_or_else(|| missing("key", "TIEMENG_KEY"))?,
+    };
+    let client = ApiClient::new(&url, &credentials).map_err(|e| render::client_error(&e, lang))?;
+    Ok(if lang == Lang::En { client.english() } else { client })
+}
+
+async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lang) -> Result<String, ClientError> {
+    match command {
+        CaseCommand::Template { .. } => Ok(String::new()),
+        CaseCommand::Whoami => {
+            let me = client.me().await?;
+            Ok(if json { to_json(&me) } else { render::me(&me, lang) })
+        }
+        CaseCommand::Send { file } => {
+            let new = read_new_case(&file)
+                .map_err(|reason| ClientError::Decode { url: file.display().to_string(), reason })?;
+            let case = client.create_case(&new).await?;
+            Ok(if json { to_json(&case) } else { render::sent(&case, lang) })
+        }
+        CaseCommand::List { outbox, status, kind, peer, overdue, limit, cursor } => {
+            let mut query = vec![format!("limit={limit}")];
+            query.extend(status.map(|s| format!("status={s}")));
+            query.extend(kind.map(|k| format!("kind={k}")));
+            query.extend(peer.map(|p| format!("peer={p}")));
+            query.extend(cursor.map(|c| format!("cursor={c}")));
+            if overdue {
+                query.push("overdue=true".into());
+            }
+            let mailbox = if outbox { Mailbox::Outbox } else { Mailbox::Inbox };
+            let list = client.list(mailbox, &query.join("&")).await?;
+            Ok(if json { to_json(&list) } else { render::list(&list, mailbox, lang) })
+        }
+        CaseCommand::Show { id } => {
+            let detail = client.case(&id).await?;
+            Ok(if json { to_json(&detail) } else { render::detail(&detail, lang) })
+        }
+        CaseCommand::Act(act) => {
+            let (id, action) = action_of(act);
+            let case = client.act(&id, &action).await?;
+            Ok(if json { to_json(&case) } else { render::updated(&case, lang) })
+        }
+    }
+}
+
+fn action_of(command: ActCommand) -> (CaseId, Action) {
+    match command {
+        ActCommand::Ack { id, report_by, message } => (id, Action::Ack(AckInput { report_by, message })),
+        ActCommand::Decline { id, reason, message, suggest } => {
+            (id, Action::Decline(DeclineInput { reason, message, suggested_station: suggest }))
+        }
+        ActCommand::Note { id, text, to } => (id, Action::Note(NoteInput { text, targets: to })),
+        ActCommand::Remind { id, message, to } => (id, Action::Reminder(ReminderInput { message, targets: to })),
+        ActCommand::Outcome { id, outcome, count, narrative } => {
+            (id, Action::Outcome(OutcomeInput { outcome, count, narrative }))
+        }
+        ActCommand::Close { id, evaluation, comment, to } => {
+            (id, Action::Close(CloseInput { evaluation, comment, targets: to }))
+        }
+        ActCommand::Withdraw { id, reason, message, to } => {
+            (id, Action::Withdraw(WithdrawInput { reason, message, targets: to }))
+        }
+    }
+}
+
+fn read_new_case(file: &std::path::Path) -> Result<NewCase, String> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?
+    } else {
+        std::fs::read_to_string(file).map_err(|e| e.to_string())?
+    };
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}

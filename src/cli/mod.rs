@@ -1,0 +1,116 @@
+//! The `tiemeng` command line. Output for people is Chinese unless `--lang en` is given.
+
+mod audit;
+mod case;
+mod render;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::i18n::Lang;
+
+/// 铁盟 tiemeng — cross-border police cooperation node.
+#[derive(Debug, Parser)]
+#[command(name = "tiemeng", version, about = "铁盟：跨省边界警务协作节点 (cross-border police cooperation node)")]
+pub struct Cli {
+    /// Language of messages for people: zh (default) or en.
+    #[arg(long, global = true, default_value = "zh", env = "TIEMENG_LANG")]
+    pub lang: Lang,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 运行本站节点 (serve this station's node).
+    Serve {
+        /// The station's config file.
+        #[arg(long, short, env = "TIEMENG_CONFIG")]
+        config: PathBuf,
+    },
+    /// 配置文件 (configuration files).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// 开发用证书与签名密钥 (dev PKI: CAs, certificates, CRLs, signing keys).
+    Pki {
+        /// Which PKI operation.
+        #[command(subcommand)]
+        command: crate::pki::PkiCommand,
+    },
+    /// 协查操作 (officer commands against a node).
+    Case(case::CaseArgs),
+    /// 审计链 (the audit chain).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+}
+
+/// `tiemeng config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// 检查配置文件 (check a config file).
+    Check {
+        /// The config file.
+        file: PathBuf,
+    },
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let lang = cli.lang;
+    match cli.command {
+        Command::Serve { config } => serve::run(&config, lang),
+        Command::Config(ConfigCommand::Check { file }) => check_config(&file, lang),
+        Command::Pki { command } => match crate::pki::run(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e.to_string()),
+        },
+        Command::Case(args) => case::run(args, lang),
+        Command::Audit(command) => audit::run(command, lang),
+    }
+}
+
+fn check_config(file: &std::path::Path, lang: Lang) -> ExitCode {
+    match Config::load(file) {
+        Ok(config) => {
+            let peers = config.peers.len();
+            let officers = config.officers.len();
+            println!(
+                "{}",
+                match lang {
+                    Lang::Zh => format!(
+                        "配置有效：{}（{}），{peers} 个协作单位，{officers} 名民警。",
+                        config.station.name, config.station.id
+                    ),
+                    Lang::En => format!(
+                        "config is valid: {} ({}), {peers} partner stations, {officers} officers",
+                        config.station.name, config.station.id
+                    ),
+                }
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&match lang {
+            Lang::Zh => format!("配置有误：{e}"),
+            Lang::En => format!("invalid config: {e}"),
+        }),
+    }
+}
+
+/// Prints an error for people and returns the failure exit code.
+pub fn fail(message: &str) -> ExitCode {
+    eprintln!("{message}");
+    ExitCode::FAILURE
+}
+
+/// Starts logging to stderr; `RUST_LOG` overrides the default level.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,hyper=warn,reqwest=warn,sled=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

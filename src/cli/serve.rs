@@ -1,0 +1,76 @@
+//! `tiemeng serve`: run one station's node until SIGINT or SIGTERM.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::i18n::Lang;
+use crate::node::Node;
+
+use super::fail;
+
+/// Loads the config, opens the node and serves it.
+pub fn run(config: &Path, lang: Lang) -> ExitCode {
+    super::init_tracing();
+    let config = match Config::load(config) {
+        Ok(config) => config,
+        Err(e) => {
+            return fail(&lang.pick(&format!("配置有误，未启动：{e}"), &format!("invalid config, not started: {e}")));
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(serve(config, lang))
+}
+
+async fn serve(config: Config, lang: Lang) -> ExitCode {
+    let listen = config.server.listen;
+    let node = match Node::open(config, Clock::system()) {
+        Ok(node) => Arc::new(node),
+        Err(e) => return fail(&lang.pick(&format!("节点无法启动：{e}"), &format!("node cannot start: {e}"))),
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            return fail(&lang.pick(&format!("无法监听 {listen}：{e}"), &format!("cannot listen on {listen}: {e}")));
+        }
+    };
+    let running = match crate::server::start(node, listener) {
+        Ok(running) => running,
+        Err(e) => return fail(&lang.pick(&format!("TLS 配置有误：{e}"), &format!("TLS setup failed: {e}"))),
+    };
+    eprintln!(
+        "{}",
+        lang.pick(
+            &format!("节点已启动：https://{}", running.addr),
+            &format!("node serving on https://{}", running.addr)
+        )
+    );
+    wait_for_signal().await;
+    running.stop().await;
+    ExitCode::SUCCESS
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,221 @@
+//! A typed client of the officer API over mTLS, used by the `tiemeng case` commands, the demo
+//! and the tests. It trusts only the given CA bundle and presents the officer's certificate.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::api::cases::{CaseList, Me, StationView};
+use crate::case::CaseRecord;
+use crate::ids::CaseId;
+use crate::node::{Action, CaseDetail, NewCase};
+use crate::store::Mailbox;
+use crate::tls::{self, TlsError};
+
+/// A problem report as received from a node.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct RemoteProblem {
+    /// HTTP status.
+    pub status: u16,
+    /// Stable code.
+    pub code: String,
+    /// Title.
+    pub title: String,
+    /// Detail.
+    #[serde(default)]
+    pub detail: String,
+    /// Field errors.
+    #[serde(default)]
+    pub errors: Vec<RemoteFieldError>,
+}
+
+/// A field error as received.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct RemoteFieldError {
+    /// JSON path of the field.
+    pub field: String,
+    /// Stable code.
+    pub code: String,
+    /// Chinese message.
+    pub zh: String,
+    /// English message.
+    pub en: String,
+}
+
+/// Why a call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The TLS files could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// No HTTP answer: the node is unreachable or refused the certificate.
+    #[error("no answer from {url}: {source}")]
+    Connect {
+        /// The URL called.
+        url: String,
+        /// The transport error.
+        source: reqwest::Error,
+    },
+    /// The node answered with a problem report.
+    #[error("{} ({}): {}", .0.title, .0.code, .0.detail)]
+    Problem(RemoteProblem),
+    /// The answer could not be read.
+    #[error("unexpected answer from {url}: {reason}")]
+    Decode {
+        /// The URL called.
+        url: String,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// Files an officer connects with.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// CA bundle the node's certificate must chain to.
+    pub ca_bundle: PathBuf,
+    /// CRLs to check the node's certificate against.
+    pub crls: Vec<PathBuf>,
+    /// The officer's certificate.
+    pub cert: PathBuf,
+    /// The officer's private key.
+    pub key: PathBuf,
+}
+
+/// A connection to one node's officer API.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: String,
+    lang: &'static str,
+}
+
+impl ApiClient {
+    /// A client for the node at `base_url` (e.g. `https://localhost:7443`).
+    pub fn new(base_url: &str, credentials: &Credentials) -> Result<Self, ClientError> {
+        Self::with_tls(
+            base_url,
+            tls::client_config(&credentials.ca_bundle, &credentials.crls, &credentials.cert, &credentials.key)?,
+        )
+    }
+
+    /// A client with a ready TLS configuration (tests use this for deliberately broken ones).
+    pub fn with_tls(base_url: &str, config: rustls::ClientConfig) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(config)
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(|source| ClientError::Connect { url: base_url.to_owned(), source })?;
+        Ok(Self { http, base: base_url.trim_end_matches('/').to_owned(), lang: "zh" })
+    }
+
+    /// Asks for English problem texts.
+    pub fn english(mut self) -> Self {
+        self.lang = "en";
+        self
+    }
+
+    /// Connects with the files of an officer.
+    pub fn for_officer(
+        base_url: &str,
+        ca_bundle: &Path,
+        crls: &[PathBuf],
+        cert: &Path,
+        key: &Path,
+    ) -> Result<Self, ClientError> {
+        Self::new(
+            base_url,
+            &Credentials {
+                ca_bundle: ca_bundle.to_owned(),
+                crls: crls.to_vec(),
+                cert: cert.to_owned(),
+                key: key.to_owned(),
+            },
+        )
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The underlying HTTP client, for calls this type does not wrap.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder, url: &str) -> Result<T, ClientError> {
+        let response = request
+            .header(reqwest::header::ACCEPT_LANGUAGE, self.lang)
+            .send()
+            .await
+            .map_err(|source| ClientError::Connect { url: url.to_owned(), source })?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|source| ClientError::Connect { url: url.to_owned(), source })?;
+        if !status.is_success() {
+            return Err(match serde_json::from_slice::<RemoteProblem>(&bytes) {
+                Ok(problem) => ClientError::Problem(problem),
+                Err(_) => ClientError::Decode {
+                    url: url.to_owned(),
+                    reason: format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes)),
+                },
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode { url: url.to_owned(), reason: e.to_string() })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        self.send(self.http.get(&url), &url).await
+    }
+
+    async fn post<T: DeserializeOwned, B: serde::Serialize>(&self, path: &str, body: &B) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        self.send(self.http.post(&url).json(body), &url).await
+    }
+
+    /// `GET /api/v1/me`.
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        self.get("/api/v1/me").await
+    }
+
+    /// `GET /api/v1/stations`.
+    pub async fn stations(&self) -> Result<Vec<StationView>, ClientError> {
+        self.get("/api/v1/stations").await
+    }
+
+    /// `POST /api/v1/cases`.
+    pub async fn create_case(&self, case: &NewCase) -> Result<CaseRecord, ClientError> {
+        self.post("/api/v1/cases", case).await
+    }
+
+    /// `GET /api/v1/cases/{id}`.
+    pub async fn case(&self, id: &CaseId) -> Result<CaseDetail, ClientError> {
+        self.get(&format!("/api/v1/cases/{id}")).await
+    }
+
+    /// `GET /api/v1/inbox` or `/outbox` with a query string (`status=…&kind=…`).
+    pub async fn list(&self, mailbox: Mailbox, query: &str) -> Result<CaseList, ClientError> {
+        let which = match mailbox {
+            Mailbox::Inbox => "inbox",
+            Mailbox::Outbox => "outbox",
+        };
+        let separator = if query.is_empty() { "" } else { "?" };
+        self.get(&format!("/api/v1/{which}{separator}{query}")).await
+    }
+
+    /// One of the case actions.
+    pub async fn act(&self, id: &CaseId, action: &Action) -> Result<CaseRecord, ClientError> {
+        let path = |tail: &str| format!("/api/v1/cases/{id}/{tail}");
+        match action {
+            Action::Ack(input) => self.post(&path("ack"), input).await,
+            Action::Decline(input) => self.post(&path("decline"), input).await,
+            Action::Note(input) => self.post(&path("notes"), input).await,
+            Action::Reminder(input) => self.post(&path("reminders"), input).await,
+            Action::Outcome(input) => self.post(&path("outcome"), input).await,
+            Action::Close(input) => self.post(&path("close"), input).await,
+            Action::Withdraw(input) => self.post(&path("withdraw"), input).await,
+        }
+    }
+}

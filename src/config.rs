@@ -1,0 +1,473 @@
+//! Station configuration (TOML). Unknown keys are refused, relative paths are read from the
+//! config file's folder, and every error names the file, the key and what is wrong, because
+//! the person reading it is an admin at a border station with nobody to ask.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+
+use crate::domain::deadline::DeadlinePolicy;
+use crate::ids::{Badge, Division, StationId};
+
+/// A configuration problem: which file, which key, what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The config file.
+    pub file: PathBuf,
+    /// The key, as a TOML path (`peers[1].url`), or empty for the whole file.
+    pub key: String,
+    /// What is wrong, in words an admin can act on.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}: key `{}`: {}", self.file.display(), self.key, self.message)
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Roles an officer may hold; they come from this registry, never from the certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 联络员: sends requests, closes, withdraws, reminds.
+    Liaison,
+    /// 值班民警: acknowledges, declines and reports on requests received.
+    Duty,
+    /// 所长/领导: reads everything of the station and the statistics.
+    Chief,
+    /// 系统管理员: runs the node (peers, dead letters, metrics); reads no case content.
+    Admin,
+}
+
+impl crate::i18n::Label for Role {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Liaison => "联络员",
+            Self::Duty => "值班民警",
+            Self::Chief => "所领导",
+            Self::Admin => "系统管理员",
+        }
+    }
+    fn en(&self) -> &'static str {
+        match self {
+            Self::Liaison => "liaison officer",
+            Self::Duty => "duty officer",
+            Self::Chief => "chief",
+            Self::Admin => "administrator",
+        }
+    }
+}
+
+/// The whole configuration of one station's node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Who this station is.
+    pub station: StationConfig,
+    /// Where the node listens.
+    pub server: ServerConfig,
+    /// Where the node keeps its data.
+    pub storage: StorageConfig,
+    /// Certificates and trust.
+    pub tls: TlsConfig,
+    /// Ed25519 keys this station signs envelopes with (several during a rotation).
+    pub signing_keys: Vec<SigningKeyConfig>,
+    /// Partner stations across the border.
+    #[serde(default)]
+    pub peers: Vec<PeerConfig>,
+    /// Officers of this station and their roles.
+    #[serde(default)]
+    pub officers: Vec<OfficerConfig>,
+    /// Deadlines per priority and kind.
+    #[serde(default)]
+    pub deadlines: DeadlinePolicy,
+    /// Federation behaviour.
+    #[serde(default)]
+    pub federation: FederationConfig,
+}
+
+/// `[station]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationConfig {
+    /// Station id, e.g. `zj-taishun-luoyang`.
+    pub id: StationId,
+    /// Display name in Chinese, e.g. 泰顺县公安局罗阳派出所.
+    pub name: String,
+    /// GB/T 2260 division code, e.g. `330329`.
+    pub division: Division,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on, e.g. `0.0.0.0:7443`.
+    pub listen: SocketAddr,
+    /// The URL peers and officers use to reach this node.
+    pub public_url: String,
+    /// Seconds a client gets to finish the TLS handshake before it is dropped.
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout_secs: u64,
+    /// Most connections served at once; more wait in the kernel's backlog.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The sled data folder.
+    pub data_dir: PathBuf,
+    /// sled page cache in MiB; explicit because sled's default lets memory grow to ~1 GB.
+    #[serde(default = "default_cache_mb")]
+    pub cache_mb: u64,
+}
+
+/// `[tls]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM bundle of the CAs this node trusts (provincial roots); system roots never count.
+    pub ca_bundle: PathBuf,
+    /// PEM CRL files, one per CA; reloaded when they change.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+    /// This node's certificate chain (PEM).
+    pub cert: PathBuf,
+    /// This node's private key (PEM).
+    pub key: PathBuf,
+}
+
+/// `[[signing_keys]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningKeyConfig {
+    /// Key id, published as `<station>#<id>`.
+    pub id: String,
+    /// PKCS#8 PEM private key file.
+    pub file: PathBuf,
+    /// First moment the key may sign (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub valid_from: Option<OffsetDateTime>,
+    /// Moment the key stops signing (RFC 3339).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub valid_until: Option<OffsetDateTime>,
+}
+
+/// `[[peers]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The peer's station id.
+    pub id: StationId,
+    /// Its display name.
+    pub name: String,
+    /// Its GB/T 2260 division code.
+    pub division: Division,
+    /// Its base URL, `https://…`.
+    pub url: String,
+    /// Its ed25519 public keys.
+    pub keys: Vec<PeerKeyConfig>,
+}
+
+/// `[[peers.keys]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerKeyConfig {
+    /// Key id as the peer publishes it.
+    pub id: String,
+    /// base64url (no padding) of the 32-byte public key.
+    #[serde(default)]
+    pub public: Option<String>,
+    /// Or: a file holding it (the peer's `signing-<id>.pub`); read at load.
+    #[serde(default)]
+    pub public_file: Option<PathBuf>,
+    /// Signatures dated before this are refused.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub valid_from: Option<OffsetDateTime>,
+    /// Signatures dated at or after this are refused.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub valid_until: Option<OffsetDateTime>,
+    /// The key is compromised from this moment: later signatures are refused.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub revoked_from: Option<OffsetDateTime>,
+}
+
+/// `[[officers]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfficerConfig {
+    /// Badge number, as in the certificate's `urn:tiemeng:officer:<station>:<badge>`.
+    pub badge: Badge,
+    /// Name shown on everything the officer signs.
+    pub name: String,
+    /// What the officer may do.
+    pub roles: Vec<Role>,
+}
+
+/// `[federation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationConfig {
+    /// How far in the future an envelope's time may be (seconds). Old times are always fine.
+    #[serde(default = "default_clock_skew")]
+    pub clock_skew_secs: u64,
+    /// Longest wait between delivery attempts to a peer that is down (seconds).
+    #[serde(default = "default_max_backoff")]
+    pub max_backoff_secs: u64,
+    /// Most envelopes sent to a peer in one batch.
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        Self {
+            clock_skew_secs: default_clock_skew(),
+            max_backoff_secs: default_max_backoff(),
+            batch_size: default_batch(),
+        }
+    }
+}
+
+fn default_handshake_timeout() -> u64 {
+    10
+}
+fn default_max_connections() -> usize {
+    1024
+}
+fn default_cache_mb() -> u64 {
+    64
+}
+fn default_clock_skew() -> u64 {
+    300
+}
+fn default_max_backoff() -> u64 {
+    300
+}
+fn default_batch() -> usize {
+    64
+}
+
+impl Config {
+    /// Reads, parses and checks a config file; relative paths become relative to its folder.
+    pub fn load(file: &Path) -> Result<Self, ConfigError> {
+        let whole = |message: String| ConfigError { file: file.to_owned(), key: String::new(), message };
+        let text = std::fs::read_to_string(file).map_err(|e| whole(format!("cannot read: {e}")))?;
+        let mut config =
+            Self::parse(&text).map_err(|(key, message)| ConfigError { file: file.to_owned(), key, message })?;
+        let base = file.parent().unwrap_or(Path::new("."));
+        config.resolve_paths(base);
+        config.read_key_files().map_err(|(key, message)| ConfigError { file: file.to_owned(), key, message })?;
+        config.check().map_err(|(key, message)| ConfigError { file: file.to_owned(), key, message })?;
+        Ok(config)
+    }
+
+    /// Parses TOML text; on failure returns the key path and the message.
+    pub fn parse(text: &str) -> Result<Self, (String, String)> {
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| (String::new(), e.to_string()))?;
+        serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let key = e.path().to_string();
+            let key = if key == "." { String::new() } else { key };
+            (key, e.into_inner().to_string().trim_end().to_owned())
+        })
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let join = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        join(&mut self.storage.data_dir);
+        join(&mut self.tls.ca_bundle);
+        join(&mut self.tls.cert);
+        join(&mut self.tls.key);
+        self.tls.crls.iter_mut().for_each(join);
+        self.signing_keys.iter_mut().for_each(|k| join(&mut k.file));
+        for key in self.peers.iter_mut().flat_map(|p| p.keys.iter_mut()) {
+            if let Some(file) = key.public_file.as_mut() {
+                join(file);
+            }
+        }
+    }
+
+    /// Reads peer keys given as files into their `public` field.
+    fn read_key_files(&mut self) -> Result<(), (String, String)> {
+        for (i, peer) in self.peers.iter_mut().enumerate() {
+            for (k, key) in peer.keys.iter_mut().enumerate() {
+                let at = format!("peers[{i}].keys[{k}]");
+                match (&key.public, &key.public_file) {
+                    (Some(_), Some(_)) => return Err((at, "give either `public` or `public_file`, not both".into())),
+                    (None, None) => return Err((at, "give the key as `public` or `public_file`".into())),
+                    (None, Some(file)) => {
+                        let text = std::fs::read_to_string(file).map_err(|e| {
+                            (format!("{at}.public_file"), format!("cannot read {}: {e}", file.display()))
+                        })?;
+                        key.public = Some(text.trim().to_owned());
+                    }
+                    (Some(_), None) => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks what types cannot: files present, names unique, values in range.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let fail = |key: &str, message: String| Err((key.to_owned(), message));
+        if self.station.name.trim().is_empty() {
+            return fail("station.name", "the station's display name is empty".into());
+        }
+        if !self.server.public_url.starts_with("https://") {
+            return fail("server.public_url", "must start with https://".into());
+        }
+        if !(1..=120).contains(&self.server.handshake_timeout_secs) {
+            return fail("server.handshake_timeout_secs", "must be between 1 and 120 seconds".into());
+        }
+        if self.storage.cache_mb < 8 {
+            return fail("storage.cache_mb", "must be at least 8 (MiB)".into());
+        }
+        check_file("tls.ca_bundle", &self.tls.ca_bundle)?;
+        check_file("tls.cert", &self.tls.cert)?;
+        check_file("tls.key", &self.tls.key)?;
+        for (i, crl) in self.tls.crls.iter().enumerate() {
+            check_file(&format!("tls.crls[{i}]"), crl)?;
+        }
+        self.check_signing_keys()?;
+        self.check_peers()?;
+        self.check_officers()?;
+        for (label, windows) in self.deadlines.all() {
+            if windows.ack.0 >= windows.report.0 {
+                return fail(
+                    &format!("deadlines.{label}"),
+                    "the ack window must be shorter than the report window".into(),
+                );
+            }
+        }
+        if self.federation.clock_skew_secs > 3600 {
+            return fail(
+                "federation.clock_skew_secs",
+                "more than an hour of skew would let forged future dates through; fix the clocks (NTP) instead".into(),
+            );
+        }
+        if !(1..=1000).contains(&self.federation.batch_size) {
+            return fail("federation.batch_size", "must be between 1 and 1000".into());
+        }
+        if !(1..=86_400).contains(&self.federation.max_backoff_secs) {
+            return fail("federation.max_backoff_secs", "must be between 1 second and 1 day".into());
+        }
+        Ok(())
+    }
+
+    fn check_signing_keys(&self) -> Result<(), (String, String)> {
+        if self.signing_keys.is_empty() {
+            return Err(("signing_keys".into(), "at least one signing key is needed".into()));
+        }
+        let mut ids = BTreeSet::new();
+        for (i, key) in self.signing_keys.iter().enumerate() {
+            let at = |field: &str| format!("signing_keys[{i}].{field}");
+            if crate::ids::KeyRef::new(self.station.id.clone(), &key.id).is_err() {
+                return Err((at("id"), "use 1–32 ASCII letters, digits, '-' or '_'".into()));
+            }
+            if !ids.insert(&key.id) {
+                return Err((at("id"), format!("key id {:?} appears twice", key.id)));
+            }
+            check_file(&at("file"), &key.file)?;
+            if let (Some(from), Some(until)) = (key.valid_from, key.valid_until) {
+                if from >= until {
+                    return Err((at("valid_until"), "must be after valid_from".into()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_peers(&self) -> Result<(), (String, String)> {
+        let mut ids = BTreeSet::new();
+        for (i, peer) in self.peers.iter().enumerate() {
+            let at = |field: &str| format!("peers[{i}].{field}");
+            if peer.id == self.station.id {
+                return Err((at("id"), "a station cannot be its own peer".into()));
+            }
+            if !ids.insert(&peer.id) {
+                return Err((at("id"), format!("peer {} appears twice", peer.id)));
+            }
+            if !peer.url.starts_with("https://") {
+                return Err((at("url"), "must start with https://".into()));
+            }
+            if peer.keys.is_empty() {
+                return Err((at("keys"), "list at least one public key of the peer".into()));
+            }
+            for (k, key) in peer.keys.iter().enumerate() {
+                let key_at = format!("peers[{i}].keys[{k}]");
+                if crate::ids::KeyRef::new(peer.id.clone(), &key.id).is_err() {
+                    return Err((format!("{key_at}.id"), "use 1–32 ASCII letters, digits, '-' or '_'".into()));
+                }
+                crate::keys::parse_public_key(key.public.as_deref().unwrap_or_default())
+                    .map_err(|e| (format!("{key_at}.public"), e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_officers(&self) -> Result<(), (String, String)> {
+        let mut badges = BTreeSet::new();
+        for (i, officer) in self.officers.iter().enumerate() {
+            if !badges.insert(&officer.badge) {
+                return Err((format!("officers[{i}].badge"), format!("badge {} appears twice", officer.badge)));
+            }
+            if officer.roles.is_empty() {
+                return Err((format!("officers[{i}].roles"), "give the officer at least one role".into()));
+            }
+            if officer.name.trim().is_empty() {
+                return Err((format!("officers[{i}].name"), "the officer's name is empty".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The allowed clock skew.
+    pub fn clock_skew(&self) -> Duration {
+        Duration::seconds(i64::try_from(self.federation.clock_skew_secs).unwrap_or(3600))
+    }
+
+    /// The public key text of a peer key (inline or read from its file at load).
+    pub fn public_text(key: &PeerKeyConfig) -> &str {
+        key.public.as_deref().unwrap_or_default()
+    }
+
+    /// Looks up a peer by station id.
+    pub fn peer(&self, id: &StationId) -> Option<&PeerConfig> {
+        self.peers.iter().find(|p| &p.id == id)
+    }
+
+    /// Looks up an officer of this station by badge.
+    pub fn officer(&self, badge: &Badge) -> Option<&OfficerConfig> {
+        self.officers.iter().find(|o| &o.badge == badge)
+    }
+}
+
+fn check_file(key: &str, path: &Path) -> Result<(), (String, String)> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => Ok(()),
+        Ok(_) => Err((key.to_owned(), format!("{} is not a file", path.display()))),
+        Err(e) => Err((key.to_owned(), format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

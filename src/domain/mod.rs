@@ -1,0 +1,9 @@
+//! The vocabulary of cross-border assist requests. Pure: no I/O, no clocks, no storage.
+
+pub mod case;
+pub mod deadline;
+pub mod details;
+pub mod lifecycle;
+pub mod plate;
+pub mod resident_id;
+pub mod validate;

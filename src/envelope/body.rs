@@ -1,0 +1,235 @@
+//! The body of each envelope kind. Every body names the officer who acted, so the signed
+//! timeline says who did what, not only which station.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use crate::domain::case::{DeclineReason, Outcome, Priority, Restriction, WithdrawReason};
+use crate::domain::details::CaseDetails;
+use crate::ids::{Badge, StationId};
+use crate::labelled_enum;
+
+labelled_enum! {
+    /// What an envelope does to a case.
+    pub enum Kind {
+        /// The origin asks target stations for assistance (协查请求).
+        Request => ("request", "发起协查", "request"),
+        /// A target takes the case on (签收).
+        Ack => ("ack", "签收", "acknowledge"),
+        /// A target declines the case (退回).
+        Decline => ("decline", "退回", "decline"),
+        /// Either party adds information (补充说明).
+        Note => ("note", "补充说明", "note"),
+        /// The origin presses an overdue target (催办).
+        Reminder => ("reminder", "催办", "reminder"),
+        /// A target reports what it found (反馈).
+        Outcome => ("outcome", "反馈结果", "outcome"),
+        /// The origin closes and evaluates a resolved target (办结评价).
+        Close => ("close", "办结评价", "close"),
+        /// The origin withdraws the request (撤回).
+        Withdraw => ("withdraw", "撤回", "withdraw"),
+    }
+}
+
+/// The officer who acted, as their own station registered them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Signatory {
+    /// Badge number (警号).
+    #[schema(value_type = String)]
+    pub badge: Badge,
+    /// Name as registered at the officer's station.
+    pub name: String,
+}
+
+/// `request`: everything a target needs to act, including the deadlines the origin set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    /// Who sends the request.
+    pub officer: Signatory,
+    /// How fast the targets must answer.
+    pub priority: Priority,
+    /// A one-line title for lists.
+    pub title: String,
+    /// The structured, kind-specific part.
+    pub details: CaseDetails,
+    /// Free text: background, what is asked, anything the form does not cover.
+    pub narrative: String,
+    /// Who to call about this request (name and phone of the liaison desk).
+    pub contact: String,
+    /// The origin's own case or incident number (本地案件编号), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Handling restrictions every node enforces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restrictions: Vec<Restriction>,
+    /// For standing alerts: the date by which the origin must review or withdraw it.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::clock::date::option")]
+    pub review_by: Option<Date>,
+    /// Acknowledge by: set by the origin from its configured deadlines and signed, so both
+    /// sides measure the same deadline.
+    #[serde(with = "time::serde::rfc3339")]
+    pub ack_by: OffsetDateTime,
+    /// First report by, likewise fixed at the origin.
+    #[serde(with = "time::serde::rfc3339")]
+    pub report_by: OffsetDateTime,
+}
+
+/// `ack`: the target takes the case on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckBody {
+    /// The duty officer who acknowledged.
+    pub officer: Signatory,
+    /// When the target promises its first report, if earlier or later than asked.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    pub report_by: Option<OffsetDateTime>,
+    /// A short message for the origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `decline`: the target will not act, and says why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineBody {
+    /// The duty officer who declined.
+    pub officer: Signatory,
+    /// Why.
+    pub reason: DeclineReason,
+    /// Explanation for the origin.
+    pub message: String,
+    /// The station that should receive the request instead, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggested_station: Option<StationId>,
+}
+
+/// `note`: information added by either party.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    /// Who wrote it.
+    pub officer: Signatory,
+    /// The note.
+    pub text: String,
+}
+
+/// `reminder`: the origin presses a target (催办).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderBody {
+    /// Who sent the reminder.
+    pub officer: Signatory,
+    /// An optional message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `outcome`: what the target found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeBody {
+    /// Who reports.
+    pub officer: Signatory,
+    /// The result.
+    pub outcome: Outcome,
+    /// How many (persons found, suspects arrested, cases solved); 0 for `no_trace`.
+    pub count: u32,
+    /// The account of what was done and found.
+    pub narrative: String,
+}
+
+/// `close`: the origin closes a resolved target and evaluates the work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseBody {
+    /// Who closes.
+    pub officer: Signatory,
+    /// Evaluation (满意度) from 1 to 5.
+    pub evaluation: u8,
+    /// Optional comment on the cooperation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// `withdraw`: the origin calls the request back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawBody {
+    /// Who withdraws.
+    pub officer: Signatory,
+    /// Why.
+    pub reason: WithdrawReason,
+    /// Explanation for the targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The body of an envelope, one variant per [`Kind`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Body {
+    /// See [`RequestBody`].
+    Request(Box<RequestBody>),
+    /// See [`AckBody`].
+    Ack(AckBody),
+    /// See [`DeclineBody`].
+    Decline(DeclineBody),
+    /// See [`NoteBody`].
+    Note(NoteBody),
+    /// See [`ReminderBody`].
+    Reminder(ReminderBody),
+    /// See [`OutcomeBody`].
+    Outcome(OutcomeBody),
+    /// See [`CloseBody`].
+    Close(CloseBody),
+    /// See [`WithdrawBody`].
+    Withdraw(WithdrawBody),
+}
+
+impl Body {
+    /// The kind this body belongs to.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Self::Request(_) => Kind::Request,
+            Self::Ack(_) => Kind::Ack,
+            Self::Decline(_) => Kind::Decline,
+            Self::Note(_) => Kind::Note,
+            Self::Reminder(_) => Kind::Reminder,
+            Self::Outcome(_) => Kind::Outcome,
+            Self::Close(_) => Kind::Close,
+            Self::Withdraw(_) => Kind::Withdraw,
+        }
+    }
+
+    /// The officer who acted.
+    pub fn officer(&self) -> &Signatory {
+        match self {
+            Self::Request(b) => &b.officer,
+            Self::Ack(b) => &b.officer,
+            Self::Decline(b) => &b.officer,
+            Self::Note(b) => &b.officer,
+            Self::Reminder(b) => &b.officer,
+            Self::Outcome(b) => &b.officer,
+            Self::Close(b) => &b.officer,
+            Self::Withdraw(b) => &b.officer,
+        }
+    }
+
+    /// Parses the body of an envelope of `kind` from its JSON text: the kind decides the
+    /// schema, so a body can never be read as another kind's.
+    pub fn parse(kind: Kind, json: &str) -> serde_json::Result<Self> {
+        Ok(match kind {
+            Kind::Request => Self::Request(Box::new(serde_json::from_str(json)?)),
+            Kind::Ack => Self::Ack(serde_json::from_str(json)?),
+            Kind::Decline => Self::Decline(serde_json::from_str(json)?),
+            Kind::Note => Self::Note(serde_json::from_str(json)?),
+            Kind::Reminder => Self::Reminder(serde_json::from_str(json)?),
+            Kind::Outcome => Self::Outcome(serde_json::from_str(json)?),
+            Kind::Close => Self::Close(serde_json::from_str(json)?),
+            Kind::Withdraw => Self::Withdraw(serde_json::from_str(json)?),
+        })
+    }
+}

@@ -1,0 +1,267 @@
+//! Signed envelopes: what crosses a border.
+//!
+//! ```text
+//! wire:    {"signed":"<base64url of payload bytes>","key":"<station>#<key-id>","sig":"<base64url>"}
+//! payload: {"v":1,"id":…,"case":…,"kind":…,"from":…,"to":[…],"at":…,"body":{…}}
+//! signature over: b"tiemeng/envelope/v1\n" || payload bytes
+//! ```
+//! [`SealedEnvelope::open`] verifies first and parses second: the signature covers the exact
+//! bytes received, so no canonical JSON is needed and no unsigned field can ride along. The
+//! payload is then parsed strictly (see [`strict_json`]). Checks that need the node's context
+//! (addressed to us? sender = TLS identity? known case? allowed transition?) happen in the
+//! node, after this module has proven who signed what.
+
+pub mod body;
+mod receipt;
+mod signed;
+pub mod strict_json;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+pub use body::{Body, Kind, Signatory};
+pub use receipt::{Receipt, SealedReceipt};
+pub use signed::Signed;
+
+use crate::ids::{CaseId, EnvelopeId, KeyRef, StationId};
+use crate::keys::{KeyRing, KeyUseError, Signer};
+use strict_json::StrictJsonError;
+
+/// Domain separation for envelope signatures.
+pub const ENVELOPE_CONTEXT: &[u8] = b"tiemeng/envelope/v1\n";
+/// Domain separation for receipt signatures.
+pub const RECEIPT_CONTEXT: &[u8] = b"tiemeng/receipt/v1\n";
+/// The largest envelope accepted on the wire; a request with long narratives is ~10 KiB.
+pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024;
+/// The only payload version this node speaks.
+pub const VERSION: u8 = 1;
+
+/// Why an envelope (or receipt) was refused before any context was consulted.
+#[derive(Debug, Error)]
+pub enum EnvelopeError {
+    /// Larger than [`MAX_ENVELOPE_BYTES`].
+    #[error("envelope is {0} bytes; the limit is {MAX_ENVELOPE_BYTES}")]
+    TooLarge(usize),
+    /// The wire form is not `{"signed","key","sig"}` as strict JSON.
+    #[error("malformed envelope: {0}")]
+    MalformedWire(String),
+    /// `signed` or `sig` is not base64url without padding.
+    #[error("`{0}` is not base64url without padding")]
+    BadBase64(&'static str),
+    /// The signature is not 64 bytes.
+    #[error("signature is {0} bytes, expected 64")]
+    BadSignatureLength(usize),
+    /// The signing key is not in this node's key ring.
+    #[error("unknown signing key {0}")]
+    UnknownKey(String),
+    /// The signature does not verify (strictly) over the payload bytes.
+    #[error("signature does not verify")]
+    BadSignature,
+    /// The verified payload is not a valid payload.
+    #[error("malformed payload: {0}")]
+    MalformedPayload(String),
+    /// A payload version this node does not speak.
+    #[error("unsupported payload version {0}")]
+    UnsupportedVersion(u8),
+    /// `to` is empty, repeats a station, or names the sender.
+    #[error("bad addressing: {0}")]
+    BadAddressing(&'static str),
+    /// The key that signed belongs to another station than `from`.
+    #[error("signed with a key of {key_owner} but claims to come from {from}")]
+    SignerMismatch {
+        /// Owner of the signing key.
+        key_owner: StationId,
+        /// The `from` the payload claims.
+        from: StationId,
+    },
+    /// The key was not valid at the envelope's time.
+    #[error("signing key {key} cannot be used at {at}: {reason}")]
+    KeyNotUsable {
+        /// The key.
+        key: String,
+        /// The envelope's time.
+        at: String,
+        /// Not yet valid, expired or revoked.
+        reason: KeyUseError,
+    },
+}
+
+impl EnvelopeError {
+    /// The stable code reported to peers and in logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::TooLarge(_) => "too_large",
+            Self::MalformedWire(_) => "malformed_envelope",
+            Self::BadBase64(_) => "bad_base64",
+            Self::BadSignatureLength(_) => "bad_signature_length",
+            Self::UnknownKey(_) => "unknown_key",
+            Self::BadSignature => "bad_signature",
+            Self::MalformedPayload(_) => "malformed_payload",
+            Self::UnsupportedVersion(_) => "unsupported_version",
+            Self::BadAddressing(_) => "bad_addressing",
+            Self::SignerMismatch { .. } => "signer_mismatch",
+            Self::KeyNotUsable { reason: KeyUseError::Revoked, .. } => "key_revoked",
+            Self::KeyNotUsable { reason: KeyUseError::Expired, .. } => "key_expired",
+            Self::KeyNotUsable { reason: KeyUseError::NotYetValid, .. } => "key_not_yet_valid",
+        }
+    }
+}
+
+impl From<StrictJsonError> for EnvelopeError {
+    fn from(e: StrictJsonError) -> Self {
+        Self::MalformedWire(e.to_string())
+    }
+}
+
+/// The content of an envelope, before signing or after verification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envelope {
+    /// Unique forever; a second arrival is a duplicate.
+    pub id: EnvelopeId,
+    /// The case this envelope belongs to.
+    pub case: CaseId,
+    /// The station that signed it.
+    pub from: StationId,
+    /// The stations it is addressed to.
+    pub to: Vec<StationId>,
+    /// When the sender created it.
+    pub at: OffsetDateTime,
+    /// What it says; its variant is the envelope's kind.
+    pub body: Body,
+}
+
+#[derive(Serialize)]
+struct PayloadOut<'a> {
+    v: u8,
+    id: &'a EnvelopeId,
+    case: &'a CaseId,
+    kind: Kind,
+    from: &'a StationId,
+    to: &'a [StationId],
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    body: &'a Body,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PayloadIn<'a> {
+    v: u8,
+    id: EnvelopeId,
+    case: CaseId,
+    kind: Kind,
+    from: StationId,
+    to: Vec<StationId>,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    #[serde(borrow)]
+    body: &'a RawValue,
+}
+
+impl Envelope {
+    /// The envelope's kind, decided by its body.
+    pub fn kind(&self) -> Kind {
+        self.body.kind()
+    }
+
+    /// Signs the envelope with this station's key. The signer must be the `from` station.
+    pub fn seal(self, signer: &Signer) -> Result<SealedEnvelope, EnvelopeError> {
+        if signer.station() != &self.from {
+            return Err(EnvelopeError::SignerMismatch { key_owner: signer.station().clone(), from: self.from });
+        }
+        check_addressing(&self.from, &self.to)?;
+        let payload = serde_json::to_vec(&PayloadOut {
+            v: VERSION,
+            id: &self.id,
+            case: &self.case,
+            kind: self.kind(),
+            from: &self.from,
+            to: &self.to,
+            at: self.at,
+            body: &self.body,
+        })
+        .map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        let signed = Signed::sign(ENVELOPE_CONTEXT, payload, signer);
+        Ok(SealedEnvelope { envelope: self, signed })
+    }
+}
+
+fn check_addressing(from: &StationId, to: &[StationId]) -> Result<(), EnvelopeError> {
+    if to.is_empty() {
+        return Err(EnvelopeError::BadAddressing("`to` is empty"));
+    }
+    if to.contains(from) {
+        return Err(EnvelopeError::BadAddressing("`to` names the sender"));
+    }
+    let mut sorted: Vec<&StationId> = to.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    if sorted.len() != to.len() {
+        return Err(EnvelopeError::BadAddressing("`to` repeats a station"));
+    }
+    Ok(())
+}
+
+/// An envelope together with the exact signed bytes it was verified from (or sealed into).
+#[derive(Debug, Clone)]
+pub struct SealedEnvelope {
+    /// The parsed content.
+    pub envelope: Envelope,
+    /// The payload bytes, key and signature, kept as evidence.
+    pub signed: Signed,
+}
+
+impl SealedEnvelope {
+    /// Verifies `wire` against `keys` and only then parses the payload.
+    pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
+        let signed = Signed::decode(wire)?;
+        let key = signed.verify(ENVELOPE_CONTEXT, keys)?;
+        let envelope = parse_payload(signed.payload())?;
+        if signed.key().station() != &envelope.from {
+            return Err(EnvelopeError::SignerMismatch {
+                key_owner: signed.key().station().clone(),
+                from: envelope.from,
+            });
+        }
+        key.usable_at(envelope.at).map_err(|reason| EnvelopeError::KeyNotUsable {
+            key: signed.key().to_string(),
+            at: crate::clock::rfc3339(envelope.at),
+            reason,
+        })?;
+        Ok(Self { envelope, signed })
+    }
+
+    /// The canonical wire bytes, identical at every node that holds this envelope.
+    pub fn wire(&self) -> Vec<u8> {
+        self.signed.encode()
+    }
+
+    /// SHA-256 of the signed payload bytes, as named in receipts and the audit chain.
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(self.signed.payload()).into()
+    }
+
+    /// The key that signed it.
+    pub fn key(&self) -> &KeyRef {
+        self.signed.key()
+    }
+}
+
+fn parse_payload(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+    strict_json::check(bytes).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+    let raw: PayloadIn<'_> =
+        serde_json::from_slice(bytes).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+    if raw.v != VERSION {
+        return Err(EnvelopeError::UnsupportedVersion(raw.v));
+    }
+    check_addressing(&raw.from, &raw.to)?;
+    let body = Body::parse(raw.kind, raw.body.get())
+        .map_err(|e| EnvelopeError::MalformedPayload(format!("body of {}: {e}", raw.kind)))?;
+    Ok(Envelope { id: raw.id, case: raw.case, from: raw.from, to: raw.to, at: raw.at, body })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,96 @@
+//! Receipts: the receiver's signed statement that an envelope is durably stored. The sender
+//! keeps it as proof of delivery; a duplicate delivery gets the same receipt again.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{EnvelopeError, RECEIPT_CONTEXT, SealedEnvelope, Signed, VERSION, strict_json};
+use crate::ids::{EnvelopeId, StationId};
+use crate::keys::{KeyRing, Signer};
+
+/// What a receipt states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// Always [`VERSION`].
+    pub v: u8,
+    /// The envelope received.
+    pub envelope: EnvelopeId,
+    /// Hex SHA-256 of the envelope's signed payload bytes.
+    pub sha256: String,
+    /// The receiving station, which signs the receipt.
+    pub from: StationId,
+    /// The sending station.
+    pub to: StationId,
+    /// When the receiver stored the envelope durably.
+    #[serde(with = "time::serde::rfc3339")]
+    pub stored_at: OffsetDateTime,
+}
+
+/// A receipt with its signature.
+#[derive(Debug, Clone)]
+pub struct SealedReceipt {
+    /// The content.
+    pub receipt: Receipt,
+    /// The signed bytes, kept as evidence.
+    pub signed: Signed,
+}
+
+impl Receipt {
+    /// The receipt a receiver issues for `envelope`, stored at `stored_at`.
+    pub fn for_envelope(envelope: &SealedEnvelope, receiver: StationId, stored_at: OffsetDateTime) -> Self {
+        Self {
+            v: VERSION,
+            envelope: envelope.envelope.id,
+            sha256: hex::encode(envelope.digest()),
+            from: receiver,
+            to: envelope.envelope.from.clone(),
+            stored_at,
+        }
+    }
+
+    /// Signs the receipt with the receiver's key.
+    pub fn seal(self, signer: &Signer) -> Result<SealedReceipt, EnvelopeError> {
+        if signer.station() != &self.from {
+            return Err(EnvelopeError::SignerMismatch { key_owner: signer.station().clone(), from: self.from });
+        }
+        let payload = serde_json::to_vec(&self).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        Ok(SealedReceipt { signed: Signed::sign(RECEIPT_CONTEXT, payload, signer), receipt: self })
+    }
+}
+
+impl SealedReceipt {
+    /// Verifies a receipt's signature, then parses it strictly.
+    pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
+        let signed = Signed::decode(wire)?;
+        let key = signed.verify(RECEIPT_CONTEXT, keys)?;
+        strict_json::check(signed.payload()).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        let receipt: Receipt =
+            serde_json::from_slice(signed.payload()).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        if receipt.v != VERSION {
+            return Err(EnvelopeError::UnsupportedVersion(receipt.v));
+        }
+        if signed.key().station() != &receipt.from {
+            return Err(EnvelopeError::SignerMismatch {
+                key_owner: signed.key().station().clone(),
+                from: receipt.from,
+            });
+        }
+        key.usable_at(receipt.stored_at).map_err(|reason| EnvelopeError::KeyNotUsable {
+            key: signed.key().to_string(),
+            at: crate::clock::rfc3339(receipt.stored_at),
+            reason,
+        })?;
+        Ok(Self { receipt, signed })
+    }
+
+    /// True when this receipt vouches for exactly these envelope bytes.
+    pub fn matches(&self, envelope: &SealedEnvelope) -> bool {
+        self.receipt.envelope == envelope.envelope.id && self.receipt.sha256 == hex::encode(envelope.digest())
+    }
+
+    /// The canonical wire bytes.
+    pub fn wire(&self) -> Vec<u8> {
+        self.signed.encode()
+    }
+}

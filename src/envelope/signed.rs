@@ -1,0 +1,82 @@
+//! The signed wrapper shared by envelopes and receipts: payload bytes, key reference and
+//! signature, with a canonical wire encoding so every node stores byte-identical evidence.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::Signature;
+use serde::{Deserialize, Serialize};
+
+use super::{EnvelopeError, MAX_ENVELOPE_BYTES, strict_json};
+use crate::ids::KeyRef;
+use crate::keys::{KeyRing, PublicKey, Signer};
+
+/// Payload bytes with the key that signed them and the signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    payload: Vec<u8>,
+    key: KeyRef,
+    sig: Signature,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire<'a> {
+    signed: std::borrow::Cow<'a, str>,
+    key: std::borrow::Cow<'a, str>,
+    sig: std::borrow::Cow<'a, str>,
+}
+
+impl Signed {
+    /// Signs `context || payload`.
+    pub fn sign(context: &[u8], payload: Vec<u8>, signer: &Signer) -> Self {
+        let sig = signer.sign(context, &payload);
+        Self { payload, key: signer.key_ref().clone(), sig }
+    }
+
+    /// Decodes the wire form strictly; the signature is not checked yet.
+    pub fn decode(wire: &[u8]) -> Result<Self, EnvelopeError> {
+        if wire.len() > MAX_ENVELOPE_BYTES {
+            return Err(EnvelopeError::TooLarge(wire.len()));
+        }
+        strict_json::check(wire)?;
+        let parsed: Wire<'_> = serde_json::from_slice(wire).map_err(|e| EnvelopeError::MalformedWire(e.to_string()))?;
+        let payload =
+            URL_SAFE_NO_PAD.decode(parsed.signed.as_bytes()).map_err(|_| EnvelopeError::BadBase64("signed"))?;
+        let sig = URL_SAFE_NO_PAD.decode(parsed.sig.as_bytes()).map_err(|_| EnvelopeError::BadBase64("sig"))?;
+        let sig: [u8; 64] = sig.as_slice().try_into().map_err(|_| EnvelopeError::BadSignatureLength(sig.len()))?;
+        let key: KeyRef = parsed.key.parse().map_err(|_| EnvelopeError::UnknownKey(parsed.key.to_string()))?;
+        Ok(Self { payload, key, sig: Signature::from_bytes(&sig) })
+    }
+
+    /// The canonical wire form.
+    pub fn encode(&self) -> Vec<u8> {
+        let wire = Wire {
+            signed: URL_SAFE_NO_PAD.encode(&self.payload).into(),
+            key: self.key.as_str().into(),
+            sig: URL_SAFE_NO_PAD.encode(self.sig.to_bytes()).into(),
+        };
+        // Serialising three strings into a Vec cannot fail.
+        serde_json::to_vec(&wire).unwrap_or_default()
+    }
+
+    /// Verifies the signature strictly over `context || payload` with the referenced key, and
+    /// returns that key so the caller can check its validity at the payload's time.
+    pub fn verify<'k>(&self, context: &[u8], keys: &'k KeyRing) -> Result<&'k PublicKey, EnvelopeError> {
+        let key = keys.get(&self.key).ok_or_else(|| EnvelopeError::UnknownKey(self.key.to_string()))?;
+        let mut message = Vec::with_capacity(context.len() + self.payload.len());
+        message.extend_from_slice(context);
+        message.extend_from_slice(&self.payload);
+        key.key.verify_strict(&message, &self.sig).map_err(|_| EnvelopeError::BadSignature)?;
+        Ok(key)
+    }
+
+    /// The exact payload bytes that were signed.
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+
+    /// The signing key's reference.
+    pub fn key(&self) -> &KeyRef {
+        &self.key
+    }
+}

@@ -1,0 +1,112 @@
+//! Languages for people. Chinese (简体) is the default everywhere a person reads tiemeng's
+//! output; English is available on request (`--lang en`, `?lang=en`, `Accept-Language`).
+
+use std::str::FromStr;
+
+/// A language tiemeng speaks to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// Simplified Chinese, the default.
+    #[default]
+    Zh,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// Picks the text for this language.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Self::Zh => zh,
+            Self::En => en,
+        }
+    }
+
+    /// The language's tag (`zh-CN`, `en`).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Zh => "zh-CN",
+            Self::En => "en",
+        }
+    }
+
+    /// Reads an `Accept-Language` header: English only when it is preferred over Chinese.
+    pub fn from_accept_language(header: &str) -> Self {
+        let first = header.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
+        if first.starts_with("en") { Self::En } else { Self::Zh }
+    }
+}
+
+impl FromStr for Lang {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "zh" | "zh-cn" | "zh-hans" | "cn" => Ok(Self::Zh),
+            "en" | "en-us" | "en-gb" => Ok(Self::En),
+            other => Err(format!("unknown language {other:?}: use zh or en")),
+        }
+    }
+}
+
+/// A closed set whose members have names for people in both languages.
+pub trait Label {
+    /// The name in Simplified Chinese.
+    fn zh(&self) -> &'static str;
+    /// The name in English.
+    fn en(&self) -> &'static str;
+    /// The name in `lang`.
+    fn label(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::Zh => self.zh(),
+            Lang::En => self.en(),
+        }
+    }
+}
+
+/// Implements [`Label`] and stable snake_case names for a fieldless enum from one table, so the
+/// wire name, the Chinese and the English of each member are written side by side once.
+#[macro_export]
+macro_rules! labelled_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => ($wire:literal, $zh:literal, $en:literal)),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        $vis enum $name {
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            /// Every member, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable wire name.
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+
+        impl $crate::i18n::Label for $name {
+            fn zh(&self) -> &'static str {
+                match self { $($name::$variant => $zh),+ }
+            }
+            fn en(&self) -> &'static str {
+                match self { $($name::$variant => $en),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    other => Err(format!(concat!("unknown ", stringify!($name), " {:?}"), other)),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}

@@ -1,0 +1,181 @@
+//! Envelopes arriving from peers. Verify, then check the context, then store and apply in one
+//! unit, then flush, and only then sign the receipt that tells the sender it may forget.
+//!
+//! Order of checks: the signature over the exact bytes (and the key's owner is `from`), then
+//! `from` against the TLS identity, `to` against this station, the time against the clock
+//! window, then the case and the lifecycle. A known id with the same bytes is a duplicate and
+//! gets the first receipt again; a known id with other bytes is a conflict.
+
+use time::OffsetDateTime;
+
+use super::{Node, subjects};
+use crate::case::{ApplyError, CaseRecord};
+use crate::envelope::{EnvelopeError, Kind, Receipt, SealedEnvelope};
+use crate::ids::StationId;
+use crate::store::{AuditDraft, StoreError, Unit};
+
+/// Why an inbound envelope was refused. Everything but [`InboundError::Store`] is permanent:
+/// sending the same bytes again cannot succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum InboundError {
+    /// Refused before any context was consulted (encoding, key, signature, payload).
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// `from` is not the station whose certificate made the connection.
+    #[error("envelope claims to come from {from} but the connection is from {peer}")]
+    SenderMismatch {
+        /// The TLS identity.
+        peer: StationId,
+        /// The claimed sender.
+        from: StationId,
+    },
+    /// `to` does not include this station.
+    #[error("envelope is not addressed to this station")]
+    NotAddressedToUs,
+    /// `at` lies further in the future than the allowed clock skew.
+    #[error("envelope is dated {at}, more than the allowed skew ahead of this station's clock ({now})")]
+    FromTheFuture {
+        /// The envelope's time.
+        at: String,
+        /// This node's time.
+        now: String,
+    },
+    /// The same id was seen before with other bytes.
+    #[error("envelope id {0} is already stored with different content")]
+    Conflict(String),
+    /// The case or the lifecycle refused it.
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    /// Storing failed; the sender should try again later.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl InboundError {
+    /// The stable code sent back to the peer.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Envelope(e) => e.code(),
+            Self::SenderMismatch { .. } => "sender_mismatch",
+            Self::NotAddressedToUs => "not_addressed_to_us",
+            Self::FromTheFuture { .. } => "from_the_future",
+            Self::Conflict(_) => "conflict",
+            Self::Apply(e) => e.code(),
+            Self::Store(_) => "storage_unavailable",
+        }
+    }
+
+    /// True when retrying later may succeed.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Store(_))
+    }
+}
+
+/// What happened to an inbound envelope that was not refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundOutcome {
+    /// Stored and applied now; here is the signed receipt.
+    Accepted(Vec<u8>),
+    /// Seen before with the same bytes; here is the receipt issued then.
+    Duplicate(Vec<u8>),
+}
+
+impl InboundOutcome {
+    /// The receipt's wire bytes.
+    pub fn receipt(&self) -> &[u8] {
+        match self {
+            Self::Accepted(r) | Self::Duplicate(r) => r,
+        }
+    }
+}
+
+impl Node {
+    /// Receives a batch of envelopes from `peer`, in order, and answers each. One flush covers
+    /// the whole batch: no receipt leaves before every envelope it vouches for is on disk.
+    pub async fn receive_batch(&self, peer: &StationId, wires: &[&[u8]]) -> Vec<Result<InboundOutcome, InboundError>> {
+        let mut results: Vec<_> = wires.iter().map(|wire| self.receive_one(peer, wire)).collect();
+        if results.iter().any(|r| matches!(r, Ok(InboundOutcome::Accepted(_)))) {
+            if let Err(e) = self.store.durable().await {
+                tracing::error!(%peer, error = %e, "flush failed; withholding receipts");
+                let failed = || Err(InboundError::Store(StoreError::Flush(e.to_string())));
+                results = results.into_iter().map(|r| if r.is_ok() { failed() } else { r }).collect();
+            }
+        }
+        results
+    }
+
+    /// Receives one envelope; the caller flushes before handing out the receipt.
+    fn receive_one(&self, peer: &StationId, wire: &[u8]) -> Result<InboundOutcome, InboundError> {
+        let sealed = SealedEnvelope::open(wire, &self.keys)?;
+        let envelope = &sealed.envelope;
+        if &envelope.from != peer {
+            return Err(InboundError::SenderMismatch { peer: peer.clone(), from: envelope.from.clone() });
+        }
+        if !envelope.to.contains(self.station()) {
+            return Err(InboundError::NotAddressedToUs);
+        }
+        let now = self.now();
+        if envelope.at > now + self.config.clock_skew() {
+            return Err(InboundError::FromTheFuture {
+                at: crate::clock::rfc3339(envelope.at),
+                now: crate::clock::rfc3339(now),
+            });
+        }
+        let result = self.store.write(now, |unit| self.store_inbound(unit, &sealed, now)).map(|(outcome, _)| outcome);
+        match &result {
+            Ok(InboundOutcome::Accepted(_)) => {
+                tracing::info!(%peer, case = %envelope.case, envelope = %envelope.id, kind = %envelope.kind(), "envelope received");
+            }
+            Ok(InboundOutcome::Duplicate(_)) => {
+                tracing::debug!(%peer, envelope = %envelope.id, "duplicate envelope; receipt repeated");
+            }
+            Err(e) => {
+                tracing::warn!(%peer, envelope = %envelope.id, code = e.code(), error = %e, "envelope refused");
+            }
+        }
+        result
+    }
+
+    fn store_inbound(
+        &self,
+        unit: &mut Unit<'_>,
+        sealed: &SealedEnvelope,
+        now: OffsetDateTime,
+    ) -> Result<InboundOutcome, InboundError> {
+        let envelope = &sealed.envelope;
+        if let Some(stored) = unit.envelope(&envelope.id)? {
+            if stored.wire != sealed.wire() {
+                return Err(InboundError::Conflict(envelope.id.to_string()));
+            }
+            let receipt = unit.receipt(&envelope.id, self.station())?;
+            return receipt.map(InboundOutcome::Duplicate).ok_or_else(|| {
+                InboundError::Store(StoreError::Corrupt(format!(
+                    "envelope {} is stored without its receipt",
+                    envelope.id
+                )))
+            });
+        }
+        let existing = unit.case(&envelope.case)?;
+        let case = match (envelope.kind(), existing) {
+            (Kind::Request, Some(_)) => return Err(ApplyError::CaseExists.into()),
+            (Kind::Request, None) => {
+                let mut case = CaseRecord::open(envelope, self.station(), now)?;
+                subjects::flag_same_subject(unit, &mut case)?;
+                case
+            }
+            (_, None) => return Err(ApplyError::UnknownCase.into()),
+            (_, Some(mut case)) => {
+                case.apply(envelope)?;
+                subjects::release_if_closed(unit, &case)?;
+                case
+            }
+        };
+        let receipt = Receipt::for_envelope(sealed, self.station().clone(), now).seal(&self.signer)?.wire();
+        unit.put_envelope(sealed)?;
+        unit.put_case(&case)?;
+        unit.put_receipt(&envelope.id, self.station(), receipt.clone());
+        let actor = crate::ids::CertIdentity::Station(envelope.from.clone()).to_string();
+        unit.audit(AuditDraft::new(actor, "envelope.receive").case(case.id).envelope(envelope.id, sealed.digest()));
+        Ok(InboundOutcome::Accepted(receipt))
+    }
+}

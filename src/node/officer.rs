@@ -1,0 +1,357 @@
+//! What officers do: send a request, act on a case, read cases and listings.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use super::auth::{DUTY, LIAISON, NOTE_WRITERS, READERS};
+use super::{Node, NodeError, Officer, subjects};
+use crate::case::{CaseRecord, validate_request};
+use crate::domain::case::{DeclineReason, Outcome, Priority, Restriction, WithdrawReason};
+use crate::domain::details::CaseDetails;
+use crate::domain::lifecycle::{Party, TargetState};
+use crate::envelope::body::{
+    AckBody, CloseBody, DeclineBody, NoteBody, OutcomeBody, ReminderBody, RequestBody, WithdrawBody,
+};
+use crate::envelope::{Body, Envelope, SealedEnvelope};
+use crate::ids::{CaseId, EnvelopeId, StationId};
+use crate::store::{AuditDraft, ListQuery, Page, Unit};
+
+/// A new assist request as a liaison officer fills it in.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    /// Partner stations to send it to (one or more).
+    #[schema(value_type = Vec<String>)]
+    pub targets: Vec<StationId>,
+    /// How fast they must answer.
+    pub priority: Priority,
+    /// One-line title.
+    pub title: String,
+    /// The kind-specific part.
+    pub details: CaseDetails,
+    /// Background and what is asked.
+    #[serde(default)]
+    pub narrative: String,
+    /// Who to call about it.
+    pub contact: String,
+    /// The station's own case or incident number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Handling restrictions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub restrictions: Vec<Restriction>,
+    /// Review date of a standing alert (`YYYY-MM-DD`).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::clock::date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub review_by: Option<Date>,
+}
+
+/// 签收: the target's duty officer takes the case on.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AckInput {
+    /// When the first report will come, if not by the requested deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub report_by: Option<OffsetDateTime>,
+    /// A short message for the origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// 退回: the target's duty officer declines.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineInput {
+    /// Why.
+    pub reason: DeclineReason,
+    /// Explanation for the origin.
+    pub message: String,
+    /// The station that should take it instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub suggested_station: Option<StationId>,
+}
+
+/// 补充说明: a note from either side.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteInput {
+    /// The note.
+    pub text: String,
+    /// For the origin: which targets to tell (default: every open target).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub targets: Vec<StationId>,
+}
+
+/// 催办: the origin's liaison presses targets.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderInput {
+    /// A message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Which targets (default: every target still owing an ack or a report).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub targets: Vec<StationId>,
+}
+
+/// 反馈: the target's duty officer reports the outcome.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeInput {
+    /// The result.
+    pub outcome: Outcome,
+    /// How many persons found, suspects arrested, cases solved (0 for no trace).
+    pub count: u32,
+    /// What was done and found.
+    pub narrative: String,
+}
+
+/// 办结评价: the origin's liaison closes resolved targets.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseInput {
+    /// 满意度 1–5.
+    pub evaluation: u8,
+    /// Comment on the cooperation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Which targets (default: every resolved target).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub targets: Vec<StationId>,
+}
+
+/// 撤回: the origin's liaison withdraws the request.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawInput {
+    /// Why.
+    pub reason: WithdrawReason,
+    /// Explanation for the targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Which targets (default: every open target).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub targets: Vec<StationId>,
+}
+
+/// Something an officer does to an existing case.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// See [`AckInput`].
+    Ack(AckInput),
+    /// See [`DeclineInput`].
+    Decline(DeclineInput),
+    /// See [`NoteInput`].
+    Note(NoteInput),
+    /// See [`ReminderInput`].
+    Reminder(ReminderInput),
+    /// See [`OutcomeInput`].
+    Outcome(OutcomeInput),
+    /// See [`CloseInput`].
+    Close(CloseInput),
+    /// See [`WithdrawInput`].
+    Withdraw(WithdrawInput),
+}
+
+impl Action {
+    /// The audit name of the action.
+    fn audit_name(&self) -> &'static str {
+        match self {
+            Self::Ack(_) => "case.ack",
+            Self::Decline(_) => "case.decline",
+            Self::Note(_) => "case.note",
+            Self::Reminder(_) => "case.reminder",
+            Self::Outcome(_) => "case.outcome",
+            Self::Close(_) => "case.close",
+            Self::Withdraw(_) => "case.withdraw",
+        }
+    }
+
+    /// Which side may take the action (`None`: either), and the roles it needs.
+    pub fn who(&self) -> (Option<Party>, &'static [crate::config::Role]) {
+        match self {
+            Self::Ack(_) | Self::Decline(_) | Self::Outcome(_) => (Some(Party::Target), DUTY),
+            Self::Reminder(_) | Self::Close(_) | Self::Withdraw(_) => (Some(Party::Origin), LIAISON),
+            Self::Note(_) => (None, NOTE_WRITERS),
+        }
+    }
+}
+
+impl Node {
+    /// Sends a new assist request: signs it, stores it with its case, queues it for every
+    /// target, and returns once all of that is on disk.
+    pub async fn create_case(&self, officer: &Officer, new: NewCase) -> Result<CaseRecord, NodeError> {
+        officer.require(LIAISON)?;
+        self.check_targets(&new.targets)?;
+        let at = self.now();
+        let windows = self.config.deadlines.windows(new.details.kind(), new.priority);
+        let request = RequestBody {
+            officer: officer.signatory(),
+            priority: new.priority,
+            title: new.title.trim().to_owned(),
+            details: new.details,
+            narrative: new.narrative,
+            contact: new.contact,
+            reference: new.reference.filter(|r| !r.trim().is_empty()),
+            restrictions: new.restrictions,
+            review_by: new.review_by,
+            ack_by: at + windows.ack.0,
+            report_by: at + windows.report.0,
+        };
+        validate_request(&request, at)?;
+        let envelope = Envelope {
+            id: EnvelopeId::new(),
+            case: CaseId::new(),
+            from: self.station().clone(),
+            to: new.targets,
+            at,
+            body: Body::Request(Box::new(request)),
+        };
+        let sealed = envelope.seal(&self.signer)?;
+        let (case, woken) = self.store.write(at, |unit| {
+            let mut case = CaseRecord::open(&sealed.envelope, self.station(), at)?;
+            subjects::flag_same_subject(unit, &mut case)?;
+            record_sent(unit, &sealed, &case, officer, "case.create")?;
+            Ok::<_, NodeError>(case)
+        })?;
+        self.store.durable().await?;
+        self.wake(&woken);
+        tracing::info!(case = %case.id, envelope = %sealed.envelope.id, targets = ?sealed.envelope.to, "request sent");
+        Ok(case)
+    }
+
+    /// Takes `action` on a case: checks role and side, signs the envelope, applies it, queues
+    /// it for the other party, and returns once all of that is on disk.
+    pub async fn act(&self, officer: &Officer, case_id: CaseId, action: Action) -> Result<CaseRecord, NodeError> {
+        let (side, roles) = action.who();
+        officer.require(roles)?;
+        let at = self.now();
+        let audit_name = action.audit_name();
+        let ((case, envelope_id), woken) = self.store.write(at, |unit| {
+            let mut case = unit.case(&case_id)?.ok_or_else(|| NodeError::CaseNotFound(case_id.to_string()))?;
+            let my_side = if &case.origin == self.station() { Party::Origin } else { Party::Target };
+            if side.is_some_and(|side| side != my_side) {
+                return Err(NodeError::WrongSide {
+                    needed: if my_side == Party::Origin { "target" } else { "origin" },
+                });
+            }
+            let to = self.recipients(&case, my_side, &action)?;
+            let envelope = Envelope {
+                id: EnvelopeId::new(),
+                case: case_id,
+                from: self.station().clone(),
+                to,
+                at,
+                body: action_body(action, officer),
+            };
+            let sealed = envelope.seal(&self.signer)?;
+            case.apply(&sealed.envelope)?;
+            subjects::release_if_closed(unit, &case)?;
+            record_sent(unit, &sealed, &case, officer, audit_name)?;
+            Ok((case, sealed.envelope.id))
+        })?;
+        self.store.durable().await?;
+        self.wake(&woken);
+        tracing::info!(case = %case_id, envelope = %envelope_id, action = audit_name, "case updated");
+        Ok(case)
+    }
+
+    /// Lists the inbox or outbox. Readers only.
+    pub fn list(&self, officer: &Officer, query: &ListQuery) -> Result<Page, NodeError> {
+        officer.require(READERS)?;
+        Ok(self.store.list(query)?)
+    }
+
+    fn check_targets(&self, targets: &[StationId]) -> Result<(), NodeError> {
+        if targets.is_empty() {
+            return Err(NodeError::Validation(vec![crate::domain::validate::FieldError::new(
+                "targets",
+                "required",
+                "请至少选择一个协查单位",
+                "choose at least one target station",
+            )]));
+        }
+        match targets.iter().find(|t| self.config.peer(t).is_none()) {
+            Some(unknown) => Err(NodeError::UnknownStation(unknown.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Who an action's envelope goes to: the origin when a target speaks; otherwise the chosen
+    /// targets, or by default every target the action applies to.
+    fn recipients(&self, case: &CaseRecord, my_side: Party, action: &Action) -> Result<Vec<StationId>, NodeError> {
+        if my_side == Party::Target {
+            return Ok(vec![case.origin.clone()]);
+        }
+        let (chosen, fits): (&[StationId], fn(TargetState) -> bool) = match action {
+            Action::Note(NoteInput { targets, .. }) => (targets, TargetState::is_open),
+            Action::Reminder(ReminderInput { targets, .. }) => {
+                (targets, |s| matches!(s, TargetState::Sent | TargetState::Delivered | TargetState::Acknowledged))
+            }
+            Action::Close(CloseInput { targets, .. }) => (targets, |s| s == TargetState::Resolved),
+            Action::Withdraw(WithdrawInput { targets, .. }) => (targets, TargetState::is_open),
+            _ => (&[], |_| false),
+        };
+        if let Some(stranger) = chosen.iter().find(|s| case.target(s).is_none()) {
+            return Err(NodeError::UnknownStation(stranger.clone()));
+        }
+        // Named targets go as named, so the lifecycle can refuse a wrong one clearly.
+        let to: Vec<StationId> = if chosen.is_empty() {
+            case.targets.iter().filter(|t| fits(t.state)).map(|t| t.station.clone()).collect()
+        } else {
+            chosen.to_vec()
+        };
+        if to.is_empty() { Err(NodeError::NoEligibleTarget) } else { Ok(to) }
+    }
+}
+
+fn action_body(action: Action, officer: &Officer) -> Body {
+    let officer = officer.signatory();
+    let trimmed = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    match action {
+        Action::Ack(AckInput { report_by, message }) => {
+            Body::Ack(AckBody { officer, report_by, message: trimmed(message) })
+        }
+        Action::Decline(DeclineInput { reason, message, suggested_station }) => {
+            Body::Decline(DeclineBody { officer, reason, message, suggested_station })
+        }
+        Action::Note(NoteInput { text, .. }) => Body::Note(NoteBody { officer, text }),
+        Action::Reminder(ReminderInput { message, .. }) => {
+            Body::Reminder(ReminderBody { officer, message: trimmed(message) })
+        }
+        Action::Outcome(OutcomeInput { outcome, count, narrative }) => {
+            Body::Outcome(OutcomeBody { officer, outcome, count, narrative })
+        }
+        Action::Close(CloseInput { evaluation, comment, .. }) => {
+            Body::Close(CloseBody { officer, evaluation, comment: trimmed(comment) })
+        }
+        Action::Withdraw(WithdrawInput { reason, message, .. }) => {
+            Body::Withdraw(WithdrawBody { officer, reason, message: trimmed(message) })
+        }
+    }
+}
+
+/// Stores an envelope this station signed, its case's new state, outbox entries for every
+/// recipient and the audit entry, all in the caller's unit.
+fn record_sent(
+    unit: &mut Unit<'_>,
+    sealed: &SealedEnvelope,
+    case: &CaseRecord,
+    officer: &Officer,
+    action: &'static str,
+) -> Result<(), NodeError> {
+    unit.put_envelope(sealed)?;
+    unit.put_case(case)?;
+    for peer in &sealed.envelope.to {
+        unit.enqueue(peer, &sealed.envelope.id)?;
+    }
+    unit.audit(AuditDraft::new(officer.actor(), action).case(case.id).envelope(sealed.envelope.id, sealed.digest()));
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! What an officer sees of one case: its state, the full request, and the signed timeline with
+//! each signature checked again at reading time.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use super::auth::{DUTY, LIAISON, NOTE_WRITERS, READERS};
+use super::{Node, NodeError, Officer};
+use crate::case::CaseRecord;
+use crate::domain::deadline::Overdue;
+use crate::domain::lifecycle::{Party, TargetState};
+use crate::envelope::{Kind, SealedEnvelope, SealedReceipt, Signatory};
+use crate::ids::{CaseId, StationId};
+use crate::store::{AuditDraft, Mailbox, StoredEnvelope};
+
+/// A case as an officer reads it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CaseDetail {
+    /// The materialised state.
+    pub case: CaseRecord,
+    /// Inbox or outbox, seen from this station.
+    pub mailbox: Mailbox,
+    /// The request body as signed (details, narrative, contact, deadlines).
+    #[schema(value_type = Object)]
+    pub request: serde_json::Value,
+    /// Targets past a deadline now.
+    pub overdue: Vec<OverdueTarget>,
+    /// Every signed envelope of the case, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+    /// Open cases at this node naming the same person, plate or case number.
+    pub same_subject: Vec<LinkedCase>,
+    /// Actions this officer may take now (`ack`, `close`, …).
+    pub actions: Vec<String>,
+}
+
+/// A target past its deadline.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OverdueTarget {
+    /// The target station.
+    #[schema(value_type = String)]
+    pub station: StationId,
+    /// `ack` or `report`.
+    pub deadline: String,
+    /// When it was due.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub due: OffsetDateTime,
+    /// Whole minutes past the deadline.
+    pub minutes_overdue: i64,
+}
+
+/// Another case linked by a shared subject.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LinkedCase {
+    /// Its id.
+    #[schema(value_type = String)]
+    pub id: CaseId,
+    /// Its title.
+    pub title: String,
+    /// Who sent it.
+    #[schema(value_type = String)]
+    pub origin: StationId,
+}
+
+/// One signed envelope of a case.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TimelineEntry {
+    /// Envelope id.
+    pub id: String,
+    /// Kind.
+    pub kind: Kind,
+    /// Signing station.
+    #[schema(value_type = String)]
+    pub from: StationId,
+    /// Addressees.
+    #[schema(value_type = Vec<String>)]
+    pub to: Vec<StationId>,
+    /// The envelope's time.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// When this node stored it.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub stored_at: OffsetDateTime,
+    /// The officer who acted.
+    pub officer: Option<Signatory>,
+    /// The body as signed.
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+    /// The signing key, `<station>#<key-id>`.
+    pub key: String,
+    /// Hex SHA-256 of the signed payload.
+    pub sha256: String,
+    /// Whether the signature verified just now.
+    pub verified: bool,
+    /// Why it did not verify, as a stable code.
+    pub problem: Option<String>,
+    /// Receipts for this envelope.
+    pub receipts: Vec<ReceiptView>,
+}
+
+/// A signed receipt for an envelope.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptView {
+    /// The station that signed the receipt.
+    pub station: String,
+    /// When it says it stored the envelope.
+    pub stored_at: Option<String>,
+    /// Whether the receipt's signature verified and it names these exact bytes.
+    pub verified: bool,
+}
+
+impl Node {
+    /// Reads a case, recording the read in the audit chain before answering.
+    pub async fn read_case(&self, officer: &Officer, id: CaseId) -> Result<CaseDetail, NodeError> {
+        officer.require(READERS)?;
+        let case = self.store.case(&id)?.ok_or_else(|| NodeError::CaseNotFound(id.to_string()))?;
+        let now = self.now();
+        self.store.write(now, |unit| {
+            unit.audit(AuditDraft::new(officer.actor(), "case.read").case(id));
+            Ok::<_, NodeError>(())
+        })?;
+        self.store.durable().await?;
+        self.case_detail(officer, case, now)
+    }
+
+    fn case_detail(&self, officer: &Officer, case: CaseRecord, now: OffsetDateTime) -> Result<CaseDetail, NodeError> {
+        let timeline: Vec<TimelineEntry> = self
+            .store
+            .timeline(&case.id)?
+            .into_iter()
+            .map(|stored| self.timeline_entry(stored))
+            .collect::<Result<_, _>>()?;
+        let request = timeline.iter().find(|e| e.kind == Kind::Request).map(|e| e.body.clone()).unwrap_or_default();
+        let same_subject = case
+            .same_subject
+            .iter()
+            .filter_map(|id| self.store.case(id).ok().flatten())
+            .map(|c| LinkedCase { id: c.id, title: c.title, origin: c.origin })
+            .collect();
+        Ok(CaseDetail {
+            mailbox: Mailbox::of(&case, self.station()),
+            request,
+            overdue: overdue_targets(&case, now),
+            actions: allowed_actions(&case, self.station(), officer),
+            timeline,
+            same_subject,
+            case,
+        })
+    }
+
+    fn timeline_entry(&self, stored: StoredEnvelope) -> Result<TimelineEntry, NodeError> {
+        let meta = stored.meta;
+        let (verified, problem, parsed) = match SealedEnvelope::open(&stored.wire, &self.keys) {
+            Ok(sealed) => (true, None, Some(sealed)),
+            Err(e) => (false, Some(e.code().to_owned()), None),
+        };
+        let receipts = match &parsed {
+            Some(sealed) => self.receipt_views(sealed)?,
+            None => Vec::new(),
+        };
+        let (body, officer, to, key, sha256) = match &parsed {
+            Some(sealed) => (
+                serde_json::to_value(&sealed.envelope.body).unwrap_or_default(),
+                Some(sealed.envelope.body.officer().clone()),
+                sealed.envelope.to.clone(),
+                sealed.key().to_string(),
+                hex::encode(sealed.digest()),
+            ),
+            None => (serde_json::Value::Null, None, Vec::new(), String::new(), String::new()),
+        };
+        Ok(TimelineEntry {
+            id: parsed.as_ref().map(|s| s.envelope.id.to_string()).unwrap_or_default(),
+            kind: meta.kind,
+            from: meta.from,
+            to,
+            at: meta.at,
+            stored_at: meta.stored_at,
+            officer,
+            body,
+            key,
+            sha256,
+            verified,
+            problem,
+            receipts,
+        })
+    }
+
+    fn receipt_views(&self, sealed: &SealedEnvelope) -> Result<Vec<ReceiptView>, NodeError> {
+        Ok(self
+            .store
+            .receipts(&sealed.envelope.id)?
+            .into_iter()
+            .map(|(station, wire)| match SealedReceipt::open(&wire, &self.keys) {
+                Ok(receipt) => ReceiptView {
+                    station,
+                    stored_at: Some(crate::clock::rfc3339(receipt.receipt.stored_at)),
+                    verified: receipt.matches(sealed),
+                },
+                Err(_) => ReceiptView { station, stored_at: None, verified: false },
+            })
+            .collect())
+    }
+}
+
+/// Targets past a deadline at `now`.
+pub fn overdue_targets(case: &CaseRecord, now: OffsetDateTime) -> Vec<OverdueTarget> {
+    case.targets
+        .iter()
+        .filter_map(|t| {
+            let overdue = t.overdue_at(now)?;
+            let deadline = match overdue {
+                Overdue::Ack { .. } => "ack",
+                Overdue::Report { .. } => "report",
+            };
+            Some(OverdueTarget {
+                station: t.station.clone(),
+                deadline: deadline.to_owned(),
+                due: overdue.due(),
+                minutes_overdue: (now - overdue.due()).whole_minutes(),
+            })
+        })
+        .collect()
+}
+
+/// The actions `officer` may take on `case` now, for buttons in the console and the CLI.
+pub fn allowed_actions(case: &CaseRecord, me: &StationId, officer: &Officer) -> Vec<String> {
+    let side = if &case.origin == me { Party::Origin } else { Party::Target };
+    let any = |f: fn(TargetState) -> bool| case.targets.iter().any(|t| f(t.state));
+    let may = |roles: &'static [crate::config::Role]| officer.require(roles).is_ok();
+    let mut actions = Vec::new();
+    match side {
+        Party::Target if may(DUTY) => {
+            if any(|s| matches!(s, TargetState::Sent | TargetState::Delivered)) {
+                actions.extend(["ack", "decline"]);
+            }
+            if any(|s| s == TargetState::Acknowledged) {
+                actions.push("outcome");
+            }
+        }
+        Party::Origin if may(LIAISON) => {
+            if any(|s| matches!(s, TargetState::Sent | TargetState::Delivered | TargetState::Acknowledged)) {
+                actions.push("reminder");
+            }
+            if any(|s| s == TargetState::Resolved) {
+                actions.push("close");
+            }
+            if any(TargetState::is_open) {
+                actions.push("withdraw");
+            }
+        }
+        _ => {}
+    }
+    if may(NOTE_WRITERS) && any(TargetState::is_open) {
+        actions.push("note");
+    }
+    actions.into_iter().map(str::to_owned).collect()
+}

@@ -1,0 +1,174 @@
+//! Serving a node: a TCP accept loop that hands every connection to its own task, where the
+//! TLS handshake runs under a timeout (so one stalled client never blocks the others), the
+//! verified certificate identity is attached to each request, and HTTP/1.1 is served with
+//! keep-alive. A client without a valid certificate gets no HTTP response at all.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
+
+use crate::api::{self, Authenticated};
+use crate::node::Node;
+use crate::tls::{self, ClientVerifier, TlsError};
+
+/// How often CRL files are checked for changes.
+const CRL_POLL: Duration = Duration::from_secs(2);
+/// How long a client may take to send request headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A node being served; [`Running::stop`] ends it cleanly.
+#[derive(Debug)]
+pub struct Running {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// The node.
+    pub node: Arc<Node>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Running {
+    /// Stops accepting, closes connections after their current request, stops background
+    /// tasks and waits for all of them, so the store is released when this returns.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
+    /// The tracker for background tasks that must end before the store is released.
+    pub fn tasks(&self) -> (&TaskTracker, &CancellationToken) {
+        (&self.tasks, &self.shutdown)
+    }
+}
+
+/// Serves `node` on `listener` until stopped.
+pub fn start(node: Arc<Node>, listener: TcpListener) -> Result<Running, TlsError> {
+    let addr = listener.local_addr().map_err(|e| TlsError::Verifier(e.to_string()))?;
+    let (tls_config, verifier) = tls::server_config(&node.config().tls)?;
+    let shutdown = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let settings = Settings {
+        acceptor: TlsAcceptor::from(tls_config),
+        app: api::router(node.clone()),
+        handshake_timeout: Duration::from_secs(node.config().server.handshake_timeout_secs),
+        limit: Arc::new(Semaphore::new(node.config().server.max_connections)),
+    };
+    tasks.spawn(accept_loop(listener, settings, shutdown.clone(), tasks.clone()));
+    tasks.spawn(watch_crls(verifier, shutdown.clone()));
+    tracing::info!(%addr, station = %node.station(), "serving");
+    Ok(Running { addr, node, shutdown, tasks })
+}
+
+struct Settings {
+    acceptor: TlsAcceptor,
+    app: Router,
+    handshake_timeout: Duration,
+    limit: Arc<Semaphore>,
+}
+
+async fn accept_loop(listener: TcpListener, settings: Settings, shutdown: CancellationToken, tasks: TaskTracker) {
+    loop {
+        let permit = tokio::select! {
+            permit = settings.limit.clone().acquire_owned() => match permit { Ok(p) => p, Err(_) => return },
+            () = shutdown.cancelled() => return,
+        };
+        let (tcp, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Typically EMFILE: back off briefly instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = shutdown.cancelled() => return,
+        };
+        let connection = Connection {
+            acceptor: settings.acceptor.clone(),
+            app: settings.app.clone(),
+            handshake_timeout: settings.handshake_timeout,
+            shutdown: shutdown.clone(),
+            _permit: permit,
+        };
+        tasks.spawn(connection.serve(tcp, remote));
+    }
+}
+
+struct Connection {
+    acceptor: TlsAcceptor,
+    app: Router,
+    handshake_timeout: Duration,
+    shutdown: CancellationToken,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Connection {
+    async fn serve(self, tcp: TcpStream, remote: SocketAddr) {
+        let stream = match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => {
+                tracing::info!(%remote, error = %e, "TLS handshake refused");
+                return;
+            }
+            Err(_) => {
+                tracing::info!(%remote, "TLS handshake timed out");
+                return;
+            }
+        };
+        let identity = stream.get_ref().1.peer_certificates().and_then(|certs| certs.first()).map(tls::identity_of);
+        let Some(Ok(identity)) = identity else {
+            // The verifier already required an identity; this only guards against a bug there.
+            tracing::warn!(%remote, "verified certificate without a tiemeng identity");
+            return;
+        };
+        tracing::debug!(%remote, %identity, "connection authenticated");
+        let app = self.app;
+        let authenticated = Authenticated(identity);
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(authenticated.clone());
+            app.clone().oneshot(request)
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
+        tokio::pin!(connection);
+        tokio::select! {
+            result = connection.as_mut() => {
+                if let Err(e) = result {
+                    tracing::debug!(%remote, error = %e, "connection ended with an error");
+                }
+            }
+            () = self.shutdown.cancelled() => {
+                connection.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
+            }
+        }
+    }
+}
+
+async fn watch_crls(verifier: Arc<ClientVerifier>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(CRL_POLL) => {}
+            () = shutdown.cancelled() => return,
+        }
+        match verifier.reload_if_changed() {
+            Ok(true) => tracing::info!("CRLs reloaded"),
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "new CRL refused; keeping the previous one"),
+        }
+    }
+}

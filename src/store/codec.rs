@@ -1,0 +1,81 @@
+//! Stored values carry a version byte first, so a later release can read old values and
+//! migrate them instead of misreading them.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::StoreError;
+
+/// The version byte of every JSON value this release writes.
+const JSON_V1: u8 = 1;
+
+/// Encodes a value as its version byte followed by JSON.
+pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut out = vec![JSON_V1];
+    serde_json::to_writer(&mut out, value).map_err(|e| StoreError::Corrupt(format!("cannot encode value: {e}")))?;
+    Ok(out)
+}
+
+/// Decodes a value written by [`encode`]; `what` names it in the error.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, StoreError> {
+    match bytes.split_first() {
+        Some((&JSON_V1, json)) => {
+            serde_json::from_slice(json).map_err(|e| StoreError::Corrupt(format!("{what} does not decode: {e}")))
+        }
+        Some((version, _)) => Err(StoreError::Corrupt(format!("{what} has unknown format version {version}"))),
+        None => Err(StoreError::Corrupt(format!("{what} is empty"))),
+    }
+}
+
+/// Encodes JSON metadata and raw bytes side by side: version, metadata length, metadata, raw.
+/// Used for envelopes, whose signed bytes must be kept exactly and not re-encoded.
+pub fn encode_with_raw<T: Serialize>(meta: &T, raw: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let json = serde_json::to_vec(meta).map_err(|e| StoreError::Corrupt(format!("cannot encode value: {e}")))?;
+    let len = u32::try_from(json.len()).map_err(|_| StoreError::Corrupt("metadata too large".into()))?;
+    let mut out = Vec::with_capacity(5 + json.len() + raw.len());
+    out.push(JSON_V1);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&json);
+    out.extend_from_slice(raw);
+    Ok(out)
+}
+
+/// Decodes what [`encode_with_raw`] wrote.
+pub fn decode_with_raw<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<(T, Vec<u8>), StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("{what} is truncated"));
+    let (&version, rest) = bytes.split_first().ok_or_else(corrupt)?;
+    if version != JSON_V1 {
+        return Err(StoreError::Corrupt(format!("{what} has unknown format version {version}")));
+    }
+    let len: [u8; 4] = rest.get(..4).and_then(|b| b.try_into().ok()).ok_or_else(corrupt)?;
+    let len = usize::try_from(u32::from_be_bytes(len)).map_err(|_| corrupt())?;
+    let json = rest.get(4..4 + len).ok_or_else(corrupt)?;
+    let raw = rest.get(4 + len..).ok_or_else(corrupt)?;
+    let meta = serde_json::from_slice(json).map_err(|e| StoreError::Corrupt(format!("{what} does not decode: {e}")))?;
+    Ok((meta, raw.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_unknown_versions_are_refused() {
+        let bytes = encode(&vec!["罗阳", "犀溪"]).unwrap();
+        assert_eq!(bytes[0], JSON_V1);
+        assert_eq!(decode::<Vec<String>>(&bytes, "test").unwrap(), vec!["罗阳", "犀溪"]);
+        let mut future = bytes.clone();
+        future[0] = 9;
+        assert!(matches!(decode::<Vec<String>>(&future, "test"), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn raw_bytes_are_kept_exactly() {
+        let raw = b"{\"signed\":\"x\"}\n\x00\xff";
+        let bytes = encode_with_raw(&42u32, raw).unwrap();
+        let (meta, back): (u32, Vec<u8>) = decode_with_raw(&bytes, "test").unwrap();
+        assert_eq!(meta, 42);
+        assert_eq!(back, raw);
+        assert!(decode_with_raw::<u32>(&bytes[..3], "test").is_err());
+    }
+}

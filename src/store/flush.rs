@@ -1,0 +1,53 @@
+//! Group commit. Every writer must see its data on disk before it answers, but a flush per
+//! writer would cap the node at the disk's sync rate. Writers queue a request; one flusher
+//! thread takes every request waiting, flushes once, and answers them all.
+//!
+//! sled's `flush_async` can deadlock under concurrency (sled#1308), so the flush is the
+//! blocking `flush()`, on a thread of its own where blocking harms nothing.
+
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
+
+type Waiter = oneshot::Sender<Result<(), String>>;
+
+/// Handle to the flusher thread. Dropping the last handle ends the thread.
+#[derive(Debug)]
+pub struct GroupFlush {
+    requests: mpsc::Sender<Waiter>,
+}
+
+impl GroupFlush {
+    /// Starts the flusher thread for `db`.
+    pub fn start(db: sled::Db) -> std::io::Result<Self> {
+        let (requests, queue) = mpsc::channel::<Waiter>();
+        std::thread::Builder::new().name("tiemeng-flush".into()).spawn(move || {
+            // Each request was sent after its writer committed, so a flush that starts after
+            // the request was received covers that writer's data.
+            while let Ok(first) = queue.recv() {
+                let mut waiters = vec![first];
+                waiters.extend(queue.try_iter());
+                let result = db.flush().map(drop).map_err(|e| e.to_string());
+                for waiter in waiters {
+                    // A writer that gave up waiting is not an error of the flush.
+                    let _ = waiter.send(result.clone());
+                }
+            }
+        })?;
+        Ok(Self { requests })
+    }
+
+    /// Waits until everything committed before this call is on disk.
+    pub async fn flush(&self) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.requests.send(tx).map_err(|_| "the flusher thread has stopped".to_owned())?;
+        rx.await.map_err(|_| "the flusher thread has stopped".to_owned())?
+    }
+
+    /// Blocking form of [`GroupFlush::flush`] for command-line tools.
+    pub fn flush_blocking(&self) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.requests.send(tx).map_err(|_| "the flusher thread has stopped".to_owned())?;
+        rx.blocking_recv().map_err(|_| "the flusher thread has stopped".to_owned())?
+    }
+}

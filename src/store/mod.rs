@@ -1,0 +1,367 @@
+//! The only module that touches sled.
+//!
+//! Every state change — envelope bytes, case state, indexes, outbox entries, receipts, the
+//! audit entry — is written by one [`Unit`] in one sled transaction, and nothing is reported
+//! done before [`Store::durable`] has flushed it. Writers are serialised by a mutex held only
+//! while a unit computes and commits (microseconds): every unit appends to the one audit
+//! chain, so concurrent units would conflict anyway, and serialising them up front spares
+//! sled's optimistic transactions from retrying.
+
+mod audit;
+mod codec;
+mod flush;
+mod keys;
+mod list;
+mod unit;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use sled::transaction::TransactionError;
+use sled::{Transactional, Tree};
+use time::OffsetDateTime;
+
+pub use audit::{AuditDraft, AuditEntry, ChainBreak};
+pub use keys::Mailbox;
+pub use list::{ListQuery, Page};
+pub use unit::Unit;
+
+use crate::case::CaseRecord;
+use crate::envelope::Kind;
+use crate::ids::{CaseId, EnvelopeId, StationId};
+use flush::GroupFlush;
+
+/// A storage failure. None of these is the caller's fault; all of them mean "not done".
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled reported an I/O or internal error.
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored value cannot be read back.
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    /// The flush to disk failed; the change may not survive a crash.
+    #[error("could not flush to disk: {0}")]
+    Flush(String),
+    /// The data folder belongs to another station.
+    #[error("data folder belongs to station {found}, not {expected}; check storage.data_dir")]
+    WrongStation {
+        /// The station this node is configured as.
+        expected: String,
+        /// The station recorded in the data folder.
+        found: String,
+    },
+    /// A writer panicked while holding the write lock.
+    #[error("a writer failed while holding the write lock; restart the node")]
+    Poisoned,
+}
+
+macro_rules! trees {
+    ($($(#[$doc:meta])* $field:ident => $variant:ident),+ $(,)?) => {
+        /// Every sled tree, named after what it maps from and to.
+        #[derive(Debug)]
+        pub(crate) struct Trees {
+            $($(#[$doc])* pub $field: Tree,)+
+        }
+
+        /// Names a tree inside a transaction.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub(crate) enum TreeId {
+            $($variant,)+
+        }
+
+        impl Trees {
+            fn open(db: &sled::Db) -> sled::Result<Self> {
+                Ok(Self { $($field: db.open_tree(stringify!($field))?,)+ })
+            }
+
+            /// All trees in [`TreeId`] order, for transactions over every tree.
+            fn all(&self) -> Vec<Tree> {
+                vec![$(self.$field.clone(),)+]
+            }
+        }
+    };
+}
+
+trees! {
+    /// Case id → materialised [`CaseRecord`].
+    caseid_case => CaseidCase,
+    /// Envelope id → metadata and the exact signed wire bytes, kept forever as evidence.
+    envelopeid_envelope => EnvelopeidEnvelope,
+    /// Case id, envelope time, envelope id → (): a case's timeline in order.
+    caseevent_envelopeid => CaseeventEnvelopeid,
+    /// Envelope id, issuing station → signed receipt bytes (issued here or received).
+    envelopestation_receipt => EnvelopestationReceipt,
+    /// Peer, sequence → envelope id: the per-peer FIFO outbox.
+    peerseq_outbox => PeerseqOutbox,
+    /// Sequence → audit entry: the hash chain.
+    seq_audit => SeqAudit,
+    /// Named singletons: station id, audit head, outbox counters.
+    meta => Meta,
+    /// Mailbox, created time, case → (): newest-first listings.
+    boxtime_case => BoxtimeCase,
+    /// Mailbox, target state, created time, case → (): listings by status.
+    boxstatetime_case => BoxstatetimeCase,
+    /// Mailbox, kind, created time, case → (): listings by kind.
+    boxkindtime_case => BoxkindtimeCase,
+    /// Mailbox, peer, created time, case → (): listings by partner station.
+    boxpeertime_case => BoxpeertimeCase,
+    /// Next deadline, case, target → (): what is overdue, most overdue first.
+    due_target => DueTarget,
+    /// Subject key (resident ID, plate, case number) → open cases naming it.
+    subject_cases => SubjectCases,
+}
+
+const META_STATION: &[u8] = b"station";
+const META_AUDIT_HEAD: &[u8] = b"audit_head";
+
+/// Metadata kept beside an envelope's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EnvelopeMeta {
+    /// The case.
+    pub case: CaseId,
+    /// The signing station.
+    pub from: StationId,
+    /// The kind.
+    pub kind: Kind,
+    /// The envelope's own time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// When this node stored it.
+    #[serde(with = "time::serde::rfc3339")]
+    pub stored_at: OffsetDateTime,
+}
+
+/// An envelope as stored: metadata and the canonical signed wire bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEnvelope {
+    /// Metadata.
+    pub meta: EnvelopeMeta,
+    /// The signed bytes.
+    pub wire: Vec<u8>,
+}
+
+/// The node's sled database.
+#[derive(Debug)]
+pub struct Store {
+    db: sled::Db,
+    trees: Trees,
+    all_trees: Vec<Tree>,
+    writer: Mutex<()>,
+    flusher: GroupFlush,
+    station: StationId,
+}
+
+impl Store {
+    /// Opens (or creates) the data folder of `station` with a page cache of `cache_bytes`.
+    /// A folder that belongs to another station is refused.
+    pub fn open(dir: &Path, station: &StationId, cache_bytes: u64) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).open()?;
+        let trees = Trees::open(&db)?;
+        match trees.meta.get(META_STATION)? {
+            Some(found) if found.as_ref() != station.as_str().as_bytes() => {
+                return Err(StoreError::WrongStation {
+                    expected: station.to_string(),
+                    found: String::from_utf8_lossy(&found).into_owned(),
+                });
+            }
+            Some(_) => {}
+            None => {
+                trees.meta.insert(META_STATION, station.as_str().as_bytes())?;
+                db.flush()?;
+            }
+        }
+        Self::assemble(db, trees, station.clone())
+    }
+
+    fn assemble(db: sled::Db, trees: Trees, station: StationId) -> Result<Self, StoreError> {
+        let flusher = GroupFlush::start(db.clone()).map_err(|e| StoreError::Flush(e.to_string()))?;
+        let all_trees = trees.all();
+        Ok(Self { db, trees, all_trees, writer: Mutex::new(()), flusher, station })
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    /// Opens an existing data folder for offline tools (`audit verify`), whatever station it
+    /// belongs to; refuses a folder that holds no tiemeng data rather than creating one.
+    pub fn open_existing(dir: &Path) -> Result<Self, StoreError> {
+        if !dir.join("conf").is_file() {
+            return Err(StoreError::Corrupt(format!("{} holds no tiemeng data", dir.display())));
+        }
+        let db = sled::Config::new().path(dir).cache_capacity(16 * 1024 * 1024).open()?;
+        let trees = Trees::open(&db)?;
+        let station = trees
+            .meta
+            .get(META_STATION)?
+            .and_then(|v| String::from_utf8(v.to_vec()).ok())
+            .and_then(|s| s.parse::<StationId>().ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("{} does not record its station", dir.display())))?;
+        Self::assemble(db, trees, station)
+    }
+
+    /// The station this store belongs to.
+    pub fn station(&self) -> &StationId {
+        &self.station
+    }
+
+    /// Runs `work` as one unit: its reads see committed data, its writes are committed in one
+    /// transaction if it returns `Ok`, and nothing is written if it returns `Err`. The caller
+    /// must still await [`Store::durable`] before reporting success.
+    pub fn write<T, E>(
+        &self,
+        at: OffsetDateTime,
+        work: impl FnOnce(&mut Unit<'_>) -> Result<T, E>,
+    ) -> Result<(T, Vec<StationId>), E>
+    where
+        E: From<StoreError>,
+    {
+        let _guard = self.lock()?;
+        let mut unit = Unit::new(self, at);
+        let value = work(&mut unit)?;
+        let woken = unit.commit()?;
+        Ok((value, woken))
+    }
+
+    /// Waits until everything committed so far is on disk (shared between concurrent callers).
+    pub async fn durable(&self) -> Result<(), StoreError> {
+        self.flusher.flush().await.map_err(StoreError::Flush)
+    }
+
+    /// Blocking form of [`Store::durable`] for command-line tools.
+    pub fn durable_blocking(&self) -> Result<(), StoreError> {
+        self.flusher.flush_blocking().map_err(StoreError::Flush)
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, ()>, StoreError> {
+        self.writer.lock().map_err(|_| StoreError::Poisoned)
+    }
+
+    /// A case by id.
+    pub fn case(&self, id: &CaseId) -> Result<Option<CaseRecord>, StoreError> {
+        self.trees.caseid_case.get(id.as_bytes())?.map(|v| codec::decode(&v, "case")).transpose()
+    }
+
+    /// An envelope by id.
+    pub fn envelope(&self, id: &EnvelopeId) -> Result<Option<StoredEnvelope>, StoreError> {
+        let Some(value) = self.trees.envelopeid_envelope.get(id.as_bytes())? else {
+            return Ok(None);
+        };
+        let (meta, wire) = codec::decode_with_raw(&value, "envelope")?;
+        Ok(Some(StoredEnvelope { meta, wire }))
+    }
+
+    /// A case's envelopes in timeline order (by envelope time, then id).
+    pub fn timeline(&self, case: &CaseId) -> Result<Vec<StoredEnvelope>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.caseevent_envelopeid.scan_prefix(case.as_bytes()) {
+            let (key, _) = item?;
+            let id: [u8; 16] = key
+                .get(24..40)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| StoreError::Corrupt("timeline key is truncated".into()))?;
+            let envelope = self
+                .envelope(&EnvelopeId::from_bytes(id))?
+                .ok_or_else(|| StoreError::Corrupt(format!("timeline names a missing envelope of case {case}")))?;
+            out.push(envelope);
+        }
+        Ok(out)
+    }
+
+    /// The receipt `issuer` signed for `envelope`, if any.
+    pub fn receipt(&self, envelope: &EnvelopeId, issuer: &StationId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.trees.envelopestation_receipt.get(keys::receipt(envelope, issuer))?.map(|v| v.to_vec()))
+    }
+
+    /// Every receipt stored for `envelope`, by issuing station.
+    pub fn receipts(&self, envelope: &EnvelopeId) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.envelopestation_receipt.scan_prefix(envelope.as_bytes()) {
+            let (key, value) = item?;
+            let issuer = String::from_utf8_lossy(key.get(16..).unwrap_or_default()).into_owned();
+            out.push((issuer, value.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The first `limit` entries of `peer`'s outbox: (sequence, envelope id).
+    pub fn outbox(&self, peer: &StationId, limit: usize) -> Result<Vec<(u64, EnvelopeId)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).take(limit) {
+            let (key, value) = item?;
+            let seq = key
+                .get(key.len().saturating_sub(8)..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| StoreError::Corrupt("outbox key is truncated".into()))?;
+            let id: [u8; 16] = value
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("outbox entry is not an envelope id".into()))?;
+            out.push((seq, EnvelopeId::from_bytes(id)));
+        }
+        Ok(out)
+    }
+
+    /// How many envelopes wait for `peer`.
+    pub fn outbox_len(&self, peer: &StationId) -> usize {
+        self.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).count()
+    }
+
+    /// Checks the whole audit chain; returns the number of entries, or the first break.
+    pub fn verify_audit(&self) -> Result<u64, ChainBreak> {
+        let head = self
+            .audit_head()
+            .map_err(|e| ChainBreak::Unreadable { key: "audit_head".into(), reason: e.to_string() })?;
+        let entries = self.trees.seq_audit.iter().map(|item| {
+            let (key, value) = item.map_err(|e| ChainBreak::Unreadable { key: "?".into(), reason: e.to_string() })?;
+            codec::decode::<AuditEntry>(&value, "audit entry")
+                .map_err(|e| ChainBreak::Unreadable { key: hex::encode(&key), reason: e.to_string() })
+        });
+        audit::verify(entries, head)
+    }
+
+    /// Audit entries from `after` (exclusive), at most `limit`.
+    pub fn audit_entries(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
+        let start = after.saturating_add(1).to_be_bytes();
+        self.trees.seq_audit.range(start..).take(limit).map(|item| codec::decode(&item?.1, "audit entry")).collect()
+    }
+
+    fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
+        let Some(value) = self.trees.meta.get(META_AUDIT_HEAD)? else {
+            return Ok(None);
+        };
+        let bytes: [u8; 40] =
+            value.as_ref().try_into().map_err(|_| StoreError::Corrupt("audit head has the wrong length".into()))?;
+        let (seq, hash) = bytes.split_at(8);
+        let seq = u64::from_be_bytes(seq.try_into().map_err(|_| StoreError::Corrupt("audit head".into()))?);
+        let hash: [u8; 32] = hash.try_into().map_err(|_| StoreError::Corrupt("audit head".into()))?;
+        Ok(Some((seq, hash)))
+    }
+
+    fn run_transaction(&self, ops: &[unit::Op]) -> Result<(), StoreError> {
+        let result: Result<(), TransactionError<()>> = self.all_trees[..].transaction(|trees| {
+            for op in ops {
+                let tree = &trees[op.tree as usize];
+                match &op.value {
+                    Some(value) => {
+                        tree.insert(op.key.as_slice(), value.as_slice())?;
+                    }
+                    None => {
+                        tree.remove(op.key.as_slice())?;
+                    }
+                }
+            }
+            Ok(())
+        });
+        result.map_err(|e| match e {
+            TransactionError::Storage(e) => StoreError::Sled(e),
+            TransactionError::Abort(()) => StoreError::Corrupt("transaction aborted".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

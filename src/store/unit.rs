@@ -1,0 +1,187 @@
+//! A unit of work: reads of committed data, writes buffered until one transaction commits
+//! them all together with their audit entries.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use time::OffsetDateTime;
+
+use super::audit::{AuditDraft, AuditEntry, GENESIS};
+use super::keys::{self, index_entries};
+use super::{EnvelopeMeta, META_AUDIT_HEAD, Store, StoreError, StoredEnvelope, TreeId, codec};
+use crate::case::CaseRecord;
+use crate::domain::details::SubjectKey;
+use crate::envelope::SealedEnvelope;
+use crate::ids::{CaseId, EnvelopeId, StationId};
+
+/// One buffered write.
+#[derive(Debug)]
+pub(super) struct Op {
+    pub tree: TreeId,
+    pub key: Vec<u8>,
+    /// `None` removes the key.
+    pub value: Option<Vec<u8>>,
+}
+
+/// Reads and buffered writes of one state change. See [`Store::write`].
+pub struct Unit<'s> {
+    store: &'s Store,
+    at: OffsetDateTime,
+    ops: Vec<Op>,
+    cases: BTreeMap<CaseId, CaseRecord>,
+    subjects: BTreeMap<SubjectKey, Vec<CaseId>>,
+    outbox_next: BTreeMap<StationId, u64>,
+    audit: Vec<AuditDraft>,
+}
+
+impl<'s> Unit<'s> {
+    pub(super) fn new(store: &'s Store, at: OffsetDateTime) -> Self {
+        Self {
+            store,
+            at,
+            ops: Vec::new(),
+            cases: BTreeMap::new(),
+            subjects: BTreeMap::new(),
+            outbox_next: BTreeMap::new(),
+            audit: Vec::new(),
+        }
+    }
+
+    /// The time this unit records its changes at.
+    pub fn at(&self) -> OffsetDateTime {
+        self.at
+    }
+
+    /// A case, as this unit has left it so far.
+    pub fn case(&self, id: &CaseId) -> Result<Option<CaseRecord>, StoreError> {
+        match self.cases.get(id) {
+            Some(case) => Ok(Some(case.clone())),
+            None => self.store.case(id),
+        }
+    }
+
+    /// A stored envelope (committed ones only; a unit never needs its own back).
+    pub fn envelope(&self, id: &EnvelopeId) -> Result<Option<StoredEnvelope>, StoreError> {
+        self.store.envelope(id)
+    }
+
+    /// A stored receipt.
+    pub fn receipt(&self, envelope: &EnvelopeId, issuer: &StationId) -> Result<Option<Vec<u8>>, StoreError> {
+        self.store.receipt(envelope, issuer)
+    }
+
+    /// Stores an envelope's signed bytes and adds it to its case's timeline.
+    pub fn put_envelope(&mut self, sealed: &SealedEnvelope) -> Result<(), StoreError> {
+        let envelope = &sealed.envelope;
+        let meta = EnvelopeMeta {
+            case: envelope.case,
+            from: envelope.from.clone(),
+            kind: envelope.kind(),
+            at: envelope.at,
+            stored_at: self.at,
+        };
+        let value = codec::encode_with_raw(&meta, &sealed.wire())?;
+        self.put(TreeId::EnvelopeidEnvelope, envelope.id.as_bytes().to_vec(), value);
+        self.put(TreeId::CaseeventEnvelopeid, keys::case_event(&envelope.case, envelope.at, &envelope.id), Vec::new());
+        Ok(())
+    }
+
+    /// Stores a case's new state and moves its index entries to match.
+    pub fn put_case(&mut self, case: &CaseRecord) -> Result<(), StoreError> {
+        let me = self.store.station().clone();
+        let before = self.case(&case.id)?.map(|old| index_entries(&old, &me)).unwrap_or_default();
+        let after = index_entries(case, &me);
+        for (tree, key) in before.difference(&after) {
+            self.ops.push(Op { tree: *tree, key: key.clone(), value: None });
+        }
+        for (tree, key) in after.difference(&before) {
+            self.put(*tree, key.clone(), Vec::new());
+        }
+        self.put(TreeId::CaseidCase, case.id.as_bytes().to_vec(), codec::encode(case)?);
+        self.cases.insert(case.id, case.clone());
+        Ok(())
+    }
+
+    /// Stores a signed receipt for `envelope` issued by `issuer`.
+    pub fn put_receipt(&mut self, envelope: &EnvelopeId, issuer: &StationId, wire: Vec<u8>) {
+        self.put(TreeId::EnvelopestationReceipt, keys::receipt(envelope, issuer), wire);
+    }
+
+    /// Open cases that name `subject`.
+    pub fn subject_cases(&self, subject: &SubjectKey) -> Result<Vec<CaseId>, StoreError> {
+        if let Some(cases) = self.subjects.get(subject) {
+            return Ok(cases.clone());
+        }
+        match self.store.trees.subject_cases.get(subject.index_key())? {
+            Some(value) => codec::decode(&value, "subject index"),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Replaces the open cases that name `subject`.
+    pub fn set_subject_cases(&mut self, subject: &SubjectKey, cases: Vec<CaseId>) -> Result<(), StoreError> {
+        let key = subject.index_key();
+        if cases.is_empty() {
+            self.ops.push(Op { tree: TreeId::SubjectCases, key, value: None });
+        } else {
+            self.put(TreeId::SubjectCases, key, codec::encode(&cases)?);
+        }
+        self.subjects.insert(subject.clone(), cases);
+        Ok(())
+    }
+
+    /// Queues `envelope` for delivery to `peer`, behind everything already queued for it.
+    pub fn enqueue(&mut self, peer: &StationId, envelope: &EnvelopeId) -> Result<(), StoreError> {
+        let next = match self.outbox_next.get(peer) {
+            Some(next) => *next,
+            None => self.read_counter(peer)?,
+        };
+        self.put(TreeId::PeerseqOutbox, keys::outbox(peer, next), envelope.as_bytes().to_vec());
+        self.outbox_next.insert(peer.clone(), next + 1);
+        Ok(())
+    }
+
+    /// Removes delivered entries from `peer`'s outbox.
+    pub fn dequeue(&mut self, peer: &StationId, seqs: &[u64]) {
+        for seq in seqs {
+            self.ops.push(Op { tree: TreeId::PeerseqOutbox, key: keys::outbox(peer, *seq), value: None });
+        }
+    }
+
+    /// Records an audit entry in this unit's transaction.
+    pub fn audit(&mut self, draft: AuditDraft) {
+        self.audit.push(draft);
+    }
+
+    fn read_counter(&self, peer: &StationId) -> Result<u64, StoreError> {
+        let value = self.store.trees.meta.get(keys::outbox_counter(peer))?;
+        Ok(value.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok()).map_or(0, u64::from_be_bytes))
+    }
+
+    fn put(&mut self, tree: TreeId, key: Vec<u8>, value: Vec<u8>) {
+        self.ops.push(Op { tree, key, value: Some(value) });
+    }
+
+    /// Chains the audit entries, writes counters, and commits everything in one transaction.
+    /// Returns the peers that have new outbox entries, to wake their delivery tasks.
+    pub(super) fn commit(mut self) -> Result<Vec<StationId>, StoreError> {
+        let drafts = std::mem::take(&mut self.audit);
+        if !drafts.is_empty() {
+            let (mut seq, mut prev) = self.store.audit_head()?.unwrap_or((0, GENESIS));
+            for draft in drafts {
+                seq += 1;
+                let entry = AuditEntry::chain(draft, seq, self.at, prev);
+                prev = entry.compute_hash();
+                self.put(TreeId::SeqAudit, seq.to_be_bytes().to_vec(), codec::encode(&entry)?);
+            }
+            self.put(TreeId::Meta, META_AUDIT_HEAD.to_vec(), [seq.to_be_bytes().as_slice(), &prev].concat());
+        }
+        let outbox_next = std::mem::take(&mut self.outbox_next);
+        for (peer, next) in &outbox_next {
+            self.put(TreeId::Meta, keys::outbox_counter(peer), next.to_be_bytes().to_vec());
+        }
+        if !self.ops.is_empty() {
+            self.store.run_transaction(&self.ops)?;
+        }
+        Ok(outbox_next.into_keys().collect::<BTreeSet<_>>().into_iter().collect())
+    }
+}

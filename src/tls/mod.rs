@@ -1,0 +1,119 @@
+//! The only module that touches rustls: server and client configurations built from a
+//! station's files, trusting only the configured CAs (never system roots).
+//!
+//! Session resumption is switched off on the server: a resumed session skips certificate
+//! verification, so a certificate revoked since the first handshake would still get in.
+//! Connections are kept alive instead, which costs far less than it seems.
+
+mod identity;
+mod verifier;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::server::NoServerSessionStorage;
+use rustls::{ClientConfig, RootCertStore, ServerConfig};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+
+pub use identity::{IdentityError, identity_of, require_client_auth};
+pub use verifier::ClientVerifier;
+
+use crate::config::TlsConfig;
+
+/// A TLS setup problem, naming the file involved.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A PEM file is missing, unreadable or holds nothing usable.
+    #[error("{path}: {reason}")]
+    Pem {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// rustls refused the configuration.
+    #[error("TLS configuration refused: {0}")]
+    Config(#[from] rustls::Error),
+    /// The client verifier could not be built (e.g. no usable CA).
+    #[error("client certificate verifier: {0}")]
+    Verifier(String),
+    /// A lock was poisoned by a panic.
+    #[error("TLS state lock poisoned; restart the node")]
+    Poisoned,
+}
+
+/// The crypto provider used everywhere (ring), passed explicitly instead of installed globally.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Protocol versions offered: TLS 1.3 first, TLS 1.2 for older peers.
+const VERSIONS: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13, &rustls::version::TLS12];
+
+/// Reads every certificate in a PEM file.
+pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let pem_error = |reason: String| TlsError::Pem { path: path.to_owned(), reason };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| pem_error(e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem_error(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(pem_error("no certificate found".into()));
+    }
+    Ok(certs)
+}
+
+/// Reads a private key from a PEM file.
+pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
+    PrivateKeyDer::from_pem_file(path).map_err(|e| TlsError::Pem { path: path.to_owned(), reason: e.to_string() })
+}
+
+/// Builds the root store from a CA bundle.
+pub fn load_roots(bundle: &Path) -> Result<Arc<RootCertStore>, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for cert in load_certs(bundle)? {
+        roots.add(cert).map_err(|e| TlsError::Pem { path: bundle.to_owned(), reason: e.to_string() })?;
+    }
+    Ok(Arc::new(roots))
+}
+
+/// The server side: the station's certificate, and client certificates required and checked
+/// by [`ClientVerifier`]. Returns the verifier too, so CRL changes can be picked up.
+pub fn server_config(tls: &TlsConfig) -> Result<(Arc<ServerConfig>, Arc<ClientVerifier>), TlsError> {
+    let provider = provider();
+    let roots = load_roots(&tls.ca_bundle)?;
+    let verifier = Arc::new(ClientVerifier::new(roots, tls.crls.clone(), provider.clone())?);
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(VERSIONS)?
+        .with_client_cert_verifier(verifier.clone())
+        .with_single_cert(load_certs(&tls.cert)?, load_key(&tls.key)?)?;
+    config.session_storage = Arc::new(NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok((Arc::new(config), verifier))
+}
+
+/// The client side, for federation and the officer CLI: trusts only `ca_bundle`, checks the
+/// server against `crls`, and presents `cert`/`key`.
+pub fn client_config(ca_bundle: &Path, crls: &[PathBuf], cert: &Path, key: &Path) -> Result<ClientConfig, TlsError> {
+    let provider = provider();
+    let roots = load_roots(ca_bundle)?;
+    let crls = crls
+        .iter()
+        .map(|path| {
+            CertificateRevocationListDer::from_pem_file(path)
+                .map_err(|e| TlsError::Pem { path: path.clone(), reason: e.to_string() })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let server_verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
+        .with_crls(crls)
+        .build()
+        .map_err(|e| TlsError::Verifier(e.to_string()))?;
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(VERSIONS)?
+        .with_webpki_verifier(server_verifier)
+        .with_client_auth_cert(load_certs(cert)?, load_key(key)?)?;
+    Ok(config)
+}
