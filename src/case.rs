@@ -73,23 +73,23 @@ pub struct TargetRecord {
     #[schema(value_type = String, format = DateTime)]
     pub report_by: OffsetDateTime,
     /// When the target stored the request (from its signed receipt, or its own clock).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub delivered_at: Option<OffsetDateTime>,
     /// When it acknowledged.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub acked_at: Option<OffsetDateTime>,
     /// When it first reported (a note after the ack, or the outcome).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub first_report_at: Option<OffsetDateTime>,
     /// When it reached a terminal state or reported its outcome.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub resolved_at: Option<OffsetDateTime>,
     /// When the origin closed, declined or withdrew it.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub ended_at: Option<OffsetDateTime>,
     /// The reported outcome.
@@ -162,7 +162,7 @@ pub struct CaseRecord {
     /// Handling restrictions.
     pub restrictions: Vec<Restriction>,
     /// Review date of a standing alert.
-    #[serde(default, with = "crate::clock::date::option")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::clock::date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub review_by: Option<Date>,
     /// When the origin sent the request.
@@ -390,15 +390,10 @@ pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(),
     if let Some(reference) = &request.reference {
         errors.limit_chars("reference", reference, 64);
     }
-    if let Some(review_by) = request.review_by {
-        if review_by < at.date() {
-            errors.push(FieldError::new(
-                "review_by",
-                "in_past",
-                "复核日期不能早于今天",
-                "the review date is in the past",
-            ));
-        }
+    if let Some(review_by) = request.review_by
+        && review_by < at.date()
+    {
+        errors.push(FieldError::new("review_by", "in_past", "复核日期不能早于今天", "the review date is in the past"));
     }
     if request.ack_by <= at || request.report_by <= request.ack_by {
         errors.push(FieldError::new(

@@ -387,10 +387,10 @@ impl Config {
                 return Err((at("id"), format!("key id {:?} appears twice", key.id)));
             }
             check_file(&at("file"), &key.file)?;
-            if let (Some(from), Some(until)) = (key.valid_from, key.valid_until) {
-                if from >= until {
-                    return Err((at("valid_until"), "must be after valid_from".into()));
-                }
+            if let (Some(from), Some(until)) = (key.valid_from, key.valid_until)
+                && from >= until
+            {
+                return Err((at("valid_until"), "must be after valid_from".into()));
             }
         }
         Ok(())

@@ -25,6 +25,7 @@ pub mod config;
 pub mod devnet;
 pub mod domain;
 pub mod envelope;
+pub mod federation;
 pub mod i18n;
 pub mod ids;
 pub mod keys;

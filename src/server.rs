@@ -66,6 +66,7 @@ pub fn start(node: Arc<Node>, listener: TcpListener) -> Result<Running, TlsError
     };
     tasks.spawn(accept_loop(listener, settings, shutdown.clone(), tasks.clone()));
     tasks.spawn(watch_crls(verifier, shutdown.clone()));
+    crate::federation::start(&node, &tasks, &shutdown)?;
     tracing::info!(%addr, station = %node.station(), "serving");
     Ok(Running { addr, node, shutdown, tasks })
 }

@@ -145,7 +145,6 @@ pub struct ListParams {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ListedCase {
     /// The case.
-    #[serde(flatten)]
     pub case: CaseRecord,
     /// Targets past a deadline now.
     pub overdue: Vec<OverdueTarget>,

@@ -2,6 +2,11 @@
 //! federation API (`/fed/v1`) and health, with the OpenAPI document generated from the
 //! handlers themselves so it cannot drift from the routes.
 
+// Handlers return `Result<_, Problem>` by value: the error path is cold and axum turns it
+// straight into a response, so boxing would add noise to every handler for nothing.
+#![allow(clippy::result_large_err)]
+
+pub mod admin;
 pub mod cases;
 pub mod extract;
 pub mod fed;
@@ -36,6 +41,7 @@ const API_BODY_LIMIT: usize = 256 * 1024;
         (name = "actions", description = "签收、退回、补充、催办、反馈、办结、撤回"),
         (name = "officers", description = "who is calling, partner stations"),
         (name = "federation", description = "station to station"),
+        (name = "admin", description = "peer health, dead letters, metrics"),
         (name = "health", description = "liveness"),
     )
 )]
@@ -57,6 +63,9 @@ pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::outcome))
         .routes(routes!(cases::close))
         .routes(routes!(cases::withdraw))
+        .routes(routes!(admin::peers))
+        .routes(routes!(admin::dead_letters))
+        .routes(routes!(admin::metrics))
         .routes(routes!(health))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
     let fed_api = OpenApiRouter::new()

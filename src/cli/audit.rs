@@ -27,7 +27,7 @@ pub fn run(command: AuditCommand, lang: Lang) -> ExitCode {
     let store = match Store::open_existing(&data) {
         Ok(store) => store,
         Err(e) => {
-            return fail(&lang.pick(
+            return fail(lang.pick(
                 &format!("无法打开数据目录 {}：{e}（节点运行时请先停止节点）", data.display()),
                 &format!("cannot open {}: {e} (stop the node first)", data.display()),
             ));
@@ -44,6 +44,6 @@ pub fn run(command: AuditCommand, lang: Lang) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&lang.pick(&format!("审计链已被破坏：{}", e.zh()), &format!("audit chain broken: {e}"))),
+        Err(e) => fail(lang.pick(&format!("审计链已被破坏：{}", e.zh()), &format!("audit chain broken: {e}"))),
     }
 }

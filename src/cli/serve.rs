@@ -17,7 +17,7 @@ pub fn run(config: &Path, lang: Lang) -> ExitCode {
     let config = match Config::load(config) {
         Ok(config) => config,
         Err(e) => {
-            return fail(&lang.pick(&format!("配置有误，未启动：{e}"), &format!("invalid config, not started: {e}")));
+            return fail(lang.pick(&format!("配置有误，未启动：{e}"), &format!("invalid config, not started: {e}")));
         }
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -31,17 +31,17 @@ async fn serve(config: Config, lang: Lang) -> ExitCode {
     let listen = config.server.listen;
     let node = match Node::open(config, Clock::system()) {
         Ok(node) => Arc::new(node),
-        Err(e) => return fail(&lang.pick(&format!("节点无法启动：{e}"), &format!("node cannot start: {e}"))),
+        Err(e) => return fail(lang.pick(&format!("节点无法启动：{e}"), &format!("node cannot start: {e}"))),
     };
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,
         Err(e) => {
-            return fail(&lang.pick(&format!("无法监听 {listen}：{e}"), &format!("cannot listen on {listen}: {e}")));
+            return fail(lang.pick(&format!("无法监听 {listen}：{e}"), &format!("cannot listen on {listen}: {e}")));
         }
     };
     let running = match crate::server::start(node, listener) {
         Ok(running) => running,
-        Err(e) => return fail(&lang.pick(&format!("TLS 配置有误：{e}"), &format!("TLS setup failed: {e}"))),
+        Err(e) => return fail(lang.pick(&format!("TLS 配置有误：{e}"), &format!("TLS setup failed: {e}"))),
     };
     eprintln!(
         "{}",

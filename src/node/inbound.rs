@@ -67,7 +67,7 @@ impl InboundError {
 
     /// True when retrying later may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Store(_))
+        matches!(self, Self::Store(_) | Self::FromTheFuture { .. })
     }
 }
 
@@ -93,13 +93,16 @@ impl Node {
     /// Receives a batch of envelopes from `peer`, in order, and answers each. One flush covers
     /// the whole batch: no receipt leaves before every envelope it vouches for is on disk.
     pub async fn receive_batch(&self, peer: &StationId, wires: &[&[u8]]) -> Vec<Result<InboundOutcome, InboundError>> {
+        if let Some(signals) = self.signals(peer) {
+            signals.alive.notify_one();
+        }
         let mut results: Vec<_> = wires.iter().map(|wire| self.receive_one(peer, wire)).collect();
-        if results.iter().any(|r| matches!(r, Ok(InboundOutcome::Accepted(_)))) {
-            if let Err(e) = self.store.durable().await {
-                tracing::error!(%peer, error = %e, "flush failed; withholding receipts");
-                let failed = || Err(InboundError::Store(StoreError::Flush(e.to_string())));
-                results = results.into_iter().map(|r| if r.is_ok() { failed() } else { r }).collect();
-            }
+        if results.iter().any(|r| matches!(r, Ok(InboundOutcome::Accepted(_))))
+            && let Err(e) = self.store.durable().await
+        {
+            tracing::error!(%peer, error = %e, "flush failed; withholding receipts");
+            let failed = || Err(InboundError::Store(StoreError::Flush(e.to_string())));
+            results = results.into_iter().map(|r| if r.is_ok() { failed() } else { r }).collect();
         }
         results
     }

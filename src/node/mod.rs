@@ -4,6 +4,7 @@
 //! only after the change is on disk.
 
 mod auth;
+mod delivery;
 mod error;
 mod inbound;
 mod officer;
@@ -17,6 +18,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 pub use auth::{ADMIN, Caller, DUTY, LIAISON, NOTE_WRITERS, Officer, READERS};
+pub use delivery::{Answer, Pending, ReceiptError};
 pub use error::NodeError;
 pub use inbound::{InboundError, InboundOutcome};
 pub use officer::{
@@ -26,6 +28,7 @@ pub use view::{CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::federation::Health;
 use crate::ids::{CertIdentity, KeyRef, OfficerId, StationId};
 use crate::keys::{self, KeyError, KeyRing, PublicKey, Signer};
 use crate::store::{Store, StoreError};
@@ -59,7 +62,17 @@ pub struct Node {
     signer: Signer,
     keys: KeyRing,
     clock: Clock,
-    wake: BTreeMap<StationId, Arc<Notify>>,
+    signals: BTreeMap<StationId, PeerSignals>,
+    health: Health,
+}
+
+/// Signals to the delivery task of one peer.
+#[derive(Debug, Clone, Default)]
+pub struct PeerSignals {
+    /// New envelopes are waiting.
+    pub work: Arc<Notify>,
+    /// The peer just spoke to us, so it is up: stop backing off.
+    pub alive: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Node {
@@ -76,8 +89,9 @@ impl Node {
         let cache = config.storage.cache_mb.saturating_mul(1024 * 1024);
         let store = Store::open(dir, &config.station.id, cache)
             .map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
-        let wake = config.peers.iter().map(|p| (p.id.clone(), Arc::new(Notify::new()))).collect();
-        Ok(Self { config, store, signer, keys, clock, wake })
+        let signals = config.peers.iter().map(|p| (p.id.clone(), PeerSignals::default())).collect();
+        let health = Health::new(config.peers.iter().map(|p| &p.id));
+        Ok(Self { config, store, signer, keys, clock, signals, health })
     }
 
     /// This station's id.
@@ -110,9 +124,14 @@ impl Node {
         &self.clock
     }
 
-    /// The notifier that wakes the delivery task of `peer`.
-    pub fn outbox_signal(&self, peer: &StationId) -> Option<Arc<Notify>> {
-        self.wake.get(peer).cloned()
+    /// The signals of `peer`'s delivery task.
+    pub fn signals(&self, peer: &StationId) -> Option<&PeerSignals> {
+        self.signals.get(peer)
+    }
+
+    /// Delivery health of every peer.
+    pub fn health(&self) -> &Health {
+        &self.health
     }
 
     fn now(&self) -> OffsetDateTime {
@@ -138,8 +157,8 @@ impl Node {
     /// Wakes the delivery tasks of `peers` after their outbox grew.
     fn wake(&self, peers: &[StationId]) {
         for peer in peers {
-            if let Some(signal) = self.wake.get(peer) {
-                signal.notify_one();
+            if let Some(signals) = self.signals.get(peer) {
+                signals.work.notify_one();
             }
         }
     }

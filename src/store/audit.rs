@@ -192,10 +192,10 @@ where
         previous_seq = entry.seq;
         previous_hash = hash;
     }
-    if let Some((head_seq, head_hash)) = head {
-        if head_seq != previous_seq || head_hash != previous_hash {
-            return Err(ChainBreak::Truncated { last: previous_seq, head: head_seq });
-        }
+    if let Some((head_seq, head_hash)) = head
+        && (head_seq != previous_seq || head_hash != previous_hash)
+    {
+        return Err(ChainBreak::Truncated { last: previous_seq, head: head_seq });
     }
     Ok(previous_seq)
 }

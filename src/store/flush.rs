@@ -11,17 +11,19 @@ use tokio::sync::oneshot;
 
 type Waiter = oneshot::Sender<Result<(), String>>;
 
-/// Handle to the flusher thread. Dropping the last handle ends the thread.
+/// Handle to the flusher thread. Dropping it ends the thread and waits for it, so the
+/// database (and its file lock) is released when the store is.
 #[derive(Debug)]
 pub struct GroupFlush {
-    requests: mpsc::Sender<Waiter>,
+    requests: Option<mpsc::Sender<Waiter>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl GroupFlush {
     /// Starts the flusher thread for `db`.
     pub fn start(db: sled::Db) -> std::io::Result<Self> {
         let (requests, queue) = mpsc::channel::<Waiter>();
-        std::thread::Builder::new().name("tiemeng-flush".into()).spawn(move || {
+        let thread = std::thread::Builder::new().name("tiemeng-flush".into()).spawn(move || {
             // Each request was sent after its writer committed, so a flush that starts after
             // the request was received covers that writer's data.
             while let Ok(first) = queue.recv() {
@@ -34,20 +36,34 @@ impl GroupFlush {
                 }
             }
         })?;
-        Ok(Self { requests })
+        Ok(Self { requests: Some(requests), thread: Some(thread) })
+    }
+
+    fn send(&self, waiter: Waiter) -> Result<(), String> {
+        let stopped = || "the flusher thread has stopped".to_owned();
+        self.requests.as_ref().ok_or_else(stopped)?.send(waiter).map_err(|_| stopped())
     }
 
     /// Waits until everything committed before this call is on disk.
     pub async fn flush(&self) -> Result<(), String> {
         let (tx, rx) = oneshot::channel();
-        self.requests.send(tx).map_err(|_| "the flusher thread has stopped".to_owned())?;
+        self.send(tx)?;
         rx.await.map_err(|_| "the flusher thread has stopped".to_owned())?
     }
 
     /// Blocking form of [`GroupFlush::flush`] for command-line tools.
     pub fn flush_blocking(&self) -> Result<(), String> {
         let (tx, rx) = oneshot::channel();
-        self.requests.send(tx).map_err(|_| "the flusher thread has stopped".to_owned())?;
+        self.send(tx)?;
         rx.blocking_recv().map_err(|_| "the flusher thread has stopped".to_owned())?
+    }
+}
+
+impl Drop for GroupFlush {
+    fn drop(&mut self) {
+        drop(self.requests.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }

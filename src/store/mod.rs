@@ -23,6 +23,7 @@ use time::OffsetDateTime;
 
 pub use audit::{AuditDraft, AuditEntry, ChainBreak};
 pub use keys::Mailbox;
+
 pub use list::{ListQuery, Page};
 pub use unit::Unit;
 
@@ -110,6 +111,8 @@ trees! {
     due_target => DueTarget,
     /// Subject key (resident ID, plate, case number) → open cases naming it.
     subject_cases => SubjectCases,
+    /// Peer, sequence → envelope the peer refused for good, with the code: for admins.
+    peerseq_deadletter => PeerseqDeadletter,
 }
 
 const META_STATION: &[u8] = b"station";
@@ -118,6 +121,10 @@ const META_AUDIT_HEAD: &[u8] = b"audit_head";
 /// Metadata kept beside an envelope's bytes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EnvelopeMeta {
+    /// The envelope id.
+    pub id: EnvelopeId,
+    /// Hex SHA-256 of the signed payload bytes.
+    pub sha256: String,
     /// The case.
     pub case: CaseId,
     /// The signing station.
@@ -130,6 +137,39 @@ pub struct EnvelopeMeta {
     /// When this node stored it.
     #[serde(with = "time::serde::rfc3339")]
     pub stored_at: OffsetDateTime,
+}
+
+impl EnvelopeMeta {
+    /// The payload digest as bytes.
+    pub fn digest(&self) -> Result<[u8; 32], StoreError> {
+        hex::decode(&self.sha256)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| StoreError::Corrupt(format!("envelope {} has a malformed digest", self.id)))
+    }
+}
+
+/// An envelope a peer refused for good, kept for admins to see and act on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DeadLetter {
+    /// Position it had in the peer's outbox.
+    pub seq: u64,
+    /// The envelope.
+    #[schema(value_type = String)]
+    pub envelope: EnvelopeId,
+    /// Its case.
+    #[schema(value_type = String)]
+    pub case: CaseId,
+    /// Its kind.
+    pub kind: Kind,
+    /// The peer's rejection code.
+    pub code: String,
+    /// The peer's explanation.
+    pub message: String,
+    /// When it was refused.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
 }
 
 /// An envelope as stored: metadata and the canonical signed wire bytes.
@@ -303,6 +343,21 @@ impl Store {
             out.push((seq, EnvelopeId::from_bytes(id)));
         }
         Ok(out)
+    }
+
+    /// Envelopes `peer` refused for good, oldest first.
+    pub fn dead_letters(&self, peer: &StationId, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        self.trees
+            .peerseq_deadletter
+            .scan_prefix(keys::station_segment(peer))
+            .take(limit)
+            .map(|item| codec::decode(&item?.1, "dead letter"))
+            .collect()
+    }
+
+    /// How many envelopes `peer` refused for good.
+    pub fn dead_letter_count(&self, peer: &StationId) -> usize {
+        self.trees.peerseq_deadletter.scan_prefix(keys::station_segment(peer)).count()
     }
 
     /// How many envelopes wait for `peer`.

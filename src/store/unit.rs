@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::audit::{AuditDraft, AuditEntry, GENESIS};
 use super::keys::{self, index_entries};
-use super::{EnvelopeMeta, META_AUDIT_HEAD, Store, StoreError, StoredEnvelope, TreeId, codec};
+use super::{DeadLetter, EnvelopeMeta, META_AUDIT_HEAD, Store, StoreError, StoredEnvelope, TreeId, codec};
 use crate::case::CaseRecord;
 use crate::domain::details::SubjectKey;
 use crate::envelope::SealedEnvelope;
@@ -73,6 +73,8 @@ impl<'s> Unit<'s> {
     pub fn put_envelope(&mut self, sealed: &SealedEnvelope) -> Result<(), StoreError> {
         let envelope = &sealed.envelope;
         let meta = EnvelopeMeta {
+            id: envelope.id,
+            sha256: hex::encode(sealed.digest()),
             case: envelope.case,
             from: envelope.from.clone(),
             kind: envelope.kind(),
@@ -145,6 +147,13 @@ impl<'s> Unit<'s> {
         for seq in seqs {
             self.ops.push(Op { tree: TreeId::PeerseqOutbox, key: keys::outbox(peer, *seq), value: None });
         }
+    }
+
+    /// Moves an outbox entry the peer refused for good to its dead-letter list.
+    pub fn dead_letter(&mut self, peer: &StationId, letter: &DeadLetter) -> Result<(), StoreError> {
+        self.dequeue(peer, &[letter.seq]);
+        self.put(TreeId::PeerseqDeadletter, keys::outbox(peer, letter.seq), codec::encode(letter)?);
+        Ok(())
     }
 
     /// Records an audit entry in this unit's transaction.

@@ -1,0 +1,104 @@
+//! Admin routes: peer health, dead letters and metrics.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::extract::{AuthOfficer, ReqLang};
+use super::problem::Problem;
+use crate::federation::PeerStatus;
+use crate::node::{ADMIN, Node};
+use crate::store::DeadLetter;
+
+/// A peer station and how delivery to it is going.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PeerView {
+    /// Station id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Division code.
+    pub division: String,
+    /// Base URL.
+    pub url: String,
+    /// Envelopes waiting.
+    pub queue_depth: usize,
+    /// Envelopes refused for good.
+    pub dead_letters: usize,
+    /// Delivery health.
+    pub status: PeerStatus,
+}
+
+/// `GET /api/v1/peers` — every peer with queue depth, last success, last error, next retry
+/// and dead letters (admins).
+#[utoipa::path(get, path = "/api/v1/peers", tag = "admin",
+    responses((status = 200, body = Vec<PeerView>), (status = 403, body = Problem)))]
+pub async fn peers(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+) -> Result<Json<Vec<PeerView>>, Problem> {
+    officer.require(ADMIN).map_err(|e| Problem::from_node(&e, lang))?;
+    let views = node
+        .config()
+        .peers
+        .iter()
+        .map(|peer| PeerView {
+            id: peer.id.to_string(),
+            name: peer.name.clone(),
+            division: peer.division.to_string(),
+            url: peer.url.clone(),
+            queue_depth: node.store().outbox_len(&peer.id),
+            dead_letters: node.store().dead_letter_count(&peer.id),
+            status: node
+                .health()
+                .peer(&peer.id)
+                .map(|h| h.status())
+                .unwrap_or_else(|| crate::federation::PeerHealth::default().status()),
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+/// `GET /api/v1/peers/{id}/dead-letters` — envelopes the peer refused for good, with codes (admins).
+#[utoipa::path(get, path = "/api/v1/peers/{id}/dead-letters", tag = "admin",
+    params(("id" = String, Path, description = "peer station id")),
+    responses((status = 200, body = Vec<DeadLetter>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn dead_letters(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<DeadLetter>>, Problem> {
+    officer.require(ADMIN).map_err(|e| Problem::from_node(&e, lang))?;
+    let peer = id.parse().ok().filter(|p| node.config().peer(p).is_some()).ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown_station",
+            lang.pick("不是本站的协作单位", "not a partner station"),
+            id.clone(),
+        )
+    })?;
+    let letters = node.store().dead_letters(&peer, 1000).map_err(|e| Problem::from_node(&e.into(), lang))?;
+    Ok(Json(letters))
+}
+
+/// `GET /metrics` — Prometheus text format (admins; scrape with an admin certificate).
+#[utoipa::path(get, path = "/metrics", tag = "admin",
+    responses((status = 200, content_type = "text/plain", body = String), (status = 403, body = Problem)))]
+pub async fn metrics(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+) -> Result<impl IntoResponse, Problem> {
+    officer.require(ADMIN).map_err(|e| Problem::from_node(&e, lang))?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        crate::federation::metrics::render(&node),
+    ))
+}

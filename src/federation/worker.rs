@@ -1,0 +1,188 @@
+//! The delivery task of one peer: take a batch from the head of its outbox, send it, record
+//! the answers, repeat. Order is kept: a batch stops at the first envelope that could not be
+//! delivered for a reason that may pass (the peer down, a storage error there, a clock ahead),
+//! and that envelope is retried first. Envelopes the peer refuses for good go to the
+//! dead-letter list so one bad envelope cannot block the queue.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::Backoff;
+use super::health::{PeerError, PeerHealth};
+use crate::api::fed::{BatchResult, EnvelopeResult};
+use crate::config::PeerConfig;
+use crate::node::{Answer, Node, Pending};
+
+/// How long an idle task sleeps before looking at its outbox anyway.
+const IDLE_RECHECK: Duration = Duration::from_secs(30);
+
+/// One peer's delivery task.
+pub struct Worker {
+    /// The node.
+    pub node: Arc<Node>,
+    /// The peer.
+    pub peer: PeerConfig,
+    /// The mTLS client with the station's identity.
+    pub client: reqwest::Client,
+    /// Stops the task.
+    pub shutdown: CancellationToken,
+}
+
+/// How an attempt ended.
+enum Attempt {
+    /// Nothing was waiting.
+    Idle,
+    /// Everything sent was answered for good.
+    Done,
+    /// Something was not delivered and will be retried.
+    Retry(PeerError),
+}
+
+impl Worker {
+    /// Runs until shutdown.
+    pub async fn run(self) {
+        let Some(signals) = self.node.signals(&self.peer.id).cloned() else { return };
+        let Some(health) = self.node.health().peer(&self.peer.id) else { return };
+        let cap = Duration::from_secs(self.node.config().federation.max_backoff_secs);
+        let mut backoff = Backoff::new(cap);
+        loop {
+            let wait = match self.attempt(health).await {
+                Attempt::Idle => IDLE_RECHECK,
+                Attempt::Done => {
+                    backoff.reset();
+                    continue;
+                }
+                Attempt::Retry(error) => {
+                    let delay = backoff.next_delay(rand::thread_rng().r#gen::<f64>());
+                    tracing::warn!(peer = %self.peer.id, code = %error.code, error = %error.message, retry_in = ?delay, "delivery failed");
+                    health.failed(error, self.node.clock().now() + delay);
+                    delay
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = signals.work.notified(), if backoff.attempts() == 0 => {}
+                () = signals.alive.notified() => backoff.reset(),
+                () = self.shutdown.cancelled() => return,
+            }
+        }
+    }
+
+    async fn attempt(&self, health: &PeerHealth) -> Attempt {
+        let batch_size = self.node.config().federation.batch_size;
+        let batch = match self.node.pending(&self.peer.id, batch_size) {
+            Ok(batch) if batch.is_empty() => return Attempt::Idle,
+            Ok(batch) => batch,
+            Err(e) => return Attempt::Retry(self.error("storage", e.to_string())),
+        };
+        // Never hand a peer something this node could still lose.
+        if let Err(e) = self.node.store().durable().await {
+            return Attempt::Retry(self.error("storage", e.to_string()));
+        }
+        let results = match self.send(&batch).await {
+            Ok(results) => results,
+            Err(error) => return Attempt::Retry(error),
+        };
+        let (answers, stopped) = self.interpret(batch, results);
+        let now = self.node.clock().now();
+        let latencies: Vec<Duration> = answers
+            .iter()
+            .filter(|(_, a)| matches!(a, Answer::Receipt(_)))
+            .map(|(p, _)| (now - p.stored.meta.at).try_into().unwrap_or_default())
+            .collect();
+        let refused: Vec<PeerError> = answers
+            .iter()
+            .filter_map(|(_, a)| match a {
+                Answer::Refused { code, message } => Some(self.error(code, message.clone())),
+                Answer::Receipt(_) => None,
+            })
+            .collect();
+        if let Err(e) = self.node.record_answers(&self.peer.id, answers).await {
+            return Attempt::Retry(self.error("storage", e.to_string()));
+        }
+        if !latencies.is_empty() {
+            health.delivered(&latencies, now);
+        }
+        if let Some(last) = refused.last() {
+            tracing::error!(peer = %self.peer.id, count = refused.len(), code = %last.code, "envelopes refused for good; see dead letters");
+            health.rejected(refused.len(), last.clone());
+        }
+        match stopped {
+            Some(error) => Attempt::Retry(error),
+            None => Attempt::Done,
+        }
+    }
+
+    async fn send(&self, batch: &[Pending]) -> Result<Vec<EnvelopeResult>, PeerError> {
+        let url = format!("{}/fed/v1/inbox", self.peer.url.trim_end_matches('/'));
+        let mut body = b"{\"envelopes\":[".to_vec();
+        for (i, pending) in batch.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(&pending.stored.wire);
+        }
+        body.extend_from_slice(b"]}");
+        let started = Instant::now();
+        let response = self
+            .client
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.error("unreachable", e.to_string()))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| self.error("unreachable", e.to_string()))?;
+        if !status.is_success() {
+            return Err(self.error("bad_answer", format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes))));
+        }
+        let answer: BatchResult =
+            serde_json::from_slice(&bytes).map_err(|e| self.error("bad_answer", e.to_string()))?;
+        if answer.results.len() != batch.len() {
+            return Err(
+                self.error("bad_answer", format!("{} answers for {} envelopes", answer.results.len(), batch.len()))
+            );
+        }
+        tracing::debug!(peer = %self.peer.id, count = batch.len(), elapsed = ?started.elapsed(), "batch answered");
+        Ok(answer.results)
+    }
+
+    /// Turns the peer's answers into durable answers, up to the first envelope that must be
+    /// retried.
+    fn interpret(
+        &self,
+        batch: Vec<Pending>,
+        results: Vec<EnvelopeResult>,
+    ) -> (Vec<(Pending, Answer)>, Option<PeerError>) {
+        let mut answers = Vec::new();
+        for (pending, result) in batch.into_iter().zip(results) {
+            let answer = match (result.status.as_str(), &result.receipt) {
+                ("accepted" | "duplicate", Some(receipt)) => {
+                    match self.node.check_receipt(&self.peer.id, &pending.stored, receipt.get().as_bytes()) {
+                        Ok(receipt) => Answer::Receipt(Box::new(receipt)),
+                        Err(e) => return (answers, Some(self.error("bad_receipt", e.to_string()))),
+                    }
+                }
+                ("rejected", _) if !result.transient => Answer::Refused {
+                    code: result.code.unwrap_or_else(|| "rejected".into()),
+                    message: result.message.unwrap_or_default(),
+                },
+                ("rejected", _) => {
+                    let code = result.code.unwrap_or_else(|| "rejected".into());
+                    return (answers, Some(self.error(&code, result.message.unwrap_or_default())));
+                }
+                (other, _) => return (answers, Some(self.error("bad_answer", format!("unexpected status {other:?}")))),
+            };
+            answers.push((pending, answer));
+        }
+        (answers, None)
+    }
+
+    fn error(&self, code: &str, message: String) -> PeerError {
+        PeerError { code: code.to_owned(), message, at: self.node.clock().now() }
+    }
+}

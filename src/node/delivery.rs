@@ -1,0 +1,131 @@
+//! The sending side of federation, as far as it touches the node's state: what waits for a
+//! peer, checking the receipts it returns, and recording deliveries and refusals durably.
+
+use super::{Node, NodeError};
+use crate::envelope::{EnvelopeError, Kind, SealedEnvelope, SealedReceipt};
+use crate::ids::{CertIdentity, StationId};
+use crate::store::{AuditDraft, DeadLetter, StoreError, StoredEnvelope};
+
+/// An envelope waiting in a peer's outbox.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    /// Its position in the outbox.
+    pub seq: u64,
+    /// The envelope as stored.
+    pub stored: StoredEnvelope,
+}
+
+/// What a peer answered for one envelope, after the receipt was checked.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// Stored by the peer; its receipt verified and names these exact bytes.
+    Receipt(Box<SealedReceipt>),
+    /// Refused for good; moves to the dead-letter list.
+    Refused {
+        /// The peer's code.
+        code: String,
+        /// The peer's explanation.
+        message: String,
+    },
+}
+
+/// Why a receipt is not acceptable proof of delivery.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiptError {
+    /// Its signature or encoding is bad.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// It is signed by, or addressed to, the wrong station, or names other bytes.
+    #[error("receipt does not vouch for this envelope: {0}")]
+    Mismatch(&'static str),
+}
+
+impl Node {
+    /// The first `limit` envelopes waiting for `peer`, in order.
+    pub fn pending(&self, peer: &StationId, limit: usize) -> Result<Vec<Pending>, StoreError> {
+        let mut out = Vec::new();
+        for (seq, id) in self.store.outbox(peer, limit)? {
+            let stored = self
+                .store
+                .envelope(&id)?
+                .ok_or_else(|| StoreError::Corrupt(format!("outbox of {peer} names missing envelope {id}")))?;
+            out.push(Pending { seq, stored });
+        }
+        Ok(out)
+    }
+
+    /// Checks that `receipt` is `peer`'s signed statement that it stored exactly `envelope`.
+    pub fn check_receipt(
+        &self,
+        peer: &StationId,
+        envelope: &StoredEnvelope,
+        receipt: &[u8],
+    ) -> Result<SealedReceipt, ReceiptError> {
+        let receipt = SealedReceipt::open(receipt, &self.keys)?;
+        let sealed = SealedEnvelope::open(&envelope.wire, &self.keys)?;
+        if &receipt.receipt.from != peer {
+            return Err(ReceiptError::Mismatch("signed by another station"));
+        }
+        if &receipt.receipt.to != self.station() {
+            return Err(ReceiptError::Mismatch("addressed to another station"));
+        }
+        if !receipt.matches(&sealed) {
+            return Err(ReceiptError::Mismatch("names other bytes"));
+        }
+        Ok(receipt)
+    }
+
+    /// Records answers for delivered envelopes in one unit: receipts stored (a request's target
+    /// becomes `delivered`), refusals moved to dead letters, entries removed from the outbox.
+    /// Returns once that is on disk.
+    pub async fn record_answers(&self, peer: &StationId, answers: Vec<(Pending, Answer)>) -> Result<(), NodeError> {
+        if answers.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        let actor = CertIdentity::Station(peer.clone()).to_string();
+        self.store.write(now, |unit| {
+            for (pending, answer) in &answers {
+                let meta = &pending.stored.meta;
+                let id = meta.id;
+                let digest = meta.digest()?;
+                match answer {
+                    Answer::Receipt(receipt) => {
+                        unit.put_receipt(&id, peer, receipt.wire());
+                        if meta.kind == Kind::Request
+                            && let Some(mut case) = unit.case(&meta.case)?
+                        {
+                            case.apply_receipt(peer, receipt.receipt.stored_at)?;
+                            unit.put_case(&case)?;
+                        }
+                        unit.dequeue(peer, &[pending.seq]);
+                        unit.audit(
+                            AuditDraft::new(actor.clone(), "envelope.delivered").case(meta.case).envelope(id, digest),
+                        );
+                    }
+                    Answer::Refused { code, message } => {
+                        let letter = DeadLetter {
+                            seq: pending.seq,
+                            envelope: id,
+                            case: meta.case,
+                            kind: meta.kind,
+                            code: code.clone(),
+                            message: message.clone(),
+                            at: now,
+                        };
+                        unit.dead_letter(peer, &letter)?;
+                        unit.audit(
+                            AuditDraft::new(actor.clone(), "envelope.refused")
+                                .case(meta.case)
+                                .envelope(id, digest)
+                                .detail(code.clone()),
+                        );
+                    }
+                }
+            }
+            Ok::<_, NodeError>(())
+        })?;
+        self.store.durable().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,423 @@
+//! One station's node through its real mTLS API: who gets in, who may do what, what is
+//! refused and what survives a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use support::{As, LUOYANG, Net, XIXI, eventually};
+use tiemeng::client::{ApiClient, ClientError};
+use tiemeng::domain::details::CaseKind;
+use tiemeng::node::{Action, CloseInput};
+use tiemeng::pki::{self, Authority, Eku, LeafSpec, Overwrite};
+use tiemeng::samples;
+use tiemeng::store::{Mailbox, Store};
+
+fn rustls_client(net: &Net, cert: Option<(&std::path::Path, &std::path::Path)>) -> rustls::ClientConfig {
+    let roots = tiemeng::tls::load_roots(&net.devnet.layout.ca_bundle).unwrap();
+    let builder = rustls::ClientConfig::builder_with_provider(tiemeng::tls::provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    match cert {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(tiemeng::tls::load_certs(cert).unwrap(), tiemeng::tls::load_key(key).unwrap())
+            .unwrap(),
+    }
+}
+
+/// Issues a certificate for `spec` from `authority` into the test folder and returns a client using it.
+fn client_with(net: &Net, authority: &Authority, spec: &LeafSpec, name: &str) -> ApiClient {
+    let leaf = authority.issue(spec).unwrap();
+    let cert = net.dir.path().join(format!("{name}.pem"));
+    let key = net.dir.path().join(format!("{name}.key"));
+    leaf.write(&cert, &key, Overwrite::Never).unwrap();
+    ApiClient::with_tls(&net.url(LUOYANG), rustls_client(net, Some((&cert, &key)))).unwrap()
+}
+
+fn zhejiang_ca(net: &Net) -> Authority {
+    let paths = net.devnet.layout.authority("33").unwrap();
+    pki::load_ca(paths).unwrap()
+}
+
+async fn refused(client: &ApiClient) -> bool {
+    matches!(client.me().await, Err(ClientError::Connect { .. }))
+}
+
+#[tokio::test]
+async fn only_valid_client_certificates_get_an_http_response() {
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    assert_eq!(liaison.me().await.unwrap().name, "陈志强", "a valid officer certificate is served");
+
+    let anonymous = ApiClient::with_tls(&net.url(LUOYANG), rustls_client(&net, None)).unwrap();
+    assert!(refused(&anonymous).await, "no client certificate");
+
+    let stranger_ca = Authority::for_province("33").unwrap();
+    let officer = LeafSpec::officer(LUOYANG, "330329001", "陈志强");
+    assert!(refused(&client_with(&net, &stranger_ca, &officer, "other-ca")).await, "certificate from another CA");
+
+    let ca = zhejiang_ca(&net);
+    assert!(refused(&client_with(&net, &ca, &officer.clone().expired(), "expired")).await, "expired certificate");
+    assert!(refused(&client_with(&net, &ca, &officer.clone().not_yet_valid(), "future")).await, "not yet valid");
+    let server_only = officer.clone().eku(Eku::ServerOnly);
+    assert!(refused(&client_with(&net, &ca, &server_only, "server-only")).await, "no clientAuth EKU");
+    let no_eku = officer.clone().eku(Eku::None);
+    assert!(refused(&client_with(&net, &ca, &no_eku, "no-eku")).await, "no EKU at all");
+    let anonymous_leaf = LeafSpec::new("no identity").eku(Eku::ClientOnly);
+    assert!(refused(&client_with(&net, &ca, &anonymous_leaf, "no-san")).await, "no urn:tiemeng identity");
+
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_certificate_revoked_while_the_node_runs_is_refused_without_restart() {
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let ca = zhejiang_ca(&net);
+    let officer = LeafSpec::officer(LUOYANG, "330329001", "陈志强");
+    let client = client_with(&net, &ca, &officer, "soon-revoked");
+    assert!(client.me().await.is_ok(), "valid before revocation");
+
+    let paths = net.devnet.layout.authority("33").unwrap();
+    pki::revoke(&ca, paths, &net.dir.path().join("soon-revoked.pem"), &paths.crl, time::Duration::days(30)).unwrap();
+    // A fresh client: connections are kept alive, and revocation applies to new handshakes.
+    let (cert, key) = (net.dir.path().join("soon-revoked.pem"), net.dir.path().join("soon-revoked.key"));
+    let fresh = || ApiClient::with_tls(&net.url(LUOYANG), rustls_client(&net, Some((&cert, &key)))).unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async { refused(&fresh()).await }).await,
+        "revoked certificate still accepted"
+    );
+    assert!(net.officer(LUOYANG, As::Liaison).me().await.is_ok(), "other certificates of the CA still work");
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_known_certificate_without_the_role_gets_403_and_changes_nothing() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let now = time::OffsetDateTime::now_utc();
+    let request = samples::sample(CaseKind::MissingPerson, vec![XIXI.parse().unwrap()], now);
+
+    let duty = net.officer(LUOYANG, As::Duty);
+    let Err(ClientError::Problem(problem)) = duty.create_case(&request).await else {
+        panic!("duty officer created a case")
+    };
+    assert_eq!((problem.status, problem.code.as_str()), (403, "forbidden"));
+    assert!(problem.detail.contains("联络员"), "the message names the role needed: {}", problem.detail);
+
+    let chief = net.officer(LUOYANG, As::Chief);
+    let Err(ClientError::Problem(problem)) = chief.create_case(&request).await else { panic!("chief created a case") };
+    assert_eq!(problem.code, "forbidden");
+
+    // An officer of the partner station, certified by a CA this node trusts, is still unknown here.
+    let (cert, key) = net.officer_files(XIXI, As::Liaison);
+    let foreign = ApiClient::for_officer(&net.url(LUOYANG), &net.devnet.layout.ca_bundle, &[], &cert, &key).unwrap();
+    let Err(ClientError::Problem(problem)) = foreign.create_case(&request).await else {
+        panic!("foreign officer created a case")
+    };
+    assert_eq!((problem.status, problem.code.as_str()), (403, "unknown_officer"));
+
+    let outbox = net.officer(LUOYANG, As::Chief).list(Mailbox::Outbox, "").await.unwrap();
+    assert!(outbox.cases.is_empty(), "nothing was stored");
+    assert_eq!(net.node(LUOYANG).store().outbox_len(&XIXI.parse().unwrap()), 0, "nothing was queued");
+
+    // And the other way round: the requesting station's liaison cannot acknowledge its own request.
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let case = liaison.create_case(&request).await.unwrap();
+    let Err(ClientError::Problem(problem)) = liaison.act(&case.id, &Action::Ack(Default::default())).await else {
+        panic!("liaison acked")
+    };
+    assert_eq!((problem.status, problem.code.as_str()), (403, "forbidden"));
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_validation_error_is_a_4xx_with_its_code_and_stores_nothing() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let valid =
+        serde_json::to_value(samples::sample(CaseKind::MissingPerson, vec![XIXI.parse().unwrap()], now)).unwrap();
+    let with = |path: &[&str], value: serde_json::Value| {
+        let mut body = valid.clone();
+        let mut at = &mut body;
+        for key in &path[..path.len() - 1] {
+            at = &mut at[*key];
+        }
+        at[path[path.len() - 1]] = value;
+        body
+    };
+    let future = tiemeng::clock::rfc3339(now + time::Duration::days(2));
+    let cases: Vec<(serde_json::Value, u16, &str, Option<&str>)> = vec![
+        (with(&["title"], "  ".into()), 422, "validation_failed", Some("title")),
+        (with(&["contact"], "".into()), 422, "validation_failed", Some("contact")),
+        (with(&["targets"], serde_json::json!([])), 422, "validation_failed", Some("targets")),
+        (with(&["targets"], serde_json::json!(["zj-nowhere"])), 422, "unknown_station", None),
+        (with(&["targets"], serde_json::json!(["NOT A STATION"])), 422, "invalid_field", None),
+        (with(&["details", "id_number"], "330329194803120018".into()), 422, "invalid_field", None),
+        (with(&["details", "last_seen_at"], future.into()), 422, "validation_failed", Some("details.last_seen_at")),
+        (with(&["details", "name"], "".into()), 422, "validation_failed", Some("details.name")),
+        (with(&["details", "nickname"], "老吴".into()), 422, "invalid_field", None),
+        (with(&["priority"], "whenever".into()), 422, "invalid_field", None),
+        (with(&["review_by"], "2001-01-01".into()), 422, "validation_failed", Some("review_by")),
+        (with(&["title"], "标".repeat(121).into()), 422, "validation_failed", Some("title")),
+    ];
+    for (body, status, code, field) in cases {
+        let response =
+            liaison.http().post(format!("{}/api/v1/cases", net.url(LUOYANG))).json(&body).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        assert_eq!(response.headers()["content-type"], "application/problem+json", "problems are problem+json");
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], code, "{problem}");
+        if let Some(field) = field {
+            let fields: Vec<&str> =
+                problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+            assert!(fields.contains(&field), "{field} not named in {problem}");
+        }
+    }
+    let url = format!("{}/api/v1/cases", net.url(LUOYANG));
+    let malformed =
+        liaison.http().post(&url).header("content-type", "application/json").body("{\"title\":").send().await.unwrap();
+    assert_eq!(malformed.status().as_u16(), 400);
+    let not_json = liaison.http().post(&url).body("title=x").send().await.unwrap();
+    assert_eq!(not_json.status().as_u16(), 415);
+
+    let outbox = liaison.list(Mailbox::Outbox, "").await.unwrap();
+    assert!(outbox.cases.is_empty(), "no refused request was stored");
+    let node = net.node(LUOYANG).clone();
+    assert_eq!(node.store().outbox_len(&XIXI.parse().unwrap()), 0);
+    assert_eq!(node.store().verify_audit().unwrap(), 0, "no audit entry for refused requests");
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_created_case_survives_closing_and_reopening_the_store() {
+    let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    // The partner is not running: the request waits in the outbox, durable.
+    let request = samples::sample(CaseKind::Fugitive, vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    let config_text = std::fs::read_to_string(net.devnet.config(LUOYANG).unwrap()).unwrap();
+    assert!(config_text.contains(XIXI), "the partner is configured even if not started");
+    let case = liaison.create_case(&request).await.unwrap();
+    let before = liaison.case(&case.id).await.unwrap();
+    let node = net.node(LUOYANG).clone();
+    let wire_before = node.store().envelope(&before.case.request).unwrap().unwrap().wire;
+    let audit_before = node.store().audit_entries(0, 100).unwrap();
+    drop(node);
+    net.stop(LUOYANG).await;
+
+    let data = net.data_dir(LUOYANG);
+    {
+        let store = Store::open_existing(&data).unwrap();
+        assert_eq!(store.case(&case.id).unwrap().as_ref(), Some(&before.case), "same case state");
+        assert_eq!(store.envelope(&before.case.request).unwrap().unwrap().wire, wire_before, "same signed bytes");
+        assert_eq!(store.audit_entries(0, 100).unwrap(), audit_before, "same audit entries");
+        assert_eq!(store.verify_audit().unwrap(), audit_before.len() as u64);
+        assert_eq!(store.outbox_len(&XIXI.parse().unwrap()), 1, "still queued for the partner");
+    }
+    net.restart(LUOYANG).await;
+    let after = net.officer(LUOYANG, As::Liaison).case(&case.id).await.unwrap();
+    assert_eq!(after.case, before.case);
+    assert_eq!(after.timeline[0].sha256, before.timeline[0].sha256);
+    assert!(after.timeline[0].verified);
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn tampering_with_one_audit_entry_is_named_by_audit_verify() {
+    let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let request = samples::sample(CaseKind::General, vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    let case = liaison.create_case(&request).await.unwrap();
+    liaison.case(&case.id).await.unwrap();
+    liaison.case(&case.id).await.unwrap();
+    net.stop(LUOYANG).await;
+    let data = net.data_dir(LUOYANG);
+
+    let verify = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+            .args(["audit", "verify", "--data"])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let intact = verify();
+    assert!(intact.status.success(), "{}", String::from_utf8_lossy(&intact.stderr));
+    assert!(
+        String::from_utf8_lossy(&intact.stdout).contains("共 3 条记录"),
+        "{}",
+        String::from_utf8_lossy(&intact.stdout)
+    );
+
+    {
+        // Someone with access to the disk rewrites who read the case in entry 2.
+        let db = sled::open(&data).unwrap();
+        let audit = db.open_tree("seq_audit").unwrap();
+        let key = 2u64.to_be_bytes();
+        let value = audit.get(key).unwrap().unwrap();
+        let text = String::from_utf8(value[1..].to_vec()).unwrap().replace("330329001", "330329999");
+        let mut forged = vec![value[0]];
+        forged.extend_from_slice(text.as_bytes());
+        audit.insert(key, forged).unwrap();
+        db.flush().unwrap();
+    }
+    let broken = verify();
+    assert!(!broken.status.success());
+    let message = String::from_utf8_lossy(&broken.stderr);
+    assert!(message.contains("第 2 条记录被篡改"), "{message}");
+    let english = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+        .args(["--lang", "en", "audit", "verify", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&english.stderr).contains("entry 2 was altered"));
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() {
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let admin = net.officer(LUOYANG, As::Admin);
+    let doc: serde_json::Value = admin
+        .http()
+        .get(format!("{}/api/v1/openapi.json", net.url(LUOYANG)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    let expected = [
+        ("get", "/api/v1/me"),
+        ("get", "/api/v1/stations"),
+        ("post", "/api/v1/cases"),
+        ("get", "/api/v1/cases/{id}"),
+        ("get", "/api/v1/inbox"),
+        ("get", "/api/v1/outbox"),
+        ("post", "/api/v1/cases/{id}/ack"),
+        ("post", "/api/v1/cases/{id}/decline"),
+        ("post", "/api/v1/cases/{id}/notes"),
+        ("post", "/api/v1/cases/{id}/reminders"),
+        ("post", "/api/v1/cases/{id}/outcome"),
+        ("post", "/api/v1/cases/{id}/close"),
+        ("post", "/api/v1/cases/{id}/withdraw"),
+        ("get", "/api/v1/peers"),
+        ("get", "/api/v1/peers/{id}/dead-letters"),
+        ("get", "/metrics"),
+        ("get", "/healthz"),
+        ("post", "/fed/v1/inbox"),
+        ("get", "/fed/v1/keys"),
+    ];
+    for (method, path) in expected {
+        assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from the document");
+    }
+    // Every documented operation is served: a call gets an answer from its handler (a 2xx or
+    // a problem report), never the router's bare 404/405.
+    let id = tiemeng::ids::CaseId::new();
+    for (path, operations) in paths {
+        for method in operations.as_object().unwrap().keys() {
+            let url = format!("{}{}", net.url(LUOYANG), path.replace("{id}", &id.to_string()));
+            let request = match method.as_str() {
+                "get" => admin.http().get(&url),
+                "post" => admin.http().post(&url).json(&serde_json::json!({})),
+                other => panic!("unexpected method {other}"),
+            };
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let problem = response.headers().get("content-type").is_some_and(|v| v == "application/problem+json");
+            assert!(status.is_success() || problem, "{method} {path}: {status} without a problem report");
+        }
+    }
+    assert_eq!(
+        paths.len(),
+        expected.iter().map(|(_, p)| *p).collect::<std::collections::BTreeSet<_>>().len(),
+        "the document lists routes this test does not know"
+    );
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn listings_filter_and_page_and_the_case_page_shows_the_signed_timeline() {
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
+    let mazhan: tiemeng::ids::StationId = support::MAZHAN.parse().unwrap();
+    let _ = mazhan;
+    let mut ids = Vec::new();
+    for kind in
+        [CaseKind::MissingPerson, CaseKind::Fugitive, CaseKind::SerialTheft, CaseKind::Dispute, CaseKind::General]
+    {
+        ids.push(liaison.create_case(&samples::sample(kind, vec![xixi.clone()], now)).await.unwrap().id);
+    }
+    let all = liaison.list(Mailbox::Outbox, "").await.unwrap();
+    assert_eq!(
+        all.cases.iter().map(|c| c.case.id).collect::<Vec<_>>(),
+        ids.iter().rev().copied().collect::<Vec<_>>(),
+        "newest first"
+    );
+    let fugitives = liaison.list(Mailbox::Outbox, "kind=fugitive").await.unwrap();
+    assert_eq!(fugitives.cases.len(), 1);
+    assert_eq!(fugitives.cases[0].case.kind, CaseKind::Fugitive);
+    let sent = liaison.list(Mailbox::Outbox, "status=sent&peer=fj-shouning-xixi").await.unwrap();
+    assert_eq!(sent.cases.len(), 5);
+    assert!(liaison.list(Mailbox::Outbox, "status=closed").await.unwrap().cases.is_empty());
+    assert!(liaison.list(Mailbox::Inbox, "").await.unwrap().cases.is_empty(), "nothing received");
+
+    let first = liaison.list(Mailbox::Outbox, "limit=2").await.unwrap();
+    assert_eq!(first.cases.len(), 2);
+    let second =
+        liaison.list(Mailbox::Outbox, &format!("limit=2&cursor={}", first.next.clone().unwrap())).await.unwrap();
+    let third =
+        liaison.list(Mailbox::Outbox, &format!("limit=2&cursor={}", second.next.clone().unwrap())).await.unwrap();
+    let paged: Vec<_> = [first, second, third].iter().flat_map(|p| p.cases.iter().map(|c| c.case.id)).collect();
+    assert_eq!(paged, ids.iter().rev().copied().collect::<Vec<_>>(), "pages cover everything once");
+
+    let bad = liaison.list(Mailbox::Outbox, "status=lost").await;
+    assert!(matches!(bad, Err(ClientError::Problem(p)) if p.status == 400 && p.code == "invalid_query"));
+
+    let detail = liaison.case(&ids[0]).await.unwrap();
+    assert_eq!(detail.timeline.len(), 1);
+    let entry = &detail.timeline[0];
+    assert!(entry.verified, "own signature verifies");
+    assert_eq!(entry.from.as_str(), LUOYANG);
+    assert_eq!(entry.officer.as_ref().unwrap().name, "陈志强");
+    assert_eq!(entry.key, format!("{LUOYANG}#k1"));
+    assert_eq!(detail.request["details"]["name"], "吴德福");
+    assert_eq!(detail.actions, ["reminder", "withdraw", "note"]);
+
+    // Same subject: a second request naming the same resident ID is flagged, both ways.
+    let again = liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![xixi.clone()], now)).await.unwrap();
+    assert_eq!(again.same_subject, vec![ids[0]]);
+    let first_case = liaison.case(&ids[0]).await.unwrap();
+    assert_eq!(first_case.case.same_subject, vec![again.id]);
+    assert_eq!(first_case.same_subject[0].title, again.title);
+
+    // Withdrawing releases the flag for later cases.
+    let close =
+        liaison.act(&again.id, &Action::Close(CloseInput { evaluation: 5, comment: None, targets: vec![] })).await;
+    assert!(matches!(close, Err(ClientError::Problem(p)) if p.code == "no_eligible_target"), "nothing to close yet");
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn overdue_requests_are_listed_with_how_long_overdue() {
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let urgent = liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![xixi.clone()], now)).await.unwrap();
+    let routine = liaison.create_case(&samples::sample(CaseKind::General, vec![xixi], now)).await.unwrap();
+    assert!(liaison.list(Mailbox::Outbox, "overdue=true").await.unwrap().cases.is_empty());
+
+    // Eleven minutes later the urgent request (10-minute ack deadline) is overdue, the routine one not.
+    net.clocks[LUOYANG].advance(time::Duration::minutes(11));
+    let overdue = liaison.list(Mailbox::Outbox, "overdue=true").await.unwrap();
+    assert_eq!(overdue.cases.iter().map(|c| c.case.id).collect::<Vec<_>>(), vec![urgent.id]);
+    assert_eq!(overdue.cases[0].overdue[0].deadline, "ack");
+    assert!(overdue.cases[0].overdue[0].minutes_overdue >= 1);
+    let detail = liaison.case(&routine.id).await.unwrap();
+    assert!(detail.overdue.is_empty());
+    net.shutdown().await;
+}

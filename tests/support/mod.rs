@@ -1,0 +1,206 @@
+//! The shared integration-test harness: real nodes on 127.0.0.1 ephemeral ports, a fresh dev
+//! PKI made with rcgen, sled in temporary folders, real mTLS between them.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tempfile::TempDir;
+use tiemeng::client::ApiClient;
+use tiemeng::clock::Clock;
+use tiemeng::config::Config;
+use tiemeng::devnet::{self, DevNet, Endpoint};
+use tiemeng::node::Node;
+use tiemeng::pki::{self, ROLE_ADMIN, ROLE_CHIEF, ROLE_DUTY, ROLE_LIAISON};
+use tiemeng::server::{self, Running};
+use tokio::net::TcpListener;
+
+pub const LUOYANG: &str = "zj-taishun-luoyang";
+pub const XIXI: &str = "fj-shouning-xixi";
+pub const MAZHAN: &str = "zj-cangnan-mazhan";
+
+/// A role to pick an example officer by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum As {
+    Liaison,
+    Duty,
+    Chief,
+    Admin,
+}
+
+impl As {
+    fn role(self) -> &'static str {
+        match self {
+            Self::Liaison => ROLE_LIAISON,
+            Self::Duty => ROLE_DUTY,
+            Self::Chief => ROLE_CHIEF,
+            Self::Admin => ROLE_ADMIN,
+        }
+    }
+}
+
+/// A network of example stations, each served by a real node.
+pub struct Net {
+    pub dir: TempDir,
+    pub devnet: DevNet,
+    pub addrs: BTreeMap<String, SocketAddr>,
+    pub clocks: BTreeMap<String, Clock>,
+    nodes: BTreeMap<String, Running>,
+}
+
+impl Net {
+    /// Starts the named example stations, every one a peer of every other.
+    pub async fn start(ids: &[&str]) -> Net {
+        Self::start_with(ids, ids, |_| {}).await
+    }
+
+    /// Configures every station in `ids` but starts only those in `running`.
+    pub async fn partial(ids: &[&str], running: &[&str]) -> Net {
+        Self::start_with(ids, running, |_| {}).await
+    }
+
+    /// Like [`Net::partial`], letting the test edit each config text before it is loaded.
+    pub async fn start_with(ids: &[&str], running: &[&str], edit: impl Fn(&mut String)) -> Net {
+        let dir = tempfile::tempdir().unwrap();
+        let mut listeners = Vec::new();
+        let mut endpoints = Vec::new();
+        for id in ids {
+            let spec = pki::example_stations().into_iter().find(|s| s.id == *id).expect("example station");
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            endpoints.push(Endpoint::local(spec, listener.local_addr().unwrap()));
+            listeners.push(listener);
+        }
+        let officers: Vec<_> =
+            pki::example_officers().into_iter().filter(|o| ids.contains(&o.station.as_str())).collect();
+        let devnet = devnet::prepare(dir.path(), endpoints, &officers).unwrap();
+        for (_, path) in &devnet.configs {
+            let mut text = std::fs::read_to_string(path).unwrap();
+            edit(&mut text);
+            std::fs::write(path, text).unwrap();
+        }
+        let mut net = Net { dir, devnet, addrs: BTreeMap::new(), clocks: BTreeMap::new(), nodes: BTreeMap::new() };
+        for (id, listener) in ids.iter().zip(listeners) {
+            net.addrs.insert((*id).to_owned(), listener.local_addr().unwrap());
+            net.clocks.insert((*id).to_owned(), Clock::system());
+            if running.contains(id) {
+                net.start_node(id, listener);
+            }
+        }
+        net
+    }
+
+    /// The loaded config of a station.
+    pub fn config(&self, id: &str) -> Config {
+        Config::load(self.devnet.config(id).unwrap()).unwrap()
+    }
+
+    /// The running node of a station.
+    pub fn node(&self, id: &str) -> &Arc<Node> {
+        &self.nodes[id].node
+    }
+
+    /// True while the station is being served.
+    pub fn is_running(&self, id: &str) -> bool {
+        self.nodes.contains_key(id)
+    }
+
+    /// Stops a station's node and releases its store.
+    pub async fn stop(&mut self, id: &str) {
+        if let Some(running) = self.nodes.remove(id) {
+            running.stop().await;
+        }
+    }
+
+    /// Starts a stopped station again on the same port and data folder.
+    pub async fn restart(&mut self, id: &str) {
+        self.stop(id).await;
+        let addr = self.addrs[id];
+        let listener = bind_again(addr).await;
+        self.start_node(id, listener);
+    }
+
+    fn start_node(&mut self, id: &str, listener: TcpListener) {
+        let node = Node::open(self.config(id), self.clocks[id].clone()).unwrap();
+        let running = server::start(Arc::new(node), listener).unwrap();
+        self.nodes.insert(id.to_owned(), running);
+    }
+
+    /// The base URL of a station.
+    pub fn url(&self, id: &str) -> String {
+        format!("https://localhost:{}", self.addrs[id].port())
+    }
+
+    /// The example officer of `station` with `role`.
+    pub fn officer_files(&self, station: &str, role: As) -> (PathBuf, PathBuf) {
+        let officer = self
+            .devnet
+            .layout
+            .officers
+            .iter()
+            .find(|o| o.spec.station == station && o.spec.role == role.role())
+            .expect("example officer");
+        (officer.cert.clone(), officer.key.clone())
+    }
+
+    /// An API client for the example officer of `station` with `role`.
+    pub fn officer(&self, station: &str, role: As) -> ApiClient {
+        let (cert, key) = self.officer_files(station, role);
+        ApiClient::for_officer(&self.url(station), &self.devnet.layout.ca_bundle, &[], &cert, &key).unwrap()
+    }
+
+    /// An HTTP client presenting `station`'s own certificate, as a peer would.
+    pub fn station_client(&self, station: &str) -> reqwest::Client {
+        let files = self.devnet.layout.station(station).unwrap();
+        let config =
+            tiemeng::tls::client_config(&self.devnet.layout.ca_bundle, &[], &files.tls_cert, &files.tls_key).unwrap();
+        reqwest::Client::builder().use_preconfigured_tls(config).build().unwrap()
+    }
+
+    /// The data folder of a station.
+    pub fn data_dir(&self, id: &str) -> PathBuf {
+        self.config(id).storage.data_dir
+    }
+
+    /// The dev PKI folder.
+    pub fn certs(&self) -> &Path {
+        &self.devnet.layout.dir
+    }
+
+    /// Stops every node.
+    pub async fn shutdown(mut self) {
+        let ids: Vec<String> = self.nodes.keys().cloned().collect();
+        for id in ids {
+            self.stop(&id).await;
+        }
+    }
+}
+
+async fn bind_again(addr: SocketAddr) -> TcpListener {
+    // The port was just released; retry briefly in case the kernel still holds it.
+    for _ in 0..50 {
+        if let Ok(listener) = TcpListener::bind(addr).await {
+            return listener;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("cannot bind {addr} again");
+}
+
+/// Polls `check` every 50 ms until it holds or `within` passes; returns whether it held.
+pub async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    check().await
+}
