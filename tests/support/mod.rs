@@ -21,6 +21,40 @@ use tokio::net::TcpListener;
 pub const LUOYANG: &str = "zj-taishun-luoyang";
 pub const XIXI: &str = "fj-shouning-xixi";
 pub const MAZHAN: &str = "zj-cangnan-mazhan";
+/// A fourth station, on the Fujian side, for cases with three targets.
+pub const QIANQI: &str = "fj-fuding-qianqi";
+
+fn station_spec(id: &str) -> pki::StationSpec {
+    if id == QIANQI {
+        return pki::StationSpec {
+            id: QIANQI.into(),
+            name_zh: "福鼎市公安局前岐派出所".into(),
+            division: "350982".into(),
+            dns: vec![pki::example_dns(QIANQI)],
+        };
+    }
+    pki::example_stations().into_iter().find(|s| s.id == id).expect("example station")
+}
+
+fn officers_of(ids: &[&str]) -> Vec<pki::OfficerSpec> {
+    let mut officers: Vec<_> =
+        pki::example_officers().into_iter().filter(|o| ids.contains(&o.station.as_str())).collect();
+    if ids.contains(&QIANQI) {
+        for (badge, name, role) in [
+            ("350982001", "郭文斌", ROLE_LIAISON),
+            ("350982002", "许美玲", ROLE_DUTY),
+            ("350982003", "潘志远", ROLE_CHIEF),
+        ] {
+            officers.push(pki::OfficerSpec { station: QIANQI.into(), badge: badge.into(), name: name.into(), role });
+        }
+    }
+    officers
+}
+
+/// Appends settings that make tests quick: retries back off at most two seconds.
+pub fn quick_retries(_station: &str, text: &mut String) {
+    text.push_str("\n[federation]\nmax_backoff_secs = 2\n");
+}
 
 /// A role to pick an example officer by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,31 +88,30 @@ pub struct Net {
 impl Net {
     /// Starts the named example stations, every one a peer of every other.
     pub async fn start(ids: &[&str]) -> Net {
-        Self::start_with(ids, ids, |_| {}).await
+        Self::start_with(ids, ids, quick_retries).await
     }
 
     /// Configures every station in `ids` but starts only those in `running`.
     pub async fn partial(ids: &[&str], running: &[&str]) -> Net {
-        Self::start_with(ids, running, |_| {}).await
+        Self::start_with(ids, running, quick_retries).await
     }
 
-    /// Like [`Net::partial`], letting the test edit each config text before it is loaded.
-    pub async fn start_with(ids: &[&str], running: &[&str], edit: impl Fn(&mut String)) -> Net {
+    /// Like [`Net::partial`], letting the test edit each station's config text before it is loaded.
+    pub async fn start_with(ids: &[&str], running: &[&str], edit: impl Fn(&str, &mut String)) -> Net {
         let dir = tempfile::tempdir().unwrap();
         let mut listeners = Vec::new();
         let mut endpoints = Vec::new();
         for id in ids {
-            let spec = pki::example_stations().into_iter().find(|s| s.id == *id).expect("example station");
+            let spec = station_spec(id);
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             endpoints.push(Endpoint::local(spec, listener.local_addr().unwrap()));
             listeners.push(listener);
         }
-        let officers: Vec<_> =
-            pki::example_officers().into_iter().filter(|o| ids.contains(&o.station.as_str())).collect();
+        let officers = officers_of(ids);
         let devnet = devnet::prepare(dir.path(), endpoints, &officers).unwrap();
-        for (_, path) in &devnet.configs {
+        for (id, path) in &devnet.configs {
             let mut text = std::fs::read_to_string(path).unwrap();
-            edit(&mut text);
+            edit(id, &mut text);
             std::fs::write(path, text).unwrap();
         }
         let mut net = Net { dir, devnet, addrs: BTreeMap::new(), clocks: BTreeMap::new(), nodes: BTreeMap::new() };
@@ -120,6 +153,26 @@ impl Net {
         let addr = self.addrs[id];
         let listener = bind_again(addr).await;
         self.start_node(id, listener);
+    }
+
+    /// Runs a configured (and stopped) station as a `tiemeng serve` child process, so a test
+    /// can kill it with SIGKILL; returns once it answers on its port.
+    pub async fn spawn_process(&self, id: &str) -> std::process::Child {
+        assert!(!self.is_running(id), "{id} is served in-process");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+            .args(["serve", "--config"])
+            .arg(self.devnet.config(id).unwrap())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let addr = self.addrs[id];
+        let up =
+            eventually(Duration::from_secs(20), || async move { tokio::net::TcpStream::connect(addr).await.is_ok() })
+                .await;
+        assert!(up, "{id} did not start");
+        child
     }
 
     fn start_node(&mut self, id: &str, listener: TcpListener) {

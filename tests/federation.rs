@@ -1,0 +1,472 @@
+//! Cases crossing the border between real nodes: store-and-forward delivery, signed receipts,
+//! the full case loop, and everything a peer must refuse.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use support::{As, LUOYANG, MAZHAN, Net, QIANQI, XIXI, eventually};
+use tiemeng::client::ApiClient;
+use tiemeng::domain::case::{Outcome, WithdrawReason};
+use tiemeng::domain::details::CaseKind;
+use tiemeng::domain::lifecycle::TargetState;
+use tiemeng::envelope::body::{CloseBody, NoteBody, RequestBody};
+use tiemeng::envelope::{Body, Envelope, Signatory};
+use tiemeng::ids::{CaseId, EnvelopeId, KeyRef, StationId};
+use tiemeng::keys::Signer;
+use tiemeng::node::{AckInput, Action, CloseInput, NoteInput, OutcomeInput, WithdrawInput};
+use tiemeng::samples;
+use tiemeng::store::{Mailbox, Store};
+
+const PATIENCE: Duration = Duration::from_secs(20);
+
+fn station(id: &str) -> StationId {
+    id.parse().unwrap()
+}
+
+async fn state_at(client: &ApiClient, case: &CaseId, target: &str) -> Option<TargetState> {
+    let detail = client.case(case).await.ok()?;
+    detail.case.targets.iter().find(|t| t.station.as_str() == target).map(|t| t.state)
+}
+
+async fn wait_for_state(client: &ApiClient, case: &CaseId, target: &str, state: TargetState) {
+    let reached = eventually(PATIENCE, || async { state_at(client, case, target).await == Some(state) }).await;
+    assert!(reached, "{target} never reached {state} (now {:?})", state_at(client, case, target).await);
+}
+
+#[tokio::test]
+async fn the_full_loop_leaves_both_nodes_agreeing_byte_for_byte() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let a_liaison = net.officer(LUOYANG, As::Liaison);
+    let b_duty = net.officer(XIXI, As::Duty);
+    let now = time::OffsetDateTime::now_utc();
+
+    let case =
+        a_liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![station(XIXI)], now)).await.unwrap();
+    wait_for_state(&a_liaison, &case.id, XIXI, TargetState::Delivered).await;
+    let inbox = b_duty.list(Mailbox::Inbox, "").await.unwrap();
+    assert_eq!(inbox.cases.len(), 1);
+    assert_eq!(inbox.cases[0].case.title, case.title);
+
+    let promised = tiemeng::clock::Clock::system().now() + time::Duration::hours(4);
+    let ack = AckInput { report_by: Some(promised), message: Some("已安排警力在犀溪车站查找".into()) };
+    b_duty.act(&case.id, &Action::Ack(ack)).await.unwrap();
+    wait_for_state(&a_liaison, &case.id, XIXI, TargetState::Acknowledged).await;
+
+    let note = |text: &str| Action::Note(NoteInput { text: text.into(), targets: vec![] });
+    a_liaison.act(&case.id, &note("家属补充：老人可能前往犀溪镇亲戚家")).await.unwrap();
+    b_duty.act(&case.id, &note("已走访亲戚家，暂未发现，继续查找")).await.unwrap();
+    let outcome =
+        OutcomeInput {
+            outcome: Outcome::PersonFound, count: 1, narrative: "在犀溪镇集市找到老人，身体无恙".into()
+        };
+    b_duty.act(&case.id, &Action::Outcome(outcome)).await.unwrap();
+    wait_for_state(&a_liaison, &case.id, XIXI, TargetState::Resolved).await;
+    let close = CloseInput { evaluation: 5, comment: Some("响应迅速，感谢犀溪所".into()), targets: vec![] };
+    a_liaison.act(&case.id, &Action::Close(close)).await.unwrap();
+    wait_for_state(&b_duty, &case.id, XIXI, TargetState::Closed).await;
+
+    let at_a = a_liaison.case(&case.id).await.unwrap();
+    let at_b = b_duty.case(&case.id).await.unwrap();
+    assert_eq!(at_a.case.targets, at_b.case.targets, "both nodes agree on the target's state and times");
+    let target = &at_a.case.targets[0];
+    assert_eq!(target.report_by, promised, "the ack's promise became the report deadline");
+    assert_eq!((target.outcome, target.evaluation, target.notes), (Some(Outcome::PersonFound), Some(5), 2));
+    assert!(target.first_report_at.is_some());
+
+    let a_store = net.node(LUOYANG).store();
+    let b_store = net.node(XIXI).store();
+    let wires = |store: &Store| store.timeline(&case.id).unwrap().into_iter().map(|e| e.wire).collect::<Vec<_>>();
+    assert_eq!(wires(a_store).len(), 6, "request, ack, two notes, outcome, close");
+    assert_eq!(wires(a_store), wires(b_store), "the signed timeline is byte for byte the same");
+    assert!(at_a.timeline.iter().chain(&at_b.timeline).all(|e| e.verified), "every signature verifies at both nodes");
+    // Every envelope A sent carries B's verified receipt, and the other way round.
+    for entry in &at_a.timeline {
+        if entry.from.as_str() == LUOYANG {
+            assert!(
+                entry.receipts.iter().any(|r| r.station == XIXI && r.verified),
+                "{:?} lacks B's receipt",
+                entry.kind
+            );
+        }
+    }
+    for entry in &at_b.timeline {
+        if entry.from.as_str() == XIXI {
+            assert!(
+                entry.receipts.iter().any(|r| r.station == LUOYANG && r.verified),
+                "{:?} lacks A's receipt",
+                entry.kind
+            );
+        }
+    }
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn one_alert_to_three_stations_is_tracked_per_target_and_withdrawn_at_all() {
+    let net = Net::start(&[LUOYANG, XIXI, MAZHAN, QIANQI]).await;
+    let origin = net.officer(LUOYANG, As::Liaison);
+    let targets = vec![station(XIXI), station(MAZHAN), station(QIANQI)];
+    let alert = samples::sample(CaseKind::Fugitive, targets.clone(), time::OffsetDateTime::now_utc());
+    let case = origin.create_case(&alert).await.unwrap();
+    for target in [XIXI, MAZHAN, QIANQI] {
+        wait_for_state(&origin, &case.id, target, TargetState::Delivered).await;
+    }
+    // One target acknowledges, one declines: each has its own state.
+    net.officer(MAZHAN, As::Duty).act(&case.id, &Action::Ack(AckInput::default())).await.unwrap();
+    let decline = tiemeng::node::DeclineInput {
+        reason: tiemeng::domain::case::DeclineReason::NotOurArea,
+        message: "前岐不在其逃跑路线上".into(),
+        suggested_station: Some(station(XIXI)),
+    };
+    net.officer(QIANQI, As::Duty).act(&case.id, &Action::Decline(decline)).await.unwrap();
+    wait_for_state(&origin, &case.id, MAZHAN, TargetState::Acknowledged).await;
+    wait_for_state(&origin, &case.id, QIANQI, TargetState::Declined).await;
+    assert_eq!(state_at(&origin, &case.id, XIXI).await, Some(TargetState::Delivered));
+
+    let withdraw = WithdrawInput {
+        reason: WithdrawReason::ResolvedElsewhere,
+        message: Some("嫌疑人已在温州落网".into()),
+        targets: vec![],
+    };
+    let after = origin.act(&case.id, &Action::Withdraw(withdraw)).await.unwrap();
+    let states: Vec<_> = after.targets.iter().map(|t| (t.station.to_string(), t.state)).collect();
+    assert_eq!(
+        states,
+        [
+            (XIXI.to_owned(), TargetState::Withdrawn),
+            (MAZHAN.to_owned(), TargetState::Withdrawn),
+            (QIANQI.to_owned(), TargetState::Declined)
+        ],
+        "withdraw concerns every open target, not the one that declined"
+    );
+    for target in [XIXI, MAZHAN] {
+        wait_for_state(&net.officer(target, As::Duty), &case.id, target, TargetState::Withdrawn).await;
+    }
+    let qianqi = net.officer(QIANQI, As::Duty).case(&case.id).await.unwrap();
+    assert_eq!(qianqi.case.targets[0].state, TargetState::Declined);
+    assert_eq!(qianqi.timeline.len(), 2, "the withdraw was not sent to the station that had declined");
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn five_hundred_cases_sent_while_the_peer_is_down_arrive_in_order_once_each() {
+    let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let mut sent = Vec::new();
+    for i in 0..500 {
+        let kind = [CaseKind::General, CaseKind::Dispute, CaseKind::SerialTheft][i % 3];
+        sent.push(liaison.create_case(&samples::sample(kind, vec![station(XIXI)], now)).await.unwrap().id);
+    }
+    assert_eq!(net.node(LUOYANG).store().outbox_len(&station(XIXI)), 500, "all queued on disk");
+
+    net.restart(XIXI).await;
+    let a = net.node(LUOYANG).clone();
+    let drained = eventually(Duration::from_secs(60), || async { a.store().outbox_len(&station(XIXI)) == 0 }).await;
+    assert!(drained, "{} still queued", a.store().outbox_len(&station(XIXI)));
+    drop(a);
+    net.stop(XIXI).await;
+
+    let b = Store::open_existing(&net.data_dir(XIXI)).unwrap();
+    let received: Vec<CaseId> = b
+        .audit_entries(0, 10_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "envelope.receive")
+        .map(|e| e.case.unwrap())
+        .collect();
+    assert_eq!(received, sent, "every case applied exactly once, in the order sent");
+    for id in &sent {
+        assert_eq!(b.timeline(id).unwrap().len(), 1);
+    }
+    drop(b);
+    let a_view = liaison.case(&sent[499]).await.unwrap();
+    assert_eq!(a_view.case.targets[0].state, TargetState::Delivered);
+    net.shutdown().await;
+}
+
+fn request_envelope(net: &Net, case: CaseId, to: Vec<StationId>, title: &str) -> Envelope {
+    let now = tiemeng::clock::Clock::system().now();
+    let new = samples::sample(CaseKind::General, to.clone(), now);
+    let officer = Signatory { badge: "330329001".parse().unwrap(), name: "陈志强".into() };
+    let _ = net;
+    Envelope {
+        id: EnvelopeId::new(),
+        case,
+        from: station(LUOYANG),
+        to,
+        at: now,
+        body: Body::Request(Box::new(RequestBody {
+            officer,
+            priority: new.priority,
+            title: title.into(),
+            details: new.details,
+            narrative: new.narrative,
+            contact: new.contact,
+            reference: None,
+            restrictions: vec![],
+            review_by: None,
+            ack_by: now + time::Duration::hours(1),
+            report_by: now + time::Duration::days(1),
+        })),
+    }
+}
+
+fn signer_of(net: &Net, id: &str) -> Signer {
+    let files = net.devnet.layout.station(id).unwrap();
+    let key = tiemeng::pki::load_signing_key(&files.signing.private_key).unwrap();
+    Signer::new(KeyRef::new(station(id), &files.signing.key_id).unwrap(), key)
+}
+
+/// Posts raw envelopes to `to`'s federation inbox over `from`'s TLS identity.
+async fn post_batch(net: &Net, from: &str, to: &str, wires: &[Vec<u8>]) -> serde_json::Value {
+    let mut body = b"{\"envelopes\":[".to_vec();
+    body.extend_from_slice(&wires.join(&b","[..]));
+    body.extend_from_slice(b"]}");
+    let response = net
+        .station_client(from)
+        .post(format!("{}/fed/v1/inbox", net.url(to)))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_same_batch_twice_is_applied_once_and_answered_with_the_same_receipts() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let signer = signer_of(&net, LUOYANG);
+    let case = CaseId::new();
+    let request = request_envelope(&net, case, vec![station(XIXI)], "核查暂住人员").seal(&signer).unwrap();
+    let note = Envelope {
+        id: EnvelopeId::new(),
+        case,
+        from: station(LUOYANG),
+        to: vec![station(XIXI)],
+        at: request.envelope.at + time::Duration::seconds(1),
+        body: Body::Note(NoteBody {
+            officer: Signatory { badge: "330329001".parse().unwrap(), name: "陈志强".into() },
+            text: "补充：该户房东姓林".into(),
+        }),
+    }
+    .seal(&signer)
+    .unwrap();
+    let batch = vec![request.wire(), note.wire()];
+    let first = post_batch(&net, LUOYANG, XIXI, &batch).await;
+    let second = post_batch(&net, LUOYANG, XIXI, &batch).await;
+    assert_eq!(first["results"][0]["status"], "accepted");
+    assert_eq!(first["results"][1]["status"], "accepted");
+    assert_eq!(second["results"][0]["status"], "duplicate");
+    assert_eq!(second["results"][1]["status"], "duplicate");
+    assert_eq!(first["results"][0]["receipt"], second["results"][0]["receipt"], "the same receipt again");
+    assert_eq!(first["results"][1]["receipt"], second["results"][1]["receipt"]);
+
+    let b = net.officer(XIXI, As::Duty).case(&case).await.unwrap();
+    assert_eq!(b.timeline.len(), 2);
+    assert_eq!(b.case.targets[0].notes, 1, "the note counted once");
+    let receives =
+        net.node(XIXI).store().audit_entries(0, 100).unwrap().iter().filter(|e| e.action == "envelope.receive").count();
+    assert_eq!(receives, 2);
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sender_killed_mid_delivery_resumes_without_losing_or_doubling() {
+    let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let mut sent = Vec::new();
+    for _ in 0..300 {
+        sent.push(liaison.create_case(&samples::sample(CaseKind::General, vec![station(XIXI)], now)).await.unwrap().id);
+    }
+    net.stop(LUOYANG).await;
+    net.restart(XIXI).await;
+
+    // A runs as a real process and is killed with SIGKILL while it delivers.
+    let mut a = net.spawn_process(LUOYANG).await;
+    let b = net.node(XIXI).clone();
+    let started = eventually(PATIENCE, || async { b.store().audit_entries(0, 1000).unwrap().len() >= 20 }).await;
+    assert!(started, "delivery did not start");
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let before_restart = b.store().audit_entries(0, 1000).unwrap().len();
+    assert!(before_restart < 300, "the kill came too late to interrupt delivery ({before_restart} delivered)");
+
+    let mut a = net.spawn_process(LUOYANG).await;
+    let done = eventually(Duration::from_secs(60), || async {
+        b.store().audit_entries(0, 1000).unwrap().iter().filter(|e| e.action == "envelope.receive").count() == 300
+    })
+    .await;
+    a.kill().unwrap();
+    a.wait().unwrap();
+    assert!(done, "not everything arrived");
+    let received: Vec<CaseId> = b
+        .store()
+        .audit_entries(0, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "envelope.receive")
+        .map(|e| e.case.unwrap())
+        .collect();
+    assert_eq!(received, sent, "nothing lost, nothing doubled, order kept");
+    drop(b);
+    // After the kill A may still hold receipts to record; a clean restart drains it.
+    net.restart(LUOYANG).await;
+    let a_node = net.node(LUOYANG).clone();
+    assert!(eventually(PATIENCE, || async { a_node.store().outbox_len(&station(XIXI)) == 0 }).await);
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn forged_misdirected_and_out_of_turn_envelopes_are_refused_and_nothing_is_stored() {
+    let net = Net::start(&[LUOYANG, XIXI, MAZHAN]).await;
+    let luoyang = signer_of(&net, LUOYANG);
+    let mazhan = signer_of(&net, MAZHAN);
+    let case = CaseId::new();
+    let good = request_envelope(&net, case, vec![station(XIXI)], "核查暂住人员").seal(&luoyang).unwrap();
+    let accepted = post_batch(&net, LUOYANG, XIXI, &[good.wire()]).await;
+    assert_eq!(accepted["results"][0]["status"], "accepted");
+
+    let mut forged = good.wire();
+    let at = forged.len() - 5;
+    forged[at] = if forged[at] == b'A' { b'B' } else { b'A' };
+
+    let mut from_mazhan = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "冒名");
+    from_mazhan.from = station(MAZHAN);
+    let from_mazhan = from_mazhan.seal(&mazhan).unwrap();
+
+    let misaddressed = request_envelope(&net, CaseId::new(), vec![station(MAZHAN)], "发给马站").seal(&luoyang).unwrap();
+
+    let officer = Signatory { badge: "330329001".parse().unwrap(), name: "陈志强".into() };
+    let note_for = |case: CaseId| Envelope {
+        id: EnvelopeId::new(),
+        case,
+        from: station(LUOYANG),
+        to: vec![station(XIXI)],
+        at: tiemeng::clock::Clock::system().now(),
+        body: Body::Note(NoteBody { officer: officer.clone(), text: "补充".into() }),
+    };
+    let unknown_case = note_for(CaseId::new()).seal(&luoyang).unwrap();
+    let mut early_close = note_for(case);
+    early_close.body = Body::Close(CloseBody { officer: officer.clone(), evaluation: 5, comment: None });
+    let early_close = early_close.seal(&luoyang).unwrap();
+    let mut same_id = request_envelope(&net, case, vec![station(XIXI)], "同一编号不同内容");
+    same_id.id = good.envelope.id;
+    let same_id = same_id.seal(&luoyang).unwrap();
+
+    let refused = [
+        (forged, "bad_signature"),
+        (from_mazhan.wire(), "sender_mismatch"),
+        (misaddressed.wire(), "not_addressed_to_us"),
+        (unknown_case.wire(), "unknown_case"),
+        (early_close.wire(), "illegal_transition"),
+        (same_id.wire(), "conflict"),
+    ];
+    let wires: Vec<Vec<u8>> = refused.iter().map(|(w, _)| w.clone()).collect();
+    let answer = post_batch(&net, LUOYANG, XIXI, &wires).await;
+    for (i, (_, code)) in refused.iter().enumerate() {
+        let result = &answer["results"][i];
+        assert_eq!(result["status"], "rejected", "{code}: {result}");
+        assert_eq!(result["code"], *code, "{result}");
+        assert!(result["receipt"].is_null());
+    }
+
+    let b = net.node(XIXI).store();
+    assert_eq!(b.timeline(&case).unwrap().len(), 1, "only the good request is stored for the case");
+    assert_eq!(b.case(&case).unwrap().unwrap().targets[0].state, TargetState::Delivered, "the case did not move");
+    for (sealed, what) in
+        [(&from_mazhan, "impersonated"), (&misaddressed, "misaddressed"), (&unknown_case, "orphan note")]
+    {
+        assert!(b.envelope(&sealed.envelope.id).unwrap().is_none(), "{what} envelope stored");
+        assert!(b.case(&sealed.envelope.case).unwrap().is_none() || sealed.envelope.case == case, "{what} case stored");
+    }
+    let receives = b.audit_entries(0, 100).unwrap().iter().filter(|e| e.action == "envelope.receive").count();
+    assert_eq!(receives, 1);
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_becomes_a_dead_letter_that_admins_see() {
+    // 犀溪 holds a wrong public key for 罗阳, so it refuses 罗阳's signatures for good.
+    let wrong_key = tiemeng::keys::format_public_key(&ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key());
+    let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], |id, text| {
+        support::quick_retries(id, text);
+        if id == XIXI {
+            let start = text.find("public_file").unwrap();
+            let end = start + text[start..].find(" }").unwrap();
+            text.replace_range(start..end, &format!("public = \"{wrong_key}\""));
+        }
+    })
+    .await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let case = liaison
+        .create_case(&samples::sample(CaseKind::General, vec![station(XIXI)], time::OffsetDateTime::now_utc()))
+        .await
+        .unwrap();
+    let a = net.node(LUOYANG).clone();
+    assert!(eventually(PATIENCE, || async { a.store().dead_letter_count(&station(XIXI)) == 1 }).await);
+    assert_eq!(a.store().outbox_len(&station(XIXI)), 0, "a dead letter does not block the queue");
+
+    let admin = net.officer(LUOYANG, As::Admin);
+    let peers: serde_json::Value =
+        admin.http().get(format!("{}/api/v1/peers", net.url(LUOYANG))).send().await.unwrap().json().await.unwrap();
+    let xixi = peers.as_array().unwrap().iter().find(|p| p["id"] == XIXI).unwrap();
+    assert_eq!(xixi["dead_letters"], 1);
+    assert_eq!(xixi["status"]["last_error"]["code"], "bad_signature");
+    let letters: serde_json::Value = admin
+        .http()
+        .get(format!("{}/api/v1/peers/{XIXI}/dead-letters", net.url(LUOYANG)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(letters[0]["case"], case.id.to_string());
+    assert_eq!(letters[0]["code"], "bad_signature");
+    let forbidden = liaison.http().get(format!("{}/api/v1/peers", net.url(LUOYANG))).send().await.unwrap();
+    assert_eq!(forbidden.status(), 403, "peer health is for admins");
+    let metrics = admin.http().get(format!("{}/metrics", net.url(LUOYANG))).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains(&format!("tiemeng_dead_letters{{station=\"{LUOYANG}\",peer=\"{XIXI}\"}} 1")), "{metrics}");
+    assert!(
+        metrics.contains(&format!("tiemeng_rejected_total{{station=\"{LUOYANG}\",peer=\"{XIXI}\"}} 1")),
+        "{metrics}"
+    );
+    assert_eq!(state_at(&liaison, &case.id, XIXI).await, Some(TargetState::Sent), "never delivered");
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn delivery_metrics_count_and_time_successful_deliveries() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let case = liaison
+        .create_case(&samples::sample(CaseKind::Dispute, vec![station(XIXI)], time::OffsetDateTime::now_utc()))
+        .await
+        .unwrap();
+    wait_for_state(&liaison, &case.id, XIXI, TargetState::Delivered).await;
+    let admin = net.officer(LUOYANG, As::Admin);
+    let metrics = admin.http().get(format!("{}/metrics", net.url(LUOYANG))).send().await.unwrap().text().await.unwrap();
+    let labels = format!("station=\"{LUOYANG}\",peer=\"{XIXI}\"");
+    assert!(metrics.contains(&format!("tiemeng_delivered_total{{{labels}}} 1")), "{metrics}");
+    assert!(metrics.contains(&format!("tiemeng_outbox_depth{{{labels}}} 0")), "{metrics}");
+    assert!(metrics.contains(&format!("tiemeng_delivery_latency_seconds_count{{{labels}}} 1")), "{metrics}");
+    let keys: serde_json::Value = net
+        .station_client(XIXI)
+        .get(format!("{}/fed/v1/keys", net.url(LUOYANG)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys["station"], LUOYANG);
+    assert_eq!(keys["keys"][0]["id"], "k1");
+    assert_eq!(keys["keys"][0]["public"], net.devnet.layout.station(LUOYANG).unwrap().signing.public_b64);
+    net.shutdown().await;
+}
