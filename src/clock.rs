@@ -55,6 +55,22 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
+/// China Standard Time, the time every station on the border keeps.
+pub const BEIJING: time::UtcOffset = time::macros::offset!(+8);
+
+/// A time for people: Beijing time to the minute, e.g. `2026-11-23 18:05`.
+pub fn local_minute(at: OffsetDateTime) -> String {
+    let local = at.to_offset(BEIJING);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        local.year(),
+        u8::from(local.month()),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
+}
+
 /// Serde for `time::Date` as `YYYY-MM-DD`.
 pub mod date {
     time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");

@@ -34,6 +34,18 @@ pub enum Command {
         #[arg(long, short, env = "TIEMENG_CONFIG")]
         config: PathBuf,
     },
+    /// 演示：本机运行三个派出所节点并生成示例协查 (run three stations on loopback with sample cases).
+    Demo {
+        /// Folder for the demo's certificates, configs and data.
+        #[arg(long, default_value = "./demo-data")]
+        dir: PathBuf,
+        /// Delete the folder first and start over.
+        #[arg(long)]
+        fresh: bool,
+        /// First of three consecutive ports.
+        #[arg(long, default_value_t = 7443)]
+        port: u16,
+    },
     /// 配置文件 (configuration files).
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -65,6 +77,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let lang = cli.lang;
     match cli.command {
         Command::Serve { config } => serve::run(&config, lang),
+        Command::Demo { dir, fresh, port } => serve::demo(&dir, port, fresh, lang),
         Command::Config(ConfigCommand::Check { file }) => check_config(&file, lang),
         Command::Pki { command } => match crate::pki::run(command) {
             Ok(()) => ExitCode::SUCCESS,
@@ -108,9 +121,9 @@ pub fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Starts logging to stderr; `RUST_LOG` overrides the default level.
-pub fn init_tracing() {
+/// Starts logging to stderr at `default` level; `RUST_LOG` overrides it.
+pub fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,hyper=warn,reqwest=warn,sled=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},hyper=warn,reqwest=warn,sled=warn")));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }

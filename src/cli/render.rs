@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use crate::api::cases::{CaseList, Me};
 use crate::case::{CaseRecord, TargetRecord};
 use crate::client::ClientError;
-use crate::clock::rfc3339;
+use crate::clock::local_minute;
 use crate::config::Role;
 use crate::i18n::{Label, Lang};
 use crate::node::CaseDetail;
@@ -65,7 +65,7 @@ pub fn sent(case: &CaseRecord, lang: Lang) -> String {
 }
 
 fn deadline(case: &CaseRecord, pick: fn(&TargetRecord) -> time::OffsetDateTime) -> String {
-    case.targets.first().map(|t| rfc3339(pick(t))).unwrap_or_default()
+    case.targets.first().map(|t| local_minute(pick(t))).unwrap_or_default()
 }
 
 /// After an action.
@@ -104,7 +104,7 @@ pub fn list(list: &CaseList, mailbox: Mailbox, lang: Lang) -> String {
             case.priority.label(lang),
             case.kind.label(lang),
             case.title,
-            rfc3339(case.created_at),
+            local_minute(case.created_at),
             if mailbox == Mailbox::Inbox {
                 format!("{} {}", lang.pick("来自", "from"), case.origin)
             } else {
@@ -143,9 +143,9 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
             target.station,
             target.state.label(lang),
             lang.pick("签收时限", "ack by"),
-            rfc3339(target.ack_by),
+            local_minute(target.ack_by),
             lang.pick("反馈时限", "report by"),
-            rfc3339(target.report_by),
+            local_minute(target.report_by),
         );
     }
     for overdue in &detail.overdue {
@@ -170,7 +170,7 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
             lang.pick("签名无效", "SIGNATURE INVALID")
         };
         let _ =
-            write!(out, "\n  {}  {} {} {}  [{}]", rfc3339(entry.at), entry.from, who, entry.kind.label(lang), check);
+            write!(out, "\n  {}  {} {} {}  [{}]", local_minute(entry.at), entry.from, who, entry.kind.label(lang), check);
         for receipt in &entry.receipts {
             let _ = write!(
                 out,

@@ -13,7 +13,7 @@ use super::fail;
 
 /// Loads the config, opens the node and serves it.
 pub fn run(config: &Path, lang: Lang) -> ExitCode {
-    super::init_tracing();
+    super::init_tracing("info");
     let config = match Config::load(config) {
         Ok(config) => config,
         Err(e) => {
@@ -73,4 +73,24 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// Runs the demo until SIGINT or SIGTERM.
+pub fn demo(dir: &Path, port: u16, fresh: bool, lang: Lang) -> ExitCode {
+    super::init_tracing("warn");
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    runtime.block_on(async {
+        eprintln!("{}", lang.pick("正在启动演示节点并生成示例协查……", "starting the demo stations and sample cases…"));
+        let demo = match crate::demo::start(dir, port, fresh).await {
+            Ok(demo) => demo,
+            Err(e) => return fail(&lang.pick(&format!("演示未能启动：{e}"), &format!("demo failed: {e}"))),
+        };
+        println!("{}", crate::demo::instructions(&demo, lang));
+        wait_for_signal().await;
+        demo.stop().await;
+        ExitCode::SUCCESS
+    })
 }
