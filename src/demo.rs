@@ -131,7 +131,8 @@ pub async fn start(dir: &Path, first_port: u16, fresh: bool) -> Result<Demo, Dem
         manifest_of(&net)
     } else {
         let text = std::fs::read_to_string(&manifest_path).map_err(|e| setup(&e))?;
-        serde_json::from_str(&text).map_err(|e| setup(&format!("{}: {e}; use --fresh to start over", manifest_path.display())))?
+        serde_json::from_str(&text)
+            .map_err(|e| setup(&format!("{}: {e}; use --fresh to start over", manifest_path.display())))?
     };
     let mut running = Vec::new();
     for (endpoint, listener) in endpoints.iter().zip(listeners) {
@@ -238,16 +239,20 @@ async fn play(manifest: &DemoManifest) -> Result<(), DemoError> {
     let now = Clock::system().now();
 
     // 罗阳 → 犀溪: a missing elderly man, found the same day, closed with thanks.
-    let missing = luoyang.liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![xixi.id.clone()], now)).await?;
+    let missing =
+        luoyang.liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![xixi.id.clone()], now)).await?;
     until(&luoyang.liaison, &missing.id, &xixi.id, TargetState::Delivered).await?;
     xixi.duty.act(&missing.id, &ack("已安排警力在犀溪车站及集市查找", time::Duration::hours(2))).await?;
     luoyang.liaison.act(&missing.id, &note("家属补充：老人可能前往犀溪镇亲戚家（犀溪村 12 号）")).await?;
-    xixi.duty.act(&missing.id, &outcome(Outcome::PersonFound, 1, "在犀溪镇集市找到吴德福，身体无恙，已由家属接回")).await?;
+    xixi.duty
+        .act(&missing.id, &outcome(Outcome::PersonFound, 1, "在犀溪镇集市找到吴德福，身体无恙，已由家属接回"))
+        .await?;
     until(&luoyang.liaison, &missing.id, &xixi.id, TargetState::Resolved).await?;
     luoyang.liaison.act(&missing.id, &close(5, "响应迅速，感谢犀溪所")).await?;
 
     // 犀溪 → 罗阳: four suspects of car break-ins fleeing toward 罗阳; being worked on.
-    let thefts = xixi.liaison.create_case(&samples::sample(CaseKind::SerialTheft, vec![luoyang.id.clone()], now)).await?;
+    let thefts =
+        xixi.liaison.create_case(&samples::sample(CaseKind::SerialTheft, vec![luoyang.id.clone()], now)).await?;
     until(&xixi.liaison, &thefts.id, &luoyang.id, TargetState::Delivered).await?;
     luoyang.duty.act(&thefts.id, &ack("已布置罗阳各卡口比对嫌疑车辆", time::Duration::days(2))).await?;
     luoyang.duty.act(&thefts.id, &note("嫌疑车辆闽J3E8L6 于前日 22 时经罗阳收费站，正在排查落脚点")).await?;
@@ -261,7 +266,9 @@ async fn play(manifest: &DemoManifest) -> Result<(), DemoError> {
     until(&luoyang.liaison, &fugitive.id, &mazhan.id, TargetState::Delivered).await?;
     xixi.duty.act(&fugitive.id, &ack("已在县道 X221 犀溪段设卡", time::Duration::hours(6))).await?;
     mazhan.duty.act(&fugitive.id, &ack("已通知辖区加油站、旅馆留意", time::Duration::hours(8))).await?;
-    xixi.duty.act(&fugitive.id, &outcome(Outcome::Intercepted, 1, "嫌疑人驾车途经犀溪卡点时被拦截，已移交罗阳所")).await?;
+    xixi.duty
+        .act(&fugitive.id, &outcome(Outcome::Intercepted, 1, "嫌疑人驾车途经犀溪卡点时被拦截，已移交罗阳所"))
+        .await?;
     until(&luoyang.liaison, &fugitive.id, &xixi.id, TargetState::Resolved).await?;
     luoyang.liaison.act(&fugitive.id, &close(5, "拦截及时，配合默契")).await?;
 
@@ -294,16 +301,27 @@ pub fn instructions(demo: &Demo, lang: crate::i18n::Lang) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "tiemeng".into());
-    let _ = writeln!(out, "{}", lang.pick("铁盟演示已启动：三个派出所节点运行在本机。", "tiemeng demo: three station nodes on loopback."));
+    let _ = writeln!(
+        out,
+        "{}",
+        lang.pick("铁盟演示已启动：三个派出所节点运行在本机。", "tiemeng demo: three station nodes on loopback.")
+    );
     if demo.seeded {
-        let _ = writeln!(out, "{}", lang.pick("已生成示例协查（双向往来，含签收、反馈、办结）。", "sample cases were sent both ways."));
+        let _ = writeln!(
+            out,
+            "{}",
+            lang.pick("已生成示例协查（双向往来，含签收、反馈、办结）。", "sample cases were sent both ways.")
+        );
     }
     for station in &demo.manifest.stations {
         let _ = writeln!(out, "\n{}（{}）\n  {}", station.name, station.id, station.url);
         let _ = writeln!(
             out,
             "  {}\n    export TIEMENG_URL={} TIEMENG_CA={} TIEMENG_CERT={} TIEMENG_KEY={}\n    {exe} case list --outbox",
-            lang.pick(&format!("以联络员{}身份使用命令行：", station.liaison.name), &format!("CLI as liaison officer {}:", station.liaison.name)),
+            lang.pick(
+                &format!("以联络员{}身份使用命令行：", station.liaison.name),
+                &format!("CLI as liaison officer {}:", station.liaison.name)
+            ),
             station.url,
             station.ca_bundle.display(),
             station.liaison.cert.display(),

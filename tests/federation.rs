@@ -125,6 +125,17 @@ async fn one_alert_to_three_stations_is_tracked_per_target_and_withdrawn_at_all(
     wait_for_state(&origin, &case.id, QIANQI, TargetState::Declined).await;
     assert_eq!(state_at(&origin, &case.id, XIXI).await, Some(TargetState::Delivered));
 
+    // 犀溪 has not answered: the origin presses it, and only it.
+    let remind = tiemeng::node::ReminderInput { message: Some("请尽快签收".into()), targets: vec![station(XIXI)] };
+    origin.act(&case.id, &Action::Reminder(remind)).await.unwrap();
+    let xixi_duty = net.officer(XIXI, As::Duty);
+    assert!(
+        eventually(PATIENCE, || async { xixi_duty.case(&case.id).await.unwrap().case.targets[0].reminders == 1 }).await
+    );
+    let at_origin = origin.case(&case.id).await.unwrap();
+    let reminders: Vec<u32> = at_origin.case.targets.iter().map(|t| t.reminders).collect();
+    assert_eq!(reminders, [1, 0, 0]);
+
     let withdraw = WithdrawInput {
         reason: WithdrawReason::ResolvedElsewhere,
         message: Some("嫌疑人已在温州落网".into()),
@@ -468,5 +479,67 @@ async fn delivery_metrics_count_and_time_successful_deliveries() {
     assert_eq!(keys["station"], LUOYANG);
     assert_eq!(keys["keys"][0]["id"], "k1");
     assert_eq!(keys["keys"][0]["public"], net.devnet.layout.station(LUOYANG).unwrap().signing.public_b64);
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_old_envelopes_still_verify_and_new_ones_use_the_new_key() {
+    let mut net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let old = liaison.create_case(&samples::sample(CaseKind::General, vec![station(XIXI)], now)).await.unwrap();
+    wait_for_state(&liaison, &old.id, XIXI, TargetState::Delivered).await;
+    net.stop(LUOYANG).await;
+    net.stop(XIXI).await;
+
+    // 罗阳 makes k2, valid from now; 犀溪 learns its public half. k1 stays listed.
+    let files = net.devnet.layout.station(LUOYANG).unwrap().clone();
+    let dir = files.signing.private_key.parent().unwrap();
+    let k2 = tiemeng::pki::write_signing_key(
+        dir,
+        "k2",
+        &tiemeng::pki::generate_signing_key(),
+        tiemeng::pki::Overwrite::Never,
+    )
+    .unwrap();
+    let from = tiemeng::clock::rfc3339(tiemeng::clock::Clock::system().now());
+    let a_config = net.devnet.config(LUOYANG).unwrap().to_owned();
+    let mut text = std::fs::read_to_string(&a_config).unwrap();
+    text.push_str(&format!(
+        "\n[[signing_keys]]\nid = \"k2\"\nfile = \"{}\"\nvalid_from = \"{from}\"\n",
+        k2.private_key.display()
+    ));
+    std::fs::write(&a_config, text).unwrap();
+    let b_config = net.devnet.config(XIXI).unwrap().to_owned();
+    let text = std::fs::read_to_string(&b_config).unwrap();
+    let k1_entry = format!("{{ id = \"k1\", public_file = \"../certs/stations/{LUOYANG}/signing-k1.pub\" }}");
+    assert!(text.contains(&k1_entry), "{text}");
+    let both = format!("{k1_entry}, {{ id = \"k2\", public = \"{}\", valid_from = \"{from}\" }}", k2.public_b64);
+    std::fs::write(&b_config, text.replace(&k1_entry, &both)).unwrap();
+    net.restart(LUOYANG).await;
+    net.restart(XIXI).await;
+
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let new = liaison.create_case(&samples::sample(CaseKind::Dispute, vec![station(XIXI)], now)).await.unwrap();
+    wait_for_state(&liaison, &new.id, XIXI, TargetState::Delivered).await;
+    let duty = net.officer(XIXI, As::Duty);
+    for (case, key) in [(&old, "k1"), (&new, "k2")] {
+        for view in [liaison.case(&case.id).await.unwrap(), duty.case(&case.id).await.unwrap()] {
+            let request = &view.timeline[0];
+            assert_eq!(request.key, format!("{LUOYANG}#{key}"));
+            assert!(request.verified, "{key} envelope no longer verifies");
+        }
+    }
+    let keys: serde_json::Value = net
+        .station_client(XIXI)
+        .get(format!("{}/fed/v1/keys", net.url(LUOYANG)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = keys["keys"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["k1", "k2"]);
     net.shutdown().await;
 }

@@ -169,8 +169,15 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
         } else {
             lang.pick("签名无效", "SIGNATURE INVALID")
         };
-        let _ =
-            write!(out, "\n  {}  {} {} {}  [{}]", local_minute(entry.at), entry.from, who, entry.kind.label(lang), check);
+        let _ = write!(
+            out,
+            "\n  {}  {} {} {}  [{}]",
+            local_minute(entry.at),
+            entry.from,
+            who,
+            entry.kind.label(lang),
+            check
+        );
         for receipt in &entry.receipts {
             let _ = write!(
                 out,
