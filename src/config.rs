@@ -412,13 +412,23 @@ impl Config {
             if peer.keys.is_empty() {
                 return Err((at("keys"), "list at least one public key of the peer".into()));
             }
+            let mut key_ids = BTreeSet::new();
             for (k, key) in peer.keys.iter().enumerate() {
                 let key_at = format!("peers[{i}].keys[{k}]");
                 if crate::ids::KeyRef::new(peer.id.clone(), &key.id).is_err() {
                     return Err((format!("{key_at}.id"), "use 1–32 ASCII letters, digits, '-' or '_'".into()));
                 }
+                if !key_ids.insert(&key.id) {
+                    return Err((format!("{key_at}.id"), format!("key id {:?} appears twice for this peer", key.id)));
+                }
+                let field = if key.public_file.is_some() { "public_file" } else { "public" };
                 crate::keys::parse_public_key(key.public.as_deref().unwrap_or_default())
-                    .map_err(|e| (format!("{key_at}.public"), e.to_string()))?;
+                    .map_err(|e| (format!("{key_at}.{field}"), e.to_string()))?;
+                if let (Some(from), Some(until)) = (key.valid_from, key.valid_until)
+                    && from >= until
+                {
+                    return Err((format!("{key_at}.valid_until"), "must be after valid_from".into()));
+                }
             }
         }
         Ok(())

@@ -86,7 +86,7 @@ pub fn demo(dir: &Path, port: u16, fresh: bool, lang: Lang) -> ExitCode {
         eprintln!("{}", lang.pick("正在启动演示节点并生成示例协查……", "starting the demo stations and sample cases…"));
         let demo = match crate::demo::start(dir, port, fresh).await {
             Ok(demo) => demo,
-            Err(e) => return fail(&lang.pick(&format!("演示未能启动：{e}"), &format!("demo failed: {e}"))),
+            Err(e) => return fail(lang.pick(&format!("演示未能启动：{e}"), &format!("demo failed: {e}"))),
         };
         println!("{}", crate::demo::instructions(&demo, lang));
         wait_for_signal().await;

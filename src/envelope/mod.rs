@@ -155,10 +155,23 @@ struct PayloadIn<'a> {
     kind: Kind,
     from: StationId,
     to: Vec<StationId>,
-    #[serde(with = "time::serde::rfc3339")]
-    at: OffsetDateTime,
+    at: &'a str,
     #[serde(borrow)]
     body: &'a RawValue,
+}
+
+/// Reads `at`, which must be RFC 3339 in UTC written with `T` and `Z`, so that one instant
+/// has one spelling in signed bytes.
+fn parse_utc(text: &str) -> Result<OffsetDateTime, EnvelopeError> {
+    let bad = || {
+        EnvelopeError::MalformedPayload(format!(
+            "`at` {text:?} is not an RFC 3339 UTC time such as 2026-11-23T08:00:00Z"
+        ))
+    };
+    if !text.ends_with('Z') || text.as_bytes().get(10) != Some(&b'T') {
+        return Err(bad());
+    }
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|_| bad())
 }
 
 impl Envelope {
@@ -260,7 +273,7 @@ fn parse_payload(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
     check_addressing(&raw.from, &raw.to)?;
     let body = Body::parse(raw.kind, raw.body.get())
         .map_err(|e| EnvelopeError::MalformedPayload(format!("body of {}: {e}", raw.kind)))?;
-    Ok(Envelope { id: raw.id, case: raw.case, from: raw.from, to: raw.to, at: raw.at, body })
+    Ok(Envelope { id: raw.id, case: raw.case, from: raw.from, to: raw.to, at: parse_utc(raw.at)?, body })
 }
 
 #[cfg(test)]
