@@ -84,11 +84,11 @@ pub struct TargetRecord {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub first_report_at: Option<OffsetDateTime>,
-    /// When it reached a terminal state or reported its outcome.
+    /// When it reported its outcome.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub resolved_at: Option<OffsetDateTime>,
-    /// When the origin closed, declined or withdrew it.
+    /// When it reached a terminal state: closed or withdrawn by the origin, or declined.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub ended_at: Option<OffsetDateTime>,

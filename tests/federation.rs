@@ -384,6 +384,7 @@ async fn forged_misdirected_and_out_of_turn_envelopes_are_refused_and_nothing_is
         let result = &answer["results"][i];
         assert_eq!(result["status"], "rejected", "{code}: {result}");
         assert_eq!(result["code"], *code, "{result}");
+        assert_eq!(result["status_code"], if *code == "conflict" { 409 } else { 422 }, "{result}");
         assert!(result["receipt"].is_null());
     }
 
@@ -541,5 +542,53 @@ async fn after_a_key_rotation_old_envelopes_still_verify_and_new_ones_use_the_ne
         .unwrap();
     let ids: Vec<&str> = keys["keys"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["k1", "k2"]);
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dead_peer_does_not_delay_the_others() {
+    let net = Net::partial(&[LUOYANG, XIXI, MAZHAN], &[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    // 马站 is down: its queue grows and its task backs off.
+    for _ in 0..5 {
+        liaison.create_case(&samples::sample(CaseKind::General, vec![station(MAZHAN)], now)).await.unwrap();
+    }
+    let both = liaison
+        .create_case(&samples::sample(CaseKind::Fugitive, vec![station(XIXI), station(MAZHAN)], now))
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    wait_for_state(&liaison, &both.id, XIXI, TargetState::Delivered).await;
+    assert!(started.elapsed() < Duration::from_secs(5), "犀溪 waited on 马站 ({:?})", started.elapsed());
+    assert_eq!(state_at(&liaison, &both.id, MAZHAN).await, Some(TargetState::Sent));
+    assert_eq!(net.node(LUOYANG).store().outbox_len(&station(MAZHAN)), 6);
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sender_clock_far_ahead_is_refused_and_surfaced_then_delivered_once_time_catches_up() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    // 罗阳's clock runs 20 minutes fast; the allowed skew is 5 minutes.
+    net.clocks[LUOYANG].advance(time::Duration::minutes(20));
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let case = liaison
+        .create_case(&samples::sample(CaseKind::General, vec![station(XIXI)], time::OffsetDateTime::now_utc()))
+        .await
+        .unwrap();
+    let admin = net.officer(LUOYANG, As::Admin);
+    let url = format!("{}/api/v1/peers", net.url(LUOYANG));
+    let surfaced = eventually(PATIENCE, || async {
+        let peers: serde_json::Value = admin.http().get(&url).send().await.unwrap().json().await.unwrap();
+        peers[0]["status"]["last_error"]["code"] == "from_the_future"
+    })
+    .await;
+    assert!(surfaced, "the admin does not see why delivery fails");
+    assert!(net.node(XIXI).store().case(&case.id).unwrap().is_none(), "nothing stored at the receiver");
+    assert_eq!(net.node(LUOYANG).store().dead_letter_count(&station(XIXI)), 0, "a clock problem is not a dead letter");
+
+    // Time passes at 犀溪 (its clock catches up): the queued envelope goes through.
+    net.clocks[XIXI].advance(time::Duration::minutes(20));
+    wait_for_state(&liaison, &case.id, XIXI, TargetState::Delivered).await;
     net.shutdown().await;
 }

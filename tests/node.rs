@@ -421,3 +421,29 @@ async fn overdue_requests_are_listed_with_how_long_overdue() {
     assert!(detail.overdue.is_empty());
     net.shutdown().await;
 }
+
+#[test]
+fn config_check_names_the_file_the_key_and_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/zj-taishun-luoyang.toml");
+    let text = std::fs::read_to_string(good).unwrap().replace("[server]\n", "[server]\nlisten_port = 7443\n");
+    let file = dir.path().join("station.toml");
+    std::fs::write(&file, text).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+        .args(["config", "check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(message.contains(&file.display().to_string()), "{message}");
+    assert!(message.contains("server.listen_port"), "{message}");
+    assert!(message.contains("unknown field"), "{message}");
+    let serve = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+        .args(["serve", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!serve.status.success(), "a bad config stops start-up");
+    assert!(String::from_utf8_lossy(&serve.stderr).contains("server.listen_port"));
+}

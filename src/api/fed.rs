@@ -14,7 +14,7 @@ use super::extract::AuthPeer;
 use super::problem::Problem;
 use crate::envelope::{MAX_ENVELOPE_BYTES, strict_json};
 use crate::keys::format_public_key;
-use crate::node::{InboundOutcome, Node};
+use crate::node::{InboundError, InboundOutcome, Node};
 
 /// Most envelopes accepted in one batch.
 pub const MAX_BATCH: usize = 1000;
@@ -33,6 +33,9 @@ struct Batch<'a> {
 pub struct EnvelopeResult {
     /// `accepted`, `duplicate` or `rejected`.
     pub status: String,
+    /// The HTTP status this envelope would have had on its own: 200 stored (or stored before),
+    /// 409 a known id with other bytes, 422 refused, 503 try again later.
+    pub status_code: u16,
     /// The signed receipt, when accepted or a duplicate.
     #[schema(value_type = Option<Object>)]
     pub receipt: Option<Box<RawValue>>,
@@ -84,10 +87,22 @@ pub async fn inbox(
                 let status = if matches!(outcome, InboundOutcome::Accepted(_)) { "accepted" } else { "duplicate" };
                 let receipt =
                     String::from_utf8(outcome.receipt().to_vec()).ok().and_then(|s| RawValue::from_string(s).ok());
-                EnvelopeResult { status: status.into(), receipt, code: None, message: None, transient: false }
+                EnvelopeResult {
+                    status: status.into(),
+                    status_code: 200,
+                    receipt,
+                    code: None,
+                    message: None,
+                    transient: false,
+                }
             }
             Err(e) => EnvelopeResult {
                 status: "rejected".into(),
+                status_code: match &e {
+                    InboundError::Conflict(_) => 409,
+                    e if e.is_transient() => 503,
+                    _ => 422,
+                },
                 receipt: None,
                 code: Some(e.code().into()),
                 message: Some(e.to_string()),
