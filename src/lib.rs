@@ -34,5 +34,6 @@ pub mod node;
 pub mod pki;
 pub mod samples;
 pub mod server;
+pub mod stats;
 pub mod store;
 pub mod tls;

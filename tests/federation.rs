@@ -592,3 +592,252 @@ async fn a_sender_clock_far_ahead_is_refused_and_surfaced_then_delivered_once_ti
     wait_for_state(&liaison, &case.id, XIXI, TargetState::Delivered).await;
     net.shutdown().await;
 }
+
+mod joint_statistics {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use tiemeng::domain::case::DeclineReason;
+    use tiemeng::envelope::SealedEnvelope;
+    use tiemeng::node::{DeclineInput, ReminderInput, StatsReport};
+    use tiemeng::stats::report::quantile_minutes;
+    use tiemeng::stats::tally::DURATION_BOUNDS;
+
+    /// Plays one case from `origin` to `target` along a path picked by `path`.
+    async fn play(
+        net: &Net,
+        origin: &str,
+        target: &str,
+        kind: CaseKind,
+        path: u32,
+        rng: &mut rand::rngs::StdRng,
+    ) -> CaseId {
+        let liaison = net.officer(origin, As::Liaison);
+        let duty = net.officer(target, As::Duty);
+        let case = liaison
+            .create_case(&samples::sample(kind, vec![station(target)], tiemeng::clock::Clock::system().now()))
+            .await
+            .unwrap();
+        wait_for_state(&liaison, &case.id, target, TargetState::Delivered).await;
+        let outcome = tiemeng::domain::case::Outcome::allowed_for(kind)[0];
+        let count = rng.gen_range(1..4);
+        let report = OutcomeInput { outcome, count, narrative: "已办结".into() };
+        match path {
+            0 => {}
+            1 => {
+                duty.act(&case.id, &Action::Ack(AckInput::default())).await.unwrap();
+            }
+            2 | 3 => {
+                duty.act(&case.id, &Action::Ack(AckInput::default())).await.unwrap();
+                duty.act(&case.id, &Action::Note(NoteInput { text: "正在核查".into(), targets: vec![] }))
+                    .await
+                    .unwrap();
+                duty.act(&case.id, &Action::Outcome(report)).await.unwrap();
+                if path == 3 {
+                    wait_for_state(&liaison, &case.id, target, TargetState::Resolved).await;
+                    let evaluation = rng.gen_range(2..=5);
+                    liaison
+                        .act(&case.id, &Action::Close(CloseInput { evaluation, comment: None, targets: vec![] }))
+                        .await
+                        .unwrap();
+                }
+            }
+            4 => {
+                let reason = DeclineReason::ALL[rng.gen_range(0..DeclineReason::ALL.len())];
+                duty.act(
+                    &case.id,
+                    &Action::Decline(DeclineInput {
+                        reason, message: "不属本辖区".into(), suggested_station: None
+                    }),
+                )
+                .await
+                .unwrap();
+            }
+            5 => {
+                liaison.act(&case.id, &Action::Reminder(ReminderInput::default())).await.unwrap();
+            }
+            _ => {
+                let withdraw = WithdrawInput { reason: WithdrawReason::EnteredInError, message: None, targets: vec![] };
+                liaison.act(&case.id, &Action::Withdraw(withdraw)).await.unwrap();
+            }
+        }
+        case.id
+    }
+
+    /// The joint figures recounted from the envelopes `store` holds, for requests `from` → `to`.
+    fn recount(
+        store: &Store,
+        keys: &tiemeng::keys::KeyRing,
+        cases: &[CaseId],
+        from: &str,
+        to: &str,
+    ) -> serde_json::Value {
+        let (mut requests, mut acked, mut in_time, mut late, mut resolved, mut closed, mut declined, mut withdrawn) =
+            (0, 0, 0, 0, 0, 0, 0, 0);
+        let (mut reminders, mut evaluation_sum, mut evaluations, mut report_late) = (0, 0, 0, 0);
+        let mut outcome_counts = std::collections::BTreeMap::<String, i64>::new();
+        let (mut ack_hist, mut report_hist) = (vec![0i64; DURATION_BOUNDS.len()], vec![0i64; DURATION_BOUNDS.len()]);
+        let bucket = |secs: i64| DURATION_BOUNDS.iter().position(|b| secs <= *b).unwrap();
+        for id in cases {
+            let envelopes: Vec<_> = store
+                .timeline(id)
+                .unwrap()
+                .iter()
+                .map(|e| SealedEnvelope::open(&e.wire, keys).unwrap().envelope)
+                .collect();
+            let Body::Request(request) = &envelopes[0].body else { panic!("first is not the request") };
+            if envelopes[0].from.as_str() != from || envelopes[0].to != [station(to)] {
+                continue;
+            }
+            requests += 1;
+            let created = envelopes[0].at;
+            let mut acked_at = None;
+            let mut first_report = None;
+            let mut report_by = request.report_by;
+            for envelope in &envelopes[1..] {
+                match &envelope.body {
+                    Body::Ack(ack) => {
+                        acked_at = Some(envelope.at);
+                        report_by = ack.report_by.unwrap_or(report_by);
+                    }
+                    Body::Note(_) if envelope.from.as_str() == to && acked_at.is_some() => {
+                        first_report.get_or_insert(envelope.at);
+                    }
+                    Body::Outcome(o) => {
+                        first_report.get_or_insert(envelope.at);
+                        resolved += 1;
+                        *outcome_counts.entry(o.outcome.as_str().to_owned()).or_default() += i64::from(o.count);
+                    }
+                    Body::Close(c) => {
+                        closed += 1;
+                        evaluation_sum += i64::from(c.evaluation);
+                        evaluations += 1;
+                    }
+                    Body::Decline(_) => declined += 1,
+                    Body::Withdraw(_) => withdrawn += 1,
+                    Body::Reminder(_) => reminders += 1,
+                    _ => {}
+                }
+            }
+            if let Some(at) = acked_at {
+                acked += 1;
+                if at <= request.ack_by {
+                    in_time += 1
+                } else {
+                    late += 1
+                }
+                ack_hist[bucket((at - created).whole_seconds())] += 1;
+            }
+            if let Some(at) = first_report {
+                report_late += i64::from(at > report_by);
+                report_hist[bucket((at - created).whole_seconds())] += 1;
+            }
+        }
+        serde_json::json!({
+            "requests": requests, "acknowledged": acked, "ack_in_time": in_time, "ack_late": late,
+            "resolved": resolved, "closed": closed, "declined": declined, "withdrawn": withdrawn,
+            "reminders": reminders, "evaluation_sum": evaluation_sum, "evaluations": evaluations,
+            "report_late": report_late, "outcomes": outcome_counts,
+            "ack_median": quantile_minutes(&ack_hist, 0.5), "ack_p90": quantile_minutes(&ack_hist, 0.9),
+            "report_median": quantile_minutes(&report_hist, 0.5), "report_p90": quantile_minutes(&report_hist, 0.9),
+        })
+    }
+
+    fn reported(figures: &tiemeng::stats::Figures) -> serde_json::Value {
+        let outcomes: std::collections::BTreeMap<&String, &i64> =
+            figures.outcomes.iter().filter(|(_, n)| **n > 0).collect();
+        serde_json::json!({
+            "requests": figures.requests, "acknowledged": figures.acknowledged,
+            "ack_in_time": figures.ack_in_time_share.map(|s| (s * figures.requests as f64).round() as i64).unwrap_or(0),
+            "ack_late": figures.ack_late, "resolved": figures.resolved, "closed": figures.closed,
+            "declined": figures.declined, "withdrawn": figures.withdrawn, "reminders": figures.reminders,
+            "evaluation_sum": figures.evaluation_average.map(|a| (a * figures.evaluations as f64).round() as i64).unwrap_or(0),
+            "evaluations": figures.evaluations, "report_late": figures.report_late, "outcomes": outcomes,
+            "ack_median": figures.ack_median_minutes, "ack_p90": figures.ack_p90_minutes,
+            "report_median": figures.report_median_minutes, "report_p90": figures.report_p90_minutes,
+        })
+    }
+
+    async fn stats(net: &Net, station_id: &str, query: &str) -> StatsReport {
+        let chief = net.officer(station_id, As::Chief);
+        chief
+            .http()
+            .get(format!("{}/api/v1/stats?{query}", net.url(station_id)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn both_nodes_report_the_same_joint_figures_and_they_match_a_recount_of_the_envelopes() {
+        let net = Net::start(&[LUOYANG, XIXI]).await;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(20261123);
+        let mut cases = Vec::new();
+        let kinds = CaseKind::ALL;
+        for i in 0..28u32 {
+            let (origin, target) = if i % 3 == 0 { (XIXI, LUOYANG) } else { (LUOYANG, XIXI) };
+            let kind = kinds[rng.gen_range(0..kinds.len())];
+            cases.push(play(&net, origin, target, kind, i % 7, &mut rng).await);
+        }
+        // Two hours later, late acknowledgements: urgent and high deadlines have passed.
+        for clock in net.clocks.values() {
+            clock.advance(time::Duration::hours(2));
+        }
+        for (i, case) in cases.iter().enumerate() {
+            if i % 7 == 0 {
+                let target = if i % 3 == 0 { LUOYANG } else { XIXI };
+                net.officer(target, As::Duty).act(case, &Action::Ack(AckInput::default())).await.unwrap();
+            }
+        }
+        let a = net.node(LUOYANG).clone();
+        let b = net.node(XIXI).clone();
+        let settled = eventually(PATIENCE, || async {
+            a.store().outbox_len(&station(XIXI)) == 0 && b.store().outbox_len(&station(LUOYANG)) == 0
+        })
+        .await;
+        assert!(settled);
+
+        let today = tiemeng::clock::Clock::system().now().to_offset(tiemeng::clock::BEIJING).date();
+        let query = format!("from={}&to={}", today.previous_day().unwrap(), today.next_day().unwrap());
+        let at_a = stats(&net, LUOYANG, &query).await;
+        let at_b = stats(&net, XIXI, &query).await;
+        let a_with_b = at_a.by_peer.iter().find(|p| p.peer.as_str() == XIXI).unwrap();
+        let b_with_a = at_b.by_peer.iter().find(|p| p.peer.as_str() == LUOYANG).unwrap();
+        assert_eq!(a_with_b.figures.sent, b_with_a.figures.received, "罗阳→犀溪 counted the same at both ends");
+        assert_eq!(a_with_b.figures.received, b_with_a.figures.sent, "犀溪→罗阳 counted the same at both ends");
+        assert_eq!(at_a.joint_record, at_b.joint_record);
+        assert!(a_with_b.figures.sent.requests >= 18 && a_with_b.figures.received.requests >= 9);
+        assert!(a_with_b.figures.sent.ack_late > 0, "the workload includes late acks");
+
+        for (store, keys) in [(a.store(), a.keys()), (b.store(), b.keys())] {
+            assert_eq!(reported(&a_with_b.figures.sent), recount(store, keys, &cases, LUOYANG, XIXI));
+            assert_eq!(reported(&a_with_b.figures.received), recount(store, keys, &cases, XIXI, LUOYANG));
+        }
+        let pair = at_a.by_province_pair.iter().find(|p| p.from_province == "33" && p.to_province == "35").unwrap();
+        assert_eq!(pair.figures, a_with_b.figures.sent, "浙江→福建 is all of 罗阳→犀溪 here");
+        let months: i64 = at_a.by_month.iter().map(|m| m.figures.sent.requests).sum();
+        assert_eq!(months, a_with_b.figures.sent.requests);
+        let kinds: i64 = at_a.by_kind.iter().map(|k| k.figures.received.requests).sum();
+        assert_eq!(kinds, a_with_b.figures.received.requests);
+        // Cases left unacknowledged are overdue now, and listed with how long.
+        assert!(at_a.overdue.iter().all(|o| o.minutes_overdue > 0));
+        assert!(!at_a.overdue.is_empty());
+
+        let csv = net
+            .officer(LUOYANG, As::Chief)
+            .http()
+            .get(format!("{}/api/v1/stats.csv?{query}", net.url(LUOYANG)))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert!(csv.starts_with("\u{feff}".as_bytes()), "UTF-8 with BOM for Excel");
+        let text = String::from_utf8(csv.to_vec()).unwrap();
+        assert!(text.contains("协查数") && text.contains("寿宁县公安局犀溪派出所"), "{text}");
+        net.shutdown().await;
+    }
+}

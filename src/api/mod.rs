@@ -11,6 +11,7 @@ pub mod cases;
 pub mod extract;
 pub mod fed;
 pub mod problem;
+pub mod stats;
 
 use std::sync::Arc;
 
@@ -42,6 +43,7 @@ const API_BODY_LIMIT: usize = 256 * 1024;
         (name = "officers", description = "who is calling, partner stations"),
         (name = "federation", description = "station to station"),
         (name = "admin", description = "peer health, dead letters, metrics"),
+        (name = "statistics", description = "联合协作统计 for chiefs"),
         (name = "health", description = "liveness"),
     )
 )]
@@ -63,6 +65,8 @@ pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::outcome))
         .routes(routes!(cases::close))
         .routes(routes!(cases::withdraw))
+        .routes(routes!(stats::stats))
+        .routes(routes!(stats::stats_csv))
         .routes(routes!(admin::peers))
         .routes(routes!(admin::dead_letters))
         .routes(routes!(admin::metrics))

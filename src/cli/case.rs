@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use time::OffsetDateTime;
 
+use super::connection::Connection;
 use super::{fail, render};
-use crate::client::{ApiClient, ClientError, Credentials};
+use crate::client::{ApiClient, ClientError};
 use crate::domain::case::{DeclineReason, Outcome, WithdrawReason};
 use crate::domain::details::CaseKind;
 use crate::i18n::Lang;
@@ -21,18 +22,8 @@ use crate::store::Mailbox;
 /// Connection settings and the command.
 #[derive(Debug, Args)]
 pub struct CaseArgs {
-    /// The node's URL, e.g. https://localhost:7443.
-    #[arg(long, env = "TIEMENG_URL", global = true)]
-    url: Option<String>,
-    /// CA bundle the node's certificate must chain to.
-    #[arg(long, env = "TIEMENG_CA", global = true)]
-    ca: Option<PathBuf>,
-    /// Your certificate (PEM).
-    #[arg(long, env = "TIEMENG_CERT", global = true)]
-    cert: Option<PathBuf>,
-    /// Your private key (PEM).
-    #[arg(long, env = "TIEMENG_KEY", global = true)]
-    key: Option<PathBuf>,
+    #[command(flatten)]
+    connection: Connection,
     /// Print the node's JSON answer instead of a summary.
     #[arg(long, global = true)]
     json: bool,
@@ -204,7 +195,7 @@ pub fn run(args: CaseArgs, lang: Lang) -> ExitCode {
             Err(e) => fail(&e.to_string()),
         };
     }
-    let client = match connect(&args, lang) {
+    let client = match args.connection.connect(lang) {
         Ok(client) => client,
         Err(message) => return fail(&message),
     };
@@ -219,25 +210,6 @@ pub fn run(args: CaseArgs, lang: Lang) -> ExitCode {
         }
         Err(e) => fail(&render::client_error(&e, lang)),
     }
-}
-
-fn connect(args: &CaseArgs, lang: Lang) -> Result<ApiClient, String> {
-    let missing = |flag: &str, env: &str| {
-        lang.pick(
-            &format!("缺少 --{flag}（或环境变量 {env}）"),
-            &format!("missing --{flag} (or the {env} environment variable)"),
-        )
-        .to_owned()
-    };
-    let url = args.url.clone().ok_or_else(|| missing("url", "TIEMENG_URL"))?;
-    let credentials = Credentials {
-        ca_bundle: args.ca.clone().ok_or_else(|| missing("ca", "TIEMENG_CA"))?,
-        crls: Vec::new(),
-        cert: args.cert.clone().ok_or_else(|| missing("cert", "TIEMENG_CERT"))?,
-        key: args.key.clone().ok_or_else(|| missing("key", "TIEMENG_KEY"))?,
-    };
-    let client = ApiClient::new(&url, &credentials).map_err(|e| render::client_error(&e, lang))?;
-    Ok(if lang == Lang::En { client.english() } else { client })
 }
 
 async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lang) -> Result<String, ClientError> {

@@ -2,8 +2,10 @@
 
 mod audit;
 mod case;
+mod connection;
 mod render;
 mod serve;
+mod stats;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -57,6 +59,8 @@ pub enum Command {
     },
     /// 协查操作 (officer commands against a node).
     Case(case::CaseArgs),
+    /// 联合协作统计 (joint statistics of a station, for chiefs).
+    Stats(stats::StatsArgs),
     /// 审计链 (the audit chain).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -84,6 +88,7 @@ pub fn run(cli: Cli) -> ExitCode {
             Err(e) => fail(&e.to_string()),
         },
         Command::Case(args) => case::run(args, lang),
+        Command::Stats(args) => stats::run(args, lang),
         Command::Audit(command) => audit::run(command, lang),
     }
 }

@@ -8,6 +8,7 @@ mod delivery;
 mod error;
 mod inbound;
 mod officer;
+mod stats;
 mod subjects;
 mod view;
 
@@ -24,6 +25,7 @@ pub use inbound::{InboundError, InboundOutcome};
 pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
 };
+pub use stats::{KindStats, MonthStats, OverdueEntry, PairStats, PeerStats, StatsQuery, StatsReport, TwoWay};
 pub use view::{CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, allowed_actions, overdue_targets};
 
 use crate::clock::Clock;

@@ -17,8 +17,37 @@ use crate::ids::StationId;
 /// Upper bounds (seconds) of the duration histogram buckets; the last bucket is open-ended.
 /// Roughly 1.5× apart, so a median read from them is within a bucket of the true value.
 pub const DURATION_BOUNDS: [i64; 32] = [
-    60, 120, 180, 300, 420, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400, 21600, 28800, 43200, 57600,
-    86400, 129_600, 172_800, 259_200, 345_600, 432_000, 604_800, 864_000, 1_209_600, 1_814_400, 2_592_000, 5_184_000,
+    60,
+    120,
+    180,
+    300,
+    420,
+    600,
+    900,
+    1200,
+    1800,
+    2700,
+    3600,
+    5400,
+    7200,
+    10800,
+    14400,
+    21600,
+    28800,
+    43200,
+    57600,
+    86400,
+    129_600,
+    172_800,
+    259_200,
+    345_600,
+    432_000,
+    604_800,
+    864_000,
+    1_209_600,
+    1_814_400,
+    2_592_000,
+    5_184_000,
     i64::MAX,
 ];
 
@@ -92,10 +121,22 @@ fn seconds_between(from: OffsetDateTime, to: OffsetDateTime) -> i64 {
     (to - from).whole_seconds().max(0)
 }
 
-/// The day (since the epoch, Beijing time) a time falls on.
+/// The Julian day of 1970-01-01.
+const EPOCH_JULIAN_DAY: i32 = 2_440_588;
+
+/// The day (since 1970-01-01, Beijing time) a time falls on.
 pub fn day_of(at: OffsetDateTime) -> i32 {
-    let date = at.to_offset(BEIJING).date();
-    date.to_julian_day() - time::Date::from_julian_day(2_440_588).map_or(0, |d| d.to_julian_day())
+    day_of_date(at.to_offset(BEIJING).date())
+}
+
+/// The date of a day number from [`day_of`].
+pub fn date_of_day(day: i32) -> time::Date {
+    time::Date::from_julian_day(day.saturating_add(EPOCH_JULIAN_DAY)).unwrap_or(time::Date::MIN)
+}
+
+/// Days since 1970-01-01 of a date.
+pub fn day_of_date(date: time::Date) -> i32 {
+    date.to_julian_day() - EPOCH_JULIAN_DAY
 }
 
 impl Tally {
@@ -115,7 +156,11 @@ impl Tally {
         tally.requests = 1;
         if let Some(acked) = target.acked_at {
             tally.acknowledged = 1;
-            if acked <= target.ack_by { tally.ack_in_time = 1 } else { tally.ack_late = 1 }
+            if acked <= target.ack_by {
+                tally.ack_in_time = 1
+            } else {
+                tally.ack_late = 1
+            }
             tally.ack_times[bucket(seconds_between(case.created_at, acked))] = 1;
         }
         if let Some(reported) = target.first_report_at {
@@ -180,23 +225,10 @@ impl Tally {
         }
     }
 
-    /// True when every counter is zero (the bucket can be deleted).
+    /// True when the bucket holds no target any more. Every contribution counts one request
+    /// and only counts facts about that request, so no requests means nothing at all.
     pub fn is_empty(&self) -> bool {
-        self == &Self::default() || {
-            let mut zero = Self::sized();
-            zero.add(self, 0);
-            let all_zero = |v: &[i64]| v.iter().all(|x| *x == 0);
-            self.requests == 0
-                && self.reminders == 0
-                && self.evaluations == 0
-                && all_zero(&self.outcomes)
-                && all_zero(&self.declines)
-                && all_zero(&self.ack_times)
-                && all_zero(&self.report_times)
-                && self.acknowledged == 0
-                && self.reported == 0
-                && self.resolved == 0
-        }
+        self.requests == 0
     }
 }
 

@@ -12,6 +12,7 @@ mod codec;
 mod flush;
 mod keys;
 mod list;
+mod stats;
 mod unit;
 
 use std::path::Path;
@@ -25,6 +26,7 @@ pub use audit::{AuditDraft, AuditEntry, ChainBreak};
 pub use keys::Mailbox;
 
 pub use list::{ListQuery, Page};
+pub use stats::Bucket;
 pub use unit::Unit;
 
 use crate::case::CaseRecord;
@@ -113,6 +115,10 @@ trees! {
     subject_cases => SubjectCases,
     /// Peer, sequence → envelope the peer refused for good, with the code: for admins.
     peerseq_deadletter => PeerseqDeadletter,
+    /// Request day, direction, partner, kind → statistics tally.
+    daydims_tally => DaydimsTally,
+    /// Request month, direction, partner, kind → statistics tally (sums of the days).
+    monthdims_tally => MonthdimsTally,
 }
 
 const META_STATION: &[u8] = b"station";

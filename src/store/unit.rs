@@ -12,6 +12,7 @@ use crate::case::CaseRecord;
 use crate::domain::details::SubjectKey;
 use crate::envelope::SealedEnvelope;
 use crate::ids::{CaseId, EnvelopeId, StationId};
+use crate::stats::{Dims, Tally, contributions};
 
 /// One buffered write.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ pub struct Unit<'s> {
     cases: BTreeMap<CaseId, CaseRecord>,
     subjects: BTreeMap<SubjectKey, Vec<CaseId>>,
     outbox_next: BTreeMap<StationId, u64>,
+    tallies: BTreeMap<(TreeId, Vec<u8>), Tally>,
     audit: Vec<AuditDraft>,
 }
 
@@ -42,6 +44,7 @@ impl<'s> Unit<'s> {
             cases: BTreeMap::new(),
             subjects: BTreeMap::new(),
             outbox_next: BTreeMap::new(),
+            tallies: BTreeMap::new(),
             audit: Vec::new(),
         }
     }
@@ -87,10 +90,20 @@ impl<'s> Unit<'s> {
         Ok(())
     }
 
-    /// Stores a case's new state and moves its index entries to match.
+    /// Stores a case's new state, moves its index entries to match, and adjusts the
+    /// statistics by the difference between its old and new contributions.
     pub fn put_case(&mut self, case: &CaseRecord) -> Result<(), StoreError> {
         let me = self.store.station().clone();
-        let before = self.case(&case.id)?.map(|old| index_entries(&old, &me)).unwrap_or_default();
+        let old = self.case(&case.id)?;
+        if let Some(old) = &old {
+            for (dims, tally) in contributions(old, &me) {
+                self.add_tally(&dims, &tally, -1)?;
+            }
+        }
+        for (dims, tally) in contributions(case, &me) {
+            self.add_tally(&dims, &tally, 1)?;
+        }
+        let before = old.map(|old| index_entries(&old, &me)).unwrap_or_default();
         let after = index_entries(case, &me);
         for (tree, key) in before.difference(&after) {
             self.ops.push(Op { tree: *tree, key: key.clone(), value: None });
@@ -100,6 +113,24 @@ impl<'s> Unit<'s> {
         }
         self.put(TreeId::CaseidCase, case.id.as_bytes().to_vec(), codec::encode(case)?);
         self.cases.insert(case.id, case.clone());
+        Ok(())
+    }
+
+    fn add_tally(&mut self, dims: &Dims, delta: &Tally, sign: i64) -> Result<(), StoreError> {
+        for (tree, key) in super::stats::bucket_keys(dims) {
+            let slot = (tree, key);
+            let mut tally = match self.tallies.remove(&slot) {
+                Some(tally) => tally,
+                None => self.store.read_tally(tree, &slot.1)?,
+            };
+            tally.add(delta, sign);
+            if tally.is_empty() {
+                self.ops.push(Op { tree, key: slot.1.clone(), value: None });
+            } else {
+                self.put(tree, slot.1.clone(), codec::encode(&tally)?);
+            }
+            self.tallies.insert(slot, tally);
+        }
         Ok(())
     }
 

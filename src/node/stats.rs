@@ -1,0 +1,282 @@
+//! The chiefs' statistics of this station: sums of the incrementally kept tallies over a date
+//! range, grouped by partner, province pair, kind and month, and the overdue open targets.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+
+use super::auth::READERS;
+use super::{Node, NodeError, Officer};
+use crate::domain::details::CaseKind;
+use crate::ids::{CaseId, Province, StationId};
+use crate::stats::{Direction, Figures, JointRecord, Tally};
+use crate::store::{Bucket, Mailbox};
+
+/// What to count.
+#[derive(Debug, Clone)]
+pub struct StatsQuery {
+    /// First request day (Beijing date), inclusive.
+    pub from: Date,
+    /// Last request day, inclusive.
+    pub to: Date,
+    /// Only this partner station.
+    pub peer: Option<StationId>,
+    /// Only this kind.
+    pub kind: Option<CaseKind>,
+}
+
+/// Figures for both directions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TwoWay {
+    /// Requests this station sent.
+    pub sent: Figures,
+    /// Requests this station received.
+    pub received: Figures,
+}
+
+/// Figures with one partner station.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PeerStats {
+    /// Partner station id.
+    #[schema(value_type = String)]
+    pub peer: StationId,
+    /// Its name.
+    pub name: String,
+    /// Its province code.
+    pub province: String,
+    /// Both directions.
+    #[serde(flatten)]
+    pub figures: TwoWay,
+    /// Its targets (either way) past a deadline now.
+    pub overdue_open: usize,
+}
+
+/// Figures of one province pair, in the direction requests went.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PairStats {
+    /// Province of the requesting stations.
+    pub from_province: String,
+    /// Province of the requested stations.
+    pub to_province: String,
+    /// The figures.
+    pub figures: Figures,
+}
+
+/// Figures of one kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct KindStats {
+    /// The kind.
+    pub kind: CaseKind,
+    /// Both directions.
+    #[serde(flatten)]
+    pub figures: TwoWay,
+}
+
+/// Figures of one month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MonthStats {
+    /// `YYYY-MM`.
+    pub month: String,
+    /// Both directions.
+    #[serde(flatten)]
+    pub figures: TwoWay,
+}
+
+/// An open target past a deadline (未闭环).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OverdueEntry {
+    /// The case.
+    #[schema(value_type = String)]
+    pub case: CaseId,
+    /// Its title.
+    pub title: String,
+    /// Its kind.
+    pub kind: CaseKind,
+    /// Whether this station sent or received it.
+    pub direction: Direction,
+    /// The target station that is late.
+    #[schema(value_type = String)]
+    pub target: StationId,
+    /// The partner station.
+    #[schema(value_type = String)]
+    pub peer: StationId,
+    /// `ack` or `report`.
+    pub deadline: String,
+    /// When it was due.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub due: OffsetDateTime,
+    /// Whole minutes overdue.
+    pub minutes_overdue: i64,
+}
+
+/// The statistics report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StatsReport {
+    /// This station.
+    #[schema(value_type = String)]
+    pub station: StationId,
+    /// First day counted.
+    #[serde(with = "crate::clock::date")]
+    #[schema(value_type = String, format = Date)]
+    pub from: Date,
+    /// Last day counted.
+    #[serde(with = "crate::clock::date")]
+    #[schema(value_type = String, format = Date)]
+    pub to: Date,
+    /// All requests, both directions.
+    #[serde(flatten)]
+    pub totals: TwoWay,
+    /// The joint record of both directions.
+    pub joint_record: JointRecord,
+    /// By partner station.
+    pub by_peer: Vec<PeerStats>,
+    /// By province pair.
+    pub by_province_pair: Vec<PairStats>,
+    /// By kind.
+    pub by_kind: Vec<KindStats>,
+    /// By month.
+    pub by_month: Vec<MonthStats>,
+    /// Open targets past a deadline now, most overdue first.
+    pub overdue: Vec<OverdueEntry>,
+}
+
+#[derive(Default)]
+struct Sums {
+    sent: Tally,
+    received: Tally,
+}
+
+impl Sums {
+    fn add(&mut self, bucket: &Bucket) {
+        match bucket.direction {
+            Direction::Sent => self.sent.add(&bucket.tally, 1),
+            Direction::Received => self.received.add(&bucket.tally, 1),
+        }
+    }
+
+    fn figures(&self) -> TwoWay {
+        TwoWay { sent: Figures::of(&self.sent), received: Figures::of(&self.received) }
+    }
+}
+
+impl Node {
+    /// The statistics of requests made in `query`'s date range. Officers who read cases may
+    /// read the statistics: they hold no personal data.
+    pub fn stats(&self, officer: &Officer, query: &StatsQuery) -> Result<StatsReport, NodeError> {
+        officer.require(READERS)?;
+        let buckets: Vec<Bucket> = self
+            .store
+            .buckets(query.from, query.to)?
+            .into_iter()
+            .filter(|b| query.peer.as_ref().is_none_or(|p| &b.peer == p) && query.kind.is_none_or(|k| b.kind == k))
+            .collect();
+        let my_province = self.config.station.division.province();
+        let mut totals = Sums::default();
+        let mut by_peer: BTreeMap<StationId, Sums> = BTreeMap::new();
+        let mut by_pair: BTreeMap<(String, String), Tally> = BTreeMap::new();
+        let mut by_kind: BTreeMap<CaseKind, Sums> = BTreeMap::new();
+        let mut by_month: BTreeMap<(i32, u8), Sums> = BTreeMap::new();
+        for bucket in &buckets {
+            totals.add(bucket);
+            by_peer.entry(bucket.peer.clone()).or_default().add(bucket);
+            by_kind.entry(bucket.kind).or_default().add(bucket);
+            by_month.entry((bucket.month.0, u8::from(bucket.month.1))).or_default().add(bucket);
+            let peer_province = self.province_of(&bucket.peer);
+            let pair = match bucket.direction {
+                Direction::Sent => (my_province.as_str().to_owned(), peer_province),
+                Direction::Received => (peer_province, my_province.as_str().to_owned()),
+            };
+            by_pair.entry(pair).or_default().add(&bucket.tally, 1);
+        }
+        let overdue = self.overdue_entries(query)?;
+        let totals = totals.figures();
+        Ok(StatsReport {
+            station: self.station().clone(),
+            from: query.from,
+            to: query.to,
+            joint_record: totals.sent.joint_record().plus(totals.received.joint_record()),
+            totals,
+            by_peer: by_peer
+                .into_iter()
+                .map(|(peer, sums)| PeerStats {
+                    name: self.config.peer(&peer).map(|p| p.name.clone()).unwrap_or_default(),
+                    province: self.province_of(&peer),
+                    overdue_open: overdue.iter().filter(|o| o.peer == peer).count(),
+                    figures: sums.figures(),
+                    peer,
+                })
+                .collect(),
+            by_province_pair: by_pair
+                .into_iter()
+                .map(|((from_province, to_province), tally)| PairStats {
+                    from_province,
+                    to_province,
+                    figures: Figures::of(&tally),
+                })
+                .collect(),
+            by_kind: by_kind.into_iter().map(|(kind, sums)| KindStats { kind, figures: sums.figures() }).collect(),
+            by_month: by_month
+                .into_iter()
+                .map(|((year, month), sums)| MonthStats {
+                    month: format!("{year:04}-{month:02}"),
+                    figures: sums.figures(),
+                })
+                .collect(),
+            overdue,
+        })
+    }
+
+    fn province_of(&self, station: &StationId) -> String {
+        self.config
+            .peer(station)
+            .map(|p| p.division.province())
+            .map(|p: Province| p.as_str().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Open targets past a deadline now, found through the deadline index.
+    fn overdue_entries(&self, query: &StatsQuery) -> Result<Vec<OverdueEntry>, NodeError> {
+        let now = self.now();
+        let mut out = Vec::new();
+        for mailbox in [Mailbox::Outbox, Mailbox::Inbox] {
+            let list = crate::store::ListQuery {
+                mailbox,
+                state: None,
+                kind: query.kind,
+                peer: query.peer.clone(),
+                overdue: true,
+                now,
+                limit: 10_000,
+                cursor: None,
+            };
+            for case in self.store.list(&list)?.cases {
+                for target in &case.targets {
+                    let Some(overdue) = target.overdue_at(now) else { continue };
+                    let (direction, peer) = match mailbox {
+                        Mailbox::Outbox => (Direction::Sent, target.station.clone()),
+                        Mailbox::Inbox => (Direction::Received, case.origin.clone()),
+                    };
+                    out.push(OverdueEntry {
+                        case: case.id,
+                        title: case.title.clone(),
+                        kind: case.kind,
+                        direction,
+                        target: target.station.clone(),
+                        peer,
+                        deadline: match overdue {
+                            crate::domain::deadline::Overdue::Ack { .. } => "ack".into(),
+                            crate::domain::deadline::Overdue::Report { .. } => "report".into(),
+                        },
+                        due: overdue.due(),
+                        minutes_overdue: (now - overdue.due()).whole_minutes(),
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|o| o.due);
+        Ok(out)
+    }
+}

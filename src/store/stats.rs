@@ -1,0 +1,123 @@
+//! Statistics buckets: a tally per (day, direction, partner, kind) and per (month, …). A
+//! query over a date range reads whole months from the month buckets and only the ragged
+//! ends from the day buckets, so a year costs a few hundred reads, not one per case.
+
+use time::{Date, Month};
+
+use super::keys::{kind_tag, station_segment};
+use super::{Store, StoreError, TreeId, codec};
+use crate::domain::details::CaseKind;
+use crate::ids::StationId;
+use crate::stats::{Dims, Direction, Tally};
+
+/// A tally as read back, with the month it belongs to.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    /// Year and month of the requests.
+    pub month: (i32, Month),
+    /// Sent or received.
+    pub direction: Direction,
+    /// The partner station.
+    pub peer: StationId,
+    /// The kind.
+    pub kind: CaseKind,
+    /// The counters.
+    pub tally: Tally,
+}
+
+fn period_key(period: i32) -> [u8; 4] {
+    (period.cast_unsigned() ^ (1 << 31)).to_be_bytes()
+}
+
+fn direction_tag(direction: Direction) -> u8 {
+    match direction {
+        Direction::Sent => b's',
+        Direction::Received => b'r',
+    }
+}
+
+/// Months since year 0, for month bucket keys.
+pub fn month_index(date: Date) -> i32 {
+    date.year() * 12 + i32::from(u8::from(date.month())) - 1
+}
+
+/// The keys a tally of `dims` is filed under: its day bucket and its month bucket.
+pub(super) fn bucket_keys(dims: &Dims) -> [(TreeId, Vec<u8>); 2] {
+    let tail = [&[direction_tag(dims.direction)][..], &station_segment(&dims.peer), &[kind_tag(dims.kind)]].concat();
+    let day = [&period_key(dims.day)[..], &tail].concat();
+    let month = [&period_key(month_index(crate::stats::date_of_day(dims.day)))[..], &tail].concat();
+    [(TreeId::DaydimsTally, day), (TreeId::MonthdimsTally, month)]
+}
+
+fn decode_key(key: &[u8], month: (i32, Month), tally: Tally) -> Option<Bucket> {
+    let direction = match key.get(4)? {
+        b's' => Direction::Sent,
+        b'r' => Direction::Received,
+        _ => return None,
+    };
+    let rest = key.get(5..)?;
+    let end = rest.iter().position(|b| *b == 0)?;
+    let peer = std::str::from_utf8(&rest[..end]).ok()?.parse().ok()?;
+    let kind = *CaseKind::ALL.get(usize::from(*rest.get(end + 1)?))?;
+    Some(Bucket { month, direction, peer, kind, tally })
+}
+
+fn month_of_index(index: i32) -> (i32, Month) {
+    let month = Month::try_from(u8::try_from(index.rem_euclid(12) + 1).unwrap_or(1)).unwrap_or(Month::January);
+    (index.div_euclid(12), month)
+}
+
+impl Store {
+    /// The committed tally under `key` of a statistics tree, or an empty one.
+    pub(super) fn read_tally(&self, tree: TreeId, key: &[u8]) -> Result<Tally, StoreError> {
+        let tree = match tree {
+            TreeId::MonthdimsTally => &self.trees.monthdims_tally,
+            _ => &self.trees.daydims_tally,
+        };
+        Ok(match tree.get(key)? {
+            Some(value) => codec::decode(&value, "statistics tally")?,
+            None => Tally::default(),
+        })
+    }
+
+    /// Every bucket of requests made from `from` to `to` (inclusive, Beijing dates).
+    pub fn buckets(&self, from: Date, to: Date) -> Result<Vec<Bucket>, StoreError> {
+        let mut out = Vec::new();
+        let mut month = month_index(from);
+        while month <= month_index(to) {
+            let (year, m) = month_of_index(month);
+            let first = Date::from_calendar_date(year, m, 1).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let last =
+                Date::from_calendar_date(year, m, m.length(year)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if from <= first && last <= to {
+                self.scan_buckets(&self.trees.monthdims_tally, month, month, (year, m), &mut out)?;
+            } else {
+                let start = crate::stats::day_of_date(from.max(first));
+                let end = crate::stats::day_of_date(to.min(last));
+                self.scan_buckets(&self.trees.daydims_tally, start, end, (year, m), &mut out)?;
+            }
+            month += 1;
+        }
+        Ok(out)
+    }
+
+    fn scan_buckets(
+        &self,
+        tree: &sled::Tree,
+        first: i32,
+        last: i32,
+        month: (i32, Month),
+        out: &mut Vec<Bucket>,
+    ) -> Result<(), StoreError> {
+        let start = period_key(first);
+        let end = period_key(last.saturating_add(1));
+        for item in tree.range(start..end) {
+            let (key, value) = item?;
+            let tally: Tally = codec::decode(&value, "statistics tally")?;
+            let bucket = decode_key(&key, month, tally)
+                .ok_or_else(|| StoreError::Corrupt(format!("statistics key {} is malformed", hex::encode(&key))))?;
+            out.push(bucket);
+        }
+        Ok(())
+    }
+}
