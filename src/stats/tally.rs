@@ -177,15 +177,15 @@ impl Tally {
             tally.evaluation_sum = i64::from(evaluation);
             tally.evaluations = 1;
         }
-        if let Some(outcome) = target.outcome {
-            if let Some(i) = Outcome::ALL.iter().position(|o| *o == outcome) {
-                tally.outcomes[i] = if outcome == Outcome::NoTrace { 1 } else { i64::from(target.outcome_count) };
-            }
+        if let Some(outcome) = target.outcome
+            && let Some(i) = Outcome::ALL.iter().position(|o| *o == outcome)
+        {
+            tally.outcomes[i] = if outcome == Outcome::NoTrace { 1 } else { i64::from(target.outcome_count) };
         }
-        if let Some(reason) = target.decline_reason {
-            if let Some(i) = DeclineReason::ALL.iter().position(|r| *r == reason) {
-                tally.declines[i] = 1;
-            }
+        if let Some(reason) = target.decline_reason
+            && let Some(i) = DeclineReason::ALL.iter().position(|r| *r == reason)
+        {
+            tally.declines[i] = 1;
         }
         tally
     }
