@@ -80,7 +80,10 @@ pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
     // Applied to the finished document: the details schemas only exist once routes are added.
     utoipa::Modify::modify(&KindTagInSchemas, &mut doc);
     let served = doc.clone();
-    let router = router.route("/api/v1/openapi.json", get(move || async move { Json(served) })).with_state(node);
+    let router = router
+        .route("/api/v1/openapi.json", get(move || async move { Json(served) }))
+        .merge(crate::console::router())
+        .with_state(node);
     (router, doc)
 }
 

@@ -248,6 +248,31 @@ impl Store {
         Self::assemble(db, trees, station)
     }
 
+    /// A named 32-byte secret of this node (e.g. for console form tokens), made at first use
+    /// and kept, so tokens survive restarts.
+    pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
+        let key = [b"secret\0".as_slice(), name.as_bytes()].concat();
+        if let Some(value) = self.trees.meta.get(&key)? {
+            return value
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt(format!("secret {name} has the wrong length")));
+        }
+        let fresh: [u8; 32] = rand::random();
+        let _guard = self.lock()?;
+        // Another caller may have made it while we waited for the lock.
+        match self.trees.meta.compare_and_swap(&key, None as Option<&[u8]>, Some(&fresh[..]))? {
+            Ok(()) => {
+                self.db.flush()?;
+                Ok(fresh)
+            }
+            Err(current) => current
+                .current
+                .and_then(|v| v.as_ref().try_into().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("secret {name} has the wrong length"))),
+        }
+    }
+
     /// The station this store belongs to.
     pub fn station(&self) -> &StationId {
         &self.station

@@ -1,0 +1,413 @@
+//! The case page: per-target state and deadlines, the request as signed, the signed timeline
+//! (who, which station, when, signature checked), same-subject links, and a form for each
+//! action this officer may take now, each needing an explicit confirmation.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::forms::{Posted, beijing_time, detail_labels, posted};
+use super::layout::{self, Section, multiline};
+use super::lists::duration_words;
+use super::{ErrorPage, Page};
+use crate::clock::local_minute;
+use crate::domain::case::{DeclineReason, Outcome, WithdrawReason};
+use crate::i18n::{Label, Lang};
+use crate::ids::{CaseId, StationId};
+use crate::node::{
+    AckInput, Action, CaseDetail, CloseInput, DeclineInput, Node, NodeError, NoteInput, OutcomeInput, ReminderInput,
+    TimelineEntry, WithdrawInput,
+};
+
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+fn case_id(raw: &str, lang: Lang) -> Result<CaseId, ErrorPage> {
+    raw.parse()
+        .map_err(|_| ErrorPage::new(StatusCode::NOT_FOUND, lang, ("未找到该协查", "case not found"), raw.to_owned()))
+}
+
+/// `GET /console/cases/{id}` (the read is audited).
+pub async fn show(page: Page, Path(id): Path<String>, Query(done): Query<Done>) -> Result<Markup, ErrorPage> {
+    let id = case_id(&id, page.lang)?;
+    let detail = page.node.read_case(&page.officer, id).await.map_err(|e| ErrorPage::from_node(&e, page.lang))?;
+    let notice = done.done.as_deref().map(|action| done_text(action, page.lang));
+    Ok(render(&page, &detail, notice.as_deref(), None))
+}
+
+fn done_text(action: &str, lang: Lang) -> String {
+    let what = match action {
+        "sent" => lang.pick("协查请求已签名并发出。", "The request was signed and sent."),
+        "ack" => lang.pick("已签收。", "Acknowledged."),
+        "decline" => lang.pick("已退回。", "Declined."),
+        "note" => lang.pick("补充说明已发送。", "Note sent."),
+        "reminder" => lang.pick("已催办。", "Reminder sent."),
+        "outcome" => lang.pick("反馈已发送。", "Outcome reported."),
+        "close" => lang.pick("已办结并评价。", "Closed and evaluated."),
+        "withdraw" => lang.pick("已撤回。", "Withdrawn."),
+        _ => lang.pick("已完成。", "Done."),
+    };
+    what.to_owned()
+}
+
+fn station_name(page: &Page, id: &StationId) -> String {
+    if id == page.node.station() {
+        return page.node.config().station.name.clone();
+    }
+    page.node.config().peer(id).map_or_else(|| id.to_string(), |p| p.name.clone())
+}
+
+fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<&str>) -> Markup {
+    let lang = page.lang;
+    let case = &detail.case;
+    let content = html! {
+        h1 { (case.title) }
+        @if let Some(text) = notice { (layout::notice("notice", text)) }
+        @if let Some(text) = error { div.box.error role="alert" { (text) } }
+        div.box {
+            dl.facts {
+                dt { (lang.pick("类型", "Kind")) } dd { (case.kind.label(lang)) " · " (case.priority.label(lang)) }
+                dt { (lang.pick("发起单位", "Requesting station")) } dd { (station_name(page, &case.origin)) }
+                dt { (lang.pick("发起时间", "Sent")) } dd { (local_minute(case.created_at)) }
+                dt { (lang.pick("摘要", "Summary")) } dd { (case.summary) }
+                @if !case.restrictions.is_empty() {
+                    dt { (lang.pick("处置限制", "Restrictions")) }
+                    dd { @for r in &case.restrictions { span.badge.flag { (r.label(lang)) } " " } }
+                }
+                @if let Some(review) = case.review_by { dt { (lang.pick("复核日期", "Review by")) } dd { (review) } }
+                dt { (lang.pick("编号", "Case id")) } dd.muted { (case.id) }
+            }
+        }
+        h2 { (lang.pick("各协查单位状态", "Targets")) }
+        table {
+            thead { tr {
+                th { (lang.pick("单位", "Station")) } th { (lang.pick("状态", "State")) }
+                th { (lang.pick("签收时限", "Ack by")) } th.optional { (lang.pick("签收时间", "Acked")) }
+                th { (lang.pick("反馈时限", "Report by")) } th.optional { (lang.pick("结果", "Outcome")) }
+            } }
+            tbody {
+                @for target in &case.targets {
+                    @let overdue = detail.overdue.iter().find(|o| o.station == target.station);
+                    tr class=[overdue.map(|_| "overdue")] {
+                        td { (station_name(page, &target.station)) }
+                        td {
+                            span.badge.state { (target.state.label(lang)) }
+                            @if let Some(o) = overdue { " " span.badge.overdue { (lang.pick("超期", "overdue")) " " (duration_words(o.minutes_overdue, lang)) } }
+                            @if target.reminders > 0 { " " span.muted { (lang.pick("催办", "reminders")) " ×" (target.reminders) } }
+                        }
+                        td { (local_minute(target.ack_by)) }
+                        td.optional { @if let Some(at) = target.acked_at { (local_minute(at)) } }
+                        td { (local_minute(target.report_by)) }
+                        td.optional {
+                            @if let Some(outcome) = target.outcome { (outcome.label(lang)) " (" (target.outcome_count) ")" }
+                            @if let Some(e) = target.evaluation { br; (lang.pick("满意度", "evaluation")) " " (e) "/5" }
+                            @if let Some(reason) = target.decline_reason { (lang.pick("退回：", "declined: ")) (reason.label(lang)) }
+                        }
+                    }
+                }
+            }
+        }
+        @if !detail.same_subject.is_empty() {
+            div.box {
+                span.badge.flag { (lang.pick("一人多次", "same subject")) }
+                " " (lang.pick("以下未办结协查涉及同一人员、车辆或案件：", "these open cases name the same person, vehicle or case:"))
+                ul { @for linked in &detail.same_subject { li { a href={ "/console/cases/" (linked.id) } { (linked.title) } " · " (station_name(page, &linked.origin)) } } }
+            }
+        }
+        h2 { (lang.pick("协查内容", "The request")) }
+        (request_facts(&detail.request, case.kind, lang))
+        @if !detail.actions.is_empty() {
+            h2 { (lang.pick("办理", "Actions")) }
+            div.actions { @for action in &detail.actions { (action_form(page, detail, action)) } }
+        }
+        h2 { (lang.pick("签名时间线", "Signed timeline")) }
+        ol.timeline { @for entry in &detail.timeline { (timeline_entry(page, entry)) } }
+    };
+    layout::page(page, &case.title, Section::Other, content)
+}
+
+fn scalar(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join("；"),
+        Value::Object(map) => map.values().map(scalar).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · "),
+        Value::Null => String::new(),
+    }
+}
+
+fn request_facts(request: &Value, kind: crate::domain::details::CaseKind, lang: Lang) -> Markup {
+    let details = &request["details"];
+    html! {
+        div.box { dl.facts {
+            @for (path, zh, en) in detail_labels(kind) {
+                @let value = &details[path.as_str()];
+                @if !value.is_null() && !scalar(value).is_empty() {
+                    dt { (lang.pick(zh, en)) }
+                    dd {
+                        @if let Value::Array(rows) = value {
+                            @for row in rows { div { (scalar(row)) } }
+                        } @else { (scalar(value)) }
+                    }
+                }
+            }
+            dt { (lang.pick("情况说明", "Background")) } dd { (multiline(request["narrative"].as_str().unwrap_or_default())) }
+            dt { (lang.pick("联系人", "Contact")) } dd { (request["contact"].as_str().unwrap_or_default()) }
+            @if let Some(reference) = request["reference"].as_str() { dt { (lang.pick("本地案件编号", "Their case number")) } dd { (reference) } }
+        } }
+    }
+}
+
+fn body_text(entry: &TimelineEntry, lang: Lang) -> String {
+    let body = &entry.body;
+    let text = |key: &str| body[key].as_str().unwrap_or_default().to_owned();
+    match entry.kind.as_str() {
+        "request" => text("title"),
+        "ack" => [
+            text("message"),
+            body["report_by"]
+                .as_str()
+                .map(|t| format!("{}{t}", lang.pick("承诺反馈时间：", "report by: ")))
+                .unwrap_or_default(),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · "),
+        "decline" => {
+            let reason = body["reason"]
+                .as_str()
+                .and_then(|r| r.parse::<DeclineReason>().ok())
+                .map(|r| r.label(lang).to_owned())
+                .unwrap_or_default();
+            format!("{reason}：{}", text("message"))
+        }
+        "note" => text("text"),
+        "reminder" => text("message"),
+        "outcome" => {
+            let outcome = body["outcome"]
+                .as_str()
+                .and_then(|o| o.parse::<Outcome>().ok())
+                .map(|o| o.label(lang).to_owned())
+                .unwrap_or_default();
+            format!("{outcome}（{}）：{}", body["count"], text("narrative"))
+        }
+        "close" => format!("{}{}/5 {}", lang.pick("满意度 ", "evaluation "), body["evaluation"], text("comment")),
+        "withdraw" => {
+            let reason = body["reason"]
+                .as_str()
+                .and_then(|r| r.parse::<WithdrawReason>().ok())
+                .map(|r| r.label(lang).to_owned())
+                .unwrap_or_default();
+            format!("{reason} {}", text("message"))
+        }
+        _ => String::new(),
+    }
+}
+
+fn timeline_entry(page: &Page, entry: &TimelineEntry) -> Markup {
+    let lang = page.lang;
+    html! {
+        li {
+            strong { (entry.kind.label(lang)) }
+            " · " (station_name(page, &entry.from))
+            @if let Some(officer) = &entry.officer { " · " (officer.name) "（" (officer.badge) "）" }
+            div { (multiline(&body_text(entry, lang))) }
+            div.meta {
+                (local_minute(entry.at)) " · "
+                @if entry.verified {
+                    span.badge.ok { "✓ " (lang.pick("签名已验证", "signature verified")) }
+                } @else {
+                    span.badge.bad { "✗ " (lang.pick("签名无效", "signature invalid")) " " (entry.problem.clone().unwrap_or_default()) }
+                }
+                " " span.muted { (entry.key) }
+                @for receipt in &entry.receipts {
+                    " · " (lang.pick("回执：", "receipt: ")) (receipt.station)
+                    @if let Some(at) = &receipt.stored_at { " " (at) }
+                    @if receipt.verified { " ✓" } @else { " ✗" }
+                }
+            }
+        }
+    }
+}
+
+fn confirm(lang: Lang) -> Markup {
+    html! { label.inline { input type="checkbox" name="confirm" value="yes" required; (lang.pick("确认无误", "I confirm")) } }
+}
+
+fn targets_choice(page: &Page, detail: &CaseDetail) -> Markup {
+    let lang = page.lang;
+    html! {
+        @if detail.case.origin == *page.node.station() && detail.case.targets.len() > 1 {
+            div { (lang.pick("单位（不选则全部适用单位）：", "Stations (none ticked: all that apply):")) br;
+                @for t in &detail.case.targets { label.inline { input type="checkbox" name="targets" value=(t.station); (station_name(page, &t.station)) } }
+            }
+        }
+    }
+}
+
+fn action_form(page: &Page, detail: &CaseDetail, action: &str) -> Markup {
+    let lang = page.lang;
+    let id = detail.case.id;
+    let kind = detail.case.kind;
+    html! {
+        form method="post" action={ "/console/cases/" (id) "/" (action) } {
+            (layout::token_field(page))
+            @match action {
+                "ack" => {
+                    strong { (lang.pick("签收", "Acknowledge")) }
+                    label for="ack-report-by" { (lang.pick("承诺首次反馈时间（可选，北京时间）", "First report by (optional, Beijing time)")) }
+                    input type="datetime-local" id="ack-report-by" name="report_by";
+                    label for="ack-message" { (lang.pick("留言", "Message")) }
+                    input type="text" id="ack-message" name="message";
+                },
+                "decline" => {
+                    strong { (lang.pick("退回", "Decline")) }
+                    label for="decline-reason" { (lang.pick("原因", "Reason")) }
+                    select id="decline-reason" name="reason" { @for r in DeclineReason::ALL { option value=(r.as_str()) { (r.label(lang)) } } }
+                    label for="decline-message" { (lang.pick("说明", "Explanation")) }
+                    textarea id="decline-message" name="message" required {}
+                    label for="decline-suggest" { (lang.pick("建议改发单位", "Suggest instead")) }
+                    select id="decline-suggest" name="suggested_station" {
+                        option value="" { "—" }
+                        @for p in &page.node.config().peers { option value=(p.id) { (p.name) } }
+                    }
+                },
+                "note" => {
+                    strong { (lang.pick("补充说明", "Add a note")) }
+                    textarea name="text" required aria-label=(lang.pick("补充说明", "note")) {}
+                    (targets_choice(page, detail))
+                },
+                "reminder" => {
+                    strong { (lang.pick("催办", "Remind")) }
+                    input type="text" name="message" aria-label=(lang.pick("留言", "message")) placeholder=(lang.pick("留言（可选）", "message (optional)"));
+                    (targets_choice(page, detail))
+                },
+                "outcome" => {
+                    strong { (lang.pick("反馈结果", "Report the outcome")) }
+                    label for="outcome-outcome" { (lang.pick("结果", "Outcome")) }
+                    select id="outcome-outcome" name="outcome" { @for o in Outcome::allowed_for(kind) { option value=(o.as_str()) { (o.label(lang)) } } }
+                    label for="outcome-count" { (lang.pick("数量（人数或起数，未发现填 0）", "Count (0 for no trace)")) }
+                    input type="number" id="outcome-count" name="count" value="1" min="0" max="1000";
+                    label for="outcome-narrative" { (lang.pick("办理情况", "What was done")) }
+                    textarea id="outcome-narrative" name="narrative" required {}
+                },
+                "close" => {
+                    strong { (lang.pick("办结评价", "Close and evaluate")) }
+                    label for="close-evaluation" { (lang.pick("满意度（1–5）", "Evaluation (1–5)")) }
+                    select id="close-evaluation" name="evaluation" { @for e in (1..=5).rev() { option value=(e) { (e) } } }
+                    label for="close-comment" { (lang.pick("评价意见", "Comment")) }
+                    input type="text" id="close-comment" name="comment";
+                    (targets_choice(page, detail))
+                },
+                "withdraw" => {
+                    strong { (lang.pick("撤回", "Withdraw")) }
+                    label for="withdraw-reason" { (lang.pick("原因", "Reason")) }
+                    select id="withdraw-reason" name="reason" { @for r in WithdrawReason::ALL { option value=(r.as_str()) { (r.label(lang)) } } }
+                    input type="text" name="message" aria-label=(lang.pick("说明", "explanation")) placeholder=(lang.pick("说明（可选）", "explanation (optional)"));
+                    (targets_choice(page, detail))
+                },
+                _ => {}
+            }
+            p { (confirm(lang)) }
+            button type="submit" class=[(action == "withdraw" || action == "decline").then_some("danger")] { (lang.pick("提交", "Submit")) }
+        }
+    }
+}
+
+fn text(posted: &Posted, name: &str) -> String {
+    posted.get(name).and_then(|v| v.first()).map(|s| s.trim().to_owned()).unwrap_or_default()
+}
+
+fn optional(posted: &Posted, name: &str) -> Option<String> {
+    Some(text(posted, name)).filter(|s| !s.is_empty())
+}
+
+fn stations(posted: &Posted) -> Vec<StationId> {
+    posted.get("targets").into_iter().flatten().filter_map(|s| s.parse().ok()).collect()
+}
+
+/// Reads an action from a posted form; a message in the page's language when a value is malformed.
+fn action_of(name: &str, posted: &Posted, lang: Lang) -> Result<Action, String> {
+    let bad = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
+    Ok(match name {
+        "ack" => {
+            let report_by = match optional(posted, "report_by") {
+                Some(t) => Some(
+                    beijing_time(&t).ok_or_else(|| bad("承诺反馈时间格式不正确", "the report time is not valid"))?,
+                ),
+                None => None,
+            };
+            Action::Ack(AckInput { report_by, message: optional(posted, "message") })
+        }
+        "decline" => Action::Decline(DeclineInput {
+            reason: text(posted, "reason").parse().map_err(|_| bad("请选择退回原因", "choose a reason"))?,
+            message: text(posted, "message"),
+            suggested_station: optional(posted, "suggested_station").and_then(|s| s.parse().ok()),
+        }),
+        "note" => Action::Note(NoteInput { text: text(posted, "text"), targets: stations(posted) }),
+        "reminder" => {
+            Action::Reminder(ReminderInput { message: optional(posted, "message"), targets: stations(posted) })
+        }
+        "outcome" => Action::Outcome(OutcomeInput {
+            outcome: text(posted, "outcome").parse().map_err(|_| bad("请选择结果", "choose an outcome"))?,
+            count: text(posted, "count")
+                .parse()
+                .map_err(|_| bad("数量应为整数", "the count must be a whole number"))?,
+            narrative: text(posted, "narrative"),
+        }),
+        "close" => Action::Close(CloseInput {
+            evaluation: text(posted, "evaluation").parse().map_err(|_| bad("请选择满意度", "choose an evaluation"))?,
+            comment: optional(posted, "comment"),
+            targets: stations(posted),
+        }),
+        "withdraw" => Action::Withdraw(WithdrawInput {
+            reason: text(posted, "reason").parse().map_err(|_| bad("请选择撤回原因", "choose a reason"))?,
+            message: optional(posted, "message"),
+            targets: stations(posted),
+        }),
+        _ => return Err(bad("没有这项操作", "no such action")),
+    })
+}
+
+/// `POST /console/cases/{id}/{action}`: checks the form token and the confirmation, takes the
+/// action, and shows the case again.
+pub async fn act(
+    page: Page,
+    State(node): State<Arc<Node>>,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ErrorPage> {
+    let lang = page.lang;
+    let id = case_id(&id, lang)?;
+    let posted = posted(pairs);
+    page.check_form(&headers, &text(&posted, "csrf"))?;
+    let problem = if text(&posted, "confirm") != "yes" {
+        Some(lang.pick("请勾选“确认无误”后再提交。", "Tick “I confirm” before submitting.").to_owned())
+    } else {
+        match action_of(&action, &posted, lang) {
+            Err(message) => Some(message),
+            Ok(taken) => match node.act(&page.officer, id, taken).await {
+                Ok(_) => return Ok(Redirect::to(&format!("/console/cases/{id}?done={action}")).into_response()),
+                Err(NodeError::Validation(errors)) => {
+                    Some(errors.iter().map(|e| lang.pick(&e.zh, &e.en).to_owned()).collect::<Vec<_>>().join("；"))
+                }
+                Err(e @ (NodeError::Store(_) | NodeError::CaseNotFound(_) | NodeError::Envelope(_))) => {
+                    return Err(ErrorPage::from_node(&e, lang));
+                }
+                Err(e) => Some(crate::api::Problem::from_node(&e, lang).detail),
+            },
+        }
+    };
+    let detail = node.read_case(&page.officer, id).await.map_err(|e| ErrorPage::from_node(&e, lang))?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page, &detail, None, problem.as_deref())).into_response())
+}

@@ -1,0 +1,170 @@
+//! The chief's dashboard: the joint record in the 铁盟 style, the monthly trend and per-peer
+//! bars, a per-peer table, and the overdue list (未闭环) for the daily review.
+
+use axum::extract::Query;
+use maud::{Markup, html};
+
+use super::charts::{self, Group};
+use super::layout::{self, Section};
+use super::lists::duration_words;
+use super::{ErrorPage, Page};
+use crate::api::stats::{StatsParams, query_of};
+use crate::i18n::{Label, Lang};
+use crate::node::StatsReport;
+use crate::stats::{Direction, Figures};
+
+fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+fn minutes(value: Option<f64>, lang: Lang) -> String {
+    value.map_or_else(|| "—".into(), |m| duration_words(m.round() as i64, lang))
+}
+
+fn average(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".into(), |v| format!("{v:.1}"))
+}
+
+/// The joint record sentence.
+pub fn joint_record_line(report: &StatsReport, lang: Lang) -> String {
+    let r = report.joint_record;
+    match lang {
+        Lang::Zh => format!(
+            "协查失踪人员 {}人，拦截在逃人员 {}人，破获案件 {}起，调处矛盾纠纷 {}起",
+            r.persons_found, r.fugitives_intercepted, r.cases_solved, r.disputes_resolved
+        ),
+        Lang::En => format!(
+            "{} missing persons found, {} fugitives intercepted, {} cases solved, {} disputes resolved",
+            r.persons_found, r.fugitives_intercepted, r.cases_solved, r.disputes_resolved
+        ),
+    }
+}
+
+/// `GET /console/dashboard`.
+pub async fn show(page: Page, Query(params): Query<StatsParams>) -> Result<Markup, ErrorPage> {
+    let lang = page.lang;
+    let today = page.node.clock().now().to_offset(crate::clock::BEIJING).date();
+    let query = query_of(&params, today, lang).map_err(|p| {
+        ErrorPage::new(axum::http::StatusCode::BAD_REQUEST, lang, ("查询参数有误", "invalid query"), p.detail)
+    })?;
+    let report = page.node.stats(&page.officer, &query).map_err(|e| ErrorPage::from_node(&e, lang))?;
+    let title = lang.pick("联合协作统计", "Joint statistics");
+    let series = charts::sent_received(lang.pick("发出", "sent"), lang.pick("收到", "received"));
+    let months: Vec<Group> = report
+        .by_month
+        .iter()
+        .map(|m| Group { label: m.month.clone(), values: vec![m.figures.sent.requests, m.figures.received.requests] })
+        .collect();
+    let peers: Vec<Group> = report
+        .by_peer
+        .iter()
+        .map(|p| Group { label: p.name.clone(), values: vec![p.figures.sent.requests, p.figures.received.requests] })
+        .collect();
+    let csv = format!(
+        "/api/v1/stats.csv?from={}&to={}&lang={}",
+        report.from,
+        report.to,
+        if lang == Lang::En { "en" } else { "zh" }
+    );
+    let content = html! {
+        h1 { (title) }
+        form.filters method="get" action="/console/dashboard" {
+            div { label for="from" { (lang.pick("起始日期", "From")) } input type="date" id="from" name="from" value=(report.from); }
+            div { label for="to" { (lang.pick("截止日期", "To")) } input type="date" id="to" name="to" value=(report.to); }
+            button type="submit" { (lang.pick("查询", "Show")) }
+            a.no-print href=(csv) { (lang.pick("导出 CSV（Excel）", "Export CSV (Excel)")) }
+        }
+        p.muted { (page.node.config().station.name) " · " (report.from) " — " (report.to) }
+        div.box { p.record { (joint_record_line(&report, lang)) } (totals(&report, lang)) }
+        h2 { (lang.pick("月度趋势", "Monthly trend")) }
+        div.chart { (charts::columns(lang.pick("每月协查数", "requests per month"), &months, &series)) }
+        h2 { (lang.pick("各协作单位", "By partner station")) }
+        div.chart { (charts::bars(lang.pick("各单位协查数", "requests per partner"), &peers, &series)) }
+        (peer_table(&report, lang))
+        h2 { (lang.pick("未闭环（超期）", "Overdue and open")) }
+        (overdue_table(&page, &report, lang))
+        h2 { (lang.pick("省际协作", "Between provinces")) }
+        table {
+            thead { tr { th { (lang.pick("方向", "Direction")) } th { (lang.pick("协查数", "Requests")) } th { (lang.pick("按时签收率", "Acked in time")) } th { (lang.pick("办结率", "Resolved")) } } }
+            tbody { @for pair in &report.by_province_pair { tr {
+                td { (province(&pair.from_province, lang)) " → " (province(&pair.to_province, lang)) }
+                td { (pair.figures.requests) } td { (percent(pair.figures.ack_in_time_share)) } td { (percent(pair.figures.resolved_share)) }
+            } } }
+        }
+        p.no-print { a href={ "/console/dashboard?from=" (report.from) "&to=" (report.to) "&lang=" (if lang == Lang::En { "en" } else { "zh" }) } { (lang.pick("本页可直接打印。", "This page prints as it is.")) } }
+    };
+    Ok(layout::page(&page, title, Section::Dashboard, content))
+}
+
+fn province(code: &str, lang: Lang) -> String {
+    code.parse::<crate::ids::Province>()
+        .map(|p| lang.pick(p.name_zh(), p.name_en()).to_owned())
+        .unwrap_or_else(|_| code.to_owned())
+}
+
+fn totals(report: &StatsReport, lang: Lang) -> Markup {
+    let row = |label: &str, f: &Figures| {
+        html! { tr {
+            th { (label) } td { (f.requests) } td { (percent(f.ack_in_time_share)) } td { (minutes(f.ack_median_minutes, lang)) }
+            td { (percent(f.resolved_share)) } td { (average(f.evaluation_average)) } td { (f.declined) } td { (f.ack_late + f.report_late) } td { (f.reminders) }
+        } }
+    };
+    html! {
+        table {
+            thead { tr {
+                th {} th { (lang.pick("协查数", "Requests")) } th { (lang.pick("按时签收率", "Acked in time")) } th { (lang.pick("签收用时中位数", "Median ack")) }
+                th { (lang.pick("办结率", "Resolved")) } th { (lang.pick("满意度", "Evaluation")) } th { (lang.pick("退回", "Declined")) }
+                th { (lang.pick("超期签收或反馈", "Late")) } th { (lang.pick("催办", "Reminders")) }
+            } }
+            tbody { (row(lang.pick("发出", "Sent"), &report.totals.sent)) (row(lang.pick("收到", "Received"), &report.totals.received)) }
+        }
+    }
+}
+
+fn peer_table(report: &StatsReport, lang: Lang) -> Markup {
+    html! {
+        table {
+            thead { tr {
+                th { (lang.pick("协作单位", "Partner")) } th { (lang.pick("发出/收到", "Sent/received")) }
+                th { (lang.pick("对方按时签收率", "They acked in time")) } th { (lang.pick("对方签收用时中位数", "Their median ack")) }
+                th { (lang.pick("对方办结率", "They resolved")) } th { (lang.pick("我方评价满意度", "Our evaluation")) }
+                th { (lang.pick("我方按时签收率", "We acked in time")) } th { (lang.pick("超期未闭环", "Overdue open")) }
+            } }
+            tbody { @for p in &report.by_peer { tr {
+                td { (p.name) }
+                td { (p.figures.sent.requests) " / " (p.figures.received.requests) }
+                td { (percent(p.figures.sent.ack_in_time_share)) }
+                td { (minutes(p.figures.sent.ack_median_minutes, lang)) }
+                td { (percent(p.figures.sent.resolved_share)) }
+                td { (average(p.figures.sent.evaluation_average)) }
+                td { (percent(p.figures.received.ack_in_time_share)) }
+                td { @if p.overdue_open > 0 { span.badge.overdue { (p.overdue_open) } } @else { "0" } }
+            } } }
+        }
+    }
+}
+
+fn overdue_table(page: &Page, report: &StatsReport, lang: Lang) -> Markup {
+    let name = |id: &crate::ids::StationId| {
+        page.node.config().peer(id).map_or_else(|| page.node.config().station.name.clone(), |p| p.name.clone())
+    };
+    html! {
+        @if report.overdue.is_empty() {
+            p.muted { (lang.pick("没有超期未闭环的协查。", "Nothing is overdue.")) }
+        } @else {
+            table {
+                thead { tr {
+                    th { (lang.pick("协查", "Case")) } th { (lang.pick("方向", "Direction")) } th { (lang.pick("单位", "Station")) }
+                    th { (lang.pick("超期环节", "Deadline")) } th { (lang.pick("已超期", "Overdue by")) }
+                } }
+                tbody { @for o in &report.overdue { tr.overdue {
+                    td { a href={ "/console/cases/" (o.case) } { (o.title) } br; span.muted { (o.kind.label(lang)) } }
+                    td { @if o.direction == Direction::Sent { (lang.pick("发出", "sent")) } @else { (lang.pick("收到", "received")) } }
+                    td { (name(&o.target)) }
+                    td { @if o.deadline == "ack" { (lang.pick("签收", "acknowledge")) } @else { (lang.pick("首次反馈", "first report")) } }
+                    td { (duration_words(o.minutes_overdue, lang)) }
+                } } }
+            }
+        }
+    }
+}

@@ -1,0 +1,541 @@
+//! The request forms, one per kind. A form is described once as data ([`Item`]s whose names
+//! are the JSON paths of the request); the same description renders the form, turns a posted
+//! form into a request, puts each validation message next to its field, and labels the fields
+//! on the case page.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde_json::{Map, Value};
+
+use super::layout::{self, Section};
+use super::{ErrorPage, Page};
+use crate::domain::details::CaseKind;
+use crate::domain::plate::Plate;
+use crate::domain::resident_id::ResidentId;
+use crate::domain::validate::FieldError;
+use crate::i18n::{Label, Lang};
+use crate::node::{NewCase, Node, NodeError};
+
+/// How a field is entered.
+#[derive(Debug, Clone, Copy)]
+pub enum Input {
+    /// One line of text.
+    Text,
+    /// Several lines of text.
+    Area,
+    /// A whole number.
+    Number,
+    /// A date (`YYYY-MM-DD`).
+    Date,
+    /// A date and time, entered in Beijing time.
+    DateTime,
+    /// One item per line, sent as a list.
+    Lines,
+    /// One of fixed choices: (value, Chinese, English).
+    Select(&'static [(&'static str, &'static str, &'static str)]),
+    /// Any of fixed choices, sent as a list.
+    Checks(&'static [(&'static str, &'static str, &'static str)]),
+}
+
+/// One field of a form.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    /// JSON path (inside a row: relative to the row).
+    pub path: &'static str,
+    /// Label in Chinese.
+    pub zh: &'static str,
+    /// Label in English.
+    pub en: &'static str,
+    /// How it is entered.
+    pub input: Input,
+    /// Whether the form marks it as required.
+    pub required: bool,
+}
+
+/// A form item: a field, or a repeated group of fields (suspects, incidents, …).
+#[derive(Debug, Clone, Copy)]
+pub enum Item {
+    /// A single field.
+    Field(Field),
+    /// `count` rows of `fields` under the list at `path`.
+    Rows {
+        /// JSON path of the list.
+        path: &'static str,
+        /// Heading in Chinese.
+        zh: &'static str,
+        /// Heading in English.
+        en: &'static str,
+        /// Rows offered.
+        count: usize,
+        /// Fields of each row.
+        fields: &'static [Field],
+    },
+}
+
+const fn field(path: &'static str, zh: &'static str, en: &'static str, input: Input, required: bool) -> Item {
+    Item::Field(Field { path, zh, en, input, required })
+}
+
+const fn cell(path: &'static str, zh: &'static str, en: &'static str, input: Input, required: bool) -> Field {
+    Field { path, zh, en, input, required }
+}
+
+const SEX: &[(&str, &str, &str)] =
+    &[("male", "男", "male"), ("female", "女", "female"), ("unknown", "不详", "unknown")];
+const DANGER: &[(&str, &str, &str)] = &[
+    ("armed", "持枪持械", "armed"),
+    ("violent", "有暴力倾向", "violent"),
+    ("self_harm", "有自伤自杀倾向", "risk of self-harm"),
+    ("contagious", "患传染病", "contagious disease"),
+    ("other", "其他危险", "other danger"),
+];
+const ACTION: &[(&str, &str, &str)] =
+    &[("locate", "查找下落", "locate"), ("intercept", "拦截", "intercept"), ("arrest", "抓捕", "arrest")];
+const VEHICLE: &[Field] = &[
+    cell("plate", "号牌", "plate", Input::Text, false),
+    cell("description", "车辆特征", "description", Input::Text, true),
+];
+
+const MISSING_PERSON: &[Item] = &[
+    field("details.name", "姓名", "Name", Input::Text, true),
+    field("details.sex", "性别", "Sex", Input::Select(SEX), true),
+    field("details.age", "年龄", "Age", Input::Number, false),
+    field("details.birth_date", "出生日期", "Date of birth", Input::Date, false),
+    field("details.id_number", "公民身份号码", "Resident ID number", Input::Text, false),
+    field("details.description", "体貌特征", "Description", Input::Area, true),
+    field("details.last_seen_place", "最后出现地点", "Last seen at (place)", Input::Text, true),
+    field("details.last_seen_at", "最后出现时间", "Last seen (time)", Input::DateTime, true),
+    field("details.contact", "家属联系方式", "Family contact", Input::Text, false),
+    field("details.risk_notes", "健康状况及风险提示", "Health and risks", Input::Area, false),
+];
+
+const FUGITIVE: &[Item] = &[
+    field("details.name", "姓名", "Name", Input::Text, true),
+    field("details.id_number", "公民身份号码", "Resident ID number", Input::Text, false),
+    field("details.warrant_number", "网上追逃编号／案件编号", "Warrant or case number", Input::Text, true),
+    field("details.offence", "涉嫌罪名", "Offence", Input::Text, true),
+    field("details.danger", "危险性", "Danger", Input::Checks(DANGER), false),
+    field("details.danger_notes", "危险性说明", "Danger notes", Input::Text, false),
+    Item::Rows { path: "details.vehicles", zh: "涉案车辆", en: "Vehicles", count: 2, fields: VEHICLE },
+    field("details.last_known_location", "最后已知位置", "Last known location", Input::Text, true),
+    field("details.last_known_at", "最后已知时间", "Last known time", Input::DateTime, false),
+    field("details.action", "请求措施", "Action asked", Input::Select(ACTION), true),
+];
+
+const SERIAL_THEFT: &[Item] = &[
+    field(
+        "details.linked_case_numbers",
+        "串并案件编号（每行一个）",
+        "Linked case numbers (one per line)",
+        Input::Lines,
+        true,
+    ),
+    field("details.modus_operandi", "作案手法", "Modus operandi", Input::Area, true),
+    field("details.stolen_items", "被盗物品（每行一项）", "Stolen items (one per line)", Input::Lines, false),
+    Item::Rows {
+        path: "details.suspects",
+        zh: "嫌疑人",
+        en: "Suspects",
+        count: 4,
+        fields: &[
+            cell("name", "姓名", "name", Input::Text, false),
+            cell("id_number", "公民身份号码", "resident ID", Input::Text, false),
+            cell("description", "特征", "description", Input::Text, true),
+        ],
+    },
+    Item::Rows { path: "details.vehicles", zh: "涉案车辆", en: "Vehicles", count: 2, fields: VEHICLE },
+    Item::Rows {
+        path: "details.incidents",
+        zh: "案发情况",
+        en: "Incidents",
+        count: 3,
+        fields: &[
+            cell("at", "时间", "time", Input::DateTime, true),
+            cell("place", "地点", "place", Input::Text, true),
+            cell("summary", "简要案情", "summary", Input::Text, true),
+        ],
+    },
+];
+
+const DISPUTE: &[Item] = &[
+    Item::Rows {
+        path: "details.parties",
+        zh: "当事方",
+        en: "Parties",
+        count: 3,
+        fields: &[
+            cell("name", "名称", "name", Input::Text, true),
+            cell("role", "身份", "role", Input::Text, false),
+            cell("contact", "联系方式", "contact", Input::Text, false),
+        ],
+    },
+    field("details.place", "纠纷地点", "Place", Input::Text, true),
+    field("details.summary", "纠纷概况", "Summary", Input::Area, true),
+    field("details.disputed_since", "纠纷起始日期", "Disputed since", Input::Date, false),
+];
+
+const GENERAL: &[Item] = &[
+    field("details.subject", "协查事项", "Subject", Input::Text, true),
+    field("details.request", "具体请求", "What is asked", Input::Area, true),
+];
+
+const PRIORITY: &[(&str, &str, &str)] =
+    &[("urgent", "特急", "urgent"), ("high", "紧急", "high"), ("routine", "一般", "routine")];
+const RESTRICTIONS: &[(&str, &str, &str)] = &[
+    ("no_onward", "不得转发", "no onward transmission"),
+    ("police_only", "仅限公安内部", "police only"),
+    ("no_export", "不得导出", "no export"),
+];
+
+/// Fields every request has, before the kind-specific ones.
+const COMMON_HEAD: &[Item] = &[
+    field("priority", "紧急程度", "Priority", Input::Select(PRIORITY), true),
+    field("title", "标题", "Title", Input::Text, true),
+];
+
+/// Fields every request has, after the kind-specific ones.
+const COMMON_TAIL: &[Item] = &[
+    field("narrative", "情况说明及请求事项", "Background and what is asked", Input::Area, false),
+    field("contact", "联系人及电话", "Contact", Input::Text, true),
+    field("reference", "本地案件编号", "Our case number", Input::Text, false),
+    field("restrictions", "处置限制", "Handling restrictions", Input::Checks(RESTRICTIONS), false),
+    field("review_by", "复核日期（长期协查）", "Review by (standing alerts)", Input::Date, false),
+];
+
+/// The kind-specific items of a form.
+pub fn details_spec(kind: CaseKind) -> &'static [Item] {
+    match kind {
+        CaseKind::MissingPerson => MISSING_PERSON,
+        CaseKind::Fugitive => FUGITIVE,
+        CaseKind::SerialTheft => SERIAL_THEFT,
+        CaseKind::Dispute => DISPUTE,
+        CaseKind::General => GENERAL,
+    }
+}
+
+/// The posted values of a form, by field name.
+pub type Posted = BTreeMap<String, Vec<String>>;
+
+/// Collects posted pairs; a name may repeat (check boxes).
+pub fn posted(pairs: Vec<(String, String)>) -> Posted {
+    let mut out = Posted::new();
+    for (name, value) in pairs {
+        out.entry(name).or_default().push(value);
+    }
+    out
+}
+
+fn first<'a>(posted: &'a Posted, name: &str) -> &'a str {
+    posted.get(name).and_then(|v| v.first()).map_or("", |s| s.trim())
+}
+
+/// Reads a Beijing date-time from a `datetime-local` input as RFC 3339 UTC.
+pub fn beijing_time(text: &str) -> Option<time::OffsetDateTime> {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let with_seconds = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let local = time::PrimitiveDateTime::parse(text, &format)
+        .or_else(|_| time::PrimitiveDateTime::parse(text, &with_seconds))
+        .ok()?;
+    Some(local.assume_offset(crate::clock::BEIJING).to_offset(time::UtcOffset::UTC))
+}
+
+/// The value of one field as JSON, or a message for the officer.
+fn value_of(field: &Field, name: &str, posted: &Posted, errors: &mut Vec<FieldError>) -> Option<Value> {
+    let text = first(posted, name);
+    let invalid = |zh: String, en: String| FieldError::new(name, "invalid_format", zh, en);
+    match field.input {
+        Input::Checks(_) => {
+            Some(Value::Array(posted.get(name).into_iter().flatten().map(|v| Value::String(v.clone())).collect()))
+        }
+        Input::Lines => Some(Value::Array(
+            text.lines().map(str::trim).filter(|l| !l.is_empty()).map(|l| Value::String(l.into())).collect(),
+        )),
+        _ if text.is_empty() => None,
+        Input::Number => match text.parse::<i64>() {
+            Ok(n) => Some(Value::from(n)),
+            Err(_) => {
+                errors
+                    .push(invalid(format!("“{}”应填写数字", field.zh), format!("{} must be a whole number", field.en)));
+                None
+            }
+        },
+        Input::DateTime => match beijing_time(text) {
+            Some(at) => Some(Value::String(crate::clock::rfc3339(at))),
+            None => {
+                errors.push(invalid(
+                    format!("“{}”的时间格式不正确", field.zh),
+                    format!("{} is not a valid time", field.en),
+                ));
+                None
+            }
+        },
+        _ if name.ends_with("id_number") => match ResidentId::parse(text) {
+            Ok(id) => Some(Value::String(id.as_str().to_owned())),
+            Err(e) => {
+                errors.push(FieldError::new(name, e.code(), format!("公民身份号码有误：{}", e.zh()), e.to_string()));
+                None
+            }
+        },
+        _ if name.ends_with("plate") => match Plate::parse(text) {
+            Ok(plate) => Some(Value::String(plate.as_str().to_owned())),
+            Err(e) => {
+                errors.push(FieldError::new(name, e.code(), format!("号牌有误：{}", e.zh()), e.to_string()));
+                None
+            }
+        },
+        _ => Some(Value::String(text.to_owned())),
+    }
+}
+
+fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
+    match path.split_once('.') {
+        Some((head, rest)) => {
+            let child = root.entry(head).or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(map) = child {
+                insert(map, rest, value);
+            }
+        }
+        None => {
+            root.insert(path.to_owned(), value);
+        }
+    }
+}
+
+/// Builds the JSON of a request from a posted form of `kind`, collecting format errors.
+pub fn request_json(kind: CaseKind, posted: &Posted, errors: &mut Vec<FieldError>) -> Value {
+    let mut root = Map::new();
+    insert(&mut root, "details.kind", Value::String(kind.as_str().into()));
+    let targets = posted.get("targets").into_iter().flatten().map(|t| Value::String(t.clone())).collect();
+    root.insert("targets".into(), Value::Array(targets));
+    for item in COMMON_HEAD.iter().chain(details_spec(kind)).chain(COMMON_TAIL) {
+        match item {
+            Item::Field(f) => {
+                if let Some(value) = value_of(f, f.path, posted, errors) {
+                    insert(&mut root, f.path, value);
+                }
+            }
+            Item::Rows { path, count, fields, .. } => {
+                let mut rows = Vec::new();
+                for i in 0..*count {
+                    let mut row = Map::new();
+                    for f in *fields {
+                        let name = format!("{path}[{i}].{}", f.path);
+                        if let Some(value) = value_of(f, &name, posted, errors) {
+                            row.insert(f.path.to_owned(), value);
+                        }
+                    }
+                    if !row.is_empty() {
+                        // A required text cell left blank in a started row is sent empty, so
+                        // the node names that cell instead of refusing the whole row.
+                        for f in fields.iter().filter(|f| f.required && matches!(f.input, Input::Text | Input::Area)) {
+                            row.entry(f.path).or_insert_with(|| Value::String(String::new()));
+                        }
+                        rows.push(Value::Object(row));
+                    }
+                }
+                insert(&mut root, path, Value::Array(rows));
+            }
+        }
+    }
+    Value::Object(root)
+}
+
+/// Parses the JSON into a request, turning a type error into a field error.
+pub fn parse_request(json: Value) -> Result<NewCase, FieldError> {
+    serde_path_to_error::deserialize(json).map_err(|e| {
+        let path = e.path().to_string();
+        FieldError::new(path, "invalid_format", format!("填写格式不正确：{}", e.inner()), e.inner().to_string())
+    })
+}
+
+/// `GET /console/new`: pick the kind of request.
+pub async fn choose_kind(page: Page) -> Markup {
+    let lang = page.lang;
+    let content = html! {
+        h1 { (lang.pick("发起协查", "New assist request")) }
+        p { (lang.pick("请选择协查类型：", "Choose the kind of request:")) }
+        ul {
+            @for kind in CaseKind::ALL {
+                li { a href={ "/console/new/" (kind.as_str()) } { (kind.label(lang)) } }
+            }
+        }
+    };
+    layout::page(&page, lang.pick("发起协查", "New request"), Section::New, content)
+}
+
+fn kind_of(raw: &str, lang: Lang) -> Result<CaseKind, ErrorPage> {
+    raw.parse()
+        .map_err(|_| ErrorPage::new(StatusCode::NOT_FOUND, lang, ("没有这类协查", "no such kind"), raw.to_owned()))
+}
+
+/// `GET /console/new/{kind}`: the empty form.
+pub async fn new_case(page: Page, Path(kind): Path<String>) -> Result<Markup, ErrorPage> {
+    let kind = kind_of(&kind, page.lang)?;
+    let mut defaults = Posted::new();
+    defaults.insert("priority".into(), vec!["high".into()]);
+    defaults.insert("contact".into(), vec![page.officer.name.clone()]);
+    Ok(form_page(&page, kind, &defaults, &[]))
+}
+
+/// `POST /console/new/{kind}`: validate, send, and show the new case — or the form again with
+/// every problem next to its field.
+pub async fn submit_case(
+    page: Page,
+    State(node): State<std::sync::Arc<Node>>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ErrorPage> {
+    let kind = kind_of(&kind, page.lang)?;
+    let posted = posted(pairs);
+    page.check_form(&headers, first(&posted, "csrf"))?;
+    let mut errors = Vec::new();
+    let json = request_json(kind, &posted, &mut errors);
+    let new = match parse_request(json) {
+        Ok(new) if errors.is_empty() => new,
+        Ok(_) => {
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response());
+        }
+        Err(error) => {
+            errors.push(error);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response());
+        }
+    };
+    match node.create_case(&page.officer, new).await {
+        Ok(case) => Ok(Redirect::to(&format!("/console/cases/{}?done=sent", case.id)).into_response()),
+        Err(NodeError::Validation(errors)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response())
+        }
+        Err(e) => Err(ErrorPage::from_node(&e, page.lang)),
+    }
+}
+
+fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]) -> Markup {
+    let lang = page.lang;
+    let known: Vec<String> = all_field_names(kind);
+    let unplaced: Vec<&FieldError> = errors.iter().filter(|e| !known.contains(&e.field)).collect();
+    let title = format!("{}：{}", lang.pick("发起协查", "New request"), kind.label(lang));
+    let content = html! {
+        h1 { (title) }
+        @if !errors.is_empty() {
+            div.box.error role="alert" {
+                (lang.pick("请修改以下标出的内容后再发送。", "Please correct the marked fields and send again."))
+                @for e in &unplaced { br; (e.field) "：" (lang.pick(&e.zh, &e.en)) }
+            }
+        }
+        form method="post" action={ "/console/new/" (kind.as_str()) } {
+            (layout::token_field(page))
+            fieldset {
+                legend { (lang.pick("发往", "Send to")) }
+                @for peer in &page.node.config().peers {
+                    label.inline {
+                        input type="checkbox" name="targets" value=(peer.id) checked[posted.get("targets").is_some_and(|t| t.contains(&peer.id.to_string()))];
+                        (peer.name)
+                    }
+                }
+                (messages(errors, "targets", lang))
+            }
+            fieldset.grid { legend { (lang.pick("基本信息", "Request")) } @for item in COMMON_HEAD { (render_item(item, posted, errors, lang)) } }
+            fieldset { legend { (kind.label(lang)) } div.grid { @for item in details_spec(kind) { (render_item(item, posted, errors, lang)) } } }
+            fieldset.grid { legend { (lang.pick("说明与限制", "Details and handling")) } @for item in COMMON_TAIL { (render_item(item, posted, errors, lang)) } }
+            p.muted { (lang.pick("时间均按北京时间填写。签收和反馈时限由本站配置自动计算并随请求签名。", "Times are Beijing time. Deadlines are set from this station's configuration and signed with the request.")) }
+            button type="submit" { (lang.pick("签名并发送", "Sign and send")) }
+        }
+    };
+    layout::page(page, &title, Section::New, content)
+}
+
+fn all_field_names(kind: CaseKind) -> Vec<String> {
+    let mut names = vec!["targets".to_owned()];
+    for item in COMMON_HEAD.iter().chain(details_spec(kind)).chain(COMMON_TAIL) {
+        match item {
+            Item::Field(f) => names.push(f.path.to_owned()),
+            Item::Rows { path, count, fields, .. } => {
+                names.push((*path).to_owned());
+                for i in 0..*count {
+                    names.extend(fields.iter().map(|f| format!("{path}[{i}].{}", f.path)));
+                }
+            }
+        }
+    }
+    names
+}
+
+fn messages(errors: &[FieldError], name: &str, lang: Lang) -> Markup {
+    html! {
+        @for e in errors.iter().filter(|e| e.field == name) {
+            div.field-error id={ (name) "-error" } { (lang.pick(&e.zh, &e.en)) }
+        }
+    }
+}
+
+fn render_item(item: &Item, posted: &Posted, errors: &[FieldError], lang: Lang) -> Markup {
+    match item {
+        Item::Field(f) => render_field(f, f.path, posted, errors, lang),
+        Item::Rows { path, zh, en, count, fields } => html! {
+            div {
+                label { (lang.pick(zh, en)) }
+                (messages(errors, path, lang))
+                table {
+                    thead { tr { @for f in *fields { th { (lang.pick(f.zh, f.en)) } } } }
+                    tbody {
+                        @for i in 0..*count {
+                            tr { @for f in *fields { td { (render_input(f, &format!("{path}[{i}].{}", f.path), posted, errors, lang)) } } }
+                        }
+                    }
+                }
+            }
+        },
+    }
+}
+
+fn render_field(f: &Field, name: &str, posted: &Posted, errors: &[FieldError], lang: Lang) -> Markup {
+    html! {
+        div {
+            label for=(name) { (lang.pick(f.zh, f.en)) @if f.required { " *" } }
+            (render_input(f, name, posted, errors, lang))
+        }
+    }
+}
+
+fn render_input(f: &Field, name: &str, posted: &Posted, errors: &[FieldError], lang: Lang) -> Markup {
+    let value = first(posted, name);
+    let invalid = errors.iter().any(|e| e.field == name);
+    let class = invalid.then_some("invalid");
+    let described = invalid.then(|| format!("{name}-error"));
+    let text_input = |kind: &str| html! { input type=(kind) id=(name) name=(name) value=(value) class=[class] aria-describedby=[described.as_deref()]; };
+    html! {
+        @match f.input {
+            Input::Text => (text_input("text")),
+            Input::Number => (text_input("number")),
+            Input::Date => (text_input("date")),
+            Input::DateTime => (text_input("datetime-local")),
+            Input::Area | Input::Lines => textarea id=(name) name=(name) class=[class] aria-describedby=[described.as_deref()] { (value) },
+            Input::Select(options) => select id=(name) name=(name) class=[class] {
+                @if !f.required { option value="" { "—" } }
+                @for (v, zh, en) in options { option value=(v) selected[value == *v] { (lang.pick(zh, en)) } }
+            },
+            Input::Checks(options) => span {
+                @for (v, zh, en) in options {
+                    label.inline { input type="checkbox" name=(name) value=(v) checked[posted.get(name).is_some_and(|vals| vals.iter().any(|x| x == v))]; (lang.pick(zh, en)) }
+                }
+            },
+        }
+        (messages(errors, name, lang))
+    }
+}
+
+/// Labels of the kind-specific fields, by JSON path relative to `details` (for the case page).
+pub fn detail_labels(kind: CaseKind) -> Vec<(String, &'static str, &'static str)> {
+    details_spec(kind)
+        .iter()
+        .map(|item| match item {
+            Item::Field(f) => (f.path.trim_start_matches("details.").to_owned(), f.zh, f.en),
+            Item::Rows { path, zh, en, .. } => (path.trim_start_matches("details.").to_owned(), *zh, *en),
+        })
+        .collect()
+}

@@ -1,0 +1,99 @@
+//! The page shell: top bar with station, navigation, who is signed in and the language switch;
+//! and small helpers every page uses.
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::Page;
+use crate::config::Role;
+use crate::i18n::{Label, Lang};
+
+/// The console's only stylesheet, served from `/console/static/console.css`.
+pub const CSS: &str = include_str!("console.css");
+
+/// Which navigation entry is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// Received requests.
+    Inbox,
+    /// Sent requests.
+    Outbox,
+    /// A new request.
+    New,
+    /// Statistics.
+    Dashboard,
+    /// Anything else.
+    Other,
+}
+
+/// Wraps `content` in the page shell.
+pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Markup {
+    let lang = ctx.lang;
+    let station = &ctx.node.config().station;
+    let roles: Vec<&str> = ctx.officer.roles.iter().map(|r| r.label(lang)).collect();
+    let nav = |href: &str, here: Section, zh: &str, en: &str| {
+        html! { a href=(href) class=[(section == here).then_some("current")] { (lang.pick(zh, en)) } }
+    };
+    let other = if lang == Lang::Zh { ("en", "English") } else { ("zh", "中文") };
+    html! {
+        (DOCTYPE)
+        html lang=(lang.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (lang.pick("铁盟", "tiemeng")) }
+                link rel="stylesheet" href="/console/static/console.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/console" { (lang.pick("铁盟", "tiemeng")) " · " (station.name) }
+                    nav {
+                        (nav("/console/inbox", Section::Inbox, "收到的协查", "Inbox"))
+                        (nav("/console/outbox", Section::Outbox, "发出的协查", "Outbox"))
+                        @if ctx.officer.has(Role::Liaison) {
+                            (nav("/console/new", Section::New, "发起协查", "New request"))
+                        }
+                        (nav("/console/dashboard", Section::Dashboard, "统计", "Statistics"))
+                    }
+                    span.who {
+                        (ctx.officer.name) " · " (ctx.officer.id.badge) " · " (roles.join("、"))
+                        " · "
+                        a href={ "/console/lang/" (other.0) "?back=" (url_encode(&ctx.path)) } lang=(other.0) { (other.1) }
+                    }
+                }
+                main { (content) }
+                footer { (lang.pick("铁盟跨省警务协作节点 · 每条跨省消息均经数字签名并留存为证据", "tiemeng cross-border police node · every message crossing the border is signed and kept as evidence")) }
+            }
+        }
+    }
+}
+
+/// A small error or notice box.
+pub fn notice(kind: &str, text: &str) -> Markup {
+    html! { div class={ "box " (kind) } role="status" { (text) } }
+}
+
+/// The hidden form-token field.
+pub fn token_field(ctx: &Page) -> Markup {
+    html! { input type="hidden" name="csrf" value=(ctx.csrf); }
+}
+
+/// Text with line breaks kept, escaped.
+pub fn multiline(text: &str) -> Markup {
+    html! {
+        @for (i, line) in text.lines().enumerate() {
+            @if i > 0 { br; }
+            (line)
+        }
+    }
+}
+
+/// Percent-encodes a value for use inside a query string.
+pub fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,201 @@
+//! Inbox and outbox pages: filters, paging, overdue highlighted, same-subject flags shown.
+
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::layout::{self, Section, url_encode};
+use super::{ErrorPage, Page};
+use crate::case::CaseRecord;
+use crate::clock::local_minute;
+use crate::domain::details::CaseKind;
+use crate::domain::lifecycle::TargetState;
+use crate::i18n::{Label, Lang};
+use crate::node::overdue_targets;
+use crate::store::{ListQuery, Mailbox};
+
+/// Filters as they come from the filter form (empty strings mean "any").
+#[derive(Debug, Default, Deserialize)]
+pub struct Filters {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    peer: String,
+    #[serde(default)]
+    overdue: Option<String>,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+impl Filters {
+    fn query_without_cursor(&self) -> String {
+        let mut parts = Vec::new();
+        for (name, value) in [("status", &self.status), ("kind", &self.kind), ("peer", &self.peer)] {
+            if !value.is_empty() {
+                parts.push(format!("{name}={}", url_encode(value)));
+            }
+        }
+        if self.overdue.is_some() {
+            parts.push("overdue=1".into());
+        }
+        parts.join("&")
+    }
+}
+
+/// `GET /console/inbox`.
+pub async fn inbox(
+    page: Page,
+    axum::extract::Query(filters): axum::extract::Query<Filters>,
+) -> Result<Markup, ErrorPage> {
+    listing(page, Mailbox::Inbox, filters)
+}
+
+/// `GET /console/outbox`.
+pub async fn outbox(
+    page: Page,
+    axum::extract::Query(filters): axum::extract::Query<Filters>,
+) -> Result<Markup, ErrorPage> {
+    listing(page, Mailbox::Outbox, filters)
+}
+
+fn listing(page: Page, mailbox: Mailbox, filters: Filters) -> Result<Markup, ErrorPage> {
+    let lang = page.lang;
+    let now = page.node.clock().now();
+    let query = ListQuery {
+        mailbox,
+        state: filters.status.parse().ok(),
+        kind: filters.kind.parse().ok(),
+        peer: filters.peer.parse().ok(),
+        overdue: filters.overdue.is_some(),
+        now,
+        limit: 30,
+        cursor: filters.cursor.as_deref().and_then(|c| hex::decode(c).ok()),
+    };
+    let listed = page.node.list(&page.officer, &query).map_err(|e| ErrorPage::from_node(&e, lang))?;
+    let (title, section, path) = match mailbox {
+        Mailbox::Inbox => (lang.pick("收到的协查", "Received requests"), Section::Inbox, "/console/inbox"),
+        Mailbox::Outbox => (lang.pick("发出的协查", "Sent requests"), Section::Outbox, "/console/outbox"),
+    };
+    let content = html! {
+        h1 { (title) }
+        (filter_form(&page, &filters, path))
+        @if listed.cases.is_empty() {
+            p.muted { (lang.pick("没有符合条件的协查。", "No requests match.")) }
+        } @else {
+            (table(&page, mailbox, &listed.cases, now))
+        }
+        @if let Some(next) = &listed.next {
+            p.pager { a href={ (path) "?" (filters.query_without_cursor()) "&cursor=" (hex::encode(next)) } { (lang.pick("下一页 →", "Next page →")) } }
+        }
+    };
+    Ok(layout::page(&page, title, section, content))
+}
+
+fn filter_form(page: &Page, filters: &Filters, path: &str) -> Markup {
+    let lang = page.lang;
+    html! {
+        form.filters method="get" action=(path) {
+            div {
+                label for="status" { (lang.pick("状态", "Status")) }
+                select id="status" name="status" {
+                    option value="" { (lang.pick("全部", "any")) }
+                    @for state in TargetState::ALL {
+                        option value=(state.as_str()) selected[filters.status == state.as_str()] { (state.label(lang)) }
+                    }
+                }
+            }
+            div {
+                label for="kind" { (lang.pick("类型", "Kind")) }
+                select id="kind" name="kind" {
+                    option value="" { (lang.pick("全部", "any")) }
+                    @for kind in CaseKind::ALL {
+                        option value=(kind.as_str()) selected[filters.kind == kind.as_str()] { (kind.label(lang)) }
+                    }
+                }
+            }
+            div {
+                label for="peer" { (lang.pick("协作单位", "Partner station")) }
+                select id="peer" name="peer" {
+                    option value="" { (lang.pick("全部", "any")) }
+                    @for peer in &page.node.config().peers {
+                        option value=(peer.id) selected[filters.peer == peer.id.as_str()] { (peer.name) }
+                    }
+                }
+            }
+            label.inline { input type="checkbox" name="overdue" value="1" checked[filters.overdue.is_some()]; (lang.pick("只看超期", "overdue only")) }
+            button type="submit" { (lang.pick("筛选", "Filter")) }
+        }
+    }
+}
+
+/// Minutes as "3小时20分" / "3 h 20 min".
+pub fn duration_words(minutes: i64, lang: Lang) -> String {
+    let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    match lang {
+        Lang::Zh if days > 0 => format!("{days}天{hours}小时"),
+        Lang::Zh if hours > 0 => format!("{hours}小时{mins}分"),
+        Lang::Zh => format!("{mins}分钟"),
+        Lang::En if days > 0 => format!("{days} d {hours} h"),
+        Lang::En if hours > 0 => format!("{hours} h {mins} min"),
+        Lang::En => format!("{mins} min"),
+    }
+}
+
+fn station_name(page: &Page, id: &crate::ids::StationId) -> String {
+    if id == page.node.station() {
+        return page.node.config().station.name.clone();
+    }
+    page.node.config().peer(id).map_or_else(|| id.to_string(), |p| p.name.clone())
+}
+
+fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetDateTime) -> Markup {
+    let lang = page.lang;
+    html! {
+        table {
+            thead { tr {
+                th { (lang.pick("标题", "Title")) }
+                th { (lang.pick("类型", "Kind")) }
+                th.optional { (lang.pick("优先级", "Priority")) }
+                th { @if mailbox == Mailbox::Inbox { (lang.pick("发起单位", "From")) } @else { (lang.pick("协查单位及状态", "Targets")) } }
+                th.optional { (lang.pick("发起时间", "Sent")) }
+                th { (lang.pick("提示", "Flags")) }
+            } }
+            tbody {
+                @for case in cases {
+                    @let overdue = overdue_targets(case, now);
+                    tr class=[(!overdue.is_empty()).then_some("overdue")] {
+                        td { a href={ "/console/cases/" (case.id) } { (case.title) } br; span.muted { (case.summary) } }
+                        td { (case.kind.label(lang)) }
+                        td.optional { (case.priority.label(lang)) }
+                        td {
+                            @if mailbox == Mailbox::Inbox {
+                                (station_name(page, &case.origin)) br;
+                                @for target in &case.targets { span.badge.state { (target.state.label(lang)) } }
+                            } @else {
+                                @for target in &case.targets {
+                                    div { (station_name(page, &target.station)) " " span.badge.state { (target.state.label(lang)) } }
+                                }
+                            }
+                        }
+                        td.optional { (local_minute(case.created_at)) }
+                        td {
+                            @for o in &overdue {
+                                span.badge.overdue {
+                                    @if o.deadline == "ack" { (lang.pick("签收超期", "ack overdue")) } @else { (lang.pick("反馈超期", "report overdue")) }
+                                    " " (duration_words(o.minutes_overdue, lang))
+                                }
+                                " "
+                            }
+                            @if !case.same_subject.is_empty() {
+                                span.badge.flag title=(lang.pick("与其他未办结协查涉及同一人员、车辆或案件", "names the same person, vehicle or case as another open case")) {
+                                    (lang.pick("一人多次", "same subject")) " ×" (case.same_subject.len())
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! The web console over real mTLS, as a browser without JavaScript uses it: pages, forms,
+//! validation next to fields, escaping, and protection against cross-site form posts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use support::{As, LUOYANG, Net, XIXI, eventually};
+use tiemeng::domain::details::CaseKind;
+use tiemeng::domain::lifecycle::TargetState;
+use tiemeng::samples;
+use tiemeng::store::Mailbox;
+
+async fn get(net: &Net, station: &str, role: As, path: &str) -> (u16, String) {
+    let client = net.officer(station, role);
+    let response = client.http().get(format!("{}{path}", net.url(station))).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+fn token(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").unwrap_or_else(|| panic!("no form token in {html}"))
+        + "name=\"csrf\" value=\"".len();
+    html[start..start + html[start..].find('"').unwrap()].to_owned()
+}
+
+async fn post(
+    net: &Net,
+    station: &str,
+    role: As,
+    path: &str,
+    form: &[(&str, &str)],
+    origin: Option<&str>,
+) -> (u16, String, String) {
+    let client = net.officer(station, role);
+    let mut request = client.http().post(format!("{}{path}", net.url(station))).form(form);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let location = response.url().path().to_owned();
+    (status, location, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn each_role_lands_on_its_page_in_chinese_or_english() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let (status, html) = get(&net, LUOYANG, As::Chief, "/console").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("联合协作统计") && html.contains("协查失踪人员 0人"), "the chief lands on the dashboard");
+    let (_, html) = get(&net, LUOYANG, As::Duty, "/console").await;
+    assert!(html.contains("<h1>收到的协查</h1>"), "the duty officer lands on the inbox");
+    let (_, html) = get(&net, LUOYANG, As::Liaison, "/console").await;
+    assert!(html.contains("<h1>发出的协查</h1>") && html.contains("发起协查"), "the liaison lands on the outbox");
+    let (_, html) = get(&net, LUOYANG, As::Duty, "/console/inbox?lang=en").await;
+    assert!(html.contains("<h1>Received requests</h1>"));
+    let (_, html) = get(&net, LUOYANG, As::Admin, "/console/inbox").await;
+    assert!(html.contains("无此操作权限"), "admins read no case content: {html}");
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_sent_from_the_console_reaches_the_partner_and_is_worked_there() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let (_, form) = get(&net, LUOYANG, As::Liaison, "/console/new/missing_person").await;
+    assert!(form.contains("公民身份号码") && form.contains("最后出现时间"));
+    let csrf = token(&form);
+    let id_number = samples::resident_id("33032919480312001").unwrap().as_str().to_owned();
+    let wrong_id = format!("{}{}", &id_number[..17], if id_number.ends_with('0') { '1' } else { '0' });
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("targets", XIXI),
+        ("priority", "urgent"),
+        ("title", "协查走失老人<script>alert(1)</script>"),
+        ("details.name", "吴德福"),
+        ("details.sex", "male"),
+        ("details.age", "78"),
+        ("details.id_number", id_number.as_str()),
+        ("details.description", "身高约165厘米，穿深蓝色中山装"),
+        ("details.last_seen_place", "罗阳镇洲岭村村口"),
+        ("details.last_seen_at", "2026-11-23T06:30"),
+        ("contact", "陈志强 0577-67580110"),
+    ];
+    // A wrong check digit is shown next to the ID field, in Chinese, and nothing is sent.
+    let mut wrong = fields.to_vec();
+    wrong[7] = ("details.id_number", wrong_id.as_str());
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, "/console/new/missing_person", &wrong, None).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("公民身份号码有误"), "{html}");
+    assert!(html.contains("id=\"details.id_number-error\""), "the message sits with its field");
+    assert!(html.contains("value=\"吴德福\""), "what the officer typed is kept");
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    assert!(liaison.list(Mailbox::Outbox, "").await.unwrap().cases.is_empty());
+
+    let (status, path, html) = post(&net, LUOYANG, As::Liaison, "/console/new/missing_person", &fields, None).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(path.starts_with("/console/cases/"), "redirected to the new case: {path}");
+    assert!(html.contains("协查请求已签名并发出"));
+    assert!(html.contains("&lt;script&gt;") && !html.contains("<script>alert"), "user text is escaped");
+    let id: tiemeng::ids::CaseId = path.trim_start_matches("/console/cases/").parse().unwrap();
+
+    // At 犀溪 the duty officer sees it in the inbox and acknowledges it from the case page.
+    let duty = net.officer(XIXI, As::Duty);
+    assert!(eventually(Duration::from_secs(20), || async { duty.case(&id).await.is_ok() }).await);
+    let (_, inbox) = get(&net, XIXI, As::Duty, "/console/inbox").await;
+    assert!(inbox.contains("协查走失老人&lt;script&gt;"), "{inbox}");
+    let (_, page) = get(&net, XIXI, As::Duty, &format!("/console/cases/{id}")).await;
+    assert!(page.contains("签名已验证") && page.contains("吴德福"));
+    let csrf = token(&page);
+    let unconfirmed = [("csrf", csrf.as_str()), ("message", "收到")];
+    let (status, _, html) = post(&net, XIXI, As::Duty, &format!("/console/cases/{id}/ack"), &unconfirmed, None).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("请勾选“确认无误”"));
+    let confirmed = [("csrf", csrf.as_str()), ("message", "已安排警力查找"), ("confirm", "yes")];
+    let (status, _, html) = post(&net, XIXI, As::Duty, &format!("/console/cases/{id}/ack"), &confirmed, None).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("已签收。"));
+    assert_eq!(duty.case(&id).await.unwrap().case.targets[0].state, TargetState::Acknowledged);
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn forms_without_the_token_or_from_another_site_are_refused_and_change_nothing() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let case = liaison
+        .create_case(&samples::sample(CaseKind::General, vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc()))
+        .await
+        .unwrap();
+    let path = format!("/console/cases/{}/withdraw", case.id);
+    let form = [("reason", "entered_in_error"), ("confirm", "yes")];
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, &path, &form, None).await;
+    assert_eq!(status, 403, "no token");
+    assert!(html.contains("表单已失效"));
+    let (_, page) = get(&net, LUOYANG, As::Liaison, &format!("/console/cases/{}", case.id)).await;
+    let csrf = token(&page);
+    let with_token = [("csrf", csrf.as_str()), ("reason", "entered_in_error"), ("confirm", "yes")];
+    let (status, _, _) = post(&net, LUOYANG, As::Liaison, &path, &with_token, Some("https://evil.example")).await;
+    assert_eq!(status, 403, "a valid token from a page on another site");
+    let (_, other) = get(&net, LUOYANG, As::Duty, &format!("/console/cases/{}", case.id)).await;
+    let stolen = [("csrf", token(&other)), ("reason", "entered_in_error".into()), ("confirm", "yes".into())];
+    let stolen: Vec<(&str, &str)> = stolen.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, _) = post(&net, LUOYANG, As::Liaison, &path, &stolen, None).await;
+    assert_eq!(status, 403, "another officer's token");
+    assert!(liaison.case(&case.id).await.unwrap().case.targets[0].state.is_open(), "nothing changed");
+    let (status, _, _) = post(&net, LUOYANG, As::Liaison, &path, &with_token, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(liaison.case(&case.id).await.unwrap().case.targets[0].state, TargetState::Withdrawn);
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn pages_escape_user_content_and_send_a_strict_content_security_policy() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let mut request =
+        samples::sample(CaseKind::MissingPerson, vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    let tiemeng::domain::details::CaseDetails::MissingPerson(person) = &mut request.details else { unreachable!() };
+    person.name = "王<script>alert('x')</script>".into();
+    request.title = "<img src=x onerror=alert(1)>走失".into();
+    request.narrative = "\"><b>粗体</b>".into();
+    let case = net.officer(LUOYANG, As::Liaison).create_case(&request).await.unwrap();
+    for path in ["/console/outbox", &format!("/console/cases/{}", case.id)] {
+        let client = net.officer(LUOYANG, As::Liaison);
+        let response = client.http().get(format!("{}{path}", net.url(LUOYANG))).send().await.unwrap();
+        let csp = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+        assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"), "{csp}");
+        let html = response.text().await.unwrap();
+        assert!(
+            !html.contains("<script>alert") && !html.contains("<img src=x") && !html.contains("<b>粗体"),
+            "{path}: {html}"
+        );
+        assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;走失"), "{path}");
+    }
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_joint_record_charts_and_overdue_list() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let found =
+        liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![XIXI.parse().unwrap()], now)).await.unwrap();
+    let waiting =
+        liaison.create_case(&samples::sample(CaseKind::Fugitive, vec![XIXI.parse().unwrap()], now)).await.unwrap();
+    let duty = net.officer(XIXI, As::Duty);
+    assert!(eventually(Duration::from_secs(20), || async { duty.case(&found.id).await.is_ok() }).await);
+    duty.act(&found.id, &tiemeng::node::Action::Ack(Default::default())).await.unwrap();
+    let outcome = tiemeng::node::OutcomeInput {
+        outcome: tiemeng::domain::case::Outcome::PersonFound,
+        count: 1,
+        narrative: "已找到".into(),
+    };
+    duty.act(&found.id, &tiemeng::node::Action::Outcome(outcome)).await.unwrap();
+    let chief = net.officer(LUOYANG, As::Chief);
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            chief.case(&found.id).await.unwrap().case.targets[0].state == TargetState::Resolved
+        })
+        .await
+    );
+    for clock in net.clocks.values() {
+        clock.advance(time::Duration::minutes(30));
+    }
+    let (status, html) = get(&net, LUOYANG, As::Chief, "/console/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("协查失踪人员 1人，拦截在逃人员 0人，破获案件 0起，调处矛盾纠纷 0起"), "{html}");
+    assert!(html.contains("<svg") && html.contains("寿宁县公安局犀溪派出所"), "charts with the partner station");
+    assert!(
+        html.contains(&format!("/console/cases/{}", waiting.id)),
+        "the unacknowledged alert is on the overdue list"
+    );
+    assert!(html.contains("签收") && html.contains("分钟"), "with how long overdue");
+    let (_, english) = get(&net, LUOYANG, As::Chief, "/console/dashboard?lang=en").await;
+    assert!(english.contains("1 missing persons found"));
+    net.shutdown().await;
+}
