@@ -231,7 +231,7 @@ fn timeline_entry(page: &Page, entry: &TimelineEntry) -> Markup {
                 " " span.muted { (entry.key) }
                 @for receipt in &entry.receipts {
                     " · " (lang.pick("回执：", "receipt: ")) (receipt.station)
-                    @if let Some(at) = &receipt.stored_at { " " (at) }
+                    @if let Some(at) = receipt.stored_at.as_deref().and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()) { " " (local_minute(at)) }
                     @if receipt.verified { " ✓" } @else { " ✗" }
                 }
             }

@@ -440,7 +440,11 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
                 (messages(errors, "targets", lang))
             }
             fieldset.grid { legend { (lang.pick("基本信息", "Request")) } @for item in COMMON_HEAD { (render_item(item, posted, errors, lang)) } }
-            fieldset { legend { (kind.label(lang)) } div.grid { @for item in details_spec(kind) { (render_item(item, posted, errors, lang)) } } }
+            fieldset {
+                legend { (kind.label(lang)) }
+                div.grid { @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Field(_))) { (render_item(item, posted, errors, lang)) } }
+                @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Rows { .. })) { (render_item(item, posted, errors, lang)) }
+            }
             fieldset.grid { legend { (lang.pick("说明与限制", "Details and handling")) } @for item in COMMON_TAIL { (render_item(item, posted, errors, lang)) } }
             p.muted { (lang.pick("时间均按北京时间填写。签收和反馈时限由本站配置自动计算并随请求签名。", "Times are Beijing time. Deadlines are set from this station's configuration and signed with the request.")) }
             button type="submit" { (lang.pick("签名并发送", "Sign and send")) }
