@@ -205,6 +205,27 @@ impl ApiClient {
         self.get(&format!("/api/v1/{which}{separator}{query}")).await
     }
 
+    /// `GET /api/v1/cases/{id}/bundle`: the evidence bundle's bytes.
+    pub async fn bundle(&self, id: &CaseId) -> Result<Vec<u8>, ClientError> {
+        let url = format!("{}/api/v1/cases/{id}/bundle", self.base);
+        let response = self
+            .http
+            .get(&url)
+            .header(reqwest::header::ACCEPT_LANGUAGE, self.lang)
+            .send()
+            .await
+            .map_err(|source| ClientError::Connect { url: url.clone(), source })?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|source| ClientError::Connect { url: url.clone(), source })?;
+        if status.is_success() {
+            return Ok(bytes.to_vec());
+        }
+        Err(match serde_json::from_slice::<RemoteProblem>(&bytes) {
+            Ok(problem) => ClientError::Problem(problem),
+            Err(_) => ClientError::Decode { url, reason: format!("HTTP {status}") },
+        })
+    }
+
     /// One of the case actions.
     pub async fn act(&self, id: &CaseId, action: &Action) -> Result<CaseRecord, ClientError> {
         let path = |tail: &str| format!("/api/v1/cases/{id}/{tail}");

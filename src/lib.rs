@@ -27,6 +27,7 @@ pub mod demo;
 pub mod devnet;
 pub mod domain;
 pub mod envelope;
+pub mod evidence;
 pub mod federation;
 pub mod i18n;
 pub mod ids;

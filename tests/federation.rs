@@ -841,3 +841,99 @@ mod joint_statistics {
         net.shutdown().await;
     }
 }
+
+mod evidence {
+    use super::*;
+
+    fn verify(path: &std::path::Path) -> (bool, String, String) {
+        let output =
+            std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng")).arg("verify").arg(path).output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_exported_bundle_verifies_offline_and_names_any_altered_byte() {
+        let net = Net::start(&[LUOYANG, XIXI]).await;
+        let liaison = net.officer(LUOYANG, As::Liaison);
+        let duty = net.officer(XIXI, As::Duty);
+        let case = liaison
+            .create_case(&samples::sample(
+                CaseKind::MissingPerson,
+                vec![station(XIXI)],
+                time::OffsetDateTime::now_utc(),
+            ))
+            .await
+            .unwrap();
+        wait_for_state(&liaison, &case.id, XIXI, TargetState::Delivered).await;
+        duty.act(&case.id, &Action::Ack(AckInput::default())).await.unwrap();
+        let outcome = OutcomeInput {
+            outcome: tiemeng::domain::case::Outcome::PersonFound,
+            count: 1,
+            narrative: "在集市找到老人".into(),
+        };
+        duty.act(&case.id, &Action::Outcome(outcome)).await.unwrap();
+        wait_for_state(&liaison, &case.id, XIXI, TargetState::Resolved).await;
+        let bundle = liaison.bundle(&case.id).await.unwrap();
+        let path = net.dir.path().join("bundle.json");
+        std::fs::write(&path, &bundle).unwrap();
+        let (ok, story, _) = verify(&path);
+        assert!(ok, "{story}");
+        assert!(story.contains("泰顺县公安局罗阳派出所 陈志强（330329001）发起失踪人员协查"), "{story}");
+        assert!(story.contains("寿宁县公安局犀溪派出所 于") && story.contains("存储并签发回执"), "{story}");
+        assert!(story.contains("反馈结果：已找到失踪人员（1）：在集市找到老人"), "{story}");
+        assert!(story.contains("全部 3 个信封"), "{story}");
+        let audit = net.node(LUOYANG).store().audit_entries(0, 100).unwrap();
+        assert!(audit.iter().any(|e| e.action == "case.export" && e.case == Some(case.id)), "the export is audited");
+
+        let text = String::from_utf8(bundle.clone()).unwrap();
+        let tamper = |from: &str, to: &str, nth: usize| {
+            let at = text.match_indices(from).nth(nth).unwrap_or_else(|| panic!("{from} not in bundle")).0;
+            let mut altered = text.clone();
+            altered.replace_range(at..at + from.len(), to);
+            let path = net.dir.path().join("altered.json");
+            std::fs::write(&path, altered).unwrap();
+            verify(&path)
+        };
+        // One character inside the second envelope's signed payload (past the prefix all
+        // payloads share).
+        let at = text.match_indices("{\"signed\":\"").nth(1).unwrap().0 + 200;
+        let mut altered = text.clone().into_bytes();
+        altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
+        let altered_path = net.dir.path().join("altered-envelope.json");
+        std::fs::write(&altered_path, altered).unwrap();
+        let (ok, story, _) = verify(&altered_path);
+        assert!(!ok);
+        assert!(story.contains("第 2 个信封签名无法验证"), "{story}");
+        assert!(
+            !story.contains("第 1 个信封") && !story.contains("第 3 个信封"),
+            "only the altered envelope is named: {story}"
+        );
+        // The export record.
+        let (ok, story, _) = tamper("\"exported_at\":\"2", "\"exported_at\":\"1", 0);
+        assert!(!ok && story.contains("证据包整体签名不符"), "{story}");
+        // A byte that breaks the file.
+        let (ok, _, error) = tamper("\"format\"", "\"form\"at\"", 0);
+        assert!(!ok && error.contains("无法作为证据包读取") && error.contains("line"), "{error}");
+        net.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn no_export_cases_are_exported_only_by_chiefs() {
+        let net = Net::start(&[LUOYANG, XIXI]).await;
+        let mut request = samples::sample(CaseKind::Fugitive, vec![station(XIXI)], time::OffsetDateTime::now_utc());
+        request.restrictions.push(tiemeng::domain::case::Restriction::NoExport);
+        let case = net.officer(LUOYANG, As::Liaison).create_case(&request).await.unwrap();
+        let refused = net.officer(LUOYANG, As::Liaison).bundle(&case.id).await;
+        assert!(
+            matches!(refused, Err(tiemeng::client::ClientError::Problem(p)) if p.status == 403 && p.code == "export_restricted")
+        );
+        assert!(net.officer(LUOYANG, As::Chief).bundle(&case.id).await.is_ok());
+        let audit = net.node(LUOYANG).store().audit_entries(0, 100).unwrap();
+        assert_eq!(audit.iter().filter(|e| e.action == "case.export").count(), 1, "only the chief's export happened");
+        net.shutdown().await;
+    }
+}

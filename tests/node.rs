@@ -293,6 +293,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("get", "/api/v1/stations"),
         ("post", "/api/v1/cases"),
         ("get", "/api/v1/cases/{id}"),
+        ("get", "/api/v1/cases/{id}/bundle"),
         ("get", "/api/v1/inbox"),
         ("get", "/api/v1/outbox"),
         ("post", "/api/v1/cases/{id}/ack"),

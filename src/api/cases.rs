@@ -278,3 +278,26 @@ action_route!(
     /// `POST /api/v1/cases/{id}/withdraw` — 撤回 (the origin's liaison).
     withdraw, "/api/v1/cases/{id}/withdraw", WithdrawInput, Withdraw
 );
+
+/// `GET /api/v1/cases/{id}/bundle` — the case as a signed evidence bundle (the export is
+/// audited; `no_export` cases only for chiefs).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/bundle", tag = "cases",
+    params(("id" = String, Path, description = "case id")),
+    responses((status = 200, content_type = "application/json", body = Object), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn bundle(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let id = case_id(&id, lang)?;
+    let bytes = node.export_bundle(&officer, id).await.map_err(|e| Problem::from_node(&e, lang))?;
+    let disposition = format!("attachment; filename=\"tiemeng-case-{id}.json\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    ))
+}

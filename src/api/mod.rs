@@ -56,6 +56,7 @@ pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::stations))
         .routes(routes!(cases::create_case))
         .routes(routes!(cases::get_case))
+        .routes(routes!(cases::bundle))
         .routes(routes!(cases::inbox))
         .routes(routes!(cases::outbox))
         .routes(routes!(cases::ack))

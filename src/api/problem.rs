@@ -92,6 +92,9 @@ fn describe(error: &NodeError) -> (StatusCode, &'static str, &'static str) {
             (S::CONFLICT, "当前没有可进行此操作的协查单位", "no target can take this action now")
         }
         NodeError::UnknownStation(_) => (S::UNPROCESSABLE_ENTITY, "不是本站的协作单位", "not a partner station"),
+        NodeError::Restricted(_) => {
+            (S::FORBIDDEN, "处置限制不允许此操作", "the case's handling restriction forbids this")
+        }
         NodeError::Apply(_) => (S::CONFLICT, "当前状态不允许此操作", "not allowed in the current state"),
         NodeError::Envelope(_) => (S::INTERNAL_SERVER_ERROR, "签名失败", "signing failed"),
         NodeError::Store(_) => {
@@ -114,6 +117,7 @@ fn zh_detail(error: &NodeError) -> String {
         NodeError::WrongSide { .. } => "只有发起协查的单位才能进行此操作。".to_owned(),
         NodeError::NoEligibleTarget => "没有处于可操作状态的协查单位，请刷新后查看最新状态。".to_owned(),
         NodeError::UnknownStation(id) => format!("{id} 不在本站配置的协作单位中。"),
+        NodeError::Restricted(r) => format!("该协查标有“{}”，此操作不被允许。", r.zh()),
         NodeError::Apply(e) => format!("协查流程不允许此操作（{}）。", e.code()),
         NodeError::Envelope(e) => format!("无法签名（{}），请联系系统管理员。", e.code()),
         NodeError::Store(_) => {

@@ -79,6 +79,14 @@ enum CaseCommand {
         /// Case id.
         id: CaseId,
     },
+    /// 导出证据包 (export the case as a signed evidence bundle).
+    Export {
+        /// Case id.
+        id: CaseId,
+        /// Where to write the bundle.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Actions on a case.
     #[command(flatten)]
     Act(ActCommand),
@@ -241,6 +249,17 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
         CaseCommand::Show { id } => {
             let detail = client.case(&id).await?;
             Ok(if json { to_json(&detail) } else { render::detail(&detail, lang) })
+        }
+        CaseCommand::Export { id, out } => {
+            let bytes = client.bundle(&id).await?;
+            std::fs::write(&out, bytes)
+                .map_err(|e| ClientError::Decode { url: out.display().to_string(), reason: e.to_string() })?;
+            Ok(lang
+                .pick(
+                    &format!("证据包已保存：{}（可用 tiemeng verify 离线核验）", out.display()),
+                    &format!("bundle saved to {} (check it offline with tiemeng verify)", out.display()),
+                )
+                .to_owned())
         }
         CaseCommand::Act(act) => {
             let (id, action) = action_of(act);

@@ -61,6 +61,11 @@ pub enum Command {
     Case(case::CaseArgs),
     /// 联合协作统计 (joint statistics of a station, for chiefs).
     Stats(stats::StatsArgs),
+    /// 离线核验证据包 (check an evidence bundle offline).
+    Verify {
+        /// The bundle file.
+        bundle: PathBuf,
+    },
     /// 审计链 (the audit chain).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -89,6 +94,7 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Case(args) => case::run(args, lang),
         Command::Stats(args) => stats::run(args, lang),
+        Command::Verify { bundle } => verify_bundle(&bundle, lang),
         Command::Audit(command) => audit::run(command, lang),
     }
 }
@@ -117,6 +123,26 @@ fn check_config(file: &std::path::Path, lang: Lang) -> ExitCode {
             Lang::Zh => format!("配置有误：{e}"),
             Lang::En => format!("invalid config: {e}"),
         }),
+    }
+}
+
+fn verify_bundle(path: &std::path::Path, lang: Lang) -> ExitCode {
+    let bytes =
+        match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return fail(lang.pick(
+                    &format!("无法读取 {}：{e}", path.display()),
+                    &format!("cannot read {}: {e}", path.display()),
+                ));
+            }
+        };
+    match crate::evidence::verify(&bytes) {
+        Ok(verified) => {
+            println!("{}", crate::evidence::narrate(&verified, lang));
+            if verified.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Err(finding) => fail(&crate::evidence::unreadable(&finding, lang)),
     }
 }
 

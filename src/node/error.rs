@@ -35,6 +35,9 @@ pub enum NodeError {
     /// No target of the case is in a state the action applies to.
     #[error("no target of this case can take this action now")]
     NoEligibleTarget,
+    /// A handling restriction of the case forbids this.
+    #[error("the case's handling restriction {} forbids this", .0.as_str())]
+    Restricted(crate::domain::case::Restriction),
     /// A named station is not a configured peer.
     #[error("{0} is not a partner station of this node")]
     UnknownStation(StationId),
@@ -60,6 +63,9 @@ impl NodeError {
             Self::WrongSide { .. } => "wrong_party",
             Self::NoEligibleTarget => "no_eligible_target",
             Self::UnknownStation(_) => "unknown_station",
+            Self::Restricted(crate::domain::case::Restriction::NoExport) => "export_restricted",
+            Self::Restricted(crate::domain::case::Restriction::NoOnward) => "onward_restricted",
+            Self::Restricted(crate::domain::case::Restriction::PoliceOnly) => "police_only",
             Self::Apply(e) => e.code(),
             Self::Envelope(e) => e.code(),
             Self::Store(_) => "storage_unavailable",

@@ -6,6 +6,7 @@
 mod auth;
 mod delivery;
 mod error;
+mod export;
 mod inbound;
 mod officer;
 mod stats;
