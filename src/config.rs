@@ -95,6 +95,34 @@ pub struct Config {
     /// Federation behaviour.
     #[serde(default)]
     pub federation: FederationConfig,
+    /// Request limits per caller.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Requests an officer may make per minute (bursts of a quarter of that are fine).
+    #[serde(default = "default_officer_rate")]
+    pub officer_requests_per_minute: u32,
+    /// Requests a peer station may make per minute.
+    #[serde(default = "default_peer_rate")]
+    pub peer_requests_per_minute: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self { officer_requests_per_minute: default_officer_rate(), peer_requests_per_minute: default_peer_rate() }
+    }
+}
+
+fn default_officer_rate() -> u32 {
+    600
+}
+fn default_peer_rate() -> u32 {
+    6000
 }
 
 /// `[station]`.
@@ -363,6 +391,9 @@ impl Config {
                 "federation.clock_skew_secs",
                 "more than an hour of skew would let forged future dates through; fix the clocks (NTP) instead".into(),
             );
+        }
+        if self.limits.officer_requests_per_minute == 0 || self.limits.peer_requests_per_minute == 0 {
+            return fail("limits", "request limits must be at least 1 per minute".into());
         }
         if !(1..=1000).contains(&self.federation.batch_size) {
             return fail("federation.batch_size", "must be between 1 and 1000".into());

@@ -58,8 +58,11 @@ pub fn start(node: Arc<Node>, listener: TcpListener) -> Result<Running, TlsError
     let (tls_config, verifier) = tls::server_config(&node.config().tls)?;
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
+    let own_chain = tls::load_certs(&node.config().tls.cert)?;
+    let home_root = Arc::new(tls::chain_root(&own_chain).unwrap_or_default());
     let settings = Settings {
         acceptor: TlsAcceptor::from(tls_config),
+        home_root,
         app: api::router(node.clone()),
         handshake_timeout: Duration::from_secs(node.config().server.handshake_timeout_secs),
         limit: Arc::new(Semaphore::new(node.config().server.max_connections)),
@@ -73,6 +76,7 @@ pub fn start(node: Arc<Node>, listener: TcpListener) -> Result<Running, TlsError
 
 struct Settings {
     acceptor: TlsAcceptor,
+    home_root: Arc<Vec<u8>>,
     app: Router,
     handshake_timeout: Duration,
     limit: Arc<Semaphore>,
@@ -98,6 +102,7 @@ async fn accept_loop(listener: TcpListener, settings: Settings, shutdown: Cancel
         };
         let connection = Connection {
             acceptor: settings.acceptor.clone(),
+            home_root: settings.home_root.clone(),
             app: settings.app.clone(),
             handshake_timeout: settings.handshake_timeout,
             shutdown: shutdown.clone(),
@@ -109,6 +114,7 @@ async fn accept_loop(listener: TcpListener, settings: Settings, shutdown: Cancel
 
 struct Connection {
     acceptor: TlsAcceptor,
+    home_root: Arc<Vec<u8>>,
     app: Router,
     handshake_timeout: Duration,
     shutdown: CancellationToken,
@@ -128,7 +134,9 @@ impl Connection {
                 return;
             }
         };
-        let identity = stream.get_ref().1.peer_certificates().and_then(|certs| certs.first()).map(tls::identity_of);
+        let chain = stream.get_ref().1.peer_certificates().unwrap_or_default();
+        let identity = chain.first().map(tls::identity_of);
+        let home_issued = tls::chain_root(chain).is_some_and(|root| root == *self.home_root);
         let Some(Ok(identity)) = identity else {
             // The verifier already required an identity; this only guards against a bug there.
             tracing::warn!(%remote, "verified certificate without a tiemeng identity");
@@ -136,7 +144,7 @@ impl Connection {
         };
         tracing::debug!(%remote, %identity, "connection authenticated");
         let app = self.app;
-        let authenticated = Authenticated(identity);
+        let authenticated = Authenticated { identity, home_issued };
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(authenticated.clone());
             app.clone().oneshot(request)

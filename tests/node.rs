@@ -110,11 +110,11 @@ async fn a_known_certificate_without_the_role_gets_403_and_changes_nothing() {
     let Err(ClientError::Problem(problem)) = chief.create_case(&request).await else { panic!("chief created a case") };
     assert_eq!(problem.code, "forbidden");
 
-    // An officer of the partner station, certified by a CA this node trusts, is still unknown here.
-    let (cert, key) = net.officer_files(XIXI, As::Liaison);
-    let foreign = ApiClient::for_officer(&net.url(LUOYANG), &net.devnet.layout.ca_bundle, &[], &cert, &key).unwrap();
-    let Err(ClientError::Problem(problem)) = foreign.create_case(&request).await else {
-        panic!("foreign officer created a case")
+    // A certificate from this station's own CA for a badge the registry does not list.
+    let unregistered = LeafSpec::officer(LUOYANG, "330329777", "赵某");
+    let stranger = client_with(&net, &zhejiang_ca(&net), &unregistered, "unregistered");
+    let Err(ClientError::Problem(problem)) = stranger.create_case(&request).await else {
+        panic!("unregistered officer created a case")
     };
     assert_eq!((problem.status, problem.code.as_str()), (403, "unknown_officer"));
 
@@ -449,4 +449,43 @@ fn config_check_names_the_file_the_key_and_what_is_wrong() {
         .unwrap();
     assert!(!serve.status.success(), "a bad config stops start-up");
     assert!(String::from_utf8_lossy(&serve.stderr).contains("server.listen_port"));
+}
+
+#[tokio::test]
+async fn an_officer_certificate_from_the_other_province_is_not_one_of_ours() {
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    // Fujian's CA is trusted here for Fujian's stations, not to vouch for 罗阳's officers.
+    let fujian = pki::load_ca(net.devnet.layout.authority("35").unwrap()).unwrap();
+    let impostor = client_with(&net, &fujian, &LeafSpec::officer(LUOYANG, "330329001", "陈志强"), "fujian-issued");
+    let Err(ClientError::Problem(problem)) = impostor.me().await else {
+        panic!("a foreign-issued officer certificate was accepted")
+    };
+    assert_eq!((problem.status, problem.code.as_str()), (403, "foreign_issuer"));
+    assert!(net.officer(LUOYANG, As::Liaison).me().await.is_ok());
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_caller_over_its_rate_limit_gets_429_with_retry_after() {
+    let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], |_, text| {
+        text.push_str("\n[limits]\nofficer_requests_per_minute = 60\n");
+    })
+    .await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let url = format!("{}/api/v1/me", net.url(LUOYANG));
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..30 {
+        let response = liaison.http().get(&url).send().await.unwrap();
+        if response.status() == 429 {
+            retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+        }
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 15, "the burst is served: {statuses:?}");
+    assert!(statuses[15..].iter().all(|s| *s == 429), "then refused: {statuses:?}");
+    assert_eq!(retry_after.as_deref(), Some("1"));
+    // Another officer is not affected.
+    assert!(net.officer(LUOYANG, As::Chief).me().await.is_ok());
+    net.shutdown().await;
 }

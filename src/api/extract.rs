@@ -17,7 +17,13 @@ use crate::node::{Node, Officer};
 
 /// The identity the client certificate proved, attached to every request by the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authenticated(pub CertIdentity);
+pub struct Authenticated {
+    /// Who the certificate says it is.
+    pub identity: CertIdentity,
+    /// Whether the certificate chains to this station's own CA. Officers must; a neighbouring
+    /// province's CA is trusted for its stations, never to vouch for this station's officers.
+    pub home_issued: bool,
+}
 
 /// The caller's language: `?lang=en|zh`, else `Accept-Language`, else Chinese.
 #[derive(Debug, Clone, Copy)]
@@ -48,14 +54,26 @@ pub fn lang_of(parts: &Parts) -> Lang {
 }
 
 fn identity(parts: &Parts, lang: Lang) -> Result<CertIdentity, Problem> {
-    parts.extensions.get::<Authenticated>().map(|a| a.0.clone()).ok_or_else(|| {
+    let authenticated = parts.extensions.get::<Authenticated>().ok_or_else(|| {
         Problem::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             lang.pick("未认证", "not authenticated"),
             lang.pick("请使用本站签发的客户端证书访问。", "present a client certificate issued for this station"),
         )
-    })
+    })?;
+    if matches!(authenticated.identity, CertIdentity::Officer(_)) && !authenticated.home_issued {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "foreign_issuer",
+            lang.pick("证书签发机构不符", "certificate from another authority"),
+            lang.pick(
+                "民警证书须由本站所属的证书机构签发；其他省的机构只被信任用于站点之间的联络。",
+                "officer certificates must come from this station's own CA; other provinces' CAs are trusted only for stations",
+            ),
+        ));
+    }
+    Ok(authenticated.identity.clone())
 }
 
 /// An officer of this station, with roles from the registry.

@@ -10,6 +10,7 @@ pub mod admin;
 pub mod cases;
 pub mod extract;
 pub mod fed;
+pub mod limit;
 pub mod problem;
 pub mod stats;
 
@@ -51,6 +52,9 @@ struct ApiDoc;
 
 /// Builds the router and the OpenAPI document from the same route list.
 pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
+    let limits = &node.config().limits;
+    let limiter =
+        Arc::new(limit::RateLimiter::new(limits.officer_requests_per_minute, limits.peer_requests_per_minute));
     let officer_api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(cases::me))
         .routes(routes!(cases::stations))
@@ -84,6 +88,7 @@ pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
     let router = router
         .route("/api/v1/openapi.json", get(move || async move { Json(served) }))
         .merge(crate::console::router())
+        .layer(axum::middleware::from_fn_with_state(limiter, limit::enforce))
         .with_state(node);
     (router, doc)
 }

@@ -17,7 +17,7 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
-pub use identity::{IdentityError, identity_of, require_client_auth};
+pub use identity::{IdentityError, chain_root, identity_of, require_client_auth};
 pub use verifier::ClientVerifier;
 
 use crate::config::TlsConfig;
