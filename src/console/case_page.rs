@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::forms::{Posted, beijing_time, detail_labels, posted};
+use super::forms::{Posted, beijing_time, detail_lines, posted};
 use super::layout::{self, Section, multiline};
 use super::lists::duration_words;
 use super::{ErrorPage, Page};
@@ -133,31 +133,12 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
     layout::page(page, &case.title, Section::Other, content)
 }
 
-fn scalar(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Array(items) => items.iter().map(scalar).collect::<Vec<_>>().join("；"),
-        Value::Object(map) => map.values().map(scalar).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" · "),
-        Value::Null => String::new(),
-    }
-}
-
 fn request_facts(request: &Value, kind: crate::domain::details::CaseKind, lang: Lang) -> Markup {
-    let details = &request["details"];
     html! {
         div.box { dl.facts {
-            @for (path, zh, en) in detail_labels(kind) {
-                @let value = &details[path.as_str()];
-                @if !value.is_null() && !scalar(value).is_empty() {
-                    dt { (lang.pick(zh, en)) }
-                    dd {
-                        @if let Value::Array(rows) = value {
-                            @for row in rows { div { (scalar(row)) } }
-                        } @else { (scalar(value)) }
-                    }
-                }
+            @for (label, lines) in detail_lines(kind, &request["details"], lang) {
+                dt { (label) }
+                dd { @for line in lines { div { (line) } } }
             }
             dt { (lang.pick("情况说明", "Background")) } dd { (multiline(request["narrative"].as_str().unwrap_or_default())) }
             dt { (lang.pick("联系人", "Contact")) } dd { (request["contact"].as_str().unwrap_or_default()) }

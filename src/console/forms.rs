@@ -533,13 +533,64 @@ fn render_input(f: &Field, name: &str, posted: &Posted, errors: &[FieldError], l
     }
 }
 
-/// Labels of the kind-specific fields, by JSON path relative to `details` (for the case page).
-pub fn detail_labels(kind: CaseKind) -> Vec<(String, &'static str, &'static str)> {
-    details_spec(kind)
-        .iter()
-        .map(|item| match item {
-            Item::Field(f) => (f.path.trim_start_matches("details.").to_owned(), f.zh, f.en),
-            Item::Rows { path, zh, en, .. } => (path.trim_start_matches("details.").to_owned(), *zh, *en),
-        })
-        .collect()
+/// A stored value as people read it: choices by their label, times in Beijing time.
+pub fn display_value(input: Input, value: &Value, lang: Lang) -> String {
+    let choice = |options: &[(&str, &str, &str)], raw: &str| {
+        options
+            .iter()
+            .find(|(v, _, _)| *v == raw)
+            .map_or_else(|| raw.to_owned(), |(_, zh, en)| lang.pick(zh, en).to_owned())
+    };
+    match (input, value) {
+        (Input::Select(options), Value::String(raw)) => choice(options, raw),
+        (Input::Checks(options), Value::Array(items)) => {
+            items.iter().filter_map(Value::as_str).map(|raw| choice(options, raw)).collect::<Vec<_>>().join("、")
+        }
+        (Input::DateTime, Value::String(raw)) => {
+            time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+                .map_or_else(|_| raw.clone(), crate::clock::local_minute)
+        }
+        (_, Value::String(s)) => s.clone(),
+        (_, Value::Number(n)) => n.to_string(),
+        (_, Value::Array(items)) => {
+            items.iter().map(|v| display_value(Input::Text, v, lang)).collect::<Vec<_>>().join("；")
+        }
+        (_, Value::Null) => String::new(),
+        (_, other) => other.to_string(),
+    }
+}
+
+/// The kind-specific fields with their values, as people read them (for the case page): one
+/// line per field, and one line per row of a list.
+pub fn detail_lines(kind: CaseKind, details: &Value, lang: Lang) -> Vec<(&'static str, Vec<String>)> {
+    let mut out = Vec::new();
+    for item in details_spec(kind) {
+        match item {
+            Item::Field(f) => {
+                let text = display_value(f.input, &details[f.path.trim_start_matches("details.")], lang);
+                if !text.is_empty() {
+                    out.push((lang.pick(f.zh, f.en), vec![text]));
+                }
+            }
+            Item::Rows { path, zh, en, fields, .. } => {
+                let rows: Vec<String> = details[path.trim_start_matches("details.")]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|row| {
+                        fields
+                            .iter()
+                            .map(|f| display_value(f.input, &row[f.path], lang))
+                            .filter(|s| !s.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(" · ")
+                    })
+                    .collect();
+                if !rows.is_empty() {
+                    out.push((lang.pick(zh, en), rows));
+                }
+            }
+        }
+    }
+    out
 }

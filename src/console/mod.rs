@@ -62,7 +62,9 @@ fn console_lang(parts: &Parts) -> Lang {
                 c.trim().strip_prefix(LANG_COOKIE).and_then(|rest| rest.strip_prefix('=')).and_then(|v| v.parse().ok())
             })
     };
-    from_query.or_else(from_cookie).unwrap_or_else(|| crate::api::extract::lang_of(parts))
+    // Chinese first: the browser's own language preference does not switch the console, only
+    // the officer's explicit choice (the switch in the top bar) does.
+    from_query.or_else(from_cookie).unwrap_or_default()
 }
 
 /// A console error page.

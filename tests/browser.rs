@@ -1,0 +1,147 @@
+//! The console in a real browser: headless Chromium presenting each officer's client
+//! certificate. A case is sent from 罗阳's console, worked in 犀溪's console, and seen to change
+//! on 罗阳's case page and dashboard. Screenshots go to `target/browser-artifacts/`.
+//! Needs chromium, chromium-driver, libnss3-tools and openssl (installed by `.ci/run`);
+//! without them these tests fail rather than skip.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/browser.rs"]
+mod browser;
+mod support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use browser::{Browser, Credentials, require_chromium};
+use support::{As, LUOYANG, Net, XIXI, eventually};
+use tiemeng::domain::lifecycle::TargetState;
+
+fn credentials(net: &Net, station: &str, role: As) -> Credentials {
+    let (cert, key) = net.officer_files(station, role);
+    Credentials { ca_bundle: net.devnet.layout.ca_bundle.clone(), cert, key }
+}
+
+/// Where screenshots go: `<target>/browser-artifacts/`, kept after the run for people to see.
+fn artifact(name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("browser-artifacts").join(name)
+}
+
+#[tokio::test]
+async fn a_case_sent_in_one_console_is_worked_in_the_other_and_shows_up_on_the_dashboard() {
+    require_chromium().unwrap();
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let luoyang = net.url(LUOYANG);
+    let xixi = net.url(XIXI);
+
+    // 罗阳's liaison officer fills in the missing-person form.
+    let liaison = Browser::launch(&credentials(&net, LUOYANG, As::Liaison)).await.unwrap();
+    liaison.goto(&format!("{luoyang}/console/new/missing_person")).await.unwrap();
+    let id_number = tiemeng::samples::resident_id("33032919480312001").unwrap();
+    liaison.click("input[name=targets][value=fj-shouning-xixi]").await.unwrap();
+    liaison.select("#priority", "urgent").await.unwrap();
+    liaison.fill("#title", "协查走失老人吴德福（78岁）").await.unwrap();
+    liaison.fill("[id='details.name']", "吴德福").await.unwrap();
+    liaison.select("[id='details.sex']", "male").await.unwrap();
+    liaison.fill("[id='details.age']", "78").await.unwrap();
+    liaison.fill("[id='details.id_number']", id_number.as_str()).await.unwrap();
+    liaison.fill("[id='details.description']", "身高约165厘米，穿深蓝色中山装，说泰顺方言").await.unwrap();
+    liaison.fill("[id='details.last_seen_place']", "罗阳镇洲岭村村口公交站").await.unwrap();
+    let seen = tiemeng::clock::Clock::system().now().to_offset(tiemeng::clock::BEIJING) - time::Duration::hours(3);
+    let seen = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        seen.year(),
+        u8::from(seen.month()),
+        seen.day(),
+        seen.hour(),
+        seen.minute()
+    );
+    liaison
+        .execute("document.getElementById('details.last_seen_at').value = arguments[0];", &[seen.into()])
+        .await
+        .unwrap();
+    liaison.fill("#contact", "陈志强 0577-67580110").await.unwrap();
+    liaison.screenshot(&artifact("1-luoyang-form.png")).await.unwrap();
+    liaison.click("form[action='/console/new/missing_person'] button[type=submit]").await.unwrap();
+    liaison.wait_for(".box.notice", Duration::from_secs(10)).await.unwrap();
+    let url = liaison.current_url().await.unwrap();
+    let case_id: tiemeng::ids::CaseId = url.rsplit('/').next().unwrap().split('?').next().unwrap().parse().unwrap();
+    assert!(liaison.text_of("main").await.unwrap().contains("协查请求已签名并发出"));
+    liaison.screenshot(&artifact("2-luoyang-sent.png")).await.unwrap();
+
+    // 犀溪's duty officer sees it in the inbox, acknowledges it and reports the outcome.
+    let node = net.node(XIXI).clone();
+    assert!(eventually(Duration::from_secs(20), || async { node.store().case(&case_id).unwrap().is_some() }).await);
+    let duty = Browser::launch(&credentials(&net, XIXI, As::Duty)).await.unwrap();
+    duty.goto(&format!("{xixi}/console/inbox")).await.unwrap();
+    assert!(duty.text_of("main").await.unwrap().contains("协查走失老人吴德福"));
+    duty.screenshot(&artifact("3-xixi-inbox.png")).await.unwrap();
+    duty.click(&format!("a[href='/console/cases/{case_id}']")).await.unwrap();
+    duty.wait_for("form[action$='/ack']", Duration::from_secs(10)).await.unwrap();
+    duty.fill("#ack-message", "已安排警力在犀溪车站查找").await.unwrap();
+    duty.click("form[action$='/ack'] input[name=confirm]").await.unwrap();
+    duty.click("form[action$='/ack'] button[type=submit]").await.unwrap();
+    duty.wait_for("form[action$='/outcome']", Duration::from_secs(10)).await.unwrap();
+    assert!(duty.text_of("main").await.unwrap().contains("已签收"));
+    duty.select("#outcome-outcome", "person_found").await.unwrap();
+    duty.fill("#outcome-narrative", "在犀溪镇集市找到老人，已通知家属接回").await.unwrap();
+    duty.click("form[action$='/outcome'] input[name=confirm]").await.unwrap();
+    duty.click("form[action$='/outcome'] button[type=submit]").await.unwrap();
+    duty.wait_for(".box.notice", Duration::from_secs(10)).await.unwrap();
+    assert!(duty.text_of("main").await.unwrap().contains("反馈已发送"));
+    duty.screenshot(&artifact("4-xixi-reported.png")).await.unwrap();
+
+    // Back at 罗阳 the case page shows the outcome and the signed timeline.
+    let origin = net.node(LUOYANG).clone();
+    let resolved = eventually(Duration::from_secs(20), || async {
+        origin.store().case(&case_id).unwrap().is_some_and(|c| c.targets[0].state == TargetState::Resolved)
+    })
+    .await;
+    assert!(resolved);
+    liaison.goto(&format!("{luoyang}/console/cases/{case_id}")).await.unwrap();
+    let page = liaison.text_of("main").await.unwrap();
+    assert!(page.contains("已反馈") && page.contains("已找到失踪人员"), "{page}");
+    assert!(page.contains("郑丽娟") && page.matches("签名已验证").count() >= 3, "{page}");
+    liaison.screenshot(&artifact("5-luoyang-case.png")).await.unwrap();
+
+    // The chief's dashboard counts the person found.
+    let chief = Browser::launch(&credentials(&net, LUOYANG, As::Chief)).await.unwrap();
+    chief.goto(&format!("{luoyang}/console")).await.unwrap();
+    let dashboard = chief.text_of("main").await.unwrap();
+    assert!(dashboard.contains("协查失踪人员 1人，拦截在逃人员 0人"), "{dashboard}");
+    chief.screenshot(&artifact("6-luoyang-dashboard.png")).await.unwrap();
+    chief.click("header a[lang=en]").await.unwrap();
+    assert!(chief.text_of("main").await.unwrap().contains("1 missing persons found"), "the English switch works");
+
+    for browser in [liaison, duty, chief] {
+        browser.quit().await.unwrap();
+    }
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_browser_trusts_only_its_ca_and_a_node_refuses_a_stranger() {
+    require_chromium().unwrap();
+    // Two networks, two unrelated dev PKIs.
+    let ours = Net::start(&[LUOYANG]).await;
+    let theirs = Net::start(&[LUOYANG]).await;
+    let console = format!("{}/console", ours.url(LUOYANG));
+    let untrusting =
+        Credentials { ca_bundle: theirs.devnet.layout.ca_bundle.clone(), ..credentials(&ours, LUOYANG, As::Liaison) };
+    let browser = Browser::launch(&untrusting).await.unwrap();
+    let refused = browser.goto(&console).await.unwrap_err().to_string();
+    assert!(refused.contains("ERR_CERT_AUTHORITY_INVALID"), "{refused}");
+    drop(browser);
+    let stranger =
+        Credentials { ca_bundle: ours.devnet.layout.ca_bundle.clone(), ..credentials(&theirs, LUOYANG, As::Liaison) };
+    let browser = Browser::launch(&stranger).await.unwrap();
+    let refused = browser.goto(&console).await.unwrap_err().to_string();
+    // Under TLS 1.3 the node judges the client certificate after the client finished its side of
+    // the handshake, so Chromium reports the alert or just a closed socket, depending on timing.
+    assert!(refused.contains("ERR_"), "{refused}");
+    drop(browser);
+    ours.shutdown().await;
+    theirs.shutdown().await;
+}
