@@ -143,11 +143,38 @@ pub async fn start(dir: &Path, first_port: u16, fresh: bool) -> Result<Demo, Dem
     }
     let demo = Demo { manifest, running, seeded: first_run };
     if first_run {
+        for station in &demo.manifest.stations {
+            for officer in [&station.liaison, &station.duty, &station.chief].into_iter().chain(station.admin.as_ref()) {
+                browser_bundle(officer);
+            }
+        }
         play(&demo.manifest).await?;
         let json = serde_json::to_string_pretty(&demo.manifest).map_err(|e| setup(&e))?;
         std::fs::write(&manifest_path, json).map_err(|e| setup(&e))?;
     }
     Ok(demo)
+}
+
+/// The password of the demo's browser certificate files.
+pub const P12_PASSWORD: &str = "tiemeng";
+
+/// Writes `<badge>.p12` next to an officer's certificate so it can be imported into a browser.
+/// Uses the `openssl` command when it is there; the demo works without it (curl and the CLI
+/// use the PEM files).
+fn browser_bundle(officer: &OfficerEntry) {
+    let out = officer.cert.with_extension("p12");
+    let made = std::process::Command::new("openssl")
+        .args(["pkcs12", "-export", "-name", &officer.name, "-passout", &format!("pass:{P12_PASSWORD}")])
+        .arg("-inkey")
+        .arg(&officer.key)
+        .arg("-in")
+        .arg(&officer.cert)
+        .arg("-out")
+        .arg(&out)
+        .output();
+    if !matches!(made, Ok(ref o) if o.status.success()) {
+        tracing::warn!(file = %out.display(), "openssl not available: no browser certificate file written");
+    }
 }
 
 fn manifest_of(net: &DevNet) -> DemoManifest {
@@ -315,6 +342,15 @@ pub fn instructions(demo: &Demo, lang: crate::i18n::Lang) -> String {
     }
     for station in &demo.manifest.stations {
         let _ = writeln!(out, "\n{}（{}）\n  {}", station.name, station.id, station.url);
+        let _ = writeln!(
+            out,
+            "  {} {}/console  ({} {}, {} {P12_PASSWORD})",
+            lang.pick("控制台：", "console:"),
+            station.url,
+            lang.pick("浏览器先导入", "import into the browser"),
+            station.liaison.cert.with_extension("p12").display(),
+            lang.pick("密码", "password"),
+        );
         let _ = writeln!(
             out,
             "  {}\n    export TIEMENG_URL={} TIEMENG_CA={} TIEMENG_CERT={} TIEMENG_KEY={}\n    {exe} case list --outbox",
