@@ -226,6 +226,11 @@ impl ApiClient {
         })
     }
 
+    /// `POST /api/v1/cases/{id}/forward`: the new case.
+    pub async fn forward(&self, id: &CaseId, input: &crate::node::ForwardInput) -> Result<CaseRecord, ClientError> {
+        self.post(&format!("/api/v1/cases/{id}/forward"), input).await
+    }
+
     /// One of the case actions.
     pub async fn act(&self, id: &CaseId, action: &Action) -> Result<CaseRecord, ClientError> {
         let path = |tail: &str| format!("/api/v1/cases/{id}/{tail}");

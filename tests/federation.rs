@@ -221,6 +221,7 @@ fn request_envelope(net: &Net, case: CaseId, to: Vec<StationId>, title: &str) ->
             review_by: None,
             ack_by: now + time::Duration::hours(1),
             report_by: now + time::Duration::days(1),
+            forwarded_from: None,
         })),
     }
 }
@@ -936,4 +937,49 @@ mod evidence {
         assert_eq!(audit.iter().filter(|e| e.action == "case.export").count(), 1, "only the chief's export happened");
         net.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn a_target_forwards_with_the_origins_knowledge_unless_the_case_says_no_onward() {
+    let net = Net::start(&[LUOYANG, XIXI, MAZHAN]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let case = liaison.create_case(&samples::sample(CaseKind::General, vec![station(XIXI)], now)).await.unwrap();
+    wait_for_state(&liaison, &case.id, XIXI, TargetState::Delivered).await;
+    let xixi = net.officer(XIXI, As::Duty);
+    let input = tiemeng::node::ForwardInput { to: station(MAZHAN), message: "该出租屋实属马站辖区".into() };
+    let forwarded = xixi.forward(&case.id, &input).await.unwrap();
+    assert_eq!(forwarded.origin.as_str(), XIXI);
+    assert!(forwarded.title.starts_with("转发："));
+    // 马站 receives a request marked as forwarded from 罗阳's case.
+    let mazhan = net.officer(MAZHAN, As::Duty);
+    assert!(eventually(PATIENCE, || async { mazhan.case(&forwarded.id).await.is_ok() }).await);
+    let detail = mazhan.case(&forwarded.id).await.unwrap();
+    assert_eq!(detail.request["forwarded_from"]["case"], case.id.to_string());
+    assert_eq!(detail.request["forwarded_from"]["station"], LUOYANG);
+    // 罗阳 learns of it through a signed note on its own case.
+    let told = eventually(PATIENCE, || async {
+        liaison
+            .case(&case.id)
+            .await
+            .unwrap()
+            .timeline
+            .iter()
+            .any(|e| e.body["text"].as_str().is_some_and(|t| t.contains(&forwarded.id.to_string())))
+    })
+    .await;
+    assert!(told, "the origin was not told");
+
+    let mut restricted = samples::sample(CaseKind::Fugitive, vec![station(XIXI)], now);
+    restricted.restrictions = vec![tiemeng::domain::case::Restriction::NoOnward];
+    let kept = liaison.create_case(&restricted).await.unwrap();
+    wait_for_state(&liaison, &kept.id, XIXI, TargetState::Delivered).await;
+    let refused = xixi.forward(&kept.id, &input).await;
+    assert!(
+        matches!(refused, Err(tiemeng::client::ClientError::Problem(p)) if p.status == 403 && p.code == "onward_restricted")
+    );
+    assert!(!xixi.case(&kept.id).await.unwrap().actions.contains(&"forward".to_owned()), "no forward button either");
+    assert_eq!(net.node(XIXI).store().outbox_len(&station(MAZHAN)), 0, "nothing went to 马站");
+    assert_eq!(liaison.case(&kept.id).await.unwrap().timeline.len(), 1, "and no note went to 罗阳");
+    net.shutdown().await;
 }

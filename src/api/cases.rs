@@ -17,8 +17,8 @@ use crate::domain::lifecycle::TargetState;
 use crate::i18n::Lang;
 use crate::ids::{CaseId, StationId};
 use crate::node::{
-    AckInput, Action, CaseDetail, CloseInput, DeclineInput, NewCase, Node, NoteInput, OutcomeInput, OverdueTarget,
-    ReminderInput, WithdrawInput,
+    AckInput, Action, CaseDetail, CloseInput, DeclineInput, ForwardInput, NewCase, Node, NoteInput, OutcomeInput,
+    OverdueTarget, ReminderInput, WithdrawInput,
 };
 use crate::store::{ListQuery, Mailbox};
 
@@ -300,4 +300,22 @@ pub async fn bundle(
         ],
         bytes,
     ))
+}
+
+/// `POST /api/v1/cases/{id}/forward` — 转发 a received request to another partner station
+/// (the target's duty officer; refused for `no_onward` cases). Returns the new case.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/forward", tag = "actions", request_body = ForwardInput,
+    params(("id" = String, Path, description = "case id")),
+    responses((status = 201, body = CaseRecord), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn forward(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<ForwardInput>,
+) -> ApiResult<(StatusCode, Json<CaseRecord>)> {
+    let id = case_id(&id, lang)?;
+    let case = node.forward(&officer, id, input).await.map_err(|e| Problem::from_node(&e, lang))?;
+    Ok((StatusCode::CREATED, Json(case)))
 }

@@ -70,6 +70,7 @@ pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::outcome))
         .routes(routes!(cases::close))
         .routes(routes!(cases::withdraw))
+        .routes(routes!(cases::forward))
         .routes(routes!(stats::stats))
         .routes(routes!(stats::stats_csv))
         .routes(routes!(admin::peers))

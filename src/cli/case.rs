@@ -79,6 +79,17 @@ enum CaseCommand {
         /// Case id.
         id: CaseId,
     },
+    /// 转发 (pass a received request on to another partner station).
+    Forward {
+        /// Case id.
+        id: CaseId,
+        /// The station to pass it to.
+        #[arg(long = "to")]
+        to: StationId,
+        /// Why.
+        #[arg(long)]
+        message: String,
+    },
     /// 导出证据包 (export the case as a signed evidence bundle).
     Export {
         /// Case id.
@@ -249,6 +260,10 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
         CaseCommand::Show { id } => {
             let detail = client.case(&id).await?;
             Ok(if json { to_json(&detail) } else { render::detail(&detail, lang) })
+        }
+        CaseCommand::Forward { id, to, message } => {
+            let case = client.forward(&id, &crate::node::ForwardInput { to, message }).await?;
+            Ok(if json { to_json(&case) } else { render::sent(&case, lang) })
         }
         CaseCommand::Export { id, out } => {
             let bytes = client.bundle(&id).await?;

@@ -52,6 +52,7 @@ fn done_text(action: &str, lang: Lang) -> String {
         "outcome" => lang.pick("反馈已发送。", "Outcome reported."),
         "close" => lang.pick("已办结并评价。", "Closed and evaluated."),
         "withdraw" => lang.pick("已撤回。", "Withdrawn."),
+        "forward" => lang.pick("已转发，并已告知发起单位。", "Forwarded; the requesting station was told."),
         _ => lang.pick("已完成。", "Done."),
     };
     what.to_owned()
@@ -82,6 +83,10 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                     dd { @for r in &case.restrictions { span.badge.flag { (r.label(lang)) } " " } }
                 }
                 @if let Some(review) = case.review_by { dt { (lang.pick("复核日期", "Review by")) } dd { (review) } }
+                @if let Some(from) = detail.request["forwarded_from"]["station"].as_str() {
+                    dt { (lang.pick("转发自", "Forwarded from")) }
+                    dd { (from.parse().map(|s| station_name(page, &s)).unwrap_or_else(|_: crate::ids::IdError| from.to_owned())) " · " (detail.request["forwarded_from"]["case"].as_str().unwrap_or_default()) }
+                }
                 dt { (lang.pick("编号", "Case id")) } dd.muted { (case.id) }
             }
         }
@@ -289,6 +294,17 @@ fn action_form(page: &Page, detail: &CaseDetail, action: &str) -> Markup {
                     input type="text" id="close-comment" name="comment";
                     (targets_choice(page, detail))
                 },
+                "forward" => {
+                    strong { (lang.pick("转发", "Forward")) }
+                    label for="forward-to" { (lang.pick("转发至", "Forward to")) }
+                    select id="forward-to" name="to" {
+                        @for p in page.node.config().peers.iter().filter(|p| p.id != detail.case.origin && !detail.case.parties.contains(&p.id)) {
+                            option value=(p.id) { (p.name) }
+                        }
+                    }
+                    label for="forward-message" { (lang.pick("转发原因", "Why")) }
+                    textarea id="forward-message" name="message" required {}
+                },
                 "withdraw" => {
                     strong { (lang.pick("撤回", "Withdraw")) }
                     label for="withdraw-reason" { (lang.pick("原因", "Reason")) }
@@ -314,6 +330,12 @@ fn optional(posted: &Posted, name: &str) -> Option<String> {
 
 fn stations(posted: &Posted) -> Vec<StationId> {
     posted.get("targets").into_iter().flatten().filter_map(|s| s.parse().ok()).collect()
+}
+
+/// What a posted action form asks for.
+enum Taken {
+    Act(Action),
+    Forward(crate::node::ForwardInput),
 }
 
 /// Reads an action from a posted form; a message in the page's language when a value is malformed.
@@ -372,21 +394,32 @@ pub async fn act(
     let id = case_id(&id, lang)?;
     let posted = posted(pairs);
     page.check_form(&headers, &text(&posted, "csrf"))?;
+    let taken = if action == "forward" {
+        match text(&posted, "to").parse() {
+            Ok(to) => Ok(Taken::Forward(crate::node::ForwardInput { to, message: text(&posted, "message") })),
+            Err(_) => Err(lang.pick("请选择转发单位", "choose a station").to_owned()),
+        }
+    } else {
+        action_of(&action, &posted, lang).map(Taken::Act)
+    };
     let problem = if text(&posted, "confirm") != "yes" {
         Some(lang.pick("请勾选“确认无误”后再提交。", "Tick “I confirm” before submitting.").to_owned())
     } else {
-        match action_of(&action, &posted, lang) {
-            Err(message) => Some(message),
-            Ok(taken) => match node.act(&page.officer, id, taken).await {
-                Ok(_) => return Ok(Redirect::to(&format!("/console/cases/{id}?done={action}")).into_response()),
-                Err(NodeError::Validation(errors)) => {
-                    Some(errors.iter().map(|e| lang.pick(&e.zh, &e.en).to_owned()).collect::<Vec<_>>().join("；"))
-                }
-                Err(e @ (NodeError::Store(_) | NodeError::CaseNotFound(_) | NodeError::Envelope(_))) => {
-                    return Err(ErrorPage::from_node(&e, lang));
-                }
-                Err(e) => Some(crate::api::Problem::from_node(&e, lang).detail),
-            },
+        let outcome = match taken {
+            Err(message) => Err(Err(message)),
+            Ok(Taken::Act(taken)) => node.act(&page.officer, id, taken).await.map(drop).map_err(Ok),
+            Ok(Taken::Forward(input)) => node.forward(&page.officer, id, input).await.map(drop).map_err(Ok),
+        };
+        match outcome {
+            Err(Err(message)) => Some(message),
+            Ok(()) => return Ok(Redirect::to(&format!("/console/cases/{id}?done={action}")).into_response()),
+            Err(Ok(NodeError::Validation(errors))) => {
+                Some(errors.iter().map(|e| lang.pick(&e.zh, &e.en).to_owned()).collect::<Vec<_>>().join("；"))
+            }
+            Err(Ok(e @ (NodeError::Store(_) | NodeError::CaseNotFound(_) | NodeError::Envelope(_)))) => {
+                return Err(ErrorPage::from_node(&e, lang));
+            }
+            Err(Ok(e)) => Some(crate::api::Problem::from_node(&e, lang).detail),
         }
     };
     let detail = node.read_case(&page.officer, id).await.map_err(|e| ErrorPage::from_node(&e, lang))?;

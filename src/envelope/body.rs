@@ -75,6 +75,21 @@ pub struct RequestBody {
     /// First report by, likewise fixed at the origin.
     #[serde(with = "time::serde::rfc3339")]
     pub report_by: OffsetDateTime,
+    /// Set when a target passed the request on to this station: the case it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_from: Option<ForwardedFrom>,
+}
+
+/// Where a forwarded request came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardedFrom {
+    /// The original case.
+    #[schema(value_type = String)]
+    pub case: crate::ids::CaseId,
+    /// The station that sent the original request.
+    #[schema(value_type = String)]
+    pub station: StationId,
 }
 
 /// `ack`: the target takes the case on.

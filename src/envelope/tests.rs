@@ -113,6 +113,7 @@ fn request_body(new: NewCase, at: OffsetDateTime) -> RequestBody {
         review_by: new.review_by,
         ack_by: at + Duration::minutes(10),
         report_by: at + Duration::hours(8),
+        forwarded_from: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod auth;
 mod delivery;
 mod error;
 mod export;
+mod forward;
 mod inbound;
 mod officer;
 mod stats;
@@ -22,6 +23,7 @@ use tokio::sync::Notify;
 pub use auth::{ADMIN, Caller, DUTY, LIAISON, NOTE_WRITERS, Officer, READERS};
 pub use delivery::{Answer, Pending, ReceiptError};
 pub use error::NodeError;
+pub use forward::ForwardInput;
 pub use inbound::{InboundError, InboundOutcome};
 pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,

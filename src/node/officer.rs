@@ -204,6 +204,7 @@ impl Node {
             review_by: new.review_by,
             ack_by: at + windows.ack.0,
             report_by: at + windows.report.0,
+            forwarded_from: None,
         };
         validate_request(&request, at)?;
         let envelope = Envelope {
@@ -340,7 +341,7 @@ fn action_body(action: Action, officer: &Officer) -> Body {
 
 /// Stores an envelope this station signed, its case's new state, outbox entries for every
 /// recipient and the audit entry, all in the caller's unit.
-fn record_sent(
+pub(super) fn record_sent(
     unit: &mut Unit<'_>,
     sealed: &SealedEnvelope,
     case: &CaseRecord,

@@ -239,6 +239,11 @@ pub fn allowed_actions(case: &CaseRecord, me: &StationId, officer: &Officer) -> 
             if any(|s| s == TargetState::Acknowledged) {
                 actions.push("outcome");
             }
+            if !case.restricted(crate::domain::case::Restriction::NoOnward)
+                && any(|s| matches!(s, TargetState::Delivered | TargetState::Acknowledged))
+            {
+                actions.push("forward");
+            }
         }
         Party::Origin if may(LIAISON) => {
             if any(|s| matches!(s, TargetState::Sent | TargetState::Delivered | TargetState::Acknowledged)) {
