@@ -490,3 +490,185 @@ async fn a_caller_over_its_rate_limit_gets_429_with_retry_after() {
     assert!(net.officer(LUOYANG, As::Chief).me().await.is_ok());
     net.shutdown().await;
 }
+
+mod tls_matrix {
+    use super::*;
+    use std::path::PathBuf;
+    use tiemeng::pki::CrlSpec;
+
+    fn write(net: &Net, name: &str, text: &str) -> PathBuf {
+        let path = net.dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn an_officer_under_a_revoked_intermediate_is_refused() {
+        let mut net = Net::partial(&[LUOYANG, XIXI], &[]).await;
+        let root = zhejiang_ca(&net);
+        let intermediate = root.issue_intermediate("泰顺县公安局 铁盟测试中间CA").unwrap();
+        let intermediate_pem = write(&net, "intermediate.pem", intermediate.cert_pem());
+        // The intermediate publishes its own CRL; the node checks the whole chain.
+        let intermediate_crl = intermediate.crl(&CrlSpec::with_default_validity(1)).unwrap();
+        let crl_path = write(&net, "intermediate.crl.pem", &intermediate_crl.pem);
+        let config = net.devnet.config(LUOYANG).unwrap().to_owned();
+        let text = std::fs::read_to_string(&config).unwrap();
+        let text = text.replacen("crls = [", &format!("crls = [\"{}\", ", crl_path.display()), 1);
+        std::fs::write(&config, text).unwrap();
+        net.restart(LUOYANG).await;
+
+        let leaf = intermediate.issue(&LeafSpec::officer(LUOYANG, "330329001", "陈志强")).unwrap();
+        let chain = write(&net, "chained-officer.pem", &format!("{}{}", leaf.cert_pem, intermediate.cert_pem()));
+        let key = write(&net, "chained-officer.key", &leaf.key_pem);
+        let client = || ApiClient::with_tls(&net.url(LUOYANG), rustls_client(&net, Some((&chain, &key)))).unwrap();
+        assert_eq!(client().me().await.unwrap().name, "陈志强", "a chain through a good intermediate works");
+
+        let paths = net.devnet.layout.authority("33").unwrap();
+        pki::revoke(&root, paths, &intermediate_pem, &paths.crl, time::Duration::days(30)).unwrap();
+        assert!(
+            eventually(Duration::from_secs(10), || async { refused(&client()).await }).await,
+            "revoked intermediate still accepted"
+        );
+        assert!(
+            net.officer(LUOYANG, As::Liaison).me().await.is_ok(),
+            "certificates issued by the root directly still work"
+        );
+        net.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn an_expired_crl_locks_out_that_ca_until_a_fresh_one_arrives() {
+        let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+        let paths = net.devnet.layout.authority("33").unwrap();
+        let root = zhejiang_ca(&net);
+        let fresh_crl = std::fs::read_to_string(&paths.crl).unwrap();
+        std::fs::write(&paths.crl, root.crl(&CrlSpec::expired(90)).unwrap().pem).unwrap();
+        let officer = net.officer(LUOYANG, As::Liaison);
+        assert!(
+            eventually(Duration::from_secs(10), || async { refused(&net.officer(LUOYANG, As::Liaison)).await }).await,
+            "an expired CRL was trusted"
+        );
+        // A peer of the other province is judged against its own (still valid) CRL.
+        let keys = net.station_client(XIXI).get(format!("{}/fed/v1/keys", net.url(LUOYANG))).send().await;
+        assert!(keys.is_ok_and(|r| r.status() == 200));
+        std::fs::write(&paths.crl, fresh_crl).unwrap();
+        assert!(
+            eventually(Duration::from_secs(10), || async { officer.me().await.is_ok() }).await,
+            "a fresh CRL takes effect without restart"
+        );
+        net.shutdown().await;
+    }
+
+    #[test]
+    fn a_missing_crl_stops_start_up_with_the_key_named() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let net = runtime.block_on(Net::partial(&[LUOYANG, XIXI], &[]));
+        let paths = net.devnet.layout.authority("35").unwrap();
+        std::fs::remove_file(&paths.crl).unwrap();
+        let error = tiemeng::config::Config::load(net.devnet.config(LUOYANG).unwrap()).unwrap_err();
+        assert_eq!(error.key, "tls.crls[1]");
+        assert!(error.message.contains("cannot read"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_resumed_session_does_not_skip_a_revocation() {
+        let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+        let ca = zhejiang_ca(&net);
+        let leaf = ca.issue(&LeafSpec::officer(LUOYANG, "330329001", "陈志强")).unwrap();
+        let cert = write(&net, "resume.pem", &leaf.cert_pem);
+        let key = write(&net, "resume.key", &leaf.key_pem);
+        // One client configuration, so its session cache carries over between connections.
+        let config = rustls_client(&net, Some((&cert, &key)));
+        let first = ApiClient::with_tls(&net.url(LUOYANG), config.clone()).unwrap();
+        assert!(first.me().await.is_ok());
+        drop(first);
+        let paths = net.devnet.layout.authority("33").unwrap();
+        pki::revoke(&ca, paths, &cert, &paths.crl, time::Duration::days(30)).unwrap();
+        let again = || ApiClient::with_tls(&net.url(LUOYANG), config.clone()).unwrap();
+        assert!(
+            eventually(Duration::from_secs(10), || async { refused(&again()).await }).await,
+            "the old session let a revoked certificate in"
+        );
+        net.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_station_certificate_that_is_not_a_peer_gets_403_and_may_not_deliver() {
+        let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+        let fujian = pki::load_ca(net.devnet.layout.authority("35").unwrap()).unwrap();
+        let stranger = fujian.issue(&LeafSpec::station("fj-fuding-qianqi", &["localhost".into()])).unwrap();
+        let cert = write(&net, "qianqi.pem", &stranger.cert_pem);
+        let key = write(&net, "qianqi.key", &stranger.key_pem);
+        let config = tiemeng::tls::client_config(&net.devnet.layout.ca_bundle, &[], &cert, &key).unwrap();
+        let client = reqwest::Client::builder().use_preconfigured_tls(config).build().unwrap();
+        let response = client
+            .post(format!("{}/fed/v1/inbox", net.url(LUOYANG)))
+            .header("content-type", "application/json")
+            .body("{\"envelopes\":[]}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403);
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], "unknown_station");
+        net.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn a_client_that_never_finishes_the_handshake_is_dropped_after_the_timeout() {
+        let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], |_, text| {
+            *text = text.replace("[server]\n", "[server]\nhandshake_timeout_secs = 1\n");
+        })
+        .await;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stalled = tokio::net::TcpStream::connect(net.addrs[LUOYANG]).await.unwrap();
+        // Half a ClientHello, then silence.
+        stalled.write_all(&[0x16, 0x03, 0x01, 0x00, 0xc8, 0x01]).await.unwrap();
+        let started = std::time::Instant::now();
+        let mut buffer = [0u8; 64];
+        let closed = tokio::time::timeout(Duration::from_secs(10), stalled.read(&mut buffer)).await;
+        assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "the stalled connection was kept open");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // Meanwhile others are served.
+        assert!(net.officer(LUOYANG, As::Liaison).me().await.is_ok());
+        net.shutdown().await;
+    }
+
+    #[tokio::test]
+    async fn oversized_bodies_and_batches_are_refused_with_413() {
+        let net = Net::start(&[LUOYANG, XIXI]).await;
+        let liaison = net.officer(LUOYANG, As::Liaison);
+        let huge = "字".repeat(100_000);
+        let response = liaison
+            .http()
+            .post(format!("{}/api/v1/cases", net.url(LUOYANG)))
+            .header("content-type", "application/json")
+            .body(format!("{{\"title\":\"{huge}\"}}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 413);
+        let peer = net.station_client(XIXI);
+        let batch = format!("{{\"envelopes\":[{}]}}", vec!["{}"; 1001].join(","));
+        let response = peer
+            .post(format!("{}/fed/v1/inbox", net.url(LUOYANG)))
+            .header("content-type", "application/json")
+            .body(batch)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 413);
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], "batch_too_large");
+        let enormous = format!("{{\"envelopes\":[\"{}\"]}}", "a".repeat(9 * 1024 * 1024));
+        let response = peer
+            .post(format!("{}/fed/v1/inbox", net.url(LUOYANG)))
+            .header("content-type", "application/json")
+            .body(enormous)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 413);
+        net.shutdown().await;
+    }
+}

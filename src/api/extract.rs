@@ -153,6 +153,9 @@ fn json_problem(rejection: &JsonRejection, lang: Lang) -> Problem {
         JsonRejection::JsonDataError(_) => {
             (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "字段内容不符合要求", "a field is missing or invalid")
         }
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "请求内容过大", "the request body is too large")
+        }
         _ => (StatusCode::BAD_REQUEST, "unreadable_body", "无法读取请求内容", "the request body could not be read"),
     };
     Problem::new(status, code, lang.pick(zh, en), rejection.body_text())
