@@ -259,6 +259,10 @@ pub struct FederationConfig {
     /// Most envelopes sent to a peer in one batch.
     #[serde(default = "default_batch")]
     pub batch_size: usize,
+    /// Longest a key may be valid, in days: a key listed with `valid_from` but no
+    /// `valid_until` is taken to expire after this long, and a longer stated validity is refused.
+    #[serde(default = "default_key_validity")]
+    pub max_key_validity_days: u32,
 }
 
 impl Default for FederationConfig {
@@ -267,6 +271,7 @@ impl Default for FederationConfig {
             clock_skew_secs: default_clock_skew(),
             max_backoff_secs: default_max_backoff(),
             batch_size: default_batch(),
+            max_key_validity_days: default_key_validity(),
         }
     }
 }
@@ -288,6 +293,9 @@ fn default_max_backoff() -> u64 {
 }
 fn default_batch() -> usize {
     64
+}
+fn default_key_validity() -> u32 {
+    1095
 }
 
 impl Config {
@@ -418,6 +426,7 @@ impl Config {
                 return Err((at("id"), format!("key id {:?} appears twice", key.id)));
             }
             check_file(&at("file"), &key.file)?;
+            self.check_key_span(&at("valid_until"), key.valid_from, key.valid_until)?;
             if let (Some(from), Some(until)) = (key.valid_from, key.valid_until)
                 && from >= until
             {
@@ -452,6 +461,7 @@ impl Config {
                 if !key_ids.insert(&key.id) {
                     return Err((format!("{key_at}.id"), format!("key id {:?} appears twice for this peer", key.id)));
                 }
+                self.check_key_span(&format!("{key_at}.valid_until"), key.valid_from, key.valid_until)?;
                 let field = if key.public_file.is_some() { "public_file" } else { "public" };
                 crate::keys::parse_public_key(key.public.as_deref().unwrap_or_default())
                     .map_err(|e| (format!("{key_at}.{field}"), e.to_string()))?;
@@ -461,6 +471,26 @@ impl Config {
                     return Err((format!("{key_at}.valid_until"), "must be after valid_from".into()));
                 }
             }
+        }
+        Ok(())
+    }
+
+    fn check_key_span(
+        &self,
+        key: &str,
+        from: Option<OffsetDateTime>,
+        until: Option<OffsetDateTime>,
+    ) -> Result<(), (String, String)> {
+        if let (Some(from), Some(until)) = (from, until)
+            && until - from > self.max_key_validity()
+        {
+            return Err((
+                key.to_owned(),
+                format!(
+                    "the key would be valid for more than {} days (federation.max_key_validity_days); rotate keys instead",
+                    self.federation.max_key_validity_days
+                ),
+            ));
         }
         Ok(())
     }
@@ -479,6 +509,20 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The longest validity of a key.
+    pub fn max_key_validity(&self) -> Duration {
+        Duration::days(i64::from(self.federation.max_key_validity_days))
+    }
+
+    /// The end of a key's validity: as stated, or `valid_from` plus the cap.
+    pub fn key_valid_until(
+        &self,
+        valid_from: Option<OffsetDateTime>,
+        valid_until: Option<OffsetDateTime>,
+    ) -> Option<OffsetDateTime> {
+        valid_until.or_else(|| valid_from.map(|from| from + self.max_key_validity()))
     }
 
     /// The allowed clock skew.

@@ -983,3 +983,42 @@ async fn a_target_forwards_with_the_origins_knowledge_unless_the_case_says_no_on
     assert_eq!(liaison.case(&kept.id).await.unwrap().timeline.len(), 1, "and no note went to 罗阳");
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_key_revoked_from_a_stated_time_refuses_later_signatures_and_keeps_earlier_ones() {
+    let revoked_from = tiemeng::clock::Clock::system().now() - time::Duration::minutes(1);
+    let stamp = tiemeng::clock::rfc3339(revoked_from);
+    let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], |id, text| {
+        support::quick_retries(id, text);
+        if id == XIXI {
+            // 罗阳's key k1 was compromised a minute ago: 犀溪 revokes it from that moment.
+            *text = text.replacen(".pub\" }]", &format!(".pub\", revoked_from = \"{stamp}\" }}]"), 1);
+        }
+    })
+    .await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let fresh = liaison
+        .create_case(&samples::sample(CaseKind::General, vec![station(XIXI)], time::OffsetDateTime::now_utc()))
+        .await
+        .unwrap();
+    let a = net.node(LUOYANG).clone();
+    assert!(
+        eventually(PATIENCE, || async { a.store().dead_letter_count(&station(XIXI)) == 1 }).await,
+        "a signature made after the revocation was accepted"
+    );
+    let letters = a.store().dead_letters(&station(XIXI), 10).unwrap();
+    assert_eq!((letters[0].case, letters[0].code.as_str()), (fresh.id, "key_revoked"));
+
+    // An envelope signed before the revocation, delivered late, still holds.
+    let signer = signer_of(&net, LUOYANG);
+    let mut old = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "撤销前签发的协查");
+    old.at = revoked_from - time::Duration::hours(2);
+    if let Body::Request(request) = &mut old.body {
+        request.ack_by = old.at + time::Duration::hours(1);
+        request.report_by = old.at + time::Duration::days(1);
+    }
+    let old = old.seal(&signer).unwrap();
+    let answer = post_batch(&net, LUOYANG, XIXI, &[old.wire()]).await;
+    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+    net.shutdown().await;
+}

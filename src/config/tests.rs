@@ -382,3 +382,23 @@ fn a_peer_key_valid_until_before_valid_from_is_refused() {
     let text = minimal_with(r#"{ id = "k1", public = "{XIXI_KEY}" }"#, key);
     Station::new().refuses(&text, "peers[0].keys[0].valid_until", "after valid_from");
 }
+
+#[test]
+fn a_key_valid_for_longer_than_the_cap_is_refused() {
+    let key = r#"{ id = "k1", public = "{XIXI_KEY}", valid_from = "2026-01-01T00:00:00Z", valid_until = "2036-01-01T00:00:00Z" }"#;
+    let text = minimal_with(r#"{ id = "k1", public = "{XIXI_KEY}" }"#, key);
+    Station::new().refuses(&text, "peers[0].keys[0].valid_until", "more than 1095 days");
+}
+
+#[test]
+fn a_key_with_only_a_start_expires_after_the_cap() {
+    let station = Station::new();
+    let config = station
+        .load(&minimal_with(
+            r#"{ id = "k1", public = "{XIXI_KEY}" }"#,
+            r#"{ id = "k1", public = "{XIXI_KEY}", valid_from = "2026-01-01T00:00:00Z" }"#,
+        ))
+        .unwrap();
+    let from = config.peers[0].keys[0].valid_from;
+    assert_eq!(config.key_valid_until(from, None), from.map(|f| f + Duration::days(1095)));
+}

@@ -180,7 +180,7 @@ fn load_keys(config: &Config, now: OffsetDateTime) -> Result<(Signer, KeyRing), 
         let public = PublicKey {
             key: key.verifying_key(),
             valid_from: entry.valid_from,
-            valid_until: entry.valid_until,
+            valid_until: config.key_valid_until(entry.valid_from, entry.valid_until),
             revoked_from: None,
         };
         let usable = public.usable_at(now).is_ok();
@@ -197,7 +197,7 @@ fn load_keys(config: &Config, now: OffsetDateTime) -> Result<(Signer, KeyRing), 
                 PublicKey {
                     key: keys::parse_public_key(Config::public_text(entry))?,
                     valid_from: entry.valid_from,
-                    valid_until: entry.valid_until,
+                    valid_until: config.key_valid_until(entry.valid_from, entry.valid_until),
                     revoked_from: entry.revoked_from,
                 },
             );
