@@ -11,6 +11,7 @@ pub mod cases;
 pub mod extract;
 pub mod fed;
 pub mod limit;
+mod openapi;
 pub mod problem;
 pub mod stats;
 
@@ -85,6 +86,7 @@ pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
     let (router, mut doc) = officer_api.merge(fed_api).split_for_parts();
     // Applied to the finished document: the details schemas only exist once routes are added.
     utoipa::Modify::modify(&KindTagInSchemas, &mut doc);
+    openapi::finish_document(&mut doc);
     let served = doc.clone();
     let router = router
         .route("/api/v1/openapi.json", get(move || async move { Json(served) }))

@@ -73,9 +73,16 @@ impl Authority {
     }
 
     /// Issues a leaf certificate with a fresh ECDSA P-256 key.
+    ///
+    /// Every leaf names where its CRL is published, as TLS scanners and relying parties
+    /// expect. The dev CA publishes nowhere, so the address is under the reserved `.test`
+    /// domain; a real provincial CA puts its own address there.
     pub fn issue(&self, spec: &LeafSpec) -> Result<LeafCert, PkiError> {
         let key = new_key()?;
-        let (params, serial) = spec.to_params()?;
+        let (mut params, serial) = spec.to_params()?;
+        params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![format!("http://crl.tiemeng.test/{}.crl", hex::encode(&self.serial))],
+        }];
         let cert = params.signed_by(&key, &self.issuer).map_err(PkiError::generate("证书"))?;
         Ok(LeafCert {
             cert_pem: cert.pem(),

@@ -14,8 +14,8 @@ use super::PkiError;
 use super::files::{self, Overwrite};
 use super::names::{self, DEV_ORGANIZATION};
 
-/// Default leaf lifetime: 825 days, the longest that browsers and most TLS stacks accept.
-pub const DEFAULT_LEAF_DAYS: i64 = 825;
+/// Default leaf lifetime: 397 days, the longest public CAs may issue and TLS scanners accept.
+pub const DEFAULT_LEAF_DAYS: i64 = 397;
 
 /// Backdating of `not_before`, so a peer whose clock is a little behind still accepts it.
 pub const CLOCK_SKEW: Duration = Duration::hours(1);
@@ -72,7 +72,7 @@ pub struct LeafSpec {
 }
 
 impl LeafSpec {
-    /// A server+client certificate for `common_name`, valid from an hour ago for 825 days.
+    /// A server+client certificate for `common_name`, valid from an hour ago for 397 days.
     pub fn new(common_name: impl Into<String>) -> Self {
         let now = OffsetDateTime::now_utc();
         Self {

@@ -64,14 +64,14 @@ fn random_serial_is_readable_back() {
 }
 
 #[test]
-fn default_validity_is_an_hour_back_and_825_days_ahead() {
+fn default_validity_is_an_hour_back_and_397_days_ahead() {
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let leaf = zj().issue(&LeafSpec::new("x")).unwrap();
     let validity = parse(&leaf.cert_der).validity().clone();
     let before = validity.not_before.timestamp();
     let after = validity.not_after.timestamp();
     assert!((before - (now - 3600)).abs() < 60);
-    assert!((after - (now + 825 * 86400)).abs() < 60);
+    assert!((after - (now + 397 * 86400)).abs() < 60);
 }
 
 #[test]
@@ -128,4 +128,13 @@ fn debug_output_never_shows_private_keys() {
     let leaf = ca.issue(&LeafSpec::new("x")).unwrap();
     assert!(!format!("{leaf:?}").contains("PRIVATE KEY"));
     assert!(!format!("{ca:?}").contains(&ca.key_pem()));
+}
+
+#[test]
+fn leaves_name_where_their_crl_is_published() {
+    let leaf = zj().issue(&LeafSpec::new("x")).unwrap();
+    let cert = parse(&leaf.cert_der);
+    let has_crl_point =
+        cert.extensions().iter().any(|e| e.oid == x509_parser::oid_registry::OID_X509_EXT_CRL_DISTRIBUTION_POINTS);
+    assert!(has_crl_point);
 }
