@@ -24,12 +24,11 @@ fn problem_response(description: &str) -> RefOr<Response> {
 
 fn finish(operation: &mut Operation) {
     for (status, response) in operation.responses.responses.iter_mut() {
-        if status.starts_with('4') || status.starts_with('5') {
-            if let RefOr::T(response) = response {
-                if let Some(json) = response.content.shift_remove("application/json") {
-                    response.content.insert("application/problem+json".to_owned(), json);
-                }
-            }
+        if (status.starts_with('4') || status.starts_with('5'))
+            && let RefOr::T(response) = response
+            && let Some(json) = response.content.shift_remove("application/json")
+        {
+            response.content.insert("application/problem+json".to_owned(), json);
         }
     }
     for (status, description) in COMMON {
