@@ -148,6 +148,9 @@ pub struct ServerConfig {
     /// Seconds a client gets to finish the TLS handshake before it is dropped.
     #[serde(default = "default_handshake_timeout")]
     pub handshake_timeout_secs: u64,
+    /// Seconds a connection may sit without moving a byte before it is closed.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_secs: u64,
     /// Most connections served at once; more wait in the kernel's backlog.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
@@ -279,6 +282,9 @@ impl Default for FederationConfig {
 fn default_handshake_timeout() -> u64 {
     10
 }
+fn default_idle_timeout() -> u64 {
+    120
+}
 fn default_max_connections() -> usize {
     1024
 }
@@ -373,6 +379,9 @@ impl Config {
         }
         if !(1..=120).contains(&self.server.handshake_timeout_secs) {
             return fail("server.handshake_timeout_secs", "must be between 1 and 120 seconds".into());
+        }
+        if !(1..=3600).contains(&self.server.idle_timeout_secs) {
+            return fail("server.idle_timeout_secs", "must be between 1 and 3600 seconds".into());
         }
         if self.storage.cache_mb < 8 {
             return fail("storage.cache_mb", "must be at least 8 (MiB)".into());

@@ -30,6 +30,7 @@ pub mod envelope;
 pub mod evidence;
 pub mod federation;
 pub mod i18n;
+pub mod idle;
 pub mod ids;
 pub mod keys;
 pub mod node;

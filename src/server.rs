@@ -65,6 +65,7 @@ pub fn start(node: Arc<Node>, listener: TcpListener) -> Result<Running, TlsError
         home_root,
         app: api::router(node.clone()),
         handshake_timeout: Duration::from_secs(node.config().server.handshake_timeout_secs),
+        idle_limit: Duration::from_secs(node.config().server.idle_timeout_secs),
         limit: Arc::new(Semaphore::new(node.config().server.max_connections)),
     };
     tasks.spawn(accept_loop(listener, settings, shutdown.clone(), tasks.clone()));
@@ -79,6 +80,7 @@ struct Settings {
     home_root: Arc<Vec<u8>>,
     app: Router,
     handshake_timeout: Duration,
+    idle_limit: Duration,
     limit: Arc<Semaphore>,
 }
 
@@ -105,6 +107,7 @@ async fn accept_loop(listener: TcpListener, settings: Settings, shutdown: Cancel
             home_root: settings.home_root.clone(),
             app: settings.app.clone(),
             handshake_timeout: settings.handshake_timeout,
+            idle_limit: settings.idle_limit,
             shutdown: shutdown.clone(),
             _permit: permit,
         };
@@ -117,6 +120,7 @@ struct Connection {
     home_root: Arc<Vec<u8>>,
     app: Router,
     handshake_timeout: Duration,
+    idle_limit: Duration,
     shutdown: CancellationToken,
     _permit: OwnedSemaphorePermit,
 }
@@ -149,22 +153,33 @@ impl Connection {
             request.extensions_mut().insert(authenticated.clone());
             app.clone().oneshot(request)
         });
+        let (stream, activity) = crate::idle::Watched::new(stream);
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_TIMEOUT)
             .serve_connection(TokioIo::new(stream), service);
         tokio::pin!(connection);
+        let idle = async {
+            loop {
+                let idle = activity.idle();
+                if idle >= self.idle_limit {
+                    return;
+                }
+                tokio::time::sleep(self.idle_limit - idle).await;
+            }
+        };
         tokio::select! {
             result = connection.as_mut() => {
                 if let Err(e) = result {
                     tracing::debug!(%remote, error = %e, "connection ended with an error");
                 }
+                return;
             }
-            () = self.shutdown.cancelled() => {
-                connection.as_mut().graceful_shutdown();
-                let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
-            }
+            () = self.shutdown.cancelled() => {}
+            () = idle => tracing::debug!(%remote, "closing an idle connection"),
         }
+        connection.as_mut().graceful_shutdown();
+        let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
     }
 }
 

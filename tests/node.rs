@@ -635,6 +635,31 @@ mod tls_matrix {
     }
 
     #[tokio::test]
+    async fn an_idle_connection_is_closed_so_it_cannot_hold_a_slot() {
+        let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], |_, text| {
+            *text = text.replace("[server]\n", "[server]\nidle_timeout_secs = 1\nmax_connections = 2\n");
+        })
+        .await;
+        use tokio::io::AsyncReadExt;
+        let (cert, key) = net.officer_files(LUOYANG, As::Liaison);
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(rustls_client(&net, Some((&cert, &key)))));
+        let mut idle = Vec::new();
+        for _ in 0..2 {
+            let tcp = tokio::net::TcpStream::connect(net.addrs[LUOYANG]).await.unwrap();
+            let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+            idle.push(connector.connect(name, tcp).await.unwrap());
+        }
+        // Both slots are taken by connections that say nothing; the server frees them.
+        for stream in &mut idle {
+            let mut buffer = [0u8; 16];
+            let closed = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buffer)).await;
+            assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "an idle connection stayed open");
+        }
+        assert!(net.officer(LUOYANG, As::Liaison).me().await.is_ok(), "the slots are free again");
+        net.shutdown().await;
+    }
+
+    #[tokio::test]
     async fn oversized_bodies_and_batches_are_refused_with_413() {
         let net = Net::start(&[LUOYANG, XIXI]).await;
         let liaison = net.officer(LUOYANG, As::Liaison);
