@@ -309,9 +309,11 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("get", "/api/v1/peers"),
         ("get", "/api/v1/peers/{id}/dead-letters"),
         ("get", "/metrics"),
+        ("post", "/api/v1/admin/backup"),
         ("get", "/healthz"),
         ("post", "/fed/v1/inbox"),
         ("get", "/fed/v1/keys"),
+        ("post", "/fed/v1/reconcile"),
     ];
     for (method, path) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from the document");

@@ -102,3 +102,25 @@ pub async fn metrics(
         crate::federation::metrics::render(&node),
     ))
 }
+
+/// `POST /api/v1/admin/backup` — a consistent snapshot of the node's store, taken while it
+/// serves (admins). Restore it offline with `tiemeng restore`.
+#[utoipa::path(post, path = "/api/v1/admin/backup", tag = "admin",
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = Problem), (status = 503, body = Problem)))]
+pub async fn backup(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+) -> Result<axum::response::Response, Problem> {
+    officer.require(ADMIN).map_err(|e| Problem::from_node(&e, lang))?;
+    let (file, name) = node.backup(&officer).await.map_err(|e| Problem::from_node(&e, lang))?;
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file)));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -155,3 +155,57 @@ pub async fn keys(State(node): State<Arc<Node>>) -> Json<PublishedKeys> {
 pub const fn body_limit() -> usize {
     if MAX_BATCH_BYTES > MAX_ENVELOPE_BYTES { MAX_BATCH_BYTES } else { MAX_ENVELOPE_BYTES }
 }
+
+/// A reconciliation request: "what happened between us since this time?".
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileRequest {
+    /// RFC 3339 time of the asker's restored backup.
+    pub since: String,
+}
+
+/// An envelope exchanged with the asker, returned to it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReturnedEnvelope {
+    /// The envelope, as signed.
+    #[schema(value_type = Object)]
+    pub envelope: Box<RawValue>,
+    /// The receipt its receiver signed.
+    #[schema(value_type = Option<Object>)]
+    pub receipt: Option<Box<RawValue>>,
+}
+
+/// The answer to a reconciliation request.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ReconcileAnswer {
+    /// Every envelope exchanged with the asker from `since` on, both ways, oldest first.
+    pub envelopes: Vec<ReturnedEnvelope>,
+    /// False when there are more: ask again from the last one's time.
+    pub complete: bool,
+}
+
+fn raw_json(bytes: Vec<u8>) -> Option<Box<RawValue>> {
+    String::from_utf8(bytes).ok().and_then(|s| RawValue::from_string(s).ok())
+}
+
+/// `POST /fed/v1/reconcile` — a peer restored from a backup asks what it lacks: this station
+/// returns every envelope the two exchanged since then, both ways, with their receipts.
+#[utoipa::path(post, path = "/fed/v1/reconcile", tag = "federation", request_body = ReconcileRequest,
+    responses((status = 200, body = ReconcileAnswer), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn reconcile(
+    State(node): State<Arc<Node>>,
+    AuthPeer(peer): AuthPeer,
+    super::extract::JsonBody(request): super::extract::JsonBody<ReconcileRequest>,
+) -> Result<Json<ReconcileAnswer>, Problem> {
+    let since = time::OffsetDateTime::parse(&request.since, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| bad_batch(format!("since={:?} is not an RFC 3339 time", request.since)))?;
+    let (returned, complete) =
+        node.answer_reconciliation(&peer, since).await.map_err(|e| Problem::from_node(&e, crate::i18n::Lang::En))?;
+    let envelopes = returned
+        .into_iter()
+        .filter_map(|r| {
+            Some(ReturnedEnvelope { envelope: raw_json(r.envelope)?, receipt: r.receipt.and_then(raw_json) })
+        })
+        .collect();
+    Ok(Json(ReconcileAnswer { envelopes, complete }))
+}

@@ -77,11 +77,13 @@ pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::peers))
         .routes(routes!(admin::dead_letters))
         .routes(routes!(admin::metrics))
+        .routes(routes!(admin::backup))
         .routes(routes!(health))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
     let fed_api = OpenApiRouter::new()
         .routes(routes!(fed::inbox))
         .routes(routes!(fed::keys))
+        .routes(routes!(fed::reconcile))
         .layer(DefaultBodyLimit::max(fed::body_limit()));
     let (router, mut doc) = officer_api.merge(fed_api).split_for_parts();
     // Applied to the finished document: the details schemas only exist once routes are added.

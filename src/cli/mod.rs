@@ -1,6 +1,7 @@
 //! The `tiemeng` command line. Output for people is Chinese unless `--lang en` is given.
 
 mod audit;
+mod backup;
 mod case;
 mod connection;
 mod render;
@@ -66,6 +67,10 @@ pub enum Command {
         /// The bundle file.
         bundle: PathBuf,
     },
+    /// 备份运行中的节点 (take a consistent backup of a running node; admins).
+    Backup(backup::BackupArgs),
+    /// 从备份恢复 (restore a backup into an empty data folder; the node must be stopped).
+    Restore(backup::RestoreArgs),
     /// 审计链 (the audit chain).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -95,6 +100,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Case(args) => case::run(args, lang),
         Command::Stats(args) => stats::run(args, lang),
         Command::Verify { bundle } => verify_bundle(&bundle, lang),
+        Command::Backup(args) => backup::backup(args, lang),
+        Command::Restore(args) => backup::restore(args, lang),
         Command::Audit(command) => audit::run(command, lang),
     }
 }

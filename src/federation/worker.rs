@@ -12,9 +12,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
 use super::health::{PeerError, PeerHealth};
-use crate::api::fed::{BatchResult, EnvelopeResult};
+use crate::api::fed::{BatchResult, EnvelopeResult, ReconcileAnswer, ReconcileRequest};
 use crate::config::PeerConfig;
-use crate::node::{Answer, Node, Pending};
+use crate::node::{Answer, Node, Pending, Returned};
 
 /// How long an idle task sleeps before looking at its outbox anyway.
 const IDLE_RECHECK: Duration = Duration::from_secs(30);
@@ -72,6 +72,9 @@ impl Worker {
     }
 
     async fn attempt(&self, health: &PeerHealth) -> Attempt {
+        if let Err(error) = self.reconcile_if_due().await {
+            return Attempt::Retry(error);
+        }
         let batch_size = self.node.config().federation.batch_size;
         let batch = match self.node.pending(&self.peer.id, batch_size) {
             Ok(batch) if batch.is_empty() => return Attempt::Idle,
@@ -180,6 +183,51 @@ impl Worker {
             answers.push((pending, answer));
         }
         (answers, None)
+    }
+
+    /// After a restore: asks the peer for what the backup lacked, page by page, then records
+    /// that it is done. Until it is, nothing else is sent, so what the peer re-sends and what
+    /// this node sends afresh cannot cross.
+    async fn reconcile_if_due(&self) -> Result<(), PeerError> {
+        let due =
+            self.node.store().reconciliation_due(&self.peer.id).map_err(|e| self.error("storage", e.to_string()))?;
+        let Some(mut since) = due else { return Ok(()) };
+        let url = format!("{}/fed/v1/reconcile", self.peer.url.trim_end_matches('/'));
+        loop {
+            let body = ReconcileRequest { since: crate::clock::rfc3339(since) };
+            let response = self
+                .client
+                .post(&url)
+                .json(&body)
+                .send()
+                .await
+                .map_err(|e| self.error("unreachable", e.to_string()))?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(self.error("bad_answer", format!("reconciliation answered HTTP {status}")));
+            }
+            let answer: ReconcileAnswer = response.json().await.map_err(|e| self.error("bad_answer", e.to_string()))?;
+            let returned: Vec<Returned> = answer
+                .envelopes
+                .into_iter()
+                .map(|r| Returned {
+                    envelope: r.envelope.get().as_bytes().to_vec(),
+                    receipt: r.receipt.map(|x| x.get().as_bytes().to_vec()),
+                })
+                .collect();
+            let last = returned
+                .last()
+                .and_then(|r| crate::envelope::SealedEnvelope::open(&r.envelope, self.node.keys()).ok())
+                .map(|s| s.envelope.at);
+            let taken =
+                self.node.take_back(&self.peer.id, returned).await.map_err(|e| self.error("storage", e.to_string()))?;
+            tracing::info!(peer = %self.peer.id, taken, "reconciled after restore");
+            match (answer.complete, last) {
+                (false, Some(last)) if last > since => since = last,
+                _ => break,
+            }
+        }
+        self.node.store().reconciled(&self.peer.id).map_err(|e| self.error("storage", e.to_string()))
     }
 
     fn error(&self, code: &str, message: String) -> PeerError {

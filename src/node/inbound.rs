@@ -124,7 +124,8 @@ impl Node {
                 now: crate::clock::rfc3339(now),
             });
         }
-        let result = self.store.write(now, |unit| self.store_inbound(unit, &sealed, now)).map(|(outcome, _)| outcome);
+        let result =
+            self.store.write(now, |unit| self.store_inbound(unit, &sealed, now, None)).map(|(outcome, _)| outcome);
         match &result {
             Ok(InboundOutcome::Accepted(_)) => {
                 tracing::info!(%peer, case = %envelope.case, envelope = %envelope.id, kind = %envelope.kind(), "envelope received");
@@ -139,12 +140,17 @@ impl Node {
         result
     }
 
-    fn store_inbound(
+    /// Stores and applies a verified inbound envelope. `restored` is the receipt this node
+    /// issued for it before losing it (returned by the peer after a restore): it is kept as it
+    /// was, with its time, instead of issuing a new one.
+    pub(super) fn store_inbound(
         &self,
         unit: &mut Unit<'_>,
         sealed: &SealedEnvelope,
         now: OffsetDateTime,
+        restored: Option<&crate::envelope::SealedReceipt>,
     ) -> Result<InboundOutcome, InboundError> {
+        let now = restored.map_or(now, |r| r.receipt.stored_at);
         let envelope = &sealed.envelope;
         if let Some(stored) = unit.envelope(&envelope.id)? {
             if stored.wire != sealed.wire() {
@@ -173,12 +179,16 @@ impl Node {
                 case
             }
         };
-        let receipt = Receipt::for_envelope(sealed, self.station().clone(), now).seal(&self.signer)?.wire();
+        let receipt = match restored {
+            Some(receipt) => receipt.wire(),
+            None => Receipt::for_envelope(sealed, self.station().clone(), now).seal(&self.signer)?.wire(),
+        };
         unit.put_envelope(sealed)?;
         unit.put_case(&case)?;
         unit.put_receipt(&envelope.id, self.station(), receipt.clone());
         let actor = crate::ids::CertIdentity::Station(envelope.from.clone()).to_string();
-        unit.audit(AuditDraft::new(actor, "envelope.receive").case(case.id).envelope(envelope.id, sealed.digest()));
+        let action = if restored.is_some() { "envelope.recovered" } else { "envelope.receive" };
+        unit.audit(AuditDraft::new(actor, action).case(case.id).envelope(envelope.id, sealed.digest()));
         Ok(InboundOutcome::Accepted(receipt))
     }
 }

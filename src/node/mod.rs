@@ -4,12 +4,14 @@
 //! only after the change is on disk.
 
 mod auth;
+mod backup;
 mod delivery;
 mod error;
 mod export;
 mod forward;
 mod inbound;
 mod officer;
+mod reconcile;
 mod stats;
 mod subjects;
 mod view;
@@ -28,6 +30,7 @@ pub use inbound::{InboundError, InboundOutcome};
 pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
 };
+pub use reconcile::{RECONCILE_PAGE, Returned};
 pub use stats::{KindStats, MonthStats, OverdueEntry, PairStats, PeerStats, StatsQuery, StatsReport, TwoWay};
 pub use view::{CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, allowed_actions, overdue_targets};
 
@@ -90,13 +93,15 @@ impl Node {
     /// Loads keys and opens the store of a checked configuration.
     pub fn open(config: Config, clock: Clock) -> Result<Self, StartError> {
         let (signer, keys) = load_keys(&config, clock.now())?;
-        let dir = &config.storage.data_dir;
+        let dir = config.storage.data_dir.clone();
         let cache = config.storage.cache_mb.saturating_mul(1024 * 1024);
-        let store = Store::open(dir, &config.station.id, cache)
+        let store = Store::open(&dir, &config.station.id, cache)
             .map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         let signals = config.peers.iter().map(|p| (p.id.clone(), PeerSignals::default())).collect();
         let health = Health::new(config.peers.iter().map(|p| &p.id));
-        Ok(Self { config, store, signer, keys, clock, signals, health })
+        let node = Self { config, store, signer, keys, clock, signals, health };
+        node.plan_reconciliation().map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
+        Ok(node)
     }
 
     /// This station's id.

@@ -74,6 +74,21 @@ pub fn outbox_counter(peer: &StationId) -> Vec<u8> {
     [b"outbox_next\0".as_slice(), peer.as_str().as_bytes()].concat()
 }
 
+/// `meta` key of a pending reconciliation with a peer.
+pub fn resync(peer: &StationId) -> Vec<u8> {
+    [b"resync\0".as_slice(), peer.as_str().as_bytes()].concat()
+}
+
+/// Prefix of `peerdirtime_envelope` keys for one peer and direction.
+pub fn exchange_prefix(peer: &StationId, sent: bool) -> Vec<u8> {
+    [station_segment(peer).as_slice(), &[if sent { b's' } else { b'r' }]].concat()
+}
+
+/// `peerdirtime_envelope` key.
+pub fn exchange(peer: &StationId, sent: bool, at: OffsetDateTime, envelope: &EnvelopeId) -> Vec<u8> {
+    [exchange_prefix(peer, sent).as_slice(), &time_key(at), envelope.as_bytes()].concat()
+}
+
 /// Every index entry a case should have; comparing the sets before and after a change tells
 /// which entries to remove and which to add.
 pub fn index_entries(case: &CaseRecord, me: &StationId) -> BTreeSet<(TreeId, Vec<u8>)> {

@@ -8,6 +8,7 @@
 //! sled's optimistic transactions from retrying.
 
 mod audit;
+pub mod backup;
 mod codec;
 mod flush;
 mod keys;
@@ -82,6 +83,11 @@ macro_rules! trees {
             fn all(&self) -> Vec<Tree> {
                 vec![$(self.$field.clone(),)+]
             }
+
+            /// The names of all trees, in the same order.
+            pub(crate) fn names() -> &'static [&'static str] {
+                &[$(stringify!($field),)+]
+            }
         }
     };
 }
@@ -119,6 +125,9 @@ trees! {
     daydims_tally => DaydimsTally,
     /// Request month, direction, partner, kind → statistics tally (sums of the days).
     monthdims_tally => MonthdimsTally,
+    /// Peer, direction (sent to / received from), envelope time, envelope id → (): what to
+    /// exchange when a node restored from a backup reconciles with that peer.
+    peerdirtime_envelope => PeerdirtimeEnvelope,
 }
 
 const META_STATION: &[u8] = b"station";
@@ -271,6 +280,69 @@ impl Store {
                 .and_then(|v| v.as_ref().try_into().ok())
                 .ok_or_else(|| StoreError::Corrupt(format!("secret {name} has the wrong length"))),
         }
+    }
+
+    /// The time of the backup this store was restored from, while peers have not yet been
+    /// asked for what the backup lacks.
+    pub fn restored_from(&self) -> Result<Option<OffsetDateTime>, StoreError> {
+        Ok(self
+            .trees
+            .meta
+            .get(backup::META_RESTORED_FROM)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(|b| crate::clock::from_unix_ms(i64::from_be_bytes(b))))
+    }
+
+    /// After a restore, marks every peer in `peers` as owed a reconciliation from the backup's
+    /// time, once; returns that time.
+    pub fn plan_reconciliation(&self, peers: &[StationId]) -> Result<Option<OffsetDateTime>, StoreError> {
+        let Some(since) = self.restored_from()? else { return Ok(None) };
+        let _guard = self.lock()?;
+        for peer in peers {
+            self.trees.meta.insert(keys::resync(peer), &crate::clock::unix_ms(since).to_be_bytes())?;
+        }
+        self.trees.meta.remove(backup::META_RESTORED_FROM)?;
+        self.db.flush()?;
+        Ok(Some(since))
+    }
+
+    /// From when `peer` must be asked for what a restored backup lacked, if it must.
+    pub fn reconciliation_due(&self, peer: &StationId) -> Result<Option<OffsetDateTime>, StoreError> {
+        Ok(self
+            .trees
+            .meta
+            .get(keys::resync(peer))?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(|b| crate::clock::from_unix_ms(i64::from_be_bytes(b))))
+    }
+
+    /// Records that `peer` has re-sent what the backup lacked.
+    pub fn reconciled(&self, peer: &StationId) -> Result<(), StoreError> {
+        self.trees.meta.remove(keys::resync(peer))?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Envelopes exchanged with `peer` in one direction from `since` on, oldest first.
+    pub fn exchanged_with(
+        &self,
+        peer: &StationId,
+        sent: bool,
+        since: OffsetDateTime,
+    ) -> Result<Vec<EnvelopeId>, StoreError> {
+        let prefix = keys::exchange_prefix(peer, sent);
+        let start = [prefix.as_slice(), &keys::time_key(since)].concat();
+        let mut out = Vec::new();
+        for item in self.trees.peerdirtime_envelope.range(start..) {
+            let (key, _) = item?;
+            if !key.starts_with(&prefix) {
+                break;
+            }
+            if let Some(id) = key.get(key.len().saturating_sub(16)..).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
+                out.push(EnvelopeId::from_bytes(id));
+            }
+        }
+        Ok(out)
     }
 
     /// The station this store belongs to.

@@ -87,6 +87,21 @@ impl<'s> Unit<'s> {
         let value = codec::encode_with_raw(&meta, &sealed.wire())?;
         self.put(TreeId::EnvelopeidEnvelope, envelope.id.as_bytes().to_vec(), value);
         self.put(TreeId::CaseeventEnvelopeid, keys::case_event(&envelope.case, envelope.at, &envelope.id), Vec::new());
+        if &envelope.from == self.store.station() {
+            for peer in &envelope.to {
+                self.put(
+                    TreeId::PeerdirtimeEnvelope,
+                    keys::exchange(peer, true, envelope.at, &envelope.id),
+                    Vec::new(),
+                );
+            }
+        } else {
+            self.put(
+                TreeId::PeerdirtimeEnvelope,
+                keys::exchange(&envelope.from, false, envelope.at, &envelope.id),
+                Vec::new(),
+            );
+        }
         Ok(())
     }
 

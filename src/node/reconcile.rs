@@ -1,0 +1,149 @@
+//! Reconciling with peers after a restore. A node restored from an older backup has lost what
+//! happened since; its peers still hold it. Each peer, asked with the backup's time, returns
+//! every envelope the two exchanged since then, both ways, each with the receipt its receiver
+//! signed. The restored node takes them back in time order: its own envelopes as sent (not
+//! sent again), the peer's as received (with the receipt it had issued), so both end up with
+//! the same signed record.
+
+use time::OffsetDateTime;
+
+use super::{Node, NodeError};
+use crate::case::CaseRecord;
+use crate::envelope::{Kind, SealedEnvelope, SealedReceipt};
+use crate::ids::{CertIdentity, StationId};
+use crate::store::{AuditDraft, StoreError};
+
+/// Most envelopes returned by one reconciliation answer; the asker continues from the last.
+pub const RECONCILE_PAGE: usize = 2000;
+
+/// One of the asker's own envelopes, returned with the receipt the peer signed for it.
+#[derive(Debug, Clone)]
+pub struct Returned {
+    /// The envelope's wire bytes.
+    pub envelope: Vec<u8>,
+    /// The peer's receipt for it.
+    pub receipt: Option<Vec<u8>>,
+}
+
+impl Node {
+    /// Answers `peer`'s reconciliation request with (a page of) every envelope exchanged with
+    /// it since `since`, oldest first, each with the receipt its receiver signed.
+    pub async fn answer_reconciliation(
+        &self,
+        peer: &StationId,
+        since: OffsetDateTime,
+    ) -> Result<(Vec<Returned>, bool), NodeError> {
+        let mut ids: Vec<(OffsetDateTime, crate::ids::EnvelopeId, StationId)> = Vec::new();
+        for (sent, receipt_issuer) in [(true, peer.clone()), (false, self.station().clone())] {
+            for id in self.store.exchanged_with(peer, sent, since)? {
+                if let Some(stored) = self.store.envelope(&id)? {
+                    ids.push((stored.meta.at, id, receipt_issuer.clone()));
+                }
+            }
+        }
+        ids.sort();
+        let complete = ids.len() <= RECONCILE_PAGE;
+        let mut returned = Vec::new();
+        for (_, id, issuer) in ids.into_iter().take(RECONCILE_PAGE) {
+            let Some(stored) = self.store.envelope(&id)? else { continue };
+            returned.push(Returned { envelope: stored.wire, receipt: self.store.receipt(&id, &issuer)? });
+        }
+        let now = self.now();
+        let actor = CertIdentity::Station(peer.clone()).to_string();
+        self.store.write(now, |unit| {
+            unit.audit(AuditDraft::new(actor.clone(), "peer.reconcile").detail(format!(
+                "since {}: {} envelopes returned",
+                crate::clock::rfc3339(since),
+                returned.len()
+            )));
+            Ok::<_, NodeError>(())
+        })?;
+        self.store.durable().await?;
+        tracing::info!(%peer, since = %crate::clock::rfc3339(since), returned = returned.len(), "reconciliation answered");
+        Ok((returned, complete))
+    }
+
+    /// Takes back what `peer` returned, in time order: this node's own envelopes as sent (not
+    /// sent again), the peer's as received, each with its receipt. Envelopes already held are
+    /// skipped. Returns how many were taken back.
+    pub async fn take_back(&self, peer: &StationId, returned: Vec<Returned>) -> Result<usize, NodeError> {
+        let mut items: Vec<(SealedEnvelope, Option<SealedReceipt>)> = Vec::new();
+        for item in returned {
+            let Ok(sealed) = SealedEnvelope::open(&item.envelope, &self.keys) else { continue };
+            let envelope = &sealed.envelope;
+            let ours = &envelope.from == self.station() && envelope.to.contains(peer);
+            let theirs = &envelope.from == peer && envelope.to.contains(self.station());
+            if !ours && !theirs {
+                continue;
+            }
+            let signer = if ours { peer } else { self.station() };
+            let receipt = item
+                .receipt
+                .and_then(|r| SealedReceipt::open(&r, &self.keys).ok())
+                .filter(|r| r.matches(&sealed) && &r.receipt.from == signer);
+            items.push((sealed, receipt));
+        }
+        items.sort_by_key(|(sealed, _)| (sealed.envelope.at, sealed.envelope.id));
+        let now = self.now();
+        let (taken, _) = self.store.write(now, |unit| {
+            let mut taken = 0;
+            for (sealed, receipt) in &items {
+                let held = unit.envelope(&sealed.envelope.id)?.is_some();
+                if &sealed.envelope.from == peer {
+                    if !held && self.store_inbound(unit, sealed, now, receipt.as_ref()).is_ok() {
+                        taken += 1;
+                    }
+                } else if self.take_back_own(unit, peer, sealed, receipt.as_ref(), held)? {
+                    taken += 1;
+                }
+            }
+            unit.audit(
+                AuditDraft::new(CertIdentity::Station(peer.clone()).to_string(), "peer.reconciled")
+                    .detail(format!("{taken} envelopes taken back")),
+            );
+            Ok::<_, NodeError>(taken)
+        })?;
+        self.store.durable().await?;
+        Ok(taken)
+    }
+
+    /// Takes back one of this node's own envelopes; true when it was missing.
+    fn take_back_own(
+        &self,
+        unit: &mut crate::store::Unit<'_>,
+        peer: &StationId,
+        sealed: &SealedEnvelope,
+        receipt: Option<&SealedReceipt>,
+        held: bool,
+    ) -> Result<bool, NodeError> {
+        let envelope = &sealed.envelope;
+        let mut case = match (envelope.kind(), unit.case(&envelope.case)?) {
+            (_, existing) if held => existing,
+            (Kind::Request, None) => Some(CaseRecord::open(envelope, self.station(), envelope.at)?),
+            (Kind::Request, Some(_)) => None,
+            (_, Some(mut case)) => case.apply(envelope).ok().map(|_| case),
+            (_, None) => None,
+        };
+        let Some(case) = case.as_mut() else { return Ok(false) };
+        if !held {
+            unit.put_envelope(sealed)?;
+        }
+        if let Some(receipt) = receipt {
+            unit.put_receipt(&envelope.id, peer, receipt.wire());
+            if envelope.kind() == Kind::Request {
+                case.apply_receipt(peer, receipt.receipt.stored_at)?;
+            }
+        }
+        unit.put_case(case)?;
+        Ok(!held)
+    }
+
+    /// Marks every peer as owed a reconciliation if the store was just restored.
+    pub(super) fn plan_reconciliation(&self) -> Result<(), StoreError> {
+        let peers: Vec<StationId> = self.config.peers.iter().map(|p| p.id.clone()).collect();
+        if let Some(since) = self.store.plan_reconciliation(&peers)? {
+            tracing::warn!(since = %crate::clock::rfc3339(since), "restored from a backup: asking every peer for what it lacks");
+        }
+        Ok(())
+    }
+}
