@@ -391,9 +391,18 @@ pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(),
         errors.limit_chars("reference", reference, 64);
     }
     if let Some(review_by) = request.review_by
-        && review_by < at.to_offset(crate::clock::BEIJING).date()
+        && review_by < at.checked_to_offset(crate::clock::BEIJING).unwrap_or(at).date()
     {
         errors.push(FieldError::new("review_by", "in_past", "复核日期不能早于今天", "the review date is in the past"));
+    }
+    let latest = at.checked_add(time::Duration::seconds(crate::domain::deadline::MAX_SPAN_SECONDS));
+    if latest.is_none_or(|latest| request.report_by > latest) {
+        errors.push(FieldError::new(
+            "report_by",
+            "out_of_range",
+            "反馈时限不得晚于发送后一年",
+            "the report deadline may be at most a year after sending",
+        ));
     }
     if request.ack_by <= at || request.report_by <= request.ack_by {
         errors.push(FieldError::new(
@@ -414,6 +423,15 @@ fn validate_body(body: &Body, kind: CaseKind, at: OffsetDateTime) -> Result<(), 
     match body {
         Body::Request(_) => {}
         Body::Ack(AckBody { report_by, message, .. }) => {
+            let latest = at.checked_add(time::Duration::seconds(crate::domain::deadline::MAX_SPAN_SECONDS));
+            if report_by.is_some_and(|by| latest.is_none_or(|latest| by > latest)) {
+                errors.push(FieldError::new(
+                    "report_by",
+                    "out_of_range",
+                    "承诺反馈时间不得晚于一年以后",
+                    "the promised report time may be at most a year ahead",
+                ));
+            }
             if report_by.is_some_and(|by| by <= at) {
                 errors.push(FieldError::new(
                     "report_by",

@@ -60,7 +60,8 @@ pub const BEIJING: time::UtcOffset = time::macros::offset!(+8);
 
 /// A time for people: Beijing time to the minute, e.g. `2026-11-23 18:05`.
 pub fn local_minute(at: OffsetDateTime) -> String {
-    let local = at.to_offset(BEIJING);
+    // Times near the end of the representable range cannot move to +8; show them in UTC.
+    let Some(local) = at.checked_to_offset(BEIJING) else { return rfc3339(at) };
     format!(
         "{:04}-{:02}-{:02} {:02}:{:02}",
         local.year(),

@@ -565,3 +565,6 @@ fn check_file(key: &str, path: &Path) -> Result<(), (String, String)> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod fuzz_tests;

@@ -699,3 +699,26 @@ mod tls_matrix {
         net.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn same_subject_links_are_bounded_so_bulk_alerts_stay_cheap() {
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let mut ids = Vec::new();
+    for _ in 0..25 {
+        ids.push(
+            liaison
+                .create_case(&samples::sample(CaseKind::MissingPerson, vec![XIXI.parse().unwrap()], now))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let newest = liaison.case(ids.last().unwrap()).await.unwrap();
+    assert_eq!(newest.case.same_subject.len(), 20, "a new case links with the 20 most recent");
+    assert_eq!(newest.case.same_subject[0], ids[23], "most recent first");
+    let oldest = liaison.case(&ids[0]).await.unwrap();
+    assert_eq!(oldest.case.same_subject.len(), 20, "an old case stops collecting links once it is no longer recent");
+    net.shutdown().await;
+}

@@ -16,6 +16,10 @@ use super::case::Priority;
 use super::details::CaseKind;
 use super::lifecycle::TargetState;
 
+/// The longest deadline window: a year and a day. Longer ones are mistakes, and would put
+/// deadlines beyond what can be represented.
+pub const MAX_SPAN_SECONDS: i64 = 366 * 86_400;
+
 /// A span written as a number and a unit: `90s`, `10m`, `8h`, `3d`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Span(pub Duration);
@@ -27,17 +31,20 @@ impl FromStr for Span {
         let unit_at = s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (number, unit) = s.split_at(unit_at);
         let n: i64 = number.parse().map_err(|_| bad())?;
-        let duration = match unit {
-            "s" => Duration::seconds(n),
-            "m" => Duration::minutes(n),
-            "h" => Duration::hours(n),
-            "d" => Duration::days(n),
+        let unit_seconds = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
             _ => return Err(bad()),
         };
-        if duration <= Duration::ZERO {
+        let seconds = n.checked_mul(unit_seconds).filter(|s| *s <= MAX_SPAN_SECONDS).ok_or_else(|| {
+            format!("{s:?} is too long: a deadline window is at most {} days", MAX_SPAN_SECONDS / 86_400)
+        })?;
+        if seconds == 0 {
             return Err(format!("{s:?} must be longer than zero"));
         }
-        Ok(Self(duration))
+        Ok(Self(Duration::seconds(seconds)))
     }
 }
 

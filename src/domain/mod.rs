@@ -7,3 +7,6 @@ pub mod lifecycle;
 pub mod plate;
 pub mod resident_id;
 pub mod validate;
+
+#[cfg(test)]
+mod details_fuzz;

@@ -277,4 +277,8 @@ fn parse_payload(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
 }
 
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
+pub(crate) mod mutate;
+#[cfg(test)]
 mod tests;

@@ -10,6 +10,8 @@ mod error;
 mod export;
 mod forward;
 mod inbound;
+#[cfg(test)]
+mod inbound_fuzz;
 mod officer;
 mod reconcile;
 mod stats;

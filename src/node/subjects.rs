@@ -5,14 +5,24 @@
 use crate::case::CaseRecord;
 use crate::store::{StoreError, Unit};
 
+/// Most recent cases a new case is linked with per subject. Linking rewrites each linked case,
+/// so without a bound a subject named in hundreds of open cases (a peer's bulk alerts) would
+/// make every new case cost hundreds of writes.
+const MAX_LINKS: usize = 20;
+/// Most open cases remembered per subject.
+const MAX_INDEXED: usize = 200;
+
 /// Flags `case` and every open case that shares a subject with it, and indexes `case` under
 /// its subjects. The caller stores `case` itself.
 pub fn flag_same_subject(unit: &mut Unit<'_>, case: &mut CaseRecord) -> Result<(), StoreError> {
     for subject in case.subjects.clone() {
-        let mut still_open = Vec::new();
-        for other_id in unit.subject_cases(&subject)? {
-            let Some(mut other) = unit.case(&other_id)? else { continue };
-            if other.id == case.id || !other.is_open() {
+        let mut indexed = unit.subject_cases(&subject)?;
+        indexed.retain(|id| id != &case.id);
+        let recent = indexed.len().saturating_sub(MAX_LINKS);
+        let mut linked = 0;
+        for other_id in indexed[recent..].iter().rev() {
+            let Some(mut other) = unit.case(other_id)? else { continue };
+            if !other.is_open() || linked == MAX_LINKS {
                 continue;
             }
             if !other.same_subject.contains(&case.id) {
@@ -22,10 +32,11 @@ pub fn flag_same_subject(unit: &mut Unit<'_>, case: &mut CaseRecord) -> Result<(
             if !case.same_subject.contains(&other.id) {
                 case.same_subject.push(other.id);
             }
-            still_open.push(other.id);
+            linked += 1;
         }
-        still_open.push(case.id);
-        unit.set_subject_cases(&subject, still_open)?;
+        indexed.push(case.id);
+        let keep = indexed.len().saturating_sub(MAX_INDEXED);
+        unit.set_subject_cases(&subject, indexed.split_off(keep))?;
     }
     Ok(())
 }
