@@ -125,3 +125,162 @@ async fn a_node_restored_from_an_older_backup_gets_back_what_its_peer_holds() {
     assert_eq!(a.store().reconciliation_due(&xixi).unwrap(), None, "reconciliation finished");
     net.shutdown().await;
 }
+
+mod kill9 {
+    use super::*;
+    use std::collections::BTreeSet;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use rand::{Rng, SeedableRng};
+    use tiemeng::store::Store;
+
+    fn kills() -> usize {
+        std::env::var("TIEMENG_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(50)
+    }
+
+    fn audit_verify(data: &std::path::Path) -> Result<String, String> {
+        let output = Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+            .args(["--lang", "en", "audit", "verify", "--data"])
+            .arg(data)
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        if output.status.success() { Ok(text) } else { Err(text) }
+    }
+
+    /// Sends requests from 罗阳 as fast as one officer can, remembering every one that got a
+    /// success answer: those are the ones that must survive.
+    async fn load(
+        net_url: String,
+        client: tiemeng::client::ApiClient,
+        acknowledged: Arc<Mutex<Vec<CaseId>>>,
+        stop: Arc<AtomicBool>,
+    ) {
+        let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
+        let _ = net_url;
+        while !stop.load(Ordering::Relaxed) {
+            let request = samples::sample(CaseKind::General, vec![xixi.clone()], time::OffsetDateTime::now_utc());
+            match client.create_case(&request).await {
+                Ok(case) => acknowledged.lock().unwrap().push(case.id),
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+
+    /// 犀溪 works what arrives: acknowledges requests and sends some of its own to 罗阳.
+    async fn partner(duty: tiemeng::client::ApiClient, liaison: tiemeng::client::ApiClient, stop: Arc<AtomicBool>) {
+        let luoyang: tiemeng::ids::StationId = LUOYANG.parse().unwrap();
+        let mut round = 0u32;
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(inbox) = duty.list(tiemeng::store::Mailbox::Inbox, "status=delivered&limit=20").await {
+                for item in inbox.cases {
+                    let _ = duty.act(&item.case.id, &Action::Ack(AckInput::default())).await;
+                }
+            }
+            if round % 5 == 0 {
+                let request =
+                    samples::sample(CaseKind::Dispute, vec![luoyang.clone()], time::OffsetDateTime::now_utc());
+                let _ = liaison.create_case(&request).await;
+            }
+            round += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sigkill_under_load_loses_nothing_acknowledged_and_doubles_nothing() {
+        let net = Net::partial(&[LUOYANG, XIXI], &[XIXI]).await;
+        let data = net.data_dir(LUOYANG);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(20261123);
+        let acknowledged = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut a = net.spawn_process(LUOYANG).await;
+        let loaders: Vec<_> = (0..3)
+            .map(|_| {
+                tokio::spawn(load(
+                    net.url(LUOYANG),
+                    net.officer(LUOYANG, As::Liaison),
+                    acknowledged.clone(),
+                    stop.clone(),
+                ))
+            })
+            .collect();
+        let partner = tokio::spawn(partner(net.officer(XIXI, As::Duty), net.officer(XIXI, As::Liaison), stop.clone()));
+        let total = kills();
+        for kill in 0..total {
+            tokio::time::sleep(Duration::from_millis(rng.gen_range(150..700))).await;
+            a.kill().unwrap();
+            a.wait().unwrap();
+            // After every crash the audit chain is whole.
+            if let Err(report) = tokio::task::block_in_place(|| audit_verify(&data)) {
+                panic!("after kill {kill}: {report}");
+            }
+            a = net.spawn_process(LUOYANG).await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        for loader in loaders {
+            loader.await.unwrap();
+        }
+        partner.await.unwrap();
+
+        // Let both outboxes drain, then stop 罗阳 and look at both stores.
+        let b = net.node(XIXI).clone();
+        let admin = net.officer(LUOYANG, As::Admin);
+        let url = format!("{}/api/v1/peers", net.url(LUOYANG));
+        let drained = eventually(Duration::from_secs(60), || async {
+            let peers: Option<serde_json::Value> =
+                async { admin.http().get(&url).send().await.ok()?.json().await.ok() }.await;
+            let a_empty = peers.is_some_and(|p| p[0]["queue_depth"] == 0);
+            a_empty && b.store().outbox_len(&LUOYANG.parse().unwrap()) == 0
+        })
+        .await;
+        assert!(drained, "outboxes did not drain after the kills");
+        a.kill().unwrap();
+        a.wait().unwrap();
+        tokio::task::block_in_place(|| audit_verify(&data)).unwrap();
+        let a_store = tokio::task::block_in_place(|| Store::open_existing(&data)).unwrap();
+
+        let acknowledged = acknowledged.lock().unwrap().clone();
+        let mut lost = 0;
+        for id in &acknowledged {
+            let Some(case) = a_store.case(id).unwrap() else {
+                lost += 1;
+                continue;
+            };
+            let ours = a_store.envelope(&case.request).unwrap().unwrap().wire;
+            let theirs = b.store().envelope(&case.request).unwrap().map(|e| e.wire);
+            assert_eq!(Some(ours), theirs, "case {id}: the partner holds other bytes or nothing");
+        }
+        let doubled = |store: &Store| {
+            let received: Vec<_> = store
+                .audit_entries(0, 1_000_000)
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.action == "envelope.receive")
+                .filter_map(|e| e.envelope)
+                .collect();
+            received.len() - received.iter().collect::<BTreeSet<_>>().len()
+        };
+        let doubled = doubled(&a_store) + doubled(b.store());
+        // Every receipt 罗阳 signed is backed by what it stored.
+        let luoyang: tiemeng::ids::StationId = LUOYANG.parse().unwrap();
+        let mut unbacked = 0;
+        for entry in b.store().audit_entries(0, 1_000_000).unwrap().iter().filter(|e| e.action == "case.create") {
+            let case = b.store().case(&entry.case.unwrap()).unwrap().unwrap();
+            if b.store().receipt(&case.request, &luoyang).unwrap().is_some()
+                && a_store.envelope(&case.request).unwrap().is_none()
+            {
+                unbacked += 1;
+            }
+        }
+        println!(
+            "{total} kills, {} acknowledged, {lost} acknowledged lost, {doubled} doubled, {unbacked} receipts without data",
+            acknowledged.len()
+        );
+        assert_eq!((lost, doubled, unbacked), (0, 0, 0));
+        assert!(acknowledged.len() > total, "the load kept going between kills");
+        drop(a_store);
+        net.shutdown().await;
+    }
+}

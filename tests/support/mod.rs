@@ -165,7 +165,7 @@ impl Net {
             .arg(self.devnet.config(id).unwrap())
             .env("RUST_LOG", "warn")
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::inherit())
+            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         let addr = self.addrs[id];
