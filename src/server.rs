@@ -70,6 +70,7 @@ pub fn start(node: Arc<Node>, listener: TcpListener) -> Result<Running, TlsError
     };
     tasks.spawn(accept_loop(listener, settings, shutdown.clone(), tasks.clone()));
     tasks.spawn(watch_crls(verifier, shutdown.clone()));
+    tasks.spawn(watch_storage(node.clone(), shutdown.clone()));
     crate::federation::start(&node, &tasks, &shutdown)?;
     tracing::info!(%addr, station = %node.station(), "serving");
     Ok(Running { addr, node, shutdown, tasks })
@@ -180,6 +181,30 @@ impl Connection {
         }
         connection.as_mut().graceful_shutdown();
         let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
+    }
+}
+
+/// Free space needed before a failed store is reopened.
+const ROOM_TO_RECOVER: u64 = 1024 * 1024;
+
+/// Reopens the store after a write failure once the disk has room again.
+async fn watch_storage(node: Arc<Node>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = shutdown.cancelled() => return,
+        }
+        let store_failed = node.store().failure().is_some();
+        if !store_failed || node.store().free_space().is_some_and(|free| free < ROOM_TO_RECOVER) {
+            continue;
+        }
+        let reopening = node.clone();
+        match tokio::task::spawn_blocking(move || reopening.store().recover()).await {
+            Ok(Ok(true)) => tracing::warn!("storage recovered"),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "storage could not be reopened yet"),
+            Err(e) => tracing::error!(error = %e, "storage recovery task failed"),
+        }
     }
 }
 

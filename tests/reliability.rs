@@ -178,7 +178,7 @@ mod kill9 {
                     let _ = duty.act(&item.case.id, &Action::Ack(AckInput::default())).await;
                 }
             }
-            if round % 5 == 0 {
+            if round.is_multiple_of(5) {
                 let request =
                     samples::sample(CaseKind::Dispute, vec![luoyang.clone()], time::OffsetDateTime::now_utc());
                 let _ = liaison.create_case(&request).await;
@@ -281,6 +281,109 @@ mod kill9 {
         assert_eq!((lost, doubled, unbacked), (0, 0, 0));
         assert!(acknowledged.len() > total, "the load kept going between kills");
         drop(a_store);
+        net.shutdown().await;
+    }
+}
+
+mod full_disk {
+    use super::*;
+
+    /// A small tmpfs for one station's data folder, unmounted on drop.
+    struct SmallDisk {
+        dir: tempfile::TempDir,
+    }
+
+    impl SmallDisk {
+        fn mount(size: &str) -> Self {
+            let dir = tempfile::tempdir().unwrap();
+            let status = Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+                .arg(dir.path())
+                .status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "cannot mount a tmpfs (the disk-full test needs root, as CI has)"
+            );
+            Self { dir }
+        }
+
+        fn path(&self) -> &std::path::Path {
+            self.dir.path()
+        }
+
+        /// Fills the disk but for about `spare` bytes.
+        fn fill(&self, spare: u64) {
+            let ballast = self.path().join("ballast");
+            let free = fs_free(self.path());
+            let size = free.saturating_sub(spare);
+            std::fs::write(&ballast, vec![0u8; usize::try_from(size).unwrap()]).ok();
+        }
+
+        fn make_room(&self) {
+            let _ = std::fs::remove_file(self.path().join("ballast"));
+        }
+    }
+
+    impl Drop for SmallDisk {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        }
+    }
+
+    fn fs_free(path: &std::path::Path) -> u64 {
+        let output = Command::new("df").args(["--output=avail", "-B1"]).arg(path).output().unwrap();
+        String::from_utf8_lossy(&output.stdout).lines().nth(1).and_then(|l| l.trim().parse().ok()).unwrap_or(0)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_disk_never_yields_success_keeps_reads_and_recovers_when_space_returns() {
+        let disk = SmallDisk::mount("8m");
+        let data = disk.path().join("luoyang");
+        let data_text = data.display().to_string();
+        let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], move |id, text| {
+            support::quick_retries(id, text);
+            if id == LUOYANG {
+                *text =
+                    text.replace("data_dir = \"../data/zj-taishun-luoyang\"", &format!("data_dir = \"{data_text}\""));
+            }
+        })
+        .await;
+        let liaison = net.officer(LUOYANG, As::Liaison);
+        let chief = net.officer(LUOYANG, As::Chief);
+        let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
+        let request = samples::sample(CaseKind::MissingPerson, vec![xixi.clone()], time::OffsetDateTime::now_utc());
+        let before = liaison.create_case(&request).await.unwrap();
+        disk.fill(64 * 1024);
+
+        let mut acknowledged = Vec::new();
+        let mut refused = None;
+        for _ in 0..400 {
+            match liaison.create_case(&request).await {
+                Ok(case) => acknowledged.push(case.id),
+                Err(tiemeng::client::ClientError::Problem(problem)) => {
+                    refused = Some(problem);
+                    break;
+                }
+                Err(other) => panic!("an answer other than success or a problem: {other}"),
+            }
+        }
+        let problem = refused.expect("the disk never filled up");
+        assert_eq!((problem.status, problem.code.as_str()), (503, "storage_unavailable"), "{problem:?}");
+        assert!(problem.detail.contains("未写入磁盘"), "{}", problem.detail);
+        // Reads that need no writing go on.
+        assert!(chief.list(tiemeng::store::Mailbox::Outbox, "").await.is_ok(), "listings still work");
+        let health = chief.http().get(format!("{}/healthz", net.url(LUOYANG))).send().await.unwrap();
+        assert_eq!(health.status(), 503, "health reports the condition");
+        let health: serde_json::Value = health.json().await.unwrap();
+        assert_eq!(health["code"], "storage_failed");
+
+        // Space returns: writing works again without a restart, and nothing acknowledged is lost.
+        disk.make_room();
+        let recovered = eventually(PATIENCE, || async { liaison.create_case(&request).await.is_ok() }).await;
+        assert!(recovered, "the node did not recover when space returned");
+        for id in acknowledged.iter().chain([&before.id]) {
+            assert!(net.node(LUOYANG).store().case(id).unwrap().is_some(), "acknowledged case {id} is gone");
+        }
         net.shutdown().await;
     }
 }

@@ -115,6 +115,16 @@ pub struct Health {
 /// `GET /healthz` — the node is up and its store answers.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health), (status = 503, body = Problem)))]
 pub async fn health(State(node): State<Arc<Node>>) -> Result<Json<Health>, Problem> {
+    if let Some(failure) = node.store().failure() {
+        let mut problem = Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "storage_failed",
+            "storage failed; writes are paused",
+            format!("{failure}. Reads go on; free disk space and the node resumes writing by itself."),
+        );
+        problem.retry_after = Some(5);
+        return Err(problem);
+    }
     node.store().size_on_disk().map_err(|e| {
         Problem::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,

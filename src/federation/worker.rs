@@ -18,6 +18,8 @@ use crate::node::{Answer, Node, Pending, Returned};
 
 /// How long an idle task sleeps before looking at its outbox anyway.
 const IDLE_RECHECK: Duration = Duration::from_secs(30);
+/// The earliest a backing-off task tries again when new work arrives.
+const EARLY_RETRY: Duration = Duration::from_secs(5);
 
 /// One peer's delivery task.
 pub struct Worker {
@@ -62,9 +64,21 @@ impl Worker {
                     delay
                 }
             };
+            let retry_at = tokio::time::Instant::now() + wait;
             tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = signals.work.notified(), if backoff.attempts() == 0 => {}
+                () = tokio::time::sleep_until(retry_at) => {}
+                () = signals.work.notified() => {
+                    // New work cuts a backoff short, so an urgent alert does not sit out a
+                    // five-minute wait after the peer came back; but at most one early try per
+                    // EARLY_RETRY, so a burst of cases for a dead peer is not a burst of tries.
+                    if backoff.attempts() > 0 {
+                        let early = (tokio::time::Instant::now() + EARLY_RETRY).min(retry_at);
+                        tokio::select! {
+                            () = tokio::time::sleep_until(early) => {}
+                            () = self.shutdown.cancelled() => return,
+                        }
+                    }
+                }
                 () = signals.alive.notified() => backoff.reset(),
                 () = self.shutdown.cancelled() => return,
             }

@@ -71,13 +71,14 @@ impl Store {
         let file = File::options().write(true).create_new(true).open(path).map_err(io(path))?;
         let mut out = Hashing { inner: BufWriter::new(file), hash: Sha256::new() };
         let _guard = self.lock()?;
+        let inner = self.inner()?;
         let station = self.station.as_str().as_bytes();
         out.write_all(MAGIC).map_err(io(path))?;
         out.write_all(&len_u16(station)?).map_err(io(path))?;
         out.write_all(station).map_err(io(path))?;
         out.write_all(&unix_ms(now).to_be_bytes()).map_err(io(path))?;
         let mut entries = 0;
-        for (name, tree) in Trees::names().iter().zip(&self.all_trees) {
+        for (name, tree) in Trees::names().iter().zip(&inner.all_trees) {
             out.write_all(&len_u16(name.as_bytes())?).map_err(io(path))?;
             out.write_all(name.as_bytes()).map_err(io(path))?;
             out.write_all(&(tree.len() as u64).to_be_bytes()).map_err(io(path))?;

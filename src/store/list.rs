@@ -52,11 +52,12 @@ impl Store {
             return self.list_overdue(query);
         }
         let m = query.mailbox.tag();
+        let inner = self.inner()?;
         let (tree, prefix) = match (&query.peer, query.state, query.kind) {
-            (Some(peer), _, _) => (&self.trees.boxpeertime_case, [&[m][..], &station_segment(peer)].concat()),
-            (None, Some(state), _) => (&self.trees.boxstatetime_case, vec![m, state.tag()]),
-            (None, None, Some(kind)) => (&self.trees.boxkindtime_case, vec![m, kind_tag(kind)]),
-            (None, None, None) => (&self.trees.boxtime_case, vec![m]),
+            (Some(peer), _, _) => (&inner.trees.boxpeertime_case, [&[m][..], &station_segment(peer)].concat()),
+            (None, Some(state), _) => (&inner.trees.boxstatetime_case, vec![m, state.tag()]),
+            (None, None, Some(kind)) => (&inner.trees.boxkindtime_case, vec![m, kind_tag(kind)]),
+            (None, None, None) => (&inner.trees.boxtime_case, vec![m]),
         };
         let end = match &query.cursor {
             Some(cursor) if cursor.starts_with(&prefix) => cursor.clone(),
@@ -88,7 +89,8 @@ impl Store {
         });
         let end = time_key(query.now).to_vec();
         let mut page = Page { cases: Vec::new(), next: None };
-        for (scanned, item) in self.trees.due_target.range(start..end).enumerate() {
+        let inner = self.inner()?;
+        for (scanned, item) in inner.trees.due_target.range(start..end).enumerate() {
             let (key, _) = item?;
             if scanned >= SCAN_BUDGET || page.cases.len() == query.limit {
                 page.next = Some(key.to_vec());

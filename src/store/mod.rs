@@ -16,8 +16,8 @@ mod list;
 mod stats;
 mod unit;
 
-use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use sled::transaction::TransactionError;
 use sled::{Transactional, Tree};
@@ -55,6 +55,9 @@ pub enum StoreError {
         /// The station recorded in the data folder.
         found: String,
     },
+    /// The store is being reopened after a failure; try again shortly.
+    #[error("storage is being reopened after a failure; try again shortly")]
+    Reopening,
     /// A writer panicked while holding the write lock.
     #[error("a writer failed while holding the write lock; restart the node")]
     Poisoned,
@@ -131,6 +134,16 @@ trees! {
 }
 
 const META_STATION: &[u8] = b"station";
+
+impl Inner {
+    fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).open()?;
+        let trees = Trees::open(&db)?;
+        let flusher = GroupFlush::start(db.clone()).map_err(|e| StoreError::Flush(e.to_string()))?;
+        let all_trees = trees.all();
+        Ok(Self { db, trees, all_trees, flusher })
+    }
+}
 const META_AUDIT_HEAD: &[u8] = b"audit_head";
 
 /// Metadata kept beside an envelope's bytes.
@@ -196,23 +209,38 @@ pub struct StoredEnvelope {
     pub wire: Vec<u8>,
 }
 
-/// The node's sled database.
+/// An open sled database with its trees and flusher. Field order matters: the flusher drops
+/// last and joins its thread, which holds the last database handle.
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Inner {
     db: sled::Db,
     trees: Trees,
     all_trees: Vec<Tree>,
-    writer: Mutex<()>,
     flusher: GroupFlush,
+}
+
+/// The node's sled database.
+///
+/// After a failed write (a full disk, an I/O error) sled refuses every further write until it
+/// is reopened, so the store remembers the failure, keeps serving reads, and is reopened from
+/// disk by [`Store::recover`] once there is room again. Nothing acknowledged is lost: only
+/// flushed data was ever acknowledged, and reopening reads exactly that back.
+#[derive(Debug)]
+pub struct Store {
+    inner: RwLock<Option<Arc<Inner>>>,
+    writer: Mutex<()>,
     station: StationId,
+    dir: PathBuf,
+    cache_bytes: u64,
+    failure: Mutex<Option<String>>,
 }
 
 impl Store {
     /// Opens (or creates) the data folder of `station` with a page cache of `cache_bytes`.
     /// A folder that belongs to another station is refused.
     pub fn open(dir: &Path, station: &StationId, cache_bytes: u64) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).open()?;
-        let trees = Trees::open(&db)?;
+        let inner = Inner::open(dir, cache_bytes)?;
+        let trees = &inner.trees;
         match trees.meta.get(META_STATION)? {
             Some(found) if found.as_ref() != station.as_str().as_bytes() => {
                 return Err(StoreError::WrongStation {
@@ -223,21 +251,79 @@ impl Store {
             Some(_) => {}
             None => {
                 trees.meta.insert(META_STATION, station.as_str().as_bytes())?;
-                db.flush()?;
+                inner.db.flush()?;
             }
         }
-        Self::assemble(db, trees, station.clone())
+        Ok(Self::assemble(inner, station.clone(), dir, cache_bytes))
     }
 
-    fn assemble(db: sled::Db, trees: Trees, station: StationId) -> Result<Self, StoreError> {
-        let flusher = GroupFlush::start(db.clone()).map_err(|e| StoreError::Flush(e.to_string()))?;
-        let all_trees = trees.all();
-        Ok(Self { db, trees, all_trees, writer: Mutex::new(()), flusher, station })
+    fn assemble(inner: Inner, station: StationId, dir: &Path, cache_bytes: u64) -> Self {
+        Self {
+            inner: RwLock::new(Some(Arc::new(inner))),
+            writer: Mutex::new(()),
+            station,
+            dir: dir.to_owned(),
+            cache_bytes,
+            failure: Mutex::new(None),
+        }
+    }
+
+    /// The open database, unless it is being reopened.
+    pub(crate) fn inner(&self) -> Result<Arc<Inner>, StoreError> {
+        let guard = self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.clone().ok_or(StoreError::Reopening)
+    }
+
+    /// Remembers that a write failed, so that writes are paused until [`Store::recover`].
+    fn failed(&self, error: &StoreError) {
+        let mut failure = self.failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failure.is_none() {
+            tracing::error!(%error, "storage failed; writes are paused until the store is reopened");
+        }
+        *failure = Some(error.to_string());
+    }
+
+    /// Why writing is paused, if it is.
+    pub fn failure(&self) -> Option<String> {
+        self.failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Reopens the database from disk after a failure. Readers get [`StoreError::Reopening`]
+    /// for the few milliseconds it takes. Returns true when the store works again.
+    pub fn recover(&self) -> Result<bool, StoreError> {
+        if self.failure().is_none() {
+            return Ok(false);
+        }
+        let _guard = self.lock()?;
+        let old = self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        let last = old.as_ref().map(Arc::downgrade);
+        drop(old);
+        // In-flight readers hold the old handle; sled's file lock is free once they finish.
+        for _ in 0..500 {
+            if last.as_ref().is_none_or(|w| w.strong_count() == 0) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let inner = Inner::open(&self.dir, self.cache_bytes)?;
+        let works = inner.trees.meta.insert(b"probe", &[1u8][..]).and_then(|_| inner.db.flush()).is_ok();
+        *self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(inner));
+        if works {
+            *self.failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+            tracing::warn!("storage reopened; writes resume");
+        }
+        Ok(works)
+    }
+
+    /// Bytes free on the disk holding the data folder.
+    pub fn free_space(&self) -> Option<u64> {
+        let stats = rustix::fs::statvfs(&self.dir).ok()?;
+        Some(stats.f_bavail.saturating_mul(stats.f_frsize))
     }
 
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        Ok(self.db.size_on_disk()?)
+        Ok(self.inner()?.db.size_on_disk()?)
     }
 
     /// Opens an existing data folder for offline tools (`audit verify`), whatever station it
@@ -246,22 +332,22 @@ impl Store {
         if !dir.join("conf").is_file() {
             return Err(StoreError::Corrupt(format!("{} holds no tiemeng data", dir.display())));
         }
-        let db = sled::Config::new().path(dir).cache_capacity(16 * 1024 * 1024).open()?;
-        let trees = Trees::open(&db)?;
-        let station = trees
+        let inner = Inner::open(dir, 16 * 1024 * 1024)?;
+        let station = inner
+            .trees
             .meta
             .get(META_STATION)?
             .and_then(|v| String::from_utf8(v.to_vec()).ok())
             .and_then(|s| s.parse::<StationId>().ok())
             .ok_or_else(|| StoreError::Corrupt(format!("{} does not record its station", dir.display())))?;
-        Self::assemble(db, trees, station)
+        Ok(Self::assemble(inner, station, dir, 16 * 1024 * 1024))
     }
 
     /// A named 32-byte secret of this node (e.g. for console form tokens), made at first use
     /// and kept, so tokens survive restarts.
     pub fn secret(&self, name: &str) -> Result<[u8; 32], StoreError> {
         let key = [b"secret\0".as_slice(), name.as_bytes()].concat();
-        if let Some(value) = self.trees.meta.get(&key)? {
+        if let Some(value) = self.inner()?.trees.meta.get(&key)? {
             return value
                 .as_ref()
                 .try_into()
@@ -270,9 +356,9 @@ impl Store {
         let fresh: [u8; 32] = rand::random();
         let _guard = self.lock()?;
         // Another caller may have made it while we waited for the lock.
-        match self.trees.meta.compare_and_swap(&key, None as Option<&[u8]>, Some(&fresh[..]))? {
+        match self.inner()?.trees.meta.compare_and_swap(&key, None as Option<&[u8]>, Some(&fresh[..]))? {
             Ok(()) => {
-                self.db.flush()?;
+                self.inner()?.db.flush()?;
                 Ok(fresh)
             }
             Err(current) => current
@@ -286,6 +372,7 @@ impl Store {
     /// asked for what the backup lacks.
     pub fn restored_from(&self) -> Result<Option<OffsetDateTime>, StoreError> {
         Ok(self
+            .inner()?
             .trees
             .meta
             .get(backup::META_RESTORED_FROM)?
@@ -299,16 +386,17 @@ impl Store {
         let Some(since) = self.restored_from()? else { return Ok(None) };
         let _guard = self.lock()?;
         for peer in peers {
-            self.trees.meta.insert(keys::resync(peer), &crate::clock::unix_ms(since).to_be_bytes())?;
+            self.inner()?.trees.meta.insert(keys::resync(peer), &crate::clock::unix_ms(since).to_be_bytes())?;
         }
-        self.trees.meta.remove(backup::META_RESTORED_FROM)?;
-        self.db.flush()?;
+        self.inner()?.trees.meta.remove(backup::META_RESTORED_FROM)?;
+        self.inner()?.db.flush()?;
         Ok(Some(since))
     }
 
     /// From when `peer` must be asked for what a restored backup lacked, if it must.
     pub fn reconciliation_due(&self, peer: &StationId) -> Result<Option<OffsetDateTime>, StoreError> {
         Ok(self
+            .inner()?
             .trees
             .meta
             .get(keys::resync(peer))?
@@ -318,8 +406,8 @@ impl Store {
 
     /// Records that `peer` has re-sent what the backup lacked.
     pub fn reconciled(&self, peer: &StationId) -> Result<(), StoreError> {
-        self.trees.meta.remove(keys::resync(peer))?;
-        self.db.flush()?;
+        self.inner()?.trees.meta.remove(keys::resync(peer))?;
+        self.inner()?.db.flush()?;
         Ok(())
     }
 
@@ -333,7 +421,7 @@ impl Store {
         let prefix = keys::exchange_prefix(peer, sent);
         let start = [prefix.as_slice(), &keys::time_key(since)].concat();
         let mut out = Vec::new();
-        for item in self.trees.peerdirtime_envelope.range(start..) {
+        for item in self.inner()?.trees.peerdirtime_envelope.range(start..) {
             let (key, _) = item?;
             if !key.starts_with(&prefix) {
                 break;
@@ -362,7 +450,10 @@ impl Store {
         E: From<StoreError>,
     {
         let _guard = self.lock()?;
-        let mut unit = Unit::new(self, at);
+        if let Some(failure) = self.failure() {
+            return Err(StoreError::Flush(failure).into());
+        }
+        let mut unit = Unit::new(self, self.inner()?, at);
         let value = work(&mut unit)?;
         let woken = unit.commit()?;
         Ok((value, woken))
@@ -370,12 +461,20 @@ impl Store {
 
     /// Waits until everything committed so far is on disk (shared between concurrent callers).
     pub async fn durable(&self) -> Result<(), StoreError> {
-        self.flusher.flush().await.map_err(StoreError::Flush)
+        if let Some(failure) = self.failure() {
+            return Err(StoreError::Flush(failure));
+        }
+        let inner = self.inner()?;
+        let flushed = inner.flusher.flush().await.map_err(StoreError::Flush);
+        if let Err(error) = &flushed {
+            self.failed(error);
+        }
+        flushed
     }
 
     /// Blocking form of [`Store::durable`] for command-line tools.
     pub fn durable_blocking(&self) -> Result<(), StoreError> {
-        self.flusher.flush_blocking().map_err(StoreError::Flush)
+        self.inner()?.flusher.flush_blocking().map_err(StoreError::Flush)
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, ()>, StoreError> {
@@ -384,12 +483,12 @@ impl Store {
 
     /// A case by id.
     pub fn case(&self, id: &CaseId) -> Result<Option<CaseRecord>, StoreError> {
-        self.trees.caseid_case.get(id.as_bytes())?.map(|v| codec::decode(&v, "case")).transpose()
+        self.inner()?.trees.caseid_case.get(id.as_bytes())?.map(|v| codec::decode(&v, "case")).transpose()
     }
 
     /// An envelope by id.
     pub fn envelope(&self, id: &EnvelopeId) -> Result<Option<StoredEnvelope>, StoreError> {
-        let Some(value) = self.trees.envelopeid_envelope.get(id.as_bytes())? else {
+        let Some(value) = self.inner()?.trees.envelopeid_envelope.get(id.as_bytes())? else {
             return Ok(None);
         };
         let (meta, wire) = codec::decode_with_raw(&value, "envelope")?;
@@ -399,7 +498,7 @@ impl Store {
     /// A case's envelopes in timeline order (by envelope time, then id).
     pub fn timeline(&self, case: &CaseId) -> Result<Vec<StoredEnvelope>, StoreError> {
         let mut out = Vec::new();
-        for item in self.trees.caseevent_envelopeid.scan_prefix(case.as_bytes()) {
+        for item in self.inner()?.trees.caseevent_envelopeid.scan_prefix(case.as_bytes()) {
             let (key, _) = item?;
             let id: [u8; 16] = key
                 .get(24..40)
@@ -415,13 +514,13 @@ impl Store {
 
     /// The receipt `issuer` signed for `envelope`, if any.
     pub fn receipt(&self, envelope: &EnvelopeId, issuer: &StationId) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.trees.envelopestation_receipt.get(keys::receipt(envelope, issuer))?.map(|v| v.to_vec()))
+        Ok(self.inner()?.trees.envelopestation_receipt.get(keys::receipt(envelope, issuer))?.map(|v| v.to_vec()))
     }
 
     /// Every receipt stored for `envelope`, by issuing station.
     pub fn receipts(&self, envelope: &EnvelopeId) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.trees.envelopestation_receipt.scan_prefix(envelope.as_bytes()) {
+        for item in self.inner()?.trees.envelopestation_receipt.scan_prefix(envelope.as_bytes()) {
             let (key, value) = item?;
             let issuer = String::from_utf8_lossy(key.get(16..).unwrap_or_default()).into_owned();
             out.push((issuer, value.to_vec()));
@@ -432,7 +531,7 @@ impl Store {
     /// The first `limit` entries of `peer`'s outbox: (sequence, envelope id).
     pub fn outbox(&self, peer: &StationId, limit: usize) -> Result<Vec<(u64, EnvelopeId)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).take(limit) {
+        for item in self.inner()?.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).take(limit) {
             let (key, value) = item?;
             let seq = key
                 .get(key.len().saturating_sub(8)..)
@@ -450,7 +549,8 @@ impl Store {
 
     /// Envelopes `peer` refused for good, oldest first.
     pub fn dead_letters(&self, peer: &StationId, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
-        self.trees
+        self.inner()?
+            .trees
             .peerseq_deadletter
             .scan_prefix(keys::station_segment(peer))
             .take(limit)
@@ -460,12 +560,12 @@ impl Store {
 
     /// How many envelopes `peer` refused for good.
     pub fn dead_letter_count(&self, peer: &StationId) -> usize {
-        self.trees.peerseq_deadletter.scan_prefix(keys::station_segment(peer)).count()
+        self.inner().map_or(0, |inner| inner.trees.peerseq_deadletter.scan_prefix(keys::station_segment(peer)).count())
     }
 
     /// How many envelopes wait for `peer`.
     pub fn outbox_len(&self, peer: &StationId) -> usize {
-        self.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).count()
+        self.inner().map_or(0, |inner| inner.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).count())
     }
 
     /// Checks the whole audit chain; returns the number of entries, or the first break.
@@ -473,7 +573,8 @@ impl Store {
         let head = self
             .audit_head()
             .map_err(|e| ChainBreak::Unreadable { key: "audit_head".into(), reason: e.to_string() })?;
-        let entries = self.trees.seq_audit.iter().map(|item| {
+        let inner = self.inner().map_err(|e| ChainBreak::Unreadable { key: "store".into(), reason: e.to_string() })?;
+        let entries = inner.trees.seq_audit.iter().map(|item| {
             let (key, value) = item.map_err(|e| ChainBreak::Unreadable { key: "?".into(), reason: e.to_string() })?;
             codec::decode::<AuditEntry>(&value, "audit entry")
                 .map_err(|e| ChainBreak::Unreadable { key: hex::encode(&key), reason: e.to_string() })
@@ -484,11 +585,17 @@ impl Store {
     /// Audit entries from `after` (exclusive), at most `limit`.
     pub fn audit_entries(&self, after: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         let start = after.saturating_add(1).to_be_bytes();
-        self.trees.seq_audit.range(start..).take(limit).map(|item| codec::decode(&item?.1, "audit entry")).collect()
+        self.inner()?
+            .trees
+            .seq_audit
+            .range(start..)
+            .take(limit)
+            .map(|item| codec::decode(&item?.1, "audit entry"))
+            .collect()
     }
 
     fn audit_head(&self) -> Result<Option<(u64, [u8; 32])>, StoreError> {
-        let Some(value) = self.trees.meta.get(META_AUDIT_HEAD)? else {
+        let Some(value) = self.inner()?.trees.meta.get(META_AUDIT_HEAD)? else {
             return Ok(None);
         };
         let bytes: [u8; 40] =
@@ -499,8 +606,8 @@ impl Store {
         Ok(Some((seq, hash)))
     }
 
-    fn run_transaction(&self, ops: &[unit::Op]) -> Result<(), StoreError> {
-        let result: Result<(), TransactionError<()>> = self.all_trees[..].transaction(|trees| {
+    fn run_transaction(&self, inner: &Inner, ops: &[unit::Op]) -> Result<(), StoreError> {
+        let result: Result<(), TransactionError<()>> = inner.all_trees[..].transaction(|trees| {
             for op in ops {
                 let tree = &trees[op.tree as usize];
                 match &op.value {
@@ -515,7 +622,11 @@ impl Store {
             Ok(())
         });
         result.map_err(|e| match e {
-            TransactionError::Storage(e) => StoreError::Sled(e),
+            TransactionError::Storage(e) => {
+                let error = StoreError::Sled(e);
+                self.failed(&error);
+                error
+            }
             TransactionError::Abort(()) => StoreError::Corrupt("transaction aborted".into()),
         })
     }

@@ -71,8 +71,8 @@ impl Store {
     /// The committed tally under `key` of a statistics tree, or an empty one.
     pub(super) fn read_tally(&self, tree: TreeId, key: &[u8]) -> Result<Tally, StoreError> {
         let tree = match tree {
-            TreeId::MonthdimsTally => &self.trees.monthdims_tally,
-            _ => &self.trees.daydims_tally,
+            TreeId::MonthdimsTally => &self.inner()?.trees.monthdims_tally,
+            _ => &self.inner()?.trees.daydims_tally,
         };
         Ok(match tree.get(key)? {
             Some(value) => codec::decode(&value, "statistics tally")?,
@@ -90,11 +90,11 @@ impl Store {
             let last =
                 Date::from_calendar_date(year, m, m.length(year)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if from <= first && last <= to {
-                self.scan_buckets(&self.trees.monthdims_tally, month, month, (year, m), &mut out)?;
+                self.scan_buckets(&self.inner()?.trees.monthdims_tally, month, month, (year, m), &mut out)?;
             } else {
                 let start = crate::stats::day_of_date(from.max(first));
                 let end = crate::stats::day_of_date(to.min(last));
-                self.scan_buckets(&self.trees.daydims_tally, start, end, (year, m), &mut out)?;
+                self.scan_buckets(&self.inner()?.trees.daydims_tally, start, end, (year, m), &mut out)?;
             }
             month += 1;
         }

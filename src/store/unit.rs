@@ -26,6 +26,7 @@ pub(super) struct Op {
 /// Reads and buffered writes of one state change. See [`Store::write`].
 pub struct Unit<'s> {
     store: &'s Store,
+    inner: std::sync::Arc<super::Inner>,
     at: OffsetDateTime,
     ops: Vec<Op>,
     cases: BTreeMap<CaseId, CaseRecord>,
@@ -36,9 +37,10 @@ pub struct Unit<'s> {
 }
 
 impl<'s> Unit<'s> {
-    pub(super) fn new(store: &'s Store, at: OffsetDateTime) -> Self {
+    pub(super) fn new(store: &'s Store, inner: std::sync::Arc<super::Inner>, at: OffsetDateTime) -> Self {
         Self {
             store,
+            inner,
             at,
             ops: Vec::new(),
             cases: BTreeMap::new(),
@@ -159,7 +161,7 @@ impl<'s> Unit<'s> {
         if let Some(cases) = self.subjects.get(subject) {
             return Ok(cases.clone());
         }
-        match self.store.trees.subject_cases.get(subject.index_key())? {
+        match self.inner.trees.subject_cases.get(subject.index_key())? {
             Some(value) => codec::decode(&value, "subject index"),
             None => Ok(Vec::new()),
         }
@@ -208,7 +210,7 @@ impl<'s> Unit<'s> {
     }
 
     fn read_counter(&self, peer: &StationId) -> Result<u64, StoreError> {
-        let value = self.store.trees.meta.get(keys::outbox_counter(peer))?;
+        let value = self.inner.trees.meta.get(keys::outbox_counter(peer))?;
         Ok(value.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok()).map_or(0, u64::from_be_bytes))
     }
 
@@ -235,7 +237,7 @@ impl<'s> Unit<'s> {
             self.put(TreeId::Meta, keys::outbox_counter(peer), next.to_be_bytes().to_vec());
         }
         if !self.ops.is_empty() {
-            self.store.run_transaction(&self.ops)?;
+            self.store.run_transaction(&self.inner, &self.ops)?;
         }
         Ok(outbox_next.into_keys().collect::<BTreeSet<_>>().into_iter().collect())
     }
