@@ -387,3 +387,336 @@ mod full_disk {
         net.shutdown().await;
     }
 }
+
+mod outage {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn env(name: &str, default: u64) -> u64 {
+        std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    }
+
+    /// A peer down while the others keep sending: the backlog waits on disk and arrives in
+    /// order, once, when it is back. `TIEMENG_OUTAGE_SECS` and `TIEMENG_OUTAGE_CASES` set the
+    /// length and the load (CI: 10 s, 2,000 cases; documented run: 600 s, 30,000).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_outage_delivers_the_whole_backlog_in_order_once() {
+        let outage = Duration::from_secs(env("TIEMENG_OUTAGE_SECS", 10));
+        let cases = env("TIEMENG_OUTAGE_CASES", 2000) as usize;
+        let mut net = Net::start_with(&[LUOYANG, XIXI, support::MAZHAN], &[LUOYANG, support::MAZHAN], |id, text| {
+            support::quick_retries(id, text);
+        })
+        .await;
+        let started = std::time::Instant::now();
+        let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
+        let mazhan: tiemeng::ids::StationId = support::MAZHAN.parse().unwrap();
+        let mut sent = Vec::new();
+        let loaders: Vec<_> = (0..2)
+            .map(|_| {
+                let client = net.officer(LUOYANG, As::Liaison);
+                let (xixi, mazhan) = (xixi.clone(), mazhan.clone());
+                tokio::spawn(async move {
+                    let mut ids = Vec::new();
+                    for i in 0..cases / 2 {
+                        // Every tenth case also goes to 马站, which is up: it must not wait.
+                        let targets = if i % 10 == 0 { vec![xixi.clone(), mazhan.clone()] } else { vec![xixi.clone()] };
+                        let request = samples::sample(CaseKind::General, targets, time::OffsetDateTime::now_utc());
+                        ids.push(client.create_case(&request).await.unwrap().id);
+                    }
+                    ids
+                })
+            })
+            .collect();
+        for loader in loaders {
+            sent.extend(loader.await.unwrap());
+        }
+        let a = net.node(LUOYANG).clone();
+        assert_eq!(a.store().outbox_len(&xixi), cases, "the backlog is on disk");
+        let mazhan_node = net.node(support::MAZHAN).clone();
+        assert!(
+            eventually(PATIENCE, || async { a.store().outbox_len(&mazhan) == 0 }).await,
+            "马站 was kept waiting by 犀溪's outage"
+        );
+        let _ = mazhan_node;
+        if let Some(rest) = outage.checked_sub(started.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
+        net.restart(XIXI).await;
+        let drained = eventually(Duration::from_secs(600), || async { a.store().outbox_len(&xixi) == 0 }).await;
+        assert!(drained, "{} still queued", a.store().outbox_len(&xixi));
+        let received: Vec<CaseId> = net
+            .node(XIXI)
+            .store()
+            .audit_entries(0, 10_000_000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "envelope.receive")
+            .map(|e| e.case.unwrap())
+            .collect();
+        let sent_set: BTreeSet<CaseId> = sent.iter().copied().collect();
+        assert_eq!(received.len(), cases, "each delivered once");
+        assert!(received.iter().copied().collect::<BTreeSet<_>>() == sent_set, "something was lost");
+        // The queue order is the order the requests were committed at 罗阳: its audit chain.
+        let queued: Vec<CaseId> = a
+            .store()
+            .audit_entries(0, 10_000_000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "case.create")
+            .map(|e| e.case.unwrap())
+            .collect();
+        let first_difference = queued.iter().zip(&received).position(|(q, r)| q != r);
+        assert_eq!(first_difference, None, "delivered out of the order queued");
+        println!("outage {:?}, {cases} envelopes queued, 0 lost, 0 duplicates", started.elapsed());
+        net.shutdown().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_envelope_created_days_before_delivery_is_accepted() {
+        let net = Net::start(&[LUOYANG, XIXI]).await;
+        let files = net.devnet.layout.station(LUOYANG).unwrap();
+        let key = tiemeng::pki::load_signing_key(&files.signing.private_key).unwrap();
+        let signer =
+            tiemeng::keys::Signer::new(tiemeng::ids::KeyRef::new(LUOYANG.parse().unwrap(), "k1").unwrap(), key);
+        let at = tiemeng::clock::Clock::system().now() - time::Duration::days(3);
+        let new = samples::sample(CaseKind::General, vec![XIXI.parse().unwrap()], at);
+        let envelope = tiemeng::envelope::Envelope {
+            id: tiemeng::ids::EnvelopeId::new(),
+            case: CaseId::new(),
+            from: LUOYANG.parse().unwrap(),
+            to: vec![XIXI.parse().unwrap()],
+            at,
+            body: tiemeng::envelope::Body::Request(Box::new(tiemeng::envelope::body::RequestBody {
+                officer: tiemeng::envelope::Signatory { badge: "330329001".parse().unwrap(), name: "陈志强".into() },
+                priority: new.priority,
+                title: new.title,
+                details: new.details,
+                narrative: new.narrative,
+                contact: new.contact,
+                reference: None,
+                restrictions: vec![],
+                review_by: None,
+                ack_by: at + time::Duration::hours(24),
+                report_by: at + time::Duration::days(7),
+                forwarded_from: None,
+            })),
+        }
+        .seal(&signer)
+        .unwrap();
+        let body = format!("{{\"envelopes\":[{}]}}", String::from_utf8(envelope.wire()).unwrap());
+        let answer: serde_json::Value = net
+            .station_client(LUOYANG)
+            .post(format!("{}/fed/v1/inbox", net.url(XIXI)))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+        let case = net.node(XIXI).store().case(&envelope.envelope.case).unwrap().unwrap();
+        assert!(
+            case.targets[0].overdue_at(tiemeng::clock::Clock::system().now()).is_some(),
+            "and it is already overdue"
+        );
+        net.shutdown().await;
+    }
+}
+
+mod long_outage {
+    use super::*;
+
+    fn rss_kib() -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// Three days of a dead peer in tokio's paused time: the retries stay at the cap (with
+    /// jitter), the queue stays on disk, memory stays flat.
+    #[tokio::test]
+    async fn a_72_hour_outage_keeps_backoff_capped_and_memory_bounded() {
+        let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], |_, text| {
+            text.push_str("\n[limits]\nofficer_requests_per_minute = 1000000\n");
+        })
+        .await;
+        let liaison = net.officer(LUOYANG, As::Liaison);
+        for _ in 0..50 {
+            let request =
+                samples::sample(CaseKind::General, vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+            liaison.create_case(&request).await.unwrap();
+        }
+        let node = net.node(LUOYANG).clone();
+        let health = || node.health().peer(&XIXI.parse().unwrap()).unwrap().status();
+        // From here on tokio's clock jumps ahead whenever nothing is running.
+        tokio::time::pause();
+        tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+        let (retries_after_warmup, rss_after_warmup) = (health().retries, rss_kib());
+        tokio::time::sleep(Duration::from_secs(48 * 3600)).await;
+        let retries = health().retries - retries_after_warmup;
+        let grown = rss_kib().saturating_sub(rss_after_warmup);
+        println!("hours 24 to 72 of the outage: {retries} retries, RSS grew {grown} KiB");
+        // Waits of 150 to 300 s (the cap, with up to half taken off by jitter), plus up to a
+        // minute for each attempt's connection timeouts: 48 h hold 480 to 1,152 attempts.
+        assert!((480..=1_160).contains(&retries), "{retries} retries in 48 hours");
+        assert!(grown < 16 * 1024, "memory grew by {grown} KiB over a simulated outage");
+        assert_eq!(node.store().outbox_len(&XIXI.parse().unwrap()), 50, "the queue waits on disk, whole");
+        net.shutdown().await;
+    }
+
+    /// Twenty peers failing together do not retry together: jitter spreads their retries over
+    /// half the cap.
+    #[test]
+    fn twenty_peers_recovering_together_do_not_retry_in_lockstep() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let cap = Duration::from_secs(300);
+        let mut next_tries: Vec<f64> = Vec::new();
+        for _ in 0..20 {
+            let mut backoff = tiemeng::federation::Backoff::new(cap);
+            let elapsed: f64 = (0..12).map(|_| backoff.next_delay(rng.r#gen::<f64>()).as_secs_f64()).sum();
+            next_tries.push(elapsed);
+        }
+        next_tries.sort_by(f64::total_cmp);
+        let spread = next_tries[19] - next_tries[0];
+        let mut gaps: Vec<f64> = next_tries.windows(2).map(|w| w[1] - w[0]).collect();
+        gaps.sort_by(f64::total_cmp);
+        let same_second = next_tries.windows(2).filter(|w| w[1] - w[0] < 1.0).count();
+        println!(
+            "20 peers after 12 failures: retries spread over {spread:.0} s, median gap {:.1} s, {same_second} pairs within 1 s",
+            gaps[9]
+        );
+        assert!(spread > 300.0, "retries bunched into {spread:.0} s");
+        assert!(same_second <= 3, "{same_second} pairs of peers retry within the same second");
+    }
+}
+
+mod soak {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+    use rand::{Rng, SeedableRng};
+    use tiemeng::node::{CloseInput, OutcomeInput};
+    use tiemeng::store::Store;
+
+    const STATIONS: [&str; 3] = [LUOYANG, XIXI, support::MAZHAN];
+
+    fn rss_kib(pid: u32) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Runs one case from request to close between two stations; false on any failure.
+    async fn story(net: &Net, origin: &str, target: &str) -> bool {
+        let liaison = net.officer(origin, As::Liaison);
+        let duty = net.officer(target, As::Duty);
+        let request =
+            samples::sample(CaseKind::General, vec![target.parse().unwrap()], time::OffsetDateTime::now_utc());
+        let Ok(case) = liaison.create_case(&request).await else { return false };
+        if !eventually(PATIENCE, || async { duty.case(&case.id).await.is_ok() }).await {
+            return false;
+        }
+        if duty.act(&case.id, &Action::Ack(AckInput::default())).await.is_err() {
+            return false;
+        }
+        let outcome =
+            OutcomeInput {
+                outcome: tiemeng::domain::case::Outcome::Completed, count: 1, narrative: "已核查".into()
+            };
+        if duty.act(&case.id, &Action::Outcome(outcome)).await.is_err() {
+            return false;
+        }
+        let resolved = eventually(PATIENCE, || async {
+            liaison.case(&case.id).await.is_ok_and(|d| d.case.targets[0].state == TargetState::Resolved)
+        })
+        .await;
+        resolved
+            && liaison
+                .act(&case.id, &Action::Close(CloseInput { evaluation: 5, comment: None, targets: vec![] }))
+                .await
+                .is_ok()
+    }
+
+    /// A bounded mixed workload across three nodes running as processes: no errors, memory
+    /// flat within 10 % after warm-up, outboxes drained at the end. `TIEMENG_SOAK_SECS` sets
+    /// the length (CI: 60 s).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_soak_across_three_nodes_has_no_errors_flat_memory_and_drained_outboxes() {
+        let seconds: u64 = std::env::var("TIEMENG_SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+        // A small page cache: it fills within the warm-up, so what is measured after that is
+        // the node's own memory, not sled caching a growing store (which is capped by cache_mb).
+        let net = Arc::new(
+            Net::start_with(&STATIONS, &[], |id, text| {
+                support::quick_retries(id, text);
+                *text = text.replace("cache_mb = 64", "cache_mb = 8");
+            })
+            .await,
+        );
+        let mut children = Vec::new();
+        for station in STATIONS {
+            children.push(net.spawn_process(station).await);
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let (done, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let workers: Vec<_> = (0..3u64)
+            .map(|seed| {
+                let (net, stop, done, failed) = (net.clone(), stop.clone(), done.clone(), failed.clone());
+                tokio::spawn(async move {
+                    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+                    while !stop.load(Ordering::Relaxed) {
+                        let origin = rng.gen_range(0..3);
+                        let target = (origin + rng.gen_range(1..3)) % 3;
+                        if story(&net, STATIONS[origin], STATIONS[target]).await {
+                            done.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                })
+            })
+            .collect();
+        let warm_up = Duration::from_secs((seconds / 4).max(5));
+        tokio::time::sleep(warm_up).await;
+        let warm: Vec<u64> = children.iter().map(|c| rss_kib(c.id())).collect();
+        tokio::time::sleep(Duration::from_secs(seconds).saturating_sub(warm_up)).await;
+        let end: Vec<u64> = children.iter().map(|c| rss_kib(c.id())).collect();
+        stop.store(true, Ordering::Relaxed);
+        for worker in workers {
+            worker.await.unwrap();
+        }
+        // Give the last deliveries a moment, then stop the nodes and read their stores.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        for mut child in children {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            child.wait().unwrap();
+        }
+        let mut queued = 0;
+        for station in STATIONS {
+            let store = Store::open_existing(&net.data_dir(station)).unwrap();
+            for peer in STATIONS.iter().filter(|p| **p != station) {
+                queued += store.outbox_len(&peer.parse().unwrap());
+            }
+            store.verify_audit().unwrap();
+        }
+        let (done, failed) = (done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+        println!(
+            "soak {seconds} s: {done} cases from request to close, {failed} failures; RSS KiB after warm-up {warm:?}, at the end {end:?}; {queued} envelopes left queued"
+        );
+        assert_eq!(failed, 0);
+        assert!(done > 10, "the workload ran");
+        for (w, e) in warm.iter().zip(&end) {
+            assert!(*e <= w + w / 10, "memory grew from {w} KiB to {e} KiB");
+        }
+        assert_eq!(queued, 0, "outboxes drained");
+    }
+}
