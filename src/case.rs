@@ -391,7 +391,7 @@ pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(),
         errors.limit_chars("reference", reference, 64);
     }
     if let Some(review_by) = request.review_by
-        && review_by < at.checked_to_offset(crate::clock::BEIJING).unwrap_or(at).date()
+        && review_by < crate::clock::beijing_date(at)
     {
         errors.push(FieldError::new("review_by", "in_past", "复核日期不能早于今天", "the review date is in the past"));
     }

@@ -72,6 +72,11 @@ pub fn local_minute(at: OffsetDateTime) -> String {
     )
 }
 
+/// The calendar date of `at` in Beijing, where officers read and write dates.
+pub fn beijing_date(at: OffsetDateTime) -> time::Date {
+    at.checked_to_offset(BEIJING).unwrap_or(at).date()
+}
+
 /// Serde for `time::Date` as `YYYY-MM-DD`.
 pub mod date {
     time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");

@@ -685,11 +685,30 @@ mod soak {
                 })
             })
             .collect();
-        let warm_up = Duration::from_secs((seconds / 4).max(5));
-        tokio::time::sleep(warm_up).await;
-        let warm: Vec<u64> = children.iter().map(|c| rss_kib(c.id())).collect();
-        tokio::time::sleep(Duration::from_secs(seconds).saturating_sub(warm_up)).await;
-        let end: Vec<u64> = children.iter().map(|c| rss_kib(c.id())).collect();
+        // RSS sampled every second; "after warm-up" is the highest sample between a quarter and
+        // 40 % of the run, "at the end" the highest of the last tenth, so a burst of requests in
+        // flight at one instant does not decide the result.
+        let mut samples: Vec<(f64, Vec<u64>)> = Vec::new();
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(seconds) {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let share = started.elapsed().as_secs_f64() / seconds as f64;
+            samples.push((share, children.iter().map(|c| rss_kib(c.id())).collect()));
+        }
+        let highest = |from: f64, to: f64| -> Vec<u64> {
+            (0..children.len())
+                .map(|i| {
+                    samples
+                        .iter()
+                        .filter(|(share, _)| (from..=to).contains(share))
+                        .map(|(_, rss)| rss[i])
+                        .max()
+                        .unwrap_or(0)
+                })
+                .collect()
+        };
+        let warm = highest(0.25, 0.40);
+        let end = highest(0.90, 1.10);
         stop.store(true, Ordering::Relaxed);
         for worker in workers {
             worker.await.unwrap();

@@ -50,20 +50,7 @@ fn officer() -> Signatory {
 
 /// A request as the origin's node builds it from a form, with the urgent default deadlines.
 fn request_body(new: NewCase, at: OffsetDateTime) -> RequestBody {
-    RequestBody {
-        officer: officer(),
-        priority: new.priority,
-        title: new.title,
-        details: new.details,
-        narrative: new.narrative,
-        contact: new.contact,
-        reference: new.reference,
-        restrictions: new.restrictions,
-        review_by: new.review_by,
-        ack_by: at + Duration::minutes(10),
-        report_by: at + Duration::hours(8),
-        forwarded_from: None,
-    }
+    new.into_request(officer(), at, crate::domain::deadline::DeadlinePolicy::default().urgent).1
 }
 
 /// One case: 罗阳 asks `targets` to look for a missing elderly man at [`T0`].

@@ -15,7 +15,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use time::{Date, Duration, OffsetDateTime, UtcOffset};
+use time::{Date, Duration, OffsetDateTime};
 
 use super::plate::Plate;
 use super::resident_id::ResidentId;
@@ -37,8 +37,6 @@ pub const LIST_MAX: usize = 50;
 pub const AGE_MAX: u8 = 130;
 /// How far in the future a reported time may lie before it is refused.
 pub const CLOCK_SKEW: Duration = Duration::minutes(5);
-/// China Standard Time, in which officers read and write calendar dates.
-const BEIJING: UtcOffset = time::macros::offset!(+8);
 
 /// The kinds of assist request (协查类型).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
@@ -737,7 +735,7 @@ impl MissingPerson {
             "失踪人员 {}{traits}，最后出现于 {}，{}",
             one_line(&self.name, 20),
             one_line(&self.last_seen_place, 40),
-            minute_text(self.last_seen_at)
+            crate::clock::local_minute(self.last_seen_at)
         )
     }
 }
@@ -908,7 +906,7 @@ impl General {
 
 /// The calendar date of `at` in Beijing.
 fn beijing_date(at: OffsetDateTime) -> Date {
-    at.checked_to_offset(BEIJING).unwrap_or(at).date()
+    crate::clock::beijing_date(at)
 }
 
 /// Full years (周岁) from `birth` to `on`.
@@ -916,20 +914,6 @@ fn full_years(birth: Date, on: Date) -> i32 {
     let years = on.year() - birth.year();
     let before_birthday = (u8::from(on.month()), on.day()) < (u8::from(birth.month()), birth.day());
     if before_birthday { years - 1 } else { years }
-}
-
-/// `YYYY-MM-DD HH:MM` in Beijing time; built by hand because formatting with a description
-/// returns a `Result` that cannot fail here.
-fn minute_text(at: OffsetDateTime) -> String {
-    let local = at.checked_to_offset(BEIJING).unwrap_or(at);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}",
-        local.year(),
-        u8::from(local.month()),
-        local.day(),
-        local.hour(),
-        local.minute()
-    )
 }
 
 /// Collapses whitespace (including line breaks) and cuts to `max` characters with an ellipsis,

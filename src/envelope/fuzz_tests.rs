@@ -24,7 +24,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-use super::body::{AckBody, NoteBody, RequestBody};
+use super::body::{AckBody, NoteBody};
 use super::mutate::{
     self, ALPHABET, KEY_REFS, Sampler, apply_all, cases, count_from_env, mutations, payload_edit, unused_bits,
 };
@@ -80,20 +80,9 @@ fn officer() -> Signatory {
 }
 
 fn request(new: NewCase) -> Body {
-    Body::Request(Box::new(RequestBody {
-        officer: officer(),
-        priority: new.priority,
-        title: new.title,
-        details: new.details,
-        narrative: new.narrative,
-        contact: new.contact,
-        reference: new.reference,
-        restrictions: new.restrictions,
-        review_by: new.review_by,
-        ack_by: AT + time::Duration::minutes(10),
-        report_by: AT + time::Duration::hours(8),
-        forwarded_from: None,
-    }))
+    Body::Request(Box::new(
+        new.into_request(officer(), AT, crate::domain::deadline::DeadlinePolicy::default().urgent).1,
+    ))
 }
 
 /// Four valid envelopes of different shapes: a note and two requests from 罗阳, an ack from 犀溪.

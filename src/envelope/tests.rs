@@ -101,20 +101,7 @@ fn ack() -> Envelope {
 
 /// A request the way an officer's node builds it from a filled-in form.
 fn request_body(new: NewCase, at: OffsetDateTime) -> RequestBody {
-    RequestBody {
-        officer: officer(),
-        priority: new.priority,
-        title: new.title,
-        details: new.details,
-        narrative: new.narrative,
-        contact: new.contact,
-        reference: new.reference,
-        restrictions: new.restrictions,
-        review_by: new.review_by,
-        ack_by: at + Duration::minutes(10),
-        report_by: at + Duration::hours(8),
-        forwarded_from: None,
-    }
+    new.into_request(officer(), at, crate::domain::deadline::DeadlinePolicy::default().urgent).1
 }
 
 /// 罗阳 asks 犀溪 and 马站 to look for a missing elderly man.

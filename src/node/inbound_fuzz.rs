@@ -25,7 +25,7 @@ use super::{InboundOutcome, Node};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::devnet::{self, Endpoint};
-use crate::envelope::body::{NoteBody, ReminderBody, RequestBody};
+use crate::envelope::body::{NoteBody, ReminderBody};
 use crate::envelope::mutate::{self, Mutation, PayloadEdit, runner_cases};
 use crate::envelope::{Body, ENVELOPE_CONTEXT, Envelope, SealedEnvelope, SealedReceipt, Signatory, Signed};
 use crate::ids::{CaseId, EnvelopeId, KeyRef, StationId};
@@ -103,20 +103,7 @@ fn request(from: &StationId, to: Vec<StationId>, at: OffsetDateTime, subject: Op
         person.id_number =
             subject.and_then(|n| crate::samples::resident_id(&format!("33032919480312{:03}", 2 * u16::from(n) + 1)));
     }
-    let body = RequestBody {
-        officer: officer(),
-        priority: new.priority,
-        title: new.title,
-        details: new.details,
-        narrative: new.narrative,
-        contact: new.contact,
-        reference: new.reference,
-        restrictions: new.restrictions,
-        review_by: new.review_by,
-        ack_by: at + Duration::minutes(10),
-        report_by: at + Duration::hours(8),
-        forwarded_from: None,
-    };
+    let body = new.into_request(officer(), at, crate::domain::deadline::DeadlinePolicy::default().urgent).1;
     Envelope {
         id: EnvelopeId::new(),
         case: CaseId::new(),

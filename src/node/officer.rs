@@ -8,12 +8,13 @@ use super::auth::{DUTY, LIAISON, NOTE_WRITERS, READERS};
 use super::{Node, NodeError, Officer, subjects};
 use crate::case::{CaseRecord, validate_request};
 use crate::domain::case::{DeclineReason, Outcome, Priority, Restriction, WithdrawReason};
+use crate::domain::deadline::Windows;
 use crate::domain::details::CaseDetails;
 use crate::domain::lifecycle::{Party, TargetState};
 use crate::envelope::body::{
     AckBody, CloseBody, DeclineBody, NoteBody, OutcomeBody, ReminderBody, RequestBody, WithdrawBody,
 };
-use crate::envelope::{Body, Envelope, SealedEnvelope};
+use crate::envelope::{Body, Envelope, SealedEnvelope, Signatory};
 use crate::ids::{CaseId, EnvelopeId, StationId};
 use crate::store::{AuditDraft, ListQuery, Page, Unit};
 
@@ -45,6 +46,33 @@ pub struct NewCase {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::clock::date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub review_by: Option<Date>,
+}
+
+impl NewCase {
+    /// The signed request this form becomes when `officer` sends it at `at`, with deadlines
+    /// from `windows`; and its targets.
+    pub fn into_request(
+        self,
+        officer: Signatory,
+        at: OffsetDateTime,
+        windows: Windows,
+    ) -> (Vec<StationId>, RequestBody) {
+        let request = RequestBody {
+            officer,
+            priority: self.priority,
+            title: self.title.trim().to_owned(),
+            details: self.details,
+            narrative: self.narrative,
+            contact: self.contact,
+            reference: self.reference.filter(|r| !r.trim().is_empty()),
+            restrictions: self.restrictions,
+            review_by: self.review_by,
+            ack_by: at + windows.ack.0,
+            report_by: at + windows.report.0,
+            forwarded_from: None,
+        };
+        (self.targets, request)
+    }
 }
 
 /// 签收: the target's duty officer takes the case on.
@@ -192,26 +220,13 @@ impl Node {
         self.check_targets(&new.targets)?;
         let at = self.now();
         let windows = self.config.deadlines.windows(new.details.kind(), new.priority);
-        let request = RequestBody {
-            officer: officer.signatory(),
-            priority: new.priority,
-            title: new.title.trim().to_owned(),
-            details: new.details,
-            narrative: new.narrative,
-            contact: new.contact,
-            reference: new.reference.filter(|r| !r.trim().is_empty()),
-            restrictions: new.restrictions,
-            review_by: new.review_by,
-            ack_by: at + windows.ack.0,
-            report_by: at + windows.report.0,
-            forwarded_from: None,
-        };
+        let (targets, request) = new.into_request(officer.signatory(), at, windows);
         validate_request(&request, at)?;
         let envelope = Envelope {
             id: EnvelopeId::new(),
             case: CaseId::new(),
             from: self.station().clone(),
-            to: new.targets,
+            to: targets,
             at,
             body: Body::Request(Box::new(request)),
         };
