@@ -51,6 +51,18 @@ fn officers_of(ids: &[&str]) -> Vec<pki::OfficerSpec> {
     officers
 }
 
+/// Writes a dev PKI and one config per station of `ids` under `dir`, every station a peer of
+/// every other, and starts nothing: for simulations that open each [`Node`] in-process and
+/// carry envelopes themselves. The configured ports are never bound.
+pub fn prepare_offline(dir: &Path, ids: &[&str]) -> DevNet {
+    let endpoints = ids
+        .iter()
+        .zip(1u16..)
+        .map(|(id, port)| Endpoint::local(station_spec(id), SocketAddr::from(([127, 0, 0, 1], port))))
+        .collect();
+    devnet::prepare(dir, endpoints, &officers_of(ids)).unwrap()
+}
+
 /// Appends settings that make tests quick: retries back off at most two seconds, and tests
 /// that send hundreds of requests are not rate-limited.
 pub fn quick_retries(_station: &str, text: &mut String) {

@@ -1,0 +1,191 @@
+//! What must hold at every node once the network has healed and delivery has finished.
+
+use std::collections::BTreeSet;
+
+use time::Duration;
+
+use super::{Case, START, Sim};
+use tiemeng::case::CaseRecord;
+use tiemeng::ids::{CaseId, CertIdentity, EnvelopeId, StationId};
+use tiemeng::node::StatsQuery;
+use tiemeng::store::StoredEnvelope;
+
+impl Sim {
+    /// Everything federation promises. Dead letters first: when a peer refused something,
+    /// its code says more than any disagreement that follows from it.
+    pub(super) fn check(&self) {
+        self.check_integrity();
+        self.check_nothing_acknowledged_was_lost();
+        self.check_delivered_once_in_order();
+        for case in &self.cases {
+            self.check_both_sides_agree(case);
+        }
+        self.check_joint_statistics_agree();
+    }
+
+    /// Every audit chain verifies, every outbox is empty, and no envelope became a dead letter:
+    /// every action was legitimate, so no peer had reason to refuse one.
+    fn check_integrity(&self) {
+        let mut refused = Vec::new();
+        for (i, station) in self.stations.iter().enumerate() {
+            let store = self.node(i).store();
+            if let Err(e) = store.verify_audit() {
+                panic!("{}'s audit chain is broken: {e:?}", station.id);
+            }
+            for peer in self.stations.iter().filter(|p| p.id != station.id) {
+                assert_eq!(store.outbox_len(&peer.id), 0, "{} still holds envelopes for {}", station.id, peer.id);
+                for letter in store.dead_letters(&peer.id, usize::MAX).unwrap() {
+                    refused.push(format!(
+                        "{} refused {}'s {} {} of case {}: {} ({})",
+                        peer.id, station.id, letter.kind, letter.envelope, letter.case, letter.code, letter.message
+                    ));
+                }
+            }
+        }
+        assert!(refused.is_empty(), "legitimate envelopes became dead letters:\n{}", refused.join("\n"));
+    }
+
+    /// Every envelope an officer was told was sent is still at its sender, once, in the order
+    /// sent, with a receipt from each addressee that verifies and names its exact bytes:
+    /// crashes lost nothing that was acknowledged, on either side.
+    fn check_nothing_acknowledged_was_lost(&self) {
+        for (i, station) in self.stations.iter().enumerate() {
+            let node = self.node(i);
+            let signed: Vec<EnvelopeId> = node
+                .store()
+                .audit_entries(0, usize::MAX)
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.actor.starts_with("urn:tiemeng:officer:") && e.action != "case.read")
+                .filter_map(|e| e.envelope)
+                .collect();
+            let sent: Vec<EnvelopeId> = self.sent.iter().filter(|s| s.from == i).map(|s| s.id).collect();
+            assert_eq!(signed, sent, "{} lost or repeated envelopes its officers sent", station.id);
+            for s in self.sent.iter().filter(|s| s.from == i) {
+                let stored = node.store().envelope(&s.id).unwrap();
+                let stored = stored.unwrap_or_else(|| panic!("{} lost its envelope {}", station.id, s.id));
+                for peer in s.to.iter().map(|&to| &self.stations[to].id) {
+                    let receipt = node.store().receipt(&s.id, peer).unwrap();
+                    let receipt =
+                        receipt.unwrap_or_else(|| panic!("{} holds no receipt from {peer} for {}", station.id, s.id));
+                    if let Err(e) = node.check_receipt(peer, &stored, &receipt) {
+                        panic!("{}'s receipt from {peer} for {} does not hold: {e}", station.id, s.id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Per sender and receiver, the receiver's `envelope.receive` entries name exactly the
+    /// envelopes the sender addressed to it, each once, in the order it sent them (less any
+    /// the receiver refused for good).
+    fn check_delivered_once_in_order(&self) {
+        for (to, receiver) in self.stations.iter().enumerate() {
+            let entries = self.node(to).store().audit_entries(0, usize::MAX).unwrap();
+            for (from, sender) in self.stations.iter().enumerate().filter(|(from, _)| *from != to) {
+                let actor = CertIdentity::Station(sender.id.clone()).to_string();
+                let received: Vec<EnvelopeId> = entries
+                    .iter()
+                    .filter(|e| e.action == "envelope.receive" && e.actor == actor)
+                    .filter_map(|e| e.envelope)
+                    .collect();
+                let once: BTreeSet<_> = received.iter().collect();
+                assert_eq!(once.len(), received.len(), "{} applied an envelope from {} twice", receiver.id, sender.id);
+                let dead: BTreeSet<EnvelopeId> = self
+                    .node(from)
+                    .store()
+                    .dead_letters(&receiver.id, usize::MAX)
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.envelope)
+                    .collect();
+                let expected: Vec<EnvelopeId> = self
+                    .sent
+                    .iter()
+                    .filter(|s| s.from == from && s.to.contains(&to) && !dead.contains(&s.id))
+                    .map(|s| s.id)
+                    .collect();
+                assert_eq!(received, expected, "{} did not receive what {} sent, in order", receiver.id, sender.id);
+            }
+        }
+    }
+
+    /// For every target of `case`, the origin's record of the target equals the target's own,
+    /// and both hold the same signed bytes of what passed between them, in the same order
+    /// (a target holds only what was addressed to it or came from it).
+    fn check_both_sides_agree(&self, case: &Case) {
+        let origin = self.node(case.origin).store();
+        let at_origin = origin.case(&case.id).unwrap().expect("the origin keeps its case");
+        let origin_timeline = origin.timeline(&case.id).unwrap();
+        assert_once_each(&origin_timeline, self.name(case.origin), case.id);
+        for &t in &case.targets {
+            let target = self.node(t).store();
+            let at_target =
+                target.case(&case.id).unwrap().unwrap_or_else(|| panic!("{} lacks case {}", self.name(t), case.id));
+            assert_opened_alike(&at_origin, &at_target);
+            assert_eq!(at_target.targets.len(), 1, "a target tracks only itself");
+            assert_eq!(
+                at_origin.target(&self.stations[t].id),
+                Some(&at_target.targets[0]),
+                "origin {} and target {} disagree on case {}",
+                self.name(case.origin),
+                self.name(t),
+                case.id
+            );
+            let target_timeline = target.timeline(&case.id).unwrap();
+            assert_once_each(&target_timeline, self.name(t), case.id);
+            let between: BTreeSet<EnvelopeId> = case
+                .sent
+                .iter()
+                .map(|&s| &self.sent[s])
+                .filter(|s| s.from == t || s.to.contains(&t))
+                .map(|s| s.id)
+                .collect();
+            let wires = |timeline: &[StoredEnvelope]| -> Vec<Vec<u8>> {
+                timeline.iter().filter(|e| between.contains(&e.meta.id)).map(|e| e.wire.clone()).collect()
+            };
+            assert!(
+                wires(&origin_timeline) == wires(&target_timeline) && target_timeline.len() == between.len(),
+                "the signed timelines of case {} differ between {} and {}",
+                case.id,
+                self.name(case.origin),
+                self.name(t)
+            );
+        }
+    }
+
+    /// What one station counts as sent to a peer, the peer counts as received from it: the
+    /// chiefs of both stations read the same figures for their joint work.
+    fn check_joint_statistics_agree(&self) {
+        let query = |peer: &StationId| StatsQuery {
+            from: START.date() - Duration::days(1),
+            to: self.now.date() + Duration::days(2),
+            peer: Some(peer.clone()),
+            kind: None,
+        };
+        for (a, sender) in self.stations.iter().enumerate() {
+            for (b, receiver) in self.stations.iter().enumerate().filter(|(b, _)| *b != a) {
+                let sent = self.node(a).stats(&sender.liaison, &query(&receiver.id)).unwrap();
+                let received = self.node(b).stats(&receiver.liaison, &query(&sender.id)).unwrap();
+                assert_eq!(
+                    sent.totals.sent, received.totals.received,
+                    "{}'s figures for requests to {} differ from {}'s",
+                    sender.id, receiver.id, receiver.id
+                );
+            }
+        }
+    }
+}
+
+fn assert_once_each(timeline: &[StoredEnvelope], at: &str, case: CaseId) {
+    let ids: BTreeSet<EnvelopeId> = timeline.iter().map(|e| e.meta.id).collect();
+    assert_eq!(ids.len(), timeline.len(), "{at} holds an envelope of case {case} twice");
+}
+
+/// The parts of a case both sides take from the one signed request.
+fn assert_opened_alike(origin: &CaseRecord, target: &CaseRecord) {
+    let fixed = |c: &CaseRecord| {
+        (c.origin.clone(), c.request, c.parties.clone(), c.kind, c.priority, c.title.clone(), c.created_at)
+    };
+    assert_eq!(fixed(origin), fixed(target), "case {} was opened differently", origin.id);
+}
