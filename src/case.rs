@@ -2,6 +2,23 @@
 //! happened. [`CaseRecord::open`] and [`CaseRecord::apply`] are pure; the origin applies its own
 //! envelopes and every target applies the same envelopes it receives, so both sides arrive at
 //! the same state from the same signed events.
+//!
+//! # Actions that cross on the wire
+//! The origin may withdraw a target while that target's decline is on its way; a reminder may
+//! cross an outcome. Each envelope therefore says where its sender stood: `seq` orders one
+//! party's envelopes, and `seen` counts the other party's envelopes the sender held. An
+//! envelope that has seen everything this node sent is simply applied. One that crossed some
+//! of ours is judged as its sender saw the case (it must have been allowed there), and then
+//! the target's state is replayed from every envelope of both sides in one order that both
+//! nodes compute alike ([`replay`]): each party's envelopes in `seq` order, none before what it
+//! had seen, crossing ones earliest first (the target's first on a tie). A crossed action the
+//! replay no longer allows is kept as signed but has no effect, and is listed in
+//! [`TargetRecord::superseded`] at both nodes. So both sides agree once both hold the same
+//! envelopes, whatever order they arrived in.
+
+mod replay;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -39,6 +56,15 @@ pub enum ApplyError {
     /// The body breaks a content rule.
     #[error("invalid body: {}", .0.iter().map(|e| format!("{} ({})", e.field, e.code)).collect::<Vec<_>>().join(", "))]
     InvalidBody(Vec<FieldError>),
+    /// The sender says it held more of this node's envelopes on the case than this node has:
+    /// this node lost some (a restore from backup) and gets them back by reconciliation.
+    #[error("the sender had seen {seen} of this station's envelopes on this case, but only {held} are held here")]
+    HistoryMissing {
+        /// What the sender had seen.
+        seen: u32,
+        /// What is held here.
+        held: u32,
+    },
 }
 
 impl ApplyError {
@@ -52,7 +78,13 @@ impl ApplyError {
             Self::UnknownCase => "unknown_case",
             Self::CaseExists => "case_exists",
             Self::InvalidBody(_) => "invalid_body",
+            Self::HistoryMissing { .. } => "history_missing",
         }
+    }
+
+    /// True when the same envelope may be applied later: only missing history heals.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::HistoryMissing { .. })
     }
 }
 
@@ -107,6 +139,55 @@ pub struct TargetRecord {
     pub reminders: u32,
     /// Notes exchanged.
     pub notes: u32,
+    /// What each side sent about this target, as held here.
+    pub exchange: Exchange,
+    /// Envelopes that crossed an action of the other side and, replayed in order, had no effect
+    /// on this target (a withdrawal that crossed a decline, a note that crossed the close).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<String>)]
+    pub superseded: Vec<EnvelopeId>,
+}
+
+/// What each side sent about one target, as held here: how a new envelope says what it
+/// follows, and how an arriving one shows whether it crossed one of ours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Exchange {
+    /// Envelopes from the origin concerning this target, the request included.
+    pub from_origin: u32,
+    /// Envelopes from the target.
+    pub from_target: u32,
+    /// One past the highest `seq` held from the origin.
+    pub origin_next: u32,
+    /// One past the highest `seq` held from the target.
+    pub target_next: u32,
+}
+
+impl Exchange {
+    /// How many envelopes of `party` are held.
+    fn held(&self, party: Party) -> u32 {
+        match party {
+            Party::Origin => self.from_origin,
+            Party::Target => self.from_target,
+        }
+    }
+
+    /// One past the highest `seq` held from `party`.
+    fn next(&self, party: Party) -> u32 {
+        match party {
+            Party::Origin => self.origin_next,
+            Party::Target => self.target_next,
+        }
+    }
+
+    /// Counts an envelope of `party` with `seq`.
+    fn count(&mut self, party: Party, seq: u32) {
+        let (held, next) = match party {
+            Party::Origin => (&mut self.from_origin, &mut self.origin_next),
+            Party::Target => (&mut self.from_target, &mut self.target_next),
+        };
+        *held += 1;
+        *next = (*next).max(seq.saturating_add(1));
+    }
 }
 
 impl TargetRecord {
@@ -128,6 +209,8 @@ impl TargetRecord {
             suggested_station: None,
             reminders: 0,
             notes: 0,
+            exchange: Exchange { from_origin: 1, from_target: 0, origin_next: 1, target_next: 0 },
+            superseded: Vec::new(),
         }
     }
 
@@ -268,23 +351,77 @@ impl CaseRecord {
     /// Applies an envelope other than the request, checking that the sender is a party, that
     /// it is addressed as its kind requires, that the body is sound and that the lifecycle
     /// allows the step for every target it concerns. Nothing changes unless all of that holds.
-    pub fn apply(&mut self, envelope: &Envelope) -> Result<Vec<Transition>, ApplyError> {
+    ///
+    /// `history` yields the case's stored envelopes (the request among them) and is called
+    /// only when the envelope crossed one of the other side's or arrived out of order; see the
+    /// module documentation.
+    pub fn apply<E: From<ApplyError>>(
+        &mut self,
+        envelope: &Envelope,
+        history: impl FnOnce() -> Result<Vec<Envelope>, E>,
+    ) -> Result<Vec<Transition>, E> {
         let by = self.party_of(&envelope.from).ok_or_else(|| ApplyError::NotParty(envelope.from.clone()))?;
         let concerned = self.concerned_targets(envelope, by)?;
         validate_body(&envelope.body, self.kind, envelope.at)?;
         let step = step_of(envelope.kind())?;
+        let mut in_order = true;
+        for target in self.targets.iter().filter(|t| concerned.contains(&t.station)) {
+            let counterpart = if by == Party::Origin { &target.station } else { &self.origin };
+            let seen = envelope.seen.get(counterpart).copied().unwrap_or(0);
+            let held = target.exchange.held(other(by));
+            if seen > held {
+                return Err(ApplyError::HistoryMissing { seen, held }.into());
+            }
+            in_order &= seen == held && envelope.seq >= target.exchange.next(by);
+        }
         let mut next = self.targets.clone();
         let mut transitions = Vec::new();
-        for target in next.iter_mut().filter(|t| concerned.contains(&t.station)) {
-            let after = transition(target.state, by, step).map_err(ApplyError::Lifecycle)?;
-            let before = target.state;
-            record_effects(target, &envelope.body, by, envelope.at);
-            target.state = after;
-            transitions.push(Transition { target: target.station.clone(), before, after });
+        if in_order {
+            for target in next.iter_mut().filter(|t| concerned.contains(&t.station)) {
+                let after = transition(target.state, by, step).map_err(ApplyError::Lifecycle)?;
+                let before = target.state;
+                record_effects(target, &envelope.body, by, envelope.at);
+                target.state = after;
+                target.exchange.count(by, envelope.seq);
+                transitions.push(Transition { target: target.station.clone(), before, after });
+            }
+        } else {
+            let history: Vec<Envelope> = history()?.into_iter().filter(|e| e.id != envelope.id).collect();
+            let request = history
+                .iter()
+                .find_map(|e| match &e.body {
+                    Body::Request(request) if e.id == self.request => Some(request.as_ref()),
+                    _ => None,
+                })
+                .ok_or(ApplyError::UnknownCase)?;
+            for target in next.iter_mut().filter(|t| concerned.contains(&t.station)) {
+                let story = replay::Story::of(&self.origin, target, request, &history);
+                let seen_then = story.as_seen_by(envelope, by).replay();
+                transition(seen_then.state, by, step).map_err(ApplyError::Lifecycle)?;
+                let before = target.state;
+                *target = story.with(envelope).replay();
+                transitions.push(Transition { target: target.station.clone(), before, after: target.state });
+            }
         }
         self.targets = next;
         self.updated_at = self.updated_at.max(envelope.at);
         Ok(transitions)
+    }
+
+    /// `seq` and `seen` for an envelope `from` is about to send to `to`, following everything
+    /// this node holds.
+    pub fn causal_context(&self, from: &StationId, to: &[StationId]) -> (u32, BTreeMap<StationId, u32>) {
+        if from == &self.origin {
+            let seq = self.targets.iter().map(|t| t.exchange.origin_next).max().unwrap_or(1);
+            let seen = to
+                .iter()
+                .map(|station| (station.clone(), self.target(station).map_or(0, |t| t.exchange.from_target)))
+                .collect();
+            (seq, seen)
+        } else {
+            let own = self.target(from).map(|t| t.exchange).unwrap_or_default();
+            (own.target_next, to.iter().map(|station| (station.clone(), own.from_origin)).collect())
+        }
     }
 
     /// Records a target's signed receipt, which moves it from `sent` to `delivered`.
@@ -324,6 +461,13 @@ impl CaseRecord {
                 Ok(vec![envelope.from.clone()])
             }
         }
+    }
+}
+
+fn other(party: Party) -> Party {
+    match party {
+        Party::Origin => Party::Target,
+        Party::Target => Party::Origin,
     }
 }
 

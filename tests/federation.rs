@@ -162,6 +162,58 @@ async fn one_alert_to_three_stations_is_tracked_per_target_and_withdrawn_at_all(
 }
 
 #[tokio::test]
+async fn a_withdrawal_and_a_decline_that_cross_leave_both_stations_agreeing() {
+    let mut net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let case = liaison.create_case(&samples::sample(CaseKind::Dispute, vec![station(XIXI)], now)).await.unwrap();
+    wait_for_state(&liaison, &case.id, XIXI, TargetState::Delivered).await;
+
+    // 犀溪 declines while 罗阳 is down; then 罗阳, back up while 犀溪 is down, withdraws.
+    // Neither has seen the other's action when it takes its own.
+    net.stop(LUOYANG).await;
+    let decline = tiemeng::node::DeclineInput {
+        reason: tiemeng::domain::case::DeclineReason::NotOurArea,
+        message: "纠纷发生地属平溪辖区".into(),
+        suggested_station: None,
+    };
+    net.officer(XIXI, As::Duty).act(&case.id, &Action::Decline(decline)).await.unwrap();
+    net.stop(XIXI).await;
+    net.restart(LUOYANG).await;
+    let withdraw = WithdrawInput {
+        reason: WithdrawReason::ResolvedElsewhere,
+        message: Some("双方已自行和解".into()),
+        targets: vec![],
+    };
+    let withdrawn = liaison.act(&case.id, &Action::Withdraw(withdraw)).await.unwrap();
+    assert_eq!(withdrawn.targets[0].state, TargetState::Withdrawn, "罗阳 sees its own withdrawal at first");
+    net.restart(XIXI).await;
+
+    // The decline came first: both stations settle on it, and both list the withdrawal as
+    // having had no effect. Nothing is refused, so nothing becomes a dead letter.
+    let xixi_duty = net.officer(XIXI, As::Duty);
+    wait_for_state(&liaison, &case.id, XIXI, TargetState::Declined).await;
+    let settled = || async {
+        let (a, b) = (liaison.case(&case.id).await.unwrap(), xixi_duty.case(&case.id).await.unwrap());
+        (a.timeline.len() == 3 && b.timeline.len() == 3).then_some((a, b))
+    };
+    assert!(eventually(PATIENCE, || async { settled().await.is_some() }).await, "both hold all three envelopes");
+    let (at_origin, at_target) = settled().await.unwrap();
+    assert_eq!(at_origin.case.targets, at_target.case.targets, "the two stations agree on the target");
+    let target = &at_origin.case.targets[0];
+    assert_eq!(target.state, TargetState::Declined);
+    let withdrawal = at_origin.timeline.iter().find(|e| e.kind == tiemeng::envelope::Kind::Withdraw).unwrap();
+    let superseded: Vec<String> = target.superseded.iter().map(ToString::to_string).collect();
+    assert_eq!(superseded, std::slice::from_ref(&withdrawal.id));
+    assert_eq!(withdrawal.superseded_for, [station(XIXI)]);
+    for id in [LUOYANG, XIXI] {
+        let peer = station(if id == LUOYANG { XIXI } else { LUOYANG });
+        assert_eq!(net.node(id).store().dead_letter_count(&peer), 0, "{id} refused nothing");
+    }
+    net.shutdown().await;
+}
+
+#[tokio::test]
 async fn five_hundred_cases_sent_while_the_peer_is_down_arrive_in_order_once_each() {
     let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
     let liaison = net.officer(LUOYANG, As::Liaison);
@@ -207,8 +259,10 @@ fn request_envelope(net: &Net, case: CaseId, to: Vec<StationId>, title: &str) ->
         id: EnvelopeId::new(),
         case,
         from: station(LUOYANG),
+        seen: to.iter().map(|t| (t.clone(), 0)).collect(),
         to,
         at: now,
+        seq: 0,
         body: Body::Request(Box::new(RequestBody {
             officer,
             priority: new.priority,
@@ -261,6 +315,8 @@ async fn the_same_batch_twice_is_applied_once_and_answered_with_the_same_receipt
         from: station(LUOYANG),
         to: vec![station(XIXI)],
         at: request.envelope.at + time::Duration::seconds(1),
+        seq: 1,
+        seen: [(station(XIXI), 0)].into(),
         body: Body::Note(NoteBody {
             officer: Signatory { badge: "330329001".parse().unwrap(), name: "陈志强".into() },
             text: "补充：该户房东姓林".into(),
@@ -361,6 +417,8 @@ async fn forged_misdirected_and_out_of_turn_envelopes_are_refused_and_nothing_is
         from: station(LUOYANG),
         to: vec![station(XIXI)],
         at: tiemeng::clock::Clock::system().now(),
+        seq: 1,
+        seen: [(station(XIXI), 0)].into(),
         body: Body::Note(NoteBody { officer: officer.clone(), text: "补充".into() }),
     };
     let unknown_case = note_for(CaseId::new()).seal(&luoyang).unwrap();

@@ -486,6 +486,8 @@ mod outage {
             from: LUOYANG.parse().unwrap(),
             to: vec![XIXI.parse().unwrap()],
             at,
+            seq: 0,
+            seen: [(XIXI.parse().unwrap(), 0)].into(),
             body: tiemeng::envelope::Body::Request(Box::new(tiemeng::envelope::body::RequestBody {
                 officer: tiemeng::envelope::Signatory { badge: "330329001".parse().unwrap(), name: "陈志强".into() },
                 priority: new.priority,

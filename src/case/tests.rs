@@ -67,14 +67,27 @@ impl Case {
             from: luoyang(),
             to: targets.to_vec(),
             at: T0,
+            seq: 0,
+            seen: targets.iter().map(|t| (t.clone(), 0)).collect(),
             body: Body::Request(Box::new(request_body(new, T0))),
         };
         Self { request }
     }
 
-    /// Another envelope of this case.
+    /// Another envelope of this case. `seq` and `seen` are set when it is applied in order
+    /// (see [`InOrder`]), or by the test when it crosses.
     fn envelope(&self, from: &StationId, to: &[StationId], at: OffsetDateTime, body: Body) -> Envelope {
-        Envelope { id: EnvelopeId::new(), case: self.request.case, from: from.clone(), to: to.to_vec(), at, body }
+        let seen = to.iter().map(|t| (t.clone(), 0)).collect();
+        Envelope {
+            id: EnvelopeId::new(),
+            case: self.request.case,
+            from: from.clone(),
+            to: to.to_vec(),
+            at,
+            seq: 0,
+            seen,
+            body,
+        }
     }
 
     /// The origin's record, just after sending.
@@ -95,6 +108,20 @@ impl Case {
     /// `target` → 罗阳.
     fn by_target(&self, target: &StationId, at: OffsetDateTime, body: Body) -> Envelope {
         self.envelope(target, &[luoyang()], at, body)
+    }
+}
+
+/// Applying an envelope whose sender held everything the receiving record holds: its `seq`
+/// and `seen` are stamped from that record, and it must not need the case's history.
+trait InOrder {
+    fn apply_in_order(&mut self, envelope: &Envelope) -> Result<Vec<Transition>, ApplyError>;
+}
+
+impl InOrder for CaseRecord {
+    fn apply_in_order(&mut self, envelope: &Envelope) -> Result<Vec<Transition>, ApplyError> {
+        let mut envelope = envelope.clone();
+        (envelope.seq, envelope.seen) = self.causal_context(&envelope.from, &envelope.to);
+        self.apply(&envelope, || -> Result<Vec<Envelope>, ApplyError> { panic!("an envelope in order needed history") })
     }
 }
 
@@ -138,7 +165,7 @@ fn state(record: &CaseRecord, target: &StationId) -> TargetState {
 /// Applies `envelope` expecting a refusal with `code`, and checks that nothing changed.
 fn refused(record: &mut CaseRecord, envelope: &Envelope, code: &str) -> ApplyError {
     let before = record.clone();
-    let error = record.apply(envelope).expect_err("the envelope must be refused");
+    let error = record.apply_in_order(envelope).expect_err("the envelope must be refused");
     assert_eq!(error.code(), code, "{error}");
     assert_eq!(*record, before, "a refused envelope changed the record");
     error
@@ -160,7 +187,7 @@ fn field(name: &str, code: &'static str) -> (String, &'static str) {
 fn acknowledged() -> (Case, CaseRecord) {
     let case = Case::to(&[xixi()]);
     let mut origin = case.at_origin();
-    origin.apply(&case.by_target(&xixi(), at(5), ack(None))).unwrap();
+    origin.apply_in_order(&case.by_target(&xixi(), at(5), ack(None))).unwrap();
     (case, origin)
 }
 
@@ -251,8 +278,8 @@ fn origin_and_target_reach_the_same_record_from_the_same_envelopes() {
     assert_eq!(origin.target(&xixi()), target.target(&xixi()));
 
     let both = |origin: &mut CaseRecord, target: &mut CaseRecord, envelope: Envelope| {
-        let at_origin = origin.apply(&envelope).unwrap();
-        let at_target = target.apply(&envelope).unwrap();
+        let at_origin = origin.apply_in_order(&envelope).unwrap();
+        let at_target = target.apply_in_order(&envelope).unwrap();
         assert_eq!(at_origin, at_target);
         assert_eq!(origin.target(&xixi()), target.target(&xixi()), "after {}", envelope.kind());
         at_origin
@@ -303,7 +330,7 @@ fn origin_and_target_reach_the_same_record_from_the_same_envelopes() {
 #[test]
 fn an_outcome_without_an_earlier_note_is_the_first_report() {
     let (case, mut origin) = acknowledged();
-    origin.apply(&case.by_target(&xixi(), at(90), outcome(Outcome::NoTrace, 0))).unwrap();
+    origin.apply_in_order(&case.by_target(&xixi(), at(90), outcome(Outcome::NoTrace, 0))).unwrap();
     let record = origin.target(&xixi()).unwrap();
     assert_eq!(record.first_report_at, Some(at(90)));
     assert_eq!(record.resolved_at, Some(at(90)));
@@ -332,9 +359,9 @@ fn withdrawing_from_every_open_target_withdraws_them_all() {
     let case = Case::to(&[xixi(), mazhan(), qianqi()]);
     let mut origin = case.at_origin();
     origin.apply_receipt(&mazhan(), at(1)).unwrap();
-    origin.apply(&case.by_target(&xixi(), at(5), ack(None))).unwrap();
+    origin.apply_in_order(&case.by_target(&xixi(), at(5), ack(None))).unwrap();
     // 犀溪 acknowledged, 马站 delivered, 前岐 still sent.
-    let withdrawn = origin.apply(&case.by_origin(&[xixi(), mazhan(), qianqi()], at(30), withdraw())).unwrap();
+    let withdrawn = origin.apply_in_order(&case.by_origin(&[xixi(), mazhan(), qianqi()], at(30), withdraw())).unwrap();
     assert_eq!(
         withdrawn,
         vec![
@@ -354,7 +381,8 @@ fn withdrawing_from_every_open_target_withdraws_them_all() {
 fn a_withdrawal_to_all_changes_only_the_own_entry_at_a_target() {
     let case = Case::to(&[xixi(), mazhan(), qianqi()]);
     let mut at_mazhan = case.at_target(&mazhan(), at(1));
-    let withdrawn = at_mazhan.apply(&case.by_origin(&[xixi(), mazhan(), qianqi()], at(30), withdraw())).unwrap();
+    let withdrawn =
+        at_mazhan.apply_in_order(&case.by_origin(&[xixi(), mazhan(), qianqi()], at(30), withdraw())).unwrap();
     assert_eq!(
         withdrawn,
         vec![Transition { target: mazhan(), before: TargetState::Delivered, after: TargetState::Withdrawn }]
@@ -366,10 +394,12 @@ fn a_close_applies_only_when_every_addressed_target_is_resolved() {
     let case = Case::to(&[xixi(), mazhan(), qianqi()]);
     let mut origin = case.at_origin();
     for target in [xixi(), mazhan()] {
-        origin.apply(&case.by_target(&target, at(5), ack(None))).unwrap();
+        origin.apply_in_order(&case.by_target(&target, at(5), ack(None))).unwrap();
     }
-    origin.apply(&case.by_target(&xixi(), at(60), outcome(Outcome::PersonFound, 1))).unwrap();
-    origin.apply(&case.by_target(&qianqi(), at(6), decline(DeclineReason::NotOurArea, "不属本辖区", None))).unwrap();
+    origin.apply_in_order(&case.by_target(&xixi(), at(60), outcome(Outcome::PersonFound, 1))).unwrap();
+    origin
+        .apply_in_order(&case.by_target(&qianqi(), at(6), decline(DeclineReason::NotOurArea, "不属本辖区", None)))
+        .unwrap();
     // 犀溪 resolved, 马站 acknowledged, 前岐 declined.
 
     let error = refused(&mut origin, &case.by_origin(&[xixi(), mazhan()], at(90), close(4)), "illegal_transition");
@@ -377,7 +407,7 @@ fn a_close_applies_only_when_every_addressed_target_is_resolved() {
     assert_eq!(error, ApplyError::Lifecycle(refusal));
     refused(&mut origin, &case.by_origin(&[qianqi()], at(90), close(4)), "illegal_transition");
 
-    let closed = origin.apply(&case.by_origin(&[xixi()], at(90), close(4))).unwrap();
+    let closed = origin.apply_in_order(&case.by_origin(&[xixi()], at(90), close(4))).unwrap();
     assert_eq!(closed, vec![Transition { target: xixi(), before: TargetState::Resolved, after: TargetState::Closed }]);
     assert_eq!(origin.target(&xixi()).unwrap().evaluation, Some(4));
     assert_eq!(state(&origin, &mazhan()), TargetState::Acknowledged);
@@ -386,7 +416,7 @@ fn a_close_applies_only_when_every_addressed_target_is_resolved() {
 
     // A withdrawal may not touch a target that already ended.
     refused(&mut origin, &case.by_origin(&[mazhan(), qianqi()], at(100), withdraw()), "illegal_transition");
-    origin.apply(&case.by_origin(&[mazhan()], at(100), withdraw())).unwrap();
+    origin.apply_in_order(&case.by_origin(&[mazhan()], at(100), withdraw())).unwrap();
     assert!(!origin.is_open());
 }
 
@@ -425,7 +455,7 @@ fn the_origin_may_address_targets_of_the_case_only() {
 #[test]
 fn a_target_cannot_close_and_the_origin_cannot_acknowledge() {
     let (case, mut origin) = acknowledged();
-    origin.apply(&case.by_target(&xixi(), at(60), outcome(Outcome::PersonFound, 1))).unwrap();
+    origin.apply_in_order(&case.by_target(&xixi(), at(60), outcome(Outcome::PersonFound, 1))).unwrap();
     let error = refused(&mut origin, &case.by_target(&xixi(), at(70), close(5)), "wrong_party");
     assert_eq!(error, ApplyError::Lifecycle(LifecycleError::WrongParty { step: Step::Close, by: Party::Target }));
 
@@ -468,7 +498,7 @@ fn an_outcome_counts_one_to_a_thousand_and_no_trace_counts_zero() {
     }
     for (result, count) in [(Outcome::PersonFound, 1), (Outcome::PersonFound, 1000), (Outcome::NoTrace, 0)] {
         let mut fresh = origin.clone();
-        fresh.apply(&case.by_target(&xixi(), at(60), outcome(result, count))).unwrap();
+        fresh.apply_in_order(&case.by_target(&xixi(), at(60), outcome(result, count))).unwrap();
     }
 }
 
@@ -488,13 +518,13 @@ fn an_outcome_needs_a_narrative() {
 #[test]
 fn an_evaluation_is_one_to_five() {
     let (case, mut origin) = acknowledged();
-    origin.apply(&case.by_target(&xixi(), at(60), outcome(Outcome::PersonFound, 1))).unwrap();
+    origin.apply_in_order(&case.by_target(&xixi(), at(60), outcome(Outcome::PersonFound, 1))).unwrap();
     for evaluation in [0, 6] {
         let error = refused(&mut origin, &case.by_origin(&[xixi()], at(90), close(evaluation)), "invalid_body");
         assert_eq!(field_errors(error), vec![field("evaluation", "out_of_range")], "{evaluation}");
     }
     for evaluation in [1, 5] {
-        origin.clone().apply(&case.by_origin(&[xixi()], at(90), close(evaluation))).unwrap();
+        origin.clone().apply_in_order(&case.by_origin(&[xixi()], at(90), close(evaluation))).unwrap();
     }
 }
 
@@ -536,8 +566,8 @@ fn a_decline_records_the_reason_and_the_suggested_station() {
         at(8),
         decline(DeclineReason::NotOurArea, "洲岭村班车终点在平溪，请转平溪派出所", Some(pingxi())),
     );
-    origin.apply(&declined).unwrap();
-    target.apply(&declined).unwrap();
+    origin.apply_in_order(&declined).unwrap();
+    target.apply_in_order(&declined).unwrap();
     let record = origin.target(&xixi()).unwrap();
     assert_eq!(record.state, TargetState::Declined);
     assert_eq!(record.decline_reason, Some(DeclineReason::NotOurArea));
@@ -556,8 +586,8 @@ fn reminders_are_counted_until_the_target_reports() {
     let mut target = case.at_target(&xixi(), at(1));
     origin.apply_receipt(&xixi(), at(1)).unwrap();
     let mut both = |envelope: Envelope| {
-        origin.apply(&envelope).unwrap();
-        target.apply(&envelope).unwrap();
+        origin.apply_in_order(&envelope).unwrap();
+        target.apply_in_order(&envelope).unwrap();
     };
     both(case.by_origin(&[xixi()], at(11), reminder()));
     both(case.by_origin(&[xixi()], at(15), reminder()));
@@ -630,3 +660,5 @@ fn an_invalid_request_opens_no_case() {
     assert_eq!(CaseRecord::open(&envelope, &xixi(), at(1)).unwrap_err().code(), "invalid_body");
     assert_eq!(CaseRecord::open(&envelope, &luoyang(), T0).unwrap_err().code(), "invalid_body");
 }
+
+mod crossing;

@@ -206,6 +206,18 @@ fn timeline_entry(page: &Page, entry: &TimelineEntry) -> Markup {
             strong { (entry.kind.label(lang)) }
             " · " (station_name(page, &entry.from))
             @if let Some(officer) = &entry.officer { " · " (officer.name) "（" (officer.badge) "）" }
+            @if !entry.superseded_for.is_empty() {
+                " " span.badge.flag title=(lang.pick(
+                    "双方操作在传输中交叉；按双方一致的顺序，对方的操作在先，本条未生效",
+                    "Both sides acted at once; in the order both nodes agree on, the other side's action came first",
+                )) {
+                    (lang.pick("未生效：", "no effect: "))
+                    @for (i, station) in entry.superseded_for.iter().enumerate() {
+                        @if i > 0 { "、" }
+                        (station_name(page, station))
+                    }
+                }
+            }
             div { (multiline(&body_text(entry, lang))) }
             div.meta {
                 (local_minute(entry.at)) " · "

@@ -89,8 +89,18 @@ fn request(new: NewCase) -> Body {
 static ORIGINALS: LazyLock<Vec<SealedEnvelope>> = LazyLock::new(|| {
     let (xixi_id, mazhan_id) = (station("fj-shouning-xixi"), station("zj-cangnan-mazhan"));
     let from_luoyang = |n: u8, to: Vec<StationId>, body: Body| {
-        let envelope =
-            Envelope { id: envelope_id(n), case: case_id(n), from: luoyang().station().clone(), to, at: AT, body };
+        let (seq, seen) = if body.kind() == Kind::Request { (0, 0) } else { (1, 0) };
+        let seen = to.iter().map(|t: &StationId| (t.clone(), seen)).collect();
+        let envelope = Envelope {
+            id: envelope_id(n),
+            case: case_id(n),
+            from: luoyang().station().clone(),
+            to,
+            at: AT,
+            seq,
+            seen,
+            body,
+        };
         envelope.seal(&luoyang()).unwrap()
     };
     let note = Body::Note(NoteBody {
@@ -104,6 +114,8 @@ static ORIGINALS: LazyLock<Vec<SealedEnvelope>> = LazyLock::new(|| {
         from: xixi_id.clone(),
         to: vec![luoyang().station().clone()],
         at: AT,
+        seq: 0,
+        seen: [(luoyang().station().clone(), 1)].into(),
         body: Body::Ack(AckBody {
             officer: Signatory { badge: "350924002".parse().unwrap(), name: "黄立新".into() },
             report_by: Some(AT + time::Duration::hours(4)),
@@ -169,7 +181,7 @@ fn open_resigned(payload: &[u8], wire: &[u8]) -> Result<bool, TestCaseError> {
     // A generic parser reads the same header as the typed one: no field is read two ways.
     let value: Value = serde_json::from_slice(payload).unwrap();
     let header = value.as_object().unwrap();
-    let known = ["v", "id", "case", "kind", "from", "to", "at", "body"];
+    let known = ["v", "id", "case", "kind", "from", "to", "at", "seq", "seen", "body"];
     prop_assert!(header.keys().all(|k| known.contains(&k.as_str())), "unknown field accepted: {value}");
     let envelope = &opened.envelope;
     prop_assert_eq!(&header["v"], &Value::from(VERSION));
@@ -179,6 +191,10 @@ fn open_resigned(payload: &[u8], wire: &[u8]) -> Result<bool, TestCaseError> {
     prop_assert_eq!(&header["from"], &Value::from(envelope.from.to_string()));
     let to: Vec<Value> = envelope.to.iter().map(|s| Value::from(s.to_string())).collect();
     prop_assert_eq!(&header["to"], &Value::Array(to));
+    prop_assert_eq!(&header["seq"], &Value::from(envelope.seq));
+    let seen: serde_json::Map<String, Value> =
+        envelope.seen.iter().map(|(s, n)| (s.to_string(), Value::from(*n))).collect();
+    prop_assert_eq!(&header["seen"], &Value::Object(seen));
     // The canonical wire reopens to the same; open(seal(x)) == x, and sealing is a fixed point.
     let again = SealedEnvelope::open(&opened.wire(), &KEYS).unwrap();
     prop_assert_eq!(&again.envelope, envelope);

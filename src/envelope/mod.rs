@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! wire:    {"signed":"<base64url of payload bytes>","key":"<station>#<key-id>","sig":"<base64url>"}
-//! payload: {"v":1,"id":…,"case":…,"kind":…,"from":…,"to":[…],"at":…,"body":{…}}
+//! payload: {"v":1,"id":…,"case":…,"kind":…,"from":…,"to":[…],"at":…,"seq":…,"seen":{…},"body":{…}}
 //! signature over: b"tiemeng/envelope/v1\n" || payload bytes
 //! ```
 //! [`SealedEnvelope::open`] verifies first and parses second: the signature covers the exact
@@ -15,6 +15,8 @@ pub mod body;
 mod receipt;
 mod signed;
 pub mod strict_json;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -69,6 +71,10 @@ pub enum EnvelopeError {
     /// `to` is empty, repeats a station, or names the sender.
     #[error("bad addressing: {0}")]
     BadAddressing(&'static str),
+    /// `seq` and `seen` do not fit the envelope: `seen` must name exactly the addressees, and a
+    /// request comes first and has seen nothing.
+    #[error("bad sequence: {0}")]
+    BadSequence(&'static str),
     /// The key that signed belongs to another station than `from`.
     #[error("signed with a key of {key_owner} but claims to come from {from}")]
     SignerMismatch {
@@ -102,6 +108,7 @@ impl EnvelopeError {
             Self::MalformedPayload(_) => "malformed_payload",
             Self::UnsupportedVersion(_) => "unsupported_version",
             Self::BadAddressing(_) => "bad_addressing",
+            Self::BadSequence(_) => "bad_sequence",
             Self::SignerMismatch { .. } => "signer_mismatch",
             Self::KeyNotUsable { reason: KeyUseError::Revoked, .. } => "key_revoked",
             Self::KeyNotUsable { reason: KeyUseError::Expired, .. } => "key_expired",
@@ -129,6 +136,13 @@ pub struct Envelope {
     pub to: Vec<StationId>,
     /// When the sender created it.
     pub at: OffsetDateTime,
+    /// How many envelopes the sender had signed on this case before this one (the request is
+    /// 0): orders one party's envelopes without trusting clocks.
+    pub seq: u32,
+    /// For each addressee, how many of that station's envelopes on this case the sender held
+    /// when it acted. The receiver learns from it which of its own actions this one crossed on
+    /// the wire (see [`crate::case`]).
+    pub seen: BTreeMap<StationId, u32>,
     /// What it says; its variant is the envelope's kind.
     pub body: Body,
 }
@@ -143,6 +157,8 @@ struct PayloadOut<'a> {
     to: &'a [StationId],
     #[serde(with = "time::serde::rfc3339")]
     at: OffsetDateTime,
+    seq: u32,
+    seen: &'a BTreeMap<StationId, u32>,
     body: &'a Body,
 }
 
@@ -156,6 +172,8 @@ struct PayloadIn<'a> {
     from: StationId,
     to: Vec<StationId>,
     at: &'a str,
+    seq: u32,
+    seen: BTreeMap<StationId, u32>,
     #[serde(borrow)]
     body: &'a RawValue,
 }
@@ -186,6 +204,7 @@ impl Envelope {
             return Err(EnvelopeError::SignerMismatch { key_owner: signer.station().clone(), from: self.from });
         }
         check_addressing(&self.from, &self.to)?;
+        check_sequence(self.kind(), &self.to, self.seq, &self.seen)?;
         let payload = serde_json::to_vec(&PayloadOut {
             v: VERSION,
             id: &self.id,
@@ -194,6 +213,8 @@ impl Envelope {
             from: &self.from,
             to: &self.to,
             at: self.at,
+            seq: self.seq,
+            seen: &self.seen,
             body: &self.body,
         })
         .map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
@@ -218,6 +239,25 @@ fn check_addressing(from: &StationId, to: &[StationId]) -> Result<(), EnvelopeEr
     Ok(())
 }
 
+fn check_sequence(
+    kind: Kind,
+    to: &[StationId],
+    seq: u32,
+    seen: &BTreeMap<StationId, u32>,
+) -> Result<(), EnvelopeError> {
+    if seen.len() != to.len() || to.iter().any(|station| !seen.contains_key(station)) {
+        return Err(EnvelopeError::BadSequence("`seen` must name exactly the stations in `to`"));
+    }
+    if kind == Kind::Request && (seq != 0 || seen.values().any(|n| *n != 0)) {
+        return Err(EnvelopeError::BadSequence("a request opens its case: `seq` and every `seen` must be 0"));
+    }
+    if kind != Kind::Request && seq == 0 && seen.values().all(|n| *n == 0) {
+        // Only the request is first from the origin; a target's first envelope has seen the request.
+        return Err(EnvelopeError::BadSequence("only a request can come before everything else"));
+    }
+    Ok(())
+}
+
 /// An envelope together with the exact signed bytes it was verified from (or sealed into).
 #[derive(Debug, Clone)]
 pub struct SealedEnvelope {
@@ -225,6 +265,15 @@ pub struct SealedEnvelope {
     pub envelope: Envelope,
     /// The payload bytes, key and signature, kept as evidence.
     pub signed: Signed,
+}
+
+impl Envelope {
+    /// Reads an envelope back from this node's own store. Its signature was verified before it
+    /// was stored (or it was signed here), and keys may since have been retired, so it is parsed
+    /// without verifying again; `tiemeng audit` and evidence bundles re-verify signatures.
+    pub fn from_stored(wire: &[u8]) -> Result<Self, EnvelopeError> {
+        parse_payload(Signed::decode(wire)?.payload())
+    }
 }
 
 impl SealedEnvelope {
@@ -271,9 +320,19 @@ fn parse_payload(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
         return Err(EnvelopeError::UnsupportedVersion(raw.v));
     }
     check_addressing(&raw.from, &raw.to)?;
+    check_sequence(raw.kind, &raw.to, raw.seq, &raw.seen)?;
     let body = Body::parse(raw.kind, raw.body.get())
         .map_err(|e| EnvelopeError::MalformedPayload(format!("body of {}: {e}", raw.kind)))?;
-    Ok(Envelope { id: raw.id, case: raw.case, from: raw.from, to: raw.to, at: parse_utc(raw.at)?, body })
+    Ok(Envelope {
+        id: raw.id,
+        case: raw.case,
+        from: raw.from,
+        to: raw.to,
+        at: parse_utc(raw.at)?,
+        seq: raw.seq,
+        seen: raw.seen,
+        body,
+    })
 }
 
 #[cfg(test)]

@@ -77,6 +77,8 @@ fn note() -> Envelope {
         from: luoyang(),
         to: vec![xixi()],
         at: AT,
+        seq: 1,
+        seen: [(xixi(), 0)].into(),
         body: Body::Note(NoteBody {
             officer: officer(), text: "老人可能已搭乘班车到达犀溪，请重点查看车站".into()
         }),
@@ -91,6 +93,8 @@ fn ack() -> Envelope {
         from: xixi(),
         to: vec![luoyang()],
         at: AT,
+        seq: 0,
+        seen: [(luoyang(), 1)].into(),
         body: Body::Ack(AckBody {
             officer: Signatory { badge: "350924002".parse().unwrap(), name: "黄立新".into() },
             report_by: Some(AT + Duration::hours(4)),
@@ -112,8 +116,10 @@ fn missing_person_request() -> Envelope {
         id: EnvelopeId::new(),
         case: CaseId::new(),
         from: luoyang(),
+        seen: targets.iter().map(|t| (t.clone(), 0)).collect(),
         to: targets,
         at: AT,
+        seq: 0,
         body: Body::Request(Box::new(request_body(new, AT))),
     }
 }
@@ -375,7 +381,7 @@ fn a_malformed_key_reference_is_an_unknown_key() {
 #[test]
 fn a_valid_envelope_from_a_station_whose_key_is_unknown_is_refused() {
     let unknown_signer = signer(mazhan(), 3);
-    let envelope = Envelope { from: mazhan(), to: vec![luoyang()], ..note() };
+    let envelope = Envelope { from: mazhan(), to: vec![luoyang()], seen: [(luoyang(), 1)].into(), ..note() };
     let wire = envelope.seal(&unknown_signer).unwrap().wire();
     refused(&wire, &keys(), "unknown_key");
 }
@@ -424,7 +430,7 @@ fn a_signature_by_another_key_under_this_key_reference_is_refused() {
 #[test]
 fn a_known_station_cannot_sign_in_another_stations_name() {
     // 犀溪 signs, validly and with its own known key, a note claiming to come from 罗阳.
-    let claims_luoyang = Envelope { to: vec![mazhan()], ..note() };
+    let claims_luoyang = Envelope { to: vec![mazhan()], seen: [(mazhan(), 0)].into(), ..note() };
     let payload = payload_of(claims_luoyang, &luoyang_signer());
     let error = refused(&signed_wire(&payload, &xixi_signer()), &keys(), "signer_mismatch");
     assert!(
@@ -552,6 +558,49 @@ fn an_envelope_addressed_twice_to_the_same_station_is_refused() {
 fn an_envelope_addressed_to_its_sender_is_refused() {
     let error = badly_addressed(r#"["fj-shouning-xixi","zj-taishun-luoyang"]"#);
     assert!(matches!(error, EnvelopeError::BadAddressing(m) if m.contains("sender")));
+}
+
+// --- bad_sequence ------------------------------------------------------------------------
+
+fn badly_sequenced(envelope: Envelope, signer: &Signer, from: &str, to: &str) -> EnvelopeError {
+    let wire = resigned(envelope, signer, |p| replace_once(p, from, to));
+    refused(&wire, &keys(), "bad_sequence")
+}
+
+#[test]
+fn seen_must_name_exactly_the_addressees() {
+    let original = r#""seen":{"fj-shouning-xixi":0}"#;
+    for seen in
+        [r#""seen":{}"#, r#""seen":{"zj-cangnan-mazhan":0}"#, r#""seen":{"fj-shouning-xixi":0,"zj-cangnan-mazhan":0}"#]
+    {
+        let error = badly_sequenced(note(), &luoyang_signer(), original, seen);
+        assert!(matches!(error, EnvelopeError::BadSequence(m) if m.contains("`to`")), "{seen}");
+    }
+    let missing = resigned_note(|p| replace_once(p, &format!(",{original}"), ""));
+    refused(&missing, &keys(), "malformed_payload");
+}
+
+#[test]
+fn a_request_comes_first_and_has_seen_nothing() {
+    let error = badly_sequenced(missing_person_request(), &luoyang_signer(), r#""seq":0"#, r#""seq":3"#);
+    assert!(matches!(error, EnvelopeError::BadSequence(m) if m.contains("request")));
+    badly_sequenced(missing_person_request(), &luoyang_signer(), r#""fj-shouning-xixi":0"#, r#""fj-shouning-xixi":1"#);
+}
+
+#[test]
+fn only_a_request_comes_before_everything_else() {
+    let error = badly_sequenced(note(), &luoyang_signer(), r#""seq":1"#, r#""seq":0"#);
+    assert!(matches!(error, EnvelopeError::BadSequence(m) if m.contains("only a request")));
+    // A target's first envelope is its `seq` 0, after the request it has seen.
+    assert!(SealedEnvelope::open(&ack().seal(&xixi_signer()).unwrap().wire(), &keys()).is_ok());
+}
+
+#[test]
+fn seal_refuses_a_bad_sequence() {
+    let stray = Envelope { seen: [(mazhan(), 0)].into(), ..note() };
+    assert_eq!(stray.seal(&luoyang_signer()).unwrap_err().code(), "bad_sequence");
+    let late_request = Envelope { seq: 2, ..missing_person_request() };
+    assert_eq!(late_request.seal(&luoyang_signer()).unwrap_err().code(), "bad_sequence");
 }
 
 // --- key validity at the envelope's time -------------------------------------------------

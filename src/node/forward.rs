@@ -75,6 +75,8 @@ impl Node {
                 from: self.station().clone(),
                 to: vec![input.to.clone()],
                 at,
+                seq: 0,
+                seen: [(input.to.clone(), 0)].into(),
                 body: Body::Request(Box::new(request)),
             }
             .seal(&self.signer)?;
@@ -83,19 +85,23 @@ impl Node {
             record_sent(unit, &sealed, &new_case, officer, "case.forward")?;
 
             let to_name = self.config.peer(&input.to).map_or_else(|| input.to.to_string(), |p| p.name.clone());
+            let to = vec![case.origin.clone()];
+            let (seq, seen) = case.causal_context(self.station(), &to);
             let note = Envelope {
                 id: EnvelopeId::new(),
                 case: case_id,
                 from: self.station().clone(),
-                to: vec![case.origin.clone()],
+                to,
                 at,
+                seq,
+                seen,
                 body: Body::Note(NoteBody {
                     officer: officer.signatory(),
                     text: format!("已转发至{to_name}（新协查编号 {}）：{}", new_case.id, input.message.trim()),
                 }),
             }
             .seal(&self.signer)?;
-            case.apply(&note.envelope)?;
+            case.apply(&note.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;
             record_sent(unit, &note, &case, officer, "case.note")?;
             Ok::<_, NodeError>(new_case)
         })?;

@@ -67,7 +67,11 @@ impl InboundError {
 
     /// True when retrying later may succeed.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Store(_) | Self::FromTheFuture { .. })
+        match self {
+            Self::Store(_) | Self::FromTheFuture { .. } => true,
+            Self::Apply(e) => e.is_transient(),
+            _ => false,
+        }
     }
 }
 
@@ -174,7 +178,7 @@ impl Node {
             }
             (_, None) => return Err(ApplyError::UnknownCase.into()),
             (_, Some(mut case)) => {
-                case.apply(envelope)?;
+                case.apply(envelope, || Ok::<_, InboundError>(unit.case_history(&envelope.case)?))?;
                 subjects::release_if_closed(unit, &case)?;
                 case
             }

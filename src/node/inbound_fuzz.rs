@@ -108,15 +108,26 @@ fn request(from: &StationId, to: Vec<StationId>, at: OffsetDateTime, subject: Op
         id: EnvelopeId::new(),
         case: CaseId::new(),
         from: from.clone(),
+        seen: to.iter().map(|t| (t.clone(), 0)).collect(),
         to,
         at,
+        seq: 0,
         body: Body::Request(Box::new(body)),
     }
 }
 
-/// Another envelope of `case`.
-fn follow_up(case: &Envelope, from: &StationId, to: Vec<StationId>, at: OffsetDateTime, body: Body) -> Envelope {
-    Envelope { id: EnvelopeId::new(), case: case.case, from: from.clone(), to, at, body }
+/// Another envelope of `case`, the sender's `seq`-th on it, having seen nothing from the addressees
+/// (the node under test never writes back).
+fn follow_up(
+    case: &Envelope,
+    from: &StationId,
+    to: Vec<StationId>,
+    at: OffsetDateTime,
+    seq: u32,
+    body: Body,
+) -> Envelope {
+    let seen = to.iter().map(|t| (t.clone(), 0)).collect();
+    Envelope { id: EnvelopeId::new(), case: case.case, from: from.clone(), to, at, seq, seen, body }
 }
 
 fn note(text: &str) -> Body {
@@ -237,11 +248,20 @@ impl Fixture {
         let mut envelopes = vec![first.clone()];
         for n in 0..round.notes {
             let text = format!("补充情况第{}条：老人可能在犀溪车站附近", n + 1);
-            envelopes.push(follow_up(&first, &luoyang, vec![xixi.clone()], at + Duration::minutes(1), note(&text)));
+            let seq = u32::try_from(n).unwrap() + 1;
+            envelopes.push(follow_up(
+                &first,
+                &luoyang,
+                vec![xixi.clone()],
+                at + Duration::minutes(1),
+                seq,
+                note(&text),
+            ));
         }
         if round.reminder {
             let body = Body::Reminder(ReminderBody { officer: officer(), message: Some("请尽快签收".into()) });
-            envelopes.push(follow_up(&first, &luoyang, vec![xixi.clone()], at + Duration::minutes(2), body));
+            let seq = u32::try_from(round.notes).unwrap() + 1;
+            envelopes.push(follow_up(&first, &luoyang, vec![xixi.clone()], at + Duration::minutes(2), seq, body));
         }
         let mut valid: Vec<Valid> =
             envelopes.into_iter().map(|e| Valid { peer: LUOYANG, sealed: e.seal(&self.luoyang).unwrap() }).collect();
@@ -292,7 +312,7 @@ impl Fixture {
             }
             Item::StrangerNote | Item::StrangerNoteOverLuoyang => {
                 let mazhan = station(MAZHAN);
-                let envelope = follow_up(request, &mazhan, vec![station(XIXI)], now, note("马站补充"));
+                let envelope = follow_up(request, &mazhan, vec![station(XIXI)], now, 1, note("马站补充"));
                 ledger.note_id(envelope.id);
                 let peer = if matches!(item, Item::StrangerNote) { MAZHAN } else { LUOYANG };
                 (peer, envelope.seal(&self.mazhan).unwrap().wire())
@@ -302,7 +322,7 @@ impl Fixture {
                     Item::NotForUs => (vec![station(MAZHAN)], now),
                     _ => (vec![station(XIXI)], now + Duration::hours(1)),
                 };
-                let envelope = follow_up(request, &station(LUOYANG), to, at, note("不该收下"));
+                let envelope = follow_up(request, &station(LUOYANG), to, at, 1, note("不该收下"));
                 ledger.note_id(envelope.id);
                 (LUOYANG, envelope.seal(&self.luoyang).unwrap().wire())
             }

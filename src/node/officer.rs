@@ -226,8 +226,10 @@ impl Node {
             id: EnvelopeId::new(),
             case: CaseId::new(),
             from: self.station().clone(),
+            seen: targets.iter().map(|t| (t.clone(), 0)).collect(),
             to: targets,
             at,
+            seq: 0,
             body: Body::Request(Box::new(request)),
         };
         let sealed = envelope.seal(&self.signer)?;
@@ -259,16 +261,19 @@ impl Node {
                 });
             }
             let to = self.recipients(&case, my_side, &action)?;
+            let (seq, seen) = case.causal_context(self.station(), &to);
             let envelope = Envelope {
                 id: EnvelopeId::new(),
                 case: case_id,
                 from: self.station().clone(),
                 to,
                 at,
+                seq,
+                seen,
                 body: action_body(action, officer),
             };
             let sealed = envelope.seal(&self.signer)?;
-            case.apply(&sealed.envelope)?;
+            case.apply(&sealed.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;
             subjects::release_if_closed(unit, &case)?;
             record_sent(unit, &sealed, &case, officer, audit_name)?;
             Ok((case, sealed.envelope.id))

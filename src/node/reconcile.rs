@@ -121,7 +121,9 @@ impl Node {
             (_, existing) if held => existing,
             (Kind::Request, None) => Some(CaseRecord::open(envelope, self.station(), envelope.at)?),
             (Kind::Request, Some(_)) => None,
-            (_, Some(mut case)) => case.apply(envelope).ok().map(|_| case),
+            (_, Some(mut case)) => {
+                case.apply(envelope, || Ok::<_, NodeError>(unit.case_history(&envelope.case)?)).ok().map(|_| case)
+            }
             (_, None) => None,
         };
         let Some(case) = case.as_mut() else { return Ok(false) };

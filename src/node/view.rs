@@ -99,6 +99,10 @@ pub struct TimelineEntry {
     pub problem: Option<String>,
     /// Receipts for this envelope.
     pub receipts: Vec<ReceiptView>,
+    /// Targets on which this envelope had no effect: it crossed an action of the other side
+    /// that, in the order both nodes agree on, came first (a withdrawal after a decline).
+    #[schema(value_type = Vec<String>)]
+    pub superseded_for: Vec<StationId>,
 }
 
 /// A signed receipt for an envelope.
@@ -131,7 +135,7 @@ impl Node {
             .store
             .timeline(&case.id)?
             .into_iter()
-            .map(|stored| self.timeline_entry(stored))
+            .map(|stored| self.timeline_entry(stored, &case))
             .collect::<Result<_, _>>()?;
         let request = timeline.iter().find(|e| e.kind == Kind::Request).map(|e| e.body.clone()).unwrap_or_default();
         let same_subject = case
@@ -151,8 +155,10 @@ impl Node {
         })
     }
 
-    fn timeline_entry(&self, stored: StoredEnvelope) -> Result<TimelineEntry, NodeError> {
+    fn timeline_entry(&self, stored: StoredEnvelope, case: &CaseRecord) -> Result<TimelineEntry, NodeError> {
         let meta = stored.meta;
+        let superseded_for =
+            case.targets.iter().filter(|t| t.superseded.contains(&meta.id)).map(|t| t.station.clone()).collect();
         let (verified, problem, parsed) = match SealedEnvelope::open(&stored.wire, &self.keys) {
             Ok(sealed) => (true, None, Some(sealed)),
             Err(e) => (false, Some(e.code().to_owned()), None),
@@ -185,6 +191,7 @@ impl Node {
             verified,
             problem,
             receipts,
+            superseded_for,
         })
     }
 

@@ -34,6 +34,8 @@ pub struct Unit<'s> {
     outbox_next: BTreeMap<StationId, u64>,
     tallies: BTreeMap<(TreeId, Vec<u8>), Tally>,
     audit: Vec<AuditDraft>,
+    /// Envelopes put in this unit, for [`Unit::case_history`].
+    envelopes: Vec<crate::envelope::Envelope>,
 }
 
 impl<'s> Unit<'s> {
@@ -48,6 +50,7 @@ impl<'s> Unit<'s> {
             outbox_next: BTreeMap::new(),
             tallies: BTreeMap::new(),
             audit: Vec::new(),
+            envelopes: Vec::new(),
         }
     }
 
@@ -69,6 +72,18 @@ impl<'s> Unit<'s> {
         self.store.envelope(id)
     }
 
+    /// Every envelope of a case, stored or put in this unit, in no particular order.
+    pub fn case_history(&self, case: &CaseId) -> Result<Vec<crate::envelope::Envelope>, StoreError> {
+        let mut history = Vec::new();
+        for stored in self.store.timeline(case)? {
+            let envelope = crate::envelope::Envelope::from_stored(&stored.wire)
+                .map_err(|e| StoreError::Corrupt(format!("stored envelope {} does not parse: {e}", stored.meta.id)))?;
+            history.push(envelope);
+        }
+        history.extend(self.envelopes.iter().filter(|e| &e.case == case).cloned());
+        Ok(history)
+    }
+
     /// A stored receipt.
     pub fn receipt(&self, envelope: &EnvelopeId, issuer: &StationId) -> Result<Option<Vec<u8>>, StoreError> {
         self.store.receipt(envelope, issuer)
@@ -87,6 +102,7 @@ impl<'s> Unit<'s> {
             stored_at: self.at,
         };
         let value = codec::encode_with_raw(&meta, &sealed.wire())?;
+        self.envelopes.push(envelope.clone());
         self.put(TreeId::EnvelopeidEnvelope, envelope.id.as_bytes().to_vec(), value);
         self.put(TreeId::CaseeventEnvelopeid, keys::case_event(&envelope.case, envelope.at, &envelope.id), Vec::new());
         if &envelope.from == self.store.station() {

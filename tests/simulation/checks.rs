@@ -23,6 +23,16 @@ impl Sim {
         self.check_joint_statistics_agree();
     }
 
+    /// How many actions crossed one of the other side's and, replayed, had no effect: counted
+    /// at origins, where every target's record is kept.
+    pub(super) fn superseded(&self) -> usize {
+        self.cases
+            .iter()
+            .filter_map(|case| self.node(case.origin).store().case(&case.id).unwrap())
+            .map(|record| record.targets.iter().map(|t| t.superseded.len()).sum::<usize>())
+            .sum()
+    }
+
     /// Every audit chain verifies, every outbox is empty, and no envelope became a dead letter:
     /// every action was legitimate, so no peer had reason to refuse one.
     fn check_integrity(&self) {
