@@ -206,6 +206,8 @@ impl Worker {
         let due =
             self.node.store().reconciliation_due(&self.peer.id).map_err(|e| self.error("storage", e.to_string()))?;
         let Some(mut since) = due else { return Ok(()) };
+        since -= crate::node::RECONCILE_MARGIN;
+        let mut waiting = Vec::new();
         let url = format!("{}/fed/v1/reconcile", self.peer.url.trim_end_matches('/'));
         loop {
             let body = ReconcileRequest { since: crate::clock::rfc3339(since) };
@@ -221,7 +223,7 @@ impl Worker {
                 return Err(self.error("bad_answer", format!("reconciliation answered HTTP {status}")));
             }
             let answer: ReconcileAnswer = response.json().await.map_err(|e| self.error("bad_answer", e.to_string()))?;
-            let returned: Vec<Returned> = answer
+            let page: Vec<Returned> = answer
                 .envelopes
                 .into_iter()
                 .map(|r| Returned {
@@ -229,17 +231,23 @@ impl Worker {
                     receipt: r.receipt.map(|x| x.get().as_bytes().to_vec()),
                 })
                 .collect();
-            let last = returned
+            let last = page
                 .last()
                 .and_then(|r| crate::envelope::SealedEnvelope::open(&r.envelope, self.node.keys()).ok())
                 .map(|s| s.envelope.at);
-            let taken =
+            let returned = std::mem::take(&mut waiting).into_iter().chain(page).collect();
+            let back =
                 self.node.take_back(&self.peer.id, returned).await.map_err(|e| self.error("storage", e.to_string()))?;
-            tracing::info!(peer = %self.peer.id, taken, "reconciled after restore");
+            waiting = back.waiting;
+            tracing::info!(peer = %self.peer.id, taken = back.taken, waiting = waiting.len(), "reconciled after restore");
             match (answer.complete, last) {
                 (false, Some(last)) if last > since => since = last,
                 _ => break,
             }
+        }
+        if !waiting.is_empty() {
+            // Nothing returned opens their case or precedes them: the peer does not hold it either.
+            tracing::warn!(peer = %self.peer.id, count = waiting.len(), "returned envelopes left out: what they follow was not returned");
         }
         self.node.store().reconciled(&self.peer.id).map_err(|e| self.error("storage", e.to_string()))
     }

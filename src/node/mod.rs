@@ -32,7 +32,7 @@ pub use inbound::{InboundError, InboundOutcome};
 pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
 };
-pub use reconcile::{RECONCILE_PAGE, Returned};
+pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, Returned, TakenBack};
 pub use stats::{KindStats, MonthStats, OverdueEntry, PairStats, PeerStats, StatsQuery, StatsReport, TwoWay};
 pub use view::{CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, allowed_actions, overdue_targets};
 

@@ -7,14 +7,19 @@
 
 use time::OffsetDateTime;
 
-use super::{Node, NodeError};
-use crate::case::CaseRecord;
+use super::{InboundError, Node, NodeError};
+use crate::case::{ApplyError, CaseRecord};
 use crate::envelope::{Kind, SealedEnvelope, SealedReceipt};
 use crate::ids::{CertIdentity, StationId};
 use crate::store::{AuditDraft, StoreError};
 
 /// Most envelopes returned by one reconciliation answer; the asker continues from the last.
 pub const RECONCILE_PAGE: usize = 2000;
+
+/// How far before the backup's time a restored node asks from. Envelopes are indexed by their
+/// own time, and a peer whose clock runs slow dates envelopes early; a day covers any clock
+/// that is merely wrong, and whatever is already held is skipped.
+pub const RECONCILE_MARGIN: time::Duration = time::Duration::days(1);
 
 /// One of the asker's own envelopes, returned with the receipt the peer signed for it.
 #[derive(Debug, Clone)]
@@ -65,8 +70,9 @@ impl Node {
 
     /// Takes back what `peer` returned, in time order: this node's own envelopes as sent (not
     /// sent again), the peer's as received, each with its receipt. Envelopes already held are
-    /// skipped. Returns how many were taken back.
-    pub async fn take_back(&self, peer: &StationId, returned: Vec<Returned>) -> Result<usize, NodeError> {
+    /// skipped. Returns how many were taken back, and those that follow an envelope not yet
+    /// returned (a skewed clock dated them early): the caller offers them again with the next page.
+    pub async fn take_back(&self, peer: &StationId, returned: Vec<Returned>) -> Result<TakenBack, NodeError> {
         let mut items: Vec<(SealedEnvelope, Option<SealedReceipt>)> = Vec::new();
         for item in returned {
             let Ok(sealed) = SealedEnvelope::open(&item.envelope, &self.keys) else { continue };
@@ -85,29 +91,67 @@ impl Node {
         }
         items.sort_by_key(|(sealed, _)| (sealed.envelope.at, sealed.envelope.id));
         let now = self.now();
-        let (taken, _) = self.store.write(now, |unit| {
+        let (back, _) = self.store.write(now, |unit| {
             let mut taken = 0;
-            for (sealed, receipt) in &items {
-                let held = unit.envelope(&sealed.envelope.id)?.is_some();
-                if &sealed.envelope.from == peer {
-                    if !held && self.store_inbound(unit, sealed, now, receipt.as_ref()).is_ok() {
-                        taken += 1;
+            // Time order is causal order unless clocks were skewed; an envelope that saw one
+            // not yet taken back waits for the next pass.
+            let mut pending: Vec<&(SealedEnvelope, Option<SealedReceipt>)> = items.iter().collect();
+            loop {
+                let before = pending.len();
+                let mut later = Vec::new();
+                for item in pending {
+                    match self.take_back_one(unit, peer, &item.0, item.1.as_ref(), now)? {
+                        TakeBack::Taken => taken += 1,
+                        TakeBack::Skipped => {}
+                        TakeBack::Later => later.push(item),
                     }
-                } else if self.take_back_own(unit, peer, sealed, receipt.as_ref(), held)? {
-                    taken += 1;
+                }
+                pending = later;
+                if pending.is_empty() || pending.len() == before {
+                    break;
                 }
             }
             unit.audit(
                 AuditDraft::new(CertIdentity::Station(peer.clone()).to_string(), "peer.reconciled")
                     .detail(format!("{taken} envelopes taken back")),
             );
-            Ok::<_, NodeError>(taken)
+            let waiting = pending
+                .into_iter()
+                .map(|(sealed, receipt)| Returned {
+                    envelope: sealed.wire(),
+                    receipt: receipt.as_ref().map(SealedReceipt::wire),
+                })
+                .collect();
+            Ok::<_, NodeError>(TakenBack { taken, waiting })
         })?;
         self.store.durable().await?;
-        Ok(taken)
+        Ok(back)
     }
 
-    /// Takes back one of this node's own envelopes; true when it was missing.
+    /// Takes back one returned envelope: the peer's as received, or one of this node's own.
+    fn take_back_one(
+        &self,
+        unit: &mut crate::store::Unit<'_>,
+        peer: &StationId,
+        sealed: &SealedEnvelope,
+        receipt: Option<&SealedReceipt>,
+        now: OffsetDateTime,
+    ) -> Result<TakeBack, NodeError> {
+        let held = unit.envelope(&sealed.envelope.id)?.is_some();
+        if &sealed.envelope.from != peer {
+            return self.take_back_own(unit, peer, sealed, receipt, held);
+        }
+        if held {
+            return Ok(TakeBack::Skipped);
+        }
+        Ok(match self.store_inbound(unit, sealed, now, receipt) {
+            Ok(_) => TakeBack::Taken,
+            Err(InboundError::Apply(e)) if waits_for_another(&e) => TakeBack::Later,
+            Err(_) => TakeBack::Skipped,
+        })
+    }
+
+    /// Takes back one of this node's own envelopes.
     fn take_back_own(
         &self,
         unit: &mut crate::store::Unit<'_>,
@@ -115,18 +159,22 @@ impl Node {
         sealed: &SealedEnvelope,
         receipt: Option<&SealedReceipt>,
         held: bool,
-    ) -> Result<bool, NodeError> {
+    ) -> Result<TakeBack, NodeError> {
         let envelope = &sealed.envelope;
         let mut case = match (envelope.kind(), unit.case(&envelope.case)?) {
             (_, existing) if held => existing,
             (Kind::Request, None) => Some(CaseRecord::open(envelope, self.station(), envelope.at)?),
             (Kind::Request, Some(_)) => None,
             (_, Some(mut case)) => {
-                case.apply(envelope, || Ok::<_, NodeError>(unit.case_history(&envelope.case)?)).ok().map(|_| case)
+                match case.apply(envelope, || Ok::<_, NodeError>(unit.case_history(&envelope.case)?)) {
+                    Ok(_) => Some(case),
+                    Err(NodeError::Apply(e)) if waits_for_another(&e) => return Ok(TakeBack::Later),
+                    Err(_) => None,
+                }
             }
-            (_, None) => None,
+            (_, None) => return Ok(TakeBack::Later),
         };
-        let Some(case) = case.as_mut() else { return Ok(false) };
+        let Some(case) = case.as_mut() else { return Ok(TakeBack::Skipped) };
         if !held {
             unit.put_envelope(sealed)?;
         }
@@ -137,7 +185,7 @@ impl Node {
             }
         }
         unit.put_case(case)?;
-        Ok(!held)
+        Ok(if held { TakeBack::Skipped } else { TakeBack::Taken })
     }
 
     /// Marks every peer as owed a reconciliation if the store was just restored.
@@ -148,4 +196,29 @@ impl Node {
         }
         Ok(())
     }
+}
+
+/// True when an envelope was refused only because one it follows (its case's request, or one
+/// it had seen) is not back yet.
+fn waits_for_another(error: &ApplyError) -> bool {
+    matches!(error, ApplyError::UnknownCase | ApplyError::HistoryMissing { .. })
+}
+
+/// The result of taking back one page.
+#[derive(Debug, Default)]
+pub struct TakenBack {
+    /// Envelopes stored that were missing.
+    pub taken: usize,
+    /// Envelopes that follow one not returned yet.
+    pub waiting: Vec<Returned>,
+}
+
+/// What became of one envelope a peer returned.
+enum TakeBack {
+    /// It was missing here and is now stored.
+    Taken,
+    /// Already held, or not acceptable: nothing to do.
+    Skipped,
+    /// It follows an envelope not yet taken back; try again after the others.
+    Later,
 }
