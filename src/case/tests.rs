@@ -8,6 +8,7 @@ use time::{Duration, OffsetDateTime};
 use super::*;
 use crate::domain::case::WithdrawReason;
 use crate::envelope::Signatory;
+use crate::envelope::body::{NoteBody, ReminderBody, WithdrawBody};
 use crate::node::NewCase;
 
 /// When the request is sent.

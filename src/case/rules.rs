@@ -1,0 +1,143 @@
+//! Content rules of envelope bodies, judged at the envelope's own time so that every node
+//! judges an envelope the same, whenever it arrives.
+
+use time::OffsetDateTime;
+
+use super::ApplyError;
+use crate::domain::case::{EVALUATION_RANGE, Outcome};
+use crate::domain::details::CaseKind;
+use crate::domain::validate::{Errors, FieldError};
+use crate::envelope::Body;
+use crate::envelope::body::{
+    AckBody, CloseBody, DeclineBody, NoteBody, OutcomeBody, ReminderBody, RequestBody, WithdrawBody,
+};
+
+const TITLE_MAX: usize = 120;
+const TEXT_MAX: usize = 8000;
+const SHORT_MAX: usize = 200;
+
+/// Content rules of a request, judged at its own time so every node judges it the same.
+pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(), ApplyError> {
+    let mut errors = Errors::default();
+    errors.require_text("title", &request.title, "标题", "title");
+    errors.limit_chars("title", &request.title, TITLE_MAX);
+    errors.limit_chars("narrative", &request.narrative, TEXT_MAX);
+    errors.require_text("contact", &request.contact, "联系人及电话", "contact");
+    errors.limit_chars("contact", &request.contact, SHORT_MAX);
+    if let Some(reference) = &request.reference {
+        errors.limit_chars("reference", reference, 64);
+    }
+    if let Some(review_by) = request.review_by
+        && review_by < crate::clock::beijing_date(at)
+    {
+        errors.push(FieldError::new("review_by", "in_past", "复核日期不能早于今天", "the review date is in the past"));
+    }
+    let latest = at.checked_add(time::Duration::seconds(crate::domain::deadline::MAX_SPAN_SECONDS));
+    if latest.is_none_or(|latest| request.report_by > latest) {
+        errors.push(FieldError::new(
+            "report_by",
+            "out_of_range",
+            "反馈时限不得晚于发送后一年",
+            "the report deadline may be at most a year after sending",
+        ));
+    }
+    if request.ack_by <= at || request.report_by <= request.ack_by {
+        errors.push(FieldError::new(
+            "ack_by",
+            "out_of_order",
+            "签收时限须晚于发送时间，反馈时限须晚于签收时限",
+            "the ack deadline must follow the sending time, and the report deadline the ack deadline",
+        ));
+    }
+    for error in request.details.validate(at) {
+        errors.push(error);
+    }
+    errors.finish().map_err(ApplyError::InvalidBody)
+}
+
+pub(super) fn validate_body(body: &Body, kind: CaseKind, at: OffsetDateTime) -> Result<(), ApplyError> {
+    let mut errors = Errors::default();
+    match body {
+        Body::Request(_) => {}
+        Body::Ack(AckBody { report_by, message, .. }) => {
+            let latest = at.checked_add(time::Duration::seconds(crate::domain::deadline::MAX_SPAN_SECONDS));
+            if report_by.is_some_and(|by| latest.is_none_or(|latest| by > latest)) {
+                errors.push(FieldError::new(
+                    "report_by",
+                    "out_of_range",
+                    "承诺反馈时间不得晚于一年以后",
+                    "the promised report time may be at most a year ahead",
+                ));
+            }
+            if report_by.is_some_and(|by| by <= at) {
+                errors.push(FieldError::new(
+                    "report_by",
+                    "in_past",
+                    "承诺反馈时间须晚于当前时间",
+                    "the promised report time must be in the future",
+                ));
+            }
+            if let Some(message) = message {
+                errors.limit_chars("message", message, TEXT_MAX);
+            }
+        }
+        Body::Decline(DeclineBody { message, .. }) => {
+            errors.require_text("message", message, "退回说明", "an explanation");
+            errors.limit_chars("message", message, TEXT_MAX);
+        }
+        Body::Note(NoteBody { text, .. }) => {
+            errors.require_text("text", text, "补充内容", "the note");
+            errors.limit_chars("text", text, TEXT_MAX);
+        }
+        Body::Reminder(ReminderBody { message, .. }) => {
+            if let Some(message) = message {
+                errors.limit_chars("message", message, TEXT_MAX);
+            }
+        }
+        Body::Outcome(OutcomeBody { outcome, count, narrative, .. }) => {
+            validate_outcome(&mut errors, kind, *outcome, *count);
+            errors.require_text("narrative", narrative, "反馈情况", "an account of what was done");
+            errors.limit_chars("narrative", narrative, TEXT_MAX);
+        }
+        Body::Close(CloseBody { evaluation, comment, .. }) => {
+            if !EVALUATION_RANGE.contains(evaluation) {
+                errors.push(FieldError::new(
+                    "evaluation",
+                    "out_of_range",
+                    "满意度评价须为 1 至 5 分",
+                    "the evaluation must be 1 to 5",
+                ));
+            }
+            if let Some(comment) = comment {
+                errors.limit_chars("comment", comment, TEXT_MAX);
+            }
+        }
+        Body::Withdraw(WithdrawBody { message, .. }) => {
+            if let Some(message) = message {
+                errors.limit_chars("message", message, TEXT_MAX);
+            }
+        }
+    }
+    errors.finish().map_err(ApplyError::InvalidBody)
+}
+
+fn validate_outcome(errors: &mut Errors, kind: CaseKind, outcome: Outcome, count: u32) {
+    use crate::i18n::Label;
+    if !Outcome::allowed_for(kind).contains(&outcome) {
+        errors.push(FieldError::new(
+            "outcome",
+            "outcome_not_for_kind",
+            format!("“{}”不适用于{}", outcome.zh(), kind.zh()),
+            format!("{} does not fit a {} request", outcome.en(), kind.en()),
+        ));
+    }
+    let count_ok = if outcome == Outcome::NoTrace { count == 0 } else { (1..=1000).contains(&count) };
+    if !count_ok {
+        errors.push(FieldError::new(
+            "count",
+            "out_of_range",
+            "数量须为 1 至 1000（“未发现”时为 0）",
+            "count must be 1 to 1000 (0 for no trace)",
+        ));
+    }
+}
