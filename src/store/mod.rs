@@ -17,6 +17,7 @@ mod stats;
 mod unit;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use sled::transaction::TransactionError;
@@ -24,6 +25,7 @@ use sled::{Transactional, Tree};
 use time::OffsetDateTime;
 
 pub use audit::{AuditDraft, AuditEntry, ChainBreak};
+pub use flush::FlushStats;
 pub use keys::Mailbox;
 
 pub use list::{ListQuery, Page};
@@ -233,6 +235,8 @@ pub struct Store {
     dir: PathBuf,
     cache_bytes: u64,
     failure: Mutex<Option<String>>,
+    /// Set only by the benchmark harness; see [`Store::set_flush_for_bench`].
+    skip_flush: AtomicBool,
 }
 
 impl Store {
@@ -265,6 +269,19 @@ impl Store {
             dir: dir.to_owned(),
             cache_bytes,
             failure: Mutex::new(None),
+            skip_flush: AtomicBool::new(false),
+        }
+    }
+
+    /// **Benchmarks only; never in production.** With `flush` false, [`Store::durable`]
+    /// returns at once without flushing, so callers answer 2xx and sign receipts for data that
+    /// is only in memory and may be lost on a crash — exactly what DESIGN.md forbids. It exists
+    /// so `tiemeng bench` can measure what durability costs (the "no flush" baseline); nothing
+    /// else calls it, no config or CLI flag of `serve` reaches it, and stores open durable.
+    pub fn set_flush_for_bench(&self, flush: bool) {
+        self.skip_flush.store(!flush, Ordering::Relaxed);
+        if !flush {
+            tracing::warn!("flushing disabled for a benchmark: acknowledged data is NOT durable");
         }
     }
 
@@ -464,12 +481,21 @@ impl Store {
         if let Some(failure) = self.failure() {
             return Err(StoreError::Flush(failure));
         }
+        if self.skip_flush.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let inner = self.inner()?;
         let flushed = inner.flusher.flush().await.map_err(StoreError::Flush);
         if let Err(error) = &flushed {
             self.failed(error);
         }
         flushed
+    }
+
+    /// How many flushes the group commit made and how many writers they answered, since the
+    /// store was last opened.
+    pub fn flush_stats(&self) -> FlushStats {
+        self.inner().map(|inner| inner.flusher.stats()).unwrap_or_default()
     }
 
     /// Blocking form of [`Store::durable`] for command-line tools.
@@ -566,6 +592,25 @@ impl Store {
     /// How many envelopes wait for `peer`.
     pub fn outbox_len(&self, peer: &StationId) -> usize {
         self.inner().map_or(0, |inner| inner.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).count())
+    }
+
+    /// The number of entries in every tree, by tree name: for checks that two stores hold the
+    /// same shape of data, and for the benchmark's disk figures. Walks every tree.
+    pub fn tree_sizes(&self) -> Result<Vec<(&'static str, usize)>, StoreError> {
+        let inner = self.inner()?;
+        Trees::names().iter().zip(inner.all_trees.iter()).map(|(name, tree)| Ok((*name, tree.len()))).collect()
+    }
+
+    /// Calls `visit` with every stored case, in case id order; for full scans that the
+    /// incremental statistics exist to avoid (the benchmark times one as the baseline).
+    pub fn for_each_case(&self, mut visit: impl FnMut(CaseRecord)) -> Result<usize, StoreError> {
+        let mut count = 0;
+        for item in self.inner()?.trees.caseid_case.iter() {
+            let (_, value) = item?;
+            visit(codec::decode(&value, "case")?);
+            count += 1;
+        }
+        Ok(count)
     }
 
     /// Checks the whole audit chain; returns the number of entries, or the first break.

@@ -33,7 +33,8 @@ pub struct Unit<'s> {
     subjects: BTreeMap<SubjectKey, Vec<CaseId>>,
     outbox_next: BTreeMap<StationId, u64>,
     tallies: BTreeMap<(TreeId, Vec<u8>), Tally>,
-    audit: Vec<AuditDraft>,
+    /// Audit drafts with the time each was recorded at.
+    audit: Vec<(AuditDraft, OffsetDateTime)>,
     /// Envelopes put in this unit, for [`Unit::case_history`].
     envelopes: Vec<crate::envelope::Envelope>,
 }
@@ -57,6 +58,13 @@ impl<'s> Unit<'s> {
     /// The time this unit records its changes at.
     pub fn at(&self) -> OffsetDateTime {
         self.at
+    }
+
+    /// Moves the time the following changes are recorded at (stored-at times, audit times).
+    /// A bulk load puts many state changes in one unit, each at its own time, and leaves
+    /// exactly what one unit per change would have left. Times must not go backwards.
+    pub fn set_at(&mut self, at: OffsetDateTime) {
+        self.at = self.at.max(at);
     }
 
     /// A case, as this unit has left it so far.
@@ -222,7 +230,7 @@ impl<'s> Unit<'s> {
 
     /// Records an audit entry in this unit's transaction.
     pub fn audit(&mut self, draft: AuditDraft) {
-        self.audit.push(draft);
+        self.audit.push((draft, self.at));
     }
 
     fn read_counter(&self, peer: &StationId) -> Result<u64, StoreError> {
@@ -240,9 +248,9 @@ impl<'s> Unit<'s> {
         let drafts = std::mem::take(&mut self.audit);
         if !drafts.is_empty() {
             let (mut seq, mut prev) = self.store.audit_head()?.unwrap_or((0, GENESIS));
-            for draft in drafts {
+            for (draft, at) in drafts {
                 seq += 1;
-                let entry = AuditEntry::chain(draft, seq, self.at, prev);
+                let entry = AuditEntry::chain(draft, seq, at, prev);
                 prev = entry.compute_hash();
                 self.put(TreeId::SeqAudit, seq.to_be_bytes().to_vec(), codec::encode(&entry)?);
             }
