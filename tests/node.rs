@@ -722,3 +722,109 @@ async fn same_subject_links_are_bounded_so_bulk_alerts_stay_cheap() {
     assert_eq!(oldest.case.same_subject.len(), 20, "an old case stops collecting links once it is no longer recent");
     net.shutdown().await;
 }
+
+/// The bulk loader (`Node::create_cases`, `Node::act_many`) must leave exactly what one call
+/// per request and per action leaves at the same times: the benchmark's million-case store is
+/// built with it and stands for a store written case by case.
+#[tokio::test]
+async fn a_bulk_loaded_store_equals_one_written_case_by_case() {
+    use tiemeng::clock::Clock;
+    use tiemeng::ids::OfficerId;
+    use tiemeng::node::{Node, ReminderInput, StatsQuery, WithdrawInput};
+    use tiemeng::store::ListQuery;
+
+    let net = Net::partial(&[LUOYANG, XIXI, support::MAZHAN], &[]).await;
+    let start = time::macros::datetime!(2026-03-02 08:00 UTC);
+    let open = |name: &str| {
+        let mut config = net.config(LUOYANG);
+        config.storage.data_dir = net.dir.path().join(name);
+        let clock = Clock::manual(start);
+        (Node::open(config, clock.clone()).unwrap(), clock)
+    };
+    let (single, single_clock) = open("one-by-one");
+    let (bulk, bulk_clock) = open("bulk");
+    let officer = |node: &Node, badge: &str| {
+        node.officer(&OfficerId { station: LUOYANG.parse().unwrap(), badge: badge.parse().unwrap() }).unwrap()
+    };
+    let (liaison, chief) = (officer(&single, "330329001"), officer(&single, "330329003"));
+    let (xixi, mazhan): (tiemeng::ids::StationId, tiemeng::ids::StationId) =
+        (XIXI.parse().unwrap(), support::MAZHAN.parse().unwrap());
+    // Every kind, one or two targets, and the same missing person twice, so that cases link.
+    let kinds = [CaseKind::MissingPerson, CaseKind::Fugitive, CaseKind::SerialTheft, CaseKind::Dispute, CaseKind::General];
+    let requests: Vec<_> = (0..12)
+        .map(|i| {
+            let at = start + time::Duration::minutes(i);
+            let targets = if i % 3 == 0 { vec![xixi.clone(), mazhan.clone()] } else { vec![xixi.clone()] };
+            (samples::sample(kinds[i as usize % kinds.len()], targets, at), at)
+        })
+        .collect();
+    let mut by_one = Vec::new();
+    for (new, at) in requests.clone() {
+        single_clock.advance(at - single_clock.now());
+        by_one.push(single.create_case(&liaison, new).await.unwrap());
+    }
+    let in_bulk = bulk.create_cases(&liaison, requests).await.unwrap();
+    // Reminders and withdrawals on some of them, an hour later.
+    let actions = |cases: &[tiemeng::case::CaseRecord]| -> Vec<_> {
+        (0..cases.len())
+            .step_by(2)
+            .map(|i| {
+                let at = start + time::Duration::hours(1) + time::Duration::minutes(i as i64);
+                let action = if i % 4 == 0 {
+                    Action::Reminder(ReminderInput { message: Some("请尽快签收".into()), targets: Vec::new() })
+                } else {
+                    Action::Withdraw(WithdrawInput {
+                        reason: tiemeng::domain::case::WithdrawReason::ResolvedElsewhere,
+                        message: None,
+                        targets: Vec::new(),
+                    })
+                };
+                (cases[i].id, action, at)
+            })
+            .collect()
+    };
+    for (case, action, at) in actions(&by_one) {
+        single_clock.advance(at - single_clock.now());
+        single.act(&liaison, case, action).await.unwrap();
+    }
+    bulk.act_many(&liaison, actions(&in_bulk)).await.unwrap();
+    bulk_clock.advance(single_clock.now() - bulk_clock.now());
+
+    assert_eq!(single.store().tree_sizes().unwrap(), bulk.store().tree_sizes().unwrap(), "entries per tree");
+    let query = StatsQuery { from: start.date(), to: start.date(), peer: None, kind: None };
+    // Case ids differ between the two stores; everything else in the report must not.
+    let report = |node: &Node| {
+        let mut report = node.stats(&chief, &query).unwrap();
+        let overdue: Vec<_> =
+            report.overdue.drain(..).map(|o| (o.title, o.target, o.deadline, o.due, o.minutes_overdue)).collect();
+        (report, overdue)
+    };
+    assert_eq!(report(&single), report(&bulk), "statistics");
+    let shape = |node: &Node| {
+        let query = ListQuery {
+            mailbox: Mailbox::Outbox,
+            state: None,
+            kind: None,
+            peer: None,
+            overdue: false,
+            now: node.clock().now(),
+            limit: 100,
+            cursor: None,
+        };
+        let page = node.list(&chief, &query).unwrap();
+        page.cases
+            .iter()
+            .map(|c| {
+                let states: Vec<_> = c.targets.iter().map(|t| (t.station.clone(), t.state)).collect();
+                (c.title.clone(), c.created_at, states, c.same_subject.len(), c.updated_at)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&single), shape(&bulk), "the cases, their targets' states and links");
+    assert!(shape(&single).iter().any(|c| c.3 > 0), "some cases are linked by subject");
+    let entries = |node: &Node| {
+        node.store().audit_entries(0, 1000).unwrap().into_iter().map(|e| (e.at, e.actor, e.action)).collect::<Vec<_>>()
+    };
+    assert_eq!(entries(&single), entries(&bulk), "audit entries: same actions by the same people at the same times");
+    assert_eq!(single.store().verify_audit().unwrap(), bulk.store().verify_audit().unwrap());
+}

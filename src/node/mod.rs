@@ -5,6 +5,7 @@
 
 mod auth;
 mod backup;
+mod bulk;
 mod delivery;
 mod error;
 mod export;
@@ -31,6 +32,7 @@ pub use forward::ForwardInput;
 pub use inbound::{InboundError, InboundOutcome};
 pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
+    action_body, request_envelope,
 };
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, Returned, TakenBack};
 pub use stats::{KindStats, MonthStats, OverdueEntry, PairStats, PeerStats, StatsQuery, StatsReport, TwoWay};

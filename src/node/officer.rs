@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 use super::auth::{DUTY, LIAISON, NOTE_WRITERS, READERS};
 use super::{Node, NodeError, Officer, subjects};
 use crate::case::{CaseRecord, validate_request};
+use crate::config::Config;
 use crate::domain::case::{DeclineReason, Outcome, Priority, Restriction, WithdrawReason};
 use crate::domain::deadline::Windows;
 use crate::domain::details::CaseDetails;
@@ -217,92 +218,83 @@ impl Node {
     /// target, and returns once all of that is on disk.
     pub async fn create_case(&self, officer: &Officer, new: NewCase) -> Result<CaseRecord, NodeError> {
         officer.require(LIAISON)?;
-        self.check_targets(&new.targets)?;
         let at = self.now();
-        let windows = self.config.deadlines.windows(new.details.kind(), new.priority);
-        let (targets, request) = new.into_request(officer.signatory(), at, windows);
-        validate_request(&request, at)?;
-        let envelope = Envelope {
-            id: EnvelopeId::new(),
-            case: CaseId::new(),
-            from: self.station().clone(),
-            seen: targets.iter().map(|t| (t.clone(), 0)).collect(),
-            to: targets,
-            at,
-            seq: 0,
-            body: Body::Request(Box::new(request)),
-        };
-        let sealed = envelope.seal(&self.signer)?;
-        let (case, woken) = self.store.write(at, |unit| {
-            let mut case = CaseRecord::open(&sealed.envelope, self.station(), at)?;
-            subjects::flag_same_subject(unit, &mut case)?;
-            record_sent(unit, &sealed, &case, officer, "case.create")?;
-            Ok::<_, NodeError>(case)
-        })?;
+        let sealed = request_envelope(&self.config, officer, new, at)?.seal(&self.signer)?;
+        let (case, woken) = self.store.write(at, |unit| self.record_request(unit, &sealed, officer))?;
         self.store.durable().await?;
         self.wake(&woken);
         tracing::info!(case = %case.id, envelope = %sealed.envelope.id, targets = ?sealed.envelope.to, "request sent");
         Ok(case)
     }
 
+    /// Opens the case of a request this station signed and records it in `unit`: what
+    /// [`Node::create_case`] and the bulk loader both store.
+    pub(super) fn record_request(
+        &self,
+        unit: &mut Unit<'_>,
+        sealed: &SealedEnvelope,
+        officer: &Officer,
+    ) -> Result<CaseRecord, NodeError> {
+        let mut case = CaseRecord::open(&sealed.envelope, self.station(), unit.at())?;
+        subjects::flag_same_subject(unit, &mut case)?;
+        record_sent(unit, sealed, &case, officer, "case.create")?;
+        Ok(case)
+    }
+
     /// Takes `action` on a case: checks role and side, signs the envelope, applies it, queues
     /// it for the other party, and returns once all of that is on disk.
     pub async fn act(&self, officer: &Officer, case_id: CaseId, action: Action) -> Result<CaseRecord, NodeError> {
-        let (side, roles) = action.who();
-        officer.require(roles)?;
+        officer.require(action.who().1)?;
         let at = self.now();
         let audit_name = action.audit_name();
-        let ((case, envelope_id), woken) = self.store.write(at, |unit| {
-            let mut case = unit.case(&case_id)?.ok_or_else(|| NodeError::CaseNotFound(case_id.to_string()))?;
-            let my_side = if &case.origin == self.station() { Party::Origin } else { Party::Target };
-            if side.is_some_and(|side| side != my_side) {
-                return Err(NodeError::WrongSide {
-                    needed: if my_side == Party::Origin { "target" } else { "origin" },
-                });
-            }
-            let to = self.recipients(&case, my_side, &action)?;
-            let (seq, seen) = case.causal_context(self.station(), &to);
-            let envelope = Envelope {
-                id: EnvelopeId::new(),
-                case: case_id,
-                from: self.station().clone(),
-                to,
-                at,
-                seq,
-                seen,
-                body: action_body(action, officer),
-            };
-            let sealed = envelope.seal(&self.signer)?;
-            case.apply(&sealed.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;
-            subjects::release_if_closed(unit, &case)?;
-            record_sent(unit, &sealed, &case, officer, audit_name)?;
-            Ok((case, sealed.envelope.id))
-        })?;
+        let ((case, envelope_id), woken) =
+            self.store.write(at, |unit| self.apply_action(unit, officer, case_id, action))?;
         self.store.durable().await?;
         self.wake(&woken);
         tracing::info!(case = %case_id, envelope = %envelope_id, action = audit_name, "case updated");
         Ok(case)
     }
 
+    /// Signs `action`'s envelope at the unit's time, applies it to the case and records it in
+    /// `unit`: what [`Node::act`] and the bulk loader both store. The caller checked the role.
+    pub(super) fn apply_action(
+        &self,
+        unit: &mut Unit<'_>,
+        officer: &Officer,
+        case_id: CaseId,
+        action: Action,
+    ) -> Result<(CaseRecord, EnvelopeId), NodeError> {
+        let (side, _) = action.who();
+        let audit_name = action.audit_name();
+        let at = unit.at();
+        let mut case = unit.case(&case_id)?.ok_or_else(|| NodeError::CaseNotFound(case_id.to_string()))?;
+        let my_side = if &case.origin == self.station() { Party::Origin } else { Party::Target };
+        if side.is_some_and(|side| side != my_side) {
+            return Err(NodeError::WrongSide { needed: if my_side == Party::Origin { "target" } else { "origin" } });
+        }
+        let to = self.recipients(&case, my_side, &action)?;
+        let (seq, seen) = case.causal_context(self.station(), &to);
+        let envelope = Envelope {
+            id: EnvelopeId::new(),
+            case: case_id,
+            from: self.station().clone(),
+            to,
+            at,
+            seq,
+            seen,
+            body: action_body(action, officer),
+        };
+        let sealed = envelope.seal(&self.signer)?;
+        case.apply(&sealed.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;
+        subjects::release_if_closed(unit, &case)?;
+        record_sent(unit, &sealed, &case, officer, audit_name)?;
+        Ok((case, sealed.envelope.id))
+    }
+
     /// Lists the inbox or outbox. Readers only.
     pub fn list(&self, officer: &Officer, query: &ListQuery) -> Result<Page, NodeError> {
         officer.require(READERS)?;
         Ok(self.store.list(query)?)
-    }
-
-    fn check_targets(&self, targets: &[StationId]) -> Result<(), NodeError> {
-        if targets.is_empty() {
-            return Err(NodeError::Validation(vec![crate::domain::validate::FieldError::new(
-                "targets",
-                "required",
-                "请至少选择一个协查单位",
-                "choose at least one target station",
-            )]));
-        }
-        match targets.iter().find(|t| self.config.peer(t).is_none()) {
-            Some(unknown) => Err(NodeError::UnknownStation(unknown.clone())),
-            None => Ok(()),
-        }
     }
 
     /// Who an action's envelope goes to: the origin when a target speaks; otherwise the chosen
@@ -333,7 +325,43 @@ impl Node {
     }
 }
 
-fn action_body(action: Action, officer: &Officer) -> Body {
+/// The unsigned request envelope `officer` of the station configured in `config` makes of
+/// `new` at `at`: targets checked against the configured peers, deadlines from the config, the
+/// body validated. [`Node::create_case`] signs it; the benchmark's simulated peers sign theirs.
+pub fn request_envelope(config: &Config, officer: &Officer, new: NewCase, at: OffsetDateTime) -> Result<Envelope, NodeError> {
+    check_targets(config, &new.targets)?;
+    let windows = config.deadlines.windows(new.details.kind(), new.priority);
+    let (targets, request) = new.into_request(officer.signatory(), at, windows);
+    validate_request(&request, at)?;
+    Ok(Envelope {
+        id: EnvelopeId::new(),
+        case: CaseId::new(),
+        from: config.station.id.clone(),
+        seen: targets.iter().map(|t| (t.clone(), 0)).collect(),
+        to: targets,
+        at,
+        seq: 0,
+        body: Body::Request(Box::new(request)),
+    })
+}
+
+fn check_targets(config: &Config, targets: &[StationId]) -> Result<(), NodeError> {
+    if targets.is_empty() {
+        return Err(NodeError::Validation(vec![crate::domain::validate::FieldError::new(
+            "targets",
+            "required",
+            "请至少选择一个协查单位",
+            "choose at least one target station",
+        )]));
+    }
+    match targets.iter().find(|t| config.peer(t).is_none()) {
+        Some(unknown) => Err(NodeError::UnknownStation(unknown.clone())),
+        None => Ok(()),
+    }
+}
+
+/// The body of the envelope that `action` by `officer` sends.
+pub fn action_body(action: Action, officer: &Officer) -> Body {
     let officer = officer.signatory();
     let trimmed = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     match action {
