@@ -54,6 +54,13 @@ impl Running {
 
 /// Serves `node` on `listener` until stopped.
 pub fn start(node: Arc<Node>, listener: TcpListener) -> Result<Running, TlsError> {
+    let app = api::router(node.clone());
+    start_with_app(node, listener, app)
+}
+
+/// Serves `app` instead of the node's routes, through the same accept loop, TLS settings and
+/// background tasks: the benchmark's "plain axum hello over the same mTLS" baseline.
+pub fn start_with_app(node: Arc<Node>, listener: TcpListener, app: Router) -> Result<Running, TlsError> {
     let addr = listener.local_addr().map_err(|e| TlsError::Verifier(e.to_string()))?;
     let (tls_config, verifier) = tls::server_config(&node.config().tls)?;
     let shutdown = CancellationToken::new();
@@ -63,7 +70,7 @@ pub fn start(node: Arc<Node>, listener: TcpListener) -> Result<Running, TlsError
     let settings = Settings {
         acceptor: TlsAcceptor::from(tls_config),
         home_root,
-        app: api::router(node.clone()),
+        app,
         handshake_timeout: Duration::from_secs(node.config().server.handshake_timeout_secs),
         idle_limit: Duration::from_secs(node.config().server.idle_timeout_secs),
         limit: Arc::new(Semaphore::new(node.config().server.max_connections)),

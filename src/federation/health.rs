@@ -47,6 +47,8 @@ pub struct PeerHealth {
     latency_buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
+    /// Woken whenever deliveries are recorded, for [`PeerHealth::wait_delivered`].
+    progress: tokio::sync::Notify,
 }
 
 /// A snapshot of one peer's health.
@@ -91,6 +93,21 @@ impl PeerHealth {
             state.last_success = Some(at);
             state.next_retry = None;
             state.failures_in_row = 0;
+        }
+        self.progress.notify_waiters();
+    }
+
+    /// Waits until at least `count` envelopes have been delivered since start. Deliveries are
+    /// counted once their receipts are on disk, so this is the moment the sender holds them.
+    pub async fn wait_delivered(&self, count: u64) {
+        loop {
+            let notified = self.progress.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.delivered.load(Ordering::Relaxed) >= count {
+                return;
+            }
+            notified.await;
         }
     }
 
