@@ -15,8 +15,10 @@
 //! - [`node`]: the station's operations (create, act, read, receive), authorisation included.
 //! - [`tls`], [`server`], [`api`]: rustls, the per-connection accept loop, and the axum routes.
 //! - [`config`], [`pki`], [`cli`]: configuration, the dev PKI and the `tiemeng` command line.
+//! - [`bench`]: `tiemeng bench`, the performance scenarios and `docs/BENCHMARKS.md`.
 
 pub mod api;
+pub mod bench;
 pub mod case;
 pub mod cli;
 pub mod client;

@@ -74,6 +74,11 @@ pub enum Command {
     /// 审计链 (the audit chain).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// 性能基准 (run the benchmark scenarios and write docs/BENCHMARKS.md; use a release build).
+    Bench(crate::bench::BenchArgs),
+    /// A node for the benchmark, in a process of its own (used by `tiemeng bench`).
+    #[command(hide = true)]
+    BenchNode(crate::bench::child::NodeArgs),
 }
 
 /// `tiemeng config …`.
@@ -103,6 +108,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Backup(args) => backup::backup(args, lang),
         Command::Restore(args) => backup::restore(args, lang),
         Command::Audit(command) => audit::run(command, lang),
+        Command::Bench(args) => crate::bench::run(args),
+        Command::BenchNode(args) => crate::bench::child::serve(args),
     }
 }
 

@@ -1,0 +1,193 @@
+//! Scenario 1: durable signed intake. 32 officers' clients, each on its own mTLS keep-alive
+//! connection, send new requests as fast as they are answered; every 201 means the case was
+//! signed, stored in one transaction and flushed. Baselines in the same run: the same node
+//! with flushing switched off, and a plain axum hello behind the same accept loop and mTLS.
+//!
+//! The target station is down throughout, so delivery waits in the outbox: this measures
+//! intake alone (delivery is scenarios 3, 4 and 8).
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::routing::post;
+
+use super::load::{self, Samples};
+use super::net::{BenchNet, WorkDir, bench_settings};
+use super::report::{ms, percent, rate};
+use super::{BenchResult, Row, Scale, Scenario, Section, ctx};
+use crate::clock::Clock;
+use crate::store::FlushStats;
+
+/// How the node under load answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The real node, flushing before every 201.
+    Durable,
+    /// The real node with the bench-only switch that skips flushes.
+    NoFlush,
+    /// An axum handler that reads the body and answers 201 "hello".
+    Hello,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Durable => "durable",
+            Self::NoFlush => "no-flush",
+            Self::Hello => "hello",
+        }
+    }
+}
+
+/// What one intake run measured.
+#[derive(Debug)]
+pub struct Measured {
+    /// Request durations.
+    pub samples: Samples,
+    /// The flusher's work during the run.
+    pub flushes: FlushStats,
+    /// CPU time of this process per answered request.
+    pub cpu_per_request: Duration,
+}
+
+/// Runs the scenario.
+pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
+    let durable = measure(work, scale, Mode::Durable).await?;
+    let no_flush = measure(work, scale, Mode::NoFlush).await?;
+    let hello = measure(work, scale, Mode::Hello).await?;
+    let mut section = Section::new(Scenario::Intake, "Durable signed intake over mTLS keep-alive, 32 clients");
+    let (d, n, h) = (&durable.samples, &no_flush.samples, &hello.samples);
+    let ratio = d.throughput() / n.throughput().max(1e-9);
+    section.rows.push(Row::relative(
+        "durable intake vs the same node without flushes",
+        rate(d.throughput(), "cases"),
+        format!("{} (no flush)", rate(n.throughput(), "cases")),
+        ratio,
+        "≥ 50%",
+        ratio >= 0.5,
+    ));
+    section.rows.push(
+        Row::absolute("durable intake throughput", rate(d.throughput(), "cases"), "≥ 10,000 cases/s", d.throughput() >= 10_000.0)
+            .with_baseline(format!("{} (axum hello)", rate(h.throughput(), "req"))),
+    );
+    section.rows.push(Row::info("durable intake p50 latency", ms(d.p50())).with_baseline(format!("{} (no flush), {} (hello)", ms(n.p50()), ms(h.p50()))));
+    section.rows.push(
+        Row::absolute("durable intake p99 latency", ms(d.p99()), "≤ 10 ms", d.p99() <= Duration::from_millis(10))
+            .with_baseline(format!("{} (no flush), {} (hello)", ms(n.p99()), ms(h.p99()))),
+    );
+    section.details.push(format!(
+        "Each of {} clients holds one mTLS keep-alive connection as a liaison officer and POSTs a new request \
+         (`/api/v1/cases`, a realistic body of one of the five kinds with fresh resident IDs, plates and case numbers) \
+         as soon as the previous one is answered; {:.0} s warm-up, then {:.0} s measured. The target station is down, \
+         so deliveries wait in the outbox. Node and clients share this process and its two cores.",
+        scale.clients,
+        scale.warmup.as_secs_f64(),
+        scale.measure.as_secs_f64()
+    ));
+    let mut table = String::from("| run | cases/s | p50 | p90 | p99 | max | errors | CPU per request | flushes | writers per flush | mean flush |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (mode, m) in [(Mode::Durable, &durable), (Mode::NoFlush, &no_flush), (Mode::Hello, &hello)] {
+        let s = &m.samples;
+        let f = m.flushes;
+        let per_flush = if f.flushes == 0 { 0.0 } else { f.writers as f64 / f.flushes as f64 };
+        let mean_flush = if f.flushes == 0 { Duration::ZERO } else { f.busy / u32::try_from(f.flushes).unwrap_or(u32::MAX) };
+        table.push_str(&format!(
+            "| {} | {:.0} | {} | {} | {} | {} | {} | {:.0} µs | {} | {:.1} | {} |\n",
+            mode.name(),
+            s.throughput(),
+            ms(s.p50()),
+            ms(s.percentile(90.0)),
+            ms(s.p99()),
+            ms(s.max()),
+            s.errors,
+            m.cpu_per_request.as_secs_f64() * 1e6,
+            f.flushes,
+            per_flush,
+            ms(mean_flush),
+        ));
+        if let Some(error) = &s.first_error {
+            table.push_str(&format!("\nFirst error ({}): `{}`\n", mode.name(), error.replace('`', "'")));
+        }
+    }
+    section.details.push(table);
+    section.details.push(format!(
+        "CPU per request is this process's user + system time over the measured window divided by the answers, \
+         clients included. Durable reaches {} of the no-flush rate; hello shows the ceiling of TLS + HTTP + the load \
+         generator on this machine.",
+        percent(ratio)
+    ));
+    section.analysis.push(ANALYSIS.to_owned());
+    Ok(section)
+}
+
+/// What profiling found, shown when a target is missed.
+const ANALYSIS: &str = "See the breakdown table above: the flush columns show how many writers shared each \
+group-committed flush and what a flush cost; the CPU column shows the work per request on the two cores, which \
+are shared by the node, its flusher and the 32 clients.";
+
+/// One run of `mode` on a fresh node.
+pub async fn measure(work: &WorkDir, scale: &Scale, mode: Mode) -> BenchResult<Measured> {
+    let dir = work.fresh(&format!("intake-{}", mode.name())).map_err(ctx("work folder"))?;
+    let mut net = BenchNet::prepare(dir, 2, &bench_settings(64)).await?;
+    let (a, b) = (net.id(0).to_owned(), net.id(1).to_owned());
+    net.close_port(&b);
+    let node = match mode {
+        Mode::Hello => {
+            net.start_app(&a, hello()).await?;
+            None
+        }
+        Mode::Durable | Mode::NoFlush => Some(
+            net.start_with(&a, Clock::system(), |node| {
+                if mode == Mode::NoFlush {
+                    node.store().set_flush_for_bench(false);
+                }
+            })
+            .await?,
+        ),
+    };
+    let target: crate::ids::StationId = b.parse().map_err(ctx("station id"))?;
+    let url = format!("{}/api/v1/cases", net.url(&a));
+    let mut ops = Vec::new();
+    for i in 0..scale.clients {
+        let client = net.client(&a, crate::pki::ROLE_LIAISON)?.http().clone();
+        let mut bodies = super::workload::Bodies::new(i as u64, std::slice::from_ref(&target), time::OffsetDateTime::now_utc());
+        let url = url.clone();
+        ops.push(move || {
+            let request = client
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bodies.next_body());
+            load::expect(request, 201)
+        });
+    }
+    let probe = node.clone();
+    let warmup = scale.warmup;
+    let sampler = tokio::spawn(async move {
+        tokio::time::sleep(warmup).await;
+        (super::sys::cpu_time("self"), probe.map(|n| n.store().flush_stats()).unwrap_or_default())
+    });
+    let samples = load::closed_loop(ops, scale.warmup, scale.measure).await;
+    let cpu_after = super::sys::cpu_time("self");
+    let (cpu_before, before) = sampler.await.unwrap_or_default();
+    let answered = u32::try_from(samples.latencies.len().max(1)).unwrap_or(u32::MAX);
+    let cpu_per_request = match (cpu_before, cpu_after) {
+        (Some(before), Some(after)) => after.saturating_sub(before) / answered,
+        _ => Duration::ZERO,
+    };
+    let after = node.as_ref().map(|n| n.store().flush_stats()).unwrap_or_default();
+    let flushes = FlushStats {
+        flushes: after.flushes - before.flushes,
+        writers: after.writers - before.writers,
+        busy: after.busy.saturating_sub(before.busy),
+    };
+    eprintln!("   {:<9} {}", mode.name(), samples.summary());
+    drop(node);
+    net.shutdown().await;
+    Ok(Measured { samples, flushes, cpu_per_request })
+}
+
+/// The plain axum hello: reads the request body and answers 201.
+fn hello() -> Router {
+    Router::new().route("/api/v1/cases", post(|body: Bytes| async move { (StatusCode::CREATED, if body.is_empty() { "" } else { "hello" }) }))
+}
