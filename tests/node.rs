@@ -750,7 +750,8 @@ async fn a_bulk_loaded_store_equals_one_written_case_by_case() {
     let (xixi, mazhan): (tiemeng::ids::StationId, tiemeng::ids::StationId) =
         (XIXI.parse().unwrap(), support::MAZHAN.parse().unwrap());
     // Every kind, one or two targets, and the same missing person twice, so that cases link.
-    let kinds = [CaseKind::MissingPerson, CaseKind::Fugitive, CaseKind::SerialTheft, CaseKind::Dispute, CaseKind::General];
+    let kinds =
+        [CaseKind::MissingPerson, CaseKind::Fugitive, CaseKind::SerialTheft, CaseKind::Dispute, CaseKind::General];
     let requests: Vec<_> = (0..12)
         .map(|i| {
             let at = start + time::Duration::minutes(i);

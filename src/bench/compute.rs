@@ -58,7 +58,8 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
     // The node's port was reserved by this process; the child binds it itself.
     drop(net.listener(&a).await?);
     let child = NodeProcess::bench_node(&net.config_path(&a)?, true, Some(NODE_CPU))?;
-    let clients = (0..scale.clients).map(|_| net.client(&a, crate::pki::ROLE_LIAISON)).collect::<BenchResult<Vec<_>>>()?;
+    let clients =
+        (0..scale.clients).map(|_| net.client(&a, crate::pki::ROLE_LIAISON)).collect::<BenchResult<Vec<_>>>()?;
     let url = format!("{}/api/v1/cases", net.url(&a));
     let target: crate::ids::StationId = b.parse().map_err(ctx("station id"))?;
     let (warmup, measure) = (scale.warmup, scale.measure);
@@ -79,7 +80,11 @@ fn section(scale: &Scale, reference: &Reference, samples: &Samples, node_cpu: f6
     section.rows.push(Row::relative(
         "no-flush intake on one core vs 1/(verify+sign+insert)",
         rate(samples.throughput(), "cases"),
-        format!("{} (1/{:.0} µs)", rate(ceiling, "cases"), (reference.verify + reference.sign + reference.insert).as_secs_f64() * 1e6),
+        format!(
+            "{} (1/{:.0} µs)",
+            rate(ceiling, "cases"),
+            (reference.verify + reference.sign + reference.insert).as_secs_f64() * 1e6
+        ),
         ratio,
         "≥ 85%",
         ratio >= 0.85,
@@ -209,7 +214,8 @@ fn pinned_load(
         let mut ops = Vec::new();
         for (i, client) in clients.into_iter().enumerate() {
             let http = client.http().clone();
-            let mut bodies = super::workload::Bodies::new(i as u64, std::slice::from_ref(&target), time::OffsetDateTime::now_utc());
+            let mut bodies =
+                super::workload::Bodies::new(i as u64, std::slice::from_ref(&target), time::OffsetDateTime::now_utc());
             let url = url.clone();
             ops.push(move || {
                 let request =

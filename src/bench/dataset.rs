@@ -134,7 +134,8 @@ impl Dataset {
     /// A's config with `listen` and `public_url` on a port free now, written beside the
     /// original as `<name>.toml` (relative paths in it stay valid); for running A as a process.
     pub fn config_on_free_port(&self, name: &str) -> BenchResult<(PathBuf, u16)> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(ctx("free port"))?.port();
+        let port =
+            std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(ctx("free port"))?.port();
         let text = std::fs::read_to_string(&self.config).map_err(ctx("config"))?;
         let text: String = text
             .lines()
@@ -203,9 +204,30 @@ impl Partner {
         })
     }
 
-    /// An envelope from this partner to `to` about `case`, carrying `action` by `officer`.
-    fn envelope(&self, case: CaseId, to: StationId, action: Action, officer: &Officer, at: OffsetDateTime) -> BenchResult<Vec<u8>> {
-        let envelope = Envelope { id: EnvelopeId::new(), case, from: self.id.clone(), to: vec![to], at, body: action_body(action, officer) };
+    /// An envelope from this partner to A about `case`, carrying `action` by `officer`. The
+    /// partner has seen exactly what A holds of their exchange (the loader never lets actions
+    /// cross), so A's record gives the envelope's place in it.
+    fn envelope(
+        &self,
+        a: &Node,
+        case: CaseId,
+        action: Action,
+        officer: &Officer,
+        at: OffsetDateTime,
+    ) -> BenchResult<Vec<u8>> {
+        let record = a.store().case(&case).map_err(ctx("case"))?.ok_or("a planned case A does not hold")?;
+        let to = vec![a.station().clone()];
+        let (seq, seen) = record.causal_context(&self.id, &to);
+        let envelope = Envelope {
+            id: EnvelopeId::new(),
+            case,
+            from: self.id.clone(),
+            to,
+            at,
+            seq,
+            seen,
+            body: action_body(action, officer),
+        };
         Ok(envelope.seal(&self.signer).map_err(ctx("seal"))?.wire())
     }
 }
@@ -238,7 +260,14 @@ async fn build(dir: PathBuf, scale: &Scale) -> BenchResult<Dataset> {
     let node = Node::open(net.config(&a)?, clock.clone()).map_err(ctx("open A"))?;
     let liaison = net.officer(&node, crate::pki::ROLE_LIAISON)?;
     let duty = net.officer(&node, crate::pki::ROLE_DUTY)?;
-    let mut loader = Loader { node: &node, clock: &clock, partners: &partners, liaison, duty, rng: rand::SeedableRng::seed_from_u64(1) };
+    let mut loader = Loader {
+        node: &node,
+        clock: &clock,
+        partners: &partners,
+        liaison,
+        duty,
+        rng: rand::SeedableRng::seed_from_u64(1),
+    };
     let per_day = scale.cases as f64 / f64::from(scale.days);
     let mut made = 0usize;
     let mut report_at = scale.cases / 20;
@@ -315,7 +344,8 @@ impl Loader<'_> {
         };
         let mut plans = Vec::new();
         let (mut outgoing, mut incoming): (Vec<_>, BTreeMap<usize, Vec<Vec<u8>>>) = (Vec::new(), BTreeMap::new());
-        let spread = |i: usize, n: usize| hours(8) + time::Duration::milliseconds((4 * 3_600_000 * i as i64) / n.max(1) as i64);
+        let spread =
+            |i: usize, n: usize| hours(8) + time::Duration::milliseconds((4 * 3_600_000 * i as i64) / n.max(1) as i64);
         let me = self.node.station().clone();
         for i in 0..count {
             let at = spread(i, count);
@@ -335,7 +365,15 @@ impl Loader<'_> {
                 let kind = new.details.kind();
                 let declined = targets.iter().map(|_| self.rng.gen_range(0..100) < DECLINE_PERCENT).collect();
                 outgoing.push((new, at));
-                plans.push(Planned { case: CaseId::new(), kind, sent: true, targets, origin: usize::MAX, reach, declined });
+                plans.push(Planned {
+                    case: CaseId::new(),
+                    kind,
+                    sent: true,
+                    targets,
+                    origin: usize::MAX,
+                    reach,
+                    declined,
+                });
             } else {
                 let origin = self.rng.gen_range(0..self.partners.len());
                 let partner = &self.partners[origin];
@@ -345,7 +383,8 @@ impl Loader<'_> {
                 }
                 let new = super::workload::new_case(&mut self.rng, to, at);
                 let kind = new.details.kind();
-                let envelope = crate::node::request_envelope(&partner.config, &partner.liaison, new, at).map_err(ctx("request"))?;
+                let envelope = crate::node::request_envelope(&partner.config, &partner.liaison, new, at)
+                    .map_err(ctx("request"))?;
                 let case = envelope.case;
                 incoming.entry(origin).or_default().push(envelope.seal(&partner.signer).map_err(ctx("seal"))?.wire());
                 let declined = vec![self.rng.gen_range(0..100) < DECLINE_PERCENT];
@@ -374,7 +413,6 @@ impl Loader<'_> {
     async fn step(&mut self, plans: &[Planned], step: u8, at: OffsetDateTime) -> BenchResult<()> {
         let mut mine: Vec<(CaseId, Action, OffsetDateTime)> = Vec::new();
         let mut theirs: BTreeMap<usize, Vec<Vec<u8>>> = BTreeMap::new();
-        let me = self.node.station().clone();
         let mut tick = 0i64;
         let mut next = || {
             tick += 1;
@@ -390,7 +428,7 @@ impl Loader<'_> {
                         for (t, declined) in plan.targets.iter().zip(&plan.declined) {
                             let partner = &self.partners[*t];
                             let action = if *declined { decline() } else { Action::Ack(AckInput::default()) };
-                            let wire = partner.envelope(plan.case, me.clone(), action, &partner.duty, next())?;
+                            let wire = partner.envelope(self.node, plan.case, action, &partner.duty, next())?;
                             theirs.entry(*t).or_default().push(wire);
                         }
                     }
@@ -398,7 +436,7 @@ impl Loader<'_> {
                         for t in &open {
                             let partner = &self.partners[*t];
                             let action = outcome(&mut self.rng, plan.kind);
-                            let wire = partner.envelope(plan.case, me.clone(), action, &partner.duty, next())?;
+                            let wire = partner.envelope(self.node, plan.case, action, &partner.duty, next())?;
                             theirs.entry(*t).or_default().push(wire);
                         }
                     }
@@ -415,7 +453,8 @@ impl Loader<'_> {
                     2 => mine.push((plan.case, outcome(&mut self.rng, plan.kind), next())),
                     _ => {
                         let partner = &self.partners[plan.origin];
-                        let wire = partner.envelope(plan.case, me.clone(), close(&mut self.rng), &partner.liaison, next())?;
+                        let wire =
+                            partner.envelope(self.node, plan.case, close(&mut self.rng), &partner.liaison, next())?;
                         theirs.entry(plan.origin).or_default().push(wire);
                     }
                 }
@@ -458,8 +497,11 @@ impl Loader<'_> {
                 let mut answers = Vec::with_capacity(pending.len());
                 for item in pending {
                     let sealed = SealedEnvelope::open(&item.stored.wire, self.node.keys()).map_err(ctx("open"))?;
-                    let receipt = Receipt::for_envelope(&sealed, partner.id.clone(), at).seal(&partner.signer).map_err(ctx("receipt"))?;
-                    let checked = self.node.check_receipt(&partner.id, &item.stored, &receipt.wire()).map_err(ctx("check"))?;
+                    let receipt = Receipt::for_envelope(&sealed, partner.id.clone(), at)
+                        .seal(&partner.signer)
+                        .map_err(ctx("receipt"))?;
+                    let checked =
+                        self.node.check_receipt(&partner.id, &item.stored, &receipt.wire()).map_err(ctx("check"))?;
                     answers.push((item, Answer::Receipt(Box::new(checked))));
                 }
                 self.node.record_answers(&partner.id, answers).await.map_err(ctx("record"))?;
@@ -470,14 +512,20 @@ impl Loader<'_> {
 }
 
 fn decline() -> Action {
-    Action::Decline(DeclineInput { reason: DeclineReason::NotOurArea, message: "经核查不属本辖区，建议转交属地派出所。".into(), suggested_station: None })
+    Action::Decline(DeclineInput {
+        reason: DeclineReason::NotOurArea,
+        message: "经核查不属本辖区，建议转交属地派出所。".into(),
+        suggested_station: None,
+    })
 }
 
 fn outcome(rng: &mut StdRng, kind: CaseKind) -> Action {
     let allowed = Outcome::allowed_for(kind);
     let outcome = allowed[rng.gen_range(0..allowed.len())];
     let count = if outcome == Outcome::NoTrace { 0 } else { rng.gen_range(1..4) };
-    Action::Outcome(OutcomeInput { outcome, count, narrative: "已按协查要求开展工作，情况如上，特此反馈。".into() })
+    Action::Outcome(OutcomeInput {
+        outcome, count, narrative: "已按协查要求开展工作，情况如上，特此反馈。".into()
+    })
 }
 
 fn close(rng: &mut StdRng) -> Action {

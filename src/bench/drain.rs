@@ -59,7 +59,12 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
     let clean = |d: &Drained| d.lost == 0 && d.duplicates == 0 && d.left == 0 && d.in_order;
     section.rows.push(Row::absolute(
         "lost / duplicated / out of order after the drain",
-        format!("{} / {} / {}", batched.lost, batched.duplicates, if batched.in_order { "in order" } else { "OUT OF ORDER" }),
+        format!(
+            "{} / {} / {}",
+            batched.lost,
+            batched.duplicates,
+            if batched.in_order { "in order" } else { "OUT OF ORDER" }
+        ),
         "0 lost, 0 duplicates",
         clean(&batched) && clean(&single),
     ));
@@ -131,7 +136,9 @@ async fn drain(work: &WorkDir, queued: usize, batch: usize) -> BenchResult<Drain
     let node_b = net.start(&b).await?;
     let flushes_b = node_b.store().flush_stats();
     let limit = Duration::from_secs(3_600);
-    tokio::time::timeout(limit, health.wait_delivered(delivered_before + 1)).await.map_err(|_| "no delivery within an hour")?;
+    tokio::time::timeout(limit, health.wait_delivered(delivered_before + 1))
+        .await
+        .map_err(|_| "no delivery within an hour")?;
     let first = Instant::now();
     let first_count = health.status().delivered - delivered_before;
     tokio::time::timeout(limit, health.wait_delivered(delivered_before + queued as u64))
@@ -152,7 +159,11 @@ async fn drain(work: &WorkDir, queued: usize, batch: usize) -> BenchResult<Drain
     Ok(Drained {
         queued,
         batch,
-        rate: if drained > 0.0 { drained / (done - first).as_secs_f64().max(1e-9) } else { queued as f64 / (done - returned).as_secs_f64() },
+        rate: if drained > 0.0 {
+            drained / (done - first).as_secs_f64().max(1e-9)
+        } else {
+            queued as f64 / (done - returned).as_secs_f64()
+        },
         first_after: first - returned,
         total: done - returned,
         lost: check.lost,
@@ -173,7 +184,8 @@ struct Check {
 
 /// Compares what B holds with what A queued.
 fn check(node_a: &Node, node_b: &Node, b: &StationId, order: &[CaseId]) -> BenchResult<Check> {
-    let sizes: std::collections::BTreeMap<_, _> = node_b.store().tree_sizes().map_err(ctx("sizes"))?.into_iter().collect();
+    let sizes: std::collections::BTreeMap<_, _> =
+        node_b.store().tree_sizes().map_err(ctx("sizes"))?.into_iter().collect();
     let stored = sizes.get("envelopeid_envelope").copied().unwrap_or(0);
     let cases = sizes.get("caseid_case").copied().unwrap_or(0);
     let mut received: Vec<CaseId> = Vec::with_capacity(order.len());

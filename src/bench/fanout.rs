@@ -38,13 +38,17 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
         measured.push(measure(work, scale, peers).await?);
     }
     let largest = measured.last().ok_or("no network size")?;
-    let mut section = Section::new(Scenario::Fanout, format!("Federation at scale: {} nodes, broadcast alerts", largest.peers + 1));
-    section.rows.push(Row::absolute(
-        format!("broadcast to {} peers, all durable with receipts back, worst", largest.peers),
-        ms(largest.broadcasts.max()),
-        "≤ 1 s",
-        largest.broadcasts.max() <= Duration::from_secs(1),
-    ).with_baseline(format!("{} (median)", ms(largest.broadcasts.p50()))));
+    let mut section =
+        Section::new(Scenario::Fanout, format!("Federation at scale: {} nodes, broadcast alerts", largest.peers + 1));
+    section.rows.push(
+        Row::absolute(
+            format!("broadcast to {} peers, all durable with receipts back, worst", largest.peers),
+            ms(largest.broadcasts.max()),
+            "≤ 1 s",
+            largest.broadcasts.max() <= Duration::from_secs(1),
+        )
+        .with_baseline(format!("{} (median)", ms(largest.broadcasts.p50()))),
+    );
     let mut table = String::from(
         "| peers | nodes | broadcast p50 | broadcast worst | CPU per broadcast (all nodes) | per target | RSS per node | open files per node | threads per node | idle CPU per node |\n\
          |---|---|---|---|---|---|---|---|---|---|\n",
@@ -85,8 +89,11 @@ at the origin.";
 async fn measure(work: &WorkDir, scale: &Scale, peers: usize) -> BenchResult<Measured> {
     let dir = work.fresh(&format!("fanout-{peers}")).map_err(ctx("work folder"))?;
     let mut net = BenchNet::prepare(dir, peers + 1, &bench_settings(64)).await?;
-    let (rss_before, files_before, threads_before) =
-        (super::sys::rss("self").unwrap_or(0), super::sys::open_files("self").unwrap_or(0), super::sys::threads("self").unwrap_or(0));
+    let (rss_before, files_before, threads_before) = (
+        super::sys::rss("self").unwrap_or(0),
+        super::sys::open_files("self").unwrap_or(0),
+        super::sys::threads("self").unwrap_or(0),
+    );
     let mut nodes = Vec::new();
     for i in 0..=peers {
         let id = net.id(i).to_owned();
@@ -94,7 +101,8 @@ async fn measure(work: &WorkDir, scale: &Scale, peers: usize) -> BenchResult<Mea
     }
     let origin = nodes[0].clone();
     let client = net.client(net.id(0), crate::pki::ROLE_LIAISON)?;
-    let targets: Vec<StationId> = (1..=peers).map(|i| net.id(i).parse()).collect::<Result<_, _>>().map_err(ctx("station id"))?;
+    let targets: Vec<StationId> =
+        (1..=peers).map(|i| net.id(i).parse()).collect::<Result<_, _>>().map_err(ctx("station id"))?;
     // One warm-up broadcast opens every connection; then let the nodes settle.
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(8);
     broadcast(&client, &net.url(net.id(0)), &origin, &targets, &mut rng).await?;
@@ -120,7 +128,15 @@ async fn measure(work: &WorkDir, scale: &Scale, peers: usize) -> BenchResult<Mea
     net.shutdown().await;
     let broadcasts = Samples::new(times, Duration::from_secs(1));
     eprintln!("   {peers} peers: {}", broadcasts.summary());
-    Ok(Measured { peers, broadcasts, cpu_per_broadcast, rss_per_node, files_per_node, threads_per_node, idle_cpu_per_node })
+    Ok(Measured {
+        peers,
+        broadcasts,
+        cpu_per_broadcast,
+        rss_per_node,
+        files_per_node,
+        threads_per_node,
+        idle_cpu_per_node,
+    })
 }
 
 /// Sends one fugitive alert to every target and waits for every receipt; returns the time.
@@ -131,10 +147,8 @@ async fn broadcast(
     targets: &[StationId],
     rng: &mut rand::rngs::StdRng,
 ) -> BenchResult<Duration> {
-    let before: Vec<u64> = targets
-        .iter()
-        .map(|t| origin.health().peer(t).map_or(0, |h| h.status().delivered))
-        .collect();
+    let before: Vec<u64> =
+        targets.iter().map(|t| origin.health().peer(t).map_or(0, |h| h.status().delivered)).collect();
     let new = super::workload::new_case_of(rng, CaseKind::Fugitive, targets.to_vec(), time::OffsetDateTime::now_utc());
     let started = Instant::now();
     let request = client.http().post(format!("{url}/api/v1/cases")).json(&new);

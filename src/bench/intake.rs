@@ -69,10 +69,19 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
         ratio >= 0.5,
     ));
     section.rows.push(
-        Row::absolute("durable intake throughput", rate(d.throughput(), "cases"), "≥ 10,000 cases/s", d.throughput() >= 10_000.0)
-            .with_baseline(format!("{} (axum hello)", rate(h.throughput(), "req"))),
+        Row::absolute(
+            "durable intake throughput",
+            rate(d.throughput(), "cases"),
+            "≥ 10,000 cases/s",
+            d.throughput() >= 10_000.0,
+        )
+        .with_baseline(format!("{} (axum hello)", rate(h.throughput(), "req"))),
     );
-    section.rows.push(Row::info("durable intake p50 latency", ms(d.p50())).with_baseline(format!("{} (no flush), {} (hello)", ms(n.p50()), ms(h.p50()))));
+    section.rows.push(Row::info("durable intake p50 latency", ms(d.p50())).with_baseline(format!(
+        "{} (no flush), {} (hello)",
+        ms(n.p50()),
+        ms(h.p50())
+    )));
     section.rows.push(
         Row::absolute("durable intake p99 latency", ms(d.p99()), "≤ 10 ms", d.p99() <= Duration::from_millis(10))
             .with_baseline(format!("{} (no flush), {} (hello)", ms(n.p99()), ms(h.p99()))),
@@ -86,12 +95,15 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
         scale.warmup.as_secs_f64(),
         scale.measure.as_secs_f64()
     ));
-    let mut table = String::from("| run | cases/s | p50 | p90 | p99 | max | errors | CPU per request | flushes | writers per flush | mean flush |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut table = String::from(
+        "| run | cases/s | p50 | p90 | p99 | max | errors | CPU per request | flushes | writers per flush | mean flush |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
     for (mode, m) in [(Mode::Durable, &durable), (Mode::NoFlush, &no_flush), (Mode::Hello, &hello)] {
         let s = &m.samples;
         let f = m.flushes;
         let per_flush = if f.flushes == 0 { 0.0 } else { f.writers as f64 / f.flushes as f64 };
-        let mean_flush = if f.flushes == 0 { Duration::ZERO } else { f.busy / u32::try_from(f.flushes).unwrap_or(u32::MAX) };
+        let mean_flush =
+            if f.flushes == 0 { Duration::ZERO } else { f.busy / u32::try_from(f.flushes).unwrap_or(u32::MAX) };
         table.push_str(&format!(
             "| {} | {:.0} | {} | {} | {} | {} | {} | {:.0} µs | {} | {:.1} | {} |\n",
             mode.name(),
@@ -151,13 +163,12 @@ pub async fn measure(work: &WorkDir, scale: &Scale, mode: Mode) -> BenchResult<M
     let mut ops = Vec::new();
     for i in 0..scale.clients {
         let client = net.client(&a, crate::pki::ROLE_LIAISON)?.http().clone();
-        let mut bodies = super::workload::Bodies::new(i as u64, std::slice::from_ref(&target), time::OffsetDateTime::now_utc());
+        let mut bodies =
+            super::workload::Bodies::new(i as u64, std::slice::from_ref(&target), time::OffsetDateTime::now_utc());
         let url = url.clone();
         ops.push(move || {
-            let request = client
-                .post(&url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(bodies.next_body());
+            let request =
+                client.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(bodies.next_body());
             load::expect(request, 201)
         });
     }
@@ -189,5 +200,8 @@ pub async fn measure(work: &WorkDir, scale: &Scale, mode: Mode) -> BenchResult<M
 
 /// The plain axum hello: reads the request body and answers 201.
 fn hello() -> Router {
-    Router::new().route("/api/v1/cases", post(|body: Bytes| async move { (StatusCode::CREATED, if body.is_empty() { "" } else { "hello" }) }))
+    Router::new().route(
+        "/api/v1/cases",
+        post(|body: Bytes| async move { (StatusCode::CREATED, if body.is_empty() { "" } else { "hello" }) }),
+    )
 }

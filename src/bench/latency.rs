@@ -33,7 +33,8 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
         tokio::time::sleep(PAUSE).await;
         let delivered = health.status().delivered;
         let started = Instant::now();
-        let request = client.http().post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(bodies.next_body());
+        let request =
+            client.http().post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(bodies.next_body());
         super::load::expect(request, 201).await?;
         let created = Instant::now();
         tokio::time::timeout(Duration::from_secs(10), health.wait_delivered(delivered + 1))
@@ -55,10 +56,21 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
     drop((node_a, node_b));
     net.shutdown().await;
     let window = Duration::from_secs(1);
-    let (total, create, deliver) = (Samples::new(total, window), Samples::new(create, window), Samples::new(deliver, window));
+    let (total, create, deliver) =
+        (Samples::new(total, window), Samples::new(create, window), Samples::new(deliver, window));
     let mut section = Section::new(Scenario::Latency, "Federation latency A→B at light load");
-    section.rows.push(Row::absolute("A→B request to durable receipt, p50", ms(total.p50()), "≤ 2 ms", total.p50() <= Duration::from_millis(2)));
-    section.rows.push(Row::absolute("A→B request to durable receipt, p99", ms(total.p99()), "≤ 10 ms", total.p99() <= Duration::from_millis(10)));
+    section.rows.push(Row::absolute(
+        "A→B request to durable receipt, p50",
+        ms(total.p50()),
+        "≤ 2 ms",
+        total.p50() <= Duration::from_millis(2),
+    ));
+    section.rows.push(Row::absolute(
+        "A→B request to durable receipt, p99",
+        ms(total.p99()),
+        "≤ 10 ms",
+        total.p99() <= Duration::from_millis(10),
+    ));
     let n = total.latencies.len().max(1) as f64;
     section.details.push(format!(
         "{} requests one at a time, {} ms apart, after {warmup} unmeasured. Each is timed from the liaison's POST to A \

@@ -38,13 +38,18 @@ pub async fn run(_work: &WorkDir, cache: &mut Cache, scale: &Scale) -> BenchResu
         let liaison = data.client(&url, crate::pki::ROLE_LIAISON)?.http().clone();
         let duty = data.client(&url, crate::pki::ROLE_DUTY)?.http().clone();
         let chief = data.client(&url, crate::pki::ROLE_CHIEF)?.http().clone();
-        let mut bodies = super::workload::Bodies::new(100 + i as u64, std::slice::from_ref(&partner), time::OffsetDateTime::now_utc());
+        let mut bodies = super::workload::Bodies::new(
+            100 + i as u64,
+            std::slice::from_ref(&partner),
+            time::OffsetDateTime::now_utc(),
+        );
         let url = url.clone();
         let partner = partner.clone();
         let mut turn = 0usize;
         ops.push(move || {
             turn += 1;
-            let (liaison, duty, chief, url, partner) = (liaison.clone(), duty.clone(), chief.clone(), url.clone(), partner.clone());
+            let (liaison, duty, chief, url, partner) =
+                (liaison.clone(), duty.clone(), chief.clone(), url.clone(), partner.clone());
             let body = bodies.next_body();
             let which = turn % 4;
             async move {
@@ -88,7 +93,15 @@ pub async fn run(_work: &WorkDir, cache: &mut Cache, scale: &Scale) -> BenchResu
     Ok(section(scale, idle, at_start, &rss, &load_samples, bytes, data.stored))
 }
 
-fn section(scale: &Scale, idle: u64, at_start: u64, rss: &[(Duration, u64)], load: &Samples, bytes: u64, stored: usize) -> Section {
+fn section(
+    scale: &Scale,
+    idle: u64,
+    at_start: u64,
+    rss: &[(Duration, u64)],
+    load: &Samples,
+    bytes: u64,
+    stored: usize,
+) -> Section {
     let mut section = Section::new(Scenario::Memory, "Memory and disk");
     let max = rss.iter().map(|(_, r)| *r).max().unwrap_or(0);
     // Flatness is judged after the first tenth of the soak, once caches have filled.
@@ -103,8 +116,13 @@ fn section(scale: &Scale, idle: u64, at_start: u64, rss: &[(Duration, u64)], loa
         max <= 250 * 1_000_000,
     ));
     section.rows.push(
-        Row::absolute(format!("RSS spread over a {} s soak", scale.soak.as_secs()), percent(spread), "≤ 10%", spread <= 0.10)
-            .with_baseline(format!("{} – {}", mib(low), mib(high))),
+        Row::absolute(
+            format!("RSS spread over a {} s soak", scale.soak.as_secs()),
+            percent(spread),
+            "≤ 10%",
+            spread <= 0.10,
+        )
+        .with_baseline(format!("{} – {}", mib(low), mib(high))),
     );
     section.rows.push(Row::info("disk bytes per case", format!("{} B", thousands(bytes / stored.max(1) as u64))));
     let curve: Vec<String> = rss

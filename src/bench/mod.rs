@@ -19,7 +19,6 @@ pub mod compute;
 pub mod dataset;
 pub mod drain;
 pub mod fanout;
-pub mod workload;
 pub mod intake;
 pub mod latency;
 pub mod load;
@@ -29,6 +28,7 @@ pub mod report;
 pub mod startup;
 pub mod stats;
 pub mod sys;
+pub mod workload;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

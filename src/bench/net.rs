@@ -72,7 +72,7 @@ impl Drop for WorkDir {
 
 /// Station `i` of a bench network: alternately on the Zhejiang and the Fujian side.
 pub fn station(i: usize) -> StationSpec {
-    let (side, province, name) = if i % 2 == 0 { ("zj", "33", "浙江") } else { ("fj", "35", "福建") };
+    let (side, province, name) = if i.is_multiple_of(2) { ("zj", "33", "浙江") } else { ("fj", "35", "福建") };
     let id = format!("{side}-bench-{i:02}");
     StationSpec {
         dns: vec![pki::example_dns(&id)],
@@ -85,15 +85,20 @@ pub fn station(i: usize) -> StationSpec {
 /// The officers of station `i`: a liaison, a duty officer, a chief and an admin.
 pub fn officers(i: usize) -> Vec<OfficerSpec> {
     let spec = station(i);
-    [("01", "联络员", pki::ROLE_LIAISON), ("02", "值班员", pki::ROLE_DUTY), ("03", "所长", pki::ROLE_CHIEF), ("90", "管理员", pki::ROLE_ADMIN)]
-        .into_iter()
-        .map(|(suffix, title, role)| OfficerSpec {
-            station: spec.id.clone(),
-            badge: format!("{}{suffix}", spec.division),
-            name: format!("{title}{i:02}"),
-            role,
-        })
-        .collect()
+    [
+        ("01", "联络员", pki::ROLE_LIAISON),
+        ("02", "值班员", pki::ROLE_DUTY),
+        ("03", "所长", pki::ROLE_CHIEF),
+        ("90", "管理员", pki::ROLE_ADMIN),
+    ]
+    .into_iter()
+    .map(|(suffix, title, role)| OfficerSpec {
+        station: spec.id.clone(),
+        badge: format!("{}{suffix}", spec.division),
+        name: format!("{title}{i:02}"),
+        role,
+    })
+    .collect()
 }
 
 /// Settings appended to every station's config: no rate limits (the load is the point), and

@@ -46,14 +46,7 @@ impl Row {
         target: impl Into<String>,
         met: bool,
     ) -> Self {
-        Self {
-            metric: metric.into(),
-            figure,
-            baseline,
-            ratio: percent(ratio),
-            target: target.into(),
-            met: Some(met),
-        }
+        Self { metric: metric.into(), figure, baseline, ratio: percent(ratio), target: target.into(), met: Some(met) }
     }
 
     /// A figure reported without a target.
@@ -96,7 +89,14 @@ pub struct Section {
 impl Section {
     /// An empty section.
     pub fn new(scenario: Scenario, title: impl Into<String>) -> Self {
-        Self { scenario, title: title.into(), rows: Vec::new(), details: Vec::new(), analysis: Vec::new(), failure: None }
+        Self {
+            scenario,
+            title: title.into(),
+            rows: Vec::new(),
+            details: Vec::new(),
+            analysis: Vec::new(),
+            failure: None,
+        }
     }
 
     /// A scenario that could not run.
@@ -170,7 +170,15 @@ impl Report {
         for section in &self.sections {
             let number = (section.scenario as usize + 1).to_string();
             if let Some(failure) = &section.failure {
-                lines.push([number.clone(), "FAILED TO RUN".into(), failure.clone(), String::new(), String::new(), String::new(), String::new()]);
+                lines.push([
+                    number.clone(),
+                    "FAILED TO RUN".into(),
+                    failure.clone(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
             }
             for row in &section.rows {
                 lines.push([
@@ -226,7 +234,11 @@ impl Report {
             facts.commit.as_ref().map(|c| format!(", commit `{c}`")).unwrap_or_default()
         );
         let _ = writeln!(out, "- Scale: {}", self.scale);
-        let _ = writeln!(out, "- Machine: `nproc` = {}, CPU: {}, kernel {}, memory {}", facts.nproc, facts.cpu, facts.kernel, facts.memory);
+        let _ = writeln!(
+            out,
+            "- Machine: `nproc` = {}, CPU: {}, kernel {}, memory {}",
+            facts.nproc, facts.cpu, facts.kernel, facts.memory
+        );
         let _ = writeln!(out, "- Storage: {}\n", facts.disk);
         for error in &self.errors {
             let _ = writeln!(out, "**Error:** {error}\n");
@@ -320,7 +332,13 @@ pub fn percent(ratio: f64) -> String {
 /// A duration in milliseconds with sensible precision.
 pub fn ms(d: std::time::Duration) -> String {
     let ms = d.as_secs_f64() * 1e3;
-    if ms < 10.0 { format!("{ms:.2} ms") } else if ms < 1000.0 { format!("{ms:.1} ms") } else { format!("{ms:.0} ms") }
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
 }
 
 /// A rate with a unit, e.g. `12,345 cases/s`.
@@ -333,7 +351,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

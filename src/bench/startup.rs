@@ -30,8 +30,13 @@ pub async fn run(cache: &mut Cache, scale: &Scale) -> BenchResult<Section> {
     let worst = large[STARTS - 1];
     let mut section = Section::new(Scenario::Startup, format!("Start-up with {} cases", thousands(data.stored as u64)));
     section.rows.push(
-        Row::absolute("start until serving mTLS, worst of 3", ms(worst), "≤ 500 ms", worst <= Duration::from_millis(500))
-            .with_baseline(format!("{} (empty store)", ms(empty[STARTS - 1]))),
+        Row::absolute(
+            "start until serving mTLS, worst of 3",
+            ms(worst),
+            "≤ 500 ms",
+            worst <= Duration::from_millis(500),
+        )
+        .with_baseline(format!("{} (empty store)", ms(empty[STARTS - 1]))),
     );
     section.details.push(format!(
         "`tiemeng serve --config …` started as a process {STARTS} times on the large store and {STARTS} times on an empty \
@@ -60,7 +65,13 @@ pub fn empty_store_config(data: &Dataset, name: &str) -> BenchResult<(PathBuf, u
     }
     let text: String = text
         .lines()
-        .map(|line| if line.starts_with("data_dir = ") { format!("data_dir = {:?}", dir.display().to_string()) } else { line.to_owned() })
+        .map(|line| {
+            if line.starts_with("data_dir = ") {
+                format!("data_dir = {:?}", dir.display().to_string())
+            } else {
+                line.to_owned()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&config, text).map_err(ctx("write config"))?;

@@ -62,9 +62,11 @@ async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> 
     let officer = {
         let role = crate::config::Role::Chief;
         let o = node.config().officers.iter().find(|o| o.roles.contains(&role)).ok_or("no chief")?;
-        node.officer(&crate::ids::OfficerId { station: node.station().clone(), badge: o.badge.clone() }).map_err(ctx("chief"))?
+        node.officer(&crate::ids::OfficerId { station: node.station().clone(), badge: o.badge.clone() })
+            .map_err(ctx("chief"))?
     };
-    let report = node.stats(&officer, &crate::node::StatsQuery { from, to, peer: None, kind: None }).map_err(ctx("stats"))?;
+    let report =
+        node.stats(&officer, &crate::node::StatsQuery { from, to, peer: None, kind: None }).map_err(ctx("stats"))?;
     let agrees = report.totals.sent.requests == scan.sent.requests
         && report.totals.received.requests == scan.received.requests
         && report.totals.sent.resolved == scan.sent.resolved
@@ -81,11 +83,17 @@ async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> 
         listings.insert(name, (query, samples));
     }
     let all = Samples::new(all, Duration::from_secs(1));
-    let mut section = Section::new(Scenario::Stats, format!("Statistics at scale: {} cases stored", thousands(data.stored as u64)));
+    let mut section =
+        Section::new(Scenario::Stats, format!("Statistics at scale: {} cases stored", thousands(data.stored as u64)));
     let ratio = stats_whole.p99().as_secs_f64() / scan.elapsed.as_secs_f64().max(1e-9);
     section.rows.push(
-        Row::absolute("stats query, all ten years, p99", ms(stats_whole.p99()), "≤ 5 ms", stats_whole.p99() <= Duration::from_millis(5))
-            .with_baseline(format!("{} (full scan)", ms(scan.elapsed))),
+        Row::absolute(
+            "stats query, all ten years, p99",
+            ms(stats_whole.p99()),
+            "≤ 5 ms",
+            stats_whole.p99() <= Duration::from_millis(5),
+        )
+        .with_baseline(format!("{} (full scan)", ms(scan.elapsed))),
     );
     section.rows.push(Row::relative(
         "stats query p99 vs a full scan",
@@ -95,8 +103,18 @@ async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> 
         "≤ 2%",
         ratio <= 0.02,
     ));
-    section.rows.push(Row::absolute("stats query, default last 12 months, p99", ms(stats_default.p99()), "≤ 5 ms", stats_default.p99() <= Duration::from_millis(5)));
-    section.rows.push(Row::absolute("inbox listing with filters, p99 (all filters)", ms(all.p99()), "≤ 20 ms", all.p99() <= Duration::from_millis(20)));
+    section.rows.push(Row::absolute(
+        "stats query, default last 12 months, p99",
+        ms(stats_default.p99()),
+        "≤ 5 ms",
+        stats_default.p99() <= Duration::from_millis(5),
+    ));
+    section.rows.push(Row::absolute(
+        "inbox listing with filters, p99 (all filters)",
+        ms(all.p99()),
+        "≤ 20 ms",
+        all.p99() <= Duration::from_millis(20),
+    ));
     section.details.push(format!(
         "The store: {} cases at station A over {} days ({} to {}), {} envelopes; built in {:.0} s by the bulk loader \
          described at the end. The node serves it in this process; queries go over mTLS keep-alive as a chief \
@@ -132,9 +150,12 @@ async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> 
         if agrees { "they agree" } else { "THEY DISAGREE" },
         report.overdue.len(),
     ));
-    let mut table = String::from("| inbox filter | query | p50 | p99 | max | cases on the page |\n|---|---|---|---|---|---|\n");
+    let mut table =
+        String::from("| inbox filter | query | p50 | p99 | max | cases on the page |\n|---|---|---|---|---|---|\n");
     for (name, (query, samples)) in &listings {
-        let count = count_cases(&duty, &format!("{url}/api/v1/inbox{}{query}", if query.is_empty() { "" } else { "?" })).await?;
+        let count =
+            count_cases(&duty, &format!("{url}/api/v1/inbox{}{query}", if query.is_empty() { "" } else { "?" }))
+                .await?;
         table.push_str(&format!(
             "| {name} | `{}` | {} | {} | {} | {count} |\n",
             if query.is_empty() { "/api/v1/inbox" } else { query },
@@ -150,7 +171,11 @@ async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> 
     }
     let dir = data.data_dir()?;
     let bytes = dataset::disk_bytes(&dir);
-    trees.push_str(&format!("\nOn disk: {} ({} bytes per case).", mib(bytes), thousands(bytes / data.stored.max(1) as u64)));
+    trees.push_str(&format!(
+        "\nOn disk: {} ({} bytes per case).",
+        mib(bytes),
+        thousands(bytes / data.stored.max(1) as u64)
+    ));
     section.details.push(trees);
     section.analysis.push(ANALYSIS.to_owned());
     Ok(section)

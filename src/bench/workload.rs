@@ -174,7 +174,11 @@ fn template(rng: &mut StdRng, kind: CaseKind, targets: &[StationId], now: Offset
     let json = serde_json::to_string(&new).unwrap_or_default();
     let id = |id: &Option<ResidentId>| id.as_ref().map(|id| (id.as_str().to_owned(), Piece::Id { male: id.is_male() }));
     let plates = |vehicles: &[crate::domain::details::Vehicle], province: char| {
-        vehicles.iter().filter_map(|v| v.plate.as_ref()).map(|p| (p.as_str().to_owned(), Piece::Plate(province))).collect::<Vec<_>>()
+        vehicles
+            .iter()
+            .filter_map(|v| v.plate.as_ref())
+            .map(|p| (p.as_str().to_owned(), Piece::Plate(province)))
+            .collect::<Vec<_>>()
     };
     let mut slots: Vec<(String, Piece)> = Vec::new();
     match &new.details {

@@ -34,7 +34,11 @@ impl Node {
     /// Stores requests this station already made and signed ([`request_envelope`] sealed with
     /// [`Node::signer`]), each at its own time, in one unit with one flush: the storing half of
     /// [`Node::create_cases`], which the benchmark also times on its own.
-    pub async fn store_requests(&self, officer: &Officer, sealed: &[SealedEnvelope]) -> Result<Vec<CaseRecord>, NodeError> {
+    pub async fn store_requests(
+        &self,
+        officer: &Officer,
+        sealed: &[SealedEnvelope],
+    ) -> Result<Vec<CaseRecord>, NodeError> {
         officer.require(LIAISON)?;
         if let Some(other) = sealed.iter().find(|s| s.signed.key().station() != self.station()) {
             return Err(EnvelopeError::SignerMismatch {

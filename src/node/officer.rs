@@ -328,7 +328,12 @@ impl Node {
 /// The unsigned request envelope `officer` of the station configured in `config` makes of
 /// `new` at `at`: targets checked against the configured peers, deadlines from the config, the
 /// body validated. [`Node::create_case`] signs it; the benchmark's simulated peers sign theirs.
-pub fn request_envelope(config: &Config, officer: &Officer, new: NewCase, at: OffsetDateTime) -> Result<Envelope, NodeError> {
+pub fn request_envelope(
+    config: &Config,
+    officer: &Officer,
+    new: NewCase,
+    at: OffsetDateTime,
+) -> Result<Envelope, NodeError> {
     check_targets(config, &new.targets)?;
     let windows = config.deadlines.windows(new.details.kind(), new.priority);
     let (targets, request) = new.into_request(officer.signatory(), at, windows);
