@@ -14,6 +14,7 @@ mod flush;
 mod keys;
 mod list;
 mod stats;
+mod tally_codec;
 mod unit;
 
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 use time::{Date, Month};
 
 use super::keys::{kind_tag, station_segment};
-use super::{Store, StoreError, TreeId, codec};
+use super::{Store, StoreError, TreeId, tally_codec};
 use crate::domain::details::CaseKind;
 use crate::ids::StationId;
 use crate::stats::{Dims, Direction, Tally};
@@ -75,7 +75,7 @@ impl Store {
             _ => &self.inner()?.trees.daydims_tally,
         };
         Ok(match tree.get(key)? {
-            Some(value) => codec::decode(&value, "statistics tally")?,
+            Some(value) => tally_codec::decode(&value)?,
             None => Tally::default(),
         })
     }
@@ -113,7 +113,7 @@ impl Store {
         let end = period_key(last.saturating_add(1));
         for item in tree.range(start..end) {
             let (key, value) = item?;
-            let tally: Tally = codec::decode(&value, "statistics tally")?;
+            let tally = tally_codec::decode(&value)?;
             let bucket = decode_key(&key, month, tally)
                 .ok_or_else(|| StoreError::Corrupt(format!("statistics key {} is malformed", hex::encode(&key))))?;
             out.push(bucket);

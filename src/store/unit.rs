@@ -168,7 +168,7 @@ impl<'s> Unit<'s> {
             if tally.is_empty() {
                 self.ops.push(Op { tree, key: slot.1.clone(), value: None });
             } else {
-                self.put(tree, slot.1.clone(), codec::encode(&tally)?);
+                self.put(tree, slot.1.clone(), super::tally_codec::encode(&tally));
             }
             self.tallies.insert(slot, tally);
         }
