@@ -237,46 +237,28 @@ impl Node {
             .unwrap_or_default()
     }
 
-    /// Open targets past a deadline now, found through the deadline index.
+    /// Open targets past a deadline now, most overdue first, read from the deadline index.
     fn overdue_entries(&self, query: &StatsQuery) -> Result<Vec<OverdueEntry>, NodeError> {
         let now = self.now();
-        let mut out = Vec::new();
-        for mailbox in [Mailbox::Outbox, Mailbox::Inbox] {
-            let list = crate::store::ListQuery {
-                mailbox,
-                state: None,
-                kind: query.kind,
-                peer: query.peer.clone(),
-                overdue: true,
-                now,
-                limit: 10_000,
-                cursor: None,
+        let entries = self.store.overdue_targets(now)?.into_iter().filter_map(|late| {
+            let (direction, peer) = match late.summary.mailbox {
+                Mailbox::Outbox => (Direction::Sent, late.target.clone()),
+                Mailbox::Inbox => (Direction::Received, late.summary.origin.clone()),
             };
-            for case in self.store.list(&list)?.cases {
-                for target in &case.targets {
-                    let Some(overdue) = target.overdue_at(now) else { continue };
-                    let (direction, peer) = match mailbox {
-                        Mailbox::Outbox => (Direction::Sent, target.station.clone()),
-                        Mailbox::Inbox => (Direction::Received, case.origin.clone()),
-                    };
-                    out.push(OverdueEntry {
-                        case: case.id,
-                        title: case.title.clone(),
-                        kind: case.kind,
-                        direction,
-                        target: target.station.clone(),
-                        peer,
-                        deadline: match overdue {
-                            crate::domain::deadline::Overdue::Ack { .. } => "ack".into(),
-                            crate::domain::deadline::Overdue::Report { .. } => "report".into(),
-                        },
-                        due: overdue.due(),
-                        minutes_overdue: (now - overdue.due()).whole_minutes(),
-                    });
-                }
-            }
-        }
-        out.sort_by_key(|o| o.due);
-        Ok(out)
+            let wanted =
+                query.kind.is_none_or(|k| k == late.summary.kind) && query.peer.as_ref().is_none_or(|p| p == &peer);
+            wanted.then(|| OverdueEntry {
+                case: late.case,
+                title: late.summary.title,
+                kind: late.summary.kind,
+                direction,
+                target: late.target,
+                peer,
+                deadline: if late.summary.report { "report" } else { "ack" }.into(),
+                due: late.due,
+                minutes_overdue: (now - late.due).whole_minutes(),
+            })
+        });
+        Ok(entries.collect())
     }
 }

@@ -1,13 +1,14 @@
 //! Storage keys. Keys that sort are big-endian so that sled's byte order is time order, and
 //! every index key ends with the case id so that equal times stay distinct.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
 use super::TreeId;
 use crate::case::CaseRecord;
 use crate::clock::unix_ms;
+use crate::domain::deadline::Overdue;
 use crate::domain::details::CaseKind;
 use crate::ids::{CaseId, EnvelopeId, StationId};
 
@@ -34,11 +35,26 @@ impl Mailbox {
             Self::Inbox => b'i',
         }
     }
+
+    /// The mailbox whose [`Mailbox::tag`] is `tag`.
+    pub fn from_tag(tag: u8) -> Option<Self> {
+        match tag {
+            b'o' => Some(Self::Outbox),
+            b'i' => Some(Self::Inbox),
+            _ => None,
+        }
+    }
 }
 
 /// A time as 8 bytes that sort like the times, negative ones included.
 pub fn time_key(at: OffsetDateTime) -> [u8; 8] {
     (unix_ms(at).cast_unsigned() ^ (1 << 63)).to_be_bytes()
+}
+
+/// The time at the start of a key that begins with a [`time_key`].
+pub fn time_of_key(key: &[u8]) -> Option<OffsetDateTime> {
+    let bytes: [u8; 8] = key.get(..8)?.try_into().ok()?;
+    Some(crate::clock::from_unix_ms((u64::from_be_bytes(bytes) ^ (1 << 63)).cast_signed()))
 }
 
 /// A station id as a key segment; the 0 byte ends it, which no station id contains.
@@ -89,20 +105,23 @@ pub fn exchange(peer: &StationId, sent: bool, at: OffsetDateTime, envelope: &Env
     [exchange_prefix(peer, sent).as_slice(), &time_key(at), envelope.as_bytes()].concat()
 }
 
-/// Every index entry a case should have; comparing the sets before and after a change tells
-/// which entries to remove and which to add.
-pub fn index_entries(case: &CaseRecord, me: &StationId) -> BTreeSet<(TreeId, Vec<u8>)> {
+/// Every index entry a case should have, with its value; comparing the entries before and
+/// after a change tells which to remove and which to write.
+pub fn index_entries(case: &CaseRecord, me: &StationId) -> BTreeMap<(TreeId, Vec<u8>), Vec<u8>> {
     let mailbox = Mailbox::of(case, me).tag();
     let created = time_key(case.created_at);
     let id = case.id.as_bytes();
-    let mut entries = BTreeSet::new();
-    entries.insert((TreeId::BoxtimeCase, [&[mailbox][..], &created, id].concat()));
-    entries.insert((TreeId::BoxkindtimeCase, [&[mailbox, kind_tag(case.kind)][..], &created, id].concat()));
+    let mut entries = BTreeMap::new();
+    entries.insert((TreeId::BoxtimeCase, [&[mailbox][..], &created, id].concat()), Vec::new());
+    entries.insert((TreeId::BoxkindtimeCase, [&[mailbox, kind_tag(case.kind)][..], &created, id].concat()), Vec::new());
     for target in &case.targets {
-        entries.insert((TreeId::BoxstatetimeCase, [&[mailbox, target.state.tag()][..], &created, id].concat()));
+        entries.insert(
+            (TreeId::BoxstatetimeCase, [&[mailbox, target.state.tag()][..], &created, id].concat()),
+            Vec::new(),
+        );
         if let Some(deadline) = target.next_deadline() {
             let key = [&time_key(deadline.due())[..], id, target.station.as_str().as_bytes()].concat();
-            entries.insert((TreeId::DueTarget, key));
+            entries.insert((TreeId::DueTarget, key), DueSummary::of(case, &target.station, me).encode());
         }
     }
     let peers: Vec<&StationId> = match Mailbox::of(case, me) {
@@ -110,7 +129,10 @@ pub fn index_entries(case: &CaseRecord, me: &StationId) -> BTreeSet<(TreeId, Vec
         Mailbox::Inbox => vec![&case.origin],
     };
     for peer in peers {
-        entries.insert((TreeId::BoxpeertimeCase, [&[mailbox][..], &station_segment(peer), &created, id].concat()));
+        entries.insert(
+            (TreeId::BoxpeertimeCase, [&[mailbox][..], &station_segment(peer), &created, id].concat()),
+            Vec::new(),
+        );
     }
     entries
 }
@@ -126,10 +148,90 @@ pub fn case_of_due_key(key: &[u8]) -> Option<CaseId> {
     key.get(8..24).and_then(|b| b.try_into().ok()).map(CaseId::from_bytes)
 }
 
+/// The target station at the end of a `due_target` key.
+pub fn target_of_due_key(key: &[u8]) -> Option<StationId> {
+    std::str::from_utf8(key.get(24..)?).ok()?.parse().ok()
+}
+
+/// What a `due_target` entry's value says of its case, so that the chiefs' overdue list is read
+/// from the index alone instead of decoding every late case (there can be thousands).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueSummary {
+    /// Whether the case is in the inbox or the outbox.
+    pub mailbox: Mailbox,
+    /// Its kind.
+    pub kind: CaseKind,
+    /// The deadline is the first report's (otherwise the acknowledgement's).
+    pub report: bool,
+    /// The requesting station.
+    pub origin: StationId,
+    /// The case's title.
+    pub title: String,
+}
+
+impl DueSummary {
+    /// The summary of `target`'s deadline entry in `case`.
+    pub fn of(case: &CaseRecord, target: &StationId, me: &StationId) -> Self {
+        let deadline = case.target(target).and_then(|t| t.next_deadline());
+        Self {
+            mailbox: Mailbox::of(case, me),
+            kind: case.kind,
+            report: matches!(deadline, Some(Overdue::Report { .. })),
+            origin: case.origin.clone(),
+            title: case.title.clone(),
+        }
+    }
+
+    /// Mailbox tag, kind tag, `r` or `a`, the origin's length and bytes, then the title.
+    fn encode(&self) -> Vec<u8> {
+        let origin = self.origin.as_str().as_bytes();
+        // No station id is this long; were one, readers fall back to the case itself.
+        let Ok(len) = u8::try_from(origin.len()) else { return Vec::new() };
+        let mut out = vec![self.mailbox.tag(), kind_tag(self.kind), if self.report { b'r' } else { b'a' }, len];
+        out.extend_from_slice(origin);
+        out.extend_from_slice(self.title.as_bytes());
+        out
+    }
+
+    /// Reads a value [`DueSummary::encode`] wrote; `None` for the empty values of stores
+    /// written before summaries were kept, whose cases must be read instead.
+    pub fn decode(value: &[u8]) -> Option<Self> {
+        let (&[mailbox, kind, deadline, len], rest) = value.split_first_chunk::<4>()?;
+        let (origin, title) = rest.split_at_checked(usize::from(len))?;
+        Some(Self {
+            mailbox: Mailbox::from_tag(mailbox)?,
+            kind: *CaseKind::ALL.get(usize::from(kind))?,
+            report: deadline == b'r',
+            origin: std::str::from_utf8(origin).ok()?.parse().ok()?,
+            title: std::str::from_utf8(title).ok()?.to_owned(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn a_deadline_summary_reads_back_and_an_old_empty_value_asks_for_the_case() {
+        let summary = DueSummary {
+            mailbox: Mailbox::Inbox,
+            kind: CaseKind::ALL[2],
+            report: true,
+            origin: "fj-shouning-xixi".parse().unwrap(),
+            title: "协查<script>张三</script>".into(),
+        };
+        assert_eq!(DueSummary::decode(&summary.encode()), Some(summary));
+        assert_eq!(DueSummary::decode(&[]), None);
+        assert_eq!(DueSummary::decode(b"xy"), None);
+    }
+
+    #[test]
+    fn a_time_key_reads_back_to_the_millisecond() {
+        let at = datetime!(2026-11-23 08:00:01.123456 UTC);
+        assert_eq!(time_of_key(&time_key(at)), Some(datetime!(2026-11-23 08:00:01.123 UTC)));
+    }
 
     #[test]
     fn time_keys_sort_like_times() {

@@ -5,12 +5,12 @@
 
 use time::OffsetDateTime;
 
-use super::keys::{self, Mailbox, kind_tag, station_segment, time_key};
+use super::keys::{self, DueSummary, Mailbox, kind_tag, station_segment, time_key};
 use super::{Store, StoreError};
 use crate::case::CaseRecord;
 use crate::domain::details::CaseKind;
 use crate::domain::lifecycle::TargetState;
-use crate::ids::StationId;
+use crate::ids::{CaseId, StationId};
 
 /// Index entries examined per page at most.
 const SCAN_BUDGET: usize = 5_000;
@@ -34,6 +34,22 @@ pub struct ListQuery {
     pub limit: usize,
     /// Continue after this index key (from a previous page's `next`).
     pub cursor: Option<Vec<u8>>,
+}
+
+/// Late targets listed at most, oldest first, by [`Store::overdue_targets`].
+pub const OVERDUE_LIMIT: usize = 10_000;
+
+/// An open target past its deadline, as the deadline index has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateTarget {
+    /// When it was due (to the millisecond).
+    pub due: OffsetDateTime,
+    /// The case.
+    pub case: CaseId,
+    /// The target station that is late.
+    pub target: StationId,
+    /// What the index keeps of the case.
+    pub summary: DueSummary,
 }
 
 /// One page of a listing.
@@ -80,6 +96,31 @@ impl Store {
             }
         }
         Ok(page)
+    }
+
+    /// Every open target past a deadline at `now`, most overdue first, at most
+    /// [`OVERDUE_LIMIT`]: read from the deadline index alone, so thousands of late targets cost
+    /// a range scan, not a case decode each (entries written before the index kept summaries
+    /// fall back to their case).
+    pub fn overdue_targets(&self, now: OffsetDateTime) -> Result<Vec<LateTarget>, StoreError> {
+        let inner = self.inner()?;
+        let mut out = Vec::new();
+        for item in inner.trees.due_target.range(..time_key(now).to_vec()).take(OVERDUE_LIMIT) {
+            let (key, value) = item?;
+            let malformed = || StoreError::Corrupt(format!("deadline index key {} is malformed", hex::encode(&key)));
+            let due = keys::time_of_key(&key).ok_or_else(malformed)?;
+            let case = keys::case_of_due_key(&key).ok_or_else(malformed)?;
+            let target = keys::target_of_due_key(&key).ok_or_else(malformed)?;
+            let summary = match DueSummary::decode(&value) {
+                Some(summary) => summary,
+                None => match self.case(&case)? {
+                    Some(record) => DueSummary::of(&record, &target, self.station()),
+                    None => continue,
+                },
+            };
+            out.push(LateTarget { due, case, target, summary });
+        }
+        Ok(out)
     }
 
     fn list_overdue(&self, query: &ListQuery) -> Result<Page, StoreError> {

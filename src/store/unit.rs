@@ -146,11 +146,13 @@ impl<'s> Unit<'s> {
         }
         let before = old.map(|old| index_entries(&old, &me)).unwrap_or_default();
         let after = index_entries(case, &me);
-        for (tree, key) in before.difference(&after) {
+        for (tree, key) in before.keys().filter(|entry| !after.contains_key(*entry)) {
             self.ops.push(Op { tree: *tree, key: key.clone(), value: None });
         }
-        for (tree, key) in after.difference(&before) {
-            self.put(*tree, key.clone(), Vec::new());
+        for ((tree, key), value) in after {
+            if before.get(&(tree, key.clone())) != Some(&value) {
+                self.put(tree, key, value);
+            }
         }
         self.put(TreeId::CaseidCase, case.id.as_bytes().to_vec(), codec::encode(case)?);
         self.cases.insert(case.id, case.clone());
