@@ -333,13 +333,19 @@ async fn the_same_batch_twice_is_applied_once_and_answered_with_the_same_receipt
     assert_eq!(second["results"][1]["status"], "duplicate");
     assert_eq!(first["results"][0]["receipt"], second["results"][0]["receipt"], "the same receipt again");
     assert_eq!(first["results"][1]["receipt"], second["results"][1]["receipt"]);
+    // The same envelope twice within one batch: taken once, then answered as a duplicate.
+    let again = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "重复发送").seal(&signer).unwrap();
+    let twice = post_batch(&net, LUOYANG, XIXI, &[again.wire(), again.wire()]).await;
+    assert_eq!(twice["results"][0]["status"], "accepted");
+    assert_eq!(twice["results"][1]["status"], "duplicate");
+    assert_eq!(twice["results"][0]["receipt"], twice["results"][1]["receipt"]);
 
     let b = net.officer(XIXI, As::Duty).case(&case).await.unwrap();
     assert_eq!(b.timeline.len(), 2);
     assert_eq!(b.case.targets[0].notes, 1, "the note counted once");
     let receives =
         net.node(XIXI).store().audit_entries(0, 100).unwrap().iter().filter(|e| e.action == "envelope.receive").count();
-    assert_eq!(receives, 2);
+    assert_eq!(receives, 3);
     net.shutdown().await;
 }
 
@@ -437,8 +443,12 @@ async fn forged_misdirected_and_out_of_turn_envelopes_are_refused_and_nothing_is
         (early_close.wire(), "illegal_transition"),
         (same_id.wire(), "conflict"),
     ];
-    let wires: Vec<Vec<u8>> = refused.iter().map(|(w, _)| w.clone()).collect();
+    // A good envelope in the same batch is taken all the same.
+    let fresh = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "同批次的正常请求").seal(&luoyang).unwrap();
+    let mut wires: Vec<Vec<u8>> = refused.iter().map(|(w, _)| w.clone()).collect();
+    wires.push(fresh.wire());
     let answer = post_batch(&net, LUOYANG, XIXI, &wires).await;
+    assert_eq!(answer["results"][refused.len()]["status"], "accepted", "{answer}");
     for (i, (_, code)) in refused.iter().enumerate() {
         let result = &answer["results"][i];
         assert_eq!(result["status"], "rejected", "{code}: {result}");
@@ -456,8 +466,9 @@ async fn forged_misdirected_and_out_of_turn_envelopes_are_refused_and_nothing_is
         assert!(b.envelope(&sealed.envelope.id).unwrap().is_none(), "{what} envelope stored");
         assert!(b.case(&sealed.envelope.case).unwrap().is_none() || sealed.envelope.case == case, "{what} case stored");
     }
+    assert!(b.envelope(&fresh.envelope.id).unwrap().is_some());
     let receives = b.audit_entries(0, 100).unwrap().iter().filter(|e| e.action == "envelope.receive").count();
-    assert_eq!(receives, 1);
+    assert_eq!(receives, 2, "the good request and the fresh one");
     net.shutdown().await;
 }
 

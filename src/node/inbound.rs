@@ -100,7 +100,9 @@ impl Node {
         if let Some(signals) = self.signals(peer) {
             signals.alive.notify_one();
         }
-        let mut results: Vec<_> = wires.iter().map(|wire| self.receive_one(peer, wire)).collect();
+        let now = self.now();
+        let admitted: Vec<_> = wires.iter().map(|wire| self.admit(peer, wire, now)).collect();
+        let mut results = self.store_admitted(peer, admitted, now);
         if results.iter().any(|r| matches!(r, Ok(InboundOutcome::Accepted(_))))
             && let Err(e) = self.store.durable().await
         {
@@ -111,8 +113,9 @@ impl Node {
         results
     }
 
-    /// Receives one envelope; the caller flushes before handing out the receipt.
-    fn receive_one(&self, peer: &StationId, wire: &[u8]) -> Result<InboundOutcome, InboundError> {
+    /// Checks one envelope of a batch before anything is stored: signature, sender, addressee,
+    /// clock.
+    fn admit(&self, peer: &StationId, wire: &[u8], now: OffsetDateTime) -> Result<SealedEnvelope, InboundError> {
         let sealed = SealedEnvelope::open(wire, &self.keys)?;
         let envelope = &sealed.envelope;
         if &envelope.from != peer {
@@ -121,27 +124,50 @@ impl Node {
         if !envelope.to.contains(self.station()) {
             return Err(InboundError::NotAddressedToUs);
         }
-        let now = self.now();
         if envelope.at > now + self.config.clock_skew() {
             return Err(InboundError::FromTheFuture {
                 at: crate::clock::rfc3339(envelope.at),
                 now: crate::clock::rfc3339(now),
             });
         }
-        let result =
-            self.store.write(now, |unit| self.store_inbound(unit, &sealed, now, None)).map(|(outcome, _)| outcome);
-        match &result {
-            Ok(InboundOutcome::Accepted(_)) => {
-                tracing::info!(%peer, case = %envelope.case, envelope = %envelope.id, kind = %envelope.kind(), "envelope received");
-            }
-            Ok(InboundOutcome::Duplicate(_)) => {
-                tracing::debug!(%peer, envelope = %envelope.id, "duplicate envelope; receipt repeated");
-            }
-            Err(e) => {
-                tracing::warn!(%peer, envelope = %envelope.id, code = e.code(), error = %e, "envelope refused");
-            }
-        }
-        result
+        Ok(sealed)
+    }
+
+    /// Stores the admitted envelopes of a batch, each as its own state change. Usually every
+    /// one applies, and then they share one transaction: each change costs its writes, not a
+    /// transaction of its own. If any is refused, or two share an id (a unit does not see its
+    /// own envelopes back as duplicates), nothing of that attempt is kept and each goes in a
+    /// transaction of its own, so one bad envelope never takes the others down with it.
+    fn store_admitted(
+        &self,
+        peer: &StationId,
+        admitted: Vec<Result<SealedEnvelope, InboundError>>,
+        now: OffsetDateTime,
+    ) -> Vec<Result<InboundOutcome, InboundError>> {
+        let sealed: Vec<&SealedEnvelope> = admitted.iter().filter_map(|a| a.as_ref().ok()).collect();
+        let ids: std::collections::HashSet<_> = sealed.iter().map(|s| s.envelope.id).collect();
+        let together = (sealed.len() > 1 && ids.len() == sealed.len())
+            .then(|| {
+                self.store.write(now, |unit| {
+                    sealed.iter().map(|s| self.store_inbound(unit, s, now, None)).collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .and_then(Result::ok);
+        let mut outcomes = together.map(|(outcomes, _)| outcomes.into_iter());
+        admitted
+            .into_iter()
+            .map(|admitted| {
+                let sealed = admitted?;
+                let result = match outcomes.as_mut() {
+                    Some(outcomes) => {
+                        outcomes.next().ok_or_else(|| StoreError::Corrupt("a batch outcome is missing".into()).into())
+                    }
+                    None => self.store.write(now, |unit| self.store_inbound(unit, &sealed, now, None)).map(|(o, _)| o),
+                };
+                log_outcome(peer, &sealed, &result);
+                result
+            })
+            .collect()
     }
 
     /// Stores and applies a verified inbound envelope. `restored` is the receipt this node
@@ -194,5 +220,20 @@ impl Node {
         let action = if restored.is_some() { "envelope.recovered" } else { "envelope.receive" };
         unit.audit(AuditDraft::new(actor, action).case(case.id).envelope(envelope.id, sealed.digest()));
         Ok(InboundOutcome::Accepted(receipt))
+    }
+}
+
+fn log_outcome(peer: &StationId, sealed: &SealedEnvelope, result: &Result<InboundOutcome, InboundError>) {
+    let envelope = &sealed.envelope;
+    match result {
+        Ok(InboundOutcome::Accepted(_)) => {
+            tracing::info!(%peer, case = %envelope.case, envelope = %envelope.id, kind = %envelope.kind(), "envelope received");
+        }
+        Ok(InboundOutcome::Duplicate(_)) => {
+            tracing::debug!(%peer, envelope = %envelope.id, "duplicate envelope; receipt repeated");
+        }
+        Err(e) => {
+            tracing::warn!(%peer, envelope = %envelope.id, code = e.code(), error = %e, "envelope refused");
+        }
     }
 }
