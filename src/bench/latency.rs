@@ -98,4 +98,6 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
 
 /// What profiling found, shown when a target is missed.
 const ANALYSIS: &str = "A request crosses three flushes in series — the request at A, the request at B, \
-the receipt at A — and the table above gives the mean cost of one on this machine's disk.";
+the receipt at A — whose mean cost on this machine's disk is in the table above; the rest is the CPU of each \
+hop (TLS, HTTP, signing, one store transaction at each end) and the hand-offs between the runtime, the \
+flusher thread and the delivery task.";
