@@ -428,6 +428,39 @@ async fn overdue_requests_are_listed_with_how_long_overdue() {
     net.shutdown().await;
 }
 
+#[tokio::test]
+async fn the_statistics_count_every_overdue_target_and_name_the_longest_overdue() {
+    use tiemeng::ids::OfficerId;
+    use tiemeng::node::{OVERDUE_SHOWN, StatsQuery};
+
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let node = net.node(LUOYANG).clone();
+    let officer = |badge: &str| {
+        node.officer(&OfficerId { station: LUOYANG.parse().unwrap(), badge: badge.parse().unwrap() }).unwrap()
+    };
+    let (liaison, chief) = (officer("330329001"), officer("330329003"));
+    let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
+    let start = net.clocks[LUOYANG].now();
+    let count = OVERDUE_SHOWN + 5;
+    let batch = (0..count)
+        .map(|i| {
+            let at = start + time::Duration::seconds(i as i64);
+            (samples::sample(CaseKind::MissingPerson, vec![xixi.clone()], at), at)
+        })
+        .collect();
+    let created = node.create_cases(&liaison, batch).await.unwrap();
+    net.clocks[LUOYANG].advance(time::Duration::days(1));
+
+    let (from, to) = (start.date().previous_day().unwrap(), start.date().next_day().unwrap());
+    let report = node.stats(&chief, &StatsQuery { from, to, peer: None, kind: None }).unwrap();
+    assert_eq!(report.overdue_total, count, "every late target counted");
+    assert_eq!(report.overdue.len(), OVERDUE_SHOWN, "only the longest overdue named");
+    assert_eq!(report.overdue[0].case, created[0].id, "longest overdue first");
+    assert!(report.overdue.windows(2).all(|w| w[0].due <= w[1].due));
+    assert_eq!(report.by_peer.iter().map(|p| p.overdue_open).sum::<usize>(), count, "per partner, all of them");
+    net.shutdown().await;
+}
+
 #[test]
 fn config_check_names_the_file_the_key_and_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();

@@ -151,7 +151,18 @@ pub fn summary(report: &StatsReport, lang: Lang) -> String {
         line(&mut out, lang.pick("收到", "received"), &peer.figures.received, lang);
     }
     if !report.overdue.is_empty() {
-        let _ = writeln!(out, "{}", lang.pick("未闭环（超期）：", "overdue (open):"));
+        let _ = writeln!(
+            out,
+            "{}",
+            lang.pick(
+                &format!("未闭环（超期）：共 {} 条，列出最久的 {} 条", report.overdue_total, report.overdue.len()),
+                &format!(
+                    "overdue (open): {} in all, the {} longest listed",
+                    report.overdue_total,
+                    report.overdue.len()
+                ),
+            )
+        );
         for o in &report.overdue {
             let _ = writeln!(
                 out,

@@ -152,6 +152,18 @@ fn overdue_table(page: &Page, report: &StatsReport, lang: Lang) -> Markup {
         @if report.overdue.is_empty() {
             p.muted { (lang.pick("没有超期未闭环的协查。", "Nothing is overdue.")) }
         } @else {
+            @if report.overdue_total > report.overdue.len() {
+                p {
+                    (lang.pick(
+                        &format!("共 {} 条超期，下表列出超期最久的 {} 条；全部见", report.overdue_total, report.overdue.len()),
+                        &format!("{} overdue in all; the {} longest overdue are below. All of them: ", report.overdue_total, report.overdue.len()),
+                    ))
+                    a href="/console/inbox?overdue=1" { (lang.pick("收到的协查", "inbox")) }
+                    (lang.pick("、", ", "))
+                    a href="/console/outbox?overdue=1" { (lang.pick("发出的协查", "outbox")) }
+                    (lang.pick("（只看超期）。", " (overdue only)."))
+                }
+            }
             table {
                 thead { tr {
                     th { (lang.pick("协查", "Case")) } th { (lang.pick("方向", "Direction")) } th { (lang.pick("单位", "Station")) }

@@ -85,22 +85,11 @@ impl Node {
             record_sent(unit, &sealed, &new_case, officer, "case.forward")?;
 
             let to_name = self.config.peer(&input.to).map_or_else(|| input.to.to_string(), |p| p.name.clone());
-            let to = vec![case.origin.clone()];
-            let (seq, seen) = case.causal_context(self.station(), &to);
-            let note = Envelope {
-                id: EnvelopeId::new(),
-                case: case_id,
-                from: self.station().clone(),
-                to,
-                at,
-                seq,
-                seen,
-                body: Body::Note(NoteBody {
-                    officer: officer.signatory(),
-                    text: format!("已转发至{to_name}（新协查编号 {}）：{}", new_case.id, input.message.trim()),
-                }),
-            }
-            .seal(&self.signer)?;
+            let body = Body::Note(NoteBody {
+                officer: officer.signatory(),
+                text: format!("已转发至{to_name}（新协查编号 {}）：{}", new_case.id, input.message.trim()),
+            });
+            let note = self.next_envelope(&case, vec![case.origin.clone()], at, body).seal(&self.signer)?;
             case.apply(&note.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;
             record_sent(unit, &note, &case, officer, "case.note")?;
             Ok::<_, NodeError>(new_case)

@@ -35,7 +35,9 @@ pub use officer::{
     action_body, request_envelope,
 };
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, Returned, TakenBack};
-pub use stats::{KindStats, MonthStats, OverdueEntry, PairStats, PeerStats, StatsQuery, StatsReport, TwoWay};
+pub use stats::{
+    KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, StatsQuery, StatsReport, TwoWay,
+};
 pub use view::{CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, allowed_actions, overdue_targets};
 
 use crate::clock::Clock;

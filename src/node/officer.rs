@@ -273,18 +273,7 @@ impl Node {
             return Err(NodeError::WrongSide { needed: if my_side == Party::Origin { "target" } else { "origin" } });
         }
         let to = self.recipients(&case, my_side, &action)?;
-        let (seq, seen) = case.causal_context(self.station(), &to);
-        let envelope = Envelope {
-            id: EnvelopeId::new(),
-            case: case_id,
-            from: self.station().clone(),
-            to,
-            at,
-            seq,
-            seen,
-            body: action_body(action, officer),
-        };
-        let sealed = envelope.seal(&self.signer)?;
+        let sealed = self.next_envelope(&case, to, at, action_body(action, officer)).seal(&self.signer)?;
         case.apply(&sealed.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;
         subjects::release_if_closed(unit, &case)?;
         record_sent(unit, &sealed, &case, officer, audit_name)?;
@@ -389,6 +378,21 @@ pub fn action_body(action: Action, officer: &Officer) -> Body {
         Action::Withdraw(WithdrawInput { reason, message, .. }) => {
             Body::Withdraw(WithdrawBody { officer, reason, message: trimmed(message) })
         }
+    }
+}
+
+impl Node {
+    /// This station's next envelope on `case`, to `to`: placed after what the case holds of
+    /// the exchange with them (`seq`, `seen`), so a peer can tell whether it crossed theirs.
+    pub(super) fn next_envelope(
+        &self,
+        case: &CaseRecord,
+        to: Vec<StationId>,
+        at: OffsetDateTime,
+        body: Body,
+    ) -> Envelope {
+        let (seq, seen) = case.causal_context(self.station(), &to);
+        Envelope { id: EnvelopeId::new(), case: case.id, from: self.station().clone(), to, at, seq, seen, body }
     }
 }
 

@@ -139,9 +139,16 @@ pub struct StatsReport {
     pub by_kind: Vec<KindStats>,
     /// By month.
     pub by_month: Vec<MonthStats>,
-    /// Open targets past a deadline now, most overdue first.
+    /// How many open targets are past a deadline now.
+    pub overdue_total: usize,
+    /// The most overdue of them, longest first, at most [`OVERDUE_SHOWN`]; the inbox and outbox
+    /// listings (`overdue=true`) page through all of them.
     pub overdue: Vec<OverdueEntry>,
 }
+
+/// Overdue targets a statistics report lists by name; it counts all of them. A station ten
+/// years in can have thousands, and the daily review starts from the longest overdue.
+pub const OVERDUE_SHOWN: usize = 100;
 
 #[derive(Default)]
 struct Sums {
@@ -225,7 +232,8 @@ impl Node {
                     figures: sums.figures(),
                 })
                 .collect(),
-            overdue,
+            overdue_total: overdue.len(),
+            overdue: overdue.into_iter().take(OVERDUE_SHOWN).collect(),
         })
     }
 
