@@ -153,4 +153,5 @@ fn section(
 
 /// What profiling found, shown when a target is missed.
 const ANALYSIS: &str = "Resident memory is dominated by sled: its page cache (capped by `cache_mb`) and its \
-in-memory page table, which grows with the number of pages in the store.";
+in-memory page table, which grows with the number of pages in the store; a million cases with every signed \
+envelope, receipt and audit entry are some 19 GiB on disk.";
