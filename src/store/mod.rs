@@ -13,6 +13,8 @@ mod codec;
 mod flush;
 mod keys;
 mod list;
+mod outbox;
+mod reconcile;
 mod stats;
 mod tally_codec;
 mod unit;
@@ -386,71 +388,6 @@ impl Store {
         }
     }
 
-    /// The time of the backup this store was restored from, while peers have not yet been
-    /// asked for what the backup lacks.
-    pub fn restored_from(&self) -> Result<Option<OffsetDateTime>, StoreError> {
-        Ok(self
-            .inner()?
-            .trees
-            .meta
-            .get(backup::META_RESTORED_FROM)?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map(|b| crate::clock::from_unix_ms(i64::from_be_bytes(b))))
-    }
-
-    /// After a restore, marks every peer in `peers` as owed a reconciliation from the backup's
-    /// time, once; returns that time.
-    pub fn plan_reconciliation(&self, peers: &[StationId]) -> Result<Option<OffsetDateTime>, StoreError> {
-        let Some(since) = self.restored_from()? else { return Ok(None) };
-        let _guard = self.lock()?;
-        for peer in peers {
-            self.inner()?.trees.meta.insert(keys::resync(peer), &crate::clock::unix_ms(since).to_be_bytes())?;
-        }
-        self.inner()?.trees.meta.remove(backup::META_RESTORED_FROM)?;
-        self.inner()?.db.flush()?;
-        Ok(Some(since))
-    }
-
-    /// From when `peer` must be asked for what a restored backup lacked, if it must.
-    pub fn reconciliation_due(&self, peer: &StationId) -> Result<Option<OffsetDateTime>, StoreError> {
-        Ok(self
-            .inner()?
-            .trees
-            .meta
-            .get(keys::resync(peer))?
-            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-            .map(|b| crate::clock::from_unix_ms(i64::from_be_bytes(b))))
-    }
-
-    /// Records that `peer` has re-sent what the backup lacked.
-    pub fn reconciled(&self, peer: &StationId) -> Result<(), StoreError> {
-        self.inner()?.trees.meta.remove(keys::resync(peer))?;
-        self.inner()?.db.flush()?;
-        Ok(())
-    }
-
-    /// Envelopes exchanged with `peer` in one direction from `since` on, oldest first.
-    pub fn exchanged_with(
-        &self,
-        peer: &StationId,
-        sent: bool,
-        since: OffsetDateTime,
-    ) -> Result<Vec<EnvelopeId>, StoreError> {
-        let prefix = keys::exchange_prefix(peer, sent);
-        let start = [prefix.as_slice(), &keys::time_key(since)].concat();
-        let mut out = Vec::new();
-        for item in self.inner()?.trees.peerdirtime_envelope.range(start..) {
-            let (key, _) = item?;
-            if !key.starts_with(&prefix) {
-                break;
-            }
-            if let Some(id) = key.get(key.len().saturating_sub(16)..).and_then(|b| <[u8; 16]>::try_from(b).ok()) {
-                out.push(EnvelopeId::from_bytes(id));
-            }
-        }
-        Ok(out)
-    }
-
     /// The station this store belongs to.
     pub fn station(&self) -> &StationId {
         &self.station
@@ -553,46 +490,6 @@ impl Store {
             out.push((issuer, value.to_vec()));
         }
         Ok(out)
-    }
-
-    /// The first `limit` entries of `peer`'s outbox: (sequence, envelope id).
-    pub fn outbox(&self, peer: &StationId, limit: usize) -> Result<Vec<(u64, EnvelopeId)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.inner()?.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).take(limit) {
-            let (key, value) = item?;
-            let seq = key
-                .get(key.len().saturating_sub(8)..)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| StoreError::Corrupt("outbox key is truncated".into()))?;
-            let id: [u8; 16] = value
-                .as_ref()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("outbox entry is not an envelope id".into()))?;
-            out.push((seq, EnvelopeId::from_bytes(id)));
-        }
-        Ok(out)
-    }
-
-    /// Envelopes `peer` refused for good, oldest first.
-    pub fn dead_letters(&self, peer: &StationId, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
-        self.inner()?
-            .trees
-            .peerseq_deadletter
-            .scan_prefix(keys::station_segment(peer))
-            .take(limit)
-            .map(|item| codec::decode(&item?.1, "dead letter"))
-            .collect()
-    }
-
-    /// How many envelopes `peer` refused for good.
-    pub fn dead_letter_count(&self, peer: &StationId) -> usize {
-        self.inner().map_or(0, |inner| inner.trees.peerseq_deadletter.scan_prefix(keys::station_segment(peer)).count())
-    }
-
-    /// How many envelopes wait for `peer`.
-    pub fn outbox_len(&self, peer: &StationId) -> usize {
-        self.inner().map_or(0, |inner| inner.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).count())
     }
 
     /// The number of entries in every tree, by tree name: for checks that two stores hold the

@@ -1,0 +1,48 @@
+//! A peer's queue as the delivery task and the admins' views read it: what waits, and what
+//! the peer refused for good. Entries are written by [`super::Unit`] with the state change
+//! that made them.
+
+use super::{DeadLetter, Store, StoreError, codec, keys};
+use crate::ids::{EnvelopeId, StationId};
+
+impl Store {
+    /// The first `limit` entries of `peer`'s outbox: (sequence, envelope id).
+    pub fn outbox(&self, peer: &StationId, limit: usize) -> Result<Vec<(u64, EnvelopeId)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.inner()?.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).take(limit) {
+            let (key, value) = item?;
+            let seq = key
+                .get(key.len().saturating_sub(8)..)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| StoreError::Corrupt("outbox key is truncated".into()))?;
+            let id: [u8; 16] = value
+                .as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Corrupt("outbox entry is not an envelope id".into()))?;
+            out.push((seq, EnvelopeId::from_bytes(id)));
+        }
+        Ok(out)
+    }
+
+    /// Envelopes `peer` refused for good, oldest first.
+    pub fn dead_letters(&self, peer: &StationId, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
+        self.inner()?
+            .trees
+            .peerseq_deadletter
+            .scan_prefix(keys::station_segment(peer))
+            .take(limit)
+            .map(|item| codec::decode(&item?.1, "dead letter"))
+            .collect()
+    }
+
+    /// How many envelopes `peer` refused for good.
+    pub fn dead_letter_count(&self, peer: &StationId) -> usize {
+        self.inner().map_or(0, |inner| inner.trees.peerseq_deadletter.scan_prefix(keys::station_segment(peer)).count())
+    }
+
+    /// How many envelopes wait for `peer`.
+    pub fn outbox_len(&self, peer: &StationId) -> usize {
+        self.inner().map_or(0, |inner| inner.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).count())
+    }
+}
