@@ -1,0 +1,38 @@
+//! `tiemeng bench` itself: every scenario runs to the end at the smallest scale and reports
+//! what it checked. The figures mean nothing at this scale and are not asserted (speed is
+//! measured by the benchmark, not timed in tests); what is asserted is that the harness still
+//! runs real nodes, moves real data and writes its report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[test]
+fn every_scenario_runs_and_reports_what_it_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("BENCHMARKS.md");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+        .args(["bench", "--quick", "--cases", "300", "--secs", "0.5", "--soak-secs", "2", "--out"])
+        .arg(&out)
+        .arg("--work-dir")
+        .arg(dir.path().join("work"))
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "a scenario failed to run:\n{table}\n{}", String::from_utf8_lossy(&run.stderr));
+
+    let report = std::fs::read_to_string(&out).unwrap();
+    for section in [
+        "## 1. Durable signed intake",
+        "## 2. Compute efficiency",
+        "## 3. Federation latency",
+        "## 4. Backlog drain",
+        "## 5. Statistics at scale",
+        "## 6. Start-up",
+        "## 7. Memory",
+        "## 8. Federation at scale",
+    ] {
+        assert!(report.contains(section), "{section} missing from the report");
+    }
+    assert!(report.contains("- Command: `"), "the report names the command that reproduces it");
+    assert!(table.contains("0 / 0 / in order"), "the drain lost, doubled or reordered nothing:\n{table}");
+    assert!(report.contains("they agree"), "the statistics equal a recount from the stored cases");
+    assert!(!report.contains("FAILED"), "{report}");
+}
