@@ -11,10 +11,9 @@ use tiemeng::client::ApiClient;
 use tiemeng::domain::case::{Outcome, WithdrawReason};
 use tiemeng::domain::details::CaseKind;
 use tiemeng::domain::lifecycle::TargetState;
-use tiemeng::envelope::body::{CloseBody, NoteBody, RequestBody};
+use tiemeng::envelope::body::{CloseBody, NoteBody};
 use tiemeng::envelope::{Body, Envelope, Signatory};
-use tiemeng::ids::{CaseId, EnvelopeId, KeyRef, StationId};
-use tiemeng::keys::Signer;
+use tiemeng::ids::{CaseId, EnvelopeId, StationId};
 use tiemeng::node::{AckInput, Action, CloseInput, NoteInput, OutcomeInput, WithdrawInput};
 use tiemeng::samples;
 use tiemeng::store::{Mailbox, Store};
@@ -250,40 +249,11 @@ async fn five_hundred_cases_sent_while_the_peer_is_down_arrive_in_order_once_eac
     net.shutdown().await;
 }
 
+/// 罗阳's request about `case` to `to`, made now.
 fn request_envelope(net: &Net, case: CaseId, to: Vec<StationId>, title: &str) -> Envelope {
-    let now = tiemeng::clock::Clock::system().now();
-    let new = samples::sample(CaseKind::General, to.clone(), now);
-    let officer = Signatory { badge: "330329001".parse().unwrap(), name: "陈志强".into() };
-    let _ = net;
-    Envelope {
-        id: EnvelopeId::new(),
-        case,
-        from: station(LUOYANG),
-        seen: to.iter().map(|t| (t.clone(), 0)).collect(),
-        to,
-        at: now,
-        seq: 0,
-        body: Body::Request(Box::new(RequestBody {
-            officer,
-            priority: new.priority,
-            title: title.into(),
-            details: new.details,
-            narrative: new.narrative,
-            contact: new.contact,
-            reference: None,
-            restrictions: vec![],
-            review_by: None,
-            ack_by: now + time::Duration::hours(1),
-            report_by: now + time::Duration::days(1),
-            forwarded_from: None,
-        })),
-    }
-}
-
-fn signer_of(net: &Net, id: &str) -> Signer {
-    let files = net.devnet.layout.station(id).unwrap();
-    let key = tiemeng::pki::load_signing_key(&files.signing.private_key).unwrap();
-    Signer::new(KeyRef::new(station(id), &files.signing.key_id).unwrap(), key)
+    let mut envelope = net.request(LUOYANG, to, title, tiemeng::clock::Clock::system().now());
+    envelope.case = case;
+    envelope
 }
 
 /// Posts raw envelopes to `to`'s federation inbox over `from`'s TLS identity.
@@ -306,7 +276,7 @@ async fn post_batch(net: &Net, from: &str, to: &str, wires: &[Vec<u8>]) -> serde
 #[tokio::test]
 async fn the_same_batch_twice_is_applied_once_and_answered_with_the_same_receipts() {
     let net = Net::start(&[LUOYANG, XIXI]).await;
-    let signer = signer_of(&net, LUOYANG);
+    let signer = net.signer(LUOYANG);
     let case = CaseId::new();
     let request = request_envelope(&net, case, vec![station(XIXI)], "核查暂住人员").seal(&signer).unwrap();
     let note = Envelope {
@@ -399,8 +369,8 @@ async fn a_sender_killed_mid_delivery_resumes_without_losing_or_doubling() {
 #[tokio::test]
 async fn forged_misdirected_and_out_of_turn_envelopes_are_refused_and_nothing_is_stored() {
     let net = Net::start(&[LUOYANG, XIXI, MAZHAN]).await;
-    let luoyang = signer_of(&net, LUOYANG);
-    let mazhan = signer_of(&net, MAZHAN);
+    let luoyang = net.signer(LUOYANG);
+    let mazhan = net.signer(MAZHAN);
     let case = CaseId::new();
     let good = request_envelope(&net, case, vec![station(XIXI)], "核查暂住人员").seal(&luoyang).unwrap();
     let accepted = post_batch(&net, LUOYANG, XIXI, &[good.wire()]).await;
@@ -1079,7 +1049,7 @@ async fn a_key_revoked_from_a_stated_time_refuses_later_signatures_and_keeps_ear
     assert_eq!((letters[0].case, letters[0].code.as_str()), (fresh.id, "key_revoked"));
 
     // An envelope signed before the revocation, delivered late, still holds.
-    let signer = signer_of(&net, LUOYANG);
+    let signer = net.signer(LUOYANG);
     let mut old = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "撤销前签发的协查");
     old.at = revoked_from - time::Duration::hours(2);
     if let Body::Request(request) = &mut old.body {

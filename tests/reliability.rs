@@ -477,37 +477,11 @@ mod outage {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_envelope_created_days_before_delivery_is_accepted() {
         let net = Net::start(&[LUOYANG, XIXI]).await;
-        let files = net.devnet.layout.station(LUOYANG).unwrap();
-        let key = tiemeng::pki::load_signing_key(&files.signing.private_key).unwrap();
-        let signer =
-            tiemeng::keys::Signer::new(tiemeng::ids::KeyRef::new(LUOYANG.parse().unwrap(), "k1").unwrap(), key);
         let at = tiemeng::clock::Clock::system().now() - time::Duration::days(3);
-        let new = samples::sample(CaseKind::General, vec![XIXI.parse().unwrap()], at);
-        let envelope = tiemeng::envelope::Envelope {
-            id: tiemeng::ids::EnvelopeId::new(),
-            case: CaseId::new(),
-            from: LUOYANG.parse().unwrap(),
-            to: vec![XIXI.parse().unwrap()],
-            at,
-            seq: 0,
-            seen: [(XIXI.parse().unwrap(), 0)].into(),
-            body: tiemeng::envelope::Body::Request(Box::new(tiemeng::envelope::body::RequestBody {
-                officer: tiemeng::envelope::Signatory { badge: "330329001".parse().unwrap(), name: "陈志强".into() },
-                priority: new.priority,
-                title: new.title,
-                details: new.details,
-                narrative: new.narrative,
-                contact: new.contact,
-                reference: None,
-                restrictions: vec![],
-                review_by: None,
-                ack_by: at + time::Duration::hours(24),
-                report_by: at + time::Duration::days(7),
-                forwarded_from: None,
-            })),
-        }
-        .seal(&signer)
-        .unwrap();
+        let envelope = net
+            .request(LUOYANG, vec![XIXI.parse().unwrap()], "三天前签发的协查", at)
+            .seal(&net.signer(LUOYANG))
+            .unwrap();
         let body = format!("{{\"envelopes\":[{}]}}", String::from_utf8(envelope.wire()).unwrap());
         let answer: serde_json::Value = net
             .station_client(LUOYANG)

@@ -143,6 +143,37 @@ impl Net {
         Config::load(self.devnet.config(id).unwrap()).unwrap()
     }
 
+    /// The signing key station `id` signs its envelopes with.
+    #[allow(dead_code)]
+    pub fn signer(&self, id: &str) -> tiemeng::keys::Signer {
+        let files = self.devnet.layout.station(id).unwrap();
+        let key = pki::load_signing_key(&files.signing.private_key).unwrap();
+        let key_ref = tiemeng::ids::KeyRef::new(id.parse().unwrap(), &files.signing.key_id).unwrap();
+        tiemeng::keys::Signer::new(key_ref, key)
+    }
+
+    /// The unsigned request titled `title` that `from`'s liaison officer sends to `to` at `at`,
+    /// made by the node's own code: for tests that sign, alter or deliver envelopes by hand.
+    #[allow(dead_code)]
+    pub fn request(
+        &self,
+        from: &str,
+        to: Vec<tiemeng::ids::StationId>,
+        title: &str,
+        at: time::OffsetDateTime,
+    ) -> tiemeng::envelope::Envelope {
+        let config = self.config(from);
+        let liaison = config.officers.iter().find(|o| o.roles.contains(&tiemeng::config::Role::Liaison)).unwrap();
+        let officer = tiemeng::node::Officer {
+            id: tiemeng::ids::OfficerId { station: config.station.id.clone(), badge: liaison.badge.clone() },
+            name: liaison.name.clone(),
+            roles: liaison.roles.clone(),
+        };
+        let mut new = tiemeng::samples::sample(tiemeng::domain::details::CaseKind::General, to, at);
+        new.title = title.into();
+        tiemeng::node::request_envelope(&config, &officer, new, at).unwrap()
+    }
+
     /// The running node of a station.
     pub fn node(&self, id: &str) -> &Arc<Node> {
         &self.nodes[id].node
