@@ -47,6 +47,32 @@ pub struct EnvelopeResult {
     pub transient: bool,
 }
 
+impl EnvelopeResult {
+    /// The answer for one envelope that the node received (`Ok`) or refused (`Err`).
+    pub fn of(result: Result<InboundOutcome, InboundError>) -> Self {
+        match result {
+            Ok(outcome) => {
+                let status = if matches!(outcome, InboundOutcome::Accepted(_)) { "accepted" } else { "duplicate" };
+                let receipt =
+                    String::from_utf8(outcome.receipt().to_vec()).ok().and_then(|s| RawValue::from_string(s).ok());
+                Self { status: status.into(), status_code: 200, receipt, code: None, message: None, transient: false }
+            }
+            Err(e) => Self {
+                status: "rejected".into(),
+                status_code: match &e {
+                    InboundError::Conflict(_) => 409,
+                    e if e.is_transient() => 503,
+                    _ => 422,
+                },
+                receipt: None,
+                code: Some(e.code().into()),
+                message: Some(e.to_string()),
+                transient: e.is_transient(),
+            },
+        }
+    }
+}
+
 /// Answers to a batch.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BatchResult {
@@ -80,36 +106,7 @@ pub async fn inbox(
     }
     let wires: Vec<&[u8]> = batch.envelopes.iter().map(|raw| raw.get().as_bytes()).collect();
     let results = node.receive_batch(&peer, &wires).await;
-    let results = results
-        .into_iter()
-        .map(|result| match result {
-            Ok(outcome) => {
-                let status = if matches!(outcome, InboundOutcome::Accepted(_)) { "accepted" } else { "duplicate" };
-                let receipt =
-                    String::from_utf8(outcome.receipt().to_vec()).ok().and_then(|s| RawValue::from_string(s).ok());
-                EnvelopeResult {
-                    status: status.into(),
-                    status_code: 200,
-                    receipt,
-                    code: None,
-                    message: None,
-                    transient: false,
-                }
-            }
-            Err(e) => EnvelopeResult {
-                status: "rejected".into(),
-                status_code: match &e {
-                    InboundError::Conflict(_) => 409,
-                    e if e.is_transient() => 503,
-                    _ => 422,
-                },
-                receipt: None,
-                code: Some(e.code().into()),
-                message: Some(e.to_string()),
-                transient: e.is_transient(),
-            },
-        })
-        .collect();
+    let results = results.into_iter().map(EnvelopeResult::of).collect();
     Ok(Json(BatchResult { results }))
 }
 

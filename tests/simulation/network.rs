@@ -4,14 +4,13 @@
 
 use rand::Rng;
 use rand::seq::SliceRandom;
-use serde_json::value::RawValue;
 use time::{Duration, OffsetDateTime};
 
 use super::Sim;
 use super::faults::Faults;
 use tiemeng::api::fed::{BatchResult, EnvelopeResult};
 use tiemeng::ids::StationId;
-use tiemeng::node::{Answer, InboundError, InboundOutcome, Node, Pending};
+use tiemeng::node::{Answer, Node, Pending};
 
 /// How long a sender waits for the answer to a batch before sending its outbox head again.
 const ANSWER_TIMEOUT: Duration = Duration::seconds(90);
@@ -116,7 +115,7 @@ impl Sim {
     async fn receive(&mut self, from: usize, to: usize, id: u64, wires: Vec<Vec<u8>>) {
         let wires: Vec<&[u8]> = wires.iter().map(Vec::as_slice).collect();
         let results = self.node(to).receive_batch(&self.stations[from].id, &wires).await;
-        let results: Vec<EnvelopeResult> = results.into_iter().map(envelope_result).collect();
+        let results: Vec<EnvelopeResult> = results.into_iter().map(EnvelopeResult::of).collect();
         self.tally.count("duplicate receipt", results.iter().filter(|r| r.status == "duplicate").count());
         let json = serde_json::to_vec(&BatchResult { results }).unwrap();
         self.transmit(to, from, Payload::Answer { id, json });
@@ -191,32 +190,6 @@ impl Sim {
         pairs
             .filter(|(i, peer)| self.stations[*i].id != peer.id)
             .all(|(i, peer)| self.node(i).store().outbox_len(&peer.id) == 0)
-    }
-}
-
-/// The answer `/fed/v1/inbox` gives for one envelope (see `api::fed::inbox`).
-fn envelope_result(result: Result<InboundOutcome, InboundError>) -> EnvelopeResult {
-    match result {
-        Ok(outcome) => EnvelopeResult {
-            status: if matches!(outcome, InboundOutcome::Accepted(_)) { "accepted" } else { "duplicate" }.into(),
-            status_code: 200,
-            receipt: Some(RawValue::from_string(String::from_utf8(outcome.receipt().to_vec()).unwrap()).unwrap()),
-            code: None,
-            message: None,
-            transient: false,
-        },
-        Err(e) => EnvelopeResult {
-            status: "rejected".into(),
-            status_code: match &e {
-                InboundError::Conflict(_) => 409,
-                e if e.is_transient() => 503,
-                _ => 422,
-            },
-            receipt: None,
-            code: Some(e.code().into()),
-            message: Some(e.to_string()),
-            transient: e.is_transient(),
-        },
     }
 }
 
