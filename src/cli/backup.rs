@@ -39,13 +39,9 @@ pub fn backup(args: BackupArgs, lang: Lang) -> ExitCode {
             &format!("{} exists; not overwritten", args.out.display()),
         ));
     }
-    let client = match args.connection.connect(lang) {
-        Ok(client) => client,
+    let (client, runtime) = match args.connection.open(lang) {
+        Ok(opened) => opened,
         Err(message) => return fail(&message),
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(e) => return fail(&e.to_string()),
     };
     let url = format!("{}/api/v1/admin/backup", client.base());
     let result = runtime.block_on(async {

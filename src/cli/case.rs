@@ -214,13 +214,9 @@ pub fn run(args: CaseArgs, lang: Lang) -> ExitCode {
             Err(e) => fail(&e.to_string()),
         };
     }
-    let client = match args.connection.connect(lang) {
-        Ok(client) => client,
+    let (client, runtime) = match args.connection.open(lang) {
+        Ok(opened) => opened,
         Err(message) => return fail(&message),
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(e) => return fail(&e.to_string()),
     };
     match runtime.block_on(execute(&client, args.command, args.json, lang)) {
         Ok(output) => {

@@ -27,6 +27,14 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// A client for the node and a runtime to drive it on, or a message saying what failed:
+    /// what every command that talks to a node needs first.
+    pub fn open(&self, lang: Lang) -> Result<(ApiClient, tokio::runtime::Runtime), String> {
+        let client = self.connect(lang)?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+        Ok((client, runtime))
+    }
+
     /// A client for the node, or a message naming what is missing.
     pub fn connect(&self, lang: Lang) -> Result<ApiClient, String> {
         let missing = |flag: &str, env: &str| {

@@ -38,8 +38,8 @@ pub struct StatsArgs {
 
 /// Runs `tiemeng stats`.
 pub fn run(args: StatsArgs, lang: Lang) -> ExitCode {
-    let client = match args.connection.connect(lang) {
-        Ok(client) => client,
+    let (client, runtime) = match args.connection.open(lang) {
+        Ok(opened) => opened,
         Err(message) => return fail(&message),
     };
     let mut query: Vec<String> = vec![format!("lang={}", if lang == Lang::En { "en" } else { "zh" })];
@@ -50,10 +50,6 @@ pub fn run(args: StatsArgs, lang: Lang) -> ExitCode {
     }
     let path = if args.csv { "/api/v1/stats.csv" } else { "/api/v1/stats" };
     let url = format!("{}{path}?{}", client.base(), query.join("&"));
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(e) => return fail(&e.to_string()),
-    };
     let answer = runtime.block_on(async {
         let response = client
             .http()
