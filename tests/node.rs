@@ -461,6 +461,53 @@ async fn the_statistics_count_every_overdue_target_and_name_the_longest_overdue(
     net.shutdown().await;
 }
 
+/// A store written before late targets were counted per deadline day gets its counts built
+/// when it opens, equal to what keeping them all along gives.
+#[tokio::test]
+async fn late_counts_missing_from_an_older_store_are_built_when_it_opens() {
+    use tiemeng::clock::Clock;
+    use tiemeng::ids::OfficerId;
+    use tiemeng::node::Node;
+
+    let net = Net::partial(&[LUOYANG, XIXI, support::MAZHAN], &[]).await;
+    let start = time::macros::datetime!(2026-03-02 08:00 UTC);
+    let mut config = net.config(LUOYANG);
+    let dir = net.dir.path().join("older");
+    config.storage.data_dir = dir.clone();
+    let node = Node::open(config, Clock::manual(start)).unwrap();
+    let liaison =
+        node.officer(&OfficerId { station: LUOYANG.parse().unwrap(), badge: "330329001".parse().unwrap() }).unwrap();
+    let targets = [vec![XIXI.parse().unwrap()], vec![XIXI.parse().unwrap(), support::MAZHAN.parse().unwrap()]];
+    let kinds = [CaseKind::MissingPerson, CaseKind::Fugitive, CaseKind::Dispute];
+    let requests = (0..30i64)
+        .map(|i| {
+            let at = start + time::Duration::hours(7 * i);
+            (samples::sample(kinds[i as usize % 3], targets[i as usize % 2].clone(), at), at)
+        })
+        .collect();
+    node.create_cases(&liaison, requests).await.unwrap();
+    let moments = [0, 20, 100, 250, 2000].map(|hours| start + time::Duration::hours(hours));
+    let kept: Vec<_> = moments.iter().map(|at| node.store().late_counts(*at).unwrap()).collect();
+    assert!(kept[2].values().sum::<u64>() > 0, "some targets are late by then");
+    drop(node);
+
+    let db = sled::open(&dir).unwrap();
+    let meta = db.open_tree("meta").unwrap();
+    let counts: Vec<_> = meta.scan_prefix(b"late").map(|item| item.unwrap().0).collect();
+    assert!(counts.len() > 2, "counts are kept in meta");
+    for key in counts {
+        meta.remove(key).unwrap();
+    }
+    db.flush().unwrap();
+    drop((meta, db));
+
+    let store = Store::open(&dir, &LUOYANG.parse().unwrap(), 8 << 20).unwrap();
+    let built: Vec<_> = moments.iter().map(|at| store.late_counts(*at).unwrap()).collect();
+    assert_eq!(built, kept);
+    drop(store);
+    net.shutdown().await;
+}
+
 #[test]
 fn config_check_names_the_file_the_key_and_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();

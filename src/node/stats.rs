@@ -12,7 +12,7 @@ use super::{Node, NodeError, Officer};
 use crate::domain::details::CaseKind;
 use crate::ids::{CaseId, Province, StationId};
 use crate::stats::{Direction, Figures, JointRecord, Tally};
-use crate::store::{Bucket, Mailbox};
+use crate::store::{Bucket, LateGroup, Mailbox};
 
 /// What to count.
 #[derive(Debug, Clone)]
@@ -198,7 +198,7 @@ impl Node {
             };
             by_pair.entry(pair).or_default().add(&bucket.tally, 1);
         }
-        let overdue = self.overdue_entries(query)?;
+        let (overdue_by_peer, overdue) = self.overdue(query)?;
         let totals = totals.figures();
         Ok(StatsReport {
             station: self.station().clone(),
@@ -211,7 +211,7 @@ impl Node {
                 .map(|(peer, sums)| PeerStats {
                     name: self.config.peer(&peer).map(|p| p.name.clone()).unwrap_or_default(),
                     province: self.province_of(&peer),
-                    overdue_open: overdue.iter().filter(|o| o.peer == peer).count(),
+                    overdue_open: overdue_by_peer.get(&peer).copied().unwrap_or(0),
                     figures: sums.figures(),
                     peer,
                 })
@@ -232,8 +232,8 @@ impl Node {
                     figures: sums.figures(),
                 })
                 .collect(),
-            overdue_total: overdue.len(),
-            overdue: overdue.into_iter().take(OVERDUE_SHOWN).collect(),
+            overdue_total: overdue_by_peer.values().sum(),
+            overdue,
         })
     }
 
@@ -245,28 +245,40 @@ impl Node {
             .unwrap_or_default()
     }
 
-    /// Open targets past a deadline now, most overdue first, read from the deadline index.
-    fn overdue_entries(&self, query: &StatsQuery) -> Result<Vec<OverdueEntry>, NodeError> {
+    /// The open targets past a deadline now that `query` asks about: how many there are by
+    /// partner, counted per deadline day, and the [`OVERDUE_SHOWN`] most overdue by name.
+    fn overdue(&self, query: &StatsQuery) -> Result<(BTreeMap<StationId, usize>, Vec<OverdueEntry>), NodeError> {
         let now = self.now();
-        let entries = self.store.overdue_targets(now)?.into_iter().filter_map(|late| {
-            let (direction, peer) = match late.summary.mailbox {
-                Mailbox::Outbox => (Direction::Sent, late.target.clone()),
-                Mailbox::Inbox => (Direction::Received, late.summary.origin.clone()),
-            };
-            let wanted =
-                query.kind.is_none_or(|k| k == late.summary.kind) && query.peer.as_ref().is_none_or(|p| p == &peer);
-            wanted.then(|| OverdueEntry {
-                case: late.case,
-                title: late.summary.title,
-                kind: late.summary.kind,
-                direction,
-                target: late.target,
-                peer,
-                deadline: if late.summary.report { "report" } else { "ack" }.into(),
-                due: late.due,
-                minutes_overdue: (now - late.due).whole_minutes(),
+        let wanted = |group: &LateGroup| {
+            query.kind.is_none_or(|k| k == group.kind) && query.peer.as_ref().is_none_or(|p| p == &group.peer)
+        };
+        let mut by_peer: BTreeMap<StationId, usize> = BTreeMap::new();
+        for (group, count) in self.store.late_counts(now)?.into_iter().filter(|(group, _)| wanted(group)) {
+            *by_peer.entry(group.peer).or_default() += usize::try_from(count).unwrap_or(usize::MAX);
+        }
+        let named = self
+            .store
+            .overdue_targets(now, OVERDUE_SHOWN, |late| wanted(&LateGroup::of(&late.summary, &late.target)))?;
+        let named = named
+            .into_iter()
+            .map(|late| {
+                let group = LateGroup::of(&late.summary, &late.target);
+                OverdueEntry {
+                    case: late.case,
+                    title: late.summary.title,
+                    kind: late.summary.kind,
+                    direction: match group.mailbox {
+                        Mailbox::Outbox => Direction::Sent,
+                        Mailbox::Inbox => Direction::Received,
+                    },
+                    target: late.target,
+                    peer: group.peer,
+                    deadline: if late.summary.report { "report" } else { "ack" }.into(),
+                    due: late.due,
+                    minutes_overdue: (now - late.due).whole_minutes(),
+                }
             })
-        });
-        Ok(entries.collect())
+            .collect();
+        Ok((by_peer, named))
     }
 }

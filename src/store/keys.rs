@@ -13,7 +13,9 @@ use crate::domain::details::CaseKind;
 use crate::ids::{CaseId, EnvelopeId, StationId};
 
 /// Which list a case belongs to at this node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Mailbox {
     /// Cases this station sent (发出的协查).

@@ -36,7 +36,7 @@ pub struct ListQuery {
     pub cursor: Option<Vec<u8>>,
 }
 
-/// Late targets listed at most, oldest first, by [`Store::overdue_targets`].
+/// Deadline index entries [`Store::overdue_targets`] examines at most.
 pub const OVERDUE_LIMIT: usize = 10_000;
 
 /// An open target past its deadline, as the deadline index has it.
@@ -98,27 +98,27 @@ impl Store {
         Ok(page)
     }
 
-    /// Every open target past a deadline at `now`, most overdue first, at most
-    /// [`OVERDUE_LIMIT`]: read from the deadline index alone, so thousands of late targets cost
-    /// a range scan, not a case decode each (entries written before the index kept summaries
-    /// fall back to their case).
-    pub fn overdue_targets(&self, now: OffsetDateTime) -> Result<Vec<LateTarget>, StoreError> {
+    /// Open targets past a deadline at `now` that `wanted` keeps, most overdue first, at most
+    /// `limit` of them, and never more than [`OVERDUE_LIMIT`] index entries examined: read
+    /// from the deadline index alone, so thousands of late targets cost a range scan, not a
+    /// case decode each (entries written before the index kept summaries fall back to their
+    /// case). [`Store::late_counts`] counts them all.
+    pub fn overdue_targets(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+        mut wanted: impl FnMut(&LateTarget) -> bool,
+    ) -> Result<Vec<LateTarget>, StoreError> {
         let inner = self.inner()?;
         let mut out = Vec::new();
         for item in inner.trees.due_target.range(..time_key(now).to_vec()).take(OVERDUE_LIMIT) {
+            if out.len() >= limit {
+                break;
+            }
             let (key, value) = item?;
-            let malformed = || StoreError::Corrupt(format!("deadline index key {} is malformed", hex::encode(&key)));
-            let due = keys::time_of_key(&key).ok_or_else(malformed)?;
-            let case = keys::case_of_due_key(&key).ok_or_else(malformed)?;
-            let target = keys::target_of_due_key(&key).ok_or_else(malformed)?;
-            let summary = match DueSummary::decode(&value) {
-                Some(summary) => summary,
-                None => match self.case(&case)? {
-                    Some(record) => DueSummary::of(&record, &target, self.station()),
-                    None => continue,
-                },
-            };
-            out.push(LateTarget { due, case, target, summary });
+            if let Some(late) = self.late_target(&key, &value)?.filter(|late| wanted(late)) {
+                out.push(late);
+            }
         }
         Ok(out)
     }

@@ -12,6 +12,7 @@ pub mod backup;
 mod codec;
 mod flush;
 mod keys;
+mod late;
 mod list;
 mod outbox;
 mod reconcile;
@@ -30,8 +31,9 @@ use time::OffsetDateTime;
 pub use audit::{AuditDraft, AuditEntry, ChainBreak};
 pub use flush::FlushStats;
 pub use keys::Mailbox;
+pub use late::LateGroup;
 
-pub use list::{ListQuery, Page};
+pub use list::{LateTarget, ListQuery, Page};
 pub use stats::Bucket;
 pub use unit::Unit;
 
@@ -261,7 +263,9 @@ impl Store {
                 inner.db.flush()?;
             }
         }
-        Ok(Self::assemble(inner, station.clone(), dir, cache_bytes))
+        let store = Self::assemble(inner, station.clone(), dir, cache_bytes);
+        store.ensure_late_counts()?;
+        Ok(store)
     }
 
     fn assemble(inner: Inner, station: StationId, dir: &Path, cache_bytes: u64) -> Self {

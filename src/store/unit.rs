@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::audit::{AuditDraft, AuditEntry, GENESIS};
 use super::keys::{self, index_entries};
+use super::late;
 use super::{DeadLetter, EnvelopeMeta, META_AUDIT_HEAD, Store, StoreError, StoredEnvelope, TreeId, codec};
 use crate::case::CaseRecord;
 use crate::domain::details::SubjectKey;
@@ -33,6 +34,8 @@ pub struct Unit<'s> {
     subjects: BTreeMap<SubjectKey, Vec<CaseId>>,
     outbox_next: BTreeMap<StationId, u64>,
     tallies: BTreeMap<(TreeId, Vec<u8>), Tally>,
+    /// Late-target counts (keys in `meta`) as this unit has left them.
+    late_counts: BTreeMap<Vec<u8>, u64>,
     /// Audit drafts with the time each was recorded at.
     audit: Vec<(AuditDraft, OffsetDateTime)>,
     /// Envelopes put in this unit, for [`Unit::case_history`].
@@ -50,6 +53,7 @@ impl<'s> Unit<'s> {
             subjects: BTreeMap::new(),
             outbox_next: BTreeMap::new(),
             tallies: BTreeMap::new(),
+            late_counts: BTreeMap::new(),
             audit: Vec::new(),
             envelopes: Vec::new(),
         }
@@ -144,6 +148,16 @@ impl<'s> Unit<'s> {
         for (dims, tally) in contributions(case, &me) {
             self.add_tally(&dims, &tally, 1)?;
         }
+        let mut late: BTreeMap<Vec<u8>, i64> = BTreeMap::new();
+        for key in old.iter().flat_map(|old| late::count_keys(old, &me)) {
+            *late.entry(key).or_default() -= 1;
+        }
+        for key in late::count_keys(case, &me) {
+            *late.entry(key).or_default() += 1;
+        }
+        for (key, delta) in late.into_iter().filter(|(_, delta)| *delta != 0) {
+            self.add_late_count(key, delta)?;
+        }
         let before = old.map(|old| index_entries(&old, &me)).unwrap_or_default();
         let after = index_entries(case, &me);
         for (tree, key) in before.keys().filter(|entry| !after.contains_key(*entry)) {
@@ -174,6 +188,24 @@ impl<'s> Unit<'s> {
             }
             self.tallies.insert(slot, tally);
         }
+        Ok(())
+    }
+
+    fn add_late_count(&mut self, key: Vec<u8>, delta: i64) -> Result<(), StoreError> {
+        let count = match self.late_counts.get(&key) {
+            Some(count) => *count,
+            None => match self.inner.trees.meta.get(&key)? {
+                Some(value) => late::decode_count(&value)?,
+                None => 0,
+            },
+        };
+        let count = late::adjusted(count, delta, &key);
+        if count == 0 {
+            self.ops.push(Op { tree: TreeId::Meta, key: key.clone(), value: None });
+        } else {
+            self.put(TreeId::Meta, key.clone(), late::encode_count(count));
+        }
+        self.late_counts.insert(key, count);
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! What must hold at every node once the network has healed and delivery has finished.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use time::Duration;
 
@@ -8,7 +8,7 @@ use super::{Case, START, Sim};
 use tiemeng::case::CaseRecord;
 use tiemeng::ids::{CaseId, CertIdentity, EnvelopeId, StationId};
 use tiemeng::node::StatsQuery;
-use tiemeng::store::StoredEnvelope;
+use tiemeng::store::{LateGroup, StoredEnvelope};
 
 impl Sim {
     /// Everything federation promises. Dead letters first: when a peer refused something,
@@ -21,6 +21,7 @@ impl Sim {
             self.check_both_sides_agree(case);
         }
         self.check_joint_statistics_agree();
+        self.check_late_counts();
     }
 
     /// How many actions crossed one of the other side's and, replayed, had no effect: counted
@@ -182,6 +183,24 @@ impl Sim {
                     "{}'s figures for requests to {} differ from {}'s",
                     sender.id, receiver.id, receiver.id
                 );
+            }
+        }
+    }
+}
+
+impl Sim {
+    /// The late targets the statistics count per deadline day are exactly those a walk of
+    /// the deadline index finds, at every node, now and as deadlines pass.
+    fn check_late_counts(&self) {
+        let later = [0, 1, 6, 24, 24 * 3, 24 * 40].map(Duration::hours);
+        for (i, station) in self.stations.iter().enumerate() {
+            let store = self.node(i).store();
+            for at in later.map(|ahead| self.now + ahead) {
+                let mut walked: BTreeMap<LateGroup, u64> = BTreeMap::new();
+                for late in store.overdue_targets(at, usize::MAX, |_| true).unwrap() {
+                    *walked.entry(LateGroup::of(&late.summary, &late.target)).or_default() += 1;
+                }
+                assert_eq!(store.late_counts(at).unwrap(), walked, "{}'s late counts at {at}", station.id);
             }
         }
     }
