@@ -1,10 +1,12 @@
-//! Scenario 8: federation at scale. N+1 nodes in this process, every one a peer of every
-//! other; one station broadcasts a fugitive alert to its N peers, timed from the liaison's
-//! POST until the origin holds every target's signed receipt on disk. Repeated for N from 5 to
-//! 29, with what each node costs as its peers grow.
+//! Scenario 8: federation at scale. N+1 nodes, every one a peer of every other, all in this
+//! process but one, which runs alone so that what a node costs can be read from `/proc`. One
+//! station broadcasts a fugitive alert to its N peers, timed from the liaison's POST until
+//! the origin holds every target's signed receipt on disk. Repeated for N from 5 to 29, with
+//! what each node costs as its peers grow.
 
 use std::time::{Duration, Instant};
 
+use super::child::NodeProcess;
 use super::load::Samples;
 use super::net::{BenchNet, WorkDir, bench_settings};
 use super::report::{mib, ms};
@@ -21,13 +23,13 @@ pub struct Measured {
     pub broadcasts: Samples,
     /// CPU of the whole process (all nodes) per broadcast.
     pub cpu_per_broadcast: Duration,
-    /// Resident memory per node.
+    /// Resident memory of one node (a target, in a process of its own).
     pub rss_per_node: u64,
-    /// Open files per node.
+    /// Its open files.
     pub files_per_node: f64,
-    /// Threads per node.
+    /// Its threads.
     pub threads_per_node: f64,
-    /// Idle CPU per node, as a share of one core.
+    /// Its idle CPU, as a share of one core.
     pub idle_cpu_per_node: f64,
 }
 
@@ -50,7 +52,7 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
         .with_baseline(format!("{} (median)", ms(largest.broadcasts.p50()))),
     );
     let mut table = String::from(
-        "| peers | nodes | broadcast p50 | broadcast worst | CPU per broadcast (all nodes) | per target | RSS per node | open files per node | threads per node | idle CPU per node |\n\
+        "| peers | nodes | broadcast p50 | broadcast worst | CPU per broadcast (all nodes) | per target | RSS of one node | its open files | its threads | its idle CPU |\n\
          |---|---|---|---|---|---|---|---|---|---|\n",
     );
     for m in &measured {
@@ -69,12 +71,13 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
         ));
     }
     section.details.push(format!(
-        "For each size, a fresh network of N+1 stations in this process (each with its own sled store, port, \
-         delivery tasks and flusher), every station a peer of every other. After the nodes settle, station 0's \
-         liaison posts {} fugitive alerts one after another, each to all N peers, and each is timed until station 0's \
-         delivery tasks have recorded every target's receipt on disk (a target signs its receipt only after its own \
-         flush). Per-node figures divide the process's growth by the number of nodes; CPU per broadcast covers the \
-         origin and every target (HTTPS, verification, storage, receipts).\n\n{table}",
+        "For each size, a fresh network of N+1 stations (each with its own sled store, port, delivery tasks \
+         and flusher), every station a peer of every other. All run in this process but the last, which runs as a \
+         `tiemeng bench-node` process of its own: the per-node figures (memory, open files, threads, idle CPU) are \
+         read from its /proc entry. After the nodes settle, station 0's liaison posts {} fugitive alerts one after \
+         another, each to all N peers, and each is timed until station 0's delivery tasks have recorded every \
+         target's receipt on disk (a target signs its receipt only after its own flush). CPU per broadcast covers \
+         the origin and every target in both processes (HTTPS, verification, storage, receipts).\n\n{table}",
         scale.broadcasts
     ));
     section.analysis.push(ANALYSIS.to_owned());
@@ -89,16 +92,17 @@ at the origin.";
 async fn measure(work: &WorkDir, scale: &Scale, peers: usize) -> BenchResult<Measured> {
     let dir = work.fresh(&format!("fanout-{peers}")).map_err(ctx("work folder"))?;
     let mut net = BenchNet::prepare(dir, peers + 1, &bench_settings(64)).await?;
-    let (rss_before, files_before, threads_before) = (
-        super::sys::rss("self").unwrap_or(0),
-        super::sys::open_files("self").unwrap_or(0),
-        super::sys::threads("self").unwrap_or(0),
-    );
     let mut nodes = Vec::new();
-    for i in 0..=peers {
+    for i in 0..peers {
         let id = net.id(i).to_owned();
         nodes.push(net.start(&id).await?);
     }
+    // The last target runs alone in a process of its own, so that what one node holds and
+    // spends is read from its own /proc entry, not inferred from this shared process.
+    let measured_id = net.id(peers).to_owned();
+    net.close_port(&measured_id);
+    let measured = NodeProcess::bench_node(&net.config_path(&measured_id)?, false, None)?;
+    let pid = measured.pid();
     let origin = nodes[0].clone();
     let client = net.client(net.id(0), crate::pki::ROLE_LIAISON)?;
     let targets: Vec<StationId> =
@@ -107,23 +111,24 @@ async fn measure(work: &WorkDir, scale: &Scale, peers: usize) -> BenchResult<Mea
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(8);
     broadcast(&client, &net.url(net.id(0)), &origin, &targets, &mut rng).await?;
     tokio::time::sleep(Duration::from_secs(if scale.quick { 1 } else { 3 })).await;
-    let n = (peers + 1) as f64;
-    let rss_per_node = super::sys::rss("self").unwrap_or(0).saturating_sub(rss_before) / (peers as u64 + 1);
-    let files_per_node = (super::sys::open_files("self").unwrap_or(0).saturating_sub(files_before)) as f64 / n;
-    let threads_per_node = (super::sys::threads("self").unwrap_or(0).saturating_sub(threads_before)) as f64 / n;
+    let rss_per_node = super::sys::rss(&pid).ok_or("cannot read the measured node's memory")?;
+    let files_per_node = super::sys::open_files(&pid).unwrap_or(0) as f64;
+    let threads_per_node = super::sys::threads(&pid).unwrap_or(0) as f64;
     let idle_window = Duration::from_secs(if scale.quick { 1 } else { 5 });
-    let idle_before = super::sys::cpu_time("self").unwrap_or_default();
+    let idle_before = super::sys::cpu_time(&pid).unwrap_or_default();
     tokio::time::sleep(idle_window).await;
-    let idle_cpu = super::sys::cpu_time("self").unwrap_or_default().saturating_sub(idle_before);
-    let idle_cpu_per_node = idle_cpu.as_secs_f64() / idle_window.as_secs_f64() / n;
-    let cpu_before = super::sys::cpu_time("self").unwrap_or_default();
+    let idle_cpu = super::sys::cpu_time(&pid).unwrap_or_default().saturating_sub(idle_before);
+    let idle_cpu_per_node = idle_cpu.as_secs_f64() / idle_window.as_secs_f64();
+    let cpu_now = || super::sys::cpu_time("self").unwrap_or_default() + super::sys::cpu_time(&pid).unwrap_or_default();
+    let cpu_before = cpu_now();
     let mut times = Vec::new();
     for _ in 0..scale.broadcasts {
         tokio::time::sleep(Duration::from_millis(50)).await;
         times.push(broadcast(&client, &net.url(net.id(0)), &origin, &targets, &mut rng).await?);
     }
-    let cpu = super::sys::cpu_time("self").unwrap_or_default().saturating_sub(cpu_before);
+    let cpu = cpu_now().saturating_sub(cpu_before);
     let cpu_per_broadcast = cpu / u32::try_from(scale.broadcasts.max(1)).unwrap_or(1);
+    measured.stop();
     drop((nodes, origin));
     net.shutdown().await;
     let broadcasts = Samples::new(times, Duration::from_secs(1));
