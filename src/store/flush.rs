@@ -2,6 +2,12 @@
 //! writer would cap the node at the disk's sync rate. Writers queue a request; one flusher
 //! thread takes every request waiting, flushes once, and answers them all.
 //!
+//! Commits are counted, and each flush remembers how many had finished when it started, so a
+//! request for data an earlier flush already covered is answered without another one. The
+//! delivery task asks for a flush before it sends what a writer has just flushed (it must
+//! never hand a peer what this node could still lose); without the count that would be a
+//! second flush in series on every request's way to its peer.
+//!
 //! sled's `flush_async` can deadlock under concurrency (sled#1308), so the flush is the
 //! blocking `flush()`, on a thread of its own where blocking harms nothing.
 
@@ -12,7 +18,11 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-type Waiter = oneshot::Sender<Result<(), String>>;
+/// A writer waiting for the commits up to `upto` to be on disk.
+struct Waiter {
+    upto: u64,
+    answer: oneshot::Sender<Result<(), String>>,
+}
 
 /// Handle to the flusher thread. Dropping it ends the thread and waits for it, so the
 /// database (and its file lock) is released when the store is.
@@ -29,6 +39,14 @@ struct Counters {
     flushes: AtomicU64,
     writers: AtomicU64,
     busy_micros: AtomicU64,
+    /// Commits begun. A commit's changes are visible to readers only after it began, so this
+    /// read at any moment is at least the number of every commit whose changes can be seen.
+    begun: AtomicU64,
+    /// Commits finished (commits are serialised by the store's writer lock, so those numbered
+    /// up to this one).
+    finished: AtomicU64,
+    /// Commits known to be on disk: those finished before the last successful flush started.
+    flushed: AtomicU64,
 }
 
 /// A snapshot of the flusher's counters since the store was opened.
@@ -54,15 +72,30 @@ impl GroupFlush {
             while let Ok(first) = queue.recv() {
                 let mut waiters = vec![first];
                 waiters.extend(queue.try_iter());
+                counting.writers.fetch_add(waiters.len() as u64, Ordering::Relaxed);
+                let flushed = counting.flushed.load(Ordering::SeqCst);
+                let (covered, waiting): (Vec<_>, Vec<_>) = waiters.into_iter().partition(|w| w.upto <= flushed);
+                for waiter in covered {
+                    let _ = waiter.answer.send(Ok(()));
+                }
+                if waiting.is_empty() {
+                    continue;
+                }
+                // A flush covers every change visible when it starts, so these waiters are
+                // answered by it whatever their number; only commits finished by now may be
+                // counted as on disk for waiters still to come.
+                let upto = counting.finished.load(Ordering::SeqCst);
                 let started = Instant::now();
                 let result = db.flush().map(drop).map_err(|e| e.to_string());
                 let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                 counting.busy_micros.fetch_add(micros, Ordering::Relaxed);
                 counting.flushes.fetch_add(1, Ordering::Relaxed);
-                counting.writers.fetch_add(waiters.len() as u64, Ordering::Relaxed);
-                for waiter in waiters {
+                if result.is_ok() {
+                    counting.flushed.fetch_max(upto, Ordering::SeqCst);
+                }
+                for waiter in waiting {
                     // A writer that gave up waiting is not an error of the flush.
-                    let _ = waiter.send(result.clone());
+                    let _ = waiter.answer.send(result.clone());
                 }
             }
         })?;
@@ -78,23 +111,44 @@ impl GroupFlush {
         }
     }
 
-    fn send(&self, waiter: Waiter) -> Result<(), String> {
-        let stopped = || "the flusher thread has stopped".to_owned();
-        self.requests.as_ref().ok_or_else(stopped)?.send(waiter).map_err(|_| stopped())
+    /// Counts a commit that is about to write; call [`GroupFlush::commit_finished`] once it has
+    /// (or has failed). Commits must not overlap.
+    pub fn commit_begun(&self) {
+        self.counters.begun.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Waits until everything committed before this call is on disk.
+    /// Counts the end of the commit last begun.
+    pub fn commit_finished(&self) {
+        self.counters.finished.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A request for everything visible now, or `None` when a flush has covered it already.
+    fn request(&self) -> Result<Option<oneshot::Receiver<Result<(), String>>>, String> {
+        let upto = self.counters.begun.load(Ordering::SeqCst);
+        if self.counters.flushed.load(Ordering::SeqCst) >= upto {
+            self.counters.writers.fetch_add(1, Ordering::Relaxed);
+            return Ok(None);
+        }
+        let (answer, rx) = oneshot::channel();
+        let stopped = || "the flusher thread has stopped".to_owned();
+        self.requests.as_ref().ok_or_else(stopped)?.send(Waiter { upto, answer }).map_err(|_| stopped())?;
+        Ok(Some(rx))
+    }
+
+    /// Waits until everything readable before this call (committed by anyone) is on disk.
     pub async fn flush(&self) -> Result<(), String> {
-        let (tx, rx) = oneshot::channel();
-        self.send(tx)?;
-        rx.await.map_err(|_| "the flusher thread has stopped".to_owned())?
+        match self.request()? {
+            Some(rx) => rx.await.map_err(|_| "the flusher thread has stopped".to_owned())?,
+            None => Ok(()),
+        }
     }
 
     /// Blocking form of [`GroupFlush::flush`] for command-line tools.
     pub fn flush_blocking(&self) -> Result<(), String> {
-        let (tx, rx) = oneshot::channel();
-        self.send(tx)?;
-        rx.blocking_recv().map_err(|_| "the flusher thread has stopped".to_owned())?
+        match self.request()? {
+            Some(rx) => rx.blocking_recv().map_err(|_| "the flusher thread has stopped".to_owned())?,
+            None => Ok(()),
+        }
     }
 }
 
@@ -104,5 +158,49 @@ impl Drop for GroupFlush {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_flush_is_made_only_for_commits_no_flush_has_covered() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let group = GroupFlush::start(db.clone()).unwrap();
+
+        group.commit_begun();
+        db.insert(b"a", b"1").unwrap();
+        group.commit_finished();
+        group.flush().await.unwrap();
+        assert_eq!(group.stats().flushes, 1);
+
+        // Nothing committed since: the data is on disk already.
+        group.flush().await.unwrap();
+        group.flush_blocking().unwrap();
+        assert_eq!(group.stats().flushes, 1);
+        assert_eq!(group.stats().writers, 3);
+
+        group.commit_begun();
+        db.insert(b"b", b"2").unwrap();
+        group.commit_finished();
+        let (one, two) = tokio::join!(group.flush(), group.flush());
+        one.unwrap();
+        two.unwrap();
+        let flushes = group.stats().flushes;
+        assert!((2..=3).contains(&flushes), "{flushes} flushes");
+
+        // A commit under way may already be visible to readers: asking then takes a flush.
+        group.commit_begun();
+        db.insert(b"c", b"3").unwrap();
+        group.flush().await.unwrap();
+        assert_eq!(group.stats().flushes, flushes + 1);
+        group.commit_finished();
+        drop(group);
+        drop(db);
+        let reopened = sled::Config::new().path(dir.path()).open().unwrap();
+        assert_eq!(reopened.get(b"b").unwrap().as_deref(), Some(&b"2"[..]));
     }
 }

@@ -295,7 +295,10 @@ impl<'s> Unit<'s> {
             self.put(TreeId::Meta, keys::outbox_counter(peer), next.to_be_bytes().to_vec());
         }
         if !self.ops.is_empty() {
-            self.store.run_transaction(&self.inner, &self.ops)?;
+            self.inner.flusher.commit_begun();
+            let committed = self.store.run_transaction(&self.inner, &self.ops);
+            self.inner.flusher.commit_finished();
+            committed?;
         }
         Ok(outbox_next.into_keys().collect::<BTreeSet<_>>().into_iter().collect())
     }
