@@ -86,7 +86,14 @@ impl SealedReceipt {
 
     /// True when this receipt vouches for exactly these envelope bytes.
     pub fn matches(&self, envelope: &SealedEnvelope) -> bool {
-        self.receipt.envelope == envelope.envelope.id && self.receipt.sha256 == hex::encode(envelope.digest())
+        self.vouches_for(&envelope.envelope.id, &hex::encode(envelope.digest()))
+    }
+
+    /// True when this receipt vouches for the envelope `id` whose signed payload has the hex
+    /// SHA-256 `sha256`: for envelopes this node verified when it stored them, whose id and
+    /// digest it kept, so that checking a receipt does not verify the envelope again.
+    pub fn vouches_for(&self, id: &EnvelopeId, sha256: &str) -> bool {
+        &self.receipt.envelope == id && self.receipt.sha256 == sha256
     }
 
     /// The canonical wire bytes.

@@ -680,6 +680,13 @@ fn a_receipt_does_not_match_other_envelope_bytes() {
     let altered = altered.seal(&luoyang_signer()).unwrap();
     assert_eq!(altered.envelope.id, sealed.envelope.id);
     assert!(!receipt.matches(&altered));
+    // Checked against the id and digest kept when the envelope was stored, the same holds.
+    let kept = |s: &SealedEnvelope| (s.envelope.id, hex::encode(s.digest()));
+    let (id, sha256) = kept(&sealed);
+    assert!(receipt.vouches_for(&id, &sha256));
+    for (id, sha256) in [kept(&other), kept(&altered)] {
+        assert!(!receipt.vouches_for(&id, &sha256));
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! peer, checking the receipts it returns, and recording deliveries and refusals durably.
 
 use super::{Node, NodeError};
-use crate::envelope::{EnvelopeError, Kind, SealedEnvelope, SealedReceipt};
+use crate::envelope::{EnvelopeError, Kind, SealedReceipt};
 use crate::ids::{CertIdentity, StationId};
 use crate::store::{AuditDraft, DeadLetter, StoreError, StoredEnvelope};
 
@@ -62,14 +62,13 @@ impl Node {
         receipt: &[u8],
     ) -> Result<SealedReceipt, ReceiptError> {
         let receipt = SealedReceipt::open(receipt, &self.keys)?;
-        let sealed = SealedEnvelope::open(&envelope.wire, &self.keys)?;
         if &receipt.receipt.from != peer {
             return Err(ReceiptError::Mismatch("signed by another station"));
         }
         if &receipt.receipt.to != self.station() {
             return Err(ReceiptError::Mismatch("addressed to another station"));
         }
-        if !receipt.matches(&sealed) {
+        if !receipt.vouches_for(&envelope.meta.id, &envelope.meta.sha256) {
             return Err(ReceiptError::Mismatch("names other bytes"));
         }
         Ok(receipt)
