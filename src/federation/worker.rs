@@ -7,13 +7,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::task::JoinHandle;
+
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
-use super::health::{PeerError, PeerHealth};
+use super::health::PeerError;
 use crate::api::fed::{BatchResult, EnvelopeResult, ReconcileAnswer, ReconcileRequest};
 use crate::config::PeerConfig;
+use crate::ids::StationId;
 use crate::node::{Answer, Node, Pending, Returned};
 
 /// How long an idle task sleeps before looking at its outbox anyway.
@@ -51,8 +54,9 @@ impl Worker {
         let cap = Duration::from_secs(self.node.config().federation.max_backoff_secs);
         let mut backoff = Backoff::new(cap);
         loop {
-            let wait = match self.attempt(health).await {
+            let wait = match self.attempt().await {
                 Attempt::Idle => IDLE_RECHECK,
+                Attempt::Done if self.shutdown.is_cancelled() => return,
                 Attempt::Done => {
                     backoff.reset();
                     continue;
@@ -85,52 +89,58 @@ impl Worker {
         }
     }
 
-    async fn attempt(&self, health: &PeerHealth) -> Attempt {
+    /// Sends batches until the outbox is empty or something must be retried. While one
+    /// batch's answers are recorded, the next batch is already on its way: the peer answered
+    /// every envelope of the previous one for good, so it holds them all and order is kept;
+    /// recording them is this node's own business, and it overlaps the peer's work on the next
+    /// batch. Batches are recorded one after another, in order. Should recording fail, what it
+    /// left in the outbox is sent again and the peer answers those as duplicates.
+    async fn attempt(&self) -> Attempt {
         if let Err(error) = self.reconcile_if_due().await {
             return Attempt::Retry(error);
         }
         let batch_size = self.node.config().federation.batch_size;
-        let batch = match self.node.pending(&self.peer.id, batch_size) {
-            Ok(batch) if batch.is_empty() => return Attempt::Idle,
-            Ok(batch) => batch,
-            Err(e) => return Attempt::Retry(self.error("storage", e.to_string())),
+        let mut recording: Option<JoinHandle<Result<(), PeerError>>> = None;
+        let mut from = 0;
+        let outcome = loop {
+            let batch = match self.node.pending_from(&self.peer.id, from, batch_size) {
+                Ok(batch) if batch.is_empty() => break if from == 0 { Attempt::Idle } else { Attempt::Done },
+                Ok(batch) => batch,
+                Err(e) => break Attempt::Retry(self.error("storage", e.to_string())),
+            };
+            // Never hand a peer something this node could still lose.
+            if let Err(e) = self.node.store().durable().await {
+                break Attempt::Retry(self.error("storage", e.to_string()));
+            }
+            let results = match self.send(&batch).await {
+                Ok(results) => results,
+                Err(error) => break Attempt::Retry(error),
+            };
+            from = batch.last().map_or(from, |last| last.seq + 1);
+            let (answers, stopped) = self.interpret(batch, results);
+            if let Some(previous) = recording.take()
+                && let Err(error) = self.joined(previous).await
+            {
+                break Attempt::Retry(error);
+            }
+            recording = Some(tokio::spawn(record(self.node.clone(), self.peer.id.clone(), answers)));
+            if let Some(error) = stopped {
+                break Attempt::Retry(error);
+            }
+            if self.shutdown.is_cancelled() {
+                break Attempt::Done;
+            }
         };
-        // Never hand a peer something this node could still lose.
-        if let Err(e) = self.node.store().durable().await {
-            return Attempt::Retry(self.error("storage", e.to_string()));
+        if let Some(last) = recording
+            && let Err(error) = self.joined(last).await
+        {
+            return Attempt::Retry(error);
         }
-        let results = match self.send(&batch).await {
-            Ok(results) => results,
-            Err(error) => return Attempt::Retry(error),
-        };
-        let (answers, stopped) = self.interpret(batch, results);
-        let now = self.node.clock().now();
-        let latencies: Vec<Duration> = answers
-            .iter()
-            .filter(|(_, a)| matches!(a, Answer::Receipt(_)))
-            .map(|(p, _)| (now - p.stored.meta.at).try_into().unwrap_or_default())
-            .collect();
-        let refused: Vec<PeerError> = answers
-            .iter()
-            .filter_map(|(_, a)| match a {
-                Answer::Refused { code, message } => Some(self.error(code, message.clone())),
-                Answer::Receipt(_) => None,
-            })
-            .collect();
-        if let Err(e) = self.node.record_answers(&self.peer.id, answers).await {
-            return Attempt::Retry(self.error("storage", e.to_string()));
-        }
-        if !latencies.is_empty() {
-            health.delivered(&latencies, now);
-        }
-        if let Some(last) = refused.last() {
-            tracing::error!(peer = %self.peer.id, count = refused.len(), code = %last.code, "envelopes refused for good; see dead letters");
-            health.rejected(refused.len(), last.clone());
-        }
-        match stopped {
-            Some(error) => Attempt::Retry(error),
-            None => Attempt::Done,
-        }
+        outcome
+    }
+
+    async fn joined(&self, recording: JoinHandle<Result<(), PeerError>>) -> Result<(), PeerError> {
+        recording.await.unwrap_or_else(|e| Err(self.error("storage", format!("recording answers failed: {e}"))))
     }
 
     async fn send(&self, batch: &[Pending]) -> Result<Vec<EnvelopeResult>, PeerError> {
@@ -255,4 +265,35 @@ impl Worker {
     fn error(&self, code: &str, message: String) -> PeerError {
         PeerError { code: code.to_owned(), message, at: self.node.clock().now() }
     }
+}
+
+/// Records a batch's answers durably, then tells the peer's health what was delivered and what
+/// was refused for good.
+async fn record(node: Arc<Node>, peer: StationId, answers: Vec<(Pending, Answer)>) -> Result<(), PeerError> {
+    let now = node.clock().now();
+    let error = |code: &str, message: String| PeerError { code: code.to_owned(), message, at: now };
+    let latencies: Vec<Duration> = answers
+        .iter()
+        .filter(|(_, a)| matches!(a, Answer::Receipt(_)))
+        .map(|(p, _)| (now - p.stored.meta.at).try_into().unwrap_or_default())
+        .collect();
+    let refused: Vec<PeerError> = answers
+        .iter()
+        .filter_map(|(_, a)| match a {
+            Answer::Refused { code, message } => Some(error(code, message.clone())),
+            Answer::Receipt(_) => None,
+        })
+        .collect();
+    if let Err(e) = node.record_answers(&peer, answers).await {
+        return Err(error("storage", e.to_string()));
+    }
+    let Some(health) = node.health().peer(&peer) else { return Ok(()) };
+    if !latencies.is_empty() {
+        health.delivered(&latencies, now);
+    }
+    if let Some(last) = refused.last() {
+        tracing::error!(peer = %peer, count = refused.len(), code = %last.code, "envelopes refused for good; see dead letters");
+        health.rejected(refused.len(), last.clone());
+    }
+    Ok(())
 }

@@ -43,8 +43,13 @@ pub enum ReceiptError {
 impl Node {
     /// The first `limit` envelopes waiting for `peer`, in order.
     pub fn pending(&self, peer: &StationId, limit: usize) -> Result<Vec<Pending>, StoreError> {
+        self.pending_from(peer, 0, limit)
+    }
+
+    /// The first `limit` envelopes waiting for `peer` from outbox position `from` on, in order.
+    pub fn pending_from(&self, peer: &StationId, from: u64, limit: usize) -> Result<Vec<Pending>, StoreError> {
         let mut out = Vec::new();
-        for (seq, id) in self.store.outbox(peer, limit)? {
+        for (seq, id) in self.store.outbox(peer, from, limit)? {
             let stored = self
                 .store
                 .envelope(&id)?

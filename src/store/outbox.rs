@@ -6,10 +6,12 @@ use super::{DeadLetter, Store, StoreError, codec, keys};
 use crate::ids::{EnvelopeId, StationId};
 
 impl Store {
-    /// The first `limit` entries of `peer`'s outbox: (sequence, envelope id).
-    pub fn outbox(&self, peer: &StationId, limit: usize) -> Result<Vec<(u64, EnvelopeId)>, StoreError> {
+    /// The first `limit` entries of `peer`'s outbox from sequence `from` on: (sequence,
+    /// envelope id).
+    pub fn outbox(&self, peer: &StationId, from: u64, limit: usize) -> Result<Vec<(u64, EnvelopeId)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.inner()?.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).take(limit) {
+        let range = keys::outbox(peer, from)..=keys::outbox(peer, u64::MAX);
+        for item in self.inner()?.trees.peerseq_outbox.range(range).take(limit) {
             let (key, value) = item?;
             let seq = key
                 .get(key.len().saturating_sub(8)..)
