@@ -122,8 +122,6 @@ pub struct Scale {
     pub latency_samples: usize,
     /// Envelopes queued for the drain.
     pub backlog: usize,
-    /// Envelopes queued for the one-at-a-time baseline of the drain.
-    pub single_backlog: usize,
     /// Cases in the large store.
     pub cases: usize,
     /// Days of history the large store spans.
@@ -150,7 +148,6 @@ impl Scale {
             measure: Duration::from_secs_f64(args.secs.unwrap_or(if quick { 2.0 } else { 20.0 })),
             latency_samples: if quick { 50 } else { 1_000 },
             backlog: if quick { 2_000 } else { 100_000 },
-            single_backlog: if quick { 200 } else { 3_000 },
             cases,
             // Ten years for the full million (≈ 274 cases a day); proportionally fewer days
             // for smaller stores, so every store has a station's daily rhythm.
