@@ -508,6 +508,76 @@ async fn late_counts_missing_from_an_older_store_are_built_when_it_opens() {
     net.shutdown().await;
 }
 
+/// The statistics keep what they read of unchanged days and months between queries; a change
+/// to an old case must still show in the next query, equal to a recount of every case.
+#[tokio::test]
+async fn statistics_after_changes_to_old_cases_equal_a_recount() {
+    use tiemeng::clock::Clock;
+    use tiemeng::ids::OfficerId;
+    use tiemeng::node::{Node, StatsQuery, WithdrawInput};
+    use tiemeng::stats::{Direction, Figures, Tally, contributions, date_of_day};
+
+    let net = Net::partial(&[LUOYANG, XIXI], &[]).await;
+    let start = time::macros::datetime!(2026-01-10 08:00 UTC);
+    let mut config = net.config(LUOYANG);
+    config.storage.data_dir = net.dir.path().join("recount");
+    let clock = Clock::manual(start);
+    let node = Node::open(config, clock.clone()).unwrap();
+    let officer = |badge: &str| {
+        node.officer(&OfficerId { station: LUOYANG.parse().unwrap(), badge: badge.parse().unwrap() }).unwrap()
+    };
+    let (liaison, chief) = (officer("330329001"), officer("330329003"));
+    let requests: Vec<_> = (0..40i64)
+        .map(|i| {
+            let at = start + time::Duration::days(2 * i);
+            (samples::sample(CaseKind::SerialTheft, vec![XIXI.parse().unwrap()], at), at)
+        })
+        .collect();
+    let cases = node.create_cases(&liaison, requests).await.unwrap();
+    let query = StatsQuery {
+        from: time::macros::date!(2025 - 12 - 15),
+        to: time::macros::date!(2026 - 04 - 20),
+        peer: None,
+        kind: None,
+    };
+    let recount = |node: &Node| {
+        let mut sum = Tally::default();
+        node.store()
+            .for_each_case(|case| {
+                for (dims, tally) in contributions(&case, node.station()) {
+                    let day = date_of_day(dims.day);
+                    if dims.direction == Direction::Sent && query.from <= day && day <= query.to {
+                        sum.add(&tally, 1);
+                    }
+                }
+            })
+            .unwrap();
+        Figures::of(&sum)
+    };
+    let before = node.stats(&chief, &query).unwrap();
+    assert_eq!(before.totals.sent, recount(&node));
+    node.stats(&chief, &query).unwrap();
+
+    // Withdraw January's and February's requests in March.
+    let later = start + time::Duration::days(60);
+    let withdraw = || {
+        tiemeng::node::Action::Withdraw(WithdrawInput {
+            reason: tiemeng::domain::case::WithdrawReason::ResolvedElsewhere,
+            message: None,
+            targets: Vec::new(),
+        })
+    };
+    let changes = cases.iter().filter(|c| c.created_at < later).map(|c| (c.id, withdraw(), later)).collect();
+    clock.advance(later - clock.now());
+    node.act_many(&liaison, changes).await.unwrap();
+
+    let after = node.stats(&chief, &query).unwrap();
+    assert!(after.totals.sent.withdrawn > before.totals.sent.withdrawn);
+    assert_eq!(after.totals.sent, recount(&node));
+    drop(node);
+    net.shutdown().await;
+}
+
 #[test]
 fn config_check_names_the_file_the_key_and_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();

@@ -17,6 +17,7 @@ mod list;
 mod outbox;
 mod reconcile;
 mod stats;
+mod tally_cache;
 mod tally_codec;
 mod unit;
 
@@ -148,7 +149,7 @@ impl Inner {
         let trees = Trees::open(&db)?;
         let flusher = GroupFlush::start(db.clone()).map_err(|e| StoreError::Flush(e.to_string()))?;
         let all_trees = trees.all();
-        Ok(Self { db, trees, all_trees, flusher })
+        Ok(Self { db, trees, all_trees, tallies: Default::default(), flusher })
     }
 }
 const META_AUDIT_HEAD: &[u8] = b"audit_head";
@@ -223,6 +224,7 @@ pub(crate) struct Inner {
     db: sled::Db,
     trees: Trees,
     all_trees: Vec<Tree>,
+    tallies: tally_cache::TallyCache,
     flusher: GroupFlush,
 }
 

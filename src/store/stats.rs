@@ -2,9 +2,12 @@
 //! query over a date range reads whole months from the month buckets and only the ragged
 //! ends from the day buckets, so a year costs a few hundred reads, not one per case.
 
+use std::sync::Arc;
+
 use time::{Date, Month};
 
 use super::keys::{kind_tag, station_segment};
+use super::tally_cache::Lookup;
 use super::{Store, StoreError, TreeId, tally_codec};
 use crate::domain::details::CaseKind;
 use crate::ids::StationId;
@@ -27,6 +30,12 @@ pub struct Bucket {
 
 fn period_key(period: i32) -> [u8; 4] {
     (period.cast_unsigned() ^ (1 << 31)).to_be_bytes()
+}
+
+/// The day or month at the start of a tally key.
+pub(super) fn period_of_key(key: &[u8]) -> Option<i32> {
+    let bytes: [u8; 4] = key.get(..4)?.try_into().ok()?;
+    Some((u32::from_be_bytes(bytes) ^ (1 << 31)).cast_signed())
 }
 
 fn direction_tag(direction: Direction) -> u8 {
@@ -82,6 +91,7 @@ impl Store {
 
     /// Every bucket of requests made from `from` to `to` (inclusive, Beijing dates).
     pub fn buckets(&self, from: Date, to: Date) -> Result<Vec<Bucket>, StoreError> {
+        let inner = self.inner()?;
         let mut out = Vec::new();
         let mut month = month_index(from);
         while month <= month_index(to) {
@@ -90,15 +100,40 @@ impl Store {
             let last =
                 Date::from_calendar_date(year, m, m.length(year)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if from <= first && last <= to {
-                self.scan_buckets(&self.inner()?.trees.monthdims_tally, month, month, (year, m), &mut out)?;
+                out.extend(self.period(&inner, TreeId::MonthdimsTally, month, (year, m))?.iter().cloned());
             } else {
                 let start = crate::stats::day_of_date(from.max(first));
                 let end = crate::stats::day_of_date(to.min(last));
-                self.scan_buckets(&self.inner()?.trees.daydims_tally, start, end, (year, m), &mut out)?;
+                for day in start..=end {
+                    out.extend(self.period(&inner, TreeId::DaydimsTally, day, (year, m))?.iter().cloned());
+                }
             }
             month += 1;
         }
         Ok(out)
+    }
+
+    /// The buckets of one day or month, from the cache or read and kept there.
+    fn period(
+        &self,
+        inner: &super::Inner,
+        tree: TreeId,
+        period: i32,
+        month: (i32, Month),
+    ) -> Result<Arc<Vec<Bucket>>, StoreError> {
+        let token = match inner.tallies.lookup(tree, period) {
+            Lookup::Hit(buckets) => return Ok(buckets),
+            Lookup::Miss(token) => token,
+        };
+        let sled_tree = match tree {
+            TreeId::MonthdimsTally => &inner.trees.monthdims_tally,
+            _ => &inner.trees.daydims_tally,
+        };
+        let mut read = Vec::new();
+        self.scan_buckets(sled_tree, period, period, month, &mut read)?;
+        let read = Arc::new(read);
+        inner.tallies.keep(tree, period, token, read.clone());
+        Ok(read)
     }
 
     fn scan_buckets(
@@ -119,5 +154,18 @@ impl Store {
             out.push(bucket);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_reads_back_from_its_key() {
+        for period in [i32::MIN, -1, 0, 1, month_index(Date::MIN), 24_311, i32::MAX] {
+            assert_eq!(period_of_key(&period_key(period)), Some(period));
+        }
+        assert_eq!(period_of_key(b"ab"), None);
     }
 }

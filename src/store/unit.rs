@@ -299,6 +299,9 @@ impl<'s> Unit<'s> {
             let committed = self.store.run_transaction(&self.inner, &self.ops);
             self.inner.flusher.commit_finished();
             committed?;
+            let periods =
+                self.tallies.keys().filter_map(|(tree, key)| Some((*tree, super::stats::period_of_key(key)?)));
+            self.inner.tallies.changed(periods);
         }
         Ok(outbox_next.into_keys().collect::<BTreeSet<_>>().into_iter().collect())
     }
