@@ -35,6 +35,7 @@ pub mod i18n;
 pub mod idle;
 pub mod ids;
 pub mod keys;
+pub mod linger;
 pub mod node;
 pub mod pki;
 pub mod samples;

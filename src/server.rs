@@ -157,16 +157,17 @@ impl Connection {
         tracing::debug!(%remote, %identity, "connection authenticated");
         let app = self.app;
         let authenticated = Authenticated { identity, home_issued };
+        // Boxed so the connection is `Unpin`: it is polled without letting hyper shut the
+        // stream down, and taken apart afterwards for a lingering close.
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(authenticated.clone());
-            app.clone().oneshot(request)
+            Box::pin(app.clone().oneshot(request))
         });
         let (stream, activity) = crate::idle::Watched::new(stream);
-        let connection = hyper::server::conn::http1::Builder::new()
+        let mut connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_TIMEOUT)
             .serve_connection(TokioIo::new(stream), service);
-        tokio::pin!(connection);
         let idle = async {
             loop {
                 let idle = activity.idle();
@@ -176,18 +177,26 @@ impl Connection {
                 tokio::time::sleep(self.idle_limit - idle).await;
             }
         };
-        tokio::select! {
-            result = connection.as_mut() => {
+        let ended = tokio::select! {
+            result = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => {
                 if let Err(e) = result {
                     tracing::debug!(%remote, error = %e, "connection ended with an error");
                 }
-                return;
+                true
             }
-            () = self.shutdown.cancelled() => {}
-            () = idle => tracing::debug!(%remote, "closing an idle connection"),
+            () = self.shutdown.cancelled() => false,
+            () = idle => {
+                tracing::debug!(%remote, "closing an idle connection");
+                false
+            }
+        };
+        if !ended {
+            std::pin::Pin::new(&mut connection).graceful_shutdown();
+            let finishing = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx));
+            let _ = tokio::time::timeout(Duration::from_secs(5), finishing).await;
         }
-        connection.as_mut().graceful_shutdown();
-        let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
+        let stream = connection.into_parts().io.into_inner();
+        crate::linger::close(stream, &self.shutdown).await;
     }
 }
 

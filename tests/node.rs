@@ -811,6 +811,43 @@ mod tls_matrix {
         net.shutdown().await;
     }
 
+    /// A request refused before its body is read (here: an officer posting to the peers'
+    /// inbox) still reaches its client whole: the server reads the rest of the body before it
+    /// lets the socket go, since closing on unread bytes resets the connection and can throw
+    /// the answer away before the client reads it.
+    #[tokio::test]
+    async fn a_request_refused_before_its_body_is_read_gets_its_answer_and_a_clean_close() {
+        let net = Net::start(&[LUOYANG, XIXI]).await;
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (cert, key) = net.officer_files(LUOYANG, As::Liaison);
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(rustls_client(&net, Some((&cert, &key)))));
+        let body = vec![b'a'; 16 * 1024 * 1024];
+        for attempt in 0..3 {
+            let tcp = tokio::net::TcpStream::connect(net.addrs[LUOYANG]).await.unwrap();
+            let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+            let stream = connector.connect(name, tcp).await.unwrap();
+            let (mut reader, mut writer) = tokio::io::split(stream);
+            let head = format!(
+                "POST /fed/v1/inbox HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            let body = body.clone();
+            let sent = tokio::spawn(async move {
+                writer.write_all(head.as_bytes()).await?;
+                writer.write_all(&body).await?;
+                writer.flush().await
+            });
+            let mut answer = Vec::new();
+            let read = tokio::time::timeout(Duration::from_secs(20), reader.read_to_end(&mut answer)).await.unwrap();
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(answer.starts_with("HTTP/1.1 403"), "attempt {attempt}: answer {answer:?}");
+            assert!(read.is_ok(), "attempt {attempt}: the connection was not closed cleanly: {read:?}");
+            let sent = sent.await.unwrap();
+            assert!(sent.is_ok(), "attempt {attempt}: the body could not be sent: {sent:?}");
+        }
+        net.shutdown().await;
+    }
+
     #[tokio::test]
     async fn oversized_bodies_and_batches_are_refused_with_413() {
         let net = Net::start(&[LUOYANG, XIXI]).await;
