@@ -57,6 +57,9 @@ pub struct BenchArgs {
     /// Length of each intake measurement in seconds (default 20; 2 with --quick).
     #[arg(long)]
     pub secs: Option<f64>,
+    /// Envelopes queued in the backlog drain (default 100,000; 2,000 with --quick).
+    #[arg(long)]
+    pub backlog: Option<usize>,
     /// Where to write the results as markdown.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     pub out: PathBuf,
@@ -147,7 +150,7 @@ impl Scale {
             warmup: Duration::from_secs_f64(if quick { 0.5 } else { 3.0 }),
             measure: Duration::from_secs_f64(args.secs.unwrap_or(if quick { 2.0 } else { 20.0 })),
             latency_samples: if quick { 50 } else { 1_000 },
-            backlog: if quick { 2_000 } else { 100_000 },
+            backlog: args.backlog.unwrap_or(if quick { 2_000 } else { 100_000 }),
             cases,
             // Ten years for the full million (≈ 274 cases a day); proportionally fewer days
             // for smaller stores, so every store has a station's daily rhythm.
