@@ -135,6 +135,11 @@ struct Connection {
 
 impl Connection {
     async fn serve(self, tcp: TcpStream, remote: SocketAddr) {
+        // An answer ends in a part-filled segment; with Nagle's algorithm it waits for the
+        // client's delayed acknowledgement of the segments before it, some 40 ms.
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(%remote, error = %e, "TCP_NODELAY refused");
+        }
         let stream = match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp)).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(e)) => {
