@@ -11,7 +11,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
 /// Longest a closing connection is kept to drain what its client still sends.
-pub const LINGER: Duration = Duration::from_secs(2);
+const LINGER: Duration = Duration::from_secs(2);
 
 /// Shuts `stream` down for writing, then drains it until the client closes, `LINGER` passes
 /// or `shutdown` is cancelled (a stopping server does not wait on clients).
