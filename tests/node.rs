@@ -461,8 +461,8 @@ async fn the_statistics_count_every_overdue_target_and_name_the_longest_overdue(
     net.shutdown().await;
 }
 
-/// A store written before late targets were counted per deadline day gets its counts built
-/// when it opens, equal to what keeping them all along gives.
+/// A store written before late targets were counted, or counted only per deadline day, gets
+/// its counts built when it opens, equal to what keeping them all along gives.
 #[tokio::test]
 async fn late_counts_missing_from_an_older_store_are_built_when_it_opens() {
     use tiemeng::clock::Clock;
@@ -481,29 +481,42 @@ async fn late_counts_missing_from_an_older_store_are_built_when_it_opens() {
     let kinds = [CaseKind::MissingPerson, CaseKind::Fugitive, CaseKind::Dispute];
     let requests = (0..30i64)
         .map(|i| {
-            let at = start + time::Duration::hours(7 * i);
+            let at = start + time::Duration::hours(7 * i) + time::Duration::seconds(97 * i);
             (samples::sample(kinds[i as usize % 3], targets[i as usize % 2].clone(), at), at)
         })
         .collect();
     node.create_cases(&liaison, requests).await.unwrap();
-    let moments = [0, 20, 100, 250, 2000].map(|hours| start + time::Duration::hours(hours));
+    // Whole hours, and moments inside a minute, of the day of a deadline and of the days after.
+    let moments = [(0, 0), (20, 0), (22, 1_234), (100, 0), (100, 3_599), (250, 61), (2000, 0)]
+        .map(|(hours, seconds)| start + time::Duration::hours(hours) + time::Duration::seconds(seconds));
     let kept: Vec<_> = moments.iter().map(|at| node.store().late_counts(*at).unwrap()).collect();
-    assert!(kept[2].values().sum::<u64>() > 0, "some targets are late by then");
+    assert!(kept[3].values().sum::<u64>() > 0, "some targets are late by then");
     drop(node);
 
-    let db = sled::open(&dir).unwrap();
-    let meta = db.open_tree("meta").unwrap();
-    let counts: Vec<_> = meta.scan_prefix(b"late").map(|item| item.unwrap().0).collect();
-    assert!(counts.len() > 2, "counts are kept in meta");
-    for key in counts {
-        meta.remove(key).unwrap();
-    }
-    db.flush().unwrap();
-    drop((meta, db));
-
+    let older = |keep: &dyn Fn(&[u8]) -> bool, marker: Option<&[u8]>| {
+        let db = sled::open(&dir).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        let counts: Vec<_> = meta.scan_prefix(b"late").map(|item| item.unwrap().0).collect();
+        assert!(counts.len() > 2, "counts are kept in meta");
+        for key in counts.into_iter().filter(|key| !keep(key)) {
+            meta.remove(key).unwrap();
+        }
+        if let Some(marker) = marker {
+            meta.insert(marker, &[1u8][..]).unwrap();
+        }
+        db.flush().unwrap();
+    };
+    // The release before kept counts per deadline day only.
+    older(&|key| key.starts_with(b"late\0"), Some(b"late_counts_built"));
     let store = Store::open(&dir, &LUOYANG.parse().unwrap(), 8 << 20).unwrap();
     let built: Vec<_> = moments.iter().map(|at| store.late_counts(*at).unwrap()).collect();
-    assert_eq!(built, kept);
+    assert_eq!(built, kept, "built from counts by day only");
+    drop(store);
+    // The one before that kept none.
+    older(&|_| false, None);
+    let store = Store::open(&dir, &LUOYANG.parse().unwrap(), 8 << 20).unwrap();
+    let built: Vec<_> = moments.iter().map(|at| store.late_counts(*at).unwrap()).collect();
+    assert_eq!(built, kept, "built from no counts");
     drop(store);
     net.shutdown().await;
 }
