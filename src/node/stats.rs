@@ -157,10 +157,10 @@ struct Sums {
 }
 
 impl Sums {
-    fn add(&mut self, bucket: &Bucket) {
-        match bucket.direction {
-            Direction::Sent => self.sent.add(&bucket.tally, 1),
-            Direction::Received => self.received.add(&bucket.tally, 1),
+    fn add(&mut self, direction: Direction, tally: &Tally) {
+        match direction {
+            Direction::Sent => self.sent.add(tally, 1),
+            Direction::Received => self.received.add(tally, 1),
         }
     }
 
@@ -169,34 +169,46 @@ impl Sums {
     }
 }
 
+/// A province's code as reports show it; empty for an unknown one.
+fn province_code(province: Option<Province>) -> String {
+    province.map(|p| p.as_str().to_owned()).unwrap_or_default()
+}
+
 impl Node {
     /// The statistics of requests made in `query`'s date range. Officers who read cases may
     /// read the statistics: they hold no personal data.
     pub fn stats(&self, officer: &Officer, query: &StatsQuery) -> Result<StatsReport, NodeError> {
         officer.require(READERS)?;
-        let buckets: Vec<Bucket> = self
-            .store
-            .buckets(query.from, query.to)?
-            .into_iter()
-            .filter(|b| query.peer.as_ref().is_none_or(|p| &b.peer == p) && query.kind.is_none_or(|k| b.kind == k))
-            .collect();
-        let my_province = self.config.station.division.province();
-        let mut totals = Sums::default();
-        let mut by_peer: BTreeMap<StationId, Sums> = BTreeMap::new();
-        let mut by_pair: BTreeMap<(String, String), Tally> = BTreeMap::new();
-        let mut by_kind: BTreeMap<CaseKind, Sums> = BTreeMap::new();
+        let periods = self.store.buckets(query.from, query.to)?;
+        let wanted =
+            |b: &&Bucket| query.peer.as_ref().is_none_or(|p| &b.peer == p) && query.kind.is_none_or(|k| b.kind == k);
+        // A ten-year query reads some 4,000 buckets: each is added twice, by month and by
+        // (partner, kind, direction), borrowed from the cache; the other groupings are sums of
+        // the few dozen of the latter.
         let mut by_month: BTreeMap<(i32, u8), Sums> = BTreeMap::new();
-        for bucket in &buckets {
-            totals.add(bucket);
-            by_peer.entry(bucket.peer.clone()).or_default().add(bucket);
-            by_kind.entry(bucket.kind).or_default().add(bucket);
-            by_month.entry((bucket.month.0, u8::from(bucket.month.1))).or_default().add(bucket);
-            let peer_province = self.province_of(&bucket.peer);
-            let pair = match bucket.direction {
-                Direction::Sent => (my_province.as_str().to_owned(), peer_province),
-                Direction::Received => (peer_province, my_province.as_str().to_owned()),
+        let mut by_dims: BTreeMap<(&StationId, CaseKind, Direction), Tally> = BTreeMap::new();
+        for bucket in periods.iter().flat_map(|period| period.iter()).filter(wanted) {
+            by_month
+                .entry((bucket.month.0, u8::from(bucket.month.1)))
+                .or_default()
+                .add(bucket.direction, &bucket.tally);
+            by_dims.entry((&bucket.peer, bucket.kind, bucket.direction)).or_default().add(&bucket.tally, 1);
+        }
+        let my_province = Some(self.config.station.division.province());
+        let mut totals = Sums::default();
+        let mut by_peer: BTreeMap<&StationId, Sums> = BTreeMap::new();
+        let mut by_kind: BTreeMap<CaseKind, Sums> = BTreeMap::new();
+        let mut by_pair: BTreeMap<(Option<Province>, Option<Province>), Tally> = BTreeMap::new();
+        for ((peer, kind, direction), tally) in &by_dims {
+            totals.add(*direction, tally);
+            by_peer.entry(peer).or_default().add(*direction, tally);
+            by_kind.entry(*kind).or_default().add(*direction, tally);
+            let peer_province = self.province_of(peer);
+            let pair = match direction {
+                Direction::Sent => (my_province, peer_province),
+                Direction::Received => (peer_province, my_province),
             };
-            by_pair.entry(pair).or_default().add(&bucket.tally, 1);
+            by_pair.entry(pair).or_default().add(tally, 1);
         }
         let (overdue_by_peer, overdue) = self.overdue(query)?;
         let totals = totals.figures();
@@ -209,18 +221,18 @@ impl Node {
             by_peer: by_peer
                 .into_iter()
                 .map(|(peer, sums)| PeerStats {
-                    name: self.config.peer(&peer).map(|p| p.name.clone()).unwrap_or_default(),
-                    province: self.province_of(&peer),
-                    overdue_open: overdue_by_peer.get(&peer).copied().unwrap_or(0),
+                    name: self.config.peer(peer).map(|p| p.name.clone()).unwrap_or_default(),
+                    province: province_code(self.province_of(peer)),
+                    overdue_open: overdue_by_peer.get(peer).copied().unwrap_or(0),
                     figures: sums.figures(),
-                    peer,
+                    peer: peer.clone(),
                 })
                 .collect(),
             by_province_pair: by_pair
                 .into_iter()
                 .map(|((from_province, to_province), tally)| PairStats {
-                    from_province,
-                    to_province,
+                    from_province: province_code(from_province),
+                    to_province: province_code(to_province),
                     figures: Figures::of(&tally),
                 })
                 .collect(),
@@ -237,12 +249,9 @@ impl Node {
         })
     }
 
-    fn province_of(&self, station: &StationId) -> String {
-        self.config
-            .peer(station)
-            .map(|p| p.division.province())
-            .map(|p: Province| p.as_str().to_owned())
-            .unwrap_or_default()
+    /// A partner's province; `None` for a station no longer configured.
+    fn province_of(&self, station: &StationId) -> Option<Province> {
+        self.config.peer(station).map(|p| p.division.province())
     }
 
     /// The open targets past a deadline now that `query` asks about: how many there are by

@@ -89,8 +89,9 @@ impl Store {
         })
     }
 
-    /// Every bucket of requests made from `from` to `to` (inclusive, Beijing dates).
-    pub fn buckets(&self, from: Date, to: Date) -> Result<Vec<Bucket>, StoreError> {
+    /// Every bucket of requests made from `from` to `to` (inclusive, Beijing dates), a day's or
+    /// a month's at a time, shared with the cache rather than copied.
+    pub fn buckets(&self, from: Date, to: Date) -> Result<Vec<Arc<Vec<Bucket>>>, StoreError> {
         let inner = self.inner()?;
         let mut out = Vec::new();
         let mut month = month_index(from);
@@ -100,12 +101,12 @@ impl Store {
             let last =
                 Date::from_calendar_date(year, m, m.length(year)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             if from <= first && last <= to {
-                out.extend(self.period(&inner, TreeId::MonthdimsTally, month, (year, m))?.iter().cloned());
+                out.push(self.period(&inner, TreeId::MonthdimsTally, month, (year, m))?);
             } else {
                 let start = crate::stats::day_of_date(from.max(first));
                 let end = crate::stats::day_of_date(to.min(last));
                 for day in start..=end {
-                    out.extend(self.period(&inner, TreeId::DaydimsTally, day, (year, m))?.iter().cloned());
+                    out.push(self.period(&inner, TreeId::DaydimsTally, day, (year, m))?);
                 }
             }
             month += 1;

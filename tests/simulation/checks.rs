@@ -6,8 +6,10 @@ use time::Duration;
 
 use super::{Case, START, Sim};
 use tiemeng::case::CaseRecord;
+use tiemeng::domain::details::CaseKind;
 use tiemeng::ids::{CaseId, CertIdentity, EnvelopeId, StationId};
-use tiemeng::node::StatsQuery;
+use tiemeng::node::{StatsQuery, TwoWay};
+use tiemeng::stats::{Direction, Figures, Tally, contributions, date_of_day};
 use tiemeng::store::{LateGroup, StoredEnvelope};
 
 impl Sim {
@@ -21,6 +23,7 @@ impl Sim {
             self.check_both_sides_agree(case);
         }
         self.check_joint_statistics_agree();
+        self.check_statistics_equal_a_recount();
         self.check_late_counts();
     }
 
@@ -188,7 +191,83 @@ impl Sim {
     }
 }
 
+/// Statistics recounted from the stored cases, grouped the way the report groups them.
+#[derive(Default)]
+struct Recount {
+    totals: [Tally; 2],
+    by_peer: BTreeMap<String, [Tally; 2]>,
+    by_pair: BTreeMap<(String, String), Tally>,
+    by_kind: BTreeMap<CaseKind, [Tally; 2]>,
+    by_month: BTreeMap<String, [Tally; 2]>,
+}
+
+fn two_way(sums: &[Tally; 2]) -> TwoWay {
+    TwoWay { sent: Figures::of(&sums[0]), received: Figures::of(&sums[1]) }
+}
+
 impl Sim {
+    /// Every grouping of a station's statistics (totals, by partner, province pair, kind and
+    /// month, both directions) equals a recount of the cases it stores.
+    fn check_statistics_equal_a_recount(&self) {
+        let query = StatsQuery {
+            from: START.date() - Duration::days(1),
+            to: self.now.date() + Duration::days(2),
+            peer: None,
+            kind: None,
+        };
+        for (i, station) in self.stations.iter().enumerate() {
+            let node = self.node(i);
+            let province = |id: &StationId| match node.config().peer(id) {
+                Some(peer) => peer.division.province().as_str().to_owned(),
+                None => node.config().station.division.province().as_str().to_owned(),
+            };
+            let mut recount = Recount::default();
+            node.store()
+                .for_each_case(|case| {
+                    for (dims, tally) in contributions(&case, node.station()) {
+                        let day = date_of_day(dims.day);
+                        assert!(query.from <= day && day <= query.to, "a request outside the simulated days");
+                        let way = usize::from(dims.direction == Direction::Received);
+                        let month = format!("{:04}-{:02}", day.year(), u8::from(day.month()));
+                        let pair = match dims.direction {
+                            Direction::Sent => (province(node.station()), province(&dims.peer)),
+                            Direction::Received => (province(&dims.peer), province(node.station())),
+                        };
+                        recount.totals[way].add(&tally, 1);
+                        recount.by_peer.entry(dims.peer.to_string()).or_default()[way].add(&tally, 1);
+                        recount.by_pair.entry(pair).or_default().add(&tally, 1);
+                        recount.by_kind.entry(dims.kind).or_default()[way].add(&tally, 1);
+                        recount.by_month.entry(month).or_default()[way].add(&tally, 1);
+                    }
+                })
+                .unwrap();
+            let report = node.stats(&station.liaison, &query).unwrap();
+            let at = &station.id;
+            assert_eq!(report.totals, two_way(&recount.totals), "{at}'s totals");
+            let by_peer: BTreeMap<String, TwoWay> =
+                report.by_peer.iter().map(|p| (p.peer.to_string(), p.figures.clone())).collect();
+            let recounted: BTreeMap<String, TwoWay> =
+                recount.by_peer.iter().map(|(peer, sums)| (peer.clone(), two_way(sums))).collect();
+            assert_eq!(by_peer, recounted, "{at}'s figures by partner");
+            let by_pair: Vec<_> = report
+                .by_province_pair
+                .iter()
+                .map(|p| ((p.from_province.clone(), p.to_province.clone()), p.figures.clone()))
+                .collect();
+            let recounted: Vec<_> =
+                recount.by_pair.iter().map(|(pair, tally)| (pair.clone(), Figures::of(tally))).collect();
+            assert_eq!(by_pair, recounted, "{at}'s figures by province pair, in order");
+            let by_kind: Vec<_> = report.by_kind.iter().map(|k| (k.kind, k.figures.clone())).collect();
+            let recounted: Vec<_> = recount.by_kind.iter().map(|(kind, sums)| (*kind, two_way(sums))).collect();
+            assert_eq!(by_kind, recounted, "{at}'s figures by kind, in order");
+            let by_month: Vec<_> = report.by_month.iter().map(|m| (m.month.clone(), m.figures.clone())).collect();
+            let recounted: Vec<_> =
+                recount.by_month.iter().map(|(month, sums)| (month.clone(), two_way(sums))).collect();
+            assert_eq!(by_month, recounted, "{at}'s figures by month, in order");
+            assert!(!recount.by_peer.is_empty(), "{at} took part in the simulation");
+        }
+    }
+
     /// The late targets the statistics count per deadline day are exactly those a walk of
     /// the deadline index finds, at every node, now and as deadlines pass.
     fn check_late_counts(&self) {
