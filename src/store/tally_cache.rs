@@ -8,6 +8,8 @@
 //!
 //! A reader that misses notes the period's generation first and stores what it read only if no
 //! unit has changed the period since: a read that raced a commit is used once, never kept.
+//! Generations are kept for the most recently changed periods only; the rest share a floor,
+//! which at worst turns a keep into a miss.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -17,6 +19,8 @@ use super::stats::Bucket;
 
 /// Periods kept at most; a ten-year query needs some 180 (months, and the days of two months).
 const CAPACITY: usize = 2_048;
+/// Periods whose generation is kept on its own at most; a busy station changes a few a day.
+const GENERATIONS: usize = 4 * CAPACITY;
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -27,9 +31,18 @@ pub(super) struct TallyCache {
 #[derive(Debug, Default)]
 struct State {
     entries: BTreeMap<(TreeId, i32), Arc<Vec<Bucket>>>,
-    /// When each period last changed, from `clock`; absent for never.
+    /// When each period last changed, from `clock`; absent for not since `floor`.
     changed: BTreeMap<(TreeId, i32), u64>,
     clock: u64,
+    /// The generation of every period absent from `changed`: the clock when `changed` was last
+    /// emptied. A reader's older token then no longer matches, so nothing stale is kept.
+    floor: u64,
+}
+
+impl State {
+    fn generation(&self, slot: &(TreeId, i32)) -> u64 {
+        self.changed.get(slot).copied().unwrap_or(self.floor)
+    }
 }
 
 /// What the cache holds for a period.
@@ -50,7 +63,7 @@ impl TallyCache {
         let state = self.state();
         match state.entries.get(&(tree, period)) {
             Some(buckets) => Lookup::Hit(buckets.clone()),
-            None => Lookup::Miss(state.changed.get(&(tree, period)).copied().unwrap_or(0)),
+            None => Lookup::Miss(state.generation(&(tree, period))),
         }
     }
 
@@ -58,7 +71,7 @@ impl TallyCache {
     /// changed the period since.
     pub fn keep(&self, tree: TreeId, period: i32, token: u64, buckets: Arc<Vec<Bucket>>) {
         let mut state = self.state();
-        if state.changed.get(&(tree, period)).copied().unwrap_or(0) != token {
+        if state.generation(&(tree, period)) != token {
             return;
         }
         if state.entries.len() >= CAPACITY {
@@ -75,6 +88,10 @@ impl TallyCache {
             let now = state.clock;
             state.changed.insert(slot, now);
             state.entries.remove(&slot);
+        }
+        if state.changed.len() > GENERATIONS {
+            state.floor = state.clock;
+            state.changed.clear();
         }
     }
 }
@@ -102,5 +119,21 @@ mod tests {
         assert!(!matches!(cache.lookup(TreeId::MonthdimsTally, 7), Lookup::Hit(_)), "trees are apart");
         cache.changed([(TreeId::DaydimsTally, 7)]);
         assert!(!kept(&cache, 7), "a change drops what was kept");
+    }
+
+    #[test]
+    fn generations_stay_bounded_and_a_read_that_raced_a_change_is_still_not_kept() {
+        let cache = TallyCache::default();
+        let Lookup::Miss(stale) = cache.lookup(TreeId::DaydimsTally, 7) else { panic!("empty cache") };
+        cache.changed([(TreeId::DaydimsTally, 7)]);
+        // Years of changes to other days push day 7's generation out.
+        cache.changed((0..3 * GENERATIONS as i32).map(|day| (TreeId::DaydimsTally, 10_000 + day)));
+        assert!(cache.state().changed.len() <= GENERATIONS);
+        cache.keep(TreeId::DaydimsTally, 7, stale, Arc::new(Vec::new()));
+        assert!(!kept(&cache, 7), "read before the change");
+
+        let Lookup::Miss(fresh) = cache.lookup(TreeId::DaydimsTally, 7) else { panic!("not kept") };
+        cache.keep(TreeId::DaydimsTally, 7, fresh, Arc::new(Vec::new()));
+        assert!(kept(&cache, 7), "read after every change");
     }
 }
