@@ -10,7 +10,15 @@
 //!
 //! sled's `flush_async` can deadlock under concurrency (sled#1308), so the flush is the
 //! blocking `flush()`, on a thread of its own where blocking harms nothing.
+//!
+//! sled's `flush()` writes its log buffer and waits on `sync_file_range`, which starts and
+//! awaits the write-out of those pages but neither commits the file's metadata (the log grows
+//! as segments are added) nor empties the disk's volatile write cache: after a power cut, data
+//! sled called flushed can be gone. So every flush ends with an `fdatasync` of the log file,
+//! and only then are writers answered.
 
+use std::fs::File;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -60,9 +68,29 @@ pub struct FlushStats {
     pub busy: std::time::Duration,
 }
 
+/// The file of sled's log in a database folder (sled 0.34 keeps every segment in it).
+const SLED_LOG: &str = "db";
+
+/// sled's log file, opened to be synced after each flush of the database.
+#[derive(Debug)]
+pub struct Log(File);
+
+impl Log {
+    /// The log of the database in the folder `dir`.
+    pub fn open(dir: &Path) -> std::io::Result<Self> {
+        File::open(dir.join(SLED_LOG)).map(Self)
+    }
+
+    /// Flushes `db` and syncs its log to the disk: what is written by now survives a power cut.
+    pub fn flush(&self, db: &sled::Db) -> Result<(), String> {
+        db.flush().map_err(|e| e.to_string())?;
+        self.0.sync_data().map_err(|e| format!("syncing the log to disk: {e}"))
+    }
+}
+
 impl GroupFlush {
-    /// Starts the flusher thread for `db`.
-    pub fn start(db: sled::Db) -> std::io::Result<Self> {
+    /// Starts the flusher thread for `db`, whose log is `log`.
+    pub fn start(db: sled::Db, log: Arc<Log>) -> std::io::Result<Self> {
         let (requests, queue) = mpsc::channel::<Waiter>();
         let counters = Arc::new(Counters::default());
         let counting = counters.clone();
@@ -86,7 +114,7 @@ impl GroupFlush {
                 // counted as on disk for waiters still to come.
                 let upto = counting.finished.load(Ordering::SeqCst);
                 let started = Instant::now();
-                let result = db.flush().map(drop).map_err(|e| e.to_string());
+                let result = log.flush(&db);
                 let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                 counting.busy_micros.fetch_add(micros, Ordering::Relaxed);
                 counting.flushes.fetch_add(1, Ordering::Relaxed);
@@ -169,7 +197,7 @@ mod tests {
     async fn a_flush_is_made_only_for_commits_no_flush_has_covered() {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::Config::new().path(dir.path()).open().unwrap();
-        let group = GroupFlush::start(db.clone()).unwrap();
+        let group = GroupFlush::start(db.clone(), Arc::new(Log::open(dir.path()).unwrap())).unwrap();
 
         group.commit_begun();
         db.insert(b"a", b"1").unwrap();
@@ -202,5 +230,35 @@ mod tests {
         drop(db);
         let reopened = sled::Config::new().path(dir.path()).open().unwrap();
         assert_eq!(reopened.get(b"b").unwrap().as_deref(), Some(&b"2"[..]));
+    }
+
+    /// What sled flushed is not acknowledged until the log file is synced too; when that fails,
+    /// writers hear of it.
+    #[tokio::test]
+    async fn a_log_that_cannot_be_synced_is_not_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        // fdatasync of a character device fails (EINVAL), as a failing disk's would.
+        let group = GroupFlush::start(db.clone(), Arc::new(Log(File::open("/dev/null").unwrap()))).unwrap();
+        group.commit_begun();
+        db.insert(b"a", b"1").unwrap();
+        group.commit_finished();
+        let error = group.flush().await.unwrap_err();
+        assert!(error.contains("syncing the log"), "{error}");
+        assert_eq!(group.stats().flushes, 1);
+        // Nothing counts as on disk: the next writer asks again.
+        assert!(group.flush().await.is_err());
+        assert_eq!(group.stats().flushes, 2);
+    }
+
+    #[test]
+    fn the_synced_file_is_the_log_sled_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let before = std::fs::metadata(dir.path().join(SLED_LOG)).unwrap().len();
+        db.insert(vec![7u8; 64], vec![1u8; 100_000]).unwrap();
+        db.flush().unwrap();
+        let after = std::fs::metadata(dir.path().join(SLED_LOG)).unwrap().len();
+        assert!(after > before, "sled's writes land in {SLED_LOG} ({before} → {after} bytes)");
     }
 }

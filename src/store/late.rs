@@ -180,7 +180,7 @@ impl Store {
         }
         batch.insert(BUILT, &[1u8][..]);
         inner.trees.meta.apply_batch(batch)?;
-        inner.db.flush()?;
+        inner.flush_now()?;
         tracing::info!(counts = built, "counted open targets by deadline day and minute");
         Ok(())
     }

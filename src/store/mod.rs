@@ -147,9 +147,16 @@ impl Inner {
     fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).open()?;
         let trees = Trees::open(&db)?;
-        let flusher = GroupFlush::start(db.clone()).map_err(|e| StoreError::Flush(e.to_string()))?;
+        let log = Arc::new(flush::Log::open(dir).map_err(|e| StoreError::Flush(format!("opening sled's log: {e}")))?);
+        let flusher = GroupFlush::start(db.clone(), log.clone()).map_err(|e| StoreError::Flush(e.to_string()))?;
         let all_trees = trees.all();
-        Ok(Self { db, trees, all_trees, tallies: Default::default(), flusher })
+        Ok(Self { db, trees, all_trees, tallies: Default::default(), flusher, log })
+    }
+
+    /// Flushes and syncs now, outside the group commit: for rare writes of the store's own
+    /// bookkeeping, which must be on disk before they count.
+    fn flush_now(&self) -> Result<(), StoreError> {
+        self.log.flush(&self.db).map_err(StoreError::Flush)
     }
 }
 const META_AUDIT_HEAD: &[u8] = b"audit_head";
@@ -226,6 +233,7 @@ pub(crate) struct Inner {
     all_trees: Vec<Tree>,
     tallies: tally_cache::TallyCache,
     flusher: GroupFlush,
+    log: Arc<flush::Log>,
 }
 
 /// The node's sled database.
@@ -262,7 +270,7 @@ impl Store {
             Some(_) => {}
             None => {
                 trees.meta.insert(META_STATION, station.as_str().as_bytes())?;
-                inner.db.flush()?;
+                inner.flush_now()?;
             }
         }
         let store = Self::assemble(inner, station.clone(), dir, cache_bytes);
@@ -332,7 +340,7 @@ impl Store {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         let inner = Inner::open(&self.dir, self.cache_bytes)?;
-        let works = inner.trees.meta.insert(b"probe", &[1u8][..]).and_then(|_| inner.db.flush()).is_ok();
+        let works = inner.trees.meta.insert(b"probe", &[1u8][..]).is_ok() && inner.flush_now().is_ok();
         *self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(inner));
         if works {
             *self.failure.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
@@ -384,7 +392,7 @@ impl Store {
         // Another caller may have made it while we waited for the lock.
         match self.inner()?.trees.meta.compare_and_swap(&key, None as Option<&[u8]>, Some(&fresh[..]))? {
             Ok(()) => {
-                self.inner()?.db.flush()?;
+                self.inner()?.flush_now()?;
                 Ok(fresh)
             }
             Err(current) => current

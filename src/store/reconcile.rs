@@ -29,7 +29,7 @@ impl Store {
             self.inner()?.trees.meta.insert(keys::resync(peer), &crate::clock::unix_ms(since).to_be_bytes())?;
         }
         self.inner()?.trees.meta.remove(backup::META_RESTORED_FROM)?;
-        self.inner()?.db.flush()?;
+        self.inner()?.flush_now()?;
         Ok(Some(since))
     }
 
@@ -47,7 +47,7 @@ impl Store {
     /// Records that `peer` has re-sent what the backup lacked.
     pub fn reconciled(&self, peer: &StationId) -> Result<(), StoreError> {
         self.inner()?.trees.meta.remove(keys::resync(peer))?;
-        self.inner()?.db.flush()?;
+        self.inner()?.flush_now()?;
         Ok(())
     }
 
