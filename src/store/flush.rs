@@ -11,20 +11,17 @@
 //! sled's `flush_async` can deadlock under concurrency (sled#1308), so the flush is the
 //! blocking `flush()`, on a thread of its own where blocking harms nothing.
 //!
-//! sled's `flush()` writes its log buffer and waits on `sync_file_range`, which starts and
-//! awaits the write-out of those pages but neither commits the file's metadata (the log grows
-//! as segments are added) nor empties the disk's volatile write cache: after a power cut, data
-//! sled called flushed can be gone. So every flush ends with an `fdatasync` of the log file,
-//! and only then are writers answered.
+//! A flush is sled's flush followed by a sync of sled's files ([`Log::flush`]): sled's own does
+//! not survive a power cut.
 
-use std::fs::File;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::Instant;
 
 use tokio::sync::oneshot;
+
+use super::sync::Log;
 
 /// A writer waiting for the commits up to `upto` to be on disk.
 struct Waiter {
@@ -66,26 +63,6 @@ pub struct FlushStats {
     pub writers: u64,
     /// Time spent flushing.
     pub busy: std::time::Duration,
-}
-
-/// The file of sled's log in a database folder (sled 0.34 keeps every segment in it).
-const SLED_LOG: &str = "db";
-
-/// sled's log file, opened to be synced after each flush of the database.
-#[derive(Debug)]
-pub struct Log(File);
-
-impl Log {
-    /// The log of the database in the folder `dir`.
-    pub fn open(dir: &Path) -> std::io::Result<Self> {
-        File::open(dir.join(SLED_LOG)).map(Self)
-    }
-
-    /// Flushes `db` and syncs its log to the disk: what is written by now survives a power cut.
-    pub fn flush(&self, db: &sled::Db) -> Result<(), String> {
-        db.flush().map_err(|e| e.to_string())?;
-        self.0.sync_data().map_err(|e| format!("syncing the log to disk: {e}"))
-    }
 }
 
 impl GroupFlush {
@@ -238,8 +215,7 @@ mod tests {
     async fn a_log_that_cannot_be_synced_is_not_acknowledged() {
         let dir = tempfile::tempdir().unwrap();
         let db = sled::Config::new().path(dir.path()).open().unwrap();
-        // fdatasync of a character device fails (EINVAL), as a failing disk's would.
-        let group = GroupFlush::start(db.clone(), Arc::new(Log(File::open("/dev/null").unwrap()))).unwrap();
+        let group = GroupFlush::start(db.clone(), Arc::new(Log::failing())).unwrap();
         group.commit_begun();
         db.insert(b"a", b"1").unwrap();
         group.commit_finished();
@@ -249,16 +225,5 @@ mod tests {
         // Nothing counts as on disk: the next writer asks again.
         assert!(group.flush().await.is_err());
         assert_eq!(group.stats().flushes, 2);
-    }
-
-    #[test]
-    fn the_synced_file_is_the_log_sled_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = sled::Config::new().path(dir.path()).open().unwrap();
-        let before = std::fs::metadata(dir.path().join(SLED_LOG)).unwrap().len();
-        db.insert(vec![7u8; 64], vec![1u8; 100_000]).unwrap();
-        db.flush().unwrap();
-        let after = std::fs::metadata(dir.path().join(SLED_LOG)).unwrap().len();
-        assert!(after > before, "sled's writes land in {SLED_LOG} ({before} → {after} bytes)");
     }
 }

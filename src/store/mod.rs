@@ -17,6 +17,7 @@ mod list;
 mod outbox;
 mod reconcile;
 mod stats;
+mod sync;
 mod tally_cache;
 mod tally_codec;
 mod unit;
@@ -147,7 +148,7 @@ impl Inner {
     fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).open()?;
         let trees = Trees::open(&db)?;
-        let log = Arc::new(flush::Log::open(dir).map_err(|e| StoreError::Flush(format!("opening sled's log: {e}")))?);
+        let log = Arc::new(sync::Log::open(dir).map_err(|e| StoreError::Flush(format!("opening sled's log: {e}")))?);
         let flusher = GroupFlush::start(db.clone(), log.clone()).map_err(|e| StoreError::Flush(e.to_string()))?;
         let all_trees = trees.all();
         Ok(Self { db, trees, all_trees, tallies: Default::default(), flusher, log })
@@ -233,7 +234,7 @@ pub(crate) struct Inner {
     all_trees: Vec<Tree>,
     tallies: tally_cache::TallyCache,
     flusher: GroupFlush,
-    log: Arc<flush::Log>,
+    log: Arc<sync::Log>,
 }
 
 /// The node's sled database.
