@@ -98,6 +98,8 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
 
 /// What profiling found, shown when a target is missed.
 const ANALYSIS: &str = "A request crosses three flushes in series — the request at A, the request at B, \
-the receipt at A — whose mean cost on this machine's disk is in the table above; the rest is the CPU of each \
-hop (TLS, HTTP, signing, one store transaction at each end) and the hand-offs between the runtime, the \
-flusher thread and the delivery task.";
+the receipt at A — whose mean cost on this machine's disk is in the table above; each is sled's flush (a \
+write and `sync_file_range` on sled's I/O thread) and an `fdatasync` of sled's log, without which sled's \
+flush does not survive a power cut. The rest is the CPU of each hop (TLS, HTTP, signing and verifying, one \
+store transaction at each end) and the hand-offs between the runtime, the flusher thread and the delivery \
+task; docs/PERFORMANCE.md has a timeline of one request.";

@@ -152,6 +152,9 @@ fn section(
 }
 
 /// What profiling found, shown when a target is missed.
-const ANALYSIS: &str = "Resident memory is dominated by sled: its page cache (capped by `cache_mb`) and its \
-in-memory page table, which grows with the number of pages in the store; a million cases with every signed \
-envelope, receipt and audit entry are some 19 GiB on disk.";
+const ANALYSIS: &str = "Resident memory is dominated by sled's in-memory page table, which grows with the \
+number of pages in the store, beside its page cache (capped by `cache_mb`). A heap profile of a start on the \
+million-case store (docs/PERFORMANCE.md) finds 600 MB of the page table alone: some 2.9 million pages (the \
+store holds 31 million entries, about 31 per case, and sled splits a leaf past 16 entries), each with its \
+fragment list allocated for four fragments. A million cases with every signed envelope, receipt and audit \
+entry are some 19 GiB on disk.";

@@ -183,9 +183,10 @@ async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> 
 
 /// What profiling found, shown when a target is missed.
 const ANALYSIS: &str = "The statistics sum month and day tallies (varint-encoded; a ten-year query reads every \
-month's tallies, because the report breaks the figures down by month) and count the late targets from counts \
-kept per deadline day, walking only today's deadlines; the 100 longest overdue are named from the deadline \
-index, whose entries keep a summary of their case, so no case is decoded.";
+month's tallies, because the report breaks the figures down by month, summed where the cache holds them) and \
+count the late targets from counts kept per deadline day and per deadline minute, walking only the current \
+minute's deadlines; the 100 longest overdue are named from the deadline index, whose entries keep a summary \
+of their case, so no case is decoded.";
 
 fn parse_date(text: &str) -> BenchResult<time::Date> {
     time::Date::parse(text, time::macros::format_description!("[year]-[month]-[day]")).map_err(ctx("date"))
