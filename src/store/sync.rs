@@ -30,6 +30,23 @@ pub struct Log {
     synced_blobs: Mutex<BTreeMap<OsString, u64>>,
 }
 
+/// Syncs the blob at `path` unless it was synced at its present length (`synced`); returns
+/// that length, or `None` when sled has removed the blob since the folder was listed (its
+/// fragment was rewritten elsewhere: nothing of the store is in it any more).
+fn sync_blob(path: &Path, synced: Option<u64>) -> std::io::Result<Option<u64>> {
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if gone(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let len = file.metadata()?.len();
+    if synced != Some(len) {
+        file.sync_data()?;
+    }
+    Ok(Some(len))
+}
+
 impl Log {
     /// The log of the database in the folder `dir`.
     pub fn open(dir: &Path) -> std::io::Result<Self> {
@@ -67,11 +84,8 @@ impl Log {
         for entry in entries {
             let entry = entry?;
             let name = entry.file_name();
-            let len = entry.metadata()?.len();
-            if synced.get(&name) != Some(&len) {
-                File::open(entry.path())?.sync_data()?;
-                came |= !synced.contains_key(&name);
-            }
+            let Some(len) = sync_blob(&entry.path(), synced.get(&name).copied())? else { continue };
+            came |= !synced.contains_key(&name);
             present.insert(name, len);
         }
         if came || present.len() != synced.len() {
@@ -101,6 +115,16 @@ mod tests {
         log.flush(&db).unwrap();
         let after = std::fs::metadata(dir.path().join(SLED_LOG)).unwrap().len();
         assert!(after > before, "sled's writes land in {SLED_LOG} ({before} → {after} bytes)");
+    }
+
+    #[test]
+    fn a_blob_removed_after_the_listing_is_passed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(sync_blob(&dir.path().join("gone"), None).unwrap(), None);
+        let blob = dir.path().join("blob");
+        std::fs::write(&blob, [1u8; 10]).unwrap();
+        assert_eq!(sync_blob(&blob, None).unwrap(), Some(10));
+        assert_eq!(sync_blob(&blob, Some(10)).unwrap(), Some(10), "synced at this length before");
     }
 
     #[test]
