@@ -161,7 +161,6 @@ pub fn restore(path: &Path, dir: &Path) -> Result<BackupInfo, StoreError> {
         return Err(StoreError::Corrupt("the backup does not record its station".into()));
     }
     meta.insert(META_RESTORED_FROM, &unix_ms(taken_at).to_be_bytes())?;
-    let log = super::sync::Log::open(dir).map_err(|e| StoreError::Flush(format!("opening sled's log: {e}")))?;
-    log.flush(&db).map_err(StoreError::Flush)?;
+    super::sync::Log::open(dir)?.flush(&db).map_err(StoreError::Flush)?;
     Ok(BackupInfo { station, taken_at, entries })
 }

@@ -148,7 +148,7 @@ impl Inner {
     fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).open()?;
         let trees = Trees::open(&db)?;
-        let log = Arc::new(sync::Log::open(dir).map_err(|e| StoreError::Flush(format!("opening sled's log: {e}")))?);
+        let log = Arc::new(sync::Log::open(dir)?);
         let flusher = GroupFlush::start(db.clone(), log.clone()).map_err(|e| StoreError::Flush(e.to_string()))?;
         let all_trees = trees.all();
         Ok(Self { db, trees, all_trees, tallies: Default::default(), flusher, log })

@@ -49,8 +49,10 @@ fn sync_blob(path: &Path, synced: Option<u64>) -> std::io::Result<Option<u64>> {
 
 impl Log {
     /// The log of the database in the folder `dir`.
-    pub fn open(dir: &Path) -> std::io::Result<Self> {
-        Ok(Self { file: File::open(dir.join(SLED_LOG))?, blobs: dir.join(SLED_BLOBS), synced_blobs: Mutex::default() })
+    pub fn open(dir: &Path) -> Result<Self, super::StoreError> {
+        let file = File::open(dir.join(SLED_LOG))
+            .map_err(|e| super::StoreError::Flush(format!("opening sled's log in {}: {e}", dir.display())))?;
+        Ok(Self { file, blobs: dir.join(SLED_BLOBS), synced_blobs: Mutex::default() })
     }
 
     /// A log whose sync always fails, as a failing disk's would: fdatasync of a character
