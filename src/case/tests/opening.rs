@@ -1,0 +1,72 @@
+//! What a request opens at the origin and at a target, and what may not open or reopen a case.
+
+use super::*;
+
+#[test]
+fn the_origin_tracks_every_target_as_sent() {
+    let case = Case::to(&[xixi(), mazhan()]);
+    let origin = case.at_origin();
+    assert_eq!(origin.id, case.request.case);
+    assert_eq!(origin.origin, luoyang());
+    assert_eq!(origin.request, case.request.id);
+    assert_eq!(origin.kind, CaseKind::MissingPerson);
+    assert_eq!(origin.priority, Priority::Urgent);
+    assert_eq!(origin.parties, vec![xixi(), mazhan()]);
+    assert_eq!(origin.created_at, T0);
+    assert_eq!(origin.updated_at, T0);
+    assert_eq!(origin.review_by, Some(date!(2026 - 12 - 23)));
+    assert!(!origin.subjects.is_empty(), "the missing man's resident ID is a subject");
+    let stations: Vec<_> = origin.targets.iter().map(|t| t.station.clone()).collect();
+    assert_eq!(stations, vec![xixi(), mazhan()]);
+    for target in &origin.targets {
+        assert_eq!(target.state, TargetState::Sent);
+        assert_eq!(target.delivered_at, None);
+        assert_eq!(target.ack_by, at(10));
+        assert_eq!(target.report_by, at(8 * 60));
+        assert_eq!(target.next_deadline(), Some(Overdue::Ack { due: at(10) }));
+    }
+    assert_eq!(origin.party_of(&luoyang()), Some(Party::Origin));
+    assert_eq!(origin.party_of(&mazhan()), Some(Party::Target));
+    assert_eq!(origin.party_of(&pingxi()), None);
+}
+
+#[test]
+fn a_target_tracks_only_itself_as_delivered_when_it_stored_the_request() {
+    let case = Case::to(&[xixi(), mazhan()]);
+    let target = case.at_target(&xixi(), at(1));
+    let origin = case.at_origin();
+    assert_eq!(target.targets.len(), 1);
+    let own = &target.targets[0];
+    assert_eq!(own.station, xixi());
+    assert_eq!(own.state, TargetState::Delivered);
+    assert_eq!(own.delivered_at, Some(at(1)));
+    assert_eq!((own.ack_by, own.report_by), (at(10), at(8 * 60)));
+    // Everything but the tracked targets is the same at both sides.
+    assert_eq!(CaseRecord { targets: Vec::new(), ..target.clone() }, CaseRecord { targets: Vec::new(), ..origin });
+    assert_eq!(target.party_of(&mazhan()), Some(Party::Target), "the other target is still a party");
+}
+
+#[test]
+fn a_request_not_addressed_to_this_station_opens_nothing() {
+    let case = Case::to(&[xixi()]);
+    let error = CaseRecord::open(&case.request, &mazhan(), at(1)).unwrap_err();
+    assert_eq!(error.code(), "bad_addressing");
+}
+
+#[test]
+fn only_a_request_opens_a_case() {
+    let case = Case::to(&[xixi()]);
+    let note = case.by_origin(&[xixi()], at(1), note("补充"));
+    let error = CaseRecord::open(&note, &xixi(), at(2)).unwrap_err();
+    assert_eq!(error, ApplyError::UnknownCase);
+    assert_eq!(error.code(), "unknown_case");
+}
+
+#[test]
+fn a_second_request_for_an_existing_case_is_refused() {
+    let case = Case::to(&[xixi()]);
+    let again = Envelope { id: EnvelopeId::new(), at: at(1), ..case.request.clone() };
+    let error = refused(&mut case.at_origin(), &again, "case_exists");
+    assert_eq!(error, ApplyError::CaseExists);
+    refused(&mut case.at_target(&xixi(), at(1)), &again, "case_exists");
+}
