@@ -521,6 +521,92 @@ async fn late_counts_missing_from_an_older_store_are_built_when_it_opens() {
     net.shutdown().await;
 }
 
+/// Timelines kept in the index of earlier releases still read, in order, and a case changed
+/// since has its older entries and its new ones in one timeline; this release writes no index
+/// entry.
+#[tokio::test]
+async fn timelines_an_older_release_indexed_still_read_and_grow() {
+    use tiemeng::clock::Clock;
+    use tiemeng::ids::{CaseId, OfficerId};
+    use tiemeng::node::{Node, ReminderInput, WithdrawInput};
+
+    let net = Net::partial(&[LUOYANG, XIXI], &[]).await;
+    let start = time::macros::datetime!(2026-03-02 08:00 UTC);
+    let dir = net.dir.path().join("older-timelines");
+    let open = |at: time::OffsetDateTime| {
+        let mut config = net.config(LUOYANG);
+        config.storage.data_dir = dir.clone();
+        Node::open(config, Clock::manual(at)).unwrap()
+    };
+    let liaison = |node: &Node| {
+        node.officer(&OfficerId { station: LUOYANG.parse().unwrap(), badge: "330329001".parse().unwrap() }).unwrap()
+    };
+    let timeline = |node: &Node, case: &CaseId| -> Vec<_> {
+        node.store().timeline(case).unwrap().into_iter().map(|e| (e.meta.at, e.meta.id)).collect()
+    };
+    let reminder = || Action::Reminder(ReminderInput { message: Some("请尽快签收".into()), targets: Vec::new() });
+
+    let node = open(start);
+    let requests = (0..3i64)
+        .map(|i| {
+            let at = start + time::Duration::minutes(i);
+            (samples::sample(CaseKind::MissingPerson, vec![XIXI.parse().unwrap()], at), at)
+        })
+        .collect();
+    let cases: Vec<CaseId> =
+        node.create_cases(&liaison(&node), requests).await.unwrap().into_iter().map(|c| c.id).collect();
+    let reminders = cases.iter().map(|id| (*id, reminder(), start + time::Duration::hours(1))).collect();
+    node.act_many(&liaison(&node), reminders).await.unwrap();
+    let before: Vec<_> = cases.iter().map(|id| timeline(&node, id)).collect();
+    assert!(before.iter().all(|t| t.len() == 2 && t[0].0 < t[1].0), "request, then reminder: {before:?}");
+    let records: Vec<_> = cases.iter().map(|id| node.store().case(id).unwrap()).collect();
+    let index = |node: &Node| {
+        node.store().tree_sizes().unwrap().into_iter().find(|(name, _)| *name == "caseevent_envelopeid").unwrap().1
+    };
+    assert_eq!(index(&node), 0, "no timeline index entries written");
+    drop(node);
+
+    // Rewrite the store as the earlier release left it: each case value the record's JSON
+    // alone (version 1), its timeline as index entries (case id, then the entry).
+    {
+        let db = sled::open(&dir).unwrap();
+        let values = db.open_tree("caseid_case").unwrap();
+        let events = db.open_tree("caseevent_envelopeid").unwrap();
+        for item in values.iter() {
+            let (id, value) = item.unwrap();
+            assert_eq!(value[0], 2, "a case's value carries its timeline");
+            let len = u32::from_be_bytes(value[1..5].try_into().unwrap()) as usize;
+            let (json, entries) = value[5..].split_at(len);
+            values.insert(&id, [&[1u8][..], json].concat()).unwrap();
+            for entry in entries.chunks(24) {
+                events.insert([&id[..], entry].concat(), &[][..]).unwrap();
+            }
+        }
+        db.flush().unwrap();
+    }
+
+    let later = start + time::Duration::hours(2);
+    let node = open(later);
+    assert_eq!(index(&node), 6, "the older release's entries are there");
+    assert_eq!(cases.iter().map(|id| timeline(&node, id)).collect::<Vec<_>>(), before, "read from the old index");
+    assert_eq!(cases.iter().map(|id| node.store().case(id).unwrap()).collect::<Vec<_>>(), records);
+
+    let withdraw = Action::Withdraw(WithdrawInput {
+        reason: tiemeng::domain::case::WithdrawReason::ResolvedElsewhere,
+        message: None,
+        targets: Vec::new(),
+    });
+    node.act(&liaison(&node), cases[0], withdraw).await.unwrap();
+    let grown = timeline(&node, &cases[0]);
+    assert_eq!(grown.len(), 3, "{grown:?}");
+    assert_eq!(grown[..2], before[0][..], "the older entries first");
+    assert_eq!(grown[2].0, later, "then the new one");
+    assert_eq!(index(&node), 6, "the new entry is in the case's value");
+    assert_eq!(timeline(&node, &cases[1]), before[1], "other cases unchanged");
+    drop(node);
+    net.shutdown().await;
+}
+
 /// The statistics keep what they read of unchanged days and months between queries; a change
 /// to an old case must still show in the next query, equal to a recount of every case.
 #[tokio::test]

@@ -72,11 +72,6 @@ pub fn kind_tag(kind: CaseKind) -> u8 {
     u8::try_from(position).unwrap_or(0)
 }
 
-/// `caseevent_envelopeid` key: case, envelope time, envelope id.
-pub fn case_event(case: &CaseId, at: OffsetDateTime, envelope: &EnvelopeId) -> Vec<u8> {
-    [case.as_bytes().as_slice(), &time_key(at), envelope.as_bytes()].concat()
-}
-
 /// `envelopestation_receipt` key: envelope id, then the station that issued the receipt.
 pub fn receipt(envelope: &EnvelopeId, issuer: &StationId) -> Vec<u8> {
     [envelope.as_bytes().as_slice(), issuer.as_str().as_bytes()].concat()

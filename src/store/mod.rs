@@ -9,6 +9,7 @@
 
 mod audit;
 pub mod backup;
+mod case_value;
 mod codec;
 mod flush;
 mod keys;
@@ -83,7 +84,7 @@ macro_rules! trees {
         /// Names a tree inside a transaction.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
         pub(crate) enum TreeId {
-            $($variant,)+
+            $($(#[$doc])* $variant,)+
         }
 
         impl Trees {
@@ -105,11 +106,13 @@ macro_rules! trees {
 }
 
 trees! {
-    /// Case id → materialised [`CaseRecord`].
+    /// Case id → materialised [`CaseRecord`] and the case's timeline (`case_value`).
     caseid_case => CaseidCase,
     /// Envelope id → metadata and the exact signed wire bytes, kept forever as evidence.
     envelopeid_envelope => EnvelopeidEnvelope,
-    /// Case id, envelope time, envelope id → (): a case's timeline in order.
+    /// Case id, envelope time, envelope id → (): timelines as earlier releases kept them; read,
+    /// no longer written (a case's value holds its timeline now).
+    #[allow(dead_code, reason = "no unit writes to it any more; its position still orders the trees")]
     caseevent_envelopeid => CaseeventEnvelopeid,
     /// Envelope id, issuing station → signed receipt bytes (issued here or received).
     envelopestation_receipt => EnvelopestationReceipt,
@@ -462,7 +465,7 @@ impl Store {
 
     /// A case by id.
     pub fn case(&self, id: &CaseId) -> Result<Option<CaseRecord>, StoreError> {
-        self.inner()?.trees.caseid_case.get(id.as_bytes())?.map(|v| codec::decode(&v, "case")).transpose()
+        self.inner()?.trees.caseid_case.get(id.as_bytes())?.map(|v| case_value::record(&v)).transpose()
     }
 
     /// An envelope by id.
@@ -476,19 +479,28 @@ impl Store {
 
     /// A case's envelopes in timeline order (by envelope time, then id).
     pub fn timeline(&self, case: &CaseId) -> Result<Vec<StoredEnvelope>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.inner()?.trees.caseevent_envelopeid.scan_prefix(case.as_bytes()) {
+        let inner = self.inner()?;
+        let mut entries = match inner.trees.caseid_case.get(case.as_bytes())? {
+            Some(value) => case_value::timeline(&value)?,
+            None => Vec::new(),
+        };
+        for item in inner.trees.caseevent_envelopeid.scan_prefix(case.as_bytes()) {
             let (key, _) = item?;
-            let id: [u8; 16] = key
-                .get(24..40)
+            let entry = key
+                .get(16..)
                 .and_then(|b| b.try_into().ok())
                 .ok_or_else(|| StoreError::Corrupt("timeline key is truncated".into()))?;
-            let envelope = self
-                .envelope(&EnvelopeId::from_bytes(id))?
-                .ok_or_else(|| StoreError::Corrupt(format!("timeline names a missing envelope of case {case}")))?;
-            out.push(envelope);
+            entries.push(entry);
         }
-        Ok(out)
+        entries.sort_unstable();
+        entries.dedup();
+        entries
+            .iter()
+            .map(|entry| {
+                self.envelope(&case_value::envelope_of(entry))?
+                    .ok_or_else(|| StoreError::Corrupt(format!("timeline names a missing envelope of case {case}")))
+            })
+            .collect()
     }
 
     /// The receipt `issuer` signed for `envelope`, if any.
@@ -520,7 +532,7 @@ impl Store {
         let mut count = 0;
         for item in self.inner()?.trees.caseid_case.iter() {
             let (_, value) = item?;
-            visit(codec::decode(&value, "case")?);
+            visit(case_value::record(&value)?);
             count += 1;
         }
         Ok(count)

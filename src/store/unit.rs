@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use super::audit::{AuditDraft, AuditEntry, GENESIS};
 use super::keys::{self, index_entries};
 use super::late;
-use super::{DeadLetter, EnvelopeMeta, META_AUDIT_HEAD, Store, StoreError, StoredEnvelope, TreeId, codec};
+use super::{DeadLetter, EnvelopeMeta, META_AUDIT_HEAD, Store, StoreError, StoredEnvelope, TreeId, case_value, codec};
 use crate::case::CaseRecord;
 use crate::domain::details::SubjectKey;
 use crate::envelope::SealedEnvelope;
@@ -31,6 +31,8 @@ pub struct Unit<'s> {
     at: OffsetDateTime,
     ops: Vec<Op>,
     cases: BTreeMap<CaseId, CaseRecord>,
+    /// Timeline entries of envelopes put in this unit, by case; written with the case's value.
+    timelines: BTreeMap<CaseId, Vec<case_value::Entry>>,
     subjects: BTreeMap<SubjectKey, Vec<CaseId>>,
     outbox_next: BTreeMap<StationId, u64>,
     tallies: BTreeMap<(TreeId, Vec<u8>), Tally>,
@@ -50,6 +52,7 @@ impl<'s> Unit<'s> {
             at,
             ops: Vec::new(),
             cases: BTreeMap::new(),
+            timelines: BTreeMap::new(),
             subjects: BTreeMap::new(),
             outbox_next: BTreeMap::new(),
             tallies: BTreeMap::new(),
@@ -116,7 +119,7 @@ impl<'s> Unit<'s> {
         let value = codec::encode_with_raw(&meta, &sealed.wire())?;
         self.envelopes.push(envelope.clone());
         self.put(TreeId::EnvelopeidEnvelope, envelope.id.as_bytes().to_vec(), value);
-        self.put(TreeId::CaseeventEnvelopeid, keys::case_event(&envelope.case, envelope.at, &envelope.id), Vec::new());
+        self.timelines.entry(envelope.case).or_default().push(case_value::entry(envelope.at, &envelope.id));
         if &envelope.from == self.store.station() {
             for peer in &envelope.to {
                 self.put(
@@ -135,8 +138,9 @@ impl<'s> Unit<'s> {
         Ok(())
     }
 
-    /// Stores a case's new state, moves its index entries to match, and adjusts the
-    /// statistics by the difference between its old and new contributions.
+    /// Stores a case's new state (written when the unit commits), moves its index entries to
+    /// match, and adjusts the statistics by the difference between its old and new
+    /// contributions.
     pub fn put_case(&mut self, case: &CaseRecord) -> Result<(), StoreError> {
         let me = self.store.station().clone();
         let old = self.case(&case.id)?;
@@ -168,7 +172,6 @@ impl<'s> Unit<'s> {
                 self.put(tree, key, value);
             }
         }
-        self.put(TreeId::CaseidCase, case.id.as_bytes().to_vec(), codec::encode(case)?);
         self.cases.insert(case.id, case.clone());
         Ok(())
     }
@@ -267,6 +270,31 @@ impl<'s> Unit<'s> {
         self.audit.push((draft, self.at));
     }
 
+    /// Writes the value of every case this unit changed or added envelopes to: its record as
+    /// the unit left it, its stored timeline and the envelopes put in this unit.
+    fn put_case_values(&mut self) -> Result<(), StoreError> {
+        let mut timelines = std::mem::take(&mut self.timelines);
+        let touched: BTreeSet<CaseId> = self.cases.keys().chain(timelines.keys()).copied().collect();
+        for id in touched {
+            let stored = self.inner.trees.caseid_case.get(id.as_bytes())?;
+            let record = match (self.cases.remove(&id), &stored) {
+                (Some(record), _) => record,
+                (None, Some(value)) => case_value::record(value)?,
+                (None, None) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "an envelope was stored for case {id}, which has no record"
+                    )));
+                }
+            };
+            let mut timeline = stored.as_deref().map(case_value::timeline).transpose()?.unwrap_or_default();
+            timeline.extend(timelines.remove(&id).unwrap_or_default());
+            timeline.sort_unstable();
+            timeline.dedup();
+            self.put(TreeId::CaseidCase, id.as_bytes().to_vec(), case_value::encode(&record, &timeline)?);
+        }
+        Ok(())
+    }
+
     fn read_counter(&self, peer: &StationId) -> Result<u64, StoreError> {
         let value = self.inner.trees.meta.get(keys::outbox_counter(peer))?;
         Ok(value.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok()).map_or(0, u64::from_be_bytes))
@@ -279,6 +307,7 @@ impl<'s> Unit<'s> {
     /// Chains the audit entries, writes counters, and commits everything in one transaction.
     /// Returns the peers that have new outbox entries, to wake their delivery tasks.
     pub(super) fn commit(mut self) -> Result<Vec<StationId>, StoreError> {
+        self.put_case_values()?;
         let drafts = std::mem::take(&mut self.audit);
         if !drafts.is_empty() {
             let (mut seq, mut prev) = self.store.audit_head()?.unwrap_or((0, GENESIS));
