@@ -319,6 +319,53 @@ async fn the_same_batch_twice_is_applied_once_and_answered_with_the_same_receipt
     net.shutdown().await;
 }
 
+/// The receipt a station issues is kept with the envelope it received, not as an entry of its
+/// own; one that an earlier release kept as an entry still answers a duplicate, byte for byte.
+#[tokio::test]
+async fn a_receipt_an_older_release_kept_apart_still_answers_a_duplicate() {
+    let mut net = Net::start(&[LUOYANG, XIXI]).await;
+    let signer = net.signer(LUOYANG);
+    let request = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "核查暂住人员").seal(&signer).unwrap();
+    let first = post_batch(&net, LUOYANG, XIXI, &[request.wire()]).await;
+    assert_eq!(first["results"][0]["status"], "accepted");
+    let id = request.envelope.id;
+    let entries = |net: &Net| {
+        let sizes = net.node(XIXI).store().tree_sizes().unwrap();
+        sizes.into_iter().find(|(name, _)| *name == "envelopestation_receipt").unwrap().1
+    };
+    assert_eq!(entries(&net), 0, "kept with the envelope");
+    let kept = net.node(XIXI).store().receipts(&id).unwrap();
+    assert_eq!(kept.iter().map(|(issuer, _)| issuer.as_str()).collect::<Vec<_>>(), [XIXI]);
+    assert_eq!(net.node(XIXI).store().receipt(&id, &station(XIXI)).unwrap().as_ref(), Some(&kept[0].1));
+
+    // Rewrite the store as the earlier release left it: the envelope's value its metadata and
+    // wire alone (version 1), the receipt an entry keyed by envelope and issuer.
+    net.stop(XIXI).await;
+    {
+        let db = sled::open(net.data_dir(XIXI)).unwrap();
+        let envelopes = db.open_tree("envelopeid_envelope").unwrap();
+        let receipts = db.open_tree("envelopestation_receipt").unwrap();
+        for item in envelopes.iter() {
+            let (key, value) = item.unwrap();
+            assert_eq!(value[0], 3, "an envelope's value carries the receipt issued for it");
+            let len = u32::from_be_bytes(value[1..5].try_into().unwrap()) as usize;
+            let (json, raw) = value[5..].split_at(len);
+            let wire_len = u32::from_be_bytes(raw[..4].try_into().unwrap()) as usize;
+            let (wire, receipt) = raw[4..].split_at(wire_len);
+            envelopes.insert(&key, [&[1u8][..], &value[1..5], json, wire].concat()).unwrap();
+            receipts.insert([&key[..], XIXI.as_bytes()].concat(), receipt).unwrap();
+        }
+        db.flush().unwrap();
+    }
+    net.restart(XIXI).await;
+    assert_eq!(entries(&net), 1, "the older release's entry is there");
+    assert_eq!(net.node(XIXI).store().receipts(&id).unwrap(), kept);
+    let again = post_batch(&net, LUOYANG, XIXI, &[request.wire()]).await;
+    assert_eq!(again["results"][0]["status"], "duplicate");
+    assert_eq!(again["results"][0]["receipt"], first["results"][0]["receipt"], "the same receipt again");
+    net.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_sender_killed_mid_delivery_resumes_without_losing_or_doubling() {
     let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;

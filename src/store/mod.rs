@@ -11,6 +11,7 @@ mod audit;
 pub mod backup;
 mod case_value;
 mod codec;
+mod envelope_value;
 mod flush;
 mod keys;
 mod late;
@@ -32,6 +33,7 @@ use sled::{Transactional, Tree};
 use time::OffsetDateTime;
 
 pub use audit::{AuditDraft, AuditEntry, ChainBreak};
+use envelope_value::EnvelopeValue;
 pub use flush::FlushStats;
 pub use keys::Mailbox;
 pub use late::LateGroup;
@@ -108,13 +110,15 @@ macro_rules! trees {
 trees! {
     /// Case id → materialised [`CaseRecord`] and the case's timeline (`case_value`).
     caseid_case => CaseidCase,
-    /// Envelope id → metadata and the exact signed wire bytes, kept forever as evidence.
+    /// Envelope id → metadata and the exact signed wire bytes, kept forever as evidence, with
+    /// the receipt this station issued for it (`envelope_value`).
     envelopeid_envelope => EnvelopeidEnvelope,
     /// Case id, envelope time, envelope id → (): timelines as earlier releases kept them; read,
     /// no longer written (a case's value holds its timeline now).
     #[allow(dead_code, reason = "no unit writes to it any more; its position still orders the trees")]
     caseevent_envelopeid => CaseeventEnvelopeid,
-    /// Envelope id, issuing station → signed receipt bytes (issued here or received).
+    /// Envelope id, issuing station → signed receipt bytes: those received from peers, and
+    /// those issued here by earlier releases.
     envelopestation_receipt => EnvelopestationReceipt,
     /// Peer, sequence → envelope id: the per-peer FIFO outbox.
     peerseq_outbox => PeerseqOutbox,
@@ -470,11 +474,11 @@ impl Store {
 
     /// An envelope by id.
     pub fn envelope(&self, id: &EnvelopeId) -> Result<Option<StoredEnvelope>, StoreError> {
-        let Some(value) = self.inner()?.trees.envelopeid_envelope.get(id.as_bytes())? else {
-            return Ok(None);
-        };
-        let (meta, wire) = codec::decode_with_raw(&value, "envelope")?;
-        Ok(Some(StoredEnvelope { meta, wire }))
+        Ok(self.envelope_value(id)?.map(|value| StoredEnvelope { meta: value.meta, wire: value.wire }))
+    }
+
+    fn envelope_value(&self, id: &EnvelopeId) -> Result<Option<EnvelopeValue>, StoreError> {
+        self.inner()?.trees.envelopeid_envelope.get(id.as_bytes())?.map(|v| EnvelopeValue::decode(&v)).transpose()
     }
 
     /// A case's envelopes in timeline order (by envelope time, then id).
@@ -505,17 +509,26 @@ impl Store {
 
     /// The receipt `issuer` signed for `envelope`, if any.
     pub fn receipt(&self, envelope: &EnvelopeId, issuer: &StationId) -> Result<Option<Vec<u8>>, StoreError> {
+        if issuer == self.station()
+            && let Some(own) = self.envelope_value(envelope)?.and_then(|value| value.own_receipt)
+        {
+            return Ok(Some(own));
+        }
         Ok(self.inner()?.trees.envelopestation_receipt.get(keys::receipt(envelope, issuer))?.map(|v| v.to_vec()))
     }
 
     /// Every receipt stored for `envelope`, by issuing station.
     pub fn receipts(&self, envelope: &EnvelopeId) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let mut out = Vec::new();
+        if let Some(own) = self.envelope_value(envelope)?.and_then(|value| value.own_receipt) {
+            out.push((self.station().as_str().to_owned(), own));
+        }
         for item in self.inner()?.trees.envelopestation_receipt.scan_prefix(envelope.as_bytes()) {
             let (key, value) = item?;
             let issuer = String::from_utf8_lossy(key.get(16..).unwrap_or_default()).into_owned();
             out.push((issuer, value.to_vec()));
         }
+        out.sort();
         Ok(out)
     }
 

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 
 use super::audit::{AuditDraft, AuditEntry, GENESIS};
+use super::envelope_value::EnvelopeValue;
 use super::keys::{self, index_entries};
 use super::late;
 use super::{DeadLetter, EnvelopeMeta, META_AUDIT_HEAD, Store, StoreError, StoredEnvelope, TreeId, case_value, codec};
@@ -42,6 +43,9 @@ pub struct Unit<'s> {
     audit: Vec<(AuditDraft, OffsetDateTime)>,
     /// Envelopes put in this unit, for [`Unit::case_history`].
     envelopes: Vec<crate::envelope::Envelope>,
+    /// Values of the envelopes put in this unit, written when it commits: a receipt this
+    /// station issues for one of them is kept in its value.
+    envelope_values: BTreeMap<EnvelopeId, EnvelopeValue>,
 }
 
 impl<'s> Unit<'s> {
@@ -59,6 +63,7 @@ impl<'s> Unit<'s> {
             late_counts: BTreeMap::new(),
             audit: Vec::new(),
             envelopes: Vec::new(),
+            envelope_values: BTreeMap::new(),
         }
     }
 
@@ -116,9 +121,8 @@ impl<'s> Unit<'s> {
             at: envelope.at,
             stored_at: self.at,
         };
-        let value = codec::encode_with_raw(&meta, &sealed.wire())?;
         self.envelopes.push(envelope.clone());
-        self.put(TreeId::EnvelopeidEnvelope, envelope.id.as_bytes().to_vec(), value);
+        self.envelope_values.insert(envelope.id, EnvelopeValue { meta, wire: sealed.wire(), own_receipt: None });
         self.timelines.entry(envelope.case).or_default().push(case_value::entry(envelope.at, &envelope.id));
         if &envelope.from == self.store.station() {
             for peer in &envelope.to {
@@ -214,7 +218,13 @@ impl<'s> Unit<'s> {
 
     /// Stores a signed receipt for `envelope` issued by `issuer`.
     pub fn put_receipt(&mut self, envelope: &EnvelopeId, issuer: &StationId, wire: Vec<u8>) {
-        self.put(TreeId::EnvelopestationReceipt, keys::receipt(envelope, issuer), wire);
+        if issuer == self.store.station()
+            && let Some(value) = self.envelope_values.get_mut(envelope)
+        {
+            value.own_receipt = Some(wire);
+        } else {
+            self.put(TreeId::EnvelopestationReceipt, keys::receipt(envelope, issuer), wire);
+        }
     }
 
     /// Open cases that name `subject`.
@@ -308,6 +318,9 @@ impl<'s> Unit<'s> {
     /// Returns the peers that have new outbox entries, to wake their delivery tasks.
     pub(super) fn commit(mut self) -> Result<Vec<StationId>, StoreError> {
         self.put_case_values()?;
+        for (id, value) in std::mem::take(&mut self.envelope_values) {
+            self.put(TreeId::EnvelopeidEnvelope, id.as_bytes().to_vec(), value.encode()?);
+        }
         let drafts = std::mem::take(&mut self.audit);
         if !drafts.is_empty() {
             let (mut seq, mut prev) = self.store.audit_head()?.unwrap_or((0, GENESIS));
