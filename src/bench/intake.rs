@@ -138,7 +138,7 @@ const ANALYSIS: &str = "Flushing is not what limits intake: group commit shares 
 waiting (see the flush columns), so durable intake runs close to the no-flush rate. A profile of the node \
 (perf, in docs/PERFORMANCE.md) puts about a third of its CPU in sled's log writer threads (pwrite and a \
 sync_file_range of every 512 KiB segment it fills, even with our flushes off; a new case's transaction holds \
-about 5 KB in 18 writes), about a fifth in the store transaction itself (sled's transactional insert reads every key before it \
+about 5 KB in 17 writes), about a fifth in the store transaction itself (sled's transactional insert reads every key before it \
 writes it), and the rest in TLS, HTTP, JSON and hand-offs between threads.";
 
 /// One run of `mode` on a fresh node.
