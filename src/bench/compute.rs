@@ -128,11 +128,11 @@ fn section(scale: &Scale, reference: &Reference, samples: &Samples, node_cpu: f6
 }
 
 /// What profiling found, shown when the target is missed.
-const ANALYSIS: &str = "The reference times the insert on one thread; sled's log writer threads, which write \
-the segments in the background, are not pinned with it and so are not in its time. In the pinned node they \
-share the one core, and a profile (docs/PERFORMANCE.md) puts them at about a third of it. The rest of the gap \
-is everything around the three operations: the TLS record layer, HTTP/1.1 parsing, JSON decoding and \
-validation of the request, the response's JSON, rate limiting, routing, and the runtime's scheduling.";
+const ANALYSIS: &str = "The reference's insert runs with sled's I/O threads on the same core (the pinned thread \
+starts them, and they inherit its affinity), so its time includes their writing of the log, as the node's does. \
+The gap is the request's path around the three operations: the TLS record layer, HTTP/1.1 parsing, JSON \
+decoding and validation of the request, the response's JSON (the whole case), rate limiting, routing, and the \
+runtime's scheduling; a profile is in docs/PERFORMANCE.md.";
 
 /// Times the reference operations on a thread pinned to the node's CPU.
 fn time_reference(config: crate::config::Config, samples: usize) -> BenchResult<Reference> {
