@@ -1,0 +1,78 @@
+//! The sled trees of a station's store, each named after what it maps from and to, and the
+//! ids that name them in a unit's writes.
+
+use sled::Tree;
+
+macro_rules! trees {
+    ($($(#[$doc:meta])* $field:ident => $variant:ident),+ $(,)?) => {
+        /// Every sled tree, named after what it maps from and to.
+        #[derive(Debug)]
+        pub(crate) struct Trees {
+            $($(#[$doc])* pub $field: Tree,)+
+        }
+
+        /// Names a tree inside a transaction.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+        pub(crate) enum TreeId {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Trees {
+            pub(super) fn open(db: &sled::Db) -> sled::Result<Self> {
+                Ok(Self { $($field: db.open_tree(stringify!($field))?,)+ })
+            }
+
+            /// All trees in [`TreeId`] order, for transactions over every tree.
+            pub(super) fn all(&self) -> Vec<Tree> {
+                vec![$(self.$field.clone(),)+]
+            }
+
+            /// The names of all trees, in the same order.
+            pub(crate) fn names() -> &'static [&'static str] {
+                &[$(stringify!($field),)+]
+            }
+        }
+    };
+}
+
+trees! {
+    /// Case id → materialised [`CaseRecord`] and the case's timeline (`case_value`).
+    caseid_case => CaseidCase,
+    /// Envelope id → metadata and the exact signed wire bytes, kept forever as evidence, with
+    /// the receipt this station issued for it (`envelope_value`).
+    envelopeid_envelope => EnvelopeidEnvelope,
+    /// Case id, envelope time, envelope id → (): timelines as earlier releases kept them; read,
+    /// no longer written (a case's value holds its timeline now).
+    #[allow(dead_code, reason = "no unit writes to it any more; its position still orders the trees")]
+    caseevent_envelopeid => CaseeventEnvelopeid,
+    /// Envelope id, issuing station → signed receipt bytes: those received from peers, and
+    /// those issued here by earlier releases.
+    envelopestation_receipt => EnvelopestationReceipt,
+    /// Peer, sequence → envelope id: the per-peer FIFO outbox.
+    peerseq_outbox => PeerseqOutbox,
+    /// Sequence → audit entry: the hash chain.
+    seq_audit => SeqAudit,
+    /// Named singletons: station id, audit head, outbox counters.
+    meta => Meta,
+    /// Mailbox, created time, case → (): newest-first listings.
+    boxtime_case => BoxtimeCase,
+    /// Mailbox, target state, created time, case → (): listings by status.
+    boxstatetime_case => BoxstatetimeCase,
+    /// Mailbox, kind, created time, case → (): listings by kind.
+    boxkindtime_case => BoxkindtimeCase,
+    /// Mailbox, peer, created time, case → (): listings by partner station.
+    boxpeertime_case => BoxpeertimeCase,
+    /// Next deadline, case, target → (): what is overdue, most overdue first.
+    due_target => DueTarget,
+    /// Subject key (resident ID, plate, case number) → open cases naming it.
+    subject_cases => SubjectCases,
+    /// Peer, sequence → envelope the peer refused for good, with the code: for admins.
+    peerseq_deadletter => PeerseqDeadletter,
+    /// Request day, direction, partner, kind → statistics tally.
+    daydims_tally => DaydimsTally,
+    /// Request month, direction, partner, kind → statistics tally (sums of the days).
+    monthdims_tally => MonthdimsTally,
+    /// Peer, direction (sent to / received from), envelope time, envelope id → (): what to
+    /// exchange when a node restored from a backup reconciles with that peer.
+    peerdirtime_envelope => PeerdirtimeEnvelope,
+}
