@@ -36,7 +36,7 @@ macro_rules! trees {
 }
 
 trees! {
-    /// Case id → materialised [`CaseRecord`] and the case's timeline (`case_value`).
+    /// Case id → materialised [`CaseRecord`](crate::case::CaseRecord) and the case's timeline (`case_value`).
     caseid_case => CaseidCase,
     /// Envelope id → metadata and the exact signed wire bytes, kept forever as evidence, with
     /// the receipt this station issued for it (`envelope_value`).
