@@ -544,4 +544,6 @@ impl Store {
 }
 
 #[cfg(test)]
+mod sled_pages_tests;
+#[cfg(test)]
 mod tests;

@@ -13,6 +13,13 @@ pub struct Node {
     pub(crate) data: Data,
 }
 
+/// tiemeng: a leaf splits past this many entries, whatever their size.
+const LEAF_MAX_ENTRIES: usize = 128;
+/// tiemeng: a leaf of this many entries or fewer never splits (sled's own threshold).
+const LEAF_MIN_ENTRIES: usize = 16;
+/// tiemeng: a leaf past [`LEAF_MIN_ENTRIES`] splits once its keys and values pass this size.
+const LEAF_MAX_BYTES: u64 = 64 * 1024;
+
 impl Node {
     pub(crate) fn new_hoisted_root(
         left: PageId,
@@ -597,15 +604,20 @@ impl Node {
     }
 
     pub(crate) fn should_split(&self) -> bool {
-        let threshold = if cfg!(any(test, feature = "lock_free_delays")) {
-            2
+        let size_checks = if cfg!(any(test, feature = "lock_free_delays")) {
+            self.data.len() > 2
         } else if self.data.is_index() {
-            256
+            self.data.len() > 256
         } else {
-            16
+            // tiemeng: sled split every leaf past 16 entries, and every page costs memory
+            // for as long as the store is open and time at every start. Leaves of small
+            // entries (index keys, tallies) now hold up to 128; leaves of large ones (signed
+            // envelopes) split once past 16 entries and 64 KiB, half the size sled writes
+            // apart as a blob.
+            self.data.len() > LEAF_MAX_ENTRIES
+                || (self.data.len() > LEAF_MIN_ENTRIES
+                    && self.data.rss() > LEAF_MAX_BYTES)
         };
-
-        let size_checks = self.data.len() > threshold;
         let safety_checks = self.merging_child.is_none() && !self.merging;
 
         size_checks && safety_checks
