@@ -155,12 +155,13 @@ fn section(
 /// What profiling found, shown when a target is missed, with the large store's entries.
 fn analysis(entries: usize, stored: usize) -> String {
     format!(
-        "Resident memory is dominated by sled's in-memory page table, which grows with the number of pages \
-         in the store (about one for every 11 entries: sled splits a leaf past 16 entries, and time-ordered \
-         keys leave half-full leaves behind), beside its page cache (capped by `cache_mb`). This store holds {} \
-         entries, {:.1} per case. A heap profile of a start on a million-case store of an earlier layout (31 \
-         entries per case; docs/PERFORMANCE.md) found 600 MB in the page table alone: some 2.9 million pages, \
-         each with its fragment list allocated for four fragments.",
+        "Resident memory is sled's page cache (capped by `cache_mb`) and its in-memory page table, which \
+         grows with the number of pages in the store. This store holds {} entries, {:.1} per case. Published \
+         sled splits a leaf past 16 entries, about one page for every 11 entries, and a heap profile of a \
+         start on a million-case store of that build found 600 MB in the page table alone (2.9 million \
+         pages, each with its fragment list allocated for four; docs/PERFORMANCE.md). The sled tiemeng \
+         builds with (vendor/sled/PATCHES.md) lets a leaf hold 128 small entries or 64 KiB and sizes \
+         each fragment list exactly.",
         thousands(entries as u64),
         entries as f64 / stored.max(1) as f64,
     )
