@@ -56,7 +56,8 @@ pub async fn run(cache: &mut Cache, scale: &Scale) -> BenchResult<Section> {
 const ANALYSIS: &str = "Opening the store is the only work that grows with the number of cases, and all of it \
 is sled's recovery: a profile of a start (docs/PERFORMANCE.md) has 94 % of the time in `PageCache::start`, \
 reading the snapshot of its page table (an entry per page; vendor/sled/PATCHES.md lets a leaf hold 128 \
-small entries or 64 KiB where published sled splits it past 16), building each page's fragment list, and reading the header of every 512 KiB segment of the log. The first start after the bulk load also replays \
+small entries or 64 KiB where published sled splits it past 16), building each page's fragment list, and \
+reading the header of every 512 KiB segment of the log. The first start after the bulk load also replays \
 the log written since the last snapshot, hence its longer time.";
 
 /// A copy of the large store's config pointing at a new, empty data folder on a free port.
