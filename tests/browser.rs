@@ -65,10 +65,9 @@ async fn a_case_sent_in_one_console_is_worked_in_the_other_and_shows_up_on_the_d
     liaison.fill("#contact", "陈志强 0577-67580110").await.unwrap();
     liaison.screenshot(&artifact("1-luoyang-form.png")).await.unwrap();
     liaison.click("form[action='/console/new/missing_person'] button[type=submit]").await.unwrap();
-    liaison.wait_for(".box.notice", Duration::from_secs(10)).await.unwrap();
+    liaison.wait_for_text(".box.notice", "协查请求已签名并发出", Duration::from_secs(10)).await.unwrap();
     let url = liaison.current_url().await.unwrap();
     let case_id: tiemeng::ids::CaseId = url.rsplit('/').next().unwrap().split('?').next().unwrap().parse().unwrap();
-    assert!(liaison.text_of("main").await.unwrap().contains("协查请求已签名并发出"));
     liaison.screenshot(&artifact("2-luoyang-sent.png")).await.unwrap();
 
     // 犀溪's duty officer sees it in the inbox, acknowledges it and reports the outcome.
@@ -84,13 +83,14 @@ async fn a_case_sent_in_one_console_is_worked_in_the_other_and_shows_up_on_the_d
     duty.click("form[action$='/ack'] input[name=confirm]").await.unwrap();
     duty.click("form[action$='/ack'] button[type=submit]").await.unwrap();
     duty.wait_for("form[action$='/outcome']", Duration::from_secs(10)).await.unwrap();
-    assert!(duty.text_of("main").await.unwrap().contains("已签收"));
+    duty.wait_for_text("main", "已签收", Duration::from_secs(10)).await.unwrap();
     duty.select("#outcome-outcome", "person_found").await.unwrap();
     duty.fill("#outcome-narrative", "在犀溪镇集市找到老人，已通知家属接回").await.unwrap();
     duty.click("form[action$='/outcome'] input[name=confirm]").await.unwrap();
     duty.click("form[action$='/outcome'] button[type=submit]").await.unwrap();
-    duty.wait_for(".box.notice", Duration::from_secs(10)).await.unwrap();
-    assert!(duty.text_of("main").await.unwrap().contains("反馈已发送"));
+    // The acknowledgement's notice is still on the page while the post is under way, so wait
+    // for the outcome's own.
+    duty.wait_for_text(".box.notice", "反馈已发送", Duration::from_secs(10)).await.unwrap();
     duty.screenshot(&artifact("4-xixi-reported.png")).await.unwrap();
 
     // Back at 罗阳 the case page shows the outcome and the signed timeline.

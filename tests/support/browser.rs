@@ -366,6 +366,33 @@ impl Browser {
         }
     }
 
+    /// Waits until the first element matching `css` holds `needle` in its rendered text, for
+    /// at most `timeout`, and returns that text. Element and text are read by one script in one
+    /// document, so a page that is still being replaced after a form post (its old notice
+    /// matching `css`) cannot pass the check and then vanish before the read. A command that
+    /// fails while the page changes is tried again; the timeout names the last thing seen.
+    pub async fn wait_for_text(&self, css: &str, needle: &str, timeout: Duration) -> Result<String, BrowserError> {
+        let script = "const el = document.querySelector(arguments[0]); return el ? el.innerText : null;";
+        let started = Instant::now();
+        loop {
+            let last = match self.execute(script, &[json!(css)]).await {
+                Ok(Value::String(text)) if text.contains(needle) => return Ok(text),
+                Ok(Value::String(text)) => format!("text was {text:?}"),
+                Ok(_) => "no match".to_owned(),
+                Err(error @ BrowserError::Driver { .. }) => error.to_string(),
+                Err(other) => return Err(other),
+            };
+            if started.elapsed() >= timeout {
+                let url = self.current_url().await.unwrap_or_else(|e| format!("? ({e})"));
+                return Err(BrowserError::Timeout {
+                    what: format!("`{needle}` in `{css}` on {url} ({last})"),
+                    waited: timeout,
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
     /// Ends the session so Chromium exits on its own, then stops chromedriver. Dropping the
     /// browser without this kills both; this is only the tidier way.
     pub async fn quit(self) -> Result<(), BrowserError> {
