@@ -224,6 +224,62 @@ async fn a_created_case_survives_closing_and_reopening_the_store() {
     net.shutdown().await;
 }
 
+/// Requests that arrive together are stored in shared units (`node::combine`); each must still
+/// be stored once, whole, with its audit entry, its outbox entry and its same-subject links.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_sent_at_the_same_moment_are_each_stored_once_and_delivered() {
+    const AT_ONCE: usize = 24;
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let node = net.node(LUOYANG).clone();
+    let now = time::OffsetDateTime::now_utc();
+    let sends: Vec<_> = (0..AT_ONCE)
+        .map(|_| {
+            let liaison = liaison.clone();
+            // One missing person in every request, so each links to those stored before it.
+            let request = samples::sample(CaseKind::MissingPerson, vec![XIXI.parse().unwrap()], now);
+            tokio::spawn(async move { liaison.create_case(&request).await })
+        })
+        .collect();
+    let mut cases = Vec::new();
+    for send in sends {
+        cases.push(send.await.unwrap().unwrap());
+    }
+    let ids: std::collections::BTreeSet<_> = cases.iter().map(|c| c.id).collect();
+    assert_eq!(ids.len(), AT_ONCE, "every request got a case of its own");
+    for case in &cases {
+        // Delivery and later requests' links change it from here on; what it is stays.
+        let stored = node.store().case(&case.id).unwrap().unwrap();
+        assert_eq!((&stored.request, stored.created_at, &stored.title), (&case.request, case.created_at, &case.title));
+        assert!(case.same_subject.iter().all(|id| stored.same_subject.contains(id)), "{stored:?}");
+        assert!(node.store().envelope(&case.request).unwrap().is_some(), "its signed request is stored");
+    }
+    let chained = node.store().verify_audit().unwrap();
+    let created: std::collections::BTreeSet<_> = node
+        .store()
+        .audit_entries(0, chained as usize + 1)
+        .unwrap()
+        .into_iter()
+        .filter(|entry| entry.action == "case.create")
+        .filter_map(|entry| entry.case)
+        .collect();
+    assert_eq!(created, ids, "one audit entry each, in an unbroken chain");
+    // Links point only at other requests of the burst, and the one stored last sees the 20
+    // most recent before it.
+    let last = cases.iter().max_by_key(|c| (c.created_at, c.same_subject.len())).unwrap();
+    assert_eq!(last.same_subject.len(), 20, "{:?}", last.same_subject);
+    assert!(cases.iter().flat_map(|c| &c.same_subject).all(|id| ids.contains(id)));
+
+    let partner = net.node(XIXI).clone();
+    let all_there = eventually(Duration::from_secs(20), || async {
+        ids.iter().all(|id| partner.store().case(id).unwrap().is_some())
+    })
+    .await;
+    assert!(all_there, "every request reached the partner");
+    assert_eq!(node.store().outbox_len(&XIXI.parse().unwrap()), 0, "and left the outbox");
+    net.shutdown().await;
+}
+
 #[tokio::test]
 async fn tampering_with_one_audit_entry_is_named_by_audit_verify() {
     let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;

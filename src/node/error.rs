@@ -73,6 +73,14 @@ impl NodeError {
     }
 }
 
+impl From<super::combine::Abandoned> for NodeError {
+    /// Only a panic while committing abandons a unit, and it leaves the store's write lock
+    /// poisoned: the node must be restarted.
+    fn from(_: super::combine::Abandoned) -> Self {
+        Self::Store(StoreError::Poisoned)
+    }
+}
+
 impl From<ApplyError> for NodeError {
     /// Content errors become field-level validation errors, so the officer sees which field
     /// to fix; the rest stay lifecycle refusals.

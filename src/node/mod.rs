@@ -6,6 +6,7 @@
 mod auth;
 mod backup;
 mod bulk;
+mod combine;
 mod delivery;
 mod error;
 mod export;
@@ -40,8 +41,10 @@ pub use stats::{
 };
 pub use view::{CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, allowed_actions, overdue_targets};
 
+use crate::case::CaseRecord;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::envelope::SealedEnvelope;
 use crate::federation::Health;
 use crate::ids::{CertIdentity, KeyRef, OfficerId, StationId};
 use crate::keys::{self, KeyError, KeyRing, PublicKey, Signer};
@@ -78,6 +81,8 @@ pub struct Node {
     clock: Clock,
     signals: BTreeMap<StationId, PeerSignals>,
     health: Health,
+    /// Officers' new requests waiting to be stored together.
+    requests: combine::Combiner<(Officer, SealedEnvelope), (CaseRecord, Vec<StationId>), NodeError>,
 }
 
 /// Signals to the delivery task of one peer.
@@ -105,7 +110,7 @@ impl Node {
             .map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         let signals = config.peers.iter().map(|p| (p.id.clone(), PeerSignals::default())).collect();
         let health = Health::new(config.peers.iter().map(|p| &p.id));
-        let node = Self { config, store, signer, keys, clock, signals, health };
+        let node = Self { config, store, signer, keys, clock, signals, health, requests: Default::default() };
         node.plan_reconciliation().map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         Ok(node)
     }

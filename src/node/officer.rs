@@ -220,11 +220,36 @@ impl Node {
         officer.require(LIAISON)?;
         let at = self.now();
         let sealed = request_envelope(&self.config, officer, new, at)?.seal(&self.signer)?;
-        let (case, woken) = self.store.write(at, |unit| self.record_request(unit, &sealed, officer))?;
+        let (envelope, targets) = (sealed.envelope.id, sealed.envelope.to.clone());
+        let (case, woken) =
+            self.requests.submit((officer.clone(), sealed), |batch| self.record_requests(batch)).await?;
         self.store.durable().await?;
         self.wake(&woken);
-        tracing::info!(case = %case.id, envelope = %sealed.envelope.id, targets = ?sealed.envelope.to, "request sent");
+        tracing::info!(case = %case.id, %envelope, ?targets, "request sent");
         Ok(case)
+    }
+
+    /// Records officers' new requests in one unit, each at its own time (in time order), all or
+    /// none; answers each with its case and the peers whose outbox the unit grew.
+    fn record_requests(
+        &self,
+        batch: &[(Officer, SealedEnvelope)],
+    ) -> Result<Vec<(CaseRecord, Vec<StationId>)>, NodeError> {
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by_key(|&i| batch[i].1.envelope.at);
+        let Some(&first) = order.first() else { return Ok(Vec::new()) };
+        let (mut cases, woken) = self.store.write(batch[first].1.envelope.at, |unit| {
+            order
+                .into_iter()
+                .map(|i| {
+                    let (officer, sealed) = &batch[i];
+                    unit.set_at(sealed.envelope.at);
+                    Ok((i, self.record_request(unit, sealed, officer)?))
+                })
+                .collect::<Result<Vec<_>, NodeError>>()
+        })?;
+        cases.sort_unstable_by_key(|(i, _)| *i);
+        Ok(cases.into_iter().map(|(_, case)| (case, woken.clone())).collect())
     }
 
     /// Opens the case of a request this station signed and records it in `unit`: what
