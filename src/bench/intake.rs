@@ -1,7 +1,8 @@
 //! Scenario 1: durable signed intake. 32 officers' clients, each on its own mTLS keep-alive
 //! connection, send new requests as fast as they are answered; every 201 means the case was
-//! signed, stored in one transaction and flushed. Baselines in the same run: the same node
-//! with flushing switched off, and a plain axum hello behind the same accept loop and mTLS.
+//! signed, stored in a transaction (shared with the requests waiting with it) and flushed.
+//! Baselines in the same run: the same node with flushing switched off, and a plain axum hello
+//! behind the same accept loop and mTLS.
 //!
 //! The target station is down throughout, so delivery waits in the outbox: this measures
 //! intake alone (delivery is scenarios 3, 4 and 8).
@@ -96,16 +97,17 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
         scale.measure.as_secs_f64()
     ));
     let mut table = String::from(
-        "| run | cases/s | p50 | p90 | p99 | max | errors | CPU per request | flushes | writers per flush | mean flush |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| run | cases/s | p50 | p90 | p99 | max | errors | CPU per request | requests per unit | flushes | writers per flush | mean flush |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for (mode, m) in [(Mode::Durable, &durable), (Mode::NoFlush, &no_flush), (Mode::Hello, &hello)] {
         let s = &m.samples;
         let f = m.flushes;
         let per_flush = if f.flushes == 0 { 0.0 } else { f.writers as f64 / f.flushes as f64 };
+        let per_unit = if f.commits == 0 { 0.0 } else { s.latencies.len() as f64 / f.commits as f64 };
         let mean_flush =
             if f.flushes == 0 { Duration::ZERO } else { f.busy / u32::try_from(f.flushes).unwrap_or(u32::MAX) };
         table.push_str(&format!(
-            "| {} | {:.0} | {} | {} | {} | {} | {} | {:.0} µs | {} | {:.1} | {} |\n",
+            "| {} | {:.0} | {} | {} | {} | {} | {} | {:.0} µs | {:.1} | {} | {:.1} | {} |\n",
             mode.name(),
             s.throughput(),
             ms(s.p50()),
@@ -114,6 +116,7 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
             ms(s.max()),
             s.errors,
             m.cpu_per_request.as_secs_f64() * 1e6,
+            per_unit,
             f.flushes,
             per_flush,
             ms(mean_flush),
@@ -135,7 +138,8 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
 
 /// What profiling found, shown when a target is missed.
 const ANALYSIS: &str = "Flushing is not what limits intake: group commit shares each flush among the writers \
-waiting (see the flush columns), so durable intake runs close to the no-flush rate. A profile of the node \
+waiting (see the flush columns), so durable intake runs close to the no-flush rate, and the requests that \
+wait together share a store unit (see requests per unit), which costs about 60 % of a unit each. A profile of the node \
 (perf, in docs/PERFORMANCE.md) puts about a third of its CPU in sled's log writer threads (pwrite and a \
 sync_file_range of every 512 KiB segment it fills, even with our flushes off; a new case's transaction holds \
 about 5 KB in 17 writes), about a fifth in the store transaction itself (sled's transactional insert reads every key before it \
@@ -194,6 +198,7 @@ pub async fn measure(work: &WorkDir, scale: &Scale, mode: Mode) -> BenchResult<M
         flushes: after.flushes - before.flushes,
         writers: after.writers - before.writers,
         busy: after.busy.saturating_sub(before.busy),
+        commits: after.commits - before.commits,
     };
     eprintln!("   {:<9} {}", mode.name(), samples.summary());
     drop(node);

@@ -63,6 +63,8 @@ pub struct FlushStats {
     pub writers: u64,
     /// Time spent flushing.
     pub busy: std::time::Duration,
+    /// Store units committed (one officer's change, or several committed together).
+    pub commits: u64,
 }
 
 impl GroupFlush {
@@ -113,6 +115,7 @@ impl GroupFlush {
             flushes: self.counters.flushes.load(Ordering::Relaxed),
             writers: self.counters.writers.load(Ordering::Relaxed),
             busy: std::time::Duration::from_micros(self.counters.busy_micros.load(Ordering::Relaxed)),
+            commits: self.counters.finished.load(Ordering::Relaxed),
         }
     }
 
