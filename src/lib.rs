@@ -10,8 +10,8 @@
 //!   deadlines). Pure.
 //! - [`envelope`], [`keys`]: signed envelopes and receipts; verify first, parse second.
 //! - [`case`]: a case's state materialised from its envelopes, by one pure `apply`.
-//! - [`store`]: the only module touching sled: one transaction per state change, group-committed
-//!   flushes, the audit chain, listings.
+//! - [`store`]: the only module touching sled: each state change whole in one transaction,
+//!   group-committed flushes, the audit chain, listings.
 //! - [`node`]: the station's operations (create, act, read, receive), authorisation included.
 //! - [`tls`], [`server`], [`api`]: rustls, the per-connection accept loop, and the axum routes.
 //! - [`config`], [`pki`], [`cli`]: configuration, the dev PKI and the `tiemeng` command line.

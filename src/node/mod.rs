@@ -1,7 +1,8 @@
 //! The station's operations: what officers do through the API and CLI, and what peers
 //! deliver. This layer decides and authorises; `case` computes state, `envelope` signs, and
-//! `store` persists. Every operation that changes anything runs as one store unit and returns
-//! only after the change is on disk.
+//! `store` persists. Every operation that changes anything runs whole in one store unit and
+//! returns only after the change is on disk; officers' new requests that arrive together share
+//! a unit (`combine`), each still all or nothing.
 
 mod auth;
 mod backup;
