@@ -645,6 +645,12 @@ mod soak {
         for station in STATIONS {
             children.push(net.spawn_process(station).await);
         }
+        for child in &children {
+            // `serve` restarts itself with two malloc arenas (src/cli/arenas.rs), without which
+            // resident memory grows in steps as threads come and go.
+            let environ = std::fs::read(format!("/proc/{}/environ", child.id())).unwrap();
+            assert!(environ.split(|b| *b == 0).any(|v| v == b"MALLOC_ARENA_MAX=2"), "serve runs with two arenas");
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let (done, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let workers: Vec<_> = (0..3u64)

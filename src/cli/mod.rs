@@ -1,5 +1,6 @@
 //! The `tiemeng` command line. Output for people is Chinese unless `--lang en` is given.
 
+mod arenas;
 mod audit;
 mod backup;
 mod case;
