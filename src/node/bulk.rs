@@ -48,15 +48,8 @@ impl Node {
             .into());
         }
         let Some(first) = sealed.first().map(|s| s.envelope.at) else { return Ok(Vec::new()) };
-        let (cases, woken) = self.store.write(first, |unit| {
-            sealed
-                .iter()
-                .map(|sealed| {
-                    unit.set_at(sealed.envelope.at);
-                    self.record_request(unit, sealed, officer)
-                })
-                .collect::<Result<Vec<_>, NodeError>>()
-        })?;
+        let (cases, woken) =
+            self.store.write(first, |unit| self.record_in_order(unit, sealed.iter().map(|s| (officer, s))))?;
         self.store.durable().await?;
         self.wake(&woken);
         tracing::debug!(count = cases.len(), "requests sent in bulk");

@@ -238,18 +238,27 @@ impl Node {
         let mut order: Vec<usize> = (0..batch.len()).collect();
         order.sort_by_key(|&i| batch[i].1.envelope.at);
         let Some(&first) = order.first() else { return Ok(Vec::new()) };
-        let (mut cases, woken) = self.store.write(batch[first].1.envelope.at, |unit| {
-            order
-                .into_iter()
-                .map(|i| {
-                    let (officer, sealed) = &batch[i];
-                    unit.set_at(sealed.envelope.at);
-                    Ok((i, self.record_request(unit, sealed, officer)?))
-                })
-                .collect::<Result<Vec<_>, NodeError>>()
+        let (cases, woken) = self.store.write(batch[first].1.envelope.at, |unit| {
+            self.record_in_order(unit, order.iter().map(|&i| (&batch[i].0, &batch[i].1)))
         })?;
-        cases.sort_unstable_by_key(|(i, _)| *i);
-        Ok(cases.into_iter().map(|(_, case)| (case, woken.clone())).collect())
+        let mut answers: Vec<_> = order.into_iter().zip(cases).collect();
+        answers.sort_unstable_by_key(|(i, _)| *i);
+        Ok(answers.into_iter().map(|(_, case)| (case, woken.clone())).collect())
+    }
+
+    /// Records requests in `unit`, each at its own time; times must not go backwards.
+    pub(super) fn record_in_order<'a>(
+        &self,
+        unit: &mut Unit<'_>,
+        requests: impl IntoIterator<Item = (&'a Officer, &'a SealedEnvelope)>,
+    ) -> Result<Vec<CaseRecord>, NodeError> {
+        requests
+            .into_iter()
+            .map(|(officer, sealed)| {
+                unit.set_at(sealed.envelope.at);
+                self.record_request(unit, sealed, officer)
+            })
+            .collect()
     }
 
     /// Opens the case of a request this station signed and records it in `unit`: what
