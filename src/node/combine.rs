@@ -7,11 +7,12 @@
 //! all-or-nothing: when a shared unit fails, each of its changes is tried again in a unit of
 //! its own, so a change that cannot be made fails alone and the others are made.
 //!
-//! Whoever holds the turn takes every change waiting, its own among them, commits them and
-//! answers each; a change answered while its submitter waited for the turn returns at once.
-//! The turn is a fair (first come, first served) lock, so a change waits for at most the unit
-//! under way and then its own. A submitter that gives up before its change was taken takes the
-//! change back with it: a request whose caller went away before it was stored is not stored.
+//! Whoever holds the turn takes the changes waiting longest (up to [`MAX_UNIT`]), its own among
+//! them, commits them and answers each; a change answered while its submitter waited for the
+//! turn returns at once. The turn is a fair (first come, first served) lock and the queue is in
+//! order of arrival, so a change waits only for units of changes that came before it. A
+//! submitter that gives up before its change was taken takes the change back with it: a
+//! request whose caller went away before it was stored is not stored.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
