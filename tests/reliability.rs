@@ -25,8 +25,27 @@ async fn state(net: &Net, station: &str, case: &CaseId) -> Option<TargetState> {
     net.node(station).store().case(case).unwrap().map(|c| c.targets[0].state)
 }
 
+/// This binary's tests run side by side; the one that reads this process's resident memory
+/// runs alone, so the growth it sees is its own node's and not another test's nodes.
+mod process_memory {
+    use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+    static MEMORY: RwLock<()> = RwLock::const_new(());
+
+    /// Held for the whole of a test that runs nodes in this process.
+    pub async fn shared() -> RwLockReadGuard<'static, ()> {
+        MEMORY.read().await
+    }
+
+    /// Held for the whole of a test that measures this process's memory.
+    pub async fn alone() -> RwLockWriteGuard<'static, ()> {
+        MEMORY.write().await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_restored_from_an_older_backup_gets_back_what_its_peer_holds() {
+    let _memory = process_memory::shared().await;
     let mut net = Net::start(&[LUOYANG, XIXI]).await;
     let a_liaison = net.officer(LUOYANG, As::Liaison);
     let b_duty = net.officer(XIXI, As::Duty);
@@ -193,6 +212,7 @@ mod kill9 {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sigkill_under_load_loses_nothing_acknowledged_and_doubles_nothing() {
+        let _memory = super::process_memory::shared().await;
         let net = Net::partial(&[LUOYANG, XIXI], &[XIXI]).await;
         let data = net.data_dir(LUOYANG);
         let mut rng = rand::rngs::StdRng::seed_from_u64(20261123);
@@ -340,6 +360,7 @@ mod full_disk {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_disk_never_yields_success_keeps_reads_and_recovers_when_space_returns() {
+        let _memory = super::process_memory::shared().await;
         let disk = SmallDisk::mount("8m");
         let data = disk.path().join("luoyang");
         let data_text = data.display().to_string();
@@ -404,6 +425,7 @@ mod outage {
     /// length and the load (CI: 10 s, 2,000 cases; documented run: 600 s, 30,000).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_long_outage_delivers_the_whole_backlog_in_order_once() {
+        let _memory = super::process_memory::shared().await;
         let outage = Duration::from_secs(env("TIEMENG_OUTAGE_SECS", 10));
         let cases = env("TIEMENG_OUTAGE_CASES", 2000) as usize;
         let mut net = Net::start_with(&[LUOYANG, XIXI, support::MAZHAN], &[LUOYANG, support::MAZHAN], |id, text| {
@@ -476,6 +498,7 @@ mod outage {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_envelope_created_days_before_delivery_is_accepted() {
+        let _memory = super::process_memory::shared().await;
         let net = Net::start(&[LUOYANG, XIXI]).await;
         let at = tiemeng::clock::Clock::system().now() - time::Duration::days(3);
         let envelope = net
@@ -520,6 +543,7 @@ mod long_outage {
     /// jitter), the queue stays on disk, memory stays flat.
     #[tokio::test]
     async fn a_72_hour_outage_keeps_backoff_capped_and_memory_bounded() {
+        let _memory = super::process_memory::alone().await;
         let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], |_, text| {
             text.push_str("\n[limits]\nofficer_requests_per_minute = 1000000\n");
         })
@@ -631,6 +655,7 @@ mod soak {
     /// the length (CI: 60 s).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_soak_across_three_nodes_has_no_errors_flat_memory_and_drained_outboxes() {
+        let _memory = super::process_memory::shared().await;
         let seconds: u64 = std::env::var("TIEMENG_SOAK_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
         // A small page cache: it fills within the warm-up, so what is measured after that is
         // the node's own memory, not sled caching a growing store (which is capped by cache_mb).
