@@ -11,14 +11,21 @@
 //! signals see one process.
 
 /// The environment variable glibc reads.
-pub const VAR: &str = "MALLOC_ARENA_MAX";
+const VAR: &str = "MALLOC_ARENA_MAX";
 /// The arenas a node runs with.
 const ARENAS: &str = "2";
 
-/// Replaces this process with itself run with [`VAR`] set, unless it is set already; returns
-/// only when that was not needed or could not be done (why, in the second case).
+/// Replaces this process with itself run with [`VAR`] set, unless it is set already; when that
+/// cannot be done, warns and returns, and the node runs on as it is.
+pub fn limit() {
+    if let Err(e) = restart_limited() {
+        tracing::warn!("could not restart with {VAR}={ARENAS} ({e}); resident memory may grow in steps under load");
+    }
+}
+
+/// Returns only when the restart was not needed or failed (why, in the second case).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn limit() -> Result<(), std::io::Error> {
+fn restart_limited() -> Result<(), std::io::Error> {
     use std::os::unix::process::CommandExt as _;
     if std::env::var_os(VAR).is_some() {
         return Ok(());
@@ -29,6 +36,6 @@ pub fn limit() -> Result<(), std::io::Error> {
 
 /// Other allocators than glibc's have no arenas to limit.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn limit() -> Result<(), std::io::Error> {
+fn restart_limited() -> Result<(), std::io::Error> {
     Ok(())
 }

@@ -14,7 +14,7 @@ use super::fail;
 /// Loads the config, opens the node and serves it.
 pub fn run(config: &Path, lang: Lang) -> ExitCode {
     super::init_tracing("info");
-    limit_arenas();
+    super::arenas::limit();
     let config = match Config::load(config) {
         Ok(config) => config,
         Err(e) => {
@@ -79,7 +79,7 @@ async fn wait_for_signal() {
 /// Runs the demo until SIGINT or SIGTERM.
 pub fn demo(dir: &Path, port: u16, fresh: bool, lang: Lang) -> ExitCode {
     super::init_tracing("warn");
-    limit_arenas();
+    super::arenas::limit();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
@@ -95,15 +95,4 @@ pub fn demo(dir: &Path, port: u16, fresh: bool, lang: Lang) -> ExitCode {
         demo.stop().await;
         ExitCode::SUCCESS
     })
-}
-
-/// Restarts this process with two malloc arenas ([`super::arenas`]); runs on as it is, with a
-/// warning, when that cannot be done.
-fn limit_arenas() {
-    if let Err(e) = super::arenas::limit() {
-        tracing::warn!(
-            "could not restart with {}=2 ({e}); resident memory may grow in steps under load",
-            super::arenas::VAR
-        );
-    }
 }
