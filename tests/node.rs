@@ -224,6 +224,43 @@ async fn a_created_case_survives_closing_and_reopening_the_store() {
     net.shutdown().await;
 }
 
+/// The delivery task records each answer once: an answer for an entry recorded before changes
+/// nothing, and a batch with an answer for an envelope other than the one queued at its position
+/// is refused whole.
+#[tokio::test]
+async fn an_answer_is_recorded_once_and_only_for_the_envelope_it_answers() {
+    use tiemeng::node::{Answer, Pending};
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
+    for kind in [CaseKind::Fugitive, CaseKind::MissingPerson] {
+        let request = samples::sample(kind, vec![xixi.clone()], time::OffsetDateTime::now_utc());
+        liaison.create_case(&request).await.unwrap();
+    }
+    let node = net.node(LUOYANG).clone();
+    let pending = node.pending(&xixi, 10).unwrap();
+    assert_eq!(pending.len(), 2, "the partner is down: both requests wait");
+    let refused =
+        |p: &Pending| (p.clone(), Answer::Refused { code: "unknown_case".into(), message: "无此案件".into() });
+    let state = || {
+        let store = node.store();
+        (store.outbox_len(&xixi), store.dead_letter_count(&xixi), store.audit_entries(0, 1000).unwrap().len())
+    };
+    let before = state();
+
+    let crossed = Pending { seq: pending[0].seq, stored: pending[1].stored.clone() };
+    let error = node.record_answers(&xixi, vec![refused(&pending[1]), refused(&crossed)]).await.unwrap_err();
+    assert!(error.to_string().contains("not the answered"), "{error}");
+    assert_eq!(state(), before, "nothing of the batch is recorded");
+
+    node.record_answers(&xixi, vec![refused(&pending[0])]).await.unwrap();
+    let recorded = state();
+    assert_eq!(recorded, (1, 1, before.2 + 1), "dequeued, one dead letter, one audit entry");
+    node.record_answers(&xixi, vec![refused(&pending[0])]).await.unwrap();
+    assert_eq!(state(), recorded, "the same answer again changes nothing");
+    net.shutdown().await;
+}
+
 /// Requests that arrive together are stored in shared units (`node::combine`); each must still
 /// be stored once, whole, with its audit entry, its outbox entry and its same-subject links.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -81,7 +81,9 @@ impl Node {
 
     /// Records answers for delivered envelopes in one unit: receipts stored (a request's target
     /// becomes `delivered`), refusals moved to dead letters, entries removed from the outbox.
-    /// Returns once that is on disk.
+    /// An answer for an entry no longer queued was recorded before and changes nothing; one
+    /// for an entry that now names another envelope is refused whole. Returns once that is on
+    /// disk.
     pub async fn record_answers(&self, peer: &StationId, answers: Vec<(Pending, Answer)>) -> Result<(), NodeError> {
         if answers.is_empty() {
             return Ok(());
@@ -92,6 +94,17 @@ impl Node {
             for (pending, answer) in &answers {
                 let meta = &pending.stored.meta;
                 let id = meta.id;
+                match unit.queued(peer, pending.seq)? {
+                    Some(queued) if queued == id => {}
+                    None => continue,
+                    Some(queued) => {
+                        return Err(StoreError::Corrupt(format!(
+                            "outbox of {peer} holds {queued} at {}, not the answered {id}",
+                            pending.seq
+                        ))
+                        .into());
+                    }
+                }
                 let digest = meta.digest()?;
                 match answer {
                     Answer::Receipt(receipt) => {

@@ -18,11 +18,7 @@ impl Store {
                 .and_then(|b| <[u8; 8]>::try_from(b).ok())
                 .map(u64::from_be_bytes)
                 .ok_or_else(|| StoreError::Corrupt("outbox key is truncated".into()))?;
-            let id: [u8; 16] = value
-                .as_ref()
-                .try_into()
-                .map_err(|_| StoreError::Corrupt("outbox entry is not an envelope id".into()))?;
-            out.push((seq, EnvelopeId::from_bytes(id)));
+            out.push((seq, queued_envelope(&value)?));
         }
         Ok(out)
     }
@@ -47,4 +43,11 @@ impl Store {
     pub fn outbox_len(&self, peer: &StationId) -> usize {
         self.inner().map_or(0, |inner| inner.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).count())
     }
+}
+
+/// The envelope id an outbox entry's value holds.
+pub(super) fn queued_envelope(value: &[u8]) -> Result<EnvelopeId, StoreError> {
+    let id: [u8; 16] =
+        value.try_into().map_err(|_| StoreError::Corrupt("outbox entry is not an envelope id".into()))?;
+    Ok(EnvelopeId::from_bytes(id))
 }

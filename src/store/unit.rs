@@ -261,6 +261,12 @@ impl<'s> Unit<'s> {
         Ok(())
     }
 
+    /// The envelope committed at position `seq` of `peer`'s outbox, if it is still there.
+    pub fn queued(&self, peer: &StationId, seq: u64) -> Result<Option<EnvelopeId>, StoreError> {
+        let value = self.inner.trees.peerseq_outbox.get(keys::outbox(peer, seq))?;
+        value.map(|value| super::outbox::queued_envelope(&value)).transpose()
+    }
+
     /// Removes delivered entries from `peer`'s outbox.
     pub fn dequeue(&mut self, peer: &StationId, seqs: &[u64]) {
         for seq in seqs {
