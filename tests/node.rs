@@ -224,8 +224,8 @@ async fn a_created_case_survives_closing_and_reopening_the_store() {
     net.shutdown().await;
 }
 
-/// The delivery task records each answer once: an answer for an entry recorded before changes
-/// nothing, and a batch with an answer for an envelope other than the one queued at its position
+/// The delivery task records each answer once: an answer for an entry recorded before (or twice
+/// in one list) changes nothing, and a batch with an answer for an envelope other than the one queued at its position
 /// is refused whole.
 #[tokio::test]
 async fn an_answer_is_recorded_once_and_only_for_the_envelope_it_answers() {
@@ -253,7 +253,7 @@ async fn an_answer_is_recorded_once_and_only_for_the_envelope_it_answers() {
     assert!(error.to_string().contains("not the answered"), "{error}");
     assert_eq!(state(), before, "nothing of the batch is recorded");
 
-    node.record_answers(&xixi, vec![refused(&pending[0])]).await.unwrap();
+    node.record_answers(&xixi, vec![refused(&pending[0]), refused(&pending[0])]).await.unwrap();
     let recorded = state();
     assert_eq!(recorded, (1, 1, before.2 + 1), "dequeued, one dead letter, one audit entry");
     node.record_answers(&xixi, vec![refused(&pending[0])]).await.unwrap();

@@ -1,6 +1,8 @@
 //! The sending side of federation, as far as it touches the node's state: what waits for a
 //! peer, checking the receipts it returns, and recording deliveries and refusals durably.
 
+use std::collections::BTreeSet;
+
 use super::{Node, NodeError};
 use crate::envelope::{EnvelopeError, Kind, SealedReceipt};
 use crate::ids::{CertIdentity, StationId};
@@ -81,8 +83,8 @@ impl Node {
 
     /// Records answers for delivered envelopes in one unit: receipts stored (a request's target
     /// becomes `delivered`), refusals moved to dead letters, entries removed from the outbox.
-    /// An answer for an entry no longer queued was recorded before and changes nothing; one
-    /// for an entry that now names another envelope is refused whole. Returns once that is on
+    /// An answer for an entry no longer queued (or answered earlier in the list) changes
+    /// nothing; one for an entry that now names another envelope refuses the whole list. Returns once that is on
     /// disk.
     pub async fn record_answers(&self, peer: &StationId, answers: Vec<(Pending, Answer)>) -> Result<(), NodeError> {
         if answers.is_empty() {
@@ -91,10 +93,12 @@ impl Node {
         let now = self.now();
         let actor = CertIdentity::Station(peer.clone()).to_string();
         self.store.write(now, |unit| {
+            let mut answered = BTreeSet::new();
             for (pending, answer) in &answers {
                 let meta = &pending.stored.meta;
                 let id = meta.id;
                 match unit.queued(peer, pending.seq)? {
+                    Some(_) if !answered.insert(pending.seq) => continue,
                     Some(queued) if queued == id => {}
                     None => continue,
                     Some(queued) => {
