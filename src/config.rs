@@ -154,6 +154,11 @@ pub struct ServerConfig {
     /// Most connections served at once; more wait in the kernel's backlog.
     #[serde(default = "default_max_connections")]
     pub max_connections: usize,
+    /// Most connections one certificate identity may hold open at once (never more than
+    /// `max_connections`); a request on a connection beyond that is answered 429
+    /// `too_many_connections` and the connection closed.
+    #[serde(default = "default_max_connections_per_identity")]
+    pub max_connections_per_identity: usize,
 }
 
 /// `[storage]`.
@@ -288,6 +293,9 @@ fn default_idle_timeout() -> u64 {
 fn default_max_connections() -> usize {
     1024
 }
+fn default_max_connections_per_identity() -> usize {
+    64
+}
 fn default_cache_mb() -> u64 {
     64
 }
@@ -382,6 +390,9 @@ impl Config {
         }
         if !(1..=3600).contains(&self.server.idle_timeout_secs) {
             return fail("server.idle_timeout_secs", "must be between 1 and 3600 seconds".into());
+        }
+        if self.server.max_connections_per_identity == 0 {
+            return fail("server.max_connections_per_identity", "must be at least 1".into());
         }
         if self.storage.cache_mb < 8 {
             return fail("storage.cache_mb", "must be at least 8 (MiB)".into());

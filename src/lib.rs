@@ -40,6 +40,7 @@ pub mod node;
 pub mod pki;
 pub mod samples;
 pub mod server;
+pub mod slots;
 pub mod stats;
 pub mod store;
 pub mod tls;

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
@@ -19,6 +21,7 @@ use tower::ServiceExt;
 
 use crate::api::{self, Authenticated};
 use crate::node::Node;
+use crate::slots::IdentitySlots;
 use crate::tls::{self, ClientVerifier, TlsError};
 
 /// How often CRL files are checked for changes.
@@ -67,13 +70,15 @@ pub fn start_with_app(node: Arc<Node>, listener: TcpListener, app: Router) -> Re
     let tasks = TaskTracker::new();
     let own_chain = tls::load_certs(&node.config().tls.cert)?;
     let home_root = Arc::new(tls::chain_root(&own_chain).unwrap_or_default());
+    let server = &node.config().server;
     let settings = Settings {
         acceptor: TlsAcceptor::from(tls_config),
         home_root,
         app,
-        handshake_timeout: Duration::from_secs(node.config().server.handshake_timeout_secs),
-        idle_limit: Duration::from_secs(node.config().server.idle_timeout_secs),
-        limit: Arc::new(Semaphore::new(node.config().server.max_connections)),
+        handshake_timeout: Duration::from_secs(server.handshake_timeout_secs),
+        idle_limit: Duration::from_secs(server.idle_timeout_secs),
+        limit: Arc::new(Semaphore::new(server.max_connections)),
+        slots: IdentitySlots::new(server.max_connections_per_identity.min(server.max_connections)),
     };
     tasks.spawn(accept_loop(listener, settings, shutdown.clone(), tasks.clone()));
     tasks.spawn(watch_crls(verifier, shutdown.clone()));
@@ -90,6 +95,7 @@ struct Settings {
     handshake_timeout: Duration,
     idle_limit: Duration,
     limit: Arc<Semaphore>,
+    slots: Arc<IdentitySlots>,
 }
 
 async fn accept_loop(listener: TcpListener, settings: Settings, shutdown: CancellationToken, tasks: TaskTracker) {
@@ -116,11 +122,34 @@ async fn accept_loop(listener: TcpListener, settings: Settings, shutdown: Cancel
             app: settings.app.clone(),
             handshake_timeout: settings.handshake_timeout,
             idle_limit: settings.idle_limit,
+            slots: settings.slots.clone(),
             shutdown: shutdown.clone(),
             _permit: permit,
         };
         tasks.spawn(connection.serve(tcp, remote));
     }
+}
+
+/// The app for a connection over its identity's share: a request on it is answered 429
+/// `too_many_connections`, and the connection is closed after the answer.
+fn too_many_connections() -> Router {
+    Router::new().fallback(|request: axum::extract::Request| async move {
+        let (parts, _) = request.into_parts();
+        let lang = api::extract::lang_of(&parts);
+        let problem = api::Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections",
+            lang.pick("连接过多", "too many connections"),
+            lang.pick(
+                "此证书同时打开的连接已达上限（server.max_connections_per_identity）。请关闭不用的连接，或待其空闲超时后再试。",
+                "this certificate has as many connections open as allowed (server.max_connections_per_identity); \
+                 close unused ones, or wait for them to time out, and try again",
+            ),
+        );
+        let mut response = problem.into_response();
+        response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        response
+    })
 }
 
 struct Connection {
@@ -129,6 +158,7 @@ struct Connection {
     app: Router,
     handshake_timeout: Duration,
     idle_limit: Duration,
+    slots: Arc<IdentitySlots>,
     shutdown: CancellationToken,
     _permit: OwnedSemaphorePermit,
 }
@@ -160,7 +190,15 @@ impl Connection {
             return;
         };
         tracing::debug!(%remote, %identity, "connection authenticated");
-        let app = self.app;
+        // Held until the connection ends. Over its share the caller still gets an answer that
+        // says why, not a bare close that would look like a network fault.
+        let slot = self.slots.take(&identity);
+        let app = if slot.is_some() {
+            self.app
+        } else {
+            tracing::warn!(%remote, %identity, "connection over the identity's share refused");
+            too_many_connections()
+        };
         let authenticated = Authenticated { identity, home_issued };
         // Boxed so the connection is `Unpin`: it is polled without letting hyper shut the
         // stream down, and taken apart afterwards for a lingering close.

@@ -1003,6 +1003,45 @@ mod tls_matrix {
         net.shutdown().await;
     }
 
+    #[tokio::test]
+    async fn connections_over_an_identitys_share_are_answered_429_and_others_still_get_in() {
+        let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], |_, text| {
+            *text = text.replace("[server]\n", "[server]\nmax_connections_per_identity = 2\n");
+        })
+        .await;
+        let (cert, key) = net.officer_files(LUOYANG, As::Liaison);
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(rustls_client(&net, Some((&cert, &key)))));
+        let mut held = Vec::new();
+        for _ in 0..2 {
+            let tcp = tokio::net::TcpStream::connect(net.addrs[LUOYANG]).await.unwrap();
+            let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+            held.push(connector.connect(name, tcp).await.unwrap());
+        }
+        // The liaison's two connections are its share: a third is answered, and says why.
+        let liaison = net.officer(LUOYANG, As::Liaison);
+        let url = format!("{}/api/v1/me", net.url(LUOYANG));
+        let over = |lang: &'static str| {
+            let request = liaison.http().get(&url).header("accept-language", lang);
+            async move { request.send().await.unwrap() }
+        };
+        let response = over("zh-CN").await;
+        assert_eq!(response.status(), 429);
+        let problem: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(problem["code"], "too_many_connections");
+        assert!(problem["title"].as_str().unwrap().contains("连接过多"), "{problem}");
+        let problem: serde_json::Value = over("en").await.json().await.unwrap();
+        assert!(problem["detail"].as_str().unwrap().contains("max_connections_per_identity"), "{problem}");
+        // Another officer of the station is not affected.
+        assert!(net.officer(LUOYANG, As::Chief).me().await.is_ok());
+        // Once one of the two closes, the liaison gets in again.
+        drop(held.pop());
+        assert!(
+            eventually(Duration::from_secs(5), || async { liaison.me().await.is_ok() }).await,
+            "the closed connection's slot was not freed"
+        );
+        net.shutdown().await;
+    }
+
     /// A request refused before its body is read (here: an officer posting to the peers'
     /// inbox) still reaches its client whole: the server reads the rest of the body before it
     /// lets the socket go, since closing on unread bytes resets the connection and can throw

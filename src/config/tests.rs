@@ -266,6 +266,14 @@ fn a_station_cannot_list_itself_as_a_peer() {
 }
 
 #[test]
+fn a_connection_share_of_none_is_refused() {
+    let share = |n: &str| minimal_with("[server]\n", &format!("[server]\nmax_connections_per_identity = {n}\n"));
+    Station::new().refuses(&share("0"), "server.max_connections_per_identity", "at least 1");
+    assert_eq!(Station::new().load(&share("8")).unwrap().server.max_connections_per_identity, 8);
+    assert_eq!(Station::new().load(MINIMAL).unwrap().server.max_connections_per_identity, 64);
+}
+
+#[test]
 fn a_peer_listed_twice_is_refused() {
     let text = minimal_plus(&SECOND_PEER.replace("zj-cangnan-mazhan", "fj-shouning-xixi"));
     Station::new().refuses(&text, "peers[1].id", "appears twice");
