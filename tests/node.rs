@@ -978,6 +978,19 @@ mod tls_matrix {
         net.shutdown().await;
     }
 
+    /// `n` mTLS connections to 罗阳 as its liaison that send nothing after the handshake.
+    async fn silent_connections(net: &Net, n: usize) -> Vec<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+        let (cert, key) = net.officer_files(LUOYANG, As::Liaison);
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(rustls_client(net, Some((&cert, &key)))));
+        let mut connections = Vec::new();
+        for _ in 0..n {
+            let tcp = tokio::net::TcpStream::connect(net.addrs[LUOYANG]).await.unwrap();
+            let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+            connections.push(connector.connect(name, tcp).await.unwrap());
+        }
+        connections
+    }
+
     #[tokio::test]
     async fn an_idle_connection_is_closed_so_it_cannot_hold_a_slot() {
         let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], |_, text| {
@@ -985,14 +998,7 @@ mod tls_matrix {
         })
         .await;
         use tokio::io::AsyncReadExt;
-        let (cert, key) = net.officer_files(LUOYANG, As::Liaison);
-        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(rustls_client(&net, Some((&cert, &key)))));
-        let mut idle = Vec::new();
-        for _ in 0..2 {
-            let tcp = tokio::net::TcpStream::connect(net.addrs[LUOYANG]).await.unwrap();
-            let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-            idle.push(connector.connect(name, tcp).await.unwrap());
-        }
+        let mut idle = silent_connections(&net, 2).await;
         // Both slots are taken by connections that say nothing; the server frees them.
         for stream in &mut idle {
             let mut buffer = [0u8; 16];
@@ -1009,14 +1015,7 @@ mod tls_matrix {
             *text = text.replace("[server]\n", "[server]\nmax_connections_per_identity = 2\n");
         })
         .await;
-        let (cert, key) = net.officer_files(LUOYANG, As::Liaison);
-        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(rustls_client(&net, Some((&cert, &key)))));
-        let mut held = Vec::new();
-        for _ in 0..2 {
-            let tcp = tokio::net::TcpStream::connect(net.addrs[LUOYANG]).await.unwrap();
-            let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
-            held.push(connector.connect(name, tcp).await.unwrap());
-        }
+        let mut held = silent_connections(&net, 2).await;
         // The liaison's two connections are its share: a third is answered, and says why.
         let liaison = net.officer(LUOYANG, As::Liaison);
         let url = format!("{}/api/v1/me", net.url(LUOYANG));
