@@ -253,10 +253,11 @@ async fn an_answer_is_recorded_once_and_only_for_the_envelope_it_answers() {
     assert!(error.to_string().contains("not the answered"), "{error}");
     assert_eq!(state(), before, "nothing of the batch is recorded");
 
-    node.record_answers(&xixi, vec![refused(&pending[0]), refused(&pending[0])]).await.unwrap();
+    let now = node.record_answers(&xixi, vec![refused(&pending[0]), refused(&pending[0])]).await.unwrap();
+    assert_eq!(now, [true, false], "recorded once");
     let recorded = state();
     assert_eq!(recorded, (1, 1, before.2 + 1), "dequeued, one dead letter, one audit entry");
-    node.record_answers(&xixi, vec![refused(&pending[0])]).await.unwrap();
+    assert_eq!(node.record_answers(&xixi, vec![refused(&pending[0])]).await.unwrap(), [false]);
     assert_eq!(state(), recorded, "the same answer again changes nothing");
     net.shutdown().await;
 }

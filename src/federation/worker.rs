@@ -272,20 +272,21 @@ impl Worker {
 async fn record(node: Arc<Node>, peer: StationId, answers: Vec<(Pending, Answer)>) -> Result<(), PeerError> {
     let now = node.clock().now();
     let error = |code: &str, message: String| PeerError { code: code.to_owned(), message, at: now };
-    let latencies: Vec<Duration> = answers
+    let outcomes: Vec<Result<Duration, PeerError>> = answers
         .iter()
-        .filter(|(_, a)| matches!(a, Answer::Receipt(_)))
-        .map(|(p, _)| (now - p.stored.meta.at).try_into().unwrap_or_default())
-        .collect();
-    let refused: Vec<PeerError> = answers
-        .iter()
-        .filter_map(|(_, a)| match a {
-            Answer::Refused { code, message } => Some(error(code, message.clone())),
-            Answer::Receipt(_) => None,
+        .map(|(pending, answer)| match answer {
+            Answer::Receipt(_) => Ok((now - pending.stored.meta.at).try_into().unwrap_or_default()),
+            Answer::Refused { code, message } => Err(error(code, message.clone())),
         })
         .collect();
-    if let Err(e) = node.record_answers(&peer, answers).await {
-        return Err(error("storage", e.to_string()));
+    let recorded = node.record_answers(&peer, answers).await.map_err(|e| error("storage", e.to_string()))?;
+    // An answer recorded before (sent again after a failed recording) was counted then.
+    let (mut latencies, mut refused) = (Vec::new(), Vec::new());
+    for (outcome, _) in outcomes.into_iter().zip(recorded).filter(|(_, now)| *now) {
+        match outcome {
+            Ok(latency) => latencies.push(latency),
+            Err(refusal) => refused.push(refusal),
+        }
     }
     let Some(health) = node.health().peer(&peer) else { return Ok(()) };
     if !latencies.is_empty() {

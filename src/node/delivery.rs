@@ -84,30 +84,36 @@ impl Node {
     /// Records answers for delivered envelopes in one unit: receipts stored (a request's target
     /// becomes `delivered`), refusals moved to dead letters, entries removed from the outbox.
     /// An answer for an entry no longer queued (or answered earlier in the list) changes
-    /// nothing; one for an entry that now names another envelope refuses the whole list. Returns once that is on
-    /// disk.
-    pub async fn record_answers(&self, peer: &StationId, answers: Vec<(Pending, Answer)>) -> Result<(), NodeError> {
+    /// nothing; one for an entry that now names another envelope refuses the whole list.
+    /// Returns once that is on disk, with whether each answer was recorded now.
+    pub async fn record_answers(
+        &self,
+        peer: &StationId,
+        answers: Vec<(Pending, Answer)>,
+    ) -> Result<Vec<bool>, NodeError> {
         if answers.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let now = self.now();
         let actor = CertIdentity::Station(peer.clone()).to_string();
-        self.store.write(now, |unit| {
+        let (recorded, _) = self.store.write(now, |unit| {
             let mut answered = BTreeSet::new();
+            let mut recorded = Vec::with_capacity(answers.len());
             for (pending, answer) in &answers {
                 let meta = &pending.stored.meta;
                 let id = meta.id;
-                match unit.queued(peer, pending.seq)? {
-                    Some(_) if !answered.insert(pending.seq) => continue,
-                    Some(queued) if queued == id => {}
-                    None => continue,
-                    Some(queued) => {
-                        return Err(StoreError::Corrupt(format!(
-                            "outbox of {peer} holds {queued} at {}, not the answered {id}",
-                            pending.seq
-                        ))
-                        .into());
-                    }
+                let queued = unit.queued(peer, pending.seq)?;
+                let first = queued.is_some() && answered.insert(pending.seq);
+                recorded.push(first);
+                if !first {
+                    continue;
+                }
+                if let Some(other) = queued.filter(|queued| *queued != id) {
+                    return Err(StoreError::Corrupt(format!(
+                        "outbox of {peer} holds {other} at {}, not the answered {id}",
+                        pending.seq
+                    ))
+                    .into());
                 }
                 let digest = meta.digest()?;
                 match answer {
@@ -144,9 +150,9 @@ impl Node {
                     }
                 }
             }
-            Ok::<_, NodeError>(())
+            Ok::<_, NodeError>(recorded)
         })?;
         self.store.durable().await?;
-        Ok(())
+        Ok(recorded)
     }
 }
