@@ -193,11 +193,16 @@ impl Connection {
         // Held until the connection ends. Over its share the caller still gets an answer that
         // says why, not a bare close that would look like a network fault.
         let slot = self.slots.take(&identity);
-        let app = if slot.is_some() {
-            self.app
-        } else {
-            tracing::warn!(%remote, %identity, "connection over the identity's share refused");
-            too_many_connections()
+        let app = match &slot {
+            Ok(_) => self.app,
+            Err(refused) => {
+                if refused.first {
+                    tracing::warn!(%remote, %identity, "connections over the identity's share refused");
+                } else {
+                    tracing::debug!(%remote, %identity, "connection over the identity's share refused");
+                }
+                too_many_connections()
+            }
         };
         let authenticated = Authenticated { identity, home_issued };
         // Boxed so the connection is `Unpin`: it is polled without letting hyper shut the

@@ -11,7 +11,15 @@ use crate::ids::CertIdentity;
 #[derive(Debug)]
 pub struct IdentitySlots {
     limit: usize,
-    open: Mutex<HashMap<CertIdentity, usize>>,
+    shares: Mutex<HashMap<CertIdentity, Share>>,
+}
+
+/// One identity's connections.
+#[derive(Debug, Default)]
+struct Share {
+    open: usize,
+    /// A connection was refused since the identity last had a slot free.
+    refused: bool,
 }
 
 /// One open connection of an identity; closing it (dropping this) frees the slot.
@@ -21,37 +29,49 @@ pub struct Slot {
     identity: CertIdentity,
 }
 
+/// A connection over its identity's share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refused {
+    /// The first refused since the identity last had a slot free: a client reconnecting in a
+    /// loop is worth one warning, not one per attempt.
+    pub first: bool,
+}
+
 impl IdentitySlots {
     /// At most `limit` connections per identity.
     pub fn new(limit: usize) -> Arc<Self> {
-        Arc::new(Self { limit, open: Mutex::default() })
+        Arc::new(Self { limit, shares: Mutex::default() })
     }
 
-    /// A slot for one more connection of `identity`, or `None` when it has `limit` open.
-    pub fn take(self: &Arc<Self>, identity: &CertIdentity) -> Option<Slot> {
-        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = open.get(identity).copied().unwrap_or(0);
-        if count >= self.limit {
-            return None;
+    /// A slot for one more connection of `identity`, unless it has `limit` open.
+    pub fn take(self: &Arc<Self>, identity: &CertIdentity) -> Result<Slot, Refused> {
+        let mut shares = self.shares.lock().unwrap_or_else(PoisonError::into_inner);
+        let share = shares.entry(identity.clone()).or_default();
+        if share.open >= self.limit {
+            let first = !share.refused;
+            share.refused = true;
+            return Err(Refused { first });
         }
-        open.insert(identity.clone(), count + 1);
-        Some(Slot { slots: self.clone(), identity: identity.clone() })
+        share.open += 1;
+        Ok(Slot { slots: self.clone(), identity: identity.clone() })
     }
 
     /// Connections `identity` has open.
-    pub fn open(&self, identity: &CertIdentity) -> usize {
-        self.open.lock().unwrap_or_else(PoisonError::into_inner).get(identity).copied().unwrap_or(0)
+    #[cfg(test)]
+    fn open(&self, identity: &CertIdentity) -> usize {
+        self.shares.lock().unwrap_or_else(PoisonError::into_inner).get(identity).map_or(0, |share| share.open)
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut open = self.slots.open.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(count) = open.get_mut(&self.identity) {
-            *count -= 1;
+        let mut shares = self.slots.shares.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(share) = shares.get_mut(&self.identity) {
+            share.open -= 1;
+            share.refused = false;
             // Identities come and go; only those with connections open are kept.
-            if *count == 0 {
-                open.remove(&self.identity);
+            if share.open == 0 {
+                shares.remove(&self.identity);
             }
         }
     }
@@ -68,11 +88,18 @@ mod tests {
         let peer: CertIdentity = "urn:tiemeng:station:fj-shouning-xixi".parse().unwrap();
         let first = slots.take(&officer).unwrap();
         let _second = slots.take(&officer).unwrap();
-        assert!(slots.take(&officer).is_none(), "a third connection is over the share");
-        assert!(slots.take(&peer).is_some(), "another identity is not affected");
+        assert_eq!(slots.take(&officer).err(), Some(Refused { first: true }), "a third is over the share");
+        assert_eq!(
+            slots.take(&officer).err(),
+            Some(Refused { first: false }),
+            "and so is a fourth, not worth a warning"
+        );
+        assert!(slots.take(&peer).is_ok(), "another identity is not affected");
         drop(first);
         assert_eq!(slots.open(&officer), 1);
-        assert!(slots.take(&officer).is_some(), "the closed connection's slot is free again");
+        let third = slots.take(&officer);
+        assert!(third.is_ok(), "the closed connection's slot is free again");
+        assert_eq!(slots.take(&officer).err(), Some(Refused { first: true }), "a new round of refusals is told again");
         assert_eq!(slots.open(&peer), 0, "a peer whose connections closed is forgotten");
     }
 }
