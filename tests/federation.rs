@@ -342,7 +342,7 @@ async fn a_receipt_an_older_release_kept_apart_still_answers_a_duplicate() {
     // wire alone (version 1), the receipt an entry keyed by envelope and issuer.
     net.stop(XIXI).await;
     {
-        let db = sled::open(net.data_dir(XIXI)).unwrap();
+        let db = tiemeng::store::open_sled(&sled::Config::new().path(net.data_dir(XIXI))).unwrap();
         let envelopes = db.open_tree("envelopeid_envelope").unwrap();
         let receipts = db.open_tree("envelopestation_receipt").unwrap();
         for item in envelopes.iter() {

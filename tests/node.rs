@@ -346,7 +346,7 @@ async fn tampering_with_one_audit_entry_is_named_by_audit_verify() {
 
     {
         // Someone with access to the disk rewrites who read the case in entry 2.
-        let db = sled::open(&data).unwrap();
+        let db = tiemeng::store::open_sled(&sled::Config::new().path(&data)).unwrap();
         let audit = db.open_tree("seq_audit").unwrap();
         let key = 2u64.to_be_bytes();
         let value = audit.get(key).unwrap().unwrap();
@@ -588,7 +588,7 @@ async fn late_counts_missing_from_an_older_store_are_built_when_it_opens() {
     drop(node);
 
     let older = |keep: &dyn Fn(&[u8]) -> bool, marker: Option<&[u8]>| {
-        let db = sled::open(&dir).unwrap();
+        let db = tiemeng::store::open_sled(&sled::Config::new().path(&dir)).unwrap();
         let meta = db.open_tree("meta").unwrap();
         let counts: Vec<_> = meta.scan_prefix(b"late").map(|item| item.unwrap().0).collect();
         assert!(counts.len() > 2, "counts are kept in meta");
@@ -663,7 +663,7 @@ async fn timelines_an_older_release_indexed_still_read_and_grow() {
     // Rewrite the store as the earlier release left it: each case value the record's JSON
     // alone (version 1), its timeline as index entries (case id, then the entry).
     {
-        let db = sled::open(&dir).unwrap();
+        let db = tiemeng::store::open_sled(&sled::Config::new().path(&dir)).unwrap();
         let values = db.open_tree("caseid_case").unwrap();
         let events = db.open_tree("caseevent_envelopeid").unwrap();
         for item in values.iter() {

@@ -139,7 +139,7 @@ pub fn restore(path: &Path, dir: &Path) -> Result<BackupInfo, StoreError> {
         String::from_utf8(take(&mut reader, station_len, path)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let station: StationId = station.parse().map_err(|e: crate::ids::IdError| StoreError::Corrupt(e.to_string()))?;
     let taken_at = from_unix_ms(i64::from_be_bytes(number(&mut reader, path)?));
-    let db = sled::Config::new().path(dir).cache_capacity(64 * 1024 * 1024).open()?;
+    let db = super::open_sled(&sled::Config::new().path(dir).cache_capacity(64 * 1024 * 1024))?;
     let mut entries = 0;
     for _ in 0..Trees::names().len() {
         let name_len = usize::from(u16::from_be_bytes(number(&mut reader, path)?));

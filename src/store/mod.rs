@@ -79,9 +79,30 @@ pub enum StoreError {
 
 const META_STATION: &[u8] = b"station";
 
+/// How long an open waits for sled's file lock on a folder this process has just closed.
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Opens a sled database, waiting a moment for its file lock when it is busy. sled's IO
+/// threads drop their last handles to a closed database just after the close returns, so a
+/// folder reopened at once in the same process can still be locked. A lock held by another
+/// process (a node already running on the folder) is still reported, after [`LOCK_PATIENCE`].
+pub fn open_sled(config: &sled::Config) -> sled::Result<sled::Db> {
+    let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock") && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            opened => return opened,
+        }
+    }
+}
+
 impl Inner {
     fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
-        let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).open()?;
+        let db = open_sled(&sled::Config::new().path(dir).cache_capacity(cache_bytes))?;
         let trees = Trees::open(&db)?;
         let log = Arc::new(sync::Log::open(dir)?);
         let flusher = GroupFlush::start(db.clone(), log.clone()).map_err(|e| StoreError::Flush(e.to_string()))?;
