@@ -32,6 +32,11 @@ fn every_scenario_runs_and_reports_what_it_checked() {
         assert!(report.contains(section), "{section} missing from the report");
     }
     assert!(report.contains("- Command: `"), "the report names the command that reproduces it");
+    assert!(report.contains("- Memory: a new file written at"), "the report says how this machine writes fresh memory");
+    assert!(
+        report.contains("`tiemeng bench-node --reference` process of its own"),
+        "the compute reference was timed in a process of its own"
+    );
     assert!(table.contains("0 / 0 / in order"), "the drain lost, doubled or reordered nothing:\n{table}");
     assert!(report.contains("they agree"), "the statistics equal a recount from the stored cases");
     assert!(!report.contains("FAILED"), "{report}");

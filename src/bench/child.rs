@@ -1,6 +1,7 @@
 //! Nodes in processes of their own, for the scenarios that need one: pinned to one core, started
 //! cold, or measured alone. `tiemeng serve` is the production command; `tiemeng bench-node`
-//! (hidden) is the same node with the benchmark's switches: pinning and no flushes.
+//! (hidden) is the same node with the benchmark's switches: pinning and no flushes, or timing
+//! the compute scenario's reference operations in a process as fresh as the node's.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::compute::Reference;
 use super::{BenchResult, ctx};
 use crate::clock::Clock;
 use crate::config::Config;
@@ -27,6 +29,13 @@ pub struct NodeArgs {
     /// Pin the whole process, every thread of it, to this CPU, with one runtime worker.
     #[arg(long)]
     pub cpu: Option<usize>,
+    /// Instead of serving, time the compute scenario's reference operations over this many
+    /// requests, print them on one line and exit.
+    #[arg(long, requires = "data_dir")]
+    pub reference: Option<usize>,
+    /// The data folder, in place of the config's (for `--reference`).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// Runs `tiemeng bench-node`.
@@ -38,6 +47,15 @@ pub fn serve(args: NodeArgs) -> std::process::ExitCode {
         return crate::cli::fail(&format!("cannot pin to CPU {cpu}: {e}"));
     }
     crate::cli::init_tracing("warn");
+    if let Some(samples) = args.reference {
+        return match time_reference(&args, samples) {
+            Ok(reference) => {
+                println!("{}", reference.to_line());
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => crate::cli::fail(&e),
+        };
+    }
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if args.cpu.is_some() {
         builder.worker_threads(1);
@@ -50,6 +68,14 @@ pub fn serve(args: NodeArgs) -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => crate::cli::fail(&e),
     }
+}
+
+fn time_reference(args: &NodeArgs, samples: usize) -> BenchResult<Reference> {
+    let mut config = Config::load(&args.config).map_err(ctx("config"))?;
+    if let Some(dir) = &args.data_dir {
+        config.storage.data_dir.clone_from(dir);
+    }
+    super::compute::time_reference(config, samples)
 }
 
 async fn serve_until_stdin_closes(args: &NodeArgs) -> BenchResult<()> {
@@ -101,6 +127,31 @@ impl NodeProcess {
             return Err(format!("bench-node did not start: {line:?}"));
         }
         Ok(Self { child, stdin })
+    }
+
+    /// Times the compute scenario's reference operations in a `tiemeng bench-node` process of
+    /// its own, pinned to `cpu`, on a store in `data_dir`.
+    pub fn reference(config: &Path, data_dir: &Path, samples: usize, cpu: usize) -> BenchResult<Reference> {
+        let output = Command::new(std::env::current_exe().map_err(ctx("own binary"))?)
+            .arg("bench-node")
+            .arg("--config")
+            .arg(config)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--reference")
+            .arg(samples.to_string())
+            .arg("--cpu")
+            .arg(cpu.to_string())
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit())
+            .output()
+            .map_err(ctx("start bench-node --reference"))?;
+        let line = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() {
+            return Err(format!("bench-node --reference failed ({})", output.status));
+        }
+        Reference::from_line(line.trim()).ok_or_else(|| format!("bench-node --reference said {line:?}"))
     }
 
     /// Starts the production `tiemeng serve` (readiness is the caller's to detect).

@@ -1,8 +1,8 @@
 //! Scenario 2: compute efficiency. The node runs in a process of its own pinned to CPU 0 with
 //! one runtime worker and flushing off; the clients run in this process pinned to CPU 1. Its
 //! intake rate is compared with 1 / (verify + sign + store insert), those three timed in this
-//! binary, in this run, on CPU 0 before the node starts: how much of one core's time goes to
-//! the work that must be done, and how much to everything around it.
+//! run, on CPU 0, before the node starts, in a process as fresh as the node's: how much of one
+//! core's time goes to the work that must be done, and how much to everything around it.
 
 use std::time::{Duration, Instant};
 
@@ -34,6 +34,20 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// The four times in nanoseconds, as a `bench-node --reference` process prints them.
+    pub fn to_line(&self) -> String {
+        let [a, b, c, d] = [self.verify, self.sign, self.insert, self.insert_grouped].map(|t| t.as_nanos());
+        format!("reference {a} {b} {c} {d}")
+    }
+
+    /// Reads what [`Reference::to_line`] printed.
+    pub fn from_line(line: &str) -> Option<Self> {
+        let mut parts = line.strip_prefix("reference ")?.split(' ').map(|n| n.parse().ok().map(Duration::from_nanos));
+        let mut next = || parts.next().flatten();
+        let reference = Self { verify: next()?, sign: next()?, insert: next()?, insert_grouped: next()? };
+        parts.next().is_none().then_some(reference)
+    }
+
     /// Requests per second one core could take if it did only these three.
     pub fn ceiling(&self) -> f64 {
         1.0 / (self.verify + self.sign + self.insert).as_secs_f64().max(1e-12)
@@ -49,11 +63,15 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
     let mut net = BenchNet::prepare(dir.clone(), 2, &bench_settings(64)).await?;
     let (a, b) = (net.id(0).to_owned(), net.id(1).to_owned());
     net.close_port(&b);
-    let mut config = net.config(&a)?;
-    config.storage.data_dir = dir.join("reference-store");
+    // In a process of its own, like the node: a process that has run other scenarios has freed
+    // memory to reuse, and on a machine whose host backs a page only when it is first touched,
+    // writing into reused memory is many times faster than into fresh (docs/PERFORMANCE.md).
     let reference = {
+        let (config, store) = (net.config_path(&a)?, dir.join("reference-store"));
         let samples = if scale.quick { 300 } else { 3_000 };
-        tokio::task::spawn_blocking(move || time_reference(config, samples)).await.map_err(ctx("reference"))??
+        tokio::task::spawn_blocking(move || NodeProcess::reference(&config, &store, samples, NODE_CPU))
+            .await
+            .map_err(ctx("reference"))??
     };
     // The node's port was reserved by this process; the child binds it itself.
     drop(net.listener(&a).await?);
@@ -94,7 +112,8 @@ fn section(scale: &Scale, reference: &Reference, samples: &Samples, node_cpu: f6
          blocking pool, flusher, sled) pinned to CPU {NODE_CPU}, one runtime worker. {} clients in this process, \
          pinned to CPU {CLIENT_CPU}, post new requests over mTLS keep-alive; {:.0} s warm-up, {:.0} s measured: {}; \
          {} errors. The node's CPU was busy {:.0}% of the window.\n\n\
-         Reference, timed in this binary on CPU {NODE_CPU} before the node started (mean of many):\n\n\
+         Reference, timed before the node started in a `tiemeng bench-node --reference` process of its own on \
+         CPU {NODE_CPU}, as fresh as the node's (mean of many):\n\n\
          | operation | time |\n|---|---|\n| verify (ed25519 `verify_strict` of a request) | {:.1} µs |\n\
          | sign (ed25519 over a request's payload) | {:.1} µs |\n\
          | store insert (one request's unit: envelope, case, indexes, tallies, outbox, audit; no flush) | {:.1} µs |\n\
@@ -134,16 +153,18 @@ fn section(scale: &Scale, reference: &Reference, samples: &Samples, node_cpu: f6
 }
 
 /// What profiling found, shown when the target is missed.
-const ANALYSIS: &str = "The reference's insert runs with sled's I/O threads on the same core (the pinned thread \
-starts them, and they inherit its affinity), so its time includes their writing of the log, as the node's does. \
-The gap is the request's path around the three operations: the TLS record layer, HTTP/1.1 parsing, JSON \
+const ANALYSIS: &str = "The reference's insert runs with sled's I/O threads on the same core (its process is \
+pinned before any thread starts, and every thread inherits the mask), so its time includes their writing of the log, \
+as the node's does. Both write their log into memory the kernel has just taken for its page cache: where the host \
+backs a page only when it is first touched (this machine, see \"Memory\" under How it was run), that write costs \
+more than the rest of an insert, and it is why the reference runs in a fresh process as the node does. The gap is the request's path around the three operations: the TLS record layer, HTTP/1.1 parsing, JSON \
 decoding and validation of the request, the response's JSON (the whole case), rate limiting, routing, and the \
 runtime's scheduling; the requests waiting together share a store unit, which pays for part of it. A profile \
 is in docs/PERFORMANCE.md.";
 
-/// Times the reference operations on a thread pinned to the node's CPU.
-fn time_reference(config: crate::config::Config, samples: usize) -> BenchResult<Reference> {
-    super::sys::pin_current_thread(NODE_CPU).map_err(ctx("pin"))?;
+/// Times the reference operations on `samples` requests, on the calling thread (which
+/// `bench-node --cpu` has pinned, with every thread the store starts).
+pub fn time_reference(config: crate::config::Config, samples: usize) -> BenchResult<Reference> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ctx("runtime"))?;
     let target = config.peers.first().map(|p| p.id.clone()).ok_or("no peer")?;
     let node = Node::open(config, Clock::system()).map_err(ctx("open node"))?;
@@ -246,4 +267,24 @@ fn pinned_load(
         };
         Ok((samples, busy))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_crosses_the_process_boundary_unchanged() {
+        let reference = Reference {
+            verify: Duration::from_nanos(52_801),
+            sign: Duration::from_nanos(23_100),
+            insert: Duration::from_nanos(254_200),
+            insert_grouped: Duration::from_nanos(193_700),
+        };
+        let read = Reference::from_line(&reference.to_line()).expect("reads its own line");
+        assert_eq!(read.to_line(), reference.to_line());
+        assert!(Reference::from_line("reference 1 2 3").is_none(), "a time missing");
+        assert!(Reference::from_line("reference 1 2 3 4 5").is_none(), "a time too many");
+        assert!(Reference::from_line("ready 127.0.0.1:1").is_none());
+    }
 }

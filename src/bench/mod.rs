@@ -217,6 +217,11 @@ async fn run_async(args: &BenchArgs) -> Report {
         eprintln!("   done in {:.1} s", started.elapsed().as_secs_f64());
         report.push(section);
     }
+    // Last, so that the memory it frees is not what a scenario writes into.
+    match sys::first_touch(work.path(), if scale.quick { 64 } else { 512 }) {
+        Ok(probe) => report.set_first_touch(probe),
+        Err(e) => report.error(format!("memory probe: {e}")),
+    }
     report
 }
 

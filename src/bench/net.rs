@@ -42,6 +42,14 @@ impl WorkDir {
         if keep || !made {
             eprintln!("work folder: {}", path.display());
         }
+        if remove_earlier_runs(&path)? {
+            // Memory freed a moment ago is memory the host still backs; on a machine whose host
+            // backs a page only at its first touch, a scenario writing into it would run several
+            // times faster than one writing into memory the host took back (docs/PERFORMANCE.md).
+            // The host takes freed memory back within seconds: the first scenario waits for that.
+            eprintln!("removed an earlier run's folders; letting the memory they held settle for {SETTLE:?}");
+            std::thread::sleep(SETTLE);
+        }
         Ok(Self { path, remove: made && !keep, next: Default::default() })
     }
 
@@ -50,7 +58,7 @@ impl WorkDir {
         &self.path
     }
 
-    /// A new, empty subfolder named after `what`.
+    /// A new, empty subfolder named after `what`, numbered in the order they are asked for.
     pub fn fresh(&self, what: &str) -> std::io::Result<PathBuf> {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = self.path.join(format!("{n:02}-{what}"));
@@ -60,6 +68,27 @@ impl WorkDir {
         std::fs::create_dir_all(&dir)?;
         Ok(dir)
     }
+}
+
+/// How long freed memory is left to the host before the first measurement.
+const SETTLE: Duration = Duration::from_secs(15);
+
+/// Removes the scenario folders (`00-intake`, …) an earlier run left in `dir`; the large store
+/// stays for `--reuse-dataset`. True when something was removed.
+fn remove_earlier_runs(dir: &Path) -> std::io::Result<bool> {
+    let mut removed = false;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let numbered =
+            name.split_once('-').is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if numbered && entry.file_type()?.is_dir() {
+            std::fs::remove_dir_all(entry.path())?;
+            removed = true;
+        }
+    }
+    Ok(removed)
 }
 
 impl Drop for WorkDir {
@@ -266,5 +295,27 @@ impl BenchNet {
     /// The data folder of `id`.
     pub fn data_dir(&self, id: &str) -> BenchResult<PathBuf> {
         Ok(self.config(id)?.storage.data_dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_earlier_runs_scenario_folders_go_and_the_large_store_stays() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for folder in ["00-intake/store", "13-memory", "large/db", "notes-2026"] {
+            std::fs::create_dir_all(dir.path().join(folder)).expect("folder");
+        }
+        std::fs::write(dir.path().join("07-readme"), "a file, not a scenario folder").expect("file");
+        assert!(remove_earlier_runs(dir.path()).expect("removes"));
+        let mut left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["07-readme", "large", "notes-2026"]);
+        assert!(!remove_earlier_runs(dir.path()).expect("removes"), "nothing left to remove");
     }
 }

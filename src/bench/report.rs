@@ -121,6 +121,7 @@ pub struct Report {
     scale: String,
     sections: Vec<Section>,
     errors: Vec<String>,
+    first_touch: Option<sys::FirstTouch>,
 }
 
 impl Report {
@@ -141,7 +142,14 @@ impl Report {
             scale.soak.as_secs(),
             scale.fanout_peers,
         );
-        Self { started: OffsetDateTime::now_utc(), command, scale, sections: Vec::new(), errors: Vec::new() }
+        Self {
+            started: OffsetDateTime::now_utc(),
+            command,
+            scale,
+            sections: Vec::new(),
+            errors: Vec::new(),
+            first_touch: None,
+        }
     }
 
     /// Adds a scenario's results.
@@ -150,6 +158,11 @@ impl Report {
             eprintln!("   {:<58} {:>16}  {}", row.metric, row.figure, met_word(row.met));
         }
         self.sections.push(section);
+    }
+
+    /// Records how this machine writes into fresh memory and into memory in use.
+    pub fn set_first_touch(&mut self, probe: sys::FirstTouch) {
+        self.first_touch = Some(probe);
     }
 
     /// Records an error outside any scenario.
@@ -239,7 +252,17 @@ impl Report {
             "- Machine: `nproc` = {}, CPU: {}, kernel {}, memory {}",
             facts.nproc, facts.cpu, facts.kernel, facts.memory
         );
-        let _ = writeln!(out, "- Storage: {}\n", facts.disk);
+        let _ = writeln!(out, "- Storage: {}", facts.disk);
+        if let Some(probe) = self.first_touch {
+            let _ = writeln!(
+                out,
+                "- Memory: a new file written at {:.0} MB/s, the same pages written again at {:.0} MB/s (measured \
+                 after the scenarios; where the first is far slower, the host backs memory only when it is first \
+                 touched, and every store's log pays for it: docs/PERFORMANCE.md)",
+                probe.fresh, probe.again
+            );
+        }
+        out.push('\n');
         for error in &self.errors {
             let _ = writeln!(out, "**Error:** {error}\n");
         }

@@ -133,3 +133,35 @@ fn rustix_blocks(meta: &std::fs::Metadata) -> u64 {
     use std::os::unix::fs::MetadataExt;
     meta.blocks() * 512
 }
+
+/// How fast this machine writes into memory it has not touched before, against memory in use.
+#[derive(Debug, Clone, Copy)]
+pub struct FirstTouch {
+    /// MB/s writing a new file: the kernel takes fresh pages for its page cache.
+    pub fresh: f64,
+    /// MB/s writing the same range of the same file again: the pages are already there.
+    pub again: f64,
+}
+
+/// Writes `mib` MiB to a new file in `dir`, then the same range again, and removes the file.
+/// On a virtual machine whose host backs guest memory only when it is first touched (and takes
+/// back what the guest frees), the first pass is many times slower: every log a store writes
+/// pays that, and a benchmark's absolute figures with it.
+pub fn first_touch(dir: &std::path::Path, mib: usize) -> std::io::Result<FirstTouch> {
+    use std::io::{Seek, Write};
+    let path = dir.join("first-touch-probe");
+    let block = vec![0x5a_u8; 1 << 20];
+    let mut file = std::fs::File::create(&path)?;
+    let mut pass = || -> std::io::Result<f64> {
+        file.rewind()?;
+        let started = std::time::Instant::now();
+        for _ in 0..mib {
+            file.write_all(&block)?;
+        }
+        Ok(mib as f64 * 1.048_576 / started.elapsed().as_secs_f64().max(1e-9))
+    };
+    let measured = pass().and_then(|fresh| Ok(FirstTouch { fresh, again: pass()? }));
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    measured
+}
