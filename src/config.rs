@@ -159,6 +159,10 @@ pub struct ServerConfig {
     /// `too_many_connections` and the connection closed.
     #[serde(default = "default_max_connections_per_identity")]
     pub max_connections_per_identity: usize,
+    /// Most TLS handshakes one source (an IPv4 address, an IPv6 /64) may have in progress at
+    /// once (never more than `max_connections`); a connection beyond that is closed at once.
+    #[serde(default = "default_max_handshakes_per_source")]
+    pub max_handshakes_per_source: usize,
 }
 
 /// `[storage]`.
@@ -296,6 +300,9 @@ fn default_max_connections() -> usize {
 fn default_max_connections_per_identity() -> usize {
     64
 }
+fn default_max_handshakes_per_source() -> usize {
+    64
+}
 fn default_cache_mb() -> u64 {
     64
 }
@@ -393,6 +400,9 @@ impl Config {
         }
         if self.server.max_connections_per_identity == 0 {
             return fail("server.max_connections_per_identity", "must be at least 1".into());
+        }
+        if self.server.max_handshakes_per_source == 0 {
+            return fail("server.max_handshakes_per_source", "must be at least 1".into());
         }
         if self.storage.cache_mb < 8 {
             return fail("storage.cache_mb", "must be at least 8 (MiB)".into());

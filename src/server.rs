@@ -1,9 +1,11 @@
 //! Serving a node: a TCP accept loop that hands every connection to its own task, where the
 //! TLS handshake runs under a timeout (so one stalled client never blocks the others), the
 //! verified certificate identity is attached to each request, and HTTP/1.1 is served with
-//! keep-alive. A client without a valid certificate gets no HTTP response at all.
+//! keep-alive. A client without a valid certificate gets no HTTP response at all. Connections
+//! are shared out per source while their handshake runs and per identity after it
+//! ([`crate::slots`]).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,7 +23,7 @@ use tower::ServiceExt;
 
 use crate::api::{self, Authenticated};
 use crate::node::Node;
-use crate::slots::IdentitySlots;
+use crate::slots::{self, HandshakeSlots, IdentitySlots, Slot};
 use crate::tls::{self, ClientVerifier, TlsError};
 
 /// How often CRL files are checked for changes.
@@ -79,6 +81,7 @@ pub fn start_with_app(node: Arc<Node>, listener: TcpListener, app: Router) -> Re
         idle_limit: Duration::from_secs(server.idle_timeout_secs),
         limit: Arc::new(Semaphore::new(server.max_connections)),
         slots: IdentitySlots::new(server.max_connections_per_identity.min(server.max_connections)),
+        handshakes: HandshakeSlots::new(server.max_handshakes_per_source.min(server.max_connections)),
     };
     tasks.spawn(accept_loop(listener, settings, shutdown.clone(), tasks.clone()));
     tasks.spawn(watch_crls(verifier, shutdown.clone()));
@@ -96,6 +99,7 @@ struct Settings {
     idle_limit: Duration,
     limit: Arc<Semaphore>,
     slots: Arc<IdentitySlots>,
+    handshakes: Arc<HandshakeSlots>,
 }
 
 async fn accept_loop(listener: TcpListener, settings: Settings, shutdown: CancellationToken, tasks: TaskTracker) {
@@ -116,6 +120,19 @@ async fn accept_loop(listener: TcpListener, settings: Settings, shutdown: Cancel
             },
             () = shutdown.cancelled() => return,
         };
+        // A source over its share of handshakes is closed before TLS begins, so that one
+        // address cannot hold the connection slots with handshakes it never finishes.
+        let handshake = match settings.handshakes.take(&slots::source_of(remote.ip())) {
+            Ok(handshake) => handshake,
+            Err(refused) => {
+                if refused.first {
+                    tracing::warn!(%remote, "handshakes over the source's share refused");
+                } else {
+                    tracing::debug!(%remote, "handshake over the source's share refused");
+                }
+                continue;
+            }
+        };
         let connection = Connection {
             acceptor: settings.acceptor.clone(),
             home_root: settings.home_root.clone(),
@@ -123,6 +140,7 @@ async fn accept_loop(listener: TcpListener, settings: Settings, shutdown: Cancel
             handshake_timeout: settings.handshake_timeout,
             idle_limit: settings.idle_limit,
             slots: settings.slots.clone(),
+            handshake,
             shutdown: shutdown.clone(),
             _permit: permit,
         };
@@ -159,6 +177,8 @@ struct Connection {
     handshake_timeout: Duration,
     idle_limit: Duration,
     slots: Arc<IdentitySlots>,
+    /// The source's handshake slot, given back once the handshake has ended either way.
+    handshake: Slot<IpAddr>,
     shutdown: CancellationToken,
     _permit: OwnedSemaphorePermit,
 }
@@ -170,7 +190,9 @@ impl Connection {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(%remote, error = %e, "TCP_NODELAY refused");
         }
-        let stream = match tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp)).await {
+        let handshake = tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp)).await;
+        drop(self.handshake);
+        let stream = match handshake {
             Ok(Ok(stream)) => stream,
             Ok(Err(e)) => {
                 tracing::info!(%remote, error = %e, "TLS handshake refused");

@@ -979,6 +979,55 @@ mod tls_matrix {
         net.shutdown().await;
     }
 
+    /// A TCP connection to 罗阳 from `source` (another loopback address than the node's own
+    /// clients use).
+    async fn connect_from(net: &Net, source: &str) -> tokio::net::TcpStream {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+        socket.connect(net.addrs[LUOYANG]).await.unwrap()
+    }
+
+    /// An mTLS handshake with 罗阳 as its liaison from `source`.
+    async fn handshake_from(
+        net: &Net,
+        source: &str,
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+        let (cert, key) = net.officer_files(LUOYANG, As::Liaison);
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(rustls_client(net, Some((&cert, &key)))));
+        let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+        let tcp = connect_from(net, source).await;
+        tokio::time::timeout(Duration::from_secs(10), connector.connect(name, tcp)).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn handshakes_over_a_sources_share_are_closed_and_other_sources_still_get_in() {
+        let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], |_, text| {
+            *text =
+                text.replace("[server]\n", "[server]\nmax_handshakes_per_source = 3\nhandshake_timeout_secs = 60\n");
+        })
+        .await;
+        use tokio::io::AsyncWriteExt;
+        // Three handshakes from one address begun and never finished: its share.
+        let mut stalled = Vec::new();
+        for _ in 0..3 {
+            let mut tcp = connect_from(&net, "127.0.0.2").await;
+            tcp.write_all(&[0x16, 0x03, 0x01, 0x00, 0xc8, 0x01]).await.unwrap();
+            stalled.push(tcp);
+        }
+        // A fourth from that address is closed before TLS begins, long before the timeout.
+        assert!(handshake_from(&net, "127.0.0.2").await.is_err(), "a handshake over the share was taken");
+        // Another address is served.
+        assert!(handshake_from(&net, "127.0.0.3").await.is_ok());
+        assert!(net.officer(LUOYANG, As::Liaison).me().await.is_ok());
+        // Once one of the stalled handshakes gives up, the address gets in again.
+        drop(stalled.pop());
+        assert!(
+            eventually(Duration::from_secs(5), || async { handshake_from(&net, "127.0.0.2").await.is_ok() }).await,
+            "the abandoned handshake's slot was not freed"
+        );
+        net.shutdown().await;
+    }
+
     /// `n` mTLS connections to 罗阳 as its liaison that send nothing after the handshake.
     async fn silent_connections(net: &Net, n: usize) -> Vec<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
         let (cert, key) = net.officer_files(LUOYANG, As::Liaison);

@@ -266,11 +266,15 @@ fn a_station_cannot_list_itself_as_a_peer() {
 }
 
 #[test]
-fn a_connection_share_of_none_is_refused() {
+fn a_connection_or_handshake_share_of_none_is_refused() {
     let share = |n: &str| minimal_with("[server]\n", &format!("[server]\nmax_connections_per_identity = {n}\n"));
     Station::new().refuses(&share("0"), "server.max_connections_per_identity", "at least 1");
     assert_eq!(Station::new().load(&share("8")).unwrap().server.max_connections_per_identity, 8);
     assert_eq!(Station::new().load(MINIMAL).unwrap().server.max_connections_per_identity, 64);
+    let share = |n: &str| minimal_with("[server]\n", &format!("[server]\nmax_handshakes_per_source = {n}\n"));
+    Station::new().refuses(&share("0"), "server.max_handshakes_per_source", "at least 1");
+    assert_eq!(Station::new().load(&share("4")).unwrap().server.max_handshakes_per_source, 4);
+    assert_eq!(Station::new().load(MINIMAL).unwrap().server.max_handshakes_per_source, 64);
 }
 
 #[test]
