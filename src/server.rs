@@ -190,7 +190,11 @@ impl Connection {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(%remote, error = %e, "TCP_NODELAY refused");
         }
-        let handshake = tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp)).await;
+        // A stop does not wait for handshakes that may never finish.
+        let handshake = tokio::select! {
+            handshake = tokio::time::timeout(self.handshake_timeout, self.acceptor.accept(tcp)) => handshake,
+            () = self.shutdown.cancelled() => return,
+        };
         drop(self.handshake);
         let stream = match handshake {
             Ok(Ok(stream)) => stream,
