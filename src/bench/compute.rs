@@ -153,14 +153,14 @@ fn section(scale: &Scale, reference: &Reference, samples: &Samples, node_cpu: f6
 }
 
 /// What profiling found, shown when the target is missed.
-const ANALYSIS: &str = "The reference's insert runs with sled's I/O threads on the same core (its process is \
-pinned before any thread starts, and every thread inherits the mask), so its time includes their writing of the log, \
-as the node's does. Both write their log into memory the kernel has just taken for its page cache: where the host \
-backs a page only when it is first touched (this machine, see \"Memory\" under How it was run), that write costs \
-more than the rest of an insert, and it is why the reference runs in a fresh process as the node does. The gap is the request's path around the three operations: the TLS record layer, HTTP/1.1 parsing, JSON \
-decoding and validation of the request, the response's JSON (the whole case), rate limiting, routing, and the \
-runtime's scheduling; the requests waiting together share a store unit, which pays for part of it. A profile \
-is in docs/PERFORMANCE.md.";
+const ANALYSIS: &str = "The reference's insert runs with sled's I/O threads on the same core (its process is pinned before any thread \
+starts, and every thread inherits the mask), so its time includes their writing of the log, as the node's does. \
+Both write their log into memory the kernel has just taken for its page cache: where the host backs a page only \
+when it is first touched (this machine, see \"Memory\" under How it was run), that write can take over a quarter \
+of the node's CPU, which is why the reference runs in a fresh process as the node does. The gap is the \
+request's path around the three operations: the TLS record layer, HTTP/1.1 parsing, JSON decoding and validation \
+of the request, the response's JSON (the whole case), rate limiting, routing, and the runtime's scheduling; the \
+requests waiting together share a store unit, which pays for part of it. A profile is in docs/PERFORMANCE.md.";
 
 /// Times the reference operations on `samples` requests, on the calling thread (which
 /// `bench-node --cpu` has pinned, with every thread the store starts).

@@ -163,6 +163,10 @@ impl Scale {
     }
 }
 
+/// How long memory freed by removing an earlier run's folders is left to the host before the
+/// first measurement.
+const SETTLE: Duration = Duration::from_secs(15);
+
 /// Runs the benchmark as the command line asks; writes the report even when a scenario fails.
 pub fn run(args: BenchArgs) -> ExitCode {
     // Delivery to a station that is down on purpose is expected here, not worth a warning.
@@ -197,6 +201,21 @@ async fn run_async(args: &BenchArgs) -> Report {
             return report;
         }
     };
+    match net::remove_earlier_runs(work.path()) {
+        Ok(false) => {}
+        Ok(true) => {
+            // Memory freed a moment ago is memory the host still backs. On a machine whose host
+            // backs a page only at its first touch, a scenario writing into it runs several
+            // times faster than one writing into memory the host took back; the host takes freed
+            // memory back within seconds, so the first scenario waits (docs/PERFORMANCE.md).
+            eprintln!("removed an earlier run's folders; letting the memory they held settle for {SETTLE:?}");
+            tokio::time::sleep(SETTLE).await;
+        }
+        Err(e) => {
+            report.error(format!("cannot remove an earlier run's folders: {e}"));
+            return report;
+        }
+    }
     let scenarios: Vec<Scenario> =
         if args.scenarios.is_empty() { Scenario::ALL.to_vec() } else { dedup(args.scenarios.clone()) };
     let mut large = dataset::Cache::new(work.path().join("large"), args.reuse_dataset);

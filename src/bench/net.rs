@@ -42,14 +42,6 @@ impl WorkDir {
         if keep || !made {
             eprintln!("work folder: {}", path.display());
         }
-        if remove_earlier_runs(&path)? {
-            // Memory freed a moment ago is memory the host still backs; on a machine whose host
-            // backs a page only at its first touch, a scenario writing into it would run several
-            // times faster than one writing into memory the host took back (docs/PERFORMANCE.md).
-            // The host takes freed memory back within seconds: the first scenario waits for that.
-            eprintln!("removed an earlier run's folders; letting the memory they held settle for {SETTLE:?}");
-            std::thread::sleep(SETTLE);
-        }
         Ok(Self { path, remove: made && !keep, next: Default::default() })
     }
 
@@ -70,12 +62,9 @@ impl WorkDir {
     }
 }
 
-/// How long freed memory is left to the host before the first measurement.
-const SETTLE: Duration = Duration::from_secs(15);
-
 /// Removes the scenario folders (`00-intake`, …) an earlier run left in `dir`; the large store
 /// stays for `--reuse-dataset`. True when something was removed.
-fn remove_earlier_runs(dir: &Path) -> std::io::Result<bool> {
+pub fn remove_earlier_runs(dir: &Path) -> std::io::Result<bool> {
     let mut removed = false;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
