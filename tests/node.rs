@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{As, LUOYANG, Net, XIXI, eventually};
+use support::{As, LUOYANG, MAZHAN, Net, XIXI, eventually};
 use tiemeng::client::{ApiClient, ClientError};
 use tiemeng::domain::details::CaseKind;
 use tiemeng::node::{Action, CloseInput};
@@ -808,6 +808,62 @@ async fn an_officer_certificate_from_the_other_province_is_not_one_of_ours() {
     };
     assert_eq!((problem.status, problem.code.as_str()), (403, "foreign_issuer"));
     assert!(net.officer(LUOYANG, As::Liaison).me().await.is_ok());
+    net.shutdown().await;
+}
+
+/// Every province CA in the bundle is trusted for peer stations, so one of them could issue a
+/// certificate naming another province's station. What the two stations exchanged is returned
+/// only to a reconciliation request signed with the peer's own key, for this station, lately.
+#[tokio::test]
+async fn a_certificate_naming_a_peer_reads_nothing_without_the_peers_signing_key() {
+    use ed25519_dalek::SigningKey;
+    use tiemeng::envelope::{ReconcileAsk, VERSION};
+    use tiemeng::ids::KeyRef;
+    use tiemeng::keys::Signer;
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let now = time::OffsetDateTime::now_utc();
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![XIXI.parse().unwrap()], now)).await.unwrap();
+    let url = format!("{}/fed/v1/reconcile", net.url(LUOYANG));
+    let post = |client: reqwest::Client, body: Vec<u8>| {
+        let request = client.post(&url).header(reqwest::header::CONTENT_TYPE, "application/json").body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let ask = |to: &str, at: time::OffsetDateTime| ReconcileAsk {
+        v: VERSION,
+        from: XIXI.parse().unwrap(),
+        to: to.parse().unwrap(),
+        since: now - time::Duration::hours(1),
+        at,
+    };
+
+    // Zhejiang's CA, trusted here for Zhejiang's own stations, issues a certificate naming Fujian's 犀溪.
+    let zhejiang = pki::load_ca(net.devnet.layout.authority("33").unwrap()).unwrap();
+    let impostor = client_with(&net, &zhejiang, &LeafSpec::station(XIXI, &[]), "zhejiang-issued-xixi").http().clone();
+    let (status, problem) = post(impostor.clone(), br#"{"since":"2026-01-01T00:00:00Z"}"#.to_vec()).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (400, Some("malformed_envelope")),
+        "an unsigned question: {problem}"
+    );
+    let made_up = Signer::new(KeyRef::new(XIXI.parse().unwrap(), "k9").unwrap(), SigningKey::from_bytes(&[9; 32]));
+    let (status, problem) = post(impostor, ask(LUOYANG, now).seal(&made_up).unwrap().wire()).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("unknown_key")), "{problem}");
+
+    // 犀溪 itself, signing with its key, is answered with the request 罗阳 sent it.
+    let xixi = net.signer(XIXI);
+    let (status, answer) = post(net.station_client(XIXI), ask(LUOYANG, now).seal(&xixi).unwrap().wire()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["envelopes"].as_array().unwrap().len(), 1, "{answer}");
+    // Even from 犀溪, a request it signed for another station, or long ago, is refused.
+    let (status, problem) = post(net.station_client(XIXI), ask(MAZHAN, now).seal(&xixi).unwrap().wire()).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("bad_addressing")), "{problem}");
+    let long_ago = now - time::Duration::hours(2);
+    let (status, problem) = post(net.station_client(XIXI), ask(LUOYANG, long_ago).seal(&xixi).unwrap().wire()).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("stale_request")), "{problem}");
     net.shutdown().await;
 }
 

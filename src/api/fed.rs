@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use super::extract::AuthPeer;
 use super::problem::Problem;
-use crate::envelope::{MAX_ENVELOPE_BYTES, strict_json};
+use crate::envelope::{EnvelopeError, MAX_ENVELOPE_BYTES, SealedReconcileAsk, strict_json};
 use crate::keys::format_public_key;
 use crate::node::{InboundError, InboundOutcome, Node};
 
@@ -153,12 +153,17 @@ pub const fn body_limit() -> usize {
     if MAX_BATCH_BYTES > MAX_ENVELOPE_BYTES { MAX_BATCH_BYTES } else { MAX_ENVELOPE_BYTES }
 }
 
-/// A reconciliation request: "what happened between us since this time?".
+/// A reconciliation request on the wire: a [`crate::envelope::ReconcileAsk`] signed by the
+/// asking station, in the envelopes' wire form.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ReconcileRequest {
-    /// RFC 3339 time of the asker's restored backup.
-    pub since: String,
+pub struct SignedReconcileRequest {
+    /// base64url of the payload `{"v":1,"from":…,"to":…,"since":…,"at":…}`.
+    pub signed: String,
+    /// `<station>#<key id>` of the asker's signing key.
+    pub key: String,
+    /// base64url of the ed25519 signature over `tiemeng/reconcile/v1\n` and the payload.
+    pub sig: String,
 }
 
 /// An envelope exchanged with the asker, returned to it.
@@ -186,18 +191,60 @@ fn raw_json(bytes: Vec<u8>) -> Option<Box<RawValue>> {
 }
 
 /// `POST /fed/v1/reconcile` — a peer restored from a backup asks what it lacks: this station
-/// returns every envelope the two exchanged since then, both ways, with their receipts.
-#[utoipa::path(post, path = "/fed/v1/reconcile", tag = "federation", request_body = ReconcileRequest,
+/// returns every envelope the two exchanged since then, both ways, with their receipts. The
+/// request must be signed with the peer's key, for this station, recently: a certificate that
+/// names the peer is not enough to read what the two exchanged.
+#[utoipa::path(post, path = "/fed/v1/reconcile", tag = "federation", request_body = SignedReconcileRequest,
     responses((status = 200, body = ReconcileAnswer), (status = 400, body = Problem), (status = 403, body = Problem)))]
 pub async fn reconcile(
     State(node): State<Arc<Node>>,
     AuthPeer(peer): AuthPeer,
-    super::extract::JsonBody(request): super::extract::JsonBody<ReconcileRequest>,
+    body: Bytes,
 ) -> Result<Json<ReconcileAnswer>, Problem> {
-    let since = time::OffsetDateTime::parse(&request.since, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| bad_batch(format!("since={:?} is not an RFC 3339 time", request.since)))?;
-    let (returned, complete) =
-        node.answer_reconciliation(&peer, since).await.map_err(|e| Problem::from_node(&e, crate::i18n::Lang::En))?;
+    let ask = SealedReconcileAsk::open(&body, node.keys()).map_err(|e| {
+        let status = match e {
+            EnvelopeError::UnknownKey(_)
+            | EnvelopeError::BadSignature
+            | EnvelopeError::SignerMismatch { .. }
+            | EnvelopeError::KeyNotUsable { .. } => StatusCode::FORBIDDEN,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        Problem::new(status, e.code(), "reconciliation request refused", e.to_string())
+    })?;
+    let ask = ask.ask;
+    if ask.from != peer {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "signer_mismatch",
+            "reconciliation request refused",
+            format!("signed by {} but sent with the certificate of {peer}", ask.from),
+        ));
+    }
+    if &ask.to != node.station() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "bad_addressing",
+            "reconciliation request refused",
+            format!("signed for {}, not for this station ({})", ask.to, node.station()),
+        ));
+    }
+    let (now, skew) = (node.clock().now(), node.config().clock_skew());
+    if ask.at > now + skew || ask.at < now - skew {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "stale_request",
+            "reconciliation request refused",
+            format!(
+                "signed at {}, more than the allowed clock skew from this station's clock ({}); sign it afresh",
+                crate::clock::rfc3339(ask.at),
+                crate::clock::rfc3339(now)
+            ),
+        ));
+    }
+    let (returned, complete) = node
+        .answer_reconciliation(&peer, ask.since)
+        .await
+        .map_err(|e| Problem::from_node(&e, crate::i18n::Lang::En))?;
     let envelopes = returned
         .into_iter()
         .filter_map(|r| {

@@ -13,6 +13,7 @@
 
 pub mod body;
 mod receipt;
+mod reconcile;
 mod signed;
 pub mod strict_json;
 
@@ -26,6 +27,7 @@ use time::OffsetDateTime;
 
 pub use body::{Body, Kind, Signatory};
 pub use receipt::{Receipt, SealedReceipt};
+pub use reconcile::{ReconcileAsk, SealedReconcileAsk};
 pub use signed::Signed;
 
 use crate::ids::{CaseId, EnvelopeId, KeyRef, StationId};
@@ -36,6 +38,8 @@ use strict_json::StrictJsonError;
 pub const ENVELOPE_CONTEXT: &[u8] = b"tiemeng/envelope/v1\n";
 /// Domain separation for receipt signatures.
 pub const RECEIPT_CONTEXT: &[u8] = b"tiemeng/receipt/v1\n";
+/// Domain separation for reconciliation requests.
+pub const RECONCILE_CONTEXT: &[u8] = b"tiemeng/reconcile/v1\n";
 /// The largest envelope accepted on the wire; a request with long narratives is ~10 KiB.
 pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024;
 /// The only payload version this node speaks.

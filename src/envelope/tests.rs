@@ -1,4 +1,5 @@
-//! Every way `SealedEnvelope::open`, `Signed::decode` and `SealedReceipt::open` refuse bytes,
+//! Every way `SealedEnvelope::open`, `Signed::decode`, `SealedReceipt::open` and
+//! `SealedReconcileAsk::open` refuse bytes,
 //! each with its stable code, and the round trips that make the stored evidence canonical.
 //!
 //! Refusals of a *payload* are built by signing the bad payload with the right key: a
@@ -21,6 +22,7 @@ mod addressing;
 mod key_checks;
 mod payloads;
 mod receipts;
+mod reconcile_asks;
 mod round_trips;
 mod signatures;
 mod wire_form;

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
 use super::health::PeerError;
-use crate::api::fed::{BatchResult, EnvelopeResult, ReconcileAnswer, ReconcileRequest};
+use crate::api::fed::{BatchResult, EnvelopeResult, ReconcileAnswer};
 use crate::config::PeerConfig;
 use crate::ids::StationId;
 use crate::node::{Answer, Node, Pending, Returned};
@@ -220,17 +220,28 @@ impl Worker {
         let mut waiting = Vec::new();
         let url = format!("{}/fed/v1/reconcile", self.peer.url.trim_end_matches('/'));
         loop {
-            let body = ReconcileRequest { since: crate::clock::rfc3339(since) };
+            // Signed afresh for every page: the peer refuses a request signed outside its clock skew.
+            let ask = crate::envelope::ReconcileAsk {
+                v: crate::envelope::VERSION,
+                from: self.node.station().clone(),
+                to: self.peer.id.clone(),
+                since,
+                at: self.node.clock().now(),
+            }
+            .seal(self.node.signer())
+            .map_err(|e| self.error("signing", e.to_string()))?;
             let response = self
                 .client
                 .post(&url)
-                .json(&body)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(ask.wire())
                 .send()
                 .await
                 .map_err(|e| self.error("unreachable", e.to_string()))?;
             let status = response.status();
             if !status.is_success() {
-                return Err(self.error("bad_answer", format!("reconciliation answered HTTP {status}")));
+                let problem: String = response.text().await.unwrap_or_default().chars().take(500).collect();
+                return Err(self.error("bad_answer", format!("reconciliation answered HTTP {status}: {problem}")));
             }
             let answer: ReconcileAnswer = response.json().await.map_err(|e| self.error("bad_answer", e.to_string()))?;
             let page: Vec<Returned> = answer

@@ -1,0 +1,77 @@
+//! A reconciliation request, signed by the station that asks. What two stations exchanged is
+//! returned only to the holder of the asker's signing key, not to anyone presenting a TLS
+//! certificate that names the asker: every province CA in the bundle is trusted for peer
+//! certificates, so one of them could issue a certificate naming another province's station.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{EnvelopeError, RECONCILE_CONTEXT, Signed, VERSION, strict_json};
+use crate::ids::StationId;
+use crate::keys::{KeyRing, Signer};
+
+/// "What happened between us since this time?", asked by `from` of `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileAsk {
+    /// Always [`VERSION`].
+    pub v: u8,
+    /// The asking station, which signs the request.
+    pub from: StationId,
+    /// The station asked: a request signed for one station is refused by every other.
+    pub to: StationId,
+    /// Envelopes exchanged from this time on are asked for.
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: OffsetDateTime,
+    /// When the request was signed: the asked station refuses one outside its clock skew.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// A reconciliation request with its signature.
+#[derive(Debug, Clone)]
+pub struct SealedReconcileAsk {
+    /// The content.
+    pub ask: ReconcileAsk,
+    /// The signed bytes.
+    pub signed: Signed,
+}
+
+impl ReconcileAsk {
+    /// Signs the request with the asker's key.
+    pub fn seal(self, signer: &Signer) -> Result<SealedReconcileAsk, EnvelopeError> {
+        if signer.station() != &self.from {
+            return Err(EnvelopeError::SignerMismatch { key_owner: signer.station().clone(), from: self.from });
+        }
+        let payload = serde_json::to_vec(&self).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        Ok(SealedReconcileAsk { signed: Signed::sign(RECONCILE_CONTEXT, payload, signer), ask: self })
+    }
+}
+
+impl SealedReconcileAsk {
+    /// Verifies the request's signature, then parses it strictly.
+    pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
+        let signed = Signed::decode(wire)?;
+        let key = signed.verify(RECONCILE_CONTEXT, keys)?;
+        strict_json::check(signed.payload()).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        let ask: ReconcileAsk =
+            serde_json::from_slice(signed.payload()).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        if ask.v != VERSION {
+            return Err(EnvelopeError::UnsupportedVersion(ask.v));
+        }
+        if signed.key().station() != &ask.from {
+            return Err(EnvelopeError::SignerMismatch { key_owner: signed.key().station().clone(), from: ask.from });
+        }
+        key.usable_at(ask.at).map_err(|reason| EnvelopeError::KeyNotUsable {
+            key: signed.key().to_string(),
+            at: crate::clock::rfc3339(ask.at),
+            reason,
+        })?;
+        Ok(Self { ask, signed })
+    }
+
+    /// The canonical wire bytes.
+    pub fn wire(&self) -> Vec<u8> {
+        self.signed.encode()
+    }
+}
