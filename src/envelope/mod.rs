@@ -286,17 +286,7 @@ impl SealedEnvelope {
         let signed = Signed::decode(wire)?;
         let key = signed.verify(ENVELOPE_CONTEXT, keys)?;
         let envelope = parse_payload(signed.payload())?;
-        if signed.key().station() != &envelope.from {
-            return Err(EnvelopeError::SignerMismatch {
-                key_owner: signed.key().station().clone(),
-                from: envelope.from,
-            });
-        }
-        key.usable_at(envelope.at).map_err(|reason| EnvelopeError::KeyNotUsable {
-            key: signed.key().to_string(),
-            at: crate::clock::rfc3339(envelope.at),
-            reason,
-        })?;
+        signed.check_signer(key, &envelope.from, envelope.at)?;
         Ok(Self { envelope, signed })
     }
 

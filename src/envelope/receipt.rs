@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{EnvelopeError, RECEIPT_CONTEXT, SealedEnvelope, Signed, VERSION, strict_json};
+use super::{EnvelopeError, RECEIPT_CONTEXT, SealedEnvelope, Signed, VERSION};
 use crate::ids::{EnvelopeId, StationId};
 use crate::keys::{KeyRing, Signer};
 
@@ -64,23 +64,11 @@ impl SealedReceipt {
     pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
         let signed = Signed::decode(wire)?;
         let key = signed.verify(RECEIPT_CONTEXT, keys)?;
-        strict_json::check(signed.payload()).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
-        let receipt: Receipt =
-            serde_json::from_slice(signed.payload()).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        let receipt: Receipt = signed.parse_payload()?;
         if receipt.v != VERSION {
             return Err(EnvelopeError::UnsupportedVersion(receipt.v));
         }
-        if signed.key().station() != &receipt.from {
-            return Err(EnvelopeError::SignerMismatch {
-                key_owner: signed.key().station().clone(),
-                from: receipt.from,
-            });
-        }
-        key.usable_at(receipt.stored_at).map_err(|reason| EnvelopeError::KeyNotUsable {
-            key: signed.key().to_string(),
-            at: crate::clock::rfc3339(receipt.stored_at),
-            reason,
-        })?;
+        signed.check_signer(key, &receipt.from, receipt.stored_at)?;
         Ok(Self { receipt, signed })
     }
 

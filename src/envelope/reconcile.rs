@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{EnvelopeError, RECONCILE_CONTEXT, Signed, VERSION, strict_json};
+use super::{EnvelopeError, RECONCILE_CONTEXT, Signed, VERSION};
 use crate::ids::StationId;
 use crate::keys::{KeyRing, Signer};
 
@@ -53,20 +53,11 @@ impl SealedReconcileAsk {
     pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
         let signed = Signed::decode(wire)?;
         let key = signed.verify(RECONCILE_CONTEXT, keys)?;
-        strict_json::check(signed.payload()).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
-        let ask: ReconcileAsk =
-            serde_json::from_slice(signed.payload()).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        let ask: ReconcileAsk = signed.parse_payload()?;
         if ask.v != VERSION {
             return Err(EnvelopeError::UnsupportedVersion(ask.v));
         }
-        if signed.key().station() != &ask.from {
-            return Err(EnvelopeError::SignerMismatch { key_owner: signed.key().station().clone(), from: ask.from });
-        }
-        key.usable_at(ask.at).map_err(|reason| EnvelopeError::KeyNotUsable {
-            key: signed.key().to_string(),
-            at: crate::clock::rfc3339(ask.at),
-            reason,
-        })?;
+        signed.check_signer(key, &ask.from, ask.at)?;
         Ok(Self { ask, signed })
     }
 

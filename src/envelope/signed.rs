@@ -5,9 +5,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::Signature;
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use super::{EnvelopeError, MAX_ENVELOPE_BYTES, strict_json};
-use crate::ids::KeyRef;
+use crate::ids::{KeyRef, StationId};
 use crate::keys::{KeyRing, PublicKey, Signer};
 
 /// Payload bytes with the key that signed them and the signature.
@@ -68,6 +69,26 @@ impl Signed {
         message.extend_from_slice(&self.payload);
         key.key.verify_strict(&message, &self.sig).map_err(|_| EnvelopeError::BadSignature)?;
         Ok(key)
+    }
+
+    /// Parses the payload strictly (see [`strict_json`]) as a `T`: for the signed statements
+    /// whose payload is a plain JSON object (receipts, reconciliation requests).
+    pub fn parse_payload<T: serde::de::DeserializeOwned>(&self) -> Result<T, EnvelopeError> {
+        strict_json::check(&self.payload).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        serde_json::from_slice(&self.payload).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))
+    }
+
+    /// Checks what the payload claims about its signer: that the signing key, `key` (as
+    /// [`Signed::verify`] returned it), belongs to the station `from` and could sign at `at`.
+    pub fn check_signer(&self, key: &PublicKey, from: &StationId, at: OffsetDateTime) -> Result<(), EnvelopeError> {
+        if self.key.station() != from {
+            return Err(EnvelopeError::SignerMismatch { key_owner: self.key.station().clone(), from: from.clone() });
+        }
+        key.usable_at(at).map_err(|reason| EnvelopeError::KeyNotUsable {
+            key: self.key.to_string(),
+            at: crate::clock::rfc3339(at),
+            reason,
+        })
     }
 
     /// The exact payload bytes that were signed.
