@@ -32,7 +32,11 @@ fn every_scenario_runs_and_reports_what_it_checked() {
         assert!(report.contains(section), "{section} missing from the report");
     }
     assert!(report.contains("- Command: `"), "the report names the command that reproduces it");
-    assert!(report.contains("- Memory: a new file written at"), "the report says how this machine writes fresh memory");
+    assert!(
+        report.contains("- Memory: a new file written, then the same pages written again: ")
+            && report.contains("MB/s after them"),
+        "the report says how this machine wrote into fresh memory after the scenarios"
+    );
     assert!(
         report.contains("`tiemeng bench-node --reference` process of its own"),
         "the compute reference was timed in a process of its own"

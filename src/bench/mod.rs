@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-pub use report::{Report, Row, Section};
+pub use report::{Moment, Report, Row, Section};
 
 /// `tiemeng bench …`.
 #[derive(Debug, Clone, Args)]
@@ -163,9 +163,11 @@ impl Scale {
     }
 }
 
-/// How long memory freed by removing an earlier run's folders is left to the host before the
-/// first measurement.
+/// How long memory freed before the run (an earlier run's folders, the memory probe) is left to
+/// the host before the first measurement.
 const SETTLE: Duration = Duration::from_secs(15);
+/// MiB the memory probe writes, twice.
+const PROBE_MIB: usize = 512;
 
 /// Runs the benchmark as the command line asks; writes the report even when a scenario fails.
 pub fn run(args: BenchArgs) -> ExitCode {
@@ -201,20 +203,27 @@ async fn run_async(args: &BenchArgs) -> Report {
             return report;
         }
     };
-    match net::remove_earlier_runs(work.path()) {
-        Ok(false) => {}
-        Ok(true) => {
-            // Memory freed a moment ago is memory the host still backs. On a machine whose host
-            // backs a page only at its first touch, a scenario writing into it runs several
-            // times faster than one writing into memory the host took back; the host takes freed
-            // memory back within seconds, so the first scenario waits (docs/PERFORMANCE.md).
-            eprintln!("removed an earlier run's folders; letting the memory they held settle for {SETTLE:?}");
-            tokio::time::sleep(SETTLE).await;
-        }
+    let removed = match net::remove_earlier_runs(work.path()) {
+        Ok(removed) => removed,
         Err(e) => {
             report.error(format!("cannot remove an earlier run's folders: {e}"));
             return report;
         }
+    };
+    // A smoke run measures nothing, so it neither probes first nor waits.
+    if !scale.quick {
+        match sys::first_touch(work.path(), PROBE_MIB) {
+            Ok(probe) => report.set_first_touch(Moment::Start, probe),
+            Err(e) => report.error(format!("memory probe: {e}")),
+        }
+        // Memory freed a moment ago (by the probe, or with an earlier run's folders) is memory
+        // the host still backs. On a machine whose host backs a page only at its first touch,
+        // a scenario writing into it runs several times faster than one writing into memory the
+        // host took back; the host takes freed memory back within seconds, so the first
+        // scenario waits (docs/PERFORMANCE.md).
+        let what = if removed { "the probe and an earlier run's folders" } else { "the probe" };
+        eprintln!("letting the memory freed by {what} settle for {SETTLE:?}");
+        tokio::time::sleep(SETTLE).await;
     }
     let scenarios: Vec<Scenario> =
         if args.scenarios.is_empty() { Scenario::ALL.to_vec() } else { dedup(args.scenarios.clone()) };
@@ -236,9 +245,9 @@ async fn run_async(args: &BenchArgs) -> Report {
         eprintln!("   done in {:.1} s", started.elapsed().as_secs_f64());
         report.push(section);
     }
-    // Last, so that the memory it frees is not what a scenario writes into.
-    match sys::first_touch(work.path(), if scale.quick { 64 } else { 512 }) {
-        Ok(probe) => report.set_first_touch(probe),
+    // Again at the end: the host may treat memory differently by then.
+    match sys::first_touch(work.path(), if scale.quick { 64 } else { PROBE_MIB }) {
+        Ok(probe) => report.set_first_touch(Moment::End, probe),
         Err(e) => report.error(format!("memory probe: {e}")),
     }
     report

@@ -121,7 +121,16 @@ pub struct Report {
     scale: String,
     sections: Vec<Section>,
     errors: Vec<String>,
-    first_touch: Option<sys::FirstTouch>,
+    first_touch: [Option<sys::FirstTouch>; 2],
+}
+
+/// When in a run the memory probe was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    /// Before the first scenario.
+    Start,
+    /// After the last.
+    End,
 }
 
 impl Report {
@@ -148,7 +157,7 @@ impl Report {
             scale,
             sections: Vec::new(),
             errors: Vec::new(),
-            first_touch: None,
+            first_touch: [None; 2],
         }
     }
 
@@ -160,9 +169,9 @@ impl Report {
         self.sections.push(section);
     }
 
-    /// Records how this machine writes into fresh memory and into memory in use.
-    pub fn set_first_touch(&mut self, probe: sys::FirstTouch) {
-        self.first_touch = Some(probe);
+    /// Records how this machine wrote into fresh memory and into memory in use at `moment`.
+    pub fn set_first_touch(&mut self, moment: Moment, probe: sys::FirstTouch) {
+        self.first_touch[moment as usize] = Some(probe);
     }
 
     /// Records an error outside any scenario.
@@ -253,13 +262,21 @@ impl Report {
             facts.nproc, facts.cpu, facts.kernel, facts.memory
         );
         let _ = writeln!(out, "- Storage: {}", facts.disk);
-        if let Some(probe) = self.first_touch {
+        let probes: Vec<String> = [Moment::Start, Moment::End]
+            .into_iter()
+            .filter_map(|moment| {
+                let probe = self.first_touch[moment as usize]?;
+                let when = if moment == Moment::Start { "before the scenarios" } else { "after them" };
+                Some(format!("{:.0} MB/s then {:.0} MB/s {when}", probe.fresh, probe.again))
+            })
+            .collect();
+        if !probes.is_empty() {
             let _ = writeln!(
                 out,
-                "- Memory: a new file written at {:.0} MB/s, the same pages written again at {:.0} MB/s (measured \
-                 after the scenarios; where the first is far slower, the host backs memory only when it is first \
-                 touched, and every store's log pays for it: docs/PERFORMANCE.md)",
-                probe.fresh, probe.again
+                "- Memory: a new file written, then the same pages written again: {}. Where the first figure is far \
+                 below the second, the host backs memory only when it is first touched, and every store's log pays \
+                 for it (docs/PERFORMANCE.md)",
+                probes.join("; ")
             );
         }
         out.push('\n');
