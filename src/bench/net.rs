@@ -55,24 +55,36 @@ impl WorkDir {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = self.path.join(format!("{n:02}-{what}"));
         if dir.exists() {
+            if !made_by_bench(&dir) {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    format!("{} exists and was not made by tiemeng bench; choose another --work-dir", dir.display()),
+                ));
+            }
             std::fs::remove_dir_all(&dir)?;
         }
         std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(MARKER), "made by tiemeng bench, which removes it at its next run in this folder\n")?;
         Ok(dir)
     }
 }
 
-/// Removes the scenario folders (`00-intake`, …) an earlier run left in `dir`; the large store
-/// stays for `--reuse-dataset`. True when something was removed.
+/// The file that marks a scenario folder as the benchmark's own: `--work-dir` may name a folder
+/// that holds other things, and only what a run made may be removed by the next.
+const MARKER: &str = ".tiemeng-bench";
+
+fn made_by_bench(dir: &Path) -> bool {
+    dir.join(MARKER).is_file()
+}
+
+/// Removes the scenario folders (`00-intake`, …) an earlier run left in `dir`, those that carry
+/// the benchmark's mark; the large store stays for `--reuse-dataset`. True when something was
+/// removed.
 pub fn remove_earlier_runs(dir: &Path) -> std::io::Result<bool> {
     let mut removed = false;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let numbered =
-            name.split_once('-').is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if numbered && entry.file_type()?.is_dir() {
+        if entry.file_type()?.is_dir() && made_by_bench(&entry.path()) {
             std::fs::remove_dir_all(entry.path())?;
             removed = true;
         }
@@ -292,19 +304,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_earlier_runs_scenario_folders_go_and_the_large_store_stays() {
+    fn only_the_scenario_folders_a_run_made_are_removed_by_the_next() {
         let dir = tempfile::tempdir().expect("temp dir");
-        for folder in ["00-intake/store", "13-memory", "large/db", "notes-2026"] {
+        let work = WorkDir::new(Some(dir.path().to_path_buf()), true).expect("work folder");
+        let made = [work.fresh("intake-durable").expect("fresh"), work.fresh("compute").expect("fresh")];
+        std::fs::write(made[0].join("store"), "data").expect("file");
+        // What the benchmark did not make stays, whatever its name: the large store, and a
+        // folder of someone else's that looks like a scenario's.
+        for folder in ["large/db", "2026-photos", "00-intake-durable-copy"] {
             std::fs::create_dir_all(dir.path().join(folder)).expect("folder");
         }
-        std::fs::write(dir.path().join("07-readme"), "a file, not a scenario folder").expect("file");
         assert!(remove_earlier_runs(dir.path()).expect("removes"));
         let mut left: Vec<_> = std::fs::read_dir(dir.path())
             .expect("list")
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         left.sort();
-        assert_eq!(left, ["07-readme", "large", "notes-2026"]);
+        assert_eq!(left, ["00-intake-durable-copy", "2026-photos", "large"]);
         assert!(!remove_earlier_runs(dir.path()).expect("removes"), "nothing left to remove");
+
+        // A folder of the same name as a scenario's, not made by the benchmark, is refused.
+        std::fs::create_dir_all(dir.path().join("00-intake-durable")).expect("folder");
+        let again = WorkDir::new(Some(dir.path().to_path_buf()), true).expect("work folder");
+        let refused = again.fresh("intake-durable").expect_err("not ours to remove");
+        assert_eq!(refused.kind(), std::io::ErrorKind::AlreadyExists);
+        assert!(dir.path().join("00-intake-durable").exists());
     }
 }
