@@ -212,10 +212,7 @@ async fn run_async(args: &BenchArgs) -> Report {
     };
     // A smoke run measures nothing, so it neither probes first nor waits.
     if !scale.quick {
-        match sys::first_touch(work.path(), PROBE_MIB) {
-            Ok(probe) => report.set_first_touch(Moment::Start, probe),
-            Err(e) => report.error(format!("memory probe: {e}")),
-        }
+        probe_memory(&mut report, work.path(), PROBE_MIB, Moment::Start).await;
         // Memory freed a moment ago (by the probe, or with an earlier run's folders) is memory
         // the host still backs. On a machine whose host backs a page only at its first touch,
         // a scenario writing into it runs several times faster than one writing into memory the
@@ -246,11 +243,18 @@ async fn run_async(args: &BenchArgs) -> Report {
         report.push(section);
     }
     // Again at the end: the host may treat memory differently by then.
-    match sys::first_touch(work.path(), if scale.quick { 64 } else { PROBE_MIB }) {
-        Ok(probe) => report.set_first_touch(Moment::End, probe),
+    probe_memory(&mut report, work.path(), if scale.quick { 64 } else { PROBE_MIB }, Moment::End).await;
+    report
+}
+
+/// Takes the memory probe ([`sys::first_touch`]) off the runtime's threads and records it.
+async fn probe_memory(report: &mut Report, dir: &std::path::Path, mib: usize, moment: Moment) {
+    let dir = dir.to_path_buf();
+    match tokio::task::spawn_blocking(move || sys::first_touch(&dir, mib)).await {
+        Ok(Ok(probe)) => report.set_first_touch(moment, probe),
+        Ok(Err(e)) => report.error(format!("memory probe: {e}")),
         Err(e) => report.error(format!("memory probe: {e}")),
     }
-    report
 }
 
 fn dedup(mut scenarios: Vec<Scenario>) -> Vec<Scenario> {

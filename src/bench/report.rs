@@ -121,7 +121,8 @@ pub struct Report {
     scale: String,
     sections: Vec<Section>,
     errors: Vec<String>,
-    first_touch: [Option<sys::FirstTouch>; 2],
+    /// The memory probes, in the order they were taken.
+    first_touch: Vec<(Moment, sys::FirstTouch)>,
 }
 
 /// When in a run the memory probe was taken.
@@ -157,7 +158,7 @@ impl Report {
             scale,
             sections: Vec::new(),
             errors: Vec::new(),
-            first_touch: [None; 2],
+            first_touch: Vec::new(),
         }
     }
 
@@ -171,7 +172,7 @@ impl Report {
 
     /// Records how this machine wrote into fresh memory and into memory in use at `moment`.
     pub fn set_first_touch(&mut self, moment: Moment, probe: sys::FirstTouch) {
-        self.first_touch[moment as usize] = Some(probe);
+        self.first_touch.push((moment, probe));
     }
 
     /// Records an error outside any scenario.
@@ -262,12 +263,12 @@ impl Report {
             facts.nproc, facts.cpu, facts.kernel, facts.memory
         );
         let _ = writeln!(out, "- Storage: {}", facts.disk);
-        let probes: Vec<String> = [Moment::Start, Moment::End]
-            .into_iter()
-            .filter_map(|moment| {
-                let probe = self.first_touch[moment as usize]?;
-                let when = if moment == Moment::Start { "before the scenarios" } else { "after them" };
-                Some(format!("{:.0} MB/s then {:.0} MB/s {when}", probe.fresh, probe.again))
+        let probes: Vec<String> = self
+            .first_touch
+            .iter()
+            .map(|(moment, probe)| {
+                let when = if *moment == Moment::Start { "before the scenarios" } else { "after them" };
+                format!("{:.0} MB/s then {:.0} MB/s {when}", probe.fresh, probe.again)
             })
             .collect();
         if !probes.is_empty() {

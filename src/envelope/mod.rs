@@ -204,12 +204,9 @@ impl Envelope {
 
     /// Signs the envelope with this station's key. The signer must be the `from` station.
     pub fn seal(self, signer: &Signer) -> Result<SealedEnvelope, EnvelopeError> {
-        if signer.station() != &self.from {
-            return Err(EnvelopeError::SignerMismatch { key_owner: signer.station().clone(), from: self.from });
-        }
         check_addressing(&self.from, &self.to)?;
         check_sequence(self.kind(), &self.to, self.seq, &self.seen)?;
-        let payload = serde_json::to_vec(&PayloadOut {
+        let payload = PayloadOut {
             v: VERSION,
             id: &self.id,
             case: &self.case,
@@ -220,9 +217,8 @@ impl Envelope {
             seq: self.seq,
             seen: &self.seen,
             body: &self.body,
-        })
-        .map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
-        let signed = Signed::sign(ENVELOPE_CONTEXT, payload, signer);
+        };
+        let signed = Signed::sign_as(ENVELOPE_CONTEXT, &payload, &self.from, signer)?;
         Ok(SealedEnvelope { envelope: self, signed })
     }
 }

@@ -51,11 +51,8 @@ impl Receipt {
 
     /// Signs the receipt with the receiver's key.
     pub fn seal(self, signer: &Signer) -> Result<SealedReceipt, EnvelopeError> {
-        if signer.station() != &self.from {
-            return Err(EnvelopeError::SignerMismatch { key_owner: signer.station().clone(), from: self.from });
-        }
-        let payload = serde_json::to_vec(&self).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
-        Ok(SealedReceipt { signed: Signed::sign(RECEIPT_CONTEXT, payload, signer), receipt: self })
+        let signed = Signed::sign_as(RECEIPT_CONTEXT, &self, &self.from, signer)?;
+        Ok(SealedReceipt { signed, receipt: self })
     }
 }
 

@@ -40,11 +40,8 @@ pub struct SealedReconcileAsk {
 impl ReconcileAsk {
     /// Signs the request with the asker's key.
     pub fn seal(self, signer: &Signer) -> Result<SealedReconcileAsk, EnvelopeError> {
-        if signer.station() != &self.from {
-            return Err(EnvelopeError::SignerMismatch { key_owner: signer.station().clone(), from: self.from });
-        }
-        let payload = serde_json::to_vec(&self).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
-        Ok(SealedReconcileAsk { signed: Signed::sign(RECONCILE_CONTEXT, payload, signer), ask: self })
+        let signed = Signed::sign_as(RECONCILE_CONTEXT, &self, &self.from, signer)?;
+        Ok(SealedReconcileAsk { signed, ask: self })
     }
 }
 

@@ -34,6 +34,20 @@ impl Signed {
         Self { payload, key: signer.key_ref().clone(), sig }
     }
 
+    /// Serialises `payload` and signs it for the station `from`, which must own the signer's key.
+    pub fn sign_as<T: Serialize>(
+        context: &[u8],
+        payload: &T,
+        from: &StationId,
+        signer: &Signer,
+    ) -> Result<Self, EnvelopeError> {
+        if signer.station() != from {
+            return Err(EnvelopeError::SignerMismatch { key_owner: signer.station().clone(), from: from.clone() });
+        }
+        let payload = serde_json::to_vec(payload).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
+        Ok(Self::sign(context, payload, signer))
+    }
+
     /// Decodes the wire form strictly; the signature is not checked yet.
     pub fn decode(wire: &[u8]) -> Result<Self, EnvelopeError> {
         if wire.len() > MAX_ENVELOPE_BYTES {
