@@ -633,6 +633,56 @@ async fn after_a_key_rotation_old_envelopes_still_verify_and_new_ones_use_the_ne
 }
 
 #[tokio::test]
+async fn a_key_the_partner_does_not_hold_yet_holds_the_queue_until_its_admin_adds_it() {
+    // 犀溪's admin entered 罗阳's public key under another id than the one 罗阳 signs with.
+    let misnamed = |text: &mut String| *text = text.replacen("keys = [{ id = \"k1\"", "keys = [{ id = \"k0\"", 1);
+    let mut net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], |id, text| {
+        support::quick_retries(id, text);
+        if id == XIXI {
+            misnamed(text);
+        }
+    })
+    .await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let first = liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![station(XIXI)], now)).await.unwrap();
+    let second = liaison.create_case(&samples::sample(CaseKind::Fugitive, vec![station(XIXI)], now)).await.unwrap();
+
+    let admin = net.officer(LUOYANG, As::Admin);
+    let url = format!("{}/api/v1/peers", net.url(LUOYANG));
+    let surfaced = eventually(PATIENCE, || async {
+        let peers: serde_json::Value = admin.http().get(&url).send().await.unwrap().json().await.unwrap();
+        peers[0]["status"]["last_error"]["code"] == "unknown_key"
+    })
+    .await;
+    assert!(surfaced, "罗阳's admin does not see why delivery fails");
+    let a = net.node(LUOYANG).clone();
+    assert_eq!(a.store().dead_letter_count(&station(XIXI)), 0, "a key the partner lacks is not a dead letter");
+    assert_eq!(a.store().outbox_len(&station(XIXI)), 2, "both requests wait");
+    assert!(net.node(XIXI).store().case(&first.id).unwrap().is_none(), "nothing stored at 犀溪");
+
+    // 犀溪's admin corrects the key's id and restarts the node: both requests arrive, in order.
+    let config = net.devnet.config(XIXI).unwrap();
+    let text = std::fs::read_to_string(config).unwrap();
+    std::fs::write(config, text.replacen("keys = [{ id = \"k0\"", "keys = [{ id = \"k1\"", 1)).unwrap();
+    net.restart(XIXI).await;
+    wait_for_state(&liaison, &first.id, XIXI, TargetState::Delivered).await;
+    wait_for_state(&liaison, &second.id, XIXI, TargetState::Delivered).await;
+    let received: Vec<_> = net
+        .node(XIXI)
+        .store()
+        .audit_entries(0, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "envelope.receive")
+        .filter_map(|e| e.case)
+        .collect();
+    assert_eq!(received, [first.id, second.id]);
+    assert_eq!(a.store().dead_letter_count(&station(XIXI)), 0);
+    net.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_dead_peer_does_not_delay_the_others() {
     let net = Net::partial(&[LUOYANG, XIXI, MAZHAN], &[LUOYANG, XIXI]).await;
     let liaison = net.officer(LUOYANG, As::Liaison);

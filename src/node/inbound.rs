@@ -12,10 +12,11 @@ use super::{Node, subjects};
 use crate::case::{ApplyError, CaseRecord};
 use crate::envelope::{EnvelopeError, Kind, Receipt, SealedEnvelope};
 use crate::ids::StationId;
+use crate::keys::KeyUseError;
 use crate::store::{AuditDraft, StoreError, Unit};
 
-/// Why an inbound envelope was refused. Everything but [`InboundError::Store`] is permanent:
-/// sending the same bytes again cannot succeed.
+/// Why an inbound envelope was refused. Most refusals are permanent: sending the same bytes
+/// again cannot succeed. [`InboundError::is_transient`] names those that may pass.
 #[derive(Debug, thiserror::Error)]
 pub enum InboundError {
     /// Refused before any context was consulted (encoding, key, signature, payload).
@@ -65,10 +66,18 @@ impl InboundError {
         }
     }
 
-    /// True when retrying later may succeed.
+    /// True when retrying later may succeed: storage trouble here, a clock that is behind, or a
+    /// key this station does not hold yet, or holds as valid only from a later time. A key
+    /// missing from this station's configuration refuses every envelope signed with it alike,
+    /// so the sender's queue waits (its admin sees the code on the peer's health) and goes
+    /// through in order once this station's admin adds the key, instead of every envelope
+    /// meanwhile becoming a dead letter that is never delivered.
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Store(_) | Self::FromTheFuture { .. } => true,
+            Self::Envelope(
+                EnvelopeError::UnknownKey(_) | EnvelopeError::KeyNotUsable { reason: KeyUseError::NotYetValid, .. },
+            ) => true,
             Self::Apply(e) => e.is_transient(),
             _ => false,
         }
@@ -234,6 +243,40 @@ fn log_outcome(peer: &StationId, sealed: &SealedEnvelope, result: &Result<Inboun
         }
         Err(e) => {
             tracing::warn!(%peer, envelope = %envelope.id, code = e.code(), error = %e, "envelope refused");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(reason: KeyUseError) -> InboundError {
+        EnvelopeError::KeyNotUsable { key: "zj-taishun-luoyang#k1".into(), at: "2026-12-05T00:00:00Z".into(), reason }
+            .into()
+    }
+
+    /// What the receiver's admin can put right (a key to add, a clock to wait for) keeps the
+    /// sender's queue waiting; what no later attempt can change becomes a dead letter.
+    #[test]
+    fn refusals_the_receiver_can_put_right_are_transient() {
+        let transient = [
+            InboundError::from(EnvelopeError::UnknownKey("zj-taishun-luoyang#k2".into())),
+            key(KeyUseError::NotYetValid),
+            InboundError::FromTheFuture { at: "later".into(), now: "now".into() },
+        ];
+        for error in transient {
+            assert!(error.is_transient(), "{} should wait", error.code());
+        }
+        let permanent = [
+            InboundError::from(EnvelopeError::BadSignature),
+            key(KeyUseError::Expired),
+            key(KeyUseError::Revoked),
+            InboundError::NotAddressedToUs,
+            InboundError::Conflict("id".into()),
+        ];
+        for error in permanent {
+            assert!(!error.is_transient(), "{} should be a dead letter", error.code());
         }
     }
 }
