@@ -226,6 +226,21 @@ impl ApiClient {
         })
     }
 
+    /// `GET /api/v1/peers`: delivery to every partner station (admins).
+    pub async fn peers(&self) -> Result<Vec<crate::api::admin::PeerView>, ClientError> {
+        self.get("/api/v1/peers").await
+    }
+
+    /// `GET /api/v1/peers/{id}/dead-letters` (admins).
+    pub async fn dead_letters(&self, peer: &str) -> Result<Vec<crate::store::DeadLetter>, ClientError> {
+        self.get(&format!("/api/v1/peers/{peer}/dead-letters")).await
+    }
+
+    /// `POST /api/v1/peers/{id}/dead-letters/resend` (admins): the envelopes queued again.
+    pub async fn resend_dead_letters(&self, peer: &str) -> Result<crate::api::admin::Resent, ClientError> {
+        self.post(&format!("/api/v1/peers/{peer}/dead-letters/resend"), &()).await
+    }
+
     /// `POST /api/v1/cases/{id}/forward`: the new case.
     pub async fn forward(&self, id: &CaseId, input: &crate::node::ForwardInput) -> Result<CaseRecord, ClientError> {
         self.post(&format!("/api/v1/cases/{id}/forward"), input).await

@@ -633,6 +633,107 @@ async fn after_a_key_rotation_old_envelopes_still_verify_and_new_ones_use_the_ne
 }
 
 #[tokio::test]
+async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
+    // 犀溪 holds a wrong public key for 罗阳 until its admin corrects it.
+    let wrong_key = tiemeng::keys::format_public_key(&ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key());
+    let right = std::sync::Mutex::new(String::new());
+    let mut net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], |id, text| {
+        support::quick_retries(id, text);
+        if id == XIXI {
+            let start = text.find("public_file").unwrap();
+            let end = start + text[start..].find(" }").unwrap();
+            *right.lock().unwrap() = text[start..end].to_owned();
+            text.replace_range(start..end, &format!("public = \"{wrong_key}\""));
+        }
+    })
+    .await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let first = liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![station(XIXI)], now)).await.unwrap();
+    let second = liaison.create_case(&samples::sample(CaseKind::SerialTheft, vec![station(XIXI)], now)).await.unwrap();
+    let a = net.node(LUOYANG).clone();
+    assert!(eventually(PATIENCE, || async { a.store().dead_letter_count(&station(XIXI)) == 2 }).await);
+
+    let admin = net.officer(LUOYANG, As::Admin);
+    let base = net.url(LUOYANG);
+    let resend = |client: &ApiClient, peer: &str| {
+        client.http().post(format!("{base}/api/v1/peers/{peer}/dead-letters/resend")).send()
+    };
+    assert_eq!(resend(&liaison, XIXI).await.unwrap().status(), 403, "resending is for admins");
+    let unknown = resend(&admin, "zj-nowhere-nowhere").await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(unknown.json::<serde_json::Value>().await.unwrap()["code"], "unknown_station");
+    assert_eq!(a.store().dead_letter_count(&station(XIXI)), 2, "a refused request changed nothing");
+
+    // 犀溪's admin corrects the key and restarts; 罗阳's admin sends the dead letters again.
+    let config = net.devnet.config(XIXI).unwrap();
+    let text = std::fs::read_to_string(config).unwrap();
+    let fixed = text.replacen(&format!("public = \"{wrong_key}\""), &right.lock().unwrap(), 1);
+    assert_ne!(fixed, text);
+    std::fs::write(config, fixed).unwrap();
+    net.restart(XIXI).await;
+    // The admin works from a terminal: sees the two dead letters, then sends them again.
+    let (cert, key) = net.officer_files(LUOYANG, As::Admin);
+    let cli = |args: &'static [&'static str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"));
+        command
+            .args(["peers", "--url", &base, "--cert"])
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key)
+            .arg("--ca")
+            .arg(&net.devnet.layout.ca_bundle)
+            .args(args);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+    };
+    let listed = cli(&["list"]).await.unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains(&format!("{XIXI}  ")) && listed.contains("待投递 0，拒收 2"), "{listed}");
+    let letters = cli(&["dead-letters", XIXI]).await.unwrap();
+    let letters = String::from_utf8_lossy(&letters.stdout);
+    assert!(letters.contains(&first.id.to_string()) && letters.contains("拒收（bad_signature）"), "{letters}");
+    let output = cli(&["--json", "resend", XIXI]).await.unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let resent: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let cases: Vec<&str> = resent["resent"].as_array().unwrap().iter().map(|l| l["case"].as_str().unwrap()).collect();
+    assert_eq!(cases, [first.id.to_string(), second.id.to_string()]);
+    assert_eq!(resent["resent"][0]["code"], "bad_signature");
+    wait_for_state(&liaison, &first.id, XIXI, TargetState::Delivered).await;
+    wait_for_state(&liaison, &second.id, XIXI, TargetState::Delivered).await;
+    assert_eq!(a.store().dead_letter_count(&station(XIXI)), 0);
+    let received: Vec<_> = net
+        .node(XIXI)
+        .store()
+        .audit_entries(0, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "envelope.receive")
+        .filter_map(|e| e.case)
+        .collect();
+    assert_eq!(received, [first.id, second.id], "in the order first sent");
+    let resends: Vec<_> = a
+        .store()
+        .audit_entries(0, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "envelope.resend")
+        .map(|e| (e.actor, e.case))
+        .collect();
+    let actor = format!("urn:tiemeng:officer:{LUOYANG}:");
+    assert_eq!(resends.len(), 2);
+    assert!(resends.iter().all(|(who, _)| who.starts_with(&actor)), "{resends:?}");
+    assert_eq!(resends.iter().map(|(_, case)| *case).collect::<Vec<_>>(), [Some(first.id), Some(second.id)]);
+
+    // Nothing left to send: an empty answer, nothing queued.
+    let again: serde_json::Value = resend(&admin, XIXI).await.unwrap().json().await.unwrap();
+    assert_eq!(again["resent"].as_array().map(Vec::len), Some(0));
+    let nothing_left = cli(&["resend", XIXI]).await.unwrap();
+    assert!(nothing_left.status.success());
+    assert!(String::from_utf8_lossy(&nothing_left.stdout).contains("已将 0 份拒收报文重新排入"));
+    net.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_key_the_partner_does_not_hold_yet_holds_the_queue_until_its_admin_adds_it() {
     // 犀溪's admin entered 罗阳's public key under another id than the one 罗阳 signs with.
     let misnamed = |text: &mut String| *text = text.replacen("keys = [{ id = \"k1\"", "keys = [{ id = \"k0\"", 1);

@@ -1,4 +1,4 @@
-//! Admin routes: peer health, dead letters and metrics.
+//! Admin routes: peer health, dead letters (and sending them again) and metrics.
 
 use std::sync::Arc;
 
@@ -12,6 +12,8 @@ use utoipa::ToSchema;
 use super::extract::{AuthOfficer, ReqLang};
 use super::problem::Problem;
 use crate::federation::PeerStatus;
+use crate::i18n::Lang;
+use crate::ids::StationId;
 use crate::node::{ADMIN, Node};
 use crate::store::DeadLetter;
 
@@ -76,16 +78,46 @@ pub async fn dead_letters(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<DeadLetter>>, Problem> {
     officer.require(ADMIN).map_err(|e| Problem::from_node(&e, lang))?;
-    let peer = id.parse().ok().filter(|p| node.config().peer(p).is_some()).ok_or_else(|| {
+    let peer = partner(&node, &id, lang)?;
+    let letters = node.store().dead_letters(&peer, 1000).map_err(|e| Problem::from_node(&e.into(), lang))?;
+    Ok(Json(letters))
+}
+
+/// What was queued again.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Resent {
+    /// The envelopes queued again, as their dead letters read before.
+    pub resent: Vec<DeadLetter>,
+}
+
+/// `POST /api/v1/peers/{id}/dead-letters/resend` — once the cause of the refusals is put right
+/// (a key corrected in the peer's configuration, say), sends every dead letter of the peer
+/// again: back to the end of its queue as signed, in the order first queued (admins).
+#[utoipa::path(post, path = "/api/v1/peers/{id}/dead-letters/resend", tag = "admin",
+    params(("id" = String, Path, description = "peer station id")),
+    responses((status = 200, body = Resent), (status = 403, body = Problem), (status = 404, body = Problem), (status = 503, body = Problem)))]
+pub async fn resend_dead_letters(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+) -> Result<Json<Resent>, Problem> {
+    officer.require(ADMIN).map_err(|e| Problem::from_node(&e, lang))?;
+    let peer = partner(&node, &id, lang)?;
+    let resent = node.resend_dead_letters(&officer, &peer).await.map_err(|e| Problem::from_node(&e, lang))?;
+    Ok(Json(Resent { resent }))
+}
+
+/// The configured partner station named `id` in a path.
+fn partner(node: &Node, id: &str, lang: Lang) -> Result<StationId, Problem> {
+    id.parse().ok().filter(|p| node.config().peer(p).is_some()).ok_or_else(|| {
         Problem::new(
             StatusCode::NOT_FOUND,
             "unknown_station",
             lang.pick("不是本站的协作单位", "not a partner station"),
-            id.clone(),
+            id.to_owned(),
         )
-    })?;
-    let letters = node.store().dead_letters(&peer, 1000).map_err(|e| Problem::from_node(&e.into(), lang))?;
-    Ok(Json(letters))
+    })
 }
 
 /// `GET /metrics` — Prometheus text format (admins; scrape with an admin certificate).

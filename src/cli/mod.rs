@@ -5,6 +5,7 @@ mod audit;
 mod backup;
 mod case;
 mod connection;
+mod peers;
 mod render;
 mod serve;
 mod stats;
@@ -70,6 +71,8 @@ pub enum Command {
     },
     /// 备份运行中的节点 (take a consistent backup of a running node; admins).
     Backup(backup::BackupArgs),
+    /// 协作单位投递情况与拒收报文 (delivery to partner stations, dead letters, resending; admins).
+    Peers(peers::PeersArgs),
     /// 从备份恢复 (restore a backup into an empty data folder; the node must be stopped).
     Restore(backup::RestoreArgs),
     /// 审计链 (the audit chain).
@@ -108,6 +111,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Verify { bundle } => verify_bundle(&bundle, lang),
         Command::Backup(args) => backup::backup(args, lang),
         Command::Restore(args) => backup::restore(args, lang),
+        Command::Peers(args) => peers::run(args, lang),
         Command::Audit(command) => audit::run(command, lang),
         Command::Bench(args) => crate::bench::run(args),
         Command::BenchNode(args) => crate::bench::child::serve(args),

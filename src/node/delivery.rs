@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Node, NodeError};
+use super::{ADMIN, Node, NodeError, Officer};
 use crate::envelope::{EnvelopeError, Kind, SealedReceipt};
 use crate::ids::{CertIdentity, StationId};
 use crate::store::{AuditDraft, DeadLetter, StoreError, StoredEnvelope};
@@ -43,6 +43,44 @@ pub enum ReceiptError {
 }
 
 impl Node {
+    /// Sends again every envelope `peer` refused for good, once the admin has put the cause
+    /// right (a public key corrected in the peer's configuration, say): each goes back to the
+    /// end of the peer's queue as it was signed, in the order first queued, and the peer
+    /// judges it afresh. Returns once that is on disk, with the envelopes queued again.
+    pub async fn resend_dead_letters(&self, admin: &Officer, peer: &StationId) -> Result<Vec<DeadLetter>, NodeError> {
+        admin.require(ADMIN)?;
+        if self.config.peer(peer).is_none() {
+            return Err(NodeError::UnknownStation(peer.clone()));
+        }
+        let actor = admin.id.to_string();
+        let (letters, woken) = self.store.write(self.now(), |unit| {
+            let letters = unit.requeue_dead_letters(peer)?;
+            for letter in &letters {
+                let digest = match unit.envelope(&letter.envelope)? {
+                    Some(stored) => stored.meta.digest()?,
+                    None => {
+                        return Err(StoreError::Corrupt(format!(
+                            "dead letter for {peer} names missing envelope {}",
+                            letter.envelope
+                        ))
+                        .into());
+                    }
+                };
+                unit.audit(
+                    AuditDraft::new(actor.clone(), "envelope.resend")
+                        .case(letter.case)
+                        .envelope(letter.envelope, digest)
+                        .detail(format!("{peer} refused it with {}", letter.code)),
+                );
+            }
+            Ok::<_, NodeError>(letters)
+        })?;
+        self.store.durable().await?;
+        self.wake(&woken);
+        tracing::info!(%peer, resent = letters.len(), "dead letters queued again");
+        Ok(letters)
+    }
+
     /// The first `limit` envelopes waiting for `peer`, in order.
     pub fn pending(&self, peer: &StationId, limit: usize) -> Result<Vec<Pending>, StoreError> {
         self.pending_from(peer, 0, limit)

@@ -281,6 +281,23 @@ impl<'s> Unit<'s> {
         Ok(())
     }
 
+    /// Empties `peer`'s dead-letter list and queues its envelopes again at the end of the
+    /// outbox, in the order they were first queued; returns them.
+    pub fn requeue_dead_letters(&mut self, peer: &StationId) -> Result<Vec<DeadLetter>, StoreError> {
+        let letters = self
+            .inner
+            .trees
+            .peerseq_deadletter
+            .scan_prefix(keys::station_segment(peer))
+            .map(|item| codec::decode::<DeadLetter>(&item?.1, "dead letter"))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        for letter in &letters {
+            self.ops.push(Op { tree: TreeId::PeerseqDeadletter, key: keys::outbox(peer, letter.seq), value: None });
+            self.enqueue(peer, &letter.envelope)?;
+        }
+        Ok(letters)
+    }
+
     /// Records an audit entry in this unit's transaction.
     pub fn audit(&mut self, draft: AuditDraft) {
         self.audit.push((draft, self.at));
