@@ -664,6 +664,13 @@ async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
     assert_eq!(unknown.status(), 404);
     assert_eq!(unknown.json::<serde_json::Value>().await.unwrap()["code"], "unknown_station");
     assert_eq!(a.store().dead_letter_count(&station(XIXI)), 2, "a refused request changed nothing");
+    // The liaison officer sees on the case that it was not delivered, and why.
+    let detail = liaison.case(&first.id).await.unwrap();
+    let refused: Vec<_> = detail.refused.iter().map(|r| (r.station.as_str(), r.kind, r.code.as_str())).collect();
+    assert_eq!(refused, [(XIXI, tiemeng::envelope::Kind::Request, "bad_signature")]);
+    let page =
+        liaison.http().get(format!("{base}/console/cases/{}", first.id)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("对方拒收") && page.contains("bad_signature"), "{page}");
 
     // 犀溪's admin corrects the key and restarts; 罗阳's admin sends the dead letters again.
     let config = net.devnet.config(XIXI).unwrap();
@@ -673,26 +680,24 @@ async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
     std::fs::write(config, fixed).unwrap();
     net.restart(XIXI).await;
     // The admin works from a terminal: sees the two dead letters, then sends them again.
-    let (cert, key) = net.officer_files(LUOYANG, As::Admin);
-    let cli = |args: &'static [&'static str]| {
+    let ca = net.devnet.layout.ca_bundle.clone();
+    let cli = |role: As, args: &[&str]| {
+        let (cert, key) = net.officer_files(LUOYANG, role);
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"));
-        command
-            .args(["peers", "--url", &base, "--cert"])
-            .arg(&cert)
-            .arg("--key")
-            .arg(&key)
-            .arg("--ca")
-            .arg(&net.devnet.layout.ca_bundle)
-            .args(args);
+        command.arg(args[0]).args(["--url", &base, "--cert"]).arg(cert).arg("--key").arg(key).arg("--ca").arg(&ca);
+        command.args(&args[1..]);
         tokio::task::spawn_blocking(move || command.output().unwrap())
     };
-    let listed = cli(&["list"]).await.unwrap();
+    let shown = cli(As::Liaison, &["case", "show", &first.id.to_string()]).await.unwrap();
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains(&format!("对方拒收：发起协查 → {XIXI}（bad_signature）")), "{shown}");
+    let listed = cli(As::Admin, &["peers", "list"]).await.unwrap();
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains(&format!("{XIXI}  ")) && listed.contains("待投递 0，拒收 2"), "{listed}");
-    let letters = cli(&["dead-letters", XIXI]).await.unwrap();
+    let letters = cli(As::Admin, &["peers", "dead-letters", XIXI]).await.unwrap();
     let letters = String::from_utf8_lossy(&letters.stdout);
     assert!(letters.contains(&first.id.to_string()) && letters.contains("拒收（bad_signature）"), "{letters}");
-    let output = cli(&["--json", "resend", XIXI]).await.unwrap();
+    let output = cli(As::Admin, &["peers", "--json", "resend", XIXI]).await.unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let resent: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let cases: Vec<&str> = resent["resent"].as_array().unwrap().iter().map(|l| l["case"].as_str().unwrap()).collect();
@@ -701,6 +706,7 @@ async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
     wait_for_state(&liaison, &first.id, XIXI, TargetState::Delivered).await;
     wait_for_state(&liaison, &second.id, XIXI, TargetState::Delivered).await;
     assert_eq!(a.store().dead_letter_count(&station(XIXI)), 0);
+    assert!(liaison.case(&first.id).await.unwrap().refused.is_empty(), "delivered: nothing shown as refused");
     let received: Vec<_> = net
         .node(XIXI)
         .store()
@@ -727,7 +733,7 @@ async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
     // Nothing left to send: an empty answer, nothing queued.
     let again: serde_json::Value = resend(&admin, XIXI).await.unwrap().json().await.unwrap();
     assert_eq!(again["resent"].as_array().map(Vec::len), Some(0));
-    let nothing_left = cli(&["resend", XIXI]).await.unwrap();
+    let nothing_left = cli(As::Admin, &["peers", "resend", XIXI]).await.unwrap();
     assert!(nothing_left.status.success());
     assert!(String::from_utf8_lossy(&nothing_left.stdout).contains("已将 0 份拒收报文重新排入"));
     net.shutdown().await;

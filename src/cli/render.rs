@@ -148,6 +148,18 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
             local_minute(target.report_by),
         );
     }
+    for refused in &detail.refused {
+        let _ = write!(
+            out,
+            "\n  {}{} → {}（{}）{} {}",
+            lang.pick("对方拒收：", "refused: "),
+            refused.kind.label(lang),
+            refused.station,
+            refused.code,
+            refused.message,
+            lang.pick("——请联系本站系统管理员处理后重新投递", "— ask this station's admin to send it again"),
+        );
+    }
     for overdue in &detail.overdue {
         let _ = write!(
             out,

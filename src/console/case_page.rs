@@ -119,6 +119,18 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                 }
             }
         }
+        @if !detail.refused.is_empty() {
+            div.box.refused {
+                span.badge.overdue { (lang.pick("对方拒收", "refused")) }
+                " " (lang.pick(
+                    "以下报文被对方拒收，未送达。请联系本站系统管理员查明原因，处理后重新投递。",
+                    "the partner refused these envelopes for good; they were not delivered. Ask this station's admin to find the cause and send them again.",
+                ))
+                ul { @for r in &detail.refused {
+                    li { (r.kind.label(lang)) " → " (station_name(page, &r.station)) " · " (local_minute(r.at)) " · " code { (r.code) } " " (r.message) }
+                } }
+            }
+        }
         @if !detail.same_subject.is_empty() {
             div.box {
                 span.badge.flag { (lang.pick("一人多次", "same subject")) }

@@ -11,7 +11,7 @@ use crate::case::CaseRecord;
 use crate::domain::deadline::Overdue;
 use crate::domain::lifecycle::{Party, TargetState};
 use crate::envelope::{Kind, SealedEnvelope, SealedReceipt, Signatory};
-use crate::ids::{CaseId, StationId};
+use crate::ids::{CaseId, EnvelopeId, StationId};
 use crate::store::{AuditDraft, Mailbox, StoredEnvelope};
 
 /// A case as an officer reads it.
@@ -32,6 +32,31 @@ pub struct CaseDetail {
     pub same_subject: Vec<LinkedCase>,
     /// Actions this officer may take now (`ack`, `close`, …).
     pub actions: Vec<String>,
+    /// Envelopes of this case a partner refused for good: not delivered, and not sent again
+    /// until this station's admin does so.
+    #[serde(default)]
+    pub refused: Vec<RefusedEnvelope>,
+}
+
+/// An envelope of the case a partner station refused for good.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RefusedEnvelope {
+    /// The station that refused it.
+    #[schema(value_type = String)]
+    pub station: StationId,
+    /// The envelope.
+    #[schema(value_type = String)]
+    pub envelope: EnvelopeId,
+    /// Its kind.
+    pub kind: Kind,
+    /// The station's rejection code.
+    pub code: String,
+    /// The station's explanation.
+    pub message: String,
+    /// When it was refused.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
 }
 
 /// A target past its deadline.
@@ -144,7 +169,24 @@ impl Node {
             .filter_map(|id| self.store.case(id).ok().flatten())
             .map(|c| LinkedCase { id: c.id, title: c.title, origin: c.origin })
             .collect();
+        let mut refused = Vec::new();
+        for party in case.targets.iter().map(|t| &t.station).chain([&case.origin]) {
+            if party == self.station() {
+                continue;
+            }
+            refused.extend(self.store.dead_letters_of_case(party, &case.id)?.into_iter().map(|letter| {
+                RefusedEnvelope {
+                    station: party.clone(),
+                    envelope: letter.envelope,
+                    kind: letter.kind,
+                    code: letter.code,
+                    message: letter.message,
+                    at: letter.at,
+                }
+            }));
+        }
         Ok(CaseDetail {
+            refused,
             mailbox: Mailbox::of(&case, self.station()),
             request,
             overdue: overdue_targets(&case, now),

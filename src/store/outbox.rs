@@ -3,7 +3,7 @@
 //! that made them.
 
 use super::{DeadLetter, Store, StoreError, codec, keys};
-use crate::ids::{EnvelopeId, StationId};
+use crate::ids::{CaseId, EnvelopeId, StationId};
 
 impl Store {
     /// The first `limit` entries of `peer`'s outbox from sequence `from` on: (sequence,
@@ -32,6 +32,18 @@ impl Store {
             .take(limit)
             .map(|item| codec::decode(&item?.1, "dead letter"))
             .collect()
+    }
+
+    /// The envelopes of `case` that `peer` refused for good, in the order they were queued.
+    pub fn dead_letters_of_case(&self, peer: &StationId, case: &CaseId) -> Result<Vec<DeadLetter>, StoreError> {
+        let mut letters = Vec::new();
+        for item in self.inner()?.trees.peerseq_deadletter.scan_prefix(keys::station_segment(peer)) {
+            let letter: DeadLetter = codec::decode(&item?.1, "dead letter")?;
+            if letter.case == *case {
+                letters.push(letter);
+            }
+        }
+        Ok(letters)
     }
 
     /// How many envelopes `peer` refused for good.
