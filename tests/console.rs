@@ -217,3 +217,58 @@ async fn the_dashboard_shows_the_joint_record_charts_and_overdue_list() {
     assert!(english.contains("1 missing persons found"));
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_admin_sees_what_a_partner_refused_and_sends_it_again_from_the_console() {
+    // 犀溪 holds a wrong public key for 罗阳 until its admin corrects it.
+    let wrong_key = tiemeng::keys::format_public_key(&ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key());
+    let right = std::sync::Mutex::new(String::new());
+    let mut net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], |id, text| {
+        support::quick_retries(id, text);
+        if id == XIXI {
+            let start = text.find("public_file").unwrap();
+            let end = start + text[start..].find(" }").unwrap();
+            *right.lock().unwrap() = text[start..end].to_owned();
+            text.replace_range(start..end, &format!("public = \"{wrong_key}\""));
+        }
+    })
+    .await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
+    let request = samples::sample(CaseKind::MissingPerson, vec![xixi.clone()], time::OffsetDateTime::now_utc());
+    let case = liaison.create_case(&request).await.unwrap();
+    let a = net.node(LUOYANG).clone();
+    assert!(eventually(Duration::from_secs(20), || async { a.store().dead_letter_count(&xixi) == 1 }).await);
+
+    let (status, html) = get(&net, LUOYANG, As::Admin, "/console").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<h1>协作单位</h1>"), "the admin lands on the partner stations");
+    assert!(html.contains("拒收 <strong>1</strong>") && html.contains(&case.id.to_string()), "{html}");
+    assert!(html.contains("bad_signature") && html.contains("重新投递全部拒收报文"), "{html}");
+    let (status, _) = get(&net, LUOYANG, As::Liaison, "/console/peers").await;
+    assert_eq!(status, 403, "the page is for admins");
+    let path = format!("/console/peers/{XIXI}/resend");
+    let (status, _, _) = post(&net, LUOYANG, As::Admin, &path, &[("csrf", "forged")], None).await;
+    assert_eq!(status, 403, "a form without this admin's token is refused");
+    let csrf = token(&html);
+    let (status, _, _) = post(&net, LUOYANG, As::Liaison, &path, &[("csrf", &csrf)], None).await;
+    assert_eq!(status, 403, "another officer's post is refused");
+    assert_eq!(a.store().dead_letter_count(&xixi), 1, "refused posts changed nothing");
+
+    // 犀溪's admin corrects the key and restarts; 罗阳's admin sends the letter again.
+    let config = net.devnet.config(XIXI).unwrap();
+    let text = std::fs::read_to_string(config).unwrap();
+    std::fs::write(config, text.replacen(&format!("public = \"{wrong_key}\""), &right.lock().unwrap(), 1)).unwrap();
+    net.restart(XIXI).await;
+    let (status, location, html) = post(&net, LUOYANG, As::Admin, &path, &[("csrf", &csrf)], None).await;
+    assert_eq!((status, location.as_str()), (200, "/console/peers"));
+    assert!(html.contains("已将 1 份拒收报文重新排入发往"), "{html}");
+    let delivered = eventually(Duration::from_secs(20), || async {
+        liaison.case(&case.id).await.unwrap().case.targets[0].state == TargetState::Delivered
+    })
+    .await;
+    assert!(delivered, "the request sent again did not arrive");
+    let (_, html) = get(&net, LUOYANG, As::Admin, "/console/peers?lang=en").await;
+    assert!(html.contains("refused <strong>0</strong>") && !html.contains("Send all refused"), "{html}");
+    net.shutdown().await;
+}

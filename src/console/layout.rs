@@ -21,6 +21,8 @@ pub enum Section {
     New,
     /// Statistics.
     Dashboard,
+    /// Partner stations (admins).
+    Peers,
     /// Anything else.
     Other,
 }
@@ -53,6 +55,9 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                             (nav("/console/new", Section::New, "发起协查", "New request"))
                         }
                         (nav("/console/dashboard", Section::Dashboard, "统计", "Statistics"))
+                        @if ctx.officer.has(Role::Admin) {
+                            (nav("/console/peers", Section::Peers, "协作单位", "Partners"))
+                        }
                     }
                     span.who {
                         (ctx.officer.name) " · " (ctx.officer.id.badge) " · " (roles.join("、"))

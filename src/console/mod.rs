@@ -11,6 +11,7 @@ mod dashboard;
 mod forms;
 mod layout;
 mod lists;
+mod peers;
 
 use std::sync::Arc;
 
@@ -168,6 +169,8 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/console/cases/{id}", get(case_page::show))
         .route("/console/cases/{id}/{action}", post(case_page::act))
         .route("/console/dashboard", get(dashboard::show))
+        .route("/console/peers", get(peers::show))
+        .route("/console/peers/{id}/resend", post(peers::resend))
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -194,6 +197,8 @@ async fn home(page: Page) -> Redirect {
         "/console/dashboard"
     } else if officer.has(Role::Duty) {
         "/console/inbox"
+    } else if officer.has(Role::Admin) && !officer.has(Role::Liaison) {
+        "/console/peers"
     } else {
         "/console/outbox"
     };

@@ -1,0 +1,118 @@
+//! The admin's page: how delivery to each partner station goes, what a partner refused for
+//! good, and a button that sends that again once the cause is put right.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::layout::{Section, notice, page, token_field};
+use super::{ErrorPage, Page};
+use crate::clock::local_minute;
+use crate::config::PeerConfig;
+use crate::i18n::Label as _;
+use crate::ids::StationId;
+use crate::node::{ADMIN, Node};
+
+/// What the page was asked to say after a resend.
+#[derive(Debug, Default, Deserialize)]
+pub struct Done {
+    resent: Option<usize>,
+    peer: Option<String>,
+}
+
+/// `GET /console/peers`.
+pub async fn show(page: Page, Query(done): Query<Done>) -> Result<Markup, ErrorPage> {
+    page.officer.require(ADMIN).map_err(|e| ErrorPage::from_node(&e, page.lang))?;
+    render(&page, &done)
+}
+
+/// `POST /console/peers/{id}/resend`.
+pub async fn resend(
+    page: Page,
+    State(node): State<Arc<Node>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, ErrorPage> {
+    let lang = page.lang;
+    let token = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or_default();
+    page.check_form(&headers, token)?;
+    let peer: StationId = id.parse().map_err(|_| {
+        ErrorPage::new(StatusCode::NOT_FOUND, lang, ("不是本站的协作单位", "not a partner station"), id.clone())
+    })?;
+    let resent = node.resend_dead_letters(&page.officer, &peer).await.map_err(|e| ErrorPage::from_node(&e, lang))?;
+    Ok(Redirect::to(&format!("/console/peers?resent={}&peer={peer}", resent.len())).into_response())
+}
+
+fn render(ctx: &Page, done: &Done) -> Result<Markup, ErrorPage> {
+    let lang = ctx.lang;
+    let mut sections = Vec::new();
+    for peer in &ctx.node.config().peers {
+        sections.push(peer_section(ctx, peer)?);
+    }
+    let title = lang.pick("协作单位", "Partner stations");
+    Ok(page(
+        ctx,
+        title,
+        Section::Peers,
+        html! {
+            h1 { (title) }
+            @if let (Some(n), Some(peer)) = (done.resent, &done.peer) {
+                (notice("notice", lang.pick(
+                    &format!("已将 {n} 份拒收报文重新排入发往 {peer} 的队列，按原顺序投递；对方将重新审核。"),
+                    &format!("{n} refused envelopes queued again for {peer}, in their first order; the partner judges each afresh."),
+                )))
+            }
+            p.muted { (lang.pick(
+                "各协作单位的投递情况。报文被对方拒收后不会自动重发：查明原因（如对方未更新本站公钥）并处理后，可在此重新投递。",
+                "Delivery to each partner station. Envelopes a partner refused are not sent again by themselves: once the cause is found and put right (the partner holding an outdated key of this station, say), send them again here.",
+            )) }
+            @for section in sections { (section) }
+        },
+    ))
+}
+
+fn peer_section(ctx: &Page, peer: &PeerConfig) -> Result<Markup, ErrorPage> {
+    let lang = ctx.lang;
+    let store = ctx.node.store();
+    let letters = store.dead_letters(&peer.id, 1000).map_err(|e| ErrorPage::from_node(&e.into(), lang))?;
+    let status = ctx.node.health().peer(&peer.id).map(|h| h.status());
+    Ok(html! {
+        section.box {
+            h2 { (peer.name) " " span.muted { (peer.id) } }
+            p {
+                (lang.pick("待投递", "queued")) " " strong { (store.outbox_len(&peer.id)) }
+                " · " (lang.pick("拒收", "refused")) " " strong { (letters.len()) }
+                @if let Some(status) = &status {
+                    @if let Some(at) = status.last_success { " · " (lang.pick("上次成功 ", "last success ")) (local_minute(at)) }
+                    @if let Some(at) = status.next_retry { " · " (lang.pick("下次重试 ", "next retry ")) (local_minute(at)) }
+                }
+            }
+            @if let Some(error) = status.as_ref().and_then(|s| s.last_error.as_ref()) {
+                p { span.badge.bad { (lang.pick("上次错误", "last error")) } " " (local_minute(error.at)) " · " code { (error.code) } " " (error.message) }
+            }
+            @if !letters.is_empty() {
+                table {
+                    thead { tr {
+                        th { (lang.pick("拒收时间", "Refused")) } th { (lang.pick("协查", "Case")) }
+                        th { (lang.pick("报文", "Envelope")) } th { (lang.pick("原因", "Reason")) }
+                    } }
+                    tbody { @for letter in &letters { tr {
+                        td { (local_minute(letter.at)) }
+                        td { (letter.case) }
+                        td { (letter.kind.label(lang)) }
+                        td { code { (letter.code) } " " (letter.message) }
+                    } } }
+                }
+                form method="post" action={ "/console/peers/" (peer.id) "/resend" } {
+                    (token_field(ctx))
+                    button type="submit" { (lang.pick("重新投递全部拒收报文", "Send all refused envelopes again")) }
+                }
+            }
+        }
+    })
+}
