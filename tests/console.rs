@@ -221,18 +221,8 @@ async fn the_dashboard_shows_the_joint_record_charts_and_overdue_list() {
 #[tokio::test]
 async fn an_admin_sees_what_a_partner_refused_and_sends_it_again_from_the_console() {
     // 犀溪 holds a wrong public key for 罗阳 until its admin corrects it.
-    let wrong_key = tiemeng::keys::format_public_key(&ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key());
-    let right = std::sync::Mutex::new(String::new());
-    let mut net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], |id, text| {
-        support::quick_retries(id, text);
-        if id == XIXI {
-            let start = text.find("public_file").unwrap();
-            let end = start + text[start..].find(" }").unwrap();
-            *right.lock().unwrap() = text[start..end].to_owned();
-            text.replace_range(start..end, &format!("public = \"{wrong_key}\""));
-        }
-    })
-    .await;
+    let wrong = support::WrongKey::default();
+    let mut net = wrong.net().await;
     let liaison = net.officer(LUOYANG, As::Liaison);
     let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
     let request = samples::sample(CaseKind::MissingPerson, vec![xixi.clone()], time::OffsetDateTime::now_utc());
@@ -256,9 +246,7 @@ async fn an_admin_sees_what_a_partner_refused_and_sends_it_again_from_the_consol
     assert_eq!(a.store().dead_letter_count(&xixi), 1, "refused posts changed nothing");
 
     // 犀溪's admin corrects the key and restarts; 罗阳's admin sends the letter again.
-    let config = net.devnet.config(XIXI).unwrap();
-    let text = std::fs::read_to_string(config).unwrap();
-    std::fs::write(config, text.replacen(&format!("public = \"{wrong_key}\""), &right.lock().unwrap(), 1)).unwrap();
+    wrong.put_right(&net, XIXI);
     net.restart(XIXI).await;
     let (status, location, html) = post(&net, LUOYANG, As::Admin, &path, &[("csrf", &csrf)], None).await;
     assert_eq!((status, location.as_str()), (200, "/console/peers"));

@@ -24,6 +24,12 @@ fn station(id: &str) -> StationId {
     id.parse().unwrap()
 }
 
+/// The cases of the envelopes `node` received, in the order it stored them.
+fn received_cases(node: &tiemeng::node::Node) -> Vec<CaseId> {
+    let entries = node.store().audit_entries(0, 1000).unwrap();
+    entries.into_iter().filter(|e| e.action == "envelope.receive").filter_map(|e| e.case).collect()
+}
+
 async fn state_at(client: &ApiClient, case: &CaseId, target: &str) -> Option<TargetState> {
     let detail = client.case(case).await.ok()?;
     detail.case.targets.iter().find(|t| t.station.as_str() == target).map(|t| t.state)
@@ -492,16 +498,8 @@ async fn forged_misdirected_and_out_of_turn_envelopes_are_refused_and_nothing_is
 #[tokio::test]
 async fn a_permanent_refusal_becomes_a_dead_letter_that_admins_see() {
     // 犀溪 holds a wrong public key for 罗阳, so it refuses 罗阳's signatures for good.
-    let wrong_key = tiemeng::keys::format_public_key(&ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key());
-    let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], |id, text| {
-        support::quick_retries(id, text);
-        if id == XIXI {
-            let start = text.find("public_file").unwrap();
-            let end = start + text[start..].find(" }").unwrap();
-            text.replace_range(start..end, &format!("public = \"{wrong_key}\""));
-        }
-    })
-    .await;
+    let wrong = support::WrongKey::default();
+    let net = wrong.net().await;
     let liaison = net.officer(LUOYANG, As::Liaison);
     let case = liaison
         .create_case(&samples::sample(CaseKind::General, vec![station(XIXI)], time::OffsetDateTime::now_utc()))
@@ -635,18 +633,8 @@ async fn after_a_key_rotation_old_envelopes_still_verify_and_new_ones_use_the_ne
 #[tokio::test]
 async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
     // 犀溪 holds a wrong public key for 罗阳 until its admin corrects it.
-    let wrong_key = tiemeng::keys::format_public_key(&ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key());
-    let right = std::sync::Mutex::new(String::new());
-    let mut net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], |id, text| {
-        support::quick_retries(id, text);
-        if id == XIXI {
-            let start = text.find("public_file").unwrap();
-            let end = start + text[start..].find(" }").unwrap();
-            *right.lock().unwrap() = text[start..end].to_owned();
-            text.replace_range(start..end, &format!("public = \"{wrong_key}\""));
-        }
-    })
-    .await;
+    let wrong = support::WrongKey::default();
+    let mut net = wrong.net().await;
     let liaison = net.officer(LUOYANG, As::Liaison);
     let now = time::OffsetDateTime::now_utc();
     let first = liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![station(XIXI)], now)).await.unwrap();
@@ -666,18 +654,15 @@ async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
     assert_eq!(a.store().dead_letter_count(&station(XIXI)), 2, "a refused request changed nothing");
     // The liaison officer sees on the case that it was not delivered, and why.
     let detail = liaison.case(&first.id).await.unwrap();
-    let refused: Vec<_> = detail.refused.iter().map(|r| (r.station.as_str(), r.kind, r.code.as_str())).collect();
+    let refused: Vec<_> =
+        detail.refused.iter().map(|r| (r.station.as_str(), r.letter.kind, r.letter.code.as_str())).collect();
     assert_eq!(refused, [(XIXI, tiemeng::envelope::Kind::Request, "bad_signature")]);
     let page =
         liaison.http().get(format!("{base}/console/cases/{}", first.id)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("对方拒收") && page.contains("bad_signature"), "{page}");
 
     // 犀溪's admin corrects the key and restarts; 罗阳's admin sends the dead letters again.
-    let config = net.devnet.config(XIXI).unwrap();
-    let text = std::fs::read_to_string(config).unwrap();
-    let fixed = text.replacen(&format!("public = \"{wrong_key}\""), &right.lock().unwrap(), 1);
-    assert_ne!(fixed, text);
-    std::fs::write(config, fixed).unwrap();
+    wrong.put_right(&net, XIXI);
     net.restart(XIXI).await;
     // The admin works from a terminal: sees the two dead letters, then sends them again.
     let ca = net.devnet.layout.ca_bundle.clone();
@@ -707,15 +692,7 @@ async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
     wait_for_state(&liaison, &second.id, XIXI, TargetState::Delivered).await;
     assert_eq!(a.store().dead_letter_count(&station(XIXI)), 0);
     assert!(liaison.case(&first.id).await.unwrap().refused.is_empty(), "delivered: nothing shown as refused");
-    let received: Vec<_> = net
-        .node(XIXI)
-        .store()
-        .audit_entries(0, 100)
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == "envelope.receive")
-        .filter_map(|e| e.case)
-        .collect();
+    let received = received_cases(net.node(XIXI));
     assert_eq!(received, [first.id, second.id], "in the order first sent");
     let resends: Vec<_> = a
         .store()
@@ -775,15 +752,7 @@ async fn a_key_the_partner_does_not_hold_yet_holds_the_queue_until_its_admin_add
     net.restart(XIXI).await;
     wait_for_state(&liaison, &first.id, XIXI, TargetState::Delivered).await;
     wait_for_state(&liaison, &second.id, XIXI, TargetState::Delivered).await;
-    let received: Vec<_> = net
-        .node(XIXI)
-        .store()
-        .audit_entries(0, 100)
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.action == "envelope.receive")
-        .filter_map(|e| e.case)
-        .collect();
+    let received = received_cases(net.node(XIXI));
     assert_eq!(received, [first.id, second.id]);
     assert_eq!(a.store().dead_letter_count(&station(XIXI)), 0);
     net.shutdown().await;

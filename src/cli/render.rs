@@ -153,10 +153,10 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
             out,
             "\n  {}{} → {}（{}）{} {}",
             lang.pick("对方拒收：", "refused: "),
-            refused.kind.label(lang),
+            refused.letter.kind.label(lang),
             refused.station,
-            refused.code,
-            refused.message,
+            refused.letter.code,
+            refused.letter.message,
             lang.pick("——请联系本站系统管理员处理后重新投递", "— ask this station's admin to send it again"),
         );
     }

@@ -127,7 +127,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                     "the partner refused these envelopes for good; they were not delivered. Ask this station's admin to find the cause and send them again.",
                 ))
                 ul { @for r in &detail.refused {
-                    li { (r.kind.label(lang)) " → " (station_name(page, &r.station)) " · " (local_minute(r.at)) " · " code { (r.code) } " " (r.message) }
+                    li { (r.letter.kind.label(lang)) " → " (station_name(page, &r.station)) " · " (local_minute(r.letter.at)) " · " code { (r.letter.code) } " " (r.letter.message) }
                 } }
             }
         }

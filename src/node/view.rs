@@ -11,8 +11,8 @@ use crate::case::CaseRecord;
 use crate::domain::deadline::Overdue;
 use crate::domain::lifecycle::{Party, TargetState};
 use crate::envelope::{Kind, SealedEnvelope, SealedReceipt, Signatory};
-use crate::ids::{CaseId, EnvelopeId, StationId};
-use crate::store::{AuditDraft, Mailbox, StoredEnvelope};
+use crate::ids::{CaseId, StationId};
+use crate::store::{AuditDraft, DeadLetter, Mailbox, StoredEnvelope};
 
 /// A case as an officer reads it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -44,19 +44,9 @@ pub struct RefusedEnvelope {
     /// The station that refused it.
     #[schema(value_type = String)]
     pub station: StationId,
-    /// The envelope.
-    #[schema(value_type = String)]
-    pub envelope: EnvelopeId,
-    /// Its kind.
-    pub kind: Kind,
-    /// The station's rejection code.
-    pub code: String,
-    /// The station's explanation.
-    pub message: String,
-    /// When it was refused.
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub at: OffsetDateTime,
+    /// The envelope, its kind, the station's code and explanation, and when.
+    #[serde(flatten)]
+    pub letter: DeadLetter,
 }
 
 /// A target past its deadline.
@@ -174,16 +164,8 @@ impl Node {
             if party == self.station() {
                 continue;
             }
-            refused.extend(self.store.dead_letters_of_case(party, &case.id)?.into_iter().map(|letter| {
-                RefusedEnvelope {
-                    station: party.clone(),
-                    envelope: letter.envelope,
-                    kind: letter.kind,
-                    code: letter.code,
-                    message: letter.message,
-                    at: letter.at,
-                }
-            }));
+            let letters = self.store.dead_letters_of_case(party, &case.id)?;
+            refused.extend(letters.into_iter().map(|letter| RefusedEnvelope { station: party.clone(), letter }));
         }
         Ok(CaseDetail {
             refused,

@@ -301,3 +301,48 @@ where
     }
     check().await
 }
+
+/// A partner's public key entered wrongly in a station's config, and put right later: every
+/// envelope of that partner is refused with `bad_signature` until then.
+#[allow(dead_code)]
+#[derive(Default)]
+pub struct WrongKey {
+    right: std::sync::Mutex<String>,
+}
+
+#[allow(dead_code)]
+impl WrongKey {
+    /// The wrong key, in the config's form.
+    fn public() -> String {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
+        format!("public = \"{}\"", tiemeng::keys::format_public_key(&key))
+    }
+
+    /// 罗阳 and 犀溪, with 犀溪 holding this wrong key for 罗阳.
+    pub async fn net(&self) -> Net {
+        Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], |id, text| {
+            quick_retries(id, text);
+            if id == XIXI {
+                self.enter(text);
+            }
+        })
+        .await
+    }
+
+    /// Replaces the first partner key of `text` (a station's config) with the wrong one.
+    pub fn enter(&self, text: &mut String) {
+        let start = text.find("public_file").expect("a partner key");
+        let end = start + text[start..].find(" }").expect("end of the key entry");
+        *self.right.lock().unwrap() = text[start..end].to_owned();
+        text.replace_range(start..end, &Self::public());
+    }
+
+    /// Puts the right key back into `station`'s config file (the node reads it when restarted).
+    pub fn put_right(&self, net: &Net, station: &str) {
+        let config = net.devnet.config(station).unwrap();
+        let text = std::fs::read_to_string(config).unwrap();
+        let fixed = text.replacen(&Self::public(), &self.right.lock().unwrap(), 1);
+        assert_ne!(fixed, text, "no wrong key in {station}'s config");
+        std::fs::write(config, fixed).unwrap();
+    }
+}
