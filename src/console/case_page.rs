@@ -124,7 +124,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                 span.badge.overdue { (lang.pick("对方拒收", "refused")) }
                 " " (lang.pick(
                     "以下报文被对方拒收，未送达。请联系本站系统管理员查明原因，处理后重新投递。",
-                    "the partner refused these envelopes for good; they were not delivered. Ask this station's admin to find the cause and send them again.",
+                    "The partner refused these envelopes for good; they were not delivered. Ask this station's admin to find the cause and send them again.",
                 ))
                 ul { @for r in &detail.refused {
                     li { (r.letter.kind.label(lang)) " → " (station_name(page, &r.station)) " · " (local_minute(r.letter.at)) " · " code { (r.letter.code) } " " (r.letter.message) }

@@ -17,6 +17,9 @@ use crate::i18n::Label as _;
 use crate::ids::StationId;
 use crate::node::{ADMIN, Node};
 
+/// Refused envelopes listed per partner; the button sends all of them, listed or not.
+const SHOWN: usize = 200;
+
 /// What the page was asked to say after a resend.
 #[derive(Debug, Default, Deserialize)]
 pub struct Done {
@@ -79,14 +82,14 @@ fn render(ctx: &Page, done: &Done) -> Result<Markup, ErrorPage> {
 fn peer_section(ctx: &Page, peer: &PeerConfig) -> Result<Markup, ErrorPage> {
     let lang = ctx.lang;
     let store = ctx.node.store();
-    let letters = store.dead_letters(&peer.id, 1000).map_err(|e| ErrorPage::from_node(&e.into(), lang))?;
+    let letters = store.dead_letters(&peer.id, SHOWN).map_err(|e| ErrorPage::from_node(&e.into(), lang))?;
     let status = ctx.node.health().peer(&peer.id).map(|h| h.status());
     Ok(html! {
         section.box {
             h2 { (peer.name) " " span.muted { (peer.id) } }
             p {
                 (lang.pick("待投递", "queued")) " " strong { (store.outbox_len(&peer.id)) }
-                " · " (lang.pick("拒收", "refused")) " " strong { (letters.len()) }
+                " · " (lang.pick("拒收", "refused")) " " strong { (store.dead_letter_count(&peer.id)) }
                 @if let Some(status) = &status {
                     @if let Some(at) = status.last_success { " · " (lang.pick("上次成功 ", "last success ")) (local_minute(at)) }
                     @if let Some(at) = status.next_retry { " · " (lang.pick("下次重试 ", "next retry ")) (local_minute(at)) }
