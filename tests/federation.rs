@@ -736,7 +736,9 @@ async fn a_key_the_partner_does_not_hold_yet_holds_the_queue_until_its_admin_add
     let url = format!("{}/api/v1/peers", net.url(LUOYANG));
     let surfaced = eventually(PATIENCE, || async {
         let peers: serde_json::Value = admin.http().get(&url).send().await.unwrap().json().await.unwrap();
-        peers[0]["status"]["last_error"]["code"] == "unknown_key"
+        let error = &peers[0]["status"]["last_error"];
+        error["code"] == "unknown_key"
+            && error["message"].as_str().is_some_and(|m| m.contains("not among the public keys this station"))
     })
     .await;
     assert!(surfaced, "罗阳's admin does not see why delivery fails");

@@ -61,7 +61,7 @@ pub enum EnvelopeError {
     #[error("signature is {0} bytes, expected 64")]
     BadSignatureLength(usize),
     /// The signing key is not in this node's key ring.
-    #[error("unknown signing key {0}")]
+    #[error("unknown signing key {0}: not among the public keys this station's configuration lists")]
     UnknownKey(String),
     /// The signature does not verify (strictly) over the payload bytes.
     #[error("signature does not verify")]
