@@ -25,25 +25,13 @@ impl Store {
 
     /// Envelopes `peer` refused for good, oldest first.
     pub fn dead_letters(&self, peer: &StationId, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
-        self.inner()?
-            .trees
-            .peerseq_deadletter
-            .scan_prefix(keys::station_segment(peer))
-            .take(limit)
-            .map(|item| codec::decode(&item?.1, "dead letter"))
-            .collect()
+        dead_letters_in(&self.inner()?.trees.peerseq_deadletter, peer).take(limit).collect()
     }
 
     /// The envelopes of `case` that `peer` refused for good, in the order they were queued.
     pub fn dead_letters_of_case(&self, peer: &StationId, case: &CaseId) -> Result<Vec<DeadLetter>, StoreError> {
-        let mut letters = Vec::new();
-        for item in self.inner()?.trees.peerseq_deadletter.scan_prefix(keys::station_segment(peer)) {
-            let letter: DeadLetter = codec::decode(&item?.1, "dead letter")?;
-            if letter.case == *case {
-                letters.push(letter);
-            }
-        }
-        Ok(letters)
+        let letters = dead_letters_in(&self.inner()?.trees.peerseq_deadletter, peer);
+        letters.filter(|letter| letter.as_ref().map_or(true, |letter| letter.case == *case)).collect()
     }
 
     /// How many envelopes `peer` refused for good.
@@ -55,6 +43,14 @@ impl Store {
     pub fn outbox_len(&self, peer: &StationId) -> usize {
         self.inner().map_or(0, |inner| inner.trees.peerseq_outbox.scan_prefix(keys::station_segment(peer)).count())
     }
+}
+
+/// `peer`'s entries in the dead-letter tree, decoded, in the order they were queued.
+pub(super) fn dead_letters_in(
+    tree: &sled::Tree,
+    peer: &StationId,
+) -> impl Iterator<Item = Result<DeadLetter, StoreError>> + use<> {
+    tree.scan_prefix(keys::station_segment(peer)).map(|item| codec::decode(&item?.1, "dead letter"))
 }
 
 /// The envelope id an outbox entry's value holds.

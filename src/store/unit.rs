@@ -284,12 +284,7 @@ impl<'s> Unit<'s> {
     /// Empties `peer`'s dead-letter list and queues its envelopes again at the end of the
     /// outbox, in the order they were first queued; returns them.
     pub fn requeue_dead_letters(&mut self, peer: &StationId) -> Result<Vec<DeadLetter>, StoreError> {
-        let letters = self
-            .inner
-            .trees
-            .peerseq_deadletter
-            .scan_prefix(keys::station_segment(peer))
-            .map(|item| codec::decode::<DeadLetter>(&item?.1, "dead letter"))
+        let letters = super::outbox::dead_letters_in(&self.inner.trees.peerseq_deadletter, peer)
             .collect::<Result<Vec<_>, StoreError>>()?;
         for letter in &letters {
             self.ops.push(Op { tree: TreeId::PeerseqDeadletter, key: keys::outbox(peer, letter.seq), value: None });
