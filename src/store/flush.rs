@@ -208,7 +208,7 @@ mod tests {
         group.commit_finished();
         drop(group);
         drop(db);
-        let reopened = sled::Config::new().path(dir.path()).open().unwrap();
+        let reopened = crate::store::open_sled(&sled::Config::new().path(dir.path())).unwrap();
         assert_eq!(reopened.get(b"b").unwrap().as_deref(), Some(&b"2"[..]));
     }
 

@@ -39,7 +39,7 @@ fn leaves_of_small_and_large_values_split_merge_and_reopen_whole() {
     let mut small = BTreeMap::new();
     let mut large = BTreeMap::new();
     {
-        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let db = super::open_sled(&sled::Config::new().path(dir.path())).unwrap();
         let small_tree = db.open_tree("small").unwrap();
         let large_tree = db.open_tree("large").unwrap();
         // Time-ordered index keys: appended at the right, far past 128 to a leaf.
@@ -75,7 +75,7 @@ fn leaves_of_small_and_large_values_split_merge_and_reopen_whole() {
         db.flush().unwrap();
     }
     for round in 0..2u64 {
-        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let db = super::open_sled(&sled::Config::new().path(dir.path())).unwrap();
         let small_tree = db.open_tree("small").unwrap();
         let large_tree = db.open_tree("large").unwrap();
         assert_holds(&small_tree, &small);
@@ -88,6 +88,6 @@ fn leaves_of_small_and_large_values_split_merge_and_reopen_whole() {
         }
         db.flush().unwrap();
     }
-    let db = sled::Config::new().path(dir.path()).open().unwrap();
+    let db = super::open_sled(&sled::Config::new().path(dir.path())).unwrap();
     assert_holds(&db.open_tree("small").unwrap(), &small);
 }

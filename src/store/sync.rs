@@ -148,7 +148,7 @@ mod tests {
         assert_eq!(log.synced_blobs(), on_disk, "every blob synced at its present length");
 
         drop(db);
-        let reopened = sled::Config::new().path(dir.path()).open().unwrap();
+        let reopened = crate::store::open_sled(&sled::Config::new().path(dir.path())).unwrap();
         assert_eq!(reopened.get(b"large").unwrap().map(|v| v.len()), Some(300_000));
     }
 }
