@@ -41,6 +41,10 @@ fn every_scenario_runs_and_reports_what_it_checked() {
         report.contains("`tiemeng bench-node --reference` process of its own"),
         "the compute reference was timed in a process of its own"
     );
+    assert!(
+        report.contains("intake ceiling: all cores on signing, storing") && report.contains(" µs insert + "),
+        "the intake section shows the most this machine could take, from operations timed in the same run"
+    );
     assert!(table.contains("0 / 0 / in order"), "the drain lost, doubled or reordered nothing:\n{table}");
     assert!(report.contains("they agree"), "the statistics equal a recount from the stored cases");
     assert!(!report.contains("FAILED"), "{report}");

@@ -68,7 +68,7 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
     // writing into reused memory is many times faster than into fresh (docs/PERFORMANCE.md).
     let reference = {
         let (config, store) = (net.config_path(&a)?, dir.join("reference-store"));
-        let samples = if scale.quick { 300 } else { 3_000 };
+        let samples = reference_samples(scale);
         tokio::task::spawn_blocking(move || NodeProcess::reference(&config, &store, samples, NODE_CPU))
             .await
             .map_err(ctx("reference"))??
@@ -89,6 +89,11 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
     net.shutdown().await;
     let (samples, node_cpu) = samples;
     Ok(section(scale, &reference, &samples, node_cpu))
+}
+
+/// How many requests the reference times each operation over.
+pub fn reference_samples(scale: &Scale) -> usize {
+    if scale.quick { 300 } else { 3_000 }
 }
 
 fn section(scale: &Scale, reference: &Reference, samples: &Samples, node_cpu: f64) -> Section {

@@ -14,6 +14,8 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::routing::post;
 
+use super::child::NodeProcess;
+use super::compute::Reference;
 use super::load::{self, Samples};
 use super::net::{BenchNet, WorkDir, bench_settings};
 use super::report::{ms, percent, rate};
@@ -58,6 +60,7 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
     let durable = measure(work, scale, Mode::Durable).await?;
     let no_flush = measure(work, scale, Mode::NoFlush).await?;
     let hello = measure(work, scale, Mode::Hello).await?;
+    let reference = time_reference(work, scale).await?;
     let mut section = Section::new(Scenario::Intake, "Durable signed intake over mTLS keep-alive, 32 clients");
     let (d, n, h) = (&durable.samples, &no_flush.samples, &hello.samples);
     let ratio = d.throughput() / n.throughput().max(1e-9);
@@ -77,6 +80,14 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
             d.throughput() >= 10_000.0,
         )
         .with_baseline(format!("{} (axum hello)", rate(h.throughput(), "req"))),
+    );
+    let floor = Floor::of(&reference, hello.cpu_per_request);
+    section.rows.push(
+        Row::info(
+            "intake ceiling: all cores on signing, storing and hello's TLS + HTTP alone",
+            rate(floor.ceiling(), "cases"),
+        )
+        .with_baseline(floor.parts()),
     );
     section.rows.push(Row::info("durable intake p50 latency", ms(d.p50())).with_baseline(format!(
         "{} (no flush), {} (hello)",
@@ -132,8 +143,73 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
          generator on this machine.",
         percent(ratio)
     ));
+    section.details.push(format!(
+        "What the machine could give at most: a case costs at least the signature, its share of a store unit and \
+         what hello costs (TLS, HTTP and the load generator, both ends), so {} cores busy with nothing else take \
+         at most {} ({}; sign and insert timed in a `tiemeng bench-node --reference` process pinned to one core, \
+         {} requests, the insert with 32 requests to a unit as the busiest node shares them). The real path also \
+         decodes and checks the form, routes, rate-limits, encodes the case in the answer and flushes, so it \
+         stays below that. {}",
+        floor.cores,
+        rate(floor.ceiling(), "cases"),
+        floor.parts(),
+        super::compute::reference_samples(scale),
+        if floor.ceiling() < 10_000.0 {
+            "That is below the 10,000 cases/s asked: with sled storing what a case needs (its envelope, the \
+             case, the indexes behind listings and statistics, its outbox and audit entries), this machine \
+             cannot reach it however lean the rest of the path."
+        } else {
+            "That leaves room for the 10,000 cases/s asked, so the rest of the path is where it is lost."
+        },
+    ));
     section.analysis.push(ANALYSIS.to_owned());
     Ok(section)
+}
+
+/// The least CPU a case can cost, from operations timed in the same run.
+struct Floor {
+    sign: Duration,
+    insert: Duration,
+    hello: Duration,
+    cores: usize,
+}
+
+impl Floor {
+    fn of(reference: &Reference, hello: Duration) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Self { sign: reference.sign, insert: reference.insert_grouped, hello, cores }
+    }
+
+    /// Cases a second with every core doing nothing but the floor's work.
+    fn ceiling(&self) -> f64 {
+        self.cores as f64 / (self.sign + self.insert + self.hello).as_secs_f64().max(1e-12)
+    }
+
+    fn parts(&self) -> String {
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        format!(
+            "{} cores / ({:.1} µs sign + {:.1} µs insert + {:.1} µs hello)",
+            self.cores,
+            us(self.sign),
+            us(self.insert),
+            us(self.hello)
+        )
+    }
+}
+
+/// Times signing and the store insert in a process of its own pinned to one core, as the
+/// compute scenario does, so its CPU is the time it takes.
+async fn time_reference(work: &WorkDir, scale: &Scale) -> BenchResult<Reference> {
+    let dir = work.fresh("intake-reference").map_err(ctx("work folder"))?;
+    let net = BenchNet::prepare(dir.clone(), 2, &bench_settings(64)).await?;
+    let config = net.config_path(net.id(0))?;
+    let samples = super::compute::reference_samples(scale);
+    let reference =
+        tokio::task::spawn_blocking(move || NodeProcess::reference(&config, &dir.join("reference-store"), samples, 0))
+            .await
+            .map_err(ctx("reference"))?;
+    net.shutdown().await;
+    reference
 }
 
 /// What profiling found, shown when a target is missed.
