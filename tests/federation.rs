@@ -255,6 +255,34 @@ async fn five_hundred_cases_sent_while_the_peer_is_down_arrive_in_order_once_eac
     net.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_partners_last_success_and_last_error_outlive_a_restart() {
+    // 犀溪 is down when 罗阳 sends, then comes up and receives it.
+    let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let admin = net.officer(LUOYANG, As::Admin);
+    let now = time::OffsetDateTime::now_utc();
+    let case = liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![station(XIXI)], now)).await.unwrap();
+    let a = net.node(LUOYANG).clone();
+    let failed = || a.health().peer(&station(XIXI)).is_some_and(|h| h.status().last_error.is_some());
+    assert!(eventually(PATIENCE, || async { failed() }).await, "the failed attempt is recorded");
+    drop(a);
+    net.restart(XIXI).await;
+    wait_for_state(&liaison, &case.id, XIXI, TargetState::Delivered).await;
+    let xixi = |peers: Vec<tiemeng::api::admin::PeerView>| peers.into_iter().find(|p| p.id == XIXI).unwrap().status;
+    let before = xixi(admin.peers().await.unwrap());
+    assert!(before.last_success.is_some() && before.delivered == 1, "{before:?}");
+    assert_eq!(before.last_error.as_ref().map(|e| e.code.as_str()), Some("unreachable"));
+
+    // The admin restarts 罗阳 (an upgrade, say): the partner page does not start blank.
+    net.restart(LUOYANG).await;
+    let after = xixi(admin.peers().await.unwrap());
+    assert_eq!(after.last_success, before.last_success, "when delivery last succeeded");
+    assert_eq!(after.last_error, before.last_error, "what last failed, and when");
+    assert_eq!((after.delivered, after.failures_in_row), (0, 0), "counters start again with the process");
+    net.shutdown().await;
+}
+
 /// 罗阳's request about `case` to `to`, made now.
 fn request_envelope(net: &Net, case: CaseId, to: Vec<StationId>, title: &str) -> Envelope {
     let mut envelope = net.request(LUOYANG, to, title, tiemeng::clock::Clock::system().now());

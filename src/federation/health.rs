@@ -29,12 +29,45 @@ pub struct PeerError {
     pub at: OffsetDateTime,
 }
 
+/// What of a peer's health outlives the process: an admin looking at a partner right after a
+/// restart should still see when a delivery last succeeded and what last failed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Remembered {
+    /// Last successful exchange.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_success: Option<OffsetDateTime>,
+    /// Last error.
+    #[serde(default)]
+    pub last_error: Option<PeerError>,
+}
+
+impl Remembered {
+    /// The stored form.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads the stored form; a note this release cannot read is treated as none, since it
+    /// only ever held what the next delivery will observe again.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        serde_json::from_slice(bytes).ok()
+    }
+}
+
+/// How long a newer last success, or a newer time of the same error, may wait to be written
+/// down: deliveries and retries do not each cost a synced write, and a crash loses at most
+/// this much of them (a stop writes them at once).
+const KEEP_AT_MOST_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 #[derive(Debug, Default)]
 struct State {
     last_success: Option<OffsetDateTime>,
     last_error: Option<PeerError>,
     next_retry: Option<OffsetDateTime>,
     failures_in_row: u32,
+    /// What was last written down, and when.
+    kept: Remembered,
+    kept_at: Option<std::time::Instant>,
 }
 
 /// Health and counters of one peer.
@@ -75,6 +108,37 @@ pub struct PeerStatus {
 }
 
 impl PeerHealth {
+    /// A peer's health as it stood when the node last wrote it down.
+    pub fn restored(remembered: Remembered) -> Self {
+        let state = State {
+            last_success: remembered.last_success,
+            last_error: remembered.last_error.clone(),
+            kept: remembered,
+            ..State::default()
+        };
+        Self { state: Mutex::new(state), ..Self::default() }
+    }
+
+    /// What to write down now, if anything, taken as written: a new error at once, anything
+    /// else that changed at most once a minute, and all of it when the node is `closing`.
+    pub fn to_keep(&self, closing: bool) -> Option<Remembered> {
+        let mut state = self.state.lock().ok()?;
+        let now = Remembered { last_success: state.last_success, last_error: state.last_error.clone() };
+        if now == state.kept {
+            return None;
+        }
+        // The same error again (a peer down for hours) only moves its time: that can wait too.
+        let what = |error: &Option<PeerError>| error.as_ref().map(|e| (e.code.clone(), e.message.clone()));
+        let new_error = what(&now.last_error) != what(&state.kept.last_error);
+        let due = state.kept_at.is_none_or(|at| at.elapsed() >= KEEP_AT_MOST_EVERY);
+        if !(closing || new_error || due) {
+            return None;
+        }
+        state.kept = now.clone();
+        state.kept_at = Some(std::time::Instant::now());
+        Some(now)
+    }
+
     /// Records delivered envelopes and how long each took from creation to receipt.
     pub fn delivered(&self, latencies: &[Duration], at: OffsetDateTime) {
         self.delivered.fetch_add(latencies.len() as u64, Ordering::Relaxed);
@@ -159,9 +223,9 @@ pub struct Health {
 }
 
 impl Health {
-    /// Health records for `peers`.
-    pub fn new<'a>(peers: impl IntoIterator<Item = &'a StationId>) -> Self {
-        Self { peers: peers.into_iter().map(|p| (p.clone(), PeerHealth::default())).collect() }
+    /// Health records for `peers`, each starting from what was last written down of it.
+    pub fn new<'a>(peers: impl IntoIterator<Item = (&'a StationId, Remembered)>) -> Self {
+        Self { peers: peers.into_iter().map(|(p, remembered)| (p.clone(), PeerHealth::restored(remembered))).collect() }
     }
 
     /// One peer's record.
@@ -172,5 +236,48 @@ impl Health {
     /// Every peer's record.
     pub fn iter(&self) -> impl Iterator<Item = (&StationId, &PeerHealth)> {
         self.peers.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn an_error_is_kept_at_once_a_newer_success_once_a_minute_and_everything_at_a_stop() {
+        let health = PeerHealth::default();
+        assert_eq!(health.to_keep(false), None, "nothing happened yet");
+        let (t1, t2, t3) =
+            (datetime!(2026-12-05 08:00 UTC), datetime!(2026-12-05 08:00:10 UTC), datetime!(2026-12-05 08:00:20 UTC));
+        health.delivered(&[], t1);
+        let first = health.to_keep(false).map(|kept| kept.last_success);
+        assert_eq!(first, Some(Some(t1)), "the first success since start is written down");
+        health.delivered(&[], t2);
+        assert_eq!(health.to_keep(false), None, "a newer success waits a minute");
+
+        let error = PeerError { code: "unreachable".into(), message: "connection refused".into(), at: t3 };
+        health.failed(error.clone(), t3);
+        let kept = health.to_keep(false);
+        let expected = Remembered { last_success: Some(t2), last_error: Some(error.clone()) };
+        assert_eq!(kept.as_ref(), Some(&expected), "an error at once, with the success that waited");
+        assert_eq!(health.to_keep(false), None, "nothing new");
+        health.failed(PeerError { at: t3 + time::Duration::seconds(5), ..error }, t3);
+        assert_eq!(health.to_keep(false), None, "the same error again waits a minute");
+
+        health.delivered(&[], t3);
+        assert_eq!(health.to_keep(false), None);
+        let at_stop = health.to_keep(true);
+        assert_eq!(at_stop.as_ref().and_then(|kept| kept.last_success), Some(t3), "a stop writes down what waited");
+        let error_at = at_stop.and_then(|kept| kept.last_error).map(|e| e.at);
+        assert_eq!(error_at, Some(t3 + time::Duration::seconds(5)));
+        assert_eq!(health.to_keep(true), None, "and nothing twice");
+
+        let restored = PeerHealth::restored(Remembered::decode(&expected.encode()).unwrap_or_default());
+        let status = restored.status();
+        assert_eq!((status.last_success, status.last_error), (expected.last_success, expected.last_error));
+        assert_eq!(restored.to_keep(true), None, "what was read back needs no writing");
+        assert_eq!(Remembered::decode(b"{not json"), None, "an unreadable note is none");
     }
 }

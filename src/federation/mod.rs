@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use backoff::Backoff;
-pub use health::{Health, PeerError, PeerHealth, PeerStatus};
+pub use health::{Health, PeerError, PeerHealth, PeerStatus, Remembered};
 
 use crate::node::Node;
 use crate::tls::{self, TlsError};

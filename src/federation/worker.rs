@@ -47,8 +47,13 @@ enum Attempt {
 }
 
 impl Worker {
-    /// Runs until shutdown.
+    /// Runs until shutdown, then writes down what of the peer's health changed since last time.
     pub async fn run(self) {
+        self.deliver_until_shutdown().await;
+        self.keep_health(true).await;
+    }
+
+    async fn deliver_until_shutdown(&self) {
         let Some(signals) = self.node.signals(&self.peer.id).cloned() else { return };
         let Some(health) = self.node.health().peer(&self.peer.id) else { return };
         let cap = Duration::from_secs(self.node.config().federation.max_backoff_secs);
@@ -68,6 +73,7 @@ impl Worker {
                     delay
                 }
             };
+            self.keep_health(false).await;
             let retry_at = tokio::time::Instant::now() + wait;
             tokio::select! {
                 () = tokio::time::sleep_until(retry_at) => {}
@@ -271,6 +277,17 @@ impl Worker {
             tracing::warn!(peer = %self.peer.id, count = waiting.len(), "returned envelopes left out: what they follow was not returned");
         }
         self.node.store().reconciled(&self.peer.id).map_err(|e| self.error("storage", e.to_string()))
+    }
+
+    /// Writes down what of the peer's health should outlive the process, if enough changed
+    /// ([`super::PeerHealth::to_keep`]). Failing to is no reason to stop delivering: it is logged.
+    async fn keep_health(&self, closing: bool) {
+        let Some(note) = self.node.health().peer(&self.peer.id).and_then(|h| h.to_keep(closing)) else { return };
+        let (node, peer) = (self.node.clone(), self.peer.id.clone());
+        let kept = tokio::task::spawn_blocking(move || node.store().keep_peer_note(&peer, &note.encode())).await;
+        if let Err(error) = kept.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+            tracing::warn!(peer = %self.peer.id, %error, "could not write down the peer's delivery health");
+        }
     }
 
     fn error(&self, code: &str, message: String) -> PeerError {

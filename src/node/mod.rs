@@ -46,7 +46,7 @@ use crate::case::CaseRecord;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::envelope::SealedEnvelope;
-use crate::federation::Health;
+use crate::federation::{Health, Remembered};
 use crate::ids::{CertIdentity, KeyRef, OfficerId, StationId};
 use crate::keys::{self, KeyError, KeyRing, PublicKey, Signer};
 use crate::store::{Store, StoreError};
@@ -110,7 +110,13 @@ impl Node {
         let store = Store::open(&dir, &config.station.id, cache)
             .map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         let signals = config.peers.iter().map(|p| (p.id.clone(), PeerSignals::default())).collect();
-        let health = Health::new(config.peers.iter().map(|p| &p.id));
+        let remembered = config
+            .peers
+            .iter()
+            .map(|p| Ok((&p.id, store.peer_note(&p.id)?.and_then(|b| Remembered::decode(&b)).unwrap_or_default())))
+            .collect::<Result<Vec<_>, StoreError>>()
+            .map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
+        let health = Health::new(remembered);
         let node = Self { config, store, signer, keys, clock, signals, health, requests: Default::default() };
         node.plan_reconciliation().map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         Ok(node)

@@ -92,6 +92,11 @@ pub fn resync(peer: &StationId) -> Vec<u8> {
     [b"resync\0".as_slice(), peer.as_str().as_bytes()].concat()
 }
 
+/// `meta` key of what the node last knew of a peer's deliveries.
+pub fn peer_note(peer: &StationId) -> Vec<u8> {
+    [b"peer_note\0".as_slice(), peer.as_str().as_bytes()].concat()
+}
+
 /// Prefix of `peerdirtime_envelope` keys for one peer and direction.
 pub fn exchange_prefix(peer: &StationId, sent: bool) -> Vec<u8> {
     [station_segment(peer).as_slice(), &[if sent { b's' } else { b'r' }]].concat()

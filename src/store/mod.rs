@@ -17,6 +17,7 @@ mod keys;
 mod late;
 mod list;
 mod outbox;
+mod peer_note;
 mod reconcile;
 mod stats;
 mod sync;
