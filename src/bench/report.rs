@@ -123,6 +123,9 @@ pub struct Report {
     errors: Vec<String>,
     /// The memory probes, in the order they were taken.
     first_touch: Vec<(Moment, sys::FirstTouch)>,
+    /// Read when the run starts: the commit is the tree this binary was built from, not
+    /// whatever was committed while it ran.
+    machine: sys::Machine,
 }
 
 /// When in a run the memory probe was taken.
@@ -159,6 +162,7 @@ impl Report {
             sections: Vec::new(),
             errors: Vec::new(),
             first_touch: Vec::new(),
+            machine: sys::machine(),
         }
     }
 
@@ -240,7 +244,7 @@ impl Report {
     /// The results as `docs/BENCHMARKS.md`.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
-        let facts = sys::machine();
+        let facts = &self.machine;
         let _ = writeln!(out, "# Benchmarks\n");
         let _ = writeln!(
             out,
