@@ -236,9 +236,15 @@ impl ApiClient {
         self.get(&format!("/api/v1/peers/{peer}/dead-letters")).await
     }
 
-    /// `POST /api/v1/peers/{id}/dead-letters/resend` (admins): the envelopes queued again.
-    pub async fn resend_dead_letters(&self, peer: &str) -> Result<crate::api::admin::Resent, ClientError> {
-        self.post(&format!("/api/v1/peers/{peer}/dead-letters/resend"), &()).await
+    /// `POST /api/v1/peers/{id}/dead-letters/resend` (admins), all of the peer's or only
+    /// `case`'s: the envelopes queued again.
+    pub async fn resend_dead_letters(
+        &self,
+        peer: &str,
+        case: Option<&CaseId>,
+    ) -> Result<crate::api::admin::Resent, ClientError> {
+        let only = case.map(|case| format!("?case={case}")).unwrap_or_default();
+        self.post(&format!("/api/v1/peers/{peer}/dead-letters/resend{only}"), &()).await
     }
 
     /// `POST /api/v1/cases/{id}/forward`: the new case.

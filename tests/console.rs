@@ -235,6 +235,7 @@ async fn an_admin_sees_what_a_partner_refused_and_sends_it_again_from_the_consol
     assert!(html.contains("<h1>协作单位</h1>"), "the admin lands on the partner stations");
     assert!(html.contains("拒收 <strong>1</strong>") && html.contains(&case.id.to_string()), "{html}");
     assert!(html.contains("bad_signature") && html.contains("重新投递全部拒收报文"), "{html}");
+    assert!(html.contains("重新投递此协查的报文"), "each row sends its case's again: {html}");
     let (status, _) = get(&net, LUOYANG, As::Liaison, "/console/peers").await;
     assert_eq!(status, 403, "the page is for admins");
     let path = format!("/console/peers/{XIXI}/resend");
@@ -248,7 +249,12 @@ async fn an_admin_sees_what_a_partner_refused_and_sends_it_again_from_the_consol
     // 犀溪's admin corrects the key and restarts; 罗阳's admin sends the letter again.
     wrong.put_right(&net, XIXI);
     net.restart(XIXI).await;
-    let (status, location, html) = post(&net, LUOYANG, As::Admin, &path, &[("csrf", &csrf)], None).await;
+    let elsewhere = tiemeng::ids::CaseId::new().to_string();
+    let (status, _, _) = post(&net, LUOYANG, As::Admin, &path, &[("csrf", &csrf), ("case", &elsewhere)], None).await;
+    assert_eq!(status, 404, "a case this station does not hold");
+    assert_eq!(a.store().dead_letter_count(&xixi), 1, "refused posts changed nothing");
+    let only = [("csrf", csrf.as_str()), ("case", &case.id.to_string())];
+    let (status, location, html) = post(&net, LUOYANG, As::Admin, &path, &only, None).await;
     assert_eq!((status, location.as_str()), (200, "/console/peers"));
     assert!(html.contains("已将 1 份拒收报文重新排入发往"), "{html}");
     let delivered = eventually(Duration::from_secs(20), || async {

@@ -710,13 +710,28 @@ async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
     let letters = cli(As::Admin, &["peers", "dead-letters", XIXI]).await.unwrap();
     let letters = String::from_utf8_lossy(&letters.stdout);
     assert!(letters.contains(&first.id.to_string()) && letters.contains("拒收（bad_signature）"), "{letters}");
-    let output = cli(As::Admin, &["peers", "--json", "resend", XIXI]).await.unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let resent: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let cases: Vec<&str> = resent["resent"].as_array().unwrap().iter().map(|l| l["case"].as_str().unwrap()).collect();
-    assert_eq!(cases, [first.id.to_string(), second.id.to_string()]);
-    assert_eq!(resent["resent"][0]["code"], "bad_signature");
+    // First only the first case's: a case id that names no case changes nothing.
+    let not_a_case = admin
+        .http()
+        .post(format!("{base}/api/v1/peers/{XIXI}/dead-letters/resend?case=not-a-case"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_a_case.status(), 404);
+    assert_eq!(not_a_case.json::<serde_json::Value>().await.unwrap()["code"], "case_not_found");
+    assert_eq!(a.store().dead_letter_count(&station(XIXI)), 2, "a refused request changed nothing");
+    let resent_cases = |output: std::process::Output| {
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let resent: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert!(resent["resent"].as_array().unwrap().iter().all(|l| l["code"] == "bad_signature"), "{resent}");
+        resent["resent"].as_array().unwrap().iter().map(|l| l["case"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    let only_first = cli(As::Admin, &["peers", "--json", "resend", XIXI, "--case", &first.id.to_string()]);
+    assert_eq!(resent_cases(only_first.await.unwrap()), [first.id.to_string()]);
     wait_for_state(&liaison, &first.id, XIXI, TargetState::Delivered).await;
+    assert_eq!(a.store().dead_letter_count(&station(XIXI)), 1, "the other case's letter waits");
+    let rest = cli(As::Admin, &["peers", "--json", "resend", XIXI]).await.unwrap();
+    assert_eq!(resent_cases(rest), [second.id.to_string()]);
     wait_for_state(&liaison, &second.id, XIXI, TargetState::Delivered).await;
     assert_eq!(a.store().dead_letter_count(&station(XIXI)), 0);
     assert!(liaison.case(&first.id).await.unwrap().refused.is_empty(), "delivered: nothing shown as refused");

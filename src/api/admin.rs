@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
-use super::extract::{AuthOfficer, ReqLang};
+use super::extract::{AuthOfficer, QueryParams, ReqLang};
 use super::problem::Problem;
 use crate::federation::PeerStatus;
 use crate::i18n::Lang;
@@ -90,21 +90,31 @@ pub struct Resent {
     pub resent: Vec<DeadLetter>,
 }
 
+/// Which dead letters to send again.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct ResendParams {
+    /// Only those of this case (a case id); all of the peer's when absent.
+    pub case: Option<String>,
+}
+
 /// `POST /api/v1/peers/{id}/dead-letters/resend` — once the cause of the refusals is put right
-/// (a key corrected in the peer's configuration, say), sends every dead letter of the peer
-/// again: back to the end of its queue as signed, in the order first queued (admins).
+/// (a key corrected in the peer's configuration, say), sends the peer's dead letters again,
+/// all of them or one case's: back to the end of its queue as signed, in the order first
+/// queued (admins).
 #[utoipa::path(post, path = "/api/v1/peers/{id}/dead-letters/resend", tag = "admin",
-    params(("id" = String, Path, description = "peer station id")),
-    responses((status = 200, body = Resent), (status = 403, body = Problem), (status = 404, body = Problem), (status = 503, body = Problem)))]
+    params(("id" = String, Path, description = "peer station id"), ResendParams),
+    responses((status = 200, body = Resent), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 503, body = Problem)))]
 pub async fn resend_dead_letters(
     State(node): State<Arc<Node>>,
     AuthOfficer(officer): AuthOfficer,
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
+    QueryParams(params): QueryParams<ResendParams>,
 ) -> Result<Json<Resent>, Problem> {
     officer.require(ADMIN).map_err(|e| Problem::from_node(&e, lang))?;
     let peer = partner(&node, &id, lang)?;
-    let resent = node.resend_dead_letters(&officer, &peer).await.map_err(|e| Problem::from_node(&e, lang))?;
+    let case = params.case.as_deref().map(|raw| super::cases::case_id(raw, lang)).transpose()?;
+    let resent = node.resend_dead_letters(&officer, &peer, case).await.map_err(|e| Problem::from_node(&e, lang))?;
     Ok(Json(Resent { resent }))
 }
 

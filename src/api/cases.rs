@@ -24,7 +24,8 @@ use crate::store::{ListQuery, Mailbox};
 
 type ApiResult<T> = Result<T, Problem>;
 
-fn case_id(raw: &str, lang: Lang) -> ApiResult<CaseId> {
+/// The case named `raw` in a path or query; a string that is no case id names no case.
+pub(super) fn case_id(raw: &str, lang: Lang) -> ApiResult<CaseId> {
     raw.parse().map_err(|_| {
         Problem::new(
             StatusCode::NOT_FOUND,

@@ -13,7 +13,7 @@ use crate::api::admin::PeerView;
 use crate::client::ClientError;
 use crate::clock::local_minute;
 use crate::i18n::{Label as _, Lang};
-use crate::ids::StationId;
+use crate::ids::{CaseId, StationId};
 use crate::store::DeadLetter;
 
 /// Connection settings and the command.
@@ -42,6 +42,9 @@ enum PeersCommand {
     Resend {
         /// The partner station's id.
         peer: StationId,
+        /// 仅重新投递此协查的报文 (only those of this case).
+        #[arg(long)]
+        case: Option<CaseId>,
     },
 }
 
@@ -61,8 +64,8 @@ pub fn run(args: PeersArgs, lang: Lang) -> ExitCode {
                 let letters = client.dead_letters(peer.as_str()).await?;
                 if args.json { json(&letters) } else { letter_list(peer, &letters, lang) }
             }
-            PeersCommand::Resend { peer } => {
-                let resent = client.resend_dead_letters(peer.as_str()).await?;
+            PeersCommand::Resend { peer, case } => {
+                let resent = client.resend_dead_letters(peer.as_str(), case.as_ref()).await?;
                 if args.json {
                     json(&resent)
                 } else {

@@ -14,10 +14,11 @@ use super::{ErrorPage, Page};
 use crate::clock::local_minute;
 use crate::config::PeerConfig;
 use crate::i18n::Label as _;
-use crate::ids::StationId;
+use crate::ids::{CaseId, StationId};
 use crate::node::{ADMIN, Node};
 
-/// Refused envelopes listed per partner; the button sends all of them, listed or not.
+/// Refused envelopes listed per partner; the button under the list sends all of them, listed
+/// or not, the one on a row those of its case.
 const SHOWN: usize = 200;
 
 /// What the page was asked to say after a resend.
@@ -47,7 +48,14 @@ pub async fn resend(
     let peer: StationId = id.parse().map_err(|_| {
         ErrorPage::new(StatusCode::NOT_FOUND, lang, ("不是本站的协作单位", "not a partner station"), id.clone())
     })?;
-    let resent = node.resend_dead_letters(&page.officer, &peer).await.map_err(|e| ErrorPage::from_node(&e, lang))?;
+    let case = match pairs.iter().find(|(k, _)| k == "case").map(|(_, v)| v.as_str()) {
+        None | Some("") => None,
+        Some(raw) => Some(raw.parse::<CaseId>().map_err(|_| {
+            ErrorPage::new(StatusCode::NOT_FOUND, lang, ("未找到该协查", "case not found"), raw.to_owned())
+        })?),
+    };
+    let resent =
+        node.resend_dead_letters(&page.officer, &peer, case).await.map_err(|e| ErrorPage::from_node(&e, lang))?;
     Ok(Redirect::to(&format!("/console/peers?resent={}&peer={peer}", resent.len())).into_response())
 }
 
@@ -102,13 +110,20 @@ fn peer_section(ctx: &Page, peer: &PeerConfig) -> Result<Markup, ErrorPage> {
                 table {
                     thead { tr {
                         th { (lang.pick("拒收时间", "Refused")) } th { (lang.pick("协查", "Case")) }
-                        th { (lang.pick("报文", "Envelope")) } th { (lang.pick("原因", "Reason")) }
+                        th { (lang.pick("报文", "Envelope")) } th { (lang.pick("原因", "Reason")) } th {}
                     } }
                     tbody { @for letter in &letters { tr {
                         td { (local_minute(letter.at)) }
                         td { (letter.case) }
                         td { (letter.kind.label(lang)) }
                         td { code { (letter.code) } " " (letter.message) }
+                        td {
+                            form method="post" action={ "/console/peers/" (peer.id) "/resend" } {
+                                (token_field(ctx))
+                                input type="hidden" name="case" value=(letter.case);
+                                button type="submit" { (lang.pick("重新投递此协查的报文", "Send this case's again")) }
+                            }
+                        }
                     } } }
                 }
                 form method="post" action={ "/console/peers/" (peer.id) "/resend" } {

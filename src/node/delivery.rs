@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{ADMIN, Node, NodeError, Officer};
 use crate::envelope::{EnvelopeError, Kind, SealedReceipt};
-use crate::ids::{CertIdentity, StationId};
+use crate::ids::{CaseId, CertIdentity, StationId};
 use crate::store::{AuditDraft, DeadLetter, StoreError, StoredEnvelope};
 
 /// An envelope waiting in a peer's outbox.
@@ -43,18 +43,29 @@ pub enum ReceiptError {
 }
 
 impl Node {
-    /// Sends again every envelope `peer` refused for good, once the admin has put the cause
-    /// right (a public key corrected in the peer's configuration, say): each goes back to the
-    /// end of the peer's queue as it was signed, in the order first queued, and the peer
-    /// judges it afresh. Returns once that is on disk, with the envelopes queued again.
-    pub async fn resend_dead_letters(&self, admin: &Officer, peer: &StationId) -> Result<Vec<DeadLetter>, NodeError> {
+    /// Sends again every envelope `peer` refused for good (of `case` only, if given), once the
+    /// admin has put the cause right (a public key corrected in the peer's configuration,
+    /// say): each goes back to the end of the peer's queue as it was signed, in the order first
+    /// queued, and the peer judges it afresh. Returns once that is on disk, with the envelopes
+    /// queued again.
+    pub async fn resend_dead_letters(
+        &self,
+        admin: &Officer,
+        peer: &StationId,
+        case: Option<CaseId>,
+    ) -> Result<Vec<DeadLetter>, NodeError> {
         admin.require(ADMIN)?;
         if self.config.peer(peer).is_none() {
             return Err(NodeError::UnknownStation(peer.clone()));
         }
+        if let Some(case) = case
+            && self.store.case(&case)?.is_none()
+        {
+            return Err(NodeError::CaseNotFound(case.to_string()));
+        }
         let actor = admin.id.to_string();
         let (letters, woken) = self.store.write(self.now(), |unit| {
-            let letters = unit.requeue_dead_letters(peer)?;
+            let letters = unit.requeue_dead_letters(peer, case)?;
             for letter in &letters {
                 let digest = match unit.envelope(&letter.envelope)? {
                     Some(stored) => stored.meta.digest()?,

@@ -281,10 +281,20 @@ impl<'s> Unit<'s> {
         Ok(())
     }
 
-    /// Empties `peer`'s dead-letter list and queues its envelopes again at the end of the
-    /// outbox, in the order they were first queued; returns them.
-    pub fn requeue_dead_letters(&mut self, peer: &StationId) -> Result<Vec<DeadLetter>, StoreError> {
+    /// Takes `peer`'s dead letters (those of `case` only, if given) off its dead-letter list
+    /// and queues their envelopes again at the end of the outbox, in the order they were first
+    /// queued; returns them.
+    pub fn requeue_dead_letters(
+        &mut self,
+        peer: &StationId,
+        case: Option<CaseId>,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
         let letters = super::outbox::dead_letters_in(&self.inner.trees.peerseq_deadletter, peer)
+            // A letter that cannot be read is kept, so that collecting fails on it.
+            .filter(|letter| match (letter, case) {
+                (Ok(letter), Some(case)) => letter.case == case,
+                _ => true,
+            })
             .collect::<Result<Vec<_>, StoreError>>()?;
         for letter in &letters {
             self.ops.push(Op { tree: TreeId::PeerseqDeadletter, key: keys::outbox(peer, letter.seq), value: None });
