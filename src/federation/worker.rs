@@ -64,6 +64,8 @@ impl Worker {
                 Attempt::Done if self.shutdown.is_cancelled() => return,
                 Attempt::Done => {
                     backoff.reset();
+                    // A busy peer may never let the queue run idle.
+                    self.keep_health(false).await;
                     continue;
                 }
                 Attempt::Retry(error) => {
