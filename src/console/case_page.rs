@@ -29,7 +29,8 @@ pub struct Done {
     done: Option<String>,
 }
 
-fn case_id(raw: &str, lang: Lang) -> Result<CaseId, ErrorPage> {
+/// The case named `raw` in a path or form; a string that is no case id names no case.
+pub(super) fn case_id(raw: &str, lang: Lang) -> Result<CaseId, ErrorPage> {
     raw.parse()
         .map_err(|_| ErrorPage::new(StatusCode::NOT_FOUND, lang, ("未找到该协查", "case not found"), raw.to_owned()))
 }

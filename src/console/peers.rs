@@ -14,7 +14,7 @@ use super::{ErrorPage, Page};
 use crate::clock::local_minute;
 use crate::config::PeerConfig;
 use crate::i18n::Label as _;
-use crate::ids::{CaseId, StationId};
+use crate::ids::StationId;
 use crate::node::{ADMIN, Node};
 
 /// Refused envelopes listed per partner; the button under the list sends all of them, listed
@@ -50,9 +50,7 @@ pub async fn resend(
     })?;
     let case = match pairs.iter().find(|(k, _)| k == "case").map(|(_, v)| v.as_str()) {
         None | Some("") => None,
-        Some(raw) => Some(raw.parse::<CaseId>().map_err(|_| {
-            ErrorPage::new(StatusCode::NOT_FOUND, lang, ("未找到该协查", "case not found"), raw.to_owned())
-        })?),
+        Some(raw) => Some(super::case_page::case_id(raw, lang)?),
     };
     let resent =
         node.resend_dead_letters(&page.officer, &peer, case).await.map_err(|e| ErrorPage::from_node(&e, lang))?;

@@ -25,13 +25,12 @@ impl Store {
 
     /// Envelopes `peer` refused for good, oldest first.
     pub fn dead_letters(&self, peer: &StationId, limit: usize) -> Result<Vec<DeadLetter>, StoreError> {
-        dead_letters_in(&self.inner()?.trees.peerseq_deadletter, peer).take(limit).collect()
+        dead_letters_in(&self.inner()?.trees.peerseq_deadletter, peer, None).take(limit).collect()
     }
 
     /// The envelopes of `case` that `peer` refused for good, in the order they were queued.
     pub fn dead_letters_of_case(&self, peer: &StationId, case: &CaseId) -> Result<Vec<DeadLetter>, StoreError> {
-        let letters = dead_letters_in(&self.inner()?.trees.peerseq_deadletter, peer);
-        letters.filter(|letter| letter.as_ref().map_or(true, |letter| letter.case == *case)).collect()
+        dead_letters_in(&self.inner()?.trees.peerseq_deadletter, peer, Some(*case)).collect()
     }
 
     /// How many envelopes `peer` refused for good.
@@ -45,12 +44,19 @@ impl Store {
     }
 }
 
-/// `peer`'s entries in the dead-letter tree, decoded, in the order they were queued.
+/// `peer`'s entries in the dead-letter tree (those of `case` only, if given), decoded, in the
+/// order they were queued. An entry that cannot be decoded is kept, so that collecting fails.
 pub(super) fn dead_letters_in(
     tree: &sled::Tree,
     peer: &StationId,
+    case: Option<CaseId>,
 ) -> impl Iterator<Item = Result<DeadLetter, StoreError>> + use<> {
-    tree.scan_prefix(keys::station_segment(peer)).map(|item| codec::decode(&item?.1, "dead letter"))
+    tree.scan_prefix(keys::station_segment(peer))
+        .map(|item| codec::decode::<DeadLetter>(&item?.1, "dead letter"))
+        .filter(move |letter| match (letter, case) {
+            (Ok(letter), Some(case)) => letter.case == case,
+            _ => true,
+        })
 }
 
 /// The envelope id an outbox entry's value holds.

@@ -289,12 +289,7 @@ impl<'s> Unit<'s> {
         peer: &StationId,
         case: Option<CaseId>,
     ) -> Result<Vec<DeadLetter>, StoreError> {
-        let letters = super::outbox::dead_letters_in(&self.inner.trees.peerseq_deadletter, peer)
-            // A letter that cannot be read is kept, so that collecting fails on it.
-            .filter(|letter| match (letter, case) {
-                (Ok(letter), Some(case)) => letter.case == case,
-                _ => true,
-            })
+        let letters = super::outbox::dead_letters_in(&self.inner.trees.peerseq_deadletter, peer, case)
             .collect::<Result<Vec<_>, StoreError>>()?;
         for letter in &letters {
             self.ops.push(Op { tree: TreeId::PeerseqDeadletter, key: keys::outbox(peer, letter.seq), value: None });
