@@ -280,6 +280,11 @@ async fn a_partners_last_success_and_last_error_outlive_a_restart() {
     assert_eq!(after.last_success, before.last_success, "when delivery last succeeded");
     assert_eq!(after.last_error, before.last_error, "what last failed, and when");
     assert_eq!((after.delivered, after.failures_in_row), (0, 0), "counters start again with the process");
+    // Monitoring that alerts on a partner not reached for hours sees the same after a restart.
+    let metrics = admin.http().get(format!("{}/metrics", net.url(LUOYANG))).send().await.unwrap().text().await.unwrap();
+    let last = before.last_success.unwrap().unix_timestamp();
+    let series = format!("tiemeng_last_delivery_timestamp_seconds{{station=\"{LUOYANG}\",peer=\"{XIXI}\"}} {last}");
+    assert!(metrics.contains(&series), "{metrics}");
     net.shutdown().await;
 }
 

@@ -1,7 +1,9 @@
 //! `/metrics` in the Prometheus text format: per-peer queue depth, delivered, rejected and
-//! retry counters, dead letters, and the delivery latency histogram.
+//! retry counters, the last delivery's time, dead letters, and the delivery latency histogram.
 
 use std::fmt::Write as _;
+
+use time::OffsetDateTime;
 
 use super::health::LATENCY_BUCKETS;
 use crate::node::Node;
@@ -37,6 +39,13 @@ pub fn render(node: &Node) -> String {
     series(&mut out, "tiemeng_retries_total", "counter", "Failed delivery attempts.", &|_, h| {
         h.status().retries.to_string()
     });
+    series(
+        &mut out,
+        "tiemeng_last_delivery_timestamp_seconds",
+        "gauge",
+        "When the peer last acknowledged a delivery (Unix time; 0 if never). Kept across restarts.",
+        &|_, h| h.status().last_success.map_or(0, OffsetDateTime::unix_timestamp).to_string(),
+    );
     series(&mut out, "tiemeng_dead_letters", "gauge", "Envelopes in the peer's dead-letter list.", &|peer, _| {
         node.store().dead_letter_count(peer).to_string()
     });
