@@ -252,6 +252,8 @@ async fn an_admin_sees_what_a_partner_refused_and_sends_it_again_from_the_consol
     let elsewhere = tiemeng::ids::CaseId::new().to_string();
     let (status, _, _) = post(&net, LUOYANG, As::Admin, &path, &[("csrf", &csrf), ("case", &elsewhere)], None).await;
     assert_eq!(status, 404, "a case this station does not hold");
+    let (status, _, _) = post(&net, LUOYANG, As::Admin, &path, &[("csrf", &csrf), ("case", "")], None).await;
+    assert_eq!(status, 404, "an empty case field names no case, and does not mean all");
     assert_eq!(a.store().dead_letter_count(&xixi), 1, "refused posts changed nothing");
     let only = [("csrf", csrf.as_str()), ("case", &case.id.to_string())];
     let (status, location, html) = post(&net, LUOYANG, As::Admin, &path, &only, None).await;
