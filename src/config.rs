@@ -180,8 +180,14 @@ pub struct StorageConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
-    /// PEM bundle of the CAs this node trusts (provincial roots); system roots never count.
-    pub ca_bundle: PathBuf,
+    /// PEM file of the CA certificate(s) of this station's own province: the only CAs whose
+    /// certificates count for this station's officers. Partner stations' CAs are named per
+    /// peer (`peers[].ca`); together they are everything this node trusts, never system roots.
+    pub home_ca: PathBuf,
+    /// The single bundle of earlier releases, which let any trusted CA vouch for anyone. Read
+    /// only to tell an admin upgrading what replaced it.
+    #[serde(default)]
+    ca_bundle: Option<PathBuf>,
     /// PEM CRL files, one per CA; reloaded when they change.
     #[serde(default)]
     pub crls: Vec<PathBuf>,
@@ -219,6 +225,10 @@ pub struct PeerConfig {
     pub division: Division,
     /// Its base URL, `https://…`.
     pub url: String,
+    /// PEM file of the CA certificate(s) that issue this partner's station certificate: a
+    /// certificate naming this partner counts only if one of these verified it, both when it
+    /// calls this node and when this node calls it.
+    pub ca: PathBuf,
     /// Its ed25519 public keys.
     pub keys: Vec<PeerKeyConfig>,
 }
@@ -350,11 +360,12 @@ impl Config {
             }
         };
         join(&mut self.storage.data_dir);
-        join(&mut self.tls.ca_bundle);
+        join(&mut self.tls.home_ca);
         join(&mut self.tls.cert);
         join(&mut self.tls.key);
         self.tls.crls.iter_mut().for_each(join);
         self.signing_keys.iter_mut().for_each(|k| join(&mut k.file));
+        self.peers.iter_mut().for_each(|p| join(&mut p.ca));
         for key in self.peers.iter_mut().flat_map(|p| p.keys.iter_mut()) {
             if let Some(file) = key.public_file.as_mut() {
                 join(file);
@@ -407,7 +418,16 @@ impl Config {
         if self.storage.cache_mb < 8 {
             return fail("storage.cache_mb", "must be at least 8 (MiB)".into());
         }
-        check_file("tls.ca_bundle", &self.tls.ca_bundle)?;
+        if self.tls.ca_bundle.is_some() {
+            return fail(
+                "tls.ca_bundle",
+                "no longer read: one bundle let every trusted CA vouch for anyone. Name this station's own \
+                 province CA in tls.home_ca (it alone issues officer certificates here) and each partner's CA \
+                 in peers[].ca, then remove ca_bundle"
+                    .into(),
+            );
+        }
+        check_file("tls.home_ca", &self.tls.home_ca)?;
         check_file("tls.cert", &self.tls.cert)?;
         check_file("tls.key", &self.tls.key)?;
         for (i, crl) in self.tls.crls.iter().enumerate() {
@@ -479,6 +499,7 @@ impl Config {
             if !peer.url.starts_with("https://") {
                 return Err((at("url"), "must start with https://".into()));
             }
+            check_file(&at("ca"), &peer.ca)?;
             if peer.keys.is_empty() {
                 return Err((at("keys"), "list at least one public key of the peer".into()));
             }

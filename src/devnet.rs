@@ -59,10 +59,12 @@ pub fn render_config(
     let _ = writeln!(out, "\n[server]\nlisten = {}\npublic_url = {}", quote(&me.listen.to_string()), quote(&me.url));
     let _ = writeln!(out, "\n[storage]\ndata_dir = {}\ncache_mb = 64", quote(&format!("{}/{id}", paths.data)));
     let crls: Vec<String> = authorities.iter().map(|province| file(&format!("ca/{province}.crl.pem"))).collect();
+    // The dev PKI has one CA per province; a station's province is its division's first two digits.
+    let ca_of = |spec: &pki::StationSpec| file(&format!("ca/{}-ca.pem", spec.province().unwrap_or_default()));
     let _ = writeln!(
         out,
-        "\n[tls]\nca_bundle = {}\ncrls = [{}]\ncert = {}\nkey = {}",
-        file("ca-bundle.pem"),
+        "\n[tls]\nhome_ca = {}\ncrls = [{}]\ncert = {}\nkey = {}",
+        ca_of(&me.spec),
         crls.join(", "),
         file(&format!("stations/{id}/tls.pem")),
         file(&format!("stations/{id}/tls.key")),
@@ -78,11 +80,12 @@ pub fn render_config(
         let peer_id = &peer.spec.id;
         let _ = writeln!(
             out,
-            "\n[[peers]]\nid = {}\nname = {}\ndivision = {}\nurl = {}\nkeys = [{{ id = {}, public_file = {} }}]",
+            "\n[[peers]]\nid = {}\nname = {}\ndivision = {}\nurl = {}\nca = {}\nkeys = [{{ id = {}, public_file = {} }}]",
             quote(peer_id),
             quote(&peer.spec.name_zh),
             quote(&peer.spec.division),
             quote(&peer.url),
+            ca_of(&peer.spec),
             quote(key_id),
             file(&format!("stations/{peer_id}/signing-{key_id}.pub")),
         );

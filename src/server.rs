@@ -21,10 +21,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
-use crate::api::{self, Authenticated};
+use crate::api;
 use crate::node::Node;
 use crate::slots::{self, HandshakeSlots, IdentitySlots, Slot};
-use crate::tls::{self, ClientVerifier, TlsError};
+use crate::tls::{self, Authenticated, ClientVerifier, TlsError};
 
 /// How often CRL files are checked for changes.
 const CRL_POLL: Duration = Duration::from_secs(2);
@@ -67,15 +67,13 @@ pub fn start(node: Arc<Node>, listener: TcpListener) -> Result<Running, TlsError
 /// background tasks: the benchmark's "plain axum hello over the same mTLS" baseline.
 pub fn start_with_app(node: Arc<Node>, listener: TcpListener, app: Router) -> Result<Running, TlsError> {
     let addr = listener.local_addr().map_err(|e| TlsError::Verifier(e.to_string()))?;
-    let (tls_config, verifier) = tls::server_config(&node.config().tls)?;
+    let (tls_config, verifier) = tls::server_config(node.config())?;
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    let own_chain = tls::load_certs(&node.config().tls.cert)?;
-    let home_root = Arc::new(tls::chain_root(&own_chain).unwrap_or_default());
     let server = &node.config().server;
     let settings = Settings {
         acceptor: TlsAcceptor::from(tls_config),
-        home_root,
+        verifier: verifier.clone(),
         app,
         handshake_timeout: Duration::from_secs(server.handshake_timeout_secs),
         idle_limit: Duration::from_secs(server.idle_timeout_secs),
@@ -93,7 +91,7 @@ pub fn start_with_app(node: Arc<Node>, listener: TcpListener, app: Router) -> Re
 
 struct Settings {
     acceptor: TlsAcceptor,
-    home_root: Arc<Vec<u8>>,
+    verifier: Arc<ClientVerifier>,
     app: Router,
     handshake_timeout: Duration,
     idle_limit: Duration,
@@ -135,7 +133,7 @@ async fn accept_loop(listener: TcpListener, settings: Settings, shutdown: Cancel
         };
         let connection = Connection {
             acceptor: settings.acceptor.clone(),
-            home_root: settings.home_root.clone(),
+            verifier: settings.verifier.clone(),
             app: settings.app.clone(),
             handshake_timeout: settings.handshake_timeout,
             idle_limit: settings.idle_limit,
@@ -172,7 +170,8 @@ fn too_many_connections() -> Router {
 
 struct Connection {
     acceptor: TlsAcceptor,
-    home_root: Arc<Vec<u8>>,
+    /// Decides which CA may vouch for the identity a certificate names.
+    verifier: Arc<ClientVerifier>,
     app: Router,
     handshake_timeout: Duration,
     idle_limit: Duration,
@@ -208,17 +207,25 @@ impl Connection {
             }
         };
         let chain = stream.get_ref().1.peer_certificates().unwrap_or_default();
-        let identity = chain.first().map(tls::identity_of);
-        let home_issued = tls::chain_root(chain).is_some_and(|root| root == *self.home_root);
-        let Some(Ok(identity)) = identity else {
+        let Some(Ok(identity)) = chain.first().map(tls::identity_of) else {
             // The verifier already required an identity; this only guards against a bug there.
             tracing::warn!(%remote, "verified certificate without a tiemeng identity");
             return;
         };
-        tracing::debug!(%remote, %identity, "connection authenticated");
+        // Verified again against the one CA entitled to vouch for this identity: the chain the
+        // client sent can help build a path there, but its names decide nothing.
+        let vouched = self.verifier.vouches(&identity, chain, rustls_pki_types::UnixTime::now());
+        if vouched {
+            tracing::debug!(%remote, %identity, "connection authenticated");
+        } else {
+            tracing::warn!(%remote, %identity, "certificate not issued by the CA entitled to vouch for its identity");
+        }
+        let authenticated = Authenticated { identity, vouched };
         // Held until the connection ends. Over its share the caller still gets an answer that
-        // says why, not a bare close that would look like a network fault.
-        let slot = self.slots.take(&identity);
+        // says why, not a bare close that would look like a network fault. An identity no CA
+        // here vouches for has shares of its own, so it cannot use up the real holder's.
+        let slot = self.slots.take(&authenticated);
+        let identity = &authenticated.identity;
         let app = match &slot {
             Ok(_) => self.app,
             Err(refused) => {
@@ -230,7 +237,6 @@ impl Connection {
                 too_many_connections()
             }
         };
-        let authenticated = Authenticated { identity, home_issued };
         // Boxed so the connection is `Unpin`: it is polled without letting hyper shut the
         // stream down, and taken apart afterwards for a lingering close.
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {

@@ -10,7 +10,7 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::ids::CertIdentity;
+use crate::tls::Authenticated;
 
 /// How many connections each key has open, and how many it may.
 #[derive(Debug)]
@@ -20,7 +20,7 @@ pub struct Slots<K: Hash + Eq + Clone> {
 }
 
 /// Connections open per certificate identity.
-pub type IdentitySlots = Slots<CertIdentity>;
+pub type IdentitySlots = Slots<Authenticated>;
 
 /// TLS handshakes in progress per source (see [`source_of`]).
 pub type HandshakeSlots = Slots<IpAddr>;
@@ -110,8 +110,9 @@ mod tests {
     #[test]
     fn each_identity_has_its_own_share_and_a_closed_connection_frees_its_slot() {
         let slots = IdentitySlots::new(2);
-        let officer: CertIdentity = "urn:tiemeng:officer:zj-taishun-luoyang:330329001".parse().unwrap();
-        let peer: CertIdentity = "urn:tiemeng:station:fj-shouning-xixi".parse().unwrap();
+        let known = |uri: &str| Authenticated { identity: uri.parse().unwrap(), vouched: true };
+        let officer = known("urn:tiemeng:officer:zj-taishun-luoyang:330329001");
+        let peer = known("urn:tiemeng:station:fj-shouning-xixi");
         let first = slots.take(&officer).unwrap();
         let _second = slots.take(&officer).unwrap();
         assert_eq!(slots.take(&officer).err(), Some(Refused { first: true }), "a third is over the share");
@@ -127,6 +128,16 @@ mod tests {
         assert!(third.is_ok(), "the closed connection's slot is free again");
         assert_eq!(slots.take(&officer).err(), Some(Refused { first: true }), "a new round of refusals is told again");
         assert_eq!(slots.open(&peer), 0, "a peer whose connections closed is forgotten");
+    }
+
+    #[test]
+    fn a_certificate_no_ca_here_vouches_for_cannot_use_up_the_real_holders_share() {
+        let slots = IdentitySlots::new(1);
+        let identity = "urn:tiemeng:officer:zj-taishun-luoyang:330329001".parse().unwrap();
+        let impostor = Authenticated { identity, vouched: false };
+        let _held = slots.take(&impostor).unwrap();
+        assert!(slots.take(&impostor).is_err());
+        assert!(slots.take(&Authenticated { vouched: true, ..impostor }).is_ok());
     }
 
     #[test]

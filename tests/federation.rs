@@ -571,6 +571,43 @@ async fn a_permanent_refusal_becomes_a_dead_letter_that_admins_see() {
     net.shutdown().await;
 }
 
+/// A station sends a partner's envelopes only to a server whose certificate comes from the CA
+/// configured for that partner and names that partner: not to another province's certificate
+/// for the same host, nor to another station of the partner's province.
+#[tokio::test]
+async fn envelopes_go_only_to_a_server_that_proves_to_be_the_partner() {
+    // 罗阳's entry for 犀溪 points at 马站 (Zhejiang's CA) in one net, at 前岐 (Fujian's CA,
+    // but another station) in the other.
+    for (stand_in, code) in [(MAZHAN, "peer_certificate"), (QIANQI, "peer_certificate")] {
+        let net = Net::start_with(&[LUOYANG, XIXI, stand_in], &[LUOYANG, stand_in], |id, text| {
+            support::quick_retries(id, text);
+            if id == LUOYANG {
+                let url_of = |peer: &str| {
+                    let block = &text[text.find(&format!("id = \"{peer}\"")).unwrap()..];
+                    let start = block.find("url = ").unwrap();
+                    block[start..start + block[start..].find('\n').unwrap()].to_owned()
+                };
+                let (real, fake) = (url_of(XIXI), url_of(stand_in));
+                *text = text.replacen(&real, &fake, 1);
+            }
+        })
+        .await;
+        let liaison = net.officer(LUOYANG, As::Liaison);
+        let now = time::OffsetDateTime::now_utc();
+        let case = liaison.create_case(&samples::sample(CaseKind::Fugitive, vec![station(XIXI)], now)).await.unwrap();
+        let health = net.node(LUOYANG).health().peer(&station(XIXI)).unwrap();
+        let refused = eventually(PATIENCE, || async { health.status().last_error.is_some() }).await;
+        assert!(refused, "{stand_in}: no delivery attempt was recorded");
+        let error = health.status().last_error.unwrap();
+        assert_eq!(error.code, code, "{stand_in}: {}", error.message);
+        assert!(error.message.contains("certificate"), "the admin is told why: {}", error.message);
+        assert_eq!(net.node(LUOYANG).store().outbox_len(&station(XIXI)), 1, "still waiting for the real 犀溪");
+        assert_eq!(state_at(&liaison, &case.id, XIXI).await, Some(TargetState::Sent));
+        assert!(received_cases(net.node(stand_in)).is_empty(), "{stand_in} received nothing");
+        net.shutdown().await;
+    }
+}
+
 #[tokio::test]
 async fn delivery_metrics_count_and_time_successful_deliveries() {
     let net = Net::start(&[LUOYANG, XIXI]).await;

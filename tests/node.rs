@@ -4,6 +4,9 @@
 
 mod support;
 
+#[path = "node/impostor.rs"]
+mod impostor;
+
 use std::time::Duration;
 
 use support::{As, LUOYANG, MAZHAN, Net, XIXI, eventually};
@@ -812,9 +815,9 @@ async fn an_officer_certificate_from_the_other_province_is_not_one_of_ours() {
     net.shutdown().await;
 }
 
-/// Every province CA in the bundle is trusted for peer stations, so one of them could issue a
-/// certificate naming another province's station. What the two stations exchanged is returned
-/// only to a reconciliation request signed with the peer's own key, for this station, lately.
+/// The CA configured for a peer could mint a second certificate naming that peer. What the two
+/// stations exchanged is returned only to a reconciliation request signed with the peer's own
+/// key, for this station, lately: a certificate is not enough.
 #[tokio::test]
 async fn a_certificate_naming_a_peer_reads_nothing_without_the_peers_signing_key() {
     use ed25519_dalek::SigningKey;
@@ -841,9 +844,9 @@ async fn a_certificate_naming_a_peer_reads_nothing_without_the_peers_signing_key
         at,
     };
 
-    // Zhejiang's CA, trusted here for Zhejiang's own stations, issues a certificate naming Fujian's 犀溪.
-    let zhejiang = pki::load_ca(net.devnet.layout.authority("33").unwrap()).unwrap();
-    let impostor = client_with(&net, &zhejiang, &LeafSpec::station(XIXI, &[]), "zhejiang-issued-xixi").http().clone();
+    // Fujian's CA, trusted here for 犀溪, issues a second certificate naming 犀溪.
+    let fujian = pki::load_ca(net.devnet.layout.authority("35").unwrap()).unwrap();
+    let impostor = client_with(&net, &fujian, &LeafSpec::station(XIXI, &[]), "second-xixi").http().clone();
     let (status, problem) = post(impostor.clone(), br#"{"since":"2026-01-01T00:00:00Z"}"#.to_vec()).await;
     assert_eq!(
         (status, problem["code"].as_str()),

@@ -14,16 +14,7 @@ use super::problem::Problem;
 use crate::i18n::Lang;
 use crate::ids::{CertIdentity, StationId};
 use crate::node::{Node, Officer};
-
-/// The identity the client certificate proved, attached to every request by the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authenticated {
-    /// Who the certificate says it is.
-    pub identity: CertIdentity,
-    /// Whether the certificate chains to this station's own CA. Officers must; a neighbouring
-    /// province's CA is trusted for its stations, never to vouch for this station's officers.
-    pub home_issued: bool,
-}
+pub use crate::tls::Authenticated;
 
 /// The caller's language: `?lang=en|zh`, else `Accept-Language`, else Chinese.
 #[derive(Debug, Clone, Copy)]
@@ -53,27 +44,35 @@ pub fn lang_of(parts: &Parts) -> Lang {
     from_query.or_else(from_header).unwrap_or_default()
 }
 
-fn identity(parts: &Parts, lang: Lang) -> Result<CertIdentity, Problem> {
-    let authenticated = parts.extensions.get::<Authenticated>().ok_or_else(|| {
+fn authenticated(parts: &Parts, lang: Lang) -> Result<&Authenticated, Problem> {
+    parts.extensions.get::<Authenticated>().ok_or_else(|| {
         Problem::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
             lang.pick("未认证", "not authenticated"),
             lang.pick("请使用本站签发的客户端证书访问。", "present a client certificate issued for this station"),
         )
-    })?;
-    if matches!(authenticated.identity, CertIdentity::Officer(_)) && !authenticated.home_issued {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "foreign_issuer",
-            lang.pick("证书签发机构不符", "certificate from another authority"),
-            lang.pick(
-                "民警证书须由本站所属的证书机构签发；其他省的机构只被信任用于站点之间的联络。",
-                "officer certificates must come from this station's own CA; other provinces' CAs are trusted only for stations",
-            ),
-        ));
-    }
-    Ok(authenticated.identity.clone())
+    })
+}
+
+/// The refusal of a certificate that names someone its issuing CA may not vouch for.
+fn foreign_issuer(lang: Lang, identity: &CertIdentity) -> Problem {
+    let detail = match identity {
+        CertIdentity::Officer(_) => lang.pick(
+            "民警证书须由本站所属省份的证书机构签发；其他省的机构只被信任用于其本省站点之间的联络。",
+            "officer certificates must come from this station's own province CA; other provinces' CAs are trusted only for their own stations",
+        ),
+        CertIdentity::Station(_) => lang.pick(
+            "协作单位的站点证书须由本站配置中为该单位指定的证书机构（peers[].ca）签发。",
+            "a partner station's certificate must come from the CA this station's configuration names for that partner (peers[].ca)",
+        ),
+    };
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "foreign_issuer",
+        lang.pick("证书签发机构不符", "certificate from another authority"),
+        detail,
+    )
 }
 
 /// An officer of this station, with roles from the registry.
@@ -84,8 +83,10 @@ impl FromRequestParts<Arc<Node>> for AuthOfficer {
     type Rejection = Problem;
     async fn from_request_parts(parts: &mut Parts, node: &Arc<Node>) -> Result<Self, Problem> {
         let lang = lang_of(parts);
-        match identity(parts, lang)? {
-            CertIdentity::Officer(id) => node.officer(&id).map(Self).map_err(|e| Problem::from_node(&e, lang)),
+        let caller = authenticated(parts, lang)?;
+        match &caller.identity {
+            CertIdentity::Officer(_) if !caller.vouched => Err(foreign_issuer(lang, &caller.identity)),
+            CertIdentity::Officer(id) => node.officer(id).map(Self).map_err(|e| Problem::from_node(&e, lang)),
             CertIdentity::Station(_) => Err(Problem::new(
                 StatusCode::FORBIDDEN,
                 "officers_only",
@@ -104,8 +105,15 @@ impl FromRequestParts<Arc<Node>> for AuthPeer {
     type Rejection = Problem;
     async fn from_request_parts(parts: &mut Parts, node: &Arc<Node>) -> Result<Self, Problem> {
         let lang = lang_of(parts);
-        match identity(parts, lang)? {
-            CertIdentity::Station(station) if node.config().peer(&station).is_some() => Ok(Self(station)),
+        let caller = authenticated(parts, lang)?;
+        match &caller.identity {
+            CertIdentity::Station(station) if node.config().peer(station).is_some() => {
+                if caller.vouched {
+                    Ok(Self(station.clone()))
+                } else {
+                    Err(foreign_issuer(lang, &caller.identity))
+                }
+            }
             CertIdentity::Station(station) => Err(Problem::new(
                 StatusCode::FORBIDDEN,
                 "unknown_station",

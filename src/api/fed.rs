@@ -132,9 +132,10 @@ pub struct PublishedKeys {
     pub keys: Vec<PublishedKey>,
 }
 
-/// `GET /fed/v1/keys` — this station's public signing keys.
-#[utoipa::path(get, path = "/fed/v1/keys", tag = "federation", responses((status = 200, body = PublishedKeys)))]
-pub async fn keys(State(node): State<Arc<Node>>) -> Json<PublishedKeys> {
+/// `GET /fed/v1/keys` — this station's public signing keys, for its partner stations.
+#[utoipa::path(get, path = "/fed/v1/keys", tag = "federation",
+    responses((status = 200, body = PublishedKeys), (status = 403, body = Problem)))]
+pub async fn keys(State(node): State<Arc<Node>>, _peer: AuthPeer) -> Json<PublishedKeys> {
     let keys = node
         .keys()
         .of_station(node.station())

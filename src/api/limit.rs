@@ -11,9 +11,10 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::extract::{Authenticated, lang_of};
+use super::extract::lang_of;
 use super::problem::Problem;
 use crate::ids::CertIdentity;
+use crate::tls::Authenticated;
 
 /// Most identities tracked at once; beyond this the longest-idle ones are forgotten (a
 /// forgotten identity starts with a full bucket, which only errs on the side of serving).
@@ -49,20 +50,23 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one token for `identity`; `Err(seconds)` says how long until one is available.
-    pub fn take(&self, identity: &CertIdentity, now: Instant) -> Result<(), u32> {
-        let (rate, burst) = match identity {
+    /// Takes one token for `caller`; `Err(seconds)` says how long until one is available. A
+    /// certificate that no CA here vouches for has a bucket of its own, so it cannot use up the
+    /// real holder's.
+    pub fn take(&self, caller: &Authenticated, now: Instant) -> Result<(), u32> {
+        let (rate, burst) = match caller.identity {
             CertIdentity::Officer(_) => (self.officer_per_second, self.officer_burst),
             CertIdentity::Station(_) => (self.peer_per_second, self.peer_burst),
         };
+        let key = if caller.vouched { caller.identity.to_string() } else { format!("unvouched {}", caller.identity) };
         let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
-        if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&identity.to_string()) {
+        if buckets.len() >= MAX_TRACKED && !buckets.contains_key(&key) {
             let oldest = buckets.iter().min_by_key(|(_, b)| b.updated).map(|(k, _)| k.clone());
             if let Some(oldest) = oldest {
                 buckets.remove(&oldest);
             }
         }
-        let bucket = buckets.entry(identity.to_string()).or_insert(Bucket { tokens: burst, updated: now });
+        let bucket = buckets.entry(key).or_insert(Bucket { tokens: burst, updated: now });
         let elapsed = now.saturating_duration_since(bucket.updated).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
         bucket.updated = now;
@@ -77,10 +81,10 @@ impl RateLimiter {
 
 /// Middleware answering 429 with `Retry-After` when the caller is over its limit.
 pub async fn enforce(State(limiter): State<Arc<RateLimiter>>, request: Request, next: Next) -> Response {
-    let Some(identity) = request.extensions().get::<Authenticated>().map(|a| a.identity.clone()) else {
+    let Some(caller) = request.extensions().get::<Authenticated>().cloned() else {
         return next.run(request).await;
     };
-    match limiter.take(&identity, Instant::now()) {
+    match limiter.take(&caller, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(seconds) => {
             let (parts, _) = request.into_parts();
@@ -105,14 +109,17 @@ mod tests {
     #[test]
     fn a_burst_is_served_then_refused_then_refilled() {
         let limiter = RateLimiter::new(60, 600);
-        let officer: CertIdentity = "urn:tiemeng:officer:zj-taishun-luoyang:330329001".parse().unwrap();
+        let known = |uri: &str| Authenticated { identity: uri.parse().unwrap(), vouched: true };
+        let officer = known("urn:tiemeng:officer:zj-taishun-luoyang:330329001");
         let start = Instant::now();
         for _ in 0..15 {
             assert!(limiter.take(&officer, start).is_ok());
         }
         assert_eq!(limiter.take(&officer, start), Err(1), "one request a second after the burst");
         assert!(limiter.take(&officer, start + Duration::from_secs(2)).is_ok());
-        let station: CertIdentity = "urn:tiemeng:station:fj-shouning-xixi".parse().unwrap();
+        let station = known("urn:tiemeng:station:fj-shouning-xixi");
         assert!(limiter.take(&station, start).is_ok(), "each identity has its own bucket");
+        let impostor = Authenticated { vouched: false, ..officer };
+        assert!(limiter.take(&impostor, start).is_ok(), "a certificate no CA here vouches for has its own");
     }
 }

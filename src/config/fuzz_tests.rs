@@ -29,7 +29,7 @@ impl Checkout {
         let certs = dir.path().join("certs/dev");
         fs::create_dir_all(certs.join("ca")).unwrap();
         fs::create_dir_all(dir.path().join("config")).unwrap();
-        for file in ["ca-bundle.pem", "ca/33.crl.pem", "ca/35.crl.pem"] {
+        for file in ["ca/33-ca.pem", "ca/35-ca.pem", "ca/33.crl.pem", "ca/35.crl.pem"] {
             fs::write(certs.join(file), b"dummy").unwrap();
         }
         for (seed, station) in (1u8..).zip(STATIONS) {
@@ -139,7 +139,7 @@ fn toml_value() -> impl Strategy<Value = String> {
         "\"zj-taishun-luoyang\"",
         "\"fj-shouning-xixi\"",
         "\"ZJ-Taishun\"",
-        "\"../certs/dev/ca-bundle.pem\"",
+        "\"../certs/dev/ca/35-ca.pem\"",
         "\"missing.pem\"",
         "\"1.2.3.4:99999\"",
         "\"[::1]:7443\"",

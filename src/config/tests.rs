@@ -41,7 +41,7 @@ public_url = "https://localhost:7443"
 data_dir = "data"
 
 [tls]
-ca_bundle = "ca-bundle.pem"
+home_ca = "33-ca.pem"
 cert = "tls.pem"
 key = "tls.key"
 
@@ -54,6 +54,7 @@ id = "fj-shouning-xixi"
 name = "寿宁县公安局犀溪派出所"
 division = "350924"
 url = "https://localhost:7444"
+ca = "35-ca.pem"
 keys = [{ id = "k1", public = "{XIXI_KEY}" }]
 
 [[officers]]
@@ -71,7 +72,7 @@ impl Station {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         // `load` only checks that these exist; their contents are the TLS layer's business.
-        for file in ["ca-bundle.pem", "tls.pem", "tls.key", "signing-k1.key"] {
+        for file in ["33-ca.pem", "35-ca.pem", "tls.pem", "tls.key", "signing-k1.key"] {
             fs::write(dir.path().join(file), b"dummy").unwrap();
         }
         Self { dir }
@@ -119,6 +120,7 @@ id = "zj-cangnan-mazhan"
 name = "苍南县公安局马站派出所"
 division = "330327"
 url = "https://localhost:7445"
+ca = "33-ca.pem"
 keys = [{ id = "k1", public = "{MAZHAN_KEY}" }]
 "#;
 
@@ -148,7 +150,8 @@ fn relative_paths_are_read_from_the_config_files_folder() {
     let config = station.load(MINIMAL).unwrap();
     let folder = station.dir.path();
     assert_eq!(config.storage.data_dir, folder.join("data"));
-    assert_eq!(config.tls.ca_bundle, folder.join("ca-bundle.pem"));
+    assert_eq!(config.tls.home_ca, folder.join("33-ca.pem"));
+    assert_eq!(config.peers[0].ca, folder.join("35-ca.pem"));
     assert_eq!(config.tls.cert, folder.join("tls.pem"));
     assert_eq!(config.tls.key, folder.join("tls.key"));
     assert_eq!(config.signing_keys[0].file, folder.join("signing-k1.key"));
@@ -160,16 +163,16 @@ fn paths_may_climb_out_of_the_config_folder_and_absolute_paths_stay_as_written()
     let etc = station.dir.path().join("etc");
     fs::create_dir(&etc).unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
-    let ca = elsewhere.path().join("provincial-roots.pem");
+    let ca = elsewhere.path().join("provincial-root.pem");
     fs::write(&ca, b"dummy").unwrap();
-    let mut text =
-        minimal_with(r#"ca_bundle = "ca-bundle.pem""#, &format!("ca_bundle = {:?}", ca.display().to_string()));
-    for file in ["tls.pem", "tls.key", "signing-k1.key"] {
+    let mut text = minimal_with(r#"home_ca = "33-ca.pem""#, &format!("home_ca = {:?}", ca.display().to_string()));
+    for file in ["tls.pem", "tls.key", "signing-k1.key", "35-ca.pem"] {
         text = text.replacen(&format!("\"{file}\""), &format!("\"../{file}\""), 1);
     }
     fs::write(etc.join("tiemeng.toml"), text.replace("{XIXI_KEY}", &xixi_public_key())).unwrap();
     let config = Config::load(&etc.join("tiemeng.toml")).unwrap();
-    assert_eq!(config.tls.ca_bundle, ca);
+    assert_eq!(config.tls.home_ca, ca);
+    assert_eq!(config.peers[0].ca, etc.join("../35-ca.pem"));
     assert_eq!(config.tls.cert, etc.join("../tls.pem"));
     assert_eq!(config.tls.key, etc.join("../tls.key"));
     assert_eq!(config.signing_keys[0].file, etc.join("../signing-k1.key"));
@@ -343,6 +346,25 @@ fn a_missing_tls_certificate_is_refused() {
     let text = minimal_with(r#"cert = "tls.pem""#, r#"cert = "luoyang.pem""#);
     let error = Station::new().refuses(&text, "tls.cert", "cannot read");
     assert!(error.message.contains("luoyang.pem"), "{error}");
+}
+
+#[test]
+fn a_missing_home_or_partner_ca_is_refused() {
+    let text = minimal_with(r#"home_ca = "33-ca.pem""#, r#"home_ca = "zhejiang.pem""#);
+    Station::new().refuses(&text, "tls.home_ca", "zhejiang.pem");
+    let text = minimal_with(r#"ca = "35-ca.pem""#, r#"ca = "fujian.pem""#);
+    Station::new().refuses(&text, "peers[0].ca", "fujian.pem");
+    let text = minimal_with("ca = \"35-ca.pem\"\n", "");
+    Station::new().refuses(&text, "peers[0]", "missing field `ca`");
+}
+
+/// An admin upgrading from the single CA bundle is told what replaced it, not only that the
+/// key is unknown: the bundle let any trusted CA vouch for anyone.
+#[test]
+fn the_old_single_ca_bundle_is_refused_with_what_replaced_it() {
+    let text = minimal_with(r#"home_ca = "33-ca.pem""#, "home_ca = \"33-ca.pem\"\nca_bundle = \"33-ca.pem\"");
+    let error = Station::new().refuses(&text, "tls.ca_bundle", "tls.home_ca");
+    assert!(error.message.contains("peers[].ca"), "{error}");
 }
 
 #[test]

@@ -113,7 +113,7 @@ impl FromRequestParts<Arc<Node>> for Page {
     type Rejection = ErrorPage;
     async fn from_request_parts(parts: &mut Parts, node: &Arc<Node>) -> Result<Self, ErrorPage> {
         let lang = console_lang(parts);
-        let identity = parts.extensions.get::<Authenticated>().filter(|a| a.home_issued).map(|a| a.identity.clone());
+        let identity = parts.extensions.get::<Authenticated>().filter(|a| a.vouched).map(|a| a.identity.clone());
         let officer = match identity {
             Some(CertIdentity::Officer(id)) => node.officer(&id).map_err(|e| ErrorPage::from_node(&e, lang))?,
             _ => {

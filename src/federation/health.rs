@@ -19,7 +19,7 @@ pub const LATENCY_BUCKETS: [f64; 14] =
 /// The last delivery error of a peer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PeerError {
-    /// Stable code: the peer's rejection code, or `unreachable`, `bad_answer`, `bad_receipt`.
+    /// Stable code: the peer's rejection code, or `unreachable`, `peer_certificate` (its certificate is not from the CA configured for it, or names another station), `bad_answer`, `bad_receipt`.
     pub code: String,
     /// What happened.
     pub message: String,

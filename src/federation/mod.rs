@@ -16,14 +16,14 @@ use tokio_util::task::TaskTracker;
 pub use backoff::Backoff;
 pub use health::{Health, PeerError, PeerHealth, PeerStatus, Remembered};
 
+use crate::config::PeerConfig;
 use crate::node::Node;
 use crate::tls::{self, TlsError};
 
-/// The HTTP client a station uses to reach its peers: only the configured CAs are trusted,
-/// and the station's own certificate is presented.
-pub fn peer_client(node: &Node) -> Result<reqwest::Client, TlsError> {
-    let tls_config = &node.config().tls;
-    let config = tls::client_config(&tls_config.ca_bundle, &tls_config.crls, &tls_config.cert, &tls_config.key)?;
+/// The HTTP client a station uses to reach `peer`: only the CA configured for that peer is
+/// trusted, its certificate must name it, and the station's own certificate is presented.
+pub fn peer_client(node: &Node, peer: &PeerConfig) -> Result<reqwest::Client, TlsError> {
+    let config = tls::peer_client_config(&node.config().tls, peer)?;
     reqwest::Client::builder()
         .use_preconfigured_tls(config)
         .timeout(Duration::from_secs(30))
@@ -35,12 +35,11 @@ pub fn peer_client(node: &Node) -> Result<reqwest::Client, TlsError> {
 
 /// Starts one delivery task per configured peer.
 pub fn start(node: &Arc<Node>, tasks: &TaskTracker, shutdown: &CancellationToken) -> Result<(), TlsError> {
-    let client = peer_client(node)?;
     for peer in &node.config().peers {
         let worker = worker::Worker {
             node: node.clone(),
             peer: peer.clone(),
-            client: client.clone(),
+            client: peer_client(node, peer)?,
             shutdown: shutdown.clone(),
         };
         tasks.spawn(worker.run());

@@ -169,7 +169,7 @@ impl Worker {
             .body(body)
             .send()
             .await
-            .map_err(|e| self.error("unreachable", e.to_string()))?;
+            .map_err(|e| self.unreachable(&e))?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| self.error("unreachable", e.to_string()))?;
         if !status.is_success() {
@@ -245,7 +245,7 @@ impl Worker {
                 .body(ask.wire())
                 .send()
                 .await
-                .map_err(|e| self.error("unreachable", e.to_string()))?;
+                .map_err(|e| self.unreachable(&e))?;
             let status = response.status();
             if !status.is_success() {
                 let problem: String = response.text().await.unwrap_or_default().chars().take(500).collect();
@@ -295,6 +295,31 @@ impl Worker {
     fn error(&self, code: &str, message: String) -> PeerError {
         PeerError { code: code.to_owned(), message, at: self.node.clock().now() }
     }
+
+    /// A request that got no answer. The admin needs the cause, not reqwest's "error sending
+    /// request": a refused connection, a timeout, or a partner whose certificate is not from
+    /// the CA configured for it (`peer_certificate`).
+    fn unreachable(&self, error: &reqwest::Error) -> PeerError {
+        let mut message = error.to_string();
+        let mut certificate = false;
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            certificate |= matches!(tls_error_in(cause), Some(rustls::Error::InvalidCertificate(_)));
+            source = cause.source();
+        }
+        self.error(if certificate { "peer_certificate" } else { "unreachable" }, message)
+    }
+}
+
+/// The TLS error behind a failed connection, however many I/O errors wrap it.
+fn tls_error_in<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+        return Some(tls);
+    }
+    let inner: &(dyn std::error::Error + 'static) = cause.downcast_ref::<std::io::Error>()?.get_ref()?;
+    tls_error_in(inner)
 }
 
 /// Records a batch's answers durably, then tells the peer's health what was delivered and what

@@ -1,4 +1,4 @@
-//! Reading identities and key usages out of certificates.
+//! Reading identities and key usages out of certificates, and the identity a connection proved.
 
 use rustls_pki_types::CertificateDer;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
@@ -43,23 +43,16 @@ pub fn identity_of(cert: &CertificateDer<'_>) -> Result<CertIdentity, IdentityEr
     uri.parse().map_err(|_| IdentityError::NoIdentity)
 }
 
-/// The distinguished name (DER) of the root a presented chain leads to: the issuer of the
-/// highest certificate presented. Lets a node insist that its own officers' certificates come
-/// from its own CA, not from the neighbouring province's, which it trusts only for stations.
-pub fn chain_root(chain: &[CertificateDer<'_>]) -> Option<Vec<u8>> {
-    let parsed: Vec<X509Certificate<'_>> =
-        chain.iter().filter_map(|c| X509Certificate::from_der(c.as_ref()).ok().map(|(_, cert)| cert)).collect();
-    let mut current = parsed.first()?;
-    // Each step must climb to a different certificate; the bound stops a loop of names.
-    for _ in 0..parsed.len() {
-        let issuer = current.issuer().as_raw();
-        match parsed
-            .iter()
-            .find(|c| c.subject().as_raw() == issuer && c.subject().as_raw() != current.subject().as_raw())
-        {
-            Some(parent) => current = parent,
-            None => return Some(issuer.to_vec()),
-        }
-    }
-    Some(current.issuer().as_raw().to_vec())
+/// The identity a client certificate proved, attached by the server to every request on its
+/// connection.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Authenticated {
+    /// Who the certificate says it is.
+    pub identity: CertIdentity,
+    /// Whether the CA entitled to vouch for that identity verified the certificate: this
+    /// station's own CA for an officer, the CA configured for that partner for a station
+    /// ([`super::ClientVerifier::vouches`]). A neighbouring province's CA is trusted for its
+    /// own stations, never to vouch for this station's officers or for another province's
+    /// stations; such a caller is known by name only and may do nothing.
+    pub vouched: bool,
 }

@@ -1,11 +1,14 @@
 //! The only module that touches rustls: server and client configurations built from a
-//! station's files, trusting only the configured CAs (never system roots).
+//! station's files, trusting only the configured CAs (never system roots), and the identity a
+//! verified client certificate proves.
 //!
 //! Session resumption is switched off on the server: a resumed session skips certificate
 //! verification, so a certificate revoked since the first handshake would still get in.
 //! Connections are kept alive instead, which costs far less than it seems.
 
 mod identity;
+mod peer;
+mod trust;
 mod verifier;
 
 use std::path::{Path, PathBuf};
@@ -17,10 +20,12 @@ use rustls::{ClientConfig, RootCertStore, ServerConfig};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 
-pub use identity::{IdentityError, chain_root, identity_of, require_client_auth};
+pub use identity::{Authenticated, IdentityError, identity_of, require_client_auth};
+pub use peer::peer_client_config;
+pub use trust::{Trust, roots_in};
 pub use verifier::ClientVerifier;
 
-use crate::config::TlsConfig;
+use crate::config::Config;
 
 /// A TLS setup problem, naming the file involved.
 #[derive(Debug, thiserror::Error)]
@@ -72,19 +77,26 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
 
 /// Builds the root store from a CA bundle.
 pub fn load_roots(bundle: &Path) -> Result<Arc<RootCertStore>, TlsError> {
-    let mut roots = RootCertStore::empty();
-    for cert in load_certs(bundle)? {
-        roots.add(cert).map_err(|e| TlsError::Pem { path: bundle.to_owned(), reason: e.to_string() })?;
-    }
-    Ok(Arc::new(roots))
+    roots_in(bundle)
+}
+
+/// Reads CRL files.
+pub fn load_crls(paths: &[PathBuf]) -> Result<Vec<CertificateRevocationListDer<'static>>, TlsError> {
+    paths
+        .iter()
+        .map(|path| {
+            CertificateRevocationListDer::from_pem_file(path)
+                .map_err(|e| TlsError::Pem { path: path.clone(), reason: e.to_string() })
+        })
+        .collect()
 }
 
 /// The server side: the station's certificate, and client certificates required and checked
 /// by [`ClientVerifier`]. Returns the verifier too, so CRL changes can be picked up.
-pub fn server_config(tls: &TlsConfig) -> Result<(Arc<ServerConfig>, Arc<ClientVerifier>), TlsError> {
+pub fn server_config(config: &Config) -> Result<(Arc<ServerConfig>, Arc<ClientVerifier>), TlsError> {
     let provider = provider();
-    let roots = load_roots(&tls.ca_bundle)?;
-    let verifier = Arc::new(ClientVerifier::new(roots, tls.crls.clone(), provider.clone())?);
+    let tls = &config.tls;
+    let verifier = Arc::new(ClientVerifier::new(Trust::of(config)?, tls.crls.clone(), provider.clone())?);
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(VERSIONS)?
         .with_client_cert_verifier(verifier.clone())
@@ -97,18 +109,13 @@ pub fn server_config(tls: &TlsConfig) -> Result<(Arc<ServerConfig>, Arc<ClientVe
     Ok((Arc::new(config), verifier))
 }
 
-/// The client side, for federation and the officer CLI: trusts only `ca_bundle`, checks the
-/// server against `crls`, and presents `cert`/`key`.
+/// The client side for the officer CLI and tools: trusts only `ca_bundle`, checks the server
+/// against `crls`, and presents `cert`/`key`. Calls to partner stations use
+/// [`peer_client_config`], which also holds each partner to its own CA and identity.
 pub fn client_config(ca_bundle: &Path, crls: &[PathBuf], cert: &Path, key: &Path) -> Result<ClientConfig, TlsError> {
     let provider = provider();
     let roots = load_roots(ca_bundle)?;
-    let crls = crls
-        .iter()
-        .map(|path| {
-            CertificateRevocationListDer::from_pem_file(path)
-                .map_err(|e| TlsError::Pem { path: path.clone(), reason: e.to_string() })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let crls = load_crls(crls)?;
     let server_verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
         .with_crls(crls)
         .build()
