@@ -121,6 +121,51 @@ async fn a_request_sent_from_the_console_reaches_the_partner_and_is_worked_there
     net.shutdown().await;
 }
 
+/// A browser sends a text area's line breaks as CR LF: they arrive as line breaks. A title
+/// with a terminal escape or a name of zero-width characters is shown again with the message
+/// next to the field, and nothing is sent.
+#[tokio::test]
+async fn a_form_with_hostile_text_is_shown_again_with_the_field_named() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let (_, form) = get(&net, LUOYANG, As::Liaison, "/console/new/missing_person").await;
+    let csrf = token(&form);
+    let fields = |title: &'static str, name: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("targets", XIXI.to_owned()),
+            ("priority", "high".to_owned()),
+            ("title", title.to_owned()),
+            ("details.name", name.to_owned()),
+            ("details.sex", "female".to_owned()),
+            ("details.age", "9".to_owned()),
+            ("details.description", "身高约130厘米\r\n红色外套".to_owned()),
+            ("details.last_seen_place", "罗阳镇小学门口".to_owned()),
+            ("details.last_seen_at", "2026-11-23T16:30".to_owned()),
+            ("contact", "陈志强 0577-67580110".to_owned()),
+        ]
+    };
+    let as_pairs = |f: &[(&'static str, String)]| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let hostile = as_pairs(&fields("走失儿童\u{1b}[2J", "\u{200b}\u{200b}"));
+    let hostile: Vec<(&str, &str)> = hostile.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, "/console/new/missing_person", &hostile, None).await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("含有控制字符 U+001B"), "{html}");
+    assert!(html.contains("id=\"title-error\""), "the message sits with the title");
+    assert!(html.contains("请填写失踪人员姓名"), "a name of zero-width characters is no name: {html}");
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    assert!(liaison.list(Mailbox::Outbox, "").await.unwrap().cases.is_empty(), "nothing sent");
+
+    let good = as_pairs(&fields("走失儿童", "林小雨"));
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, path, html) = post(&net, LUOYANG, As::Liaison, "/console/new/missing_person", &good, None).await;
+    assert_eq!(status, 200, "{html}");
+    let id: tiemeng::ids::CaseId = path.trim_start_matches("/console/cases/").parse().unwrap();
+    let detail = liaison.case(&id).await.unwrap();
+    let signed = serde_json::to_string(&detail).unwrap();
+    assert!(signed.contains("身高约130厘米\\n红色外套"), "the line break is kept as LF: {signed}");
+    net.shutdown().await;
+}
+
 #[tokio::test]
 async fn forms_without_the_token_or_from_another_site_are_refused_and_change_nothing() {
     let net = Net::start(&[LUOYANG, XIXI]).await;

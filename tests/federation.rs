@@ -312,6 +312,37 @@ async fn post_batch(net: &Net, from: &str, to: &str, wires: &[Vec<u8>]) -> serde
     response.json().await.unwrap()
 }
 
+/// A partner's own signature does not make hostile text acceptable: an envelope whose text
+/// would act on the reader's screen is refused with the field named, and nothing is stored.
+#[tokio::test]
+async fn a_partners_envelope_with_hostile_text_is_refused_with_the_field_named() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let signer = net.signer(LUOYANG);
+    let spoiled = |edit: &dyn Fn(&mut tiemeng::envelope::body::RequestBody)| {
+        let mut envelope = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "核查暂住人员");
+        let Body::Request(request) = &mut envelope.body else { unreachable!() };
+        edit(request);
+        envelope.seal(&signer).unwrap().wire()
+    };
+    let wires = [
+        spoiled(&|r| r.title = "\u{1b}[2J\u{1b}]0;已拦截\u{7}".into()),
+        spoiled(&|r| r.narrative = "正常\u{202e}反转".into()),
+        spoiled(&|r| r.contact = "\u{200b}\u{200b}".into()),
+        spoiled(&|r| r.officer.name = "陈志强\r\n伪造的一行".into()),
+    ];
+    let answer = post_batch(&net, LUOYANG, XIXI, &wires).await;
+    for (result, field) in
+        answer["results"].as_array().unwrap().iter().zip(["title", "narrative", "contact", "officer.name"])
+    {
+        assert_eq!(result["status"], "rejected", "{result}");
+        assert_eq!(result["code"], "invalid_body", "{result}");
+        assert_eq!(result["transient"], false, "{result}");
+        assert!(result["message"].as_str().unwrap().contains(field), "the field is named: {result}");
+    }
+    assert!(received_cases(net.node(XIXI)).is_empty(), "nothing stored");
+    net.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_same_batch_twice_is_applied_once_and_answered_with_the_same_receipts() {
     let net = Net::start(&[LUOYANG, XIXI]).await;

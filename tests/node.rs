@@ -4,6 +4,8 @@
 
 mod support;
 
+#[path = "node/hostile_text.rs"]
+mod hostile_text;
 #[path = "node/impostor.rs"]
 mod impostor;
 

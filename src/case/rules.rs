@@ -6,11 +6,13 @@ use time::OffsetDateTime;
 use super::ApplyError;
 use crate::domain::case::{EVALUATION_RANGE, Outcome};
 use crate::domain::details::CaseKind;
+use crate::domain::details::NAME_MAX;
+use crate::domain::text::Layout::{Lines, OneLine};
 use crate::domain::validate::{Errors, FieldError};
-use crate::envelope::Body;
 use crate::envelope::body::{
     AckBody, CloseBody, DeclineBody, NoteBody, OutcomeBody, ReminderBody, RequestBody, WithdrawBody,
 };
+use crate::envelope::{Body, Signatory};
 
 const TITLE_MAX: usize = 120;
 const TEXT_MAX: usize = 8000;
@@ -19,13 +21,14 @@ const SHORT_MAX: usize = 200;
 /// Content rules of a request, judged at its own time so every node judges it the same.
 pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(), ApplyError> {
     let mut errors = Errors::default();
+    signed_by(&mut errors, &request.officer);
     errors.require_text("title", &request.title, "标题", "title");
-    errors.limit_chars("title", &request.title, TITLE_MAX);
-    errors.limit_chars("narrative", &request.narrative, TEXT_MAX);
+    errors.text("title", &request.title, TITLE_MAX, OneLine);
+    errors.text("narrative", &request.narrative, TEXT_MAX, Lines);
     errors.require_text("contact", &request.contact, "联系人及电话", "contact");
-    errors.limit_chars("contact", &request.contact, SHORT_MAX);
+    errors.text("contact", &request.contact, SHORT_MAX, OneLine);
     if let Some(reference) = &request.reference {
-        errors.limit_chars("reference", reference, 64);
+        errors.text("reference", reference, 64, OneLine);
     }
     if let Some(review_by) = request.review_by
         && review_by < crate::clock::beijing_date(at)
@@ -78,26 +81,26 @@ pub(super) fn validate_body(body: &Body, kind: CaseKind, at: OffsetDateTime) -> 
                 ));
             }
             if let Some(message) = message {
-                errors.limit_chars("message", message, TEXT_MAX);
+                errors.text("message", message, TEXT_MAX, Lines);
             }
         }
         Body::Decline(DeclineBody { message, .. }) => {
             errors.require_text("message", message, "退回说明", "an explanation");
-            errors.limit_chars("message", message, TEXT_MAX);
+            errors.text("message", message, TEXT_MAX, Lines);
         }
         Body::Note(NoteBody { text, .. }) => {
             errors.require_text("text", text, "补充内容", "the note");
-            errors.limit_chars("text", text, TEXT_MAX);
+            errors.text("text", text, TEXT_MAX, Lines);
         }
         Body::Reminder(ReminderBody { message, .. }) => {
             if let Some(message) = message {
-                errors.limit_chars("message", message, TEXT_MAX);
+                errors.text("message", message, TEXT_MAX, Lines);
             }
         }
         Body::Outcome(OutcomeBody { outcome, count, narrative, .. }) => {
             validate_outcome(&mut errors, kind, *outcome, *count);
             errors.require_text("narrative", narrative, "反馈情况", "an account of what was done");
-            errors.limit_chars("narrative", narrative, TEXT_MAX);
+            errors.text("narrative", narrative, TEXT_MAX, Lines);
         }
         Body::Close(CloseBody { evaluation, comment, .. }) => {
             if !EVALUATION_RANGE.contains(evaluation) {
@@ -109,16 +112,26 @@ pub(super) fn validate_body(body: &Body, kind: CaseKind, at: OffsetDateTime) -> 
                 ));
             }
             if let Some(comment) = comment {
-                errors.limit_chars("comment", comment, TEXT_MAX);
+                errors.text("comment", comment, TEXT_MAX, Lines);
             }
         }
         Body::Withdraw(WithdrawBody { message, .. }) => {
             if let Some(message) = message {
-                errors.limit_chars("message", message, TEXT_MAX);
+                errors.text("message", message, TEXT_MAX, Lines);
             }
         }
     }
+    // A request's signatory is checked with the request.
+    if !matches!(body, Body::Request(_)) {
+        signed_by(&mut errors, body.officer());
+    }
     errors.finish().map_err(ApplyError::InvalidBody)
+}
+
+/// The officer an envelope names as its signatory: a name a person can read, on one line.
+fn signed_by(errors: &mut Errors, officer: &Signatory) {
+    errors.require_text("officer.name", &officer.name, "签发民警姓名", "the signing officer's name");
+    errors.text("officer.name", &officer.name, NAME_MAX, OneLine);
 }
 
 fn validate_outcome(errors: &mut Errors, kind: CaseKind, outcome: Outcome, count: u32) {

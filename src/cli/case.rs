@@ -208,7 +208,7 @@ pub fn run(args: CaseArgs, lang: Lang) -> ExitCode {
         let sample = crate::samples::sample(*kind, to.clone(), OffsetDateTime::now_utc());
         return match serde_json::to_string_pretty(&sample) {
             Ok(json) => {
-                println!("{json}");
+                super::print(&json);
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&e.to_string()),
@@ -220,7 +220,7 @@ pub fn run(args: CaseArgs, lang: Lang) -> ExitCode {
     };
     match runtime.block_on(execute(&client, args.command, args.json, lang)) {
         Ok(output) => {
-            println!("{output}");
+            super::print(&output);
             ExitCode::SUCCESS
         }
         Err(e) => fail(&render::client_error(&e, lang)),

@@ -158,17 +158,26 @@ fn verify_bundle(path: &std::path::Path, lang: Lang) -> ExitCode {
         };
     match crate::evidence::verify(&bytes) {
         Ok(verified) => {
-            println!("{}", crate::evidence::narrate(&verified, lang));
+            print(&crate::evidence::narrate(&verified, lang));
             if verified.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
         Err(finding) => fail(&crate::evidence::unreadable(&finding, lang)),
     }
 }
 
-/// Prints an error for people and returns the failure exit code.
+/// Prints an error for people and returns the failure exit code. Like [`print`], it never
+/// writes a character from data that could act on the terminal.
 pub fn fail(message: &str) -> ExitCode {
-    eprintln!("{message}");
+    eprintln!("{}", crate::domain::text::terminal_safe(message));
     ExitCode::FAILURE
+}
+
+/// Prints `text` for people, with a line break. What it quotes (case fields a partner
+/// wrote, problem reports, names) is written so that no control character from data reaches
+/// the terminal: data stored before such text was refused, or sent by an older partner,
+/// stays harmless. JSON stays valid: the escape is JSON's own.
+pub fn print(text: &str) {
+    println!("{}", crate::domain::text::terminal_safe(text));
 }
 
 /// Starts logging to stderr at `default` level; `RUST_LOG` overrides it.

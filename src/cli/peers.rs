@@ -87,7 +87,7 @@ pub fn run(args: PeersArgs, lang: Lang) -> ExitCode {
     });
     match printed {
         Ok(text) => {
-            println!("{}", text.trim_end());
+            super::print(text.trim_end());
             ExitCode::SUCCESS
         }
         Err(e) => fail(&render::client_error(&e, lang)),

@@ -74,12 +74,12 @@ pub fn run(args: StatsArgs, lang: Lang) -> ExitCode {
         Err(e) => return fail(&render::client_error(&e, lang)),
     };
     if args.csv || args.json {
-        print!("{text}");
+        super::print(text.trim_end_matches('\n'));
         return ExitCode::SUCCESS;
     }
     match serde_json::from_str::<StatsReport>(&text) {
         Ok(report) => {
-            println!("{}", summary(&report, lang));
+            super::print(&summary(&report, lang));
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e.to_string()),

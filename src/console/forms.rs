@@ -220,11 +220,13 @@ pub fn details_spec(kind: CaseKind) -> &'static [Item] {
 /// The posted values of a form, by field name.
 pub type Posted = BTreeMap<String, Vec<String>>;
 
-/// Collects posted pairs; a name may repeat (check boxes).
+/// Collects posted pairs; a name may repeat (check boxes). Browsers send a text area's line
+/// breaks as CR LF; a line ends with LF alone in what is signed, so they are turned into that
+/// (a lone CR is left, and refused as a control character with the field named).
 pub fn posted(pairs: Vec<(String, String)>) -> Posted {
     let mut out = Posted::new();
     for (name, value) in pairs {
-        out.entry(name).or_default().push(value);
+        out.entry(name).or_default().push(value.replace("\r\n", "\n"));
     }
     out
 }

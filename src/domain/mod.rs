@@ -6,6 +6,7 @@ pub mod details;
 pub mod lifecycle;
 pub mod plate;
 pub mod resident_id;
+pub mod text;
 pub mod validate;
 
 #[cfg(test)]

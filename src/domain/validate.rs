@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use super::text::{self, Layout, TextFault};
+
 /// One problem with one field of a submitted body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
@@ -36,9 +38,10 @@ impl Errors {
         self.0.push(error);
     }
 
-    /// Records a `required` error when a text field is empty or only whitespace.
+    /// Records a `required` error when a text field has nothing a person can see: empty,
+    /// blank, or only zero-width characters ([`text::has_visible`]).
     pub fn require_text(&mut self, field: &str, value: &str, zh_label: &str, en_label: &str) {
-        if value.trim().is_empty() {
+        if !text::has_visible(value) {
             self.push(FieldError::new(
                 field,
                 "required",
@@ -48,8 +51,10 @@ impl Errors {
         }
     }
 
-    /// Records a `too_long` error when a text field exceeds `max` characters.
-    pub fn limit_chars(&mut self, field: &str, value: &str, max: usize) {
+    /// Records what is wrong with a text field laid out as `layout`: more than `max`
+    /// characters (`too_long`), or a character that acts instead of being read
+    /// (`control_character`, `bidi_control`; see [`text`]).
+    pub fn text(&mut self, field: &str, value: &str, max: usize, layout: Layout) {
         if value.chars().count() > max {
             self.push(FieldError::new(
                 field,
@@ -57,6 +62,27 @@ impl Errors {
                 format!("内容过长，最多 {max} 个字"),
                 format!("too long: at most {max} characters"),
             ));
+        }
+        match text::fault(value, layout) {
+            None => {}
+            Some(fault @ TextFault::Control('\n' | '\t')) => self.push(FieldError::new(
+                field,
+                fault.code(),
+                "此项只能填写一行，请删除换行或制表符",
+                "this field takes one line: remove the line break or tab",
+            )),
+            Some(fault @ TextFault::Control(_)) => self.push(FieldError::new(
+                field,
+                fault.code(),
+                format!("含有控制字符 {}，请删除后重新填写", fault.codepoint()),
+                format!("contains the control character {}; remove it", fault.codepoint()),
+            )),
+            Some(fault @ TextFault::Reordering(_)) => self.push(FieldError::new(
+                field,
+                fault.code(),
+                format!("含有改变文字显示顺序的字符 {}，请删除后重新填写", fault.codepoint()),
+                format!("contains {}, which reorders how text is shown; remove it", fault.codepoint()),
+            )),
         }
     }
 

@@ -16,6 +16,7 @@ use super::backoff::Backoff;
 use super::health::PeerError;
 use crate::api::fed::{BatchResult, EnvelopeResult, ReconcileAnswer};
 use crate::config::PeerConfig;
+use crate::domain::text::log_safe;
 use crate::ids::StationId;
 use crate::node::{Answer, Node, Pending, Returned};
 
@@ -70,7 +71,9 @@ impl Worker {
                 }
                 Attempt::Retry(error) => {
                     let delay = backoff.next_delay(rand::thread_rng().r#gen::<f64>());
-                    tracing::warn!(peer = %self.peer.id, code = %error.code, error = %error.message, retry_in = ?delay, "delivery failed");
+                    // The code and message come from the partner: on one line, nothing that acts.
+                    let (code, message) = (log_safe(&error.code), log_safe(&error.message));
+                    tracing::warn!(peer = %self.peer.id, %code, error = %message, retry_in = ?delay, "delivery failed");
                     health.failed(error, self.node.clock().now() + delay);
                     delay
                 }
@@ -348,7 +351,7 @@ async fn record(node: Arc<Node>, peer: StationId, answers: Vec<(Pending, Answer)
         health.delivered(&latencies, now);
     }
     if let Some(last) = refused.last() {
-        tracing::error!(peer = %peer, count = refused.len(), code = %last.code, "envelopes refused for good; see dead letters");
+        tracing::error!(peer = %peer, count = refused.len(), code = %log_safe(&last.code), "envelopes refused for good; see dead letters");
         health.rejected(refused.len(), last.clone());
     }
     Ok(())

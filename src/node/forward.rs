@@ -119,10 +119,10 @@ impl Node {
         if input.to == case.origin || case.parties.contains(&input.to) {
             return Err(invalid("to", "该单位已是本协查的参与方", "that station is already part of this case"));
         }
-        if input.message.trim().is_empty() {
-            return Err(invalid("message", "请说明转发原因", "say why the request is passed on"));
-        }
-        Ok(())
+        let mut errors = crate::domain::validate::Errors::default();
+        errors.require_text("message", &input.message, "转发原因", "why the request is passed on");
+        errors.text("message", &input.message, 2000, crate::domain::text::Layout::Lines);
+        errors.finish().map_err(NodeError::Validation)
     }
 
     fn original_request(&self, unit: &Unit<'_>, case: &CaseRecord) -> Result<RequestBody, NodeError> {

@@ -242,7 +242,9 @@ fn log_outcome(peer: &StationId, sealed: &SealedEnvelope, result: &Result<Inboun
             tracing::debug!(%peer, envelope = %envelope.id, "duplicate envelope; receipt repeated");
         }
         Err(e) => {
-            tracing::warn!(%peer, envelope = %envelope.id, code = e.code(), error = %e, "envelope refused");
+            // The message may quote what the partner sent: on one line, nothing that acts.
+            let error = crate::domain::text::log_safe(&e.to_string()).into_owned();
+            tracing::warn!(%peer, envelope = %envelope.id, code = e.code(), %error, "envelope refused");
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::store::{AuditDraft, ListQuery, Page, Unit};
 #[serde(deny_unknown_fields)]
 pub struct NewCase {
     /// Partner stations to send it to (one or more).
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = std::collections::BTreeSet<String>)]
     pub targets: Vec<StationId>,
     /// How fast they must answer.
     pub priority: Priority,
@@ -111,7 +111,7 @@ pub struct NoteInput {
     pub text: String,
     /// For the origin: which targets to tell (default: every open target).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = std::collections::BTreeSet<String>)]
     pub targets: Vec<StationId>,
 }
 
@@ -124,7 +124,7 @@ pub struct ReminderInput {
     pub message: Option<String>,
     /// Which targets (default: every target still owing an ack or a report).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = std::collections::BTreeSet<String>)]
     pub targets: Vec<StationId>,
 }
 
@@ -151,7 +151,7 @@ pub struct CloseInput {
     pub comment: Option<String>,
     /// Which targets (default: every resolved target).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = std::collections::BTreeSet<String>)]
     pub targets: Vec<StationId>,
 }
 
@@ -166,7 +166,7 @@ pub struct WithdrawInput {
     pub message: Option<String>,
     /// Which targets (default: every open target).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = std::collections::BTreeSet<String>)]
     pub targets: Vec<StationId>,
 }
 
@@ -335,6 +335,7 @@ impl Node {
             Action::Withdraw(WithdrawInput { targets, .. }) => (targets, TargetState::is_open),
             _ => (&[], |_| false),
         };
+        each_once(chosen)?;
         if let Some(stranger) = chosen.iter().find(|s| case.target(s).is_none()) {
             return Err(NodeError::UnknownStation(stranger.clone()));
         }
@@ -374,6 +375,7 @@ pub fn request_envelope(
 }
 
 fn check_targets(config: &Config, targets: &[StationId]) -> Result<(), NodeError> {
+    each_once(targets)?;
     if targets.is_empty() {
         return Err(NodeError::Validation(vec![crate::domain::validate::FieldError::new(
             "targets",
@@ -386,6 +388,24 @@ fn check_targets(config: &Config, targets: &[StationId]) -> Result<(), NodeError
         Some(unknown) => Err(NodeError::UnknownStation(unknown.clone())),
         None => Ok(()),
     }
+}
+
+/// Refuses a list of stations naming one twice: an envelope is addressed to each station once.
+fn each_once(targets: &[StationId]) -> Result<(), NodeError> {
+    let repeated: Vec<_> = targets
+        .iter()
+        .enumerate()
+        .filter(|(i, station)| targets[..*i].contains(station))
+        .map(|(i, station)| {
+            crate::domain::validate::FieldError::new(
+                format!("targets[{i}]"),
+                "duplicate",
+                format!("协查单位 {station} 重复选择"),
+                format!("{station} is listed more than once"),
+            )
+        })
+        .collect();
+    if repeated.is_empty() { Ok(()) } else { Err(NodeError::Validation(repeated)) }
 }
 
 /// The body of the envelope that `action` by `officer` sends.

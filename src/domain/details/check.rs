@@ -3,7 +3,11 @@
 use time::{Date, OffsetDateTime};
 
 use super::*;
+use crate::domain::text::{Layout, has_visible};
 use crate::domain::validate::{Errors, FieldError};
+
+/// The earliest year a reported time or date may fall in.
+const EARLIEST_YEAR: i32 = 1900;
 
 /// Collects field errors for one details object, with the clock it is judged against.
 pub(super) struct Check {
@@ -24,19 +28,22 @@ impl Check {
         self.errors.push(FieldError::new(format!("details.{field}"), code, zh, en));
     }
 
-    /// A required text: not blank, at most `max` characters.
+    /// A required text: something to read, at most `max` characters.
     fn text(&mut self, field: &str, value: &str, max: usize, zh_label: &str, en_label: &str) {
         let path = format!("details.{field}");
         self.errors.require_text(&path, value, zh_label, en_label);
-        self.errors.limit_chars(&path, value, max);
+        self.errors.text(&path, value, max, layout(max));
     }
 
     /// An optional text: at most `max` characters.
     fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) {
-        self.errors.limit_chars(&format!("details.{field}"), value.unwrap_or_default(), max);
+        self.errors.text(&format!("details.{field}"), value.unwrap_or_default(), max, layout(max));
     }
 
+    /// A time that has happened, and not before 1900: an earlier one is a typo (a year of
+    /// 0026 for 2026), and no one in a case today was seen or born then.
     fn not_future(&mut self, field: &str, at: OffsetDateTime, zh_label: &str, en_label: &str) {
+        self.not_before_1900(field, at.year(), zh_label, en_label);
         if at > self.latest {
             self.push(
                 field,
@@ -47,13 +54,26 @@ impl Check {
         }
     }
 
+    /// A date that has come, and not before 1900.
     fn date_not_future(&mut self, field: &str, date: Date, zh_label: &str, en_label: &str) {
+        self.not_before_1900(field, date.year(), zh_label, en_label);
         if date > self.today {
             self.push(
                 field,
                 "in_future",
                 format!("{zh_label}不能晚于今天"),
                 format!("{en_label} cannot be in the future"),
+            );
+        }
+    }
+
+    fn not_before_1900(&mut self, field: &str, year: i32, zh_label: &str, en_label: &str) {
+        if year < EARLIEST_YEAR {
+            self.push(
+                field,
+                "too_early",
+                format!("{zh_label}不能早于 {EARLIEST_YEAR} 年，请核对年份"),
+                format!("{en_label} cannot be before {EARLIEST_YEAR}; check the year"),
             );
         }
     }
@@ -76,6 +96,12 @@ impl Check {
     /// A resident ID whose embedded birth date has not happened yet is a typo; parsing could
     /// not catch it because it has no clock.
     fn id_number(&mut self, field: &str, id: &ResidentId) {
+        self.not_before_1900(
+            field,
+            id.birth_date().year(),
+            "身份证号码中的出生日期",
+            "the birth date in the resident ID",
+        );
         if id.birth_date() > self.today {
             self.push(
                 field,
@@ -90,7 +116,7 @@ impl Check {
         self.at_most("vehicles", vehicles.len());
         for (i, vehicle) in vehicles.iter().enumerate() {
             let field = format!("vehicles[{i}].description");
-            if vehicle.plate.is_none() && vehicle.description.trim().is_empty() {
+            if vehicle.plate.is_none() && !has_visible(&vehicle.description) {
                 self.push(
                     &field,
                     "required",
@@ -233,7 +259,7 @@ impl Fugitive {
             check.id_number("id_number", id);
         }
         let notes = self.danger_notes.as_deref().unwrap_or_default();
-        if self.danger.contains(&DangerFlag::Other) && notes.trim().is_empty() {
+        if self.danger.contains(&DangerFlag::Other) && !has_visible(notes) {
             check.push("danger_notes", "required", "请说明其他危险情况", "describe the other danger");
         }
         check.optional_text("danger_notes", Some(notes), LONG_TEXT_MAX);
@@ -314,7 +340,7 @@ impl SerialTheft {
 impl Suspect {
     pub(super) fn validate(&self, check: &mut Check, index: usize) {
         let name = self.name.as_deref().unwrap_or_default();
-        if name.trim().is_empty() && self.id_number.is_none() && self.description.trim().is_empty() {
+        if !has_visible(name) && self.id_number.is_none() && !has_visible(&self.description) {
             check.push(
                 &format!("suspects[{index}].description"),
                 "required",
@@ -370,6 +396,12 @@ impl General {
         check.text("subject", &self.subject, SHORT_TEXT_MAX, "协查事项", "subject");
         check.text("request", &self.request, LONG_TEXT_MAX, "协查请求内容", "request");
     }
+}
+
+/// Long texts (descriptions, summaries, notes on danger or risk) may run over several lines;
+/// names, places, numbers and short descriptions take one.
+fn layout(max: usize) -> Layout {
+    if max >= LONG_TEXT_MAX { Layout::Lines } else { Layout::OneLine }
 }
 
 /// The calendar date of `at` in Beijing.
