@@ -11,10 +11,19 @@
 //! of ours is judged as its sender saw the case (it must have been allowed there), and then
 //! the target's state is replayed from every envelope of both sides in one order that both
 //! nodes compute alike ([`replay`]): each party's envelopes in `seq` order, none before what it
-//! had seen, crossing ones earliest first (the target's first on a tie). A crossed action the
-//! replay no longer allows is kept as signed but has no effect, and is listed in
-//! [`TargetRecord::superseded`] at both nodes. So both sides agree once both hold the same
-//! envelopes, whatever order they arrived in.
+//! had seen, and of two that crossed, the origin's first. A crossed action the replay no longer
+//! allows is kept as signed but has no effect, and is listed in [`TargetRecord::superseded`] at
+//! both nodes. So both sides agree once both hold the same envelopes.
+//!
+//! # What a sender cannot choose
+//! Who wins a crossing is decided by roles alone, never by an envelope's `at` or id, which its
+//! sender picks freely. A party takes each `seq` once and in order: a second envelope with a
+//! `seq` it already used is equivocation ([`ApplyError::Equivocation`]), refused and kept as
+//! evidence by the receiving node; one with a `seq` below what was already applied of it is
+//! refused as [`ApplyError::OutOfOrder`]. So no envelope can be slipped into the past of a
+//! case to rewrite what the other side saw and acted on. A party can still claim to have seen
+//! less than it had; its action must then have been allowed in that earlier state, and the
+//! origin's precedence decides the crossing.
 
 mod replay;
 mod rules;
@@ -58,6 +67,26 @@ pub enum ApplyError {
     /// The body breaks a content rule.
     #[error("invalid body: {}", .0.iter().map(|e| format!("{} ({})", e.field, e.code)).collect::<Vec<_>>().join(", "))]
     InvalidBody(Vec<FieldError>),
+    /// The sender already signed another envelope with this `seq` on this case: two
+    /// different statements in one place of its sequence. Kept as evidence, applied never.
+    #[error(
+        "the sender already used seq {seq} on this case for envelope {kept}; a second envelope with it is equivocation"
+    )]
+    Equivocation {
+        /// The reused sequence number.
+        seq: u32,
+        /// The envelope held here with that `seq`.
+        kept: EnvelopeId,
+    },
+    /// The sender's `seq` is below one of its envelopes already applied here: an envelope
+    /// cannot be slipped in before what the other side has already seen and acted on.
+    #[error("seq {seq} comes after this sender's seq {} was applied here; its envelopes are taken in the order it signed them", .next - 1)]
+    OutOfOrder {
+        /// The envelope's sequence number.
+        seq: u32,
+        /// One past the highest `seq` of the sender applied here.
+        next: u32,
+    },
     /// The sender says it held more of this node's envelopes on the case than this node has:
     /// this node lost some (a restore from backup) and gets them back by reconciliation.
     #[error("the sender had seen {seen} of this station's envelopes on this case, but only {held} are held here")]
@@ -81,6 +110,8 @@ impl ApplyError {
             Self::CaseExists => "case_exists",
             Self::InvalidBody(_) => "invalid_body",
             Self::HistoryMissing { .. } => "history_missing",
+            Self::Equivocation { .. } => "equivocation",
+            Self::OutOfOrder { .. } => "out_of_order",
         }
     }
 
@@ -364,8 +395,21 @@ impl CaseRecord {
     ) -> Result<Vec<Transition>, E> {
         let by = self.party_of(&envelope.from).ok_or_else(|| ApplyError::NotParty(envelope.from.clone()))?;
         let concerned = self.concerned_targets(envelope, by)?;
-        validate_body(&envelope.body, self.kind, envelope.at)?;
         let step = step_of(envelope.kind())?;
+        let mut history = Lazy::new(history);
+        let next_seq = self
+            .targets
+            .iter()
+            .filter(|t| concerned.contains(&t.station))
+            .map(|t| t.exchange.next(by))
+            .max()
+            .unwrap_or(0);
+        // Before the content rules: a second statement in one place of a sender's sequence is
+        // evidence against it whatever it says.
+        if envelope.seq < next_seq {
+            return Err(misplaced(envelope, next_seq, history.get()?).into());
+        }
+        validate_body(&envelope.body, self.kind, envelope.at)?;
         let mut in_order = true;
         for target in self.targets.iter().filter(|t| concerned.contains(&t.station)) {
             let counterpart = if by == Party::Origin { &target.station } else { &self.origin };
@@ -374,7 +418,7 @@ impl CaseRecord {
             if seen > held {
                 return Err(ApplyError::HistoryMissing { seen, held }.into());
             }
-            in_order &= seen == held && envelope.seq >= target.exchange.next(by);
+            in_order &= seen == held;
         }
         let mut next = self.targets.clone();
         let mut transitions = Vec::new();
@@ -388,7 +432,7 @@ impl CaseRecord {
                 transitions.push(Transition { target: target.station.clone(), before, after });
             }
         } else {
-            let history: Vec<Envelope> = history()?.into_iter().filter(|e| e.id != envelope.id).collect();
+            let history: Vec<Envelope> = history.get()?.iter().filter(|e| e.id != envelope.id).cloned().collect();
             let request = history
                 .iter()
                 .find_map(|e| match &e.body {
@@ -463,6 +507,37 @@ impl CaseRecord {
                 Ok(vec![envelope.from.clone()])
             }
         }
+    }
+}
+
+/// Why an envelope whose `seq` is below its sender's next one is refused: it reuses a `seq`
+/// the sender already signed another envelope with (equivocation), or it would slip in before
+/// envelopes of the sender already applied.
+fn misplaced(envelope: &Envelope, next: u32, history: &[Envelope]) -> ApplyError {
+    let same_seq = history.iter().find(|e| e.from == envelope.from && e.seq == envelope.seq && e.id != envelope.id);
+    match same_seq {
+        Some(kept) => ApplyError::Equivocation { seq: envelope.seq, kept: kept.id },
+        None => ApplyError::OutOfOrder { seq: envelope.seq, next },
+    }
+}
+
+/// A case's stored envelopes, read from the store at most once and only when needed.
+struct Lazy<F, E> {
+    load: Option<F>,
+    loaded: Vec<Envelope>,
+    _error: std::marker::PhantomData<E>,
+}
+
+impl<F: FnOnce() -> Result<Vec<Envelope>, E>, E> Lazy<F, E> {
+    fn new(load: F) -> Self {
+        Self { load: Some(load), loaded: Vec::new(), _error: std::marker::PhantomData }
+    }
+
+    fn get(&mut self) -> Result<&[Envelope], E> {
+        if let Some(load) = self.load.take() {
+            self.loaded = load()?;
+        }
+        Ok(&self.loaded)
     }
 }
 

@@ -236,6 +236,11 @@ impl ApiClient {
         self.get(&format!("/api/v1/peers/{peer}/dead-letters")).await
     }
 
+    /// `GET /api/v1/peers/{id}/equivocations` (admins).
+    pub async fn equivocations(&self, peer: &str) -> Result<Vec<crate::node::EquivocationView>, ClientError> {
+        self.get(&format!("/api/v1/peers/{peer}/equivocations")).await
+    }
+
     /// `POST /api/v1/peers/{id}/dead-letters/resend` (admins), all of the peer's or only
     /// `case`'s: the envelopes queued again.
     pub async fn resend_dead_letters(

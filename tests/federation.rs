@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use serde_json::json;
 use support::{As, LUOYANG, MAZHAN, Net, QIANQI, XIXI, eventually};
 use tiemeng::client::ApiClient;
 use tiemeng::domain::case::{Outcome, WithdrawReason};
@@ -194,10 +195,11 @@ async fn a_withdrawal_and_a_decline_that_cross_leave_both_stations_agreeing() {
     assert_eq!(withdrawn.targets[0].state, TargetState::Withdrawn, "罗阳 sees its own withdrawal at first");
     net.restart(XIXI).await;
 
-    // The decline came first: both stations settle on it, and both list the withdrawal as
-    // having had no effect. Nothing is refused, so nothing becomes a dead letter.
+    // The two crossed: the requesting station's withdrawal goes first, whoever acted first by
+    // the clock. Both stations settle on it, and both list the decline as having had no
+    // effect. Nothing is refused, so nothing becomes a dead letter.
     let xixi_duty = net.officer(XIXI, As::Duty);
-    wait_for_state(&liaison, &case.id, XIXI, TargetState::Declined).await;
+    wait_for_state(&xixi_duty, &case.id, XIXI, TargetState::Withdrawn).await;
     let settled = || async {
         let (a, b) = (liaison.case(&case.id).await.unwrap(), xixi_duty.case(&case.id).await.unwrap());
         (a.timeline.len() == 3 && b.timeline.len() == 3).then_some((a, b))
@@ -206,11 +208,11 @@ async fn a_withdrawal_and_a_decline_that_cross_leave_both_stations_agreeing() {
     let (at_origin, at_target) = settled().await.unwrap();
     assert_eq!(at_origin.case.targets, at_target.case.targets, "the two stations agree on the target");
     let target = &at_origin.case.targets[0];
-    assert_eq!(target.state, TargetState::Declined);
-    let withdrawal = at_origin.timeline.iter().find(|e| e.kind == tiemeng::envelope::Kind::Withdraw).unwrap();
+    assert_eq!((target.state, target.decline_reason), (TargetState::Withdrawn, None));
+    let declined = at_origin.timeline.iter().find(|e| e.kind == tiemeng::envelope::Kind::Decline).unwrap();
     let superseded: Vec<String> = target.superseded.iter().map(ToString::to_string).collect();
-    assert_eq!(superseded, std::slice::from_ref(&withdrawal.id));
-    assert_eq!(withdrawal.superseded_for, [station(XIXI)]);
+    assert_eq!(superseded, std::slice::from_ref(&declined.id));
+    assert_eq!(declined.superseded_for, [station(XIXI)]);
     for id in [LUOYANG, XIXI] {
         let peer = station(if id == LUOYANG { XIXI } else { LUOYANG });
         assert_eq!(net.node(id).store().dead_letter_count(&peer), 0, "{id} refused nothing");
@@ -310,6 +312,27 @@ async fn post_batch(net: &Net, from: &str, to: &str, wires: &[Vec<u8>]) -> serde
         .unwrap();
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
+}
+
+/// A sender's envelopes are taken in its order: after one refused for a reason that may pass,
+/// the rest of the batch waits (`held_back`) instead of overtaking it.
+#[tokio::test]
+async fn after_an_envelope_that_must_wait_the_rest_of_the_batch_waits_too() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let signer = net.signer(LUOYANG);
+    let mut early = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "时钟超前");
+    early.at += time::Duration::hours(2);
+    let early = early.seal(&signer).unwrap().wire();
+    let valid =
+        request_envelope(&net, CaseId::new(), vec![station(XIXI)], "核查暂住人员").seal(&signer).unwrap().wire();
+    let answer = post_batch(&net, LUOYANG, XIXI, &[early, valid.clone()]).await;
+    let codes: Vec<_> =
+        answer["results"].as_array().unwrap().iter().map(|r| (r["code"].clone(), r["transient"].clone())).collect();
+    assert_eq!(codes, [(json!("from_the_future"), json!(true)), (json!("held_back"), json!(true))], "{answer}");
+    assert!(received_cases(net.node(XIXI)).is_empty(), "nothing overtook the waiting envelope");
+    let answer = post_batch(&net, LUOYANG, XIXI, &[valid]).await;
+    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+    net.shutdown().await;
 }
 
 /// A partner's own signature does not make hostile text acceptable: an envelope whose text
@@ -1184,6 +1207,97 @@ mod evidence {
             String::from_utf8_lossy(&output.stdout).into_owned(),
             String::from_utf8_lossy(&output.stderr).into_owned(),
         )
+    }
+
+    /// The attack, signed by the partner's own key: after 罗阳 closed the case, 犀溪
+    /// signs a decline with the seq of its ack, claiming to have seen only the request, with an
+    /// id that sorts before the ack. Refused as equivocation, nothing changes, and the pair is
+    /// kept: the admin sees it (API, console, command line) and the case's bundle proves it.
+    #[tokio::test]
+    async fn a_partner_reusing_a_seq_is_refused_and_the_pair_is_kept_as_evidence() {
+        let net = Net::start(&[LUOYANG, XIXI]).await;
+        let liaison = net.officer(LUOYANG, As::Liaison);
+        let duty = net.officer(XIXI, As::Duty);
+        let now = time::OffsetDateTime::now_utc();
+        let case = liaison.create_case(&samples::sample(CaseKind::Fugitive, vec![station(XIXI)], now)).await.unwrap();
+        wait_for_state(&liaison, &case.id, XIXI, TargetState::Delivered).await;
+        duty.act(&case.id, &Action::Ack(AckInput::default())).await.unwrap();
+        let outcome =
+            OutcomeInput { outcome: Outcome::Intercepted, count: 1, narrative: "已在犀溪卡口拦截".into() };
+        duty.act(&case.id, &Action::Outcome(outcome)).await.unwrap();
+        wait_for_state(&liaison, &case.id, XIXI, TargetState::Resolved).await;
+        let close = CloseInput { evaluation: 5, comment: None, targets: vec![] };
+        liaison.act(&case.id, &Action::Close(close)).await.unwrap();
+        wait_for_state(&duty, &case.id, XIXI, TargetState::Closed).await;
+        let before = liaison.case(&case.id).await.unwrap();
+        let ack = before.timeline.iter().find(|e| e.kind == tiemeng::envelope::Kind::Ack).unwrap().id.clone();
+
+        let forge = |id: EnvelopeId, message: &str| {
+            Envelope {
+                id,
+                case: case.id,
+                from: station(XIXI),
+                to: vec![station(LUOYANG)],
+                at: now + time::Duration::milliseconds(1),
+                seq: 0,
+                seen: [(station(LUOYANG), 1)].into(),
+                body: Body::Decline(tiemeng::envelope::body::DeclineBody {
+                    officer: Signatory { badge: "350924002".parse().unwrap(), name: "林志明".into() },
+                    reason: tiemeng::domain::case::DeclineReason::NotOurArea,
+                    message: message.into(),
+                    suggested_station: None,
+                }),
+            }
+            .seal(&net.signer(XIXI))
+            .unwrap()
+            .wire()
+        };
+        // The earliest version-7 id there is: it sorts before the ack's.
+        let first = EnvelopeId::from_bytes([0, 0, 0, 0, 0, 0, 0x70, 0, 0x80, 0, 0, 0, 0, 0, 0, 0]);
+        for (id, message) in [(first, "不属本辖区"), (EnvelopeId::new(), "再次退回")] {
+            let answer = post_batch(&net, XIXI, LUOYANG, &[forge(id, message)]).await;
+            let result = &answer["results"][0];
+            assert_eq!(
+                (result["status"].as_str(), result["code"].as_str(), result["status_code"].as_u64()),
+                (Some("rejected"), Some("equivocation"), Some(422)),
+                "{result}"
+            );
+            assert_eq!(result["transient"], false);
+        }
+        let after = liaison.case(&case.id).await.unwrap();
+        assert_eq!(after.case.targets, before.case.targets, "closed, evaluated, intercepted: unchanged");
+        assert_eq!(after.timeline.len(), before.timeline.len(), "the timeline is unchanged");
+        let a = net.node(LUOYANG).store();
+        assert_eq!(a.equivocation_count(&station(XIXI)), 1, "one record per seq: the first second statement");
+
+        // The admin's view: the two envelopes by id, kind and hash.
+        let admin = net.officer(LUOYANG, As::Admin);
+        let base = net.url(LUOYANG);
+        let listed = support::get_json(admin.http(), &format!("{base}/api/v1/peers/{XIXI}/equivocations")).await;
+        assert_eq!(listed[0]["kept"]["id"], ack, "{listed}");
+        assert_eq!(
+            (listed[0]["refused"]["id"].as_str(), listed[0]["seq"].as_u64()),
+            (Some(first.to_string().as_str()), Some(0))
+        );
+        assert_eq!(listed[0]["refused"]["kind"], "decline");
+        let peers = support::get_json(admin.http(), &format!("{base}/api/v1/peers")).await;
+        assert_eq!(peers[0]["equivocations"], 1, "{peers}");
+        let page = admin.http().get(format!("{base}/console/peers")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("签名冲突") && page.contains(&first.to_string()), "{page}");
+        let audit = a.audit_entries(0, 1000).unwrap();
+        assert_eq!(audit.iter().filter(|e| e.action == "envelope.equivocation").count(), 1);
+        let output = net.cli(LUOYANG, As::Admin, "peers", &["equivocations", XIXI]).await;
+        let shown = String::from_utf8_lossy(&output.stdout);
+        assert!(shown.contains("序号 0") && shown.contains("被拒收") && shown.contains(&first.to_string()), "{shown}");
+
+        // The bundle carries both, and verifies offline, telling what happened.
+        let bundle = liaison.bundle(&case.id).await.unwrap();
+        let path = net.dir.path().join("equivocation.json");
+        std::fs::write(&path, &bundle).unwrap();
+        let (ok, told, errors) = tokio::task::spawn_blocking(move || verify(&path)).await.unwrap();
+        assert!(ok, "{told}{errors}");
+        assert!(told.contains("以同一序号 0 签署了两份不同的信封") && told.contains("不属本辖区"), "{told}");
+        net.shutdown().await;
     }
 
     #[tokio::test]

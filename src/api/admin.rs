@@ -14,7 +14,7 @@ use super::problem::Problem;
 use crate::federation::PeerStatus;
 use crate::i18n::Lang;
 use crate::ids::StationId;
-use crate::node::{ADMIN, Node};
+use crate::node::{ADMIN, EquivocationView, Node};
 use crate::store::DeadLetter;
 
 /// A peer station and how delivery to it is going.
@@ -32,6 +32,8 @@ pub struct PeerView {
     pub queue_depth: usize,
     /// Envelopes refused for good.
     pub dead_letters: usize,
+    /// Cases on which the peer signed two envelopes with one `seq` (see its equivocations).
+    pub equivocations: usize,
     /// Delivery health.
     pub status: PeerStatus,
 }
@@ -57,6 +59,7 @@ pub async fn peers(
             url: peer.url.clone(),
             queue_depth: node.store().outbox_len(&peer.id),
             dead_letters: node.store().dead_letter_count(&peer.id),
+            equivocations: node.store().equivocation_count(&peer.id),
             status: node
                 .health()
                 .peer(&peer.id)
@@ -81,6 +84,23 @@ pub async fn dead_letters(
     let peer = partner(&node, &id, lang)?;
     let letters = node.store().dead_letters(&peer, 1000).map_err(|e| Problem::from_node(&e.into(), lang))?;
     Ok(Json(letters))
+}
+
+/// `GET /api/v1/peers/{id}/equivocations` — envelopes the peer signed twice with one `seq`
+/// on a case: the one held and the one refused, by id, kind, signed time and hash (admins).
+/// Both are in the case's evidence bundle in full.
+#[utoipa::path(get, path = "/api/v1/peers/{id}/equivocations", tag = "admin",
+    params(("id" = String, Path, description = "peer station id")),
+    responses((status = 200, body = Vec<EquivocationView>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn equivocations(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<EquivocationView>>, Problem> {
+    officer.require(ADMIN).map_err(|e| Problem::from_node(&e, lang))?;
+    let peer = partner(&node, &id, lang)?;
+    node.equivocations(&officer, &peer).map(Json).map_err(|e| Problem::from_node(&e, lang))
 }
 
 /// What was queued again.

@@ -76,6 +76,7 @@ pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(stats::stats_csv))
         .routes(routes!(admin::peers))
         .routes(routes!(admin::dead_letters))
+        .routes(routes!(admin::equivocations))
         .routes(routes!(admin::resend_dead_letters))
         .routes(routes!(admin::metrics))
         .routes(routes!(admin::backup))

@@ -53,9 +53,11 @@ impl<'a> Story<'a> {
     /// The target's record after every envelope of the story.
     ///
     /// Both sides' envelopes are merged: an envelope goes no earlier than everything its
-    /// sender had seen, and of two that crossed, the earlier goes first (the target's on a
-    /// tie, since it reports what was done on the ground). Each is then applied as the
-    /// lifecycle allows; one it no longer allows is superseded.
+    /// sender had seen, and of two that crossed (neither had seen the other), the origin's goes
+    /// first: the requesting station decides about its own request, and a withdrawal or close
+    /// it signed is not undone by an action that crossed it. Neither side's clock or envelope
+    /// id takes part, so neither can steer the order by choosing them. Each envelope is then
+    /// applied as the lifecycle allows; one it no longer allows is superseded.
     pub fn replay(&self) -> TargetRecord {
         let station = &self.base.station;
         let mut record = self.base.clone();
@@ -66,12 +68,10 @@ impl<'a> Story<'a> {
             let origin_ready = next_origin.filter(|e| seen(e, station) <= j);
             let target_ready = next_target.filter(|e| seen(e, self.origin) <= i + 1);
             let origin_first = match (origin_ready, target_ready, next_origin, next_target) {
-                (Some(o), Some(t), _, _) => o.at < t.at,
-                (Some(_), None, _, _) => true,
+                (Some(_), _, _, _) => true,
                 (None, Some(_), _, _) => false,
-                // Only `seen` counts that contradict each other get here: fall back to time.
-                (None, None, Some(o), Some(t)) => o.at < t.at,
-                (None, None, Some(_), None) => true,
+                // Only `seen` counts that contradict each other get here: the same precedence.
+                (None, None, Some(_), _) => true,
                 (None, None, None, Some(_)) => false,
                 (None, None, None, None) => break,
             };
@@ -97,6 +97,8 @@ impl<'a> Story<'a> {
         } else {
             return;
         };
+        // One party never holds two envelopes with one `seq` here (a second is refused as
+        // equivocation), so the id never decides.
         let at = side.partition_point(|e| (e.seq, e.id) < (envelope.seq, envelope.id));
         side.insert(at, envelope);
     }

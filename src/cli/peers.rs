@@ -1,6 +1,6 @@
 //! `tiemeng peers …`: how delivery to each partner station goes, what a partner refused for
-//! good, and sending that again once the cause is put right; for a station's admin at a
-//! terminal, over mTLS with their own certificate.
+//! good, and sending that again once the cause is put right, and what a partner signed twice;
+//! for a station's admin at a terminal, over mTLS with their own certificate.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -14,6 +14,7 @@ use crate::client::ClientError;
 use crate::clock::local_minute;
 use crate::i18n::{Label as _, Lang};
 use crate::ids::{CaseId, StationId};
+use crate::node::EquivocationView;
 use crate::store::DeadLetter;
 
 /// Connection settings and the command.
@@ -35,6 +36,11 @@ enum PeersCommand {
     List,
     /// 协作单位拒收的报文 (the envelopes a partner station refused for good).
     DeadLetters {
+        /// The partner station's id.
+        peer: StationId,
+    },
+    /// 签名冲突：对方以同一序号签署的两份报文 (envelopes a partner signed twice with one seq).
+    Equivocations {
         /// The partner station's id.
         peer: StationId,
     },
@@ -63,6 +69,10 @@ pub fn run(args: PeersArgs, lang: Lang) -> ExitCode {
             PeersCommand::DeadLetters { peer } => {
                 let letters = client.dead_letters(peer.as_str()).await?;
                 if args.json { json(&letters) } else { letter_list(peer, &letters, lang) }
+            }
+            PeersCommand::Equivocations { peer } => {
+                let found = client.equivocations(peer.as_str()).await?;
+                if args.json { json(&found) } else { equivocation_list(peer, &found, lang) }
             }
             PeersCommand::Resend { peer, case } => {
                 let resent = client.resend_dead_letters(peer.as_str(), case.as_ref()).await?;
@@ -111,6 +121,16 @@ fn peer_table(peers: &[PeerView], lang: Lang) -> String {
                 &format!("queued {}, dead letters {}", peer.queue_depth, peer.dead_letters),
             )
         );
+        if peer.equivocations > 0 {
+            let _ = writeln!(
+                out,
+                "  {}",
+                lang.pick(
+                    &format!("签名冲突：{} 起（tiemeng peers equivocations {}）", peer.equivocations, peer.id),
+                    &format!("equivocations: {} (tiemeng peers equivocations {})", peer.equivocations, peer.id),
+                )
+            );
+        }
         if let Some(success) = peer.status.last_success {
             let _ = writeln!(out, "  {}{}", lang.pick("上次成功：", "last success: "), local_minute(success));
         }
@@ -151,5 +171,34 @@ fn letter_list(peer: &StationId, letters: &[DeadLetter], lang: Lang) -> String {
             letter.message
         );
     }
+    out
+}
+
+fn equivocation_list(peer: &StationId, found: &[EquivocationView], lang: Lang) -> String {
+    if found.is_empty() {
+        return lang
+            .pick(&format!("{peer} 没有以同一序号签署两份报文。"), &format!("{peer} signed nothing twice"))
+            .to_owned();
+    }
+    let mut out = String::new();
+    for e in found {
+        let _ = writeln!(out, "{}  {} {}", e.case, lang.pick("序号", "seq"), e.seq,);
+        for (label, statement) in
+            [(lang.pick("已采用", "taken"), &e.kept), (lang.pick("被拒收", "refused"), &e.refused)]
+        {
+            let _ = writeln!(
+                out,
+                "  {label}  {}  {}  {}  sha256 {}",
+                local_minute(statement.at),
+                statement.kind.label(lang),
+                statement.id,
+                statement.sha256
+            );
+        }
+    }
+    out.push_str(lang.pick(
+        "两份报文的完整内容在该协查的证据包中（tiemeng case export）。",
+        "Both envelopes are in full in the case's evidence bundle (tiemeng case export).",
+    ));
     out
 }

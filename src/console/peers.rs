@@ -88,6 +88,7 @@ fn peer_section(ctx: &Page, peer: &PeerConfig) -> Result<Markup, ErrorPage> {
     let lang = ctx.lang;
     let store = ctx.node.store();
     let letters = store.dead_letters(&peer.id, SHOWN).map_err(|e| ErrorPage::from_node(&e.into(), lang))?;
+    let equivocations = ctx.node.equivocations(&ctx.officer, &peer.id).map_err(|e| ErrorPage::from_node(&e, lang))?;
     let status = ctx.node.health().peer(&peer.id).map(|h| h.status());
     Ok(html! {
         section.box {
@@ -95,6 +96,9 @@ fn peer_section(ctx: &Page, peer: &PeerConfig) -> Result<Markup, ErrorPage> {
             p {
                 (lang.pick("待投递", "queued")) " " strong { (store.outbox_len(&peer.id)) }
                 " · " (lang.pick("拒收", "refused")) " " strong { (store.dead_letter_count(&peer.id)) }
+                @if !equivocations.is_empty() {
+                    " · " span.badge.bad { (lang.pick("签名冲突 ", "equivocations ")) (equivocations.len()) }
+                }
                 @if let Some(status) = &status {
                     @if let Some(at) = status.last_success { " · " (lang.pick("上次成功 ", "last success ")) (local_minute(at)) }
                     @if let Some(at) = status.next_retry { " · " (lang.pick("下次重试 ", "next retry ")) (local_minute(at)) }
@@ -126,6 +130,27 @@ fn peer_section(ctx: &Page, peer: &PeerConfig) -> Result<Markup, ErrorPage> {
                 form method="post" action={ "/console/peers/" (peer.id) "/resend" } {
                     (token_field(ctx))
                     button type="submit" { (lang.pick("重新投递全部拒收报文", "Send all refused envelopes again")) }
+                }
+            }
+            @if !equivocations.is_empty() {
+                h3 { span.badge.bad { (lang.pick("签名冲突", "Equivocation")) } " "
+                    (lang.pick("对方在同一协查中以同一序号签署了两份不同的报文", "the partner signed two different envelopes with one seq on a case")) }
+                p.muted { (lang.pick(
+                    "第二份已拒收，未产生任何效果，并与第一份一同留存为证据；两份报文的完整内容在该协查的证据包中。请与对方单位核实。",
+                    "The second was refused and changed nothing; both are kept as evidence, in full in the case's evidence bundle. Take it up with the partner station.",
+                )) }
+                table {
+                    thead { tr {
+                        th { (lang.pick("协查", "Case")) } th { (lang.pick("序号", "Seq")) }
+                        th { (lang.pick("已采用的报文", "Envelope taken")) } th { (lang.pick("被拒收的报文", "Envelope refused")) }
+                    } }
+                    tbody { @for e in &equivocations { tr {
+                        td { (e.case) }
+                        td { (e.seq) }
+                        td { (e.kept.kind.label(lang)) " · " (local_minute(e.kept.at)) br; code { (e.kept.id) } br; code.muted { "sha256 " (e.kept.sha256) } }
+                        td { (e.refused.kind.label(lang)) " · " (local_minute(e.refused.at)) br; code { (e.refused.id) } br; code.muted { "sha256 " (e.refused.sha256) }
+                            br; span.muted { (lang.pick("拒收于 ", "refused at ")) (local_minute(e.refused_at)) } }
+                    } } }
                 }
             }
         }

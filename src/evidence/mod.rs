@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! {"content": {"format":"tiemeng-evidence/v1", "case":…, "exported_by":…, "exported_at":…,
-//!              "stations":[…], "envelopes":[wire…], "receipts":[…], "keys":[…]},
+//!              "stations":[…], "envelopes":[wire…], "receipts":[…], "keys":[…],
+//!              "equivocations":[{"kept":…, "refused":wire, "refused_at":…}] (only when there are some)},
 //!  "key": "<station>#<key-id>", "sig": "<base64url over b"tiemeng/evidence/v1\n" || content bytes>"}
 //! ```
 //! The signature covers the exact bytes of `content` as they stand in the file.
@@ -69,6 +70,19 @@ pub struct KeyEntry {
     pub revoked_from: Option<String>,
 }
 
+/// A second envelope a party signed with a `seq` it had already used on the case, refused by
+/// the exporting station and kept as evidence of equivocation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EquivocationEntry {
+    /// The envelope of the bundle that first took that `seq`.
+    pub kept: String,
+    /// The refused envelope, as signed.
+    pub refused: Box<RawValue>,
+    /// When the exporting station refused it.
+    pub refused_at: String,
+}
+
 /// Who exported the bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +113,10 @@ pub struct Content {
     pub receipts: Vec<ReceiptEntry>,
     /// The public keys that signed any of them.
     pub keys: Vec<KeyEntry>,
+    /// Envelopes a party signed with a `seq` it had already used, refused here: proof that it
+    /// said two things in one place of its sequence.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub equivocations: Vec<EquivocationEntry>,
 }
 
 #[derive(Serialize)]

@@ -69,6 +69,9 @@ fn finding_text(finding: &Finding, lang: Lang) -> String {
         (Finding::Receipt { envelope, station, reason }, Lang::Zh) => {
             format!("{station} 对信封 {envelope} 的回执不成立：{reason}")
         }
+        (Finding::Equivocation { kept, reason }, Lang::Zh) => {
+            format!("针对信封 {kept} 的“同一序号两份信封”证据不成立：{reason}")
+        }
     }
 }
 
@@ -141,6 +144,25 @@ pub fn narrate(verified: &Verified, lang: Lang) -> String {
                 }
             );
         }
+    }
+    for proven in &verified.equivocations {
+        let (kept, refused) = (&proven.kept, &proven.refused);
+        let from = name(verified, kept.from.as_str());
+        let taken = format!("{} {}", local_minute(kept.at), action(&kept.body, verified, lang));
+        let second = format!("{} {}", local_minute(refused.at), action(&refused.body, verified, lang));
+        let (seq, when) = (kept.seq, &proven.refused_at);
+        let _ = writeln!(
+            out,
+            "\n{}",
+            match lang {
+                Lang::Zh => format!(
+                    "注意：{from} 在本协查中以同一序号 {seq} 签署了两份不同的信封（均签名有效）：\n  已采用：{taken}\n  被拒收并留存为证据（{when}）：{second}"
+                ),
+                Lang::En => format!(
+                    "Note: {from} signed two different envelopes with one seq {seq} on this case (both signatures valid):\n  taken: {taken}\n  refused and kept as evidence ({when}): {second}"
+                ),
+            }
+        );
     }
     let _ = writeln!(
         out,

@@ -44,6 +44,15 @@ pub enum Finding {
         /// Its position, from 1.
         index: usize,
     },
+    /// A refused envelope listed as equivocation does not verify, or is not a second
+    /// envelope with the same sender, case and `seq` as the one it names.
+    #[error("the evidence of equivocation against envelope {kept} does not hold: {reason}")]
+    Equivocation {
+        /// The envelope it names.
+        kept: String,
+        /// Why.
+        reason: String,
+    },
     /// A receipt does not verify or does not name the bytes of its envelope.
     #[error("receipt of {station} for envelope {envelope} does not hold: {reason}")]
     Receipt {
@@ -74,6 +83,17 @@ pub struct CheckedEnvelope {
     pub receipts: Vec<GoodReceipt>,
 }
 
+/// Two envelopes one party signed with one `seq`, both verified.
+#[derive(Debug, Clone)]
+pub struct ProvenEquivocation {
+    /// The envelope the case holds.
+    pub kept: Envelope,
+    /// The second one, refused.
+    pub refused: Envelope,
+    /// When the exporting station refused it.
+    pub refused_at: String,
+}
+
 /// The result of checking a bundle.
 #[derive(Debug, Clone)]
 pub struct Verified {
@@ -81,6 +101,8 @@ pub struct Verified {
     pub content: Content,
     /// The envelopes, in the bundle's order.
     pub envelopes: Vec<CheckedEnvelope>,
+    /// Equivocations the bundle proves.
+    pub equivocations: Vec<ProvenEquivocation>,
     /// Everything that does not hold; empty when the bundle is intact.
     pub findings: Vec<Finding>,
 }
@@ -195,7 +217,38 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, Finding> {
             None => findings.push(failed("its envelope is missing or does not verify")),
         }
     }
-    Ok(Verified { content, envelopes, findings })
+    let equivocations = content
+        .equivocations
+        .iter()
+        .filter_map(|entry| match prove(entry, &sealed_by_id, &ring, &content) {
+            Ok(proven) => Some(proven),
+            Err(reason) => {
+                findings.push(Finding::Equivocation { kept: entry.kept.clone(), reason });
+                None
+            }
+        })
+        .collect();
+    Ok(Verified { content, envelopes, equivocations, findings })
+}
+
+/// Checks one piece of evidence of equivocation: both envelopes verify, and they are two
+/// different envelopes of one sender with one `seq` on the bundle's case.
+fn prove(
+    entry: &super::EquivocationEntry,
+    held: &[SealedEnvelope],
+    ring: &KeyRing,
+    content: &Content,
+) -> Result<ProvenEquivocation, String> {
+    let kept = held
+        .iter()
+        .find(|s| s.envelope.id.to_string() == entry.kept)
+        .ok_or("the envelope it names is missing or does not verify")?;
+    let refused = SealedEnvelope::open(entry.refused.get().as_bytes(), ring).map_err(|e| e.code().to_owned())?;
+    let (a, b) = (&kept.envelope, &refused.envelope);
+    if b.case != content.case || b.from != a.from || b.seq != a.seq || b.id == a.id {
+        return Err("the two are not one sender's two envelopes with one seq on this case".into());
+    }
+    Ok(ProvenEquivocation { kept: a.clone(), refused: b.clone(), refused_at: entry.refused_at.clone() })
 }
 
 fn located(error: &serde_json::Error) -> String {

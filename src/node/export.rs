@@ -9,7 +9,7 @@ use super::{Node, NodeError, Officer};
 use crate::config::Role;
 use crate::domain::case::Restriction;
 use crate::envelope::{SealedEnvelope, SealedReceipt};
-use crate::evidence::{self, Content, Exporter, ReceiptEntry, StationEntry};
+use crate::evidence::{self, Content, EquivocationEntry, Exporter, ReceiptEntry, StationEntry};
 use crate::ids::{CaseId, KeyRef};
 use crate::store::{AuditDraft, StoreError};
 
@@ -42,6 +42,18 @@ impl Node {
             }
             envelopes.push(raw(stored.wire)?);
         }
+        let parties: Vec<_> = std::iter::once(case.origin.clone()).chain(case.parties.iter().cloned()).collect();
+        let mut equivocations = Vec::new();
+        for evidence in self.store.equivocations_of_case(&id, &parties)? {
+            if let Ok(sealed) = SealedEnvelope::open(&evidence.refused_wire, &self.keys) {
+                signers.insert(sealed.key().clone());
+            }
+            equivocations.push(EquivocationEntry {
+                kept: evidence.kept.to_string(),
+                refused: raw(evidence.refused_wire)?,
+                refused_at: crate::clock::rfc3339(evidence.received_at),
+            });
+        }
         signers.insert(self.signer.key_ref().clone());
         let keys = signers.iter().filter_map(|k| self.keys.get(k).map(|key| evidence::key_entry(k, key))).collect();
         let mut stations =
@@ -61,6 +73,7 @@ impl Node {
             envelopes,
             receipts,
             keys,
+            equivocations,
         };
         let bundle = evidence::seal(&content, &self.signer).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.store.write(now, |unit| {

@@ -50,6 +50,10 @@ pub enum InboundError {
     /// Storing failed; the sender should try again later.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Not looked at: an earlier envelope of the same batch was refused for a reason that may
+    /// pass. A sender's envelopes are taken in its order, so this one waits for that one.
+    #[error("not taken yet: an earlier envelope of this batch must be accepted first")]
+    HeldBack,
 }
 
 impl InboundError {
@@ -63,6 +67,7 @@ impl InboundError {
             Self::Conflict(_) => "conflict",
             Self::Apply(e) => e.code(),
             Self::Store(_) => "storage_unavailable",
+            Self::HeldBack => "held_back",
         }
     }
 
@@ -74,7 +79,7 @@ impl InboundError {
     /// meanwhile becoming a dead letter that is never delivered.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Store(_) | Self::FromTheFuture { .. } => true,
+            Self::Store(_) | Self::FromTheFuture { .. } | Self::HeldBack => true,
             Self::Envelope(
                 EnvelopeError::UnknownKey(_) | EnvelopeError::KeyNotUsable { reason: KeyUseError::NotYetValid, .. },
             ) => true,
@@ -110,9 +115,15 @@ impl Node {
             signals.alive.notify_one();
         }
         let now = self.now();
-        let admitted: Vec<_> = wires.iter().map(|wire| self.admit(peer, wire, now)).collect();
+        let mut admitted: Vec<_> = wires.iter().map(|wire| self.admit(peer, wire, now)).collect();
+        if let Some(first) = admitted.iter().position(|a| a.as_ref().is_err_and(InboundError::is_transient)) {
+            admitted[first + 1..].iter_mut().for_each(|a| *a = Err(InboundError::HeldBack));
+        }
         let mut results = self.store_admitted(peer, admitted, now);
-        if results.iter().any(|r| matches!(r, Ok(InboundOutcome::Accepted(_))))
+        let wrote = |r: &Result<InboundOutcome, InboundError>| {
+            matches!(r, Ok(InboundOutcome::Accepted(_)) | Err(InboundError::Apply(ApplyError::Equivocation { .. })))
+        };
+        if results.iter().any(wrote)
             && let Err(e) = self.store.durable().await
         {
             tracing::error!(%peer, error = %e, "flush failed; withholding receipts");
@@ -163,20 +174,64 @@ impl Node {
             })
             .and_then(Result::ok);
         let mut outcomes = together.map(|(outcomes, _)| outcomes.into_iter());
+        let mut waiting = false;
         admitted
             .into_iter()
             .map(|admitted| {
                 let sealed = admitted?;
+                if waiting {
+                    return Err(InboundError::HeldBack);
+                }
                 let result = match outcomes.as_mut() {
                     Some(outcomes) => {
                         outcomes.next().ok_or_else(|| StoreError::Corrupt("a batch outcome is missing".into()).into())
                     }
                     None => self.store.write(now, |unit| self.store_inbound(unit, &sealed, now, None)).map(|(o, _)| o),
                 };
+                waiting = result.as_ref().is_err_and(InboundError::is_transient);
+                if let Err(InboundError::Apply(ApplyError::Equivocation { seq, kept })) = &result {
+                    self.keep_equivocation(&sealed, *seq, *kept, now);
+                }
                 log_outcome(peer, &sealed, &result);
                 result
             })
             .collect()
+    }
+
+    /// Keeps a refused envelope that reused one of its sender's `seq`s, with an audit entry,
+    /// as evidence against the sender. Failing to keep it changes nothing the sender is told:
+    /// the refusal stands either way.
+    fn keep_equivocation(&self, sealed: &SealedEnvelope, seq: u32, kept: crate::ids::EnvelopeId, now: OffsetDateTime) {
+        let envelope = &sealed.envelope;
+        let evidence = crate::store::Equivocation {
+            case: envelope.case,
+            from: envelope.from.clone(),
+            seq,
+            kept,
+            refused: envelope.id,
+            received_at: now,
+            refused_wire: sealed.wire(),
+        };
+        let written = self.store.write(now, |unit| {
+            let new = unit.keep_equivocation(&evidence)?;
+            if new {
+                let actor = crate::ids::CertIdentity::Station(envelope.from.clone()).to_string();
+                unit.audit(
+                    AuditDraft::new(actor, "envelope.equivocation")
+                        .case(envelope.case)
+                        .envelope(envelope.id, sealed.digest())
+                        .detail(format!("seq {seq} already used by envelope {kept}")),
+                );
+            }
+            Ok::<_, StoreError>(new)
+        });
+        match written {
+            Ok((true, _)) => {
+                tracing::error!(from = %envelope.from, case = %envelope.case, seq, %kept, refused = %envelope.id, "a partner signed two envelopes with one seq; the second is kept as evidence")
+            }
+            Ok((false, _)) => {}
+            Err(e) => tracing::error!(error = %e, case = %envelope.case, "evidence of equivocation could not be kept"),
+        }
     }
 
     /// Stores and applies a verified inbound envelope. `restored` is the receipt this node

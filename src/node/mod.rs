@@ -9,6 +9,7 @@ mod backup;
 mod bulk;
 mod combine;
 mod delivery;
+mod equivocation;
 mod error;
 mod export;
 mod forward;
@@ -29,6 +30,7 @@ use tokio::sync::Notify;
 
 pub use auth::{ADMIN, Caller, DUTY, LIAISON, NOTE_WRITERS, Officer, READERS};
 pub use delivery::{Answer, Pending, ReceiptError};
+pub use equivocation::{EQUIVOCATIONS_SHOWN, EquivocationView, SignedStatement};
 pub use error::NodeError;
 pub use forward::ForwardInput;
 pub use inbound::{InboundError, InboundOutcome};

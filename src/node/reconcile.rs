@@ -90,6 +90,7 @@ impl Node {
             items.push((sealed, receipt));
         }
         items.sort_by_key(|(sealed, _)| (sealed.envelope.at, sealed.envelope.id));
+        in_signing_order(&mut items);
         let now = self.now();
         let (back, _) = self.store.write(now, |unit| {
             let mut taken = 0;
@@ -195,6 +196,24 @@ impl Node {
             tracing::warn!(since = %crate::clock::rfc3339(since), "restored from a backup: asking every peer for what it lacks");
         }
         Ok(())
+    }
+}
+
+/// Puts each sender's envelopes of a case in `seq` order, each group keeping the places it
+/// has in time order. A case takes a sender's envelopes only in the order it signed them;
+/// a clock set back between two of them must not make the later one come first.
+fn in_signing_order(items: &mut [(SealedEnvelope, Option<SealedReceipt>)]) {
+    let mut groups: std::collections::BTreeMap<(crate::ids::CaseId, &StationId), Vec<usize>> = Default::default();
+    let keys: Vec<_> = items.iter().map(|(sealed, _)| (sealed.envelope.case, sealed.envelope.from.clone())).collect();
+    for (place, (case, from)) in keys.iter().enumerate() {
+        groups.entry((*case, from)).or_default().push(place);
+    }
+    for places in groups.values() {
+        let mut members: Vec<_> = places.iter().map(|&place| items[place].clone()).collect();
+        members.sort_by_key(|(sealed, _)| sealed.envelope.seq);
+        for (&place, member) in places.iter().zip(members) {
+            items[place] = member;
+        }
     }
 }
 

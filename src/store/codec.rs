@@ -34,8 +34,8 @@ pub const CASE_WITH_TIMELINE: u8 = 2;
 pub const ENVELOPE_WITH_RECEIPT: u8 = 3;
 
 /// Encodes JSON metadata and raw bytes side by side: version, metadata length, metadata, raw.
-/// Envelope values were written so before they carried receipts; tests make such values.
-#[cfg(test)]
+/// Envelope values were written so before they carried receipts; evidence of equivocation is
+/// written so.
 pub fn encode_with_raw<T: Serialize>(meta: &T, raw: &[u8]) -> Result<Vec<u8>, StoreError> {
     frame(JSON_V1, meta, raw)
 }

@@ -87,6 +87,11 @@ pub fn outbox_counter(peer: &StationId) -> Vec<u8> {
     [b"outbox_next\0".as_slice(), peer.as_str().as_bytes()].concat()
 }
 
+/// `stationcaseseq_equivocation` key: the signing station, the case, the reused `seq`.
+pub fn equivocation(from: &StationId, case: &CaseId, seq: u32) -> Vec<u8> {
+    [station_segment(from).as_slice(), case.as_bytes(), &seq.to_be_bytes()].concat()
+}
+
 /// `meta` key of a pending reconciliation with a peer.
 pub fn resync(peer: &StationId) -> Vec<u8> {
     [b"resync\0".as_slice(), peer.as_str().as_bytes()].concat()

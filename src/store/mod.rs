@@ -12,6 +12,7 @@ pub mod backup;
 mod case_value;
 mod codec;
 mod envelope_value;
+mod equivocation;
 mod flush;
 mod keys;
 mod late;
@@ -36,6 +37,7 @@ use time::OffsetDateTime;
 
 pub use audit::{AuditDraft, AuditEntry, ChainBreak};
 use envelope_value::EnvelopeValue;
+pub use equivocation::Equivocation;
 pub use flush::FlushStats;
 pub use keys::Mailbox;
 pub use late::LateGroup;

@@ -75,4 +75,7 @@ trees! {
     /// Peer, direction (sent to / received from), envelope time, envelope id → (): what to
     /// exchange when a node restored from a backup reconciles with that peer.
     peerdirtime_envelope => PeerdirtimeEnvelope,
+    /// Signing station, case, `seq` → the envelope it signed a second time with that `seq`,
+    /// refused and kept as evidence (`equivocation`).
+    stationcaseseq_equivocation => StationcaseseqEquivocation,
 }

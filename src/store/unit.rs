@@ -28,7 +28,7 @@ pub(super) struct Op {
 /// Reads and buffered writes of one state change. See [`Store::write`].
 pub struct Unit<'s> {
     store: &'s Store,
-    inner: std::sync::Arc<super::Inner>,
+    pub(super) inner: std::sync::Arc<super::Inner>,
     at: OffsetDateTime,
     ops: Vec<Op>,
     cases: BTreeMap<CaseId, CaseRecord>,
@@ -333,7 +333,7 @@ impl<'s> Unit<'s> {
         Ok(value.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok()).map_or(0, u64::from_be_bytes))
     }
 
-    fn put(&mut self, tree: TreeId, key: Vec<u8>, value: Vec<u8>) {
+    pub(super) fn put(&mut self, tree: TreeId, key: Vec<u8>, value: Vec<u8>) {
         self.ops.push(Op { tree, key, value: Some(value) });
     }
 

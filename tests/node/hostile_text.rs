@@ -161,7 +161,7 @@ async fn bad_input_to_every_officer_route_is_a_4xx_that_changes_nothing() {
             "a withdrawal twice over",
             As::Liaison,
             format!("{case}/withdraw"),
-            json!({"reason": "resolved", "targets": [XIXI, XIXI]}),
+            json!({"reason": "resolved_elsewhere", "targets": [XIXI, XIXI]}),
         ),
         ("a close of nothing resolved", As::Liaison, format!("{case}/close"), json!({"evaluation": 5})),
         ("an evaluation of 9", As::Liaison, format!("{case}/close"), json!({"evaluation": 9, "targets": [XIXI]})),
@@ -191,6 +191,13 @@ async fn bad_input_to_every_officer_route_is_a_4xx_that_changes_nothing() {
     assert_eq!((status, problem["code"].as_str()), (422, Some("validation_failed")), "{problem}");
     assert_eq!(problem["errors"][0]["field"], "targets[1]", "{problem}");
     assert_eq!(problem["errors"][0]["code"], "duplicate", "{problem}");
+    // The schema says so too, so that API clients and conformance tools know it.
+    let client = net.officer(LUOYANG, As::Liaison);
+    let doc = support::get_json(client.http(), &format!("{}/api/v1/openapi.json", net.url(LUOYANG))).await;
+    for schema in ["NewCase", "NoteInput", "ReminderInput", "CloseInput", "WithdrawInput"] {
+        let targets = &doc["components"]["schemas"][schema]["properties"]["targets"];
+        assert_eq!(targets["uniqueItems"], true, "{schema}: {targets}");
+    }
     net.shutdown().await;
 }
 
@@ -216,17 +223,9 @@ async fn the_command_line_escapes_what_older_data_holds() {
         })
         .unwrap();
     store.durable().await.unwrap();
-    let (cert, key) = net.officer_files(LUOYANG, As::Liaison);
-    let cli = |args: &[&str]| {
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"));
-        command.args(["case", "--url", &net.url(LUOYANG), "--ca"]).arg(&net.devnet.layout.ca_bundle);
-        command.arg("--cert").arg(&cert).arg("--key").arg(&key).args(args);
-        // The node is served by this test's runtime: wait for the command off it.
-        tokio::task::spawn_blocking(move || command.output().unwrap())
-    };
     let id = sent.id.to_string();
     for args in [vec!["list", "--outbox"], vec!["show", id.as_str()], vec!["--json", "show", id.as_str()]] {
-        let output = cli(&args).await.unwrap();
+        let output = net.cli(LUOYANG, As::Liaison, "case", &args).await;
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
         let printed = String::from_utf8(output.stdout).unwrap();
         assert!(printed.contains("\\u001b]0;pwned"), "{args:?} shows the text, escaped: {printed}");

@@ -256,6 +256,16 @@ impl Net {
         reqwest::Client::builder().use_preconfigured_tls(config).build().unwrap()
     }
 
+    /// Runs `tiemeng <command> --url … --ca … --cert … --key … <args>` as `station`'s officer
+    /// with `role`, off the test's runtime (which serves the node the command talks to).
+    pub async fn cli(&self, station: &str, role: As, command: &str, args: &[&str]) -> std::process::Output {
+        let (cert, key) = self.officer_files(station, role);
+        let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"));
+        cli.args([command, "--url", &self.url(station), "--ca"]).arg(&self.devnet.layout.ca_bundle);
+        cli.arg("--cert").arg(cert).arg("--key").arg(key).args(args);
+        tokio::task::spawn_blocking(move || cli.output().unwrap()).await.unwrap()
+    }
+
     /// The data folder of a station.
     pub fn data_dir(&self, id: &str) -> PathBuf {
         self.config(id).storage.data_dir
@@ -284,6 +294,11 @@ async fn bind_again(addr: SocketAddr) -> TcpListener {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("cannot bind {addr} again");
+}
+
+/// GETs `url` and reads the answer as JSON, whatever its status.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
 }
 
 /// Polls `check` every 50 ms until it holds or `within` passes; returns whether it held.
