@@ -38,6 +38,7 @@ pub mod keys;
 pub mod linger;
 pub mod node;
 pub mod pki;
+pub mod protocol;
 pub mod samples;
 pub mod server;
 pub mod slots;

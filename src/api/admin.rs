@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::extract::{AuthOfficer, QueryParams, ReqLang};
 use super::problem::Problem;
-use crate::federation::PeerStatus;
 use crate::i18n::Lang;
 use crate::ids::StationId;
+use crate::node::health::PeerStatus;
 use crate::node::{ADMIN, EquivocationView, Node};
 use crate::store::DeadLetter;
 
@@ -64,7 +64,7 @@ pub async fn peers(
                 .health()
                 .peer(&peer.id)
                 .map(|h| h.status())
-                .unwrap_or_else(|| crate::federation::PeerHealth::default().status()),
+                .unwrap_or_else(|| crate::node::health::PeerHealth::default().status()),
         })
         .collect();
     Ok(Json(views))

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use time::OffsetDateTime;
 
-use super::health::LATENCY_BUCKETS;
 use crate::node::Node;
+use crate::node::health::{LATENCY_BUCKETS, PeerHealth};
 
 /// Renders every metric of the node.
 pub fn render(node: &Node) -> String {
@@ -17,7 +17,7 @@ pub fn render(node: &Node) -> String {
                   name: &str,
                   kind: &str,
                   help: &str,
-                  value: &dyn Fn(&crate::ids::StationId, &super::PeerHealth) -> String| {
+                  value: &dyn Fn(&crate::ids::StationId, &PeerHealth) -> String| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (peer, health) in &peers {
             let _ = writeln!(out, "{name}{{station=\"{station}\",peer=\"{peer}\"}} {}", value(peer, health));

@@ -3,7 +3,6 @@
 //! is lost on restart because the queue is on disk.
 
 mod backoff;
-pub mod health;
 pub mod metrics;
 mod worker;
 
@@ -14,7 +13,6 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use backoff::Backoff;
-pub use health::{Health, PeerError, PeerHealth, PeerStatus, Remembered};
 
 use crate::config::PeerConfig;
 use crate::node::Node;

@@ -13,12 +13,12 @@ use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
-use super::health::PeerError;
-use crate::api::fed::{BatchResult, EnvelopeResult, ReconcileAnswer};
 use crate::config::PeerConfig;
 use crate::domain::text::log_safe;
 use crate::ids::StationId;
+use crate::node::health::PeerError;
 use crate::node::{Answer, Node, Pending, Returned};
+use crate::protocol::{BatchResult, EnvelopeResult, ReconcileAnswer};
 
 /// How long an idle task sleeps before looking at its outbox anyway.
 const IDLE_RECHECK: Duration = Duration::from_secs(30);
@@ -128,7 +128,8 @@ impl Worker {
                 Err(error) => break Attempt::Retry(error),
             };
             from = batch.last().map_or(from, |last| last.seq + 1);
-            let (answers, stopped) = self.interpret(batch, results);
+            let (answers, stopped) = self.node.read_answers(&self.peer.id, batch, results);
+            let stopped = stopped.map(|stop| self.error(&stop.code, stop.message));
             if let Some(previous) = recording.take()
                 && let Err(error) = self.joined(previous).await
             {
@@ -156,14 +157,7 @@ impl Worker {
 
     async fn send(&self, batch: &[Pending]) -> Result<Vec<EnvelopeResult>, PeerError> {
         let url = format!("{}/fed/v1/inbox", self.peer.url.trim_end_matches('/'));
-        let mut body = b"{\"envelopes\":[".to_vec();
-        for (i, pending) in batch.iter().enumerate() {
-            if i > 0 {
-                body.push(b',');
-            }
-            body.extend_from_slice(&pending.stored.wire);
-        }
-        body.extend_from_slice(b"]}");
+        let body = crate::protocol::batch_body(batch.iter().map(|pending| pending.stored.wire.as_slice()));
         let started = Instant::now();
         let response = self
             .client
@@ -187,37 +181,6 @@ impl Worker {
         }
         tracing::debug!(peer = %self.peer.id, count = batch.len(), elapsed = ?started.elapsed(), "batch answered");
         Ok(answer.results)
-    }
-
-    /// Turns the peer's answers into durable answers, up to the first envelope that must be
-    /// retried.
-    fn interpret(
-        &self,
-        batch: Vec<Pending>,
-        results: Vec<EnvelopeResult>,
-    ) -> (Vec<(Pending, Answer)>, Option<PeerError>) {
-        let mut answers = Vec::new();
-        for (pending, result) in batch.into_iter().zip(results) {
-            let answer = match (result.status.as_str(), &result.receipt) {
-                ("accepted" | "duplicate", Some(receipt)) => {
-                    match self.node.check_receipt(&self.peer.id, &pending.stored, receipt.get().as_bytes()) {
-                        Ok(receipt) => Answer::Receipt(Box::new(receipt)),
-                        Err(e) => return (answers, Some(self.error("bad_receipt", e.to_string()))),
-                    }
-                }
-                ("rejected", _) if !result.transient => Answer::Refused {
-                    code: result.code.unwrap_or_else(|| "rejected".into()),
-                    message: result.message.unwrap_or_default(),
-                },
-                ("rejected", _) => {
-                    let code = result.code.unwrap_or_else(|| "rejected".into());
-                    return (answers, Some(self.error(&code, result.message.unwrap_or_default())));
-                }
-                (other, _) => return (answers, Some(self.error("bad_answer", format!("unexpected status {other:?}")))),
-            };
-            answers.push((pending, answer));
-        }
-        (answers, None)
     }
 
     /// After a restore: asks the peer for what the backup lacked, page by page, then records

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use super::{ADMIN, Node, NodeError, Officer};
 use crate::envelope::{EnvelopeError, Kind, SealedReceipt};
 use crate::ids::{CaseId, CertIdentity, StationId};
+use crate::protocol::{EnvelopeResult, Reading};
 use crate::store::{AuditDraft, DeadLetter, StoreError, StoredEnvelope};
 
 /// An envelope waiting in a peer's outbox.
@@ -42,7 +43,42 @@ pub enum ReceiptError {
     Mismatch(&'static str),
 }
 
+/// Where reading a peer's answers to a batch stopped: the first envelope that must be sent
+/// again, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// The peer's code, or `bad_receipt` / `bad_answer` when its answer does not hold.
+    pub code: String,
+    /// What happened.
+    pub message: String,
+}
+
 impl Node {
+    /// Reads a peer's answers to `batch`, one per envelope in order, into answers to record,
+    /// up to the first envelope that must be sent again (the peer may accept it later, or
+    /// its answer did not hold): those after it are sent again too, so that order is kept.
+    pub fn read_answers(
+        &self,
+        peer: &StationId,
+        batch: Vec<Pending>,
+        results: Vec<EnvelopeResult>,
+    ) -> (Vec<(Pending, Answer)>, Option<Stop>) {
+        let mut answers = Vec::new();
+        for (pending, result) in batch.into_iter().zip(results) {
+            let answer = match result.reading() {
+                Reading::Receipt(receipt) => match self.check_receipt(peer, &pending.stored, receipt) {
+                    Ok(receipt) => Answer::Receipt(Box::new(receipt)),
+                    Err(e) => return (answers, Some(Stop { code: "bad_receipt".into(), message: e.to_string() })),
+                },
+                Reading::Refused { code, message } => Answer::Refused { code, message },
+                Reading::Retry { code, message } => return (answers, Some(Stop { code, message })),
+                Reading::Malformed(message) => return (answers, Some(Stop { code: "bad_answer".into(), message })),
+            };
+            answers.push((pending, answer));
+        }
+        (answers, None)
+    }
+
     /// Sends again every envelope `peer` refused for good (of `case` only, if given), once the
     /// admin has put the cause right (a public key corrected in the peer's configuration,
     /// say): each goes back to the end of the peer's queue as it was signed, in the order first

@@ -13,6 +13,7 @@ use crate::case::{ApplyError, CaseRecord};
 use crate::envelope::{EnvelopeError, Kind, Receipt, SealedEnvelope};
 use crate::ids::StationId;
 use crate::keys::KeyUseError;
+use crate::protocol::{EnvelopeResult, Status};
 use crate::store::{AuditDraft, StoreError, Unit};
 
 /// Why an inbound envelope was refused. Most refusals are permanent: sending the same bytes
@@ -103,6 +104,34 @@ impl InboundOutcome {
     pub fn receipt(&self) -> &[u8] {
         match self {
             Self::Accepted(r) | Self::Duplicate(r) => r,
+        }
+    }
+}
+
+impl From<Result<InboundOutcome, InboundError>> for EnvelopeResult {
+    /// The answer for one envelope that the node received (`Ok`) or refused (`Err`).
+    fn from(result: Result<InboundOutcome, InboundError>) -> Self {
+        match result {
+            Ok(outcome) => {
+                let status =
+                    if matches!(outcome, InboundOutcome::Accepted(_)) { Status::Accepted } else { Status::Duplicate };
+                let receipt = String::from_utf8(outcome.receipt().to_vec())
+                    .ok()
+                    .and_then(|s| serde_json::value::RawValue::from_string(s).ok());
+                Self { status, status_code: 200, receipt, code: None, message: None, transient: false }
+            }
+            Err(e) => Self {
+                status: Status::Rejected,
+                status_code: match &e {
+                    InboundError::Conflict(_) => 409,
+                    e if e.is_transient() => 503,
+                    _ => 422,
+                },
+                receipt: None,
+                code: Some(e.code().into()),
+                message: Some(e.to_string()),
+                transient: e.is_transient(),
+            },
         }
     }
 }

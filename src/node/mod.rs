@@ -13,6 +13,7 @@ mod equivocation;
 mod error;
 mod export;
 mod forward;
+pub mod health;
 mod inbound;
 #[cfg(test)]
 mod inbound_fuzz;
@@ -29,7 +30,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 pub use auth::{ADMIN, Caller, DUTY, LIAISON, NOTE_WRITERS, Officer, READERS};
-pub use delivery::{Answer, Pending, ReceiptError};
+pub use delivery::{Answer, Pending, ReceiptError, Stop};
 pub use equivocation::{EQUIVOCATIONS_SHOWN, EquivocationView, SignedStatement};
 pub use error::NodeError;
 pub use forward::ForwardInput;
@@ -38,7 +39,7 @@ pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
     action_body, request_envelope,
 };
-pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, Returned, TakenBack};
+pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, ReconcileRefusal, Returned, TakenBack};
 pub use stats::{
     KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, StatsQuery, StatsReport, TwoWay,
 };
@@ -48,10 +49,10 @@ use crate::case::CaseRecord;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::envelope::SealedEnvelope;
-use crate::federation::{Health, Remembered};
 use crate::ids::{CertIdentity, KeyRef, OfficerId, StationId};
 use crate::keys::{self, KeyError, KeyRing, PublicKey, Signer};
 use crate::store::{Store, StoreError};
+use health::{Health, Remembered};
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]

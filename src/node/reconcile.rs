@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::{InboundError, Node, NodeError};
 use crate::case::{ApplyError, CaseRecord};
-use crate::envelope::{Kind, SealedEnvelope, SealedReceipt};
+use crate::envelope::{EnvelopeError, Kind, SealedEnvelope, SealedReceipt, SealedReconcileAsk};
 use crate::ids::{CertIdentity, StationId};
 use crate::store::{AuditDraft, StoreError};
 
@@ -30,7 +30,87 @@ pub struct Returned {
     pub receipt: Option<Vec<u8>>,
 }
 
+/// Why a reconciliation request is refused. What two stations exchanged goes only to a
+/// request the peer signed with its own key, for this station, within the clock skew: a
+/// certificate naming the peer is not enough.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileRefusal {
+    /// Not a signed request, or its signature or key does not hold.
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// Signed by another station than the one whose certificate sent it.
+    #[error("signed by {signer} but sent with the certificate of {peer}")]
+    SignerMismatch {
+        /// Who signed it.
+        signer: StationId,
+        /// Whose certificate made the connection.
+        peer: StationId,
+    },
+    /// Signed for another station.
+    #[error("signed for {to}, not for this station ({me})")]
+    NotForUs {
+        /// The station it names.
+        to: StationId,
+        /// This station.
+        me: StationId,
+    },
+    /// Signed further from this station's clock than the allowed skew: an old request
+    /// replayed, or a clock that is wrong.
+    #[error("signed at {at}, more than the allowed clock skew from this station's clock ({now}); sign it afresh")]
+    Stale {
+        /// When it was signed.
+        at: String,
+        /// This station's time.
+        now: String,
+    },
+}
+
+impl ReconcileRefusal {
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Envelope(e) => e.code(),
+            Self::SignerMismatch { .. } => "signer_mismatch",
+            Self::NotForUs { .. } => "bad_addressing",
+            Self::Stale { .. } => "stale_request",
+        }
+    }
+
+    /// True when the request was readable but not the peer's own, for this station, now:
+    /// forbidden rather than malformed.
+    pub fn is_forbidden(&self) -> bool {
+        match self {
+            Self::Envelope(e) => matches!(
+                e,
+                EnvelopeError::UnknownKey(_)
+                    | EnvelopeError::BadSignature
+                    | EnvelopeError::SignerMismatch { .. }
+                    | EnvelopeError::KeyNotUsable { .. }
+            ),
+            _ => true,
+        }
+    }
+}
+
 impl Node {
+    /// Checks `peer`'s signed reconciliation request (`body`, as sent) the way inbound
+    /// envelopes are checked: signature first, then signer against the connection, addressee,
+    /// and the clock. Returns the time it asks from.
+    pub fn admit_reconciliation(&self, peer: &StationId, body: &[u8]) -> Result<OffsetDateTime, ReconcileRefusal> {
+        let ask = SealedReconcileAsk::open(body, &self.keys)?.ask;
+        if &ask.from != peer {
+            return Err(ReconcileRefusal::SignerMismatch { signer: ask.from, peer: peer.clone() });
+        }
+        if &ask.to != self.station() {
+            return Err(ReconcileRefusal::NotForUs { to: ask.to, me: self.station().clone() });
+        }
+        let (now, skew) = (self.now(), self.config.clock_skew());
+        if ask.at > now + skew || ask.at < now - skew {
+            return Err(ReconcileRefusal::Stale { at: crate::clock::rfc3339(ask.at), now: crate::clock::rfc3339(now) });
+        }
+        Ok(ask.since)
+    }
+
     /// Answers `peer`'s reconciliation request with (a page of) every envelope exchanged with
     /// it since `since`, oldest first, each with the receipt its receiver signed.
     pub async fn answer_reconciliation(

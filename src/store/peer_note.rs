@@ -1,7 +1,7 @@
 //! What the node last knew of each peer's deliveries, kept in `meta` so that it survives a
 //! restart: an admin looking at a partner right after a restart should still see when a
 //! delivery last succeeded and what last failed. The note's contents belong to the caller
-//! (`federation::health`); the store only keeps its bytes. It is not part of any unit: it
+//! (`node::health`); the store only keeps its bytes. It is not part of any unit: it
 //! records no case and no envelope, only what was observed.
 
 use super::{Store, StoreError, keys};

@@ -8,9 +8,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::Sim;
 use super::faults::Faults;
-use tiemeng::api::fed::{BatchResult, EnvelopeResult};
-use tiemeng::ids::StationId;
-use tiemeng::node::{Answer, Node, Pending};
+use tiemeng::protocol::{BatchResult, EnvelopeResult, Status};
 
 /// How long a sender waits for the answer to a batch before sending its outbox head again.
 const ANSWER_TIMEOUT: Duration = Duration::seconds(90);
@@ -115,8 +113,8 @@ impl Sim {
     async fn receive(&mut self, from: usize, to: usize, id: u64, wires: Vec<Vec<u8>>) {
         let wires: Vec<&[u8]> = wires.iter().map(Vec::as_slice).collect();
         let results = self.node(to).receive_batch(&self.stations[from].id, &wires).await;
-        let results: Vec<EnvelopeResult> = results.into_iter().map(EnvelopeResult::of).collect();
-        self.tally.count("duplicate receipt", results.iter().filter(|r| r.status == "duplicate").count());
+        let results: Vec<EnvelopeResult> = results.into_iter().map(EnvelopeResult::from).collect();
+        self.tally.count("duplicate receipt", results.iter().filter(|r| r.status == Status::Duplicate).count());
         let json = serde_json::to_vec(&BatchResult { results }).unwrap();
         self.transmit(to, from, Payload::Answer { id, json });
     }
@@ -133,7 +131,9 @@ impl Sim {
         assert_eq!(answer.results.len(), batch.len(), "one result per envelope");
         let peer_id = self.stations[peer].id.clone();
         let node = self.node(at);
-        let (answers, stopped) = interpret(node, &peer_id, batch, answer.results);
+        // The delivery task's own reading of an answer.
+        let (answers, stopped) = node.read_answers(&peer_id, batch, answer.results);
+        let stopped = stopped.map(|stop| stop.code);
         node.record_answers(&peer_id, answers).await.unwrap();
         if let Some(code) = &stopped {
             assert!(code != "bad_receipt" && code != "bad_answer", "{} answered badly: {code}", self.name(peer));
@@ -191,33 +191,4 @@ impl Sim {
             .filter(|(i, peer)| self.stations[*i].id != peer.id)
             .all(|(i, peer)| self.node(i).store().outbox_len(&peer.id) == 0)
     }
-}
-
-/// Turns a peer's results into answers to record, up to the first envelope that must be
-/// retried, exactly as `federation::worker::Worker::interpret` does; returns that stop's code.
-fn interpret(
-    node: &Node,
-    peer: &StationId,
-    batch: Vec<Pending>,
-    results: Vec<EnvelopeResult>,
-) -> (Vec<(Pending, Answer)>, Option<String>) {
-    let mut answers = Vec::new();
-    for (pending, result) in batch.into_iter().zip(results) {
-        let answer = match (result.status.as_str(), &result.receipt) {
-            ("accepted" | "duplicate", Some(receipt)) => {
-                match node.check_receipt(peer, &pending.stored, receipt.get().as_bytes()) {
-                    Ok(receipt) => Answer::Receipt(Box::new(receipt)),
-                    Err(_) => return (answers, Some("bad_receipt".into())),
-                }
-            }
-            ("rejected", _) if !result.transient => Answer::Refused {
-                code: result.code.unwrap_or_else(|| "rejected".into()),
-                message: result.message.unwrap_or_default(),
-            },
-            ("rejected", _) => return (answers, Some(result.code.unwrap_or_else(|| "rejected".into()))),
-            _ => return (answers, Some("bad_answer".into())),
-        };
-        answers.push((pending, answer));
-    }
-    (answers, None)
 }

@@ -1,5 +1,6 @@
 //! What admins see of each peer: queue depth, last success, last error, next retry, counters
-//! and a delivery latency histogram, served by `/api/v1/peers` and `/metrics`.
+//! and a delivery latency histogram, served by `/api/v1/peers` and `/metrics`. The node holds
+//! it; each peer's delivery task (`federation`) writes to it.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
