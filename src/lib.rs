@@ -6,15 +6,26 @@
 //! mutually authenticated TLS and keep everything, evidence first, in sled.
 //!
 //! # Layout
-//! - [`ids`], [`domain`]: identifiers and the vocabulary of cases (kinds, bodies, lifecycle,
-//!   deadlines). Pure.
-//! - [`envelope`], [`keys`]: signed envelopes and receipts; verify first, parse second.
-//! - [`case`]: a case's state materialised from its envelopes, by one pure `apply`.
+//! Lower layers first; each uses only those above it in this list.
+//! - [`ids`], [`clock`], [`i18n`], [`domain`]: identifiers, time, the two languages, and the
+//!   vocabulary of cases (kinds, bodies, lifecycle, deadlines, hostile text). Pure.
+//! - [`envelope`], [`keys`], [`protocol`]: signed envelopes and receipts (verify first, parse
+//!   second), the key ring, and the `/fed/v1` wire types with one reading of an answer.
+//! - [`case`], [`stats`]: a case materialised from its envelopes by one pure `apply`, and the
+//!   tallies behind the chiefs' statistics. Pure.
 //! - [`store`]: the only module touching sled: each state change whole in one transaction,
-//!   group-committed flushes, the audit chain, listings.
-//! - [`node`]: the station's operations (create, act, read, receive), authorisation included.
-//! - [`tls`], [`server`], [`api`]: rustls, the per-connection accept loop, and the axum routes.
-//! - [`config`], [`pki`], [`cli`]: configuration, the dev PKI and the `tiemeng` command line.
+//!   group-committed flushes, the audit chain, listings, backups.
+//! - [`config`], [`tls`]: a station's configuration, and the only module touching rustls
+//!   (which CA vouches for whom, and the identity a connection proved).
+//! - [`node`]: the station's operations (create, act, read, receive, reconcile, export),
+//!   authorisation included, and the health of each partner as delivery finds it.
+//! - [`federation`]: one delivery task per partner, draining its durable outbox over mTLS.
+//! - [`api`], [`console`], [`server`]: the officer and federation routes with their OpenAPI
+//!   document, the web console, and the accept loop that serves both side by side.
+//! - [`evidence`]: evidence bundles, written by the node and checked offline.
+//! - [`client`], [`cli`]: the typed API client and the `tiemeng` command line.
+//! - [`pki`], [`devnet`], [`samples`], [`demo`]: the dev PKI, a development network of
+//!   stations, sample requests, and `tiemeng demo`.
 //! - [`bench`]: `tiemeng bench`, the performance scenarios and `docs/BENCHMARKS.md`.
 
 pub mod api;
@@ -32,16 +43,13 @@ pub mod envelope;
 pub mod evidence;
 pub mod federation;
 pub mod i18n;
-pub mod idle;
 pub mod ids;
 pub mod keys;
-pub mod linger;
 pub mod node;
 pub mod pki;
 pub mod protocol;
 pub mod samples;
 pub mod server;
-pub mod slots;
 pub mod stats;
 pub mod store;
 pub mod tls;

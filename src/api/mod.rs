@@ -1,6 +1,6 @@
-//! The only module that touches axum: the routes of the officer API (`/api/v1`), the
-//! federation API (`/fed/v1`) and health, with the OpenAPI document generated from the
-//! handlers themselves so it cannot drift from the routes.
+//! The routes of the officer API (`/api/v1`), the federation API (`/fed/v1`) and health, with
+//! the OpenAPI document generated from the handlers themselves so it cannot drift from the
+//! routes. The server puts them beside the console (`server::app`).
 
 // Handlers return `Result<_, Problem>` by value: the error path is cold and axum turns it
 // straight into a response, so boxing would add noise to every handler for nothing.
@@ -26,7 +26,6 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use extract::Authenticated;
 pub use problem::Problem;
 
 use crate::domain::details::KindTagInSchemas;
@@ -51,11 +50,15 @@ const API_BODY_LIMIT: usize = 256 * 1024;
 )]
 struct ApiDoc;
 
-/// Builds the router and the OpenAPI document from the same route list.
-pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
-    let limits = &node.config().limits;
-    let limiter =
-        Arc::new(limit::RateLimiter::new(limits.officer_requests_per_minute, limits.peer_requests_per_minute));
+/// The routes of the API, with the OpenAPI document built from the same route list and
+/// served at `/api/v1/openapi.json`. The server puts them beside the console.
+pub fn routes() -> Router<Arc<Node>> {
+    let (router, doc) = routes_and_doc();
+    router.route("/api/v1/openapi.json", get(move || async move { Json(doc) }))
+}
+
+/// The API's routes and its OpenAPI document.
+fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
     let officer_api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(cases::me))
         .routes(routes!(cases::stations))
@@ -91,18 +94,7 @@ pub fn router_and_doc(node: Arc<Node>) -> (Router, utoipa::openapi::OpenApi) {
     // Applied to the finished document: the details schemas only exist once routes are added.
     utoipa::Modify::modify(&KindTagInSchemas, &mut doc);
     openapi::finish_document(&mut doc);
-    let served = doc.clone();
-    let router = router
-        .route("/api/v1/openapi.json", get(move || async move { Json(served) }))
-        .merge(crate::console::router())
-        .layer(axum::middleware::from_fn_with_state(limiter, limit::enforce))
-        .with_state(node);
     (router, doc)
-}
-
-/// The router alone.
-pub fn router(node: Arc<Node>) -> Router {
-    router_and_doc(node).0
 }
 
 /// Liveness of the node.

@@ -7,66 +7,24 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use serde::Deserialize;
 use time::Date;
-use utoipa::IntoParams;
 
 use super::extract::{AuthOfficer, QueryParams, ReqLang};
 use super::problem::Problem;
-use crate::domain::details::CaseKind;
 use crate::i18n::{Label, Lang};
-use crate::ids::StationId;
-use crate::node::{Node, StatsQuery, StatsReport};
+use crate::node::{Node, StatsParams, StatsQuery, StatsReport};
 use crate::stats::Figures;
 
-/// Date range and filters.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct StatsParams {
-    /// First request day, `YYYY-MM-DD` (default: the first day of the month eleven months ago).
-    pub from: Option<String>,
-    /// Last request day, `YYYY-MM-DD` (default: today).
-    pub to: Option<String>,
-    /// Only this partner station.
-    #[param(value_type = Option<String>)]
-    pub peer: Option<StationId>,
-    /// Only this kind.
-    pub kind: Option<CaseKind>,
-    /// Language of CSV headings and error messages (`zh` or `en`).
-    pub lang: Option<String>,
-}
-
-fn parse_date(text: &str, field: &str, lang: Lang) -> Result<Date, Problem> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(text, &format).map_err(|_| {
+/// The query `params` ask for, or a 400 `invalid_query` saying what is wrong.
+fn query_of(params: &StatsParams, today: Date, lang: Lang) -> Result<StatsQuery, Problem> {
+    params.resolve(today).map_err(|wrong| {
         Problem::new(
             StatusCode::BAD_REQUEST,
             "invalid_query",
             lang.pick("查询参数有误", "invalid query parameters"),
-            format!("{field}={text:?} is not a date such as 2026-11-01"),
+            lang.pick(&wrong.zh, &wrong.en),
         )
     })
-}
-
-/// Resolves the query's dates, defaulting to the last twelve months.
-pub fn query_of(params: &StatsParams, today: Date, lang: Lang) -> Result<StatsQuery, Problem> {
-    let to = params.to.as_deref().map(|t| parse_date(t, "to", lang)).transpose()?.unwrap_or(today);
-    let default_from = {
-        let months = to.year() * 12 + i32::from(u8::from(to.month())) - 1 - 11;
-        let month =
-            time::Month::try_from(u8::try_from(months.rem_euclid(12) + 1).unwrap_or(1)).unwrap_or(time::Month::January);
-        Date::from_calendar_date(months.div_euclid(12), month, 1).unwrap_or(to)
-    };
-    let from = params.from.as_deref().map(|f| parse_date(f, "from", lang)).transpose()?.unwrap_or(default_from);
-    if from > to {
-        return Err(Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            lang.pick("查询参数有误", "invalid query parameters"),
-            lang.pick("起始日期晚于截止日期", "`from` is after `to`"),
-        ));
-    }
-    Ok(StatsQuery { from, to, peer: params.peer.clone(), kind: params.kind })
 }
 
 fn report(

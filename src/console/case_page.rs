@@ -444,7 +444,7 @@ pub async fn act(
             Err(Ok(e @ (NodeError::Store(_) | NodeError::CaseNotFound(_) | NodeError::Envelope(_)))) => {
                 return Err(ErrorPage::from_node(&e, lang));
             }
-            Err(Ok(e)) => Some(crate::api::Problem::from_node(&e, lang).detail),
+            Err(Ok(e)) => Some(e.detail(lang)),
         }
     };
     let detail = node.read_case(&page.officer, id).await.map_err(|e| ErrorPage::from_node(&e, lang))?;

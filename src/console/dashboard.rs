@@ -8,8 +8,8 @@ use super::charts::{self, Group};
 use super::layout::{self, Section};
 use super::lists::duration_words;
 use super::{ErrorPage, Page};
-use crate::api::stats::{StatsParams, query_of};
 use crate::i18n::{Label, Lang};
+use crate::node::StatsParams;
 use crate::node::StatsReport;
 use crate::stats::{Direction, Figures};
 
@@ -44,8 +44,9 @@ pub fn joint_record_line(report: &StatsReport, lang: Lang) -> String {
 pub async fn show(page: Page, Query(params): Query<StatsParams>) -> Result<Markup, ErrorPage> {
     let lang = page.lang;
     let today = page.node.clock().now().to_offset(crate::clock::BEIJING).date();
-    let query = query_of(&params, today, lang).map_err(|p| {
-        ErrorPage::new(axum::http::StatusCode::BAD_REQUEST, lang, ("查询参数有误", "invalid query"), p.detail)
+    let query = params.resolve(today).map_err(|wrong| {
+        let detail = lang.pick(&wrong.zh, &wrong.en).to_owned();
+        ErrorPage::new(axum::http::StatusCode::BAD_REQUEST, lang, ("查询参数有误", "invalid query"), detail)
     })?;
     let report = page.node.stats(&page.officer, &query).map_err(|e| ErrorPage::from_node(&e, lang))?;
     let title = lang.pick("联合协作统计", "Joint statistics");

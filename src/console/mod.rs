@@ -24,11 +24,11 @@ use axum::routing::{get, post};
 use maud::html;
 use serde::Deserialize;
 
-use crate::api::Authenticated;
 use crate::config::Role;
 use crate::i18n::Lang;
 use crate::ids::CertIdentity;
 use crate::node::{Node, Officer};
+use crate::tls::Authenticated;
 use csrf::Csrf;
 
 /// The cookie that remembers the console language.
@@ -99,11 +99,10 @@ impl ErrorPage {
     }
 
     fn from_node(error: &crate::node::NodeError, lang: Lang) -> Self {
-        let problem = crate::api::Problem::from_node(error, lang);
         Self {
-            status: StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            title: problem.title,
-            detail: problem.detail,
+            status: StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            title: error.title(lang).to_owned(),
+            detail: error.detail(lang),
             lang,
         }
     }

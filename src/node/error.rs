@@ -1,10 +1,11 @@
-//! Errors of the station's operations. Each has a stable code; the HTTP layer maps them to
-//! statuses in one place (`api::problem`).
+//! Errors of the station's operations. Each has a stable code, an HTTP status and words for
+//! people in both languages, here in one place; the API and the console only present them.
 
 use crate::case::ApplyError;
 use crate::config::Role;
 use crate::domain::validate::FieldError;
 use crate::envelope::EnvelopeError;
+use crate::i18n::Lang;
 use crate::ids::StationId;
 use crate::store::StoreError;
 
@@ -69,6 +70,68 @@ impl NodeError {
             Self::Apply(e) => e.code(),
             Self::Envelope(e) => e.code(),
             Self::Store(_) => "storage_unavailable",
+        }
+    }
+
+    /// The HTTP status an API answers with: a 4xx for whatever the caller can put right, 503
+    /// for storage trouble (try again), and 500 only for a signing failure that no input causes.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            Self::UnknownOfficer(_) | Self::Forbidden { .. } | Self::Restricted(_) => 403,
+            Self::CaseNotFound(_) => 404,
+            Self::WrongSide { .. } | Self::NoEligibleTarget | Self::Apply(_) => 409,
+            Self::Validation(_) | Self::UnknownStation(_) => 422,
+            Self::Envelope(_) => 500,
+            Self::Store(_) => 503,
+        }
+    }
+
+    /// A short title for people, in `lang`.
+    pub fn title(&self, lang: Lang) -> &'static str {
+        let (zh, en) = match self {
+            Self::UnknownOfficer(_) => ("本站未登记该民警", "officer not registered at this station"),
+            Self::Forbidden { .. } => ("无此操作权限", "not permitted"),
+            Self::CaseNotFound(_) => ("未找到该协查", "case not found"),
+            Self::Validation(_) => ("填写内容有误", "the submission has errors"),
+            Self::WrongSide { .. } => ("本站不能进行此操作", "this station cannot take this action"),
+            Self::NoEligibleTarget => ("当前没有可进行此操作的协查单位", "no target can take this action now"),
+            Self::UnknownStation(_) => ("不是本站的协作单位", "not a partner station"),
+            Self::Restricted(_) => ("处置限制不允许此操作", "the case's handling restriction forbids this"),
+            Self::Apply(_) => ("当前状态不允许此操作", "not allowed in the current state"),
+            Self::Envelope(_) => ("签名失败", "signing failed"),
+            Self::Store(_) => ("数据未能保存，请稍后重试", "could not store the data; try again shortly"),
+        };
+        lang.pick(zh, en)
+    }
+
+    /// What happened and what to do about it, in `lang`.
+    pub fn detail(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Zh => self.zh_detail(),
+            Lang::En => self.to_string(),
+        }
+    }
+
+    fn zh_detail(&self) -> String {
+        use crate::i18n::Label;
+        match self {
+            NodeError::UnknownOfficer(id) => format!("证书身份 {id} 未在本站民警名册中登记，请联系系统管理员。"),
+            NodeError::Forbidden { needed } => {
+                let roles: Vec<&str> = needed.iter().map(|r| r.zh()).collect();
+                format!("此操作需要以下角色之一：{}。", roles.join("、"))
+            }
+            NodeError::CaseNotFound(id) => format!("本站没有编号为 {id} 的协查。"),
+            NodeError::Validation(errors) => format!("共有 {} 处需要修改，见各字段说明。", errors.len()),
+            NodeError::WrongSide { needed: "target" } => "只有被请求协查的单位才能进行此操作。".to_owned(),
+            NodeError::WrongSide { .. } => "只有发起协查的单位才能进行此操作。".to_owned(),
+            NodeError::NoEligibleTarget => "没有处于可操作状态的协查单位，请刷新后查看最新状态。".to_owned(),
+            NodeError::UnknownStation(id) => format!("{id} 不在本站配置的协作单位中。"),
+            NodeError::Restricted(r) => format!("该协查标有“{}”，此操作不被允许。", r.zh()),
+            NodeError::Apply(e) => format!("协查流程不允许此操作（{}）。", e.code()),
+            NodeError::Envelope(e) => format!("无法签名（{}），请联系系统管理员。", e.code()),
+            NodeError::Store(_) => {
+                "数据未写入磁盘，操作未生效。请稍后重试；如持续出现，请联系系统管理员检查磁盘。".to_owned()
+            }
         }
     }
 }

@@ -41,7 +41,8 @@ pub use officer::{
 };
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, ReconcileRefusal, Returned, TakenBack};
 pub use stats::{
-    KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, StatsQuery, StatsReport, TwoWay,
+    KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, QueryError, StatsParams, StatsQuery,
+    StatsReport, TwoWay,
 };
 pub use view::{CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, allowed_actions, overdue_targets};
 

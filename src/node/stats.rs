@@ -27,6 +27,60 @@ pub struct StatsQuery {
     pub kind: Option<CaseKind>,
 }
 
+/// Date range and filters of a statistics query, as a caller writes them (the API's query
+/// string, the console's dashboard form).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatsParams {
+    /// First request day, `YYYY-MM-DD` (default: the first day of the month eleven months ago).
+    pub from: Option<String>,
+    /// Last request day, `YYYY-MM-DD` (default: today).
+    pub to: Option<String>,
+    /// Only this partner station.
+    #[param(value_type = Option<String>)]
+    pub peer: Option<StationId>,
+    /// Only this kind.
+    pub kind: Option<CaseKind>,
+    /// Language of CSV headings and error messages (`zh` or `en`).
+    pub lang: Option<String>,
+}
+
+/// What is wrong with a statistics query, in both languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryError {
+    /// In Chinese.
+    pub zh: String,
+    /// In English.
+    pub en: String,
+}
+
+impl StatsParams {
+    /// The query these ask for, its dates resolved: by default the twelve months up to `today`
+    /// (from the first day of the month eleven months before).
+    pub fn resolve(&self, today: Date) -> Result<StatsQuery, QueryError> {
+        let to = self.to.as_deref().map(|t| parse_date(t, "to")).transpose()?.unwrap_or(today);
+        let default_from = {
+            let months = to.year() * 12 + i32::from(u8::from(to.month())) - 1 - 11;
+            let month = time::Month::try_from(u8::try_from(months.rem_euclid(12) + 1).unwrap_or(1))
+                .unwrap_or(time::Month::January);
+            Date::from_calendar_date(months.div_euclid(12), month, 1).unwrap_or(to)
+        };
+        let from = self.from.as_deref().map(|f| parse_date(f, "from")).transpose()?.unwrap_or(default_from);
+        if from > to {
+            return Err(QueryError { zh: "起始日期晚于截止日期".into(), en: "`from` is after `to`".into() });
+        }
+        Ok(StatsQuery { from, to, peer: self.peer.clone(), kind: self.kind })
+    }
+}
+
+fn parse_date(text: &str, field: &str) -> Result<Date, QueryError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(text, &format).map_err(|_| QueryError {
+        zh: format!("{field}={text:?} 不是形如 2026-11-01 的日期"),
+        en: format!("{field}={text:?} is not a date such as 2026-11-01"),
+    })
+}
+
 /// Figures for both directions.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TwoWay {

@@ -4,8 +4,8 @@ use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams, Ser
 use rustls_pki_types::CertificateRevocationListDer;
 use time::{Duration, OffsetDateTime};
 
-/// How long a freshly issued dev CRL stays valid. Nodes enforce `next_update`
-/// (DESIGN.md, "Lessons"), so this must comfortably cover a dev setup left alone.
+/// How long a freshly issued dev CRL stays valid. Nodes enforce `next_update` (an expired
+/// CRL locks its CA's certificates out), so this must comfortably cover a dev setup left alone.
 pub const DEFAULT_CRL_DAYS: i64 = 30;
 
 /// Backdating of `this_update`, so a node with a slightly slow clock accepts the CRL.

@@ -2,7 +2,7 @@
 //! configs. They live here, once, so that the certificates `tiemeng pki init`
 //! writes and the configs generated from them can never disagree.
 //!
-//! The stations are the Zhejiang–Fujian border desk of DESIGN.md: 泰顺罗阳 and
+//! The stations are the Zhejiang–Fujian border desk (铁盟警务联络站): 泰顺罗阳 and
 //! 寿宁犀溪 across the provincial line, and 苍南马站 on the Zhejiang side.
 
 use super::dev::{OfficerSpec, ROLE_ADMIN, ROLE_CHIEF, ROLE_DUTY, ROLE_LIAISON, StationSpec};

@@ -62,7 +62,7 @@ pub fn default_ca_name(province: &str) -> Result<String, PkiError> {
     Ok(format!("{name}{bureau} 铁盟测试根CA"))
 }
 
-/// Checks a station id: `^[a-z0-9][a-z0-9-]{1,62}$` (see DESIGN.md, "Actors and identity").
+/// Checks a station id: `^[a-z0-9][a-z0-9-]{1,62}$`, as [`crate::ids::StationId`] does.
 pub fn validate_station_id(id: &str) -> Result<(), PkiError> {
     let mut chars = id.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());

@@ -66,10 +66,21 @@ pub fn station_segment(station: &StationId) -> Vec<u8> {
     out
 }
 
-/// The tag byte of a case kind in index keys.
+/// The tag byte of a case kind in index and tally keys. Written out, not derived from any
+/// list's order: these bytes are on disk.
 pub fn kind_tag(kind: CaseKind) -> u8 {
-    let position = CaseKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
-    u8::try_from(position).unwrap_or(0)
+    match kind {
+        CaseKind::MissingPerson => 0,
+        CaseKind::Fugitive => 1,
+        CaseKind::SerialTheft => 2,
+        CaseKind::Dispute => 3,
+        CaseKind::General => 4,
+    }
+}
+
+/// The case kind whose [`kind_tag`] is `tag`.
+pub fn kind_of_tag(tag: u8) -> Option<CaseKind> {
+    CaseKind::ALL.into_iter().find(|kind| kind_tag(*kind) == tag)
 }
 
 /// `envelopestation_receipt` key: envelope id, then the station that issued the receipt.
@@ -207,7 +218,7 @@ impl DueSummary {
         let (origin, title) = rest.split_at_checked(usize::from(len))?;
         Some(Self {
             mailbox: Mailbox::from_tag(mailbox)?,
-            kind: *CaseKind::ALL.get(usize::from(kind))?,
+            kind: kind_of_tag(kind)?,
             report: deadline == b'r',
             origin: std::str::from_utf8(origin).ok()?.parse().ok()?,
             title: std::str::from_utf8(title).ok()?.to_owned(),
@@ -224,7 +235,7 @@ mod tests {
     fn a_deadline_summary_reads_back_and_an_old_empty_value_asks_for_the_case() {
         let summary = DueSummary {
             mailbox: Mailbox::Inbox,
-            kind: CaseKind::ALL[2],
+            kind: CaseKind::SerialTheft,
             report: true,
             origin: "fj-shouning-xixi".parse().unwrap(),
             title: "协查<script>张三</script>".into(),
@@ -232,6 +243,35 @@ mod tests {
         assert_eq!(DueSummary::decode(&summary.encode()), Some(summary));
         assert_eq!(DueSummary::decode(&[]), None);
         assert_eq!(DueSummary::decode(b"xy"), None);
+    }
+
+    /// Every tag byte written into keys, spelled out: changing one would make every store
+    /// written before misread its indexes. Add a value for a new variant; never change one.
+    #[test]
+    fn every_persisted_tag_keeps_its_byte() {
+        let kinds: Vec<(CaseKind, u8)> = CaseKind::ALL.into_iter().map(|k| (k, kind_tag(k))).collect();
+        assert_eq!(
+            kinds,
+            [
+                (CaseKind::MissingPerson, 0),
+                (CaseKind::Fugitive, 1),
+                (CaseKind::SerialTheft, 2),
+                (CaseKind::Dispute, 3),
+                (CaseKind::General, 4)
+            ]
+        );
+        assert!(CaseKind::ALL.into_iter().all(|k| kind_of_tag(kind_tag(k)) == Some(k)));
+        assert_eq!((Mailbox::Outbox.tag(), Mailbox::Inbox.tag()), (b'o', b'i'));
+        use crate::domain::lifecycle::TargetState::*;
+        let states = [Sent, Delivered, Acknowledged, Declined, Resolved, Closed, Withdrawn].map(|s| s.tag());
+        assert_eq!(states, [1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(
+            (
+                super::super::stats::direction_tag(crate::stats::Direction::Sent),
+                super::super::stats::direction_tag(crate::stats::Direction::Received)
+            ),
+            (b's', b'r')
+        );
     }
 
     #[test]

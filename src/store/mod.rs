@@ -568,6 +568,6 @@ impl Store {
 }
 
 #[cfg(test)]
-mod sled_pages_tests;
+mod format_tests;
 #[cfg(test)]
-mod tests;
+mod sled_pages_tests;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use time::{Date, Month};
 
-use super::keys::{kind_tag, station_segment};
+use super::keys::{kind_of_tag, kind_tag, station_segment};
 use super::tally_cache::Lookup;
 use super::{Store, StoreError, TreeId, tally_codec};
 use crate::domain::details::CaseKind;
@@ -38,7 +38,7 @@ pub(super) fn period_of_key(key: &[u8]) -> Option<i32> {
     Some((u32::from_be_bytes(bytes) ^ (1 << 31)).cast_signed())
 }
 
-fn direction_tag(direction: Direction) -> u8 {
+pub(super) fn direction_tag(direction: Direction) -> u8 {
     match direction {
         Direction::Sent => b's',
         Direction::Received => b'r',
@@ -67,7 +67,7 @@ fn decode_key(key: &[u8], month: (i32, Month), tally: Tally) -> Option<Bucket> {
     let rest = key.get(5..)?;
     let end = rest.iter().position(|b| *b == 0)?;
     let peer = std::str::from_utf8(&rest[..end]).ok()?.parse().ok()?;
-    let kind = *CaseKind::ALL.get(usize::from(*rest.get(end + 1)?))?;
+    let kind = kind_of_tag(*rest.get(end + 1)?)?;
     Some(Bucket { month, direction, peer, kind, tally })
 }
 

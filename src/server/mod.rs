@@ -3,7 +3,11 @@
 //! verified certificate identity is attached to each request, and HTTP/1.1 is served with
 //! keep-alive. A client without a valid certificate gets no HTTP response at all. Connections
 //! are shared out per source while their handshake runs and per identity after it
-//! ([`crate::slots`]).
+//! ([`slots`]). The HTTP app is composed here: the API and the console, side by side.
+
+mod idle;
+mod linger;
+mod slots;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -23,8 +27,8 @@ use tower::ServiceExt;
 
 use crate::api;
 use crate::node::Node;
-use crate::slots::{self, HandshakeSlots, IdentitySlots, Slot};
 use crate::tls::{self, Authenticated, ClientVerifier, TlsError};
+use slots::{HandshakeSlots, IdentitySlots, Slot};
 
 /// How often CRL files are checked for changes.
 const CRL_POLL: Duration = Duration::from_secs(2);
@@ -59,8 +63,20 @@ impl Running {
 
 /// Serves `node` on `listener` until stopped.
 pub fn start(node: Arc<Node>, listener: TcpListener) -> Result<Running, TlsError> {
-    let app = api::router(node.clone());
+    let app = app(node.clone());
     start_with_app(node, listener, app)
+}
+
+/// The node's HTTP app: the officer and federation API (with its OpenAPI document) and the
+/// web console, side by side, behind the per-identity rate limit.
+pub fn app(node: Arc<Node>) -> Router {
+    let limits = &node.config().limits;
+    let limiter =
+        Arc::new(api::limit::RateLimiter::new(limits.officer_requests_per_minute, limits.peer_requests_per_minute));
+    api::routes()
+        .merge(crate::console::router())
+        .layer(axum::middleware::from_fn_with_state(limiter, api::limit::enforce))
+        .with_state(node)
 }
 
 /// Serves `app` instead of the node's routes, through the same accept loop, TLS settings and
@@ -243,7 +259,7 @@ impl Connection {
             request.extensions_mut().insert(authenticated.clone());
             Box::pin(app.clone().oneshot(request))
         });
-        let (stream, activity) = crate::idle::Watched::new(stream);
+        let (stream, activity) = idle::Watched::new(stream);
         let mut connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_TIMEOUT)
@@ -276,7 +292,7 @@ impl Connection {
             let _ = tokio::time::timeout(Duration::from_secs(5), finishing).await;
         }
         let stream = connection.into_parts().io.into_inner();
-        crate::linger::close(stream, &self.shutdown).await;
+        linger::close(stream, &self.shutdown).await;
     }
 }
 
