@@ -4,10 +4,11 @@ use parking_lot::Mutex;
 
 use crate::Lazy;
 
+// tiemeng: rustc-hash's FxHasher for fxhash's FxHasher64, unmaintained (PATCHES.md, 5).
 type HM = HashMap<
     &'static str,
     u64,
-    std::hash::BuildHasherDefault<fxhash::FxHasher64>,
+    std::hash::BuildHasherDefault<rustc_hash::FxHasher>,
 >;
 
 static ACTIVE: Lazy<Mutex<HM>, fn() -> Mutex<HM>> = Lazy::new(init);

@@ -431,19 +431,22 @@ pub(crate) enum Link {
     ChildMergeCap,
 }
 
+// tiemeng: rustc-hash's FxHasher for fxhash's FxHasher64, unmaintained (PATCHES.md, 5).
+// Hashes stay in memory; what changes is the order these maps and sets are walked in.
+
 /// A fast map that is not resistant to collision attacks. Works
 /// on 8 bytes at a time.
 pub(crate) type FastMap8<K, V> = std::collections::HashMap<
     K,
     V,
-    std::hash::BuildHasherDefault<fxhash::FxHasher64>,
+    std::hash::BuildHasherDefault<rustc_hash::FxHasher>,
 >;
 
 /// A fast set that is not resistant to collision attacks. Works
 /// on 8 bytes at a time.
 pub(crate) type FastSet8<V> = std::collections::HashSet<
     V,
-    std::hash::BuildHasherDefault<fxhash::FxHasher64>,
+    std::hash::BuildHasherDefault<rustc_hash::FxHasher>,
 >;
 
 /// A function that may be configured on a particular shared `Tree`
