@@ -63,6 +63,21 @@ pub trait Label {
     }
 }
 
+/// One choice of a closed set, as a form offers it: the wire name, the Chinese, the English.
+pub type Choice = (&'static str, &'static str, &'static str);
+
+/// A closed set made by [`labelled_enum`]: its members with their wire names and labels.
+pub trait Choices: Label + Sized + 'static {
+    /// Every member, in declaration order.
+    fn members() -> &'static [Self];
+    /// The stable wire name.
+    fn wire(&self) -> &'static str;
+    /// Every member as a form offers it.
+    fn choices() -> Vec<Choice> {
+        Self::members().iter().map(|m| (m.wire(), m.zh(), m.en())).collect()
+    }
+}
+
 /// Implements [`Label`] and stable snake_case names for a fieldless enum from one table, so the
 /// wire name, the Chinese and the English of each member are written side by side once.
 #[macro_export]
@@ -93,6 +108,15 @@ macro_rules! labelled_enum {
             }
             fn en(&self) -> &'static str {
                 match self { $($name::$variant => $en),+ }
+            }
+        }
+
+        impl $crate::i18n::Choices for $name {
+            fn members() -> &'static [Self] {
+                Self::ALL
+            }
+            fn wire(&self) -> &'static str {
+                self.as_str()
             }
         }
 

@@ -1422,7 +1422,8 @@ async fn a_target_forwards_with_the_origins_knowledge_unless_the_case_says_no_on
     assert!(
         matches!(refused, Err(tiemeng::client::ClientError::Problem(p)) if p.status == 403 && p.code == "onward_restricted")
     );
-    assert!(!xixi.case(&kept.id).await.unwrap().actions.contains(&"forward".to_owned()), "no forward button either");
+    let actions = xixi.case(&kept.id).await.unwrap().actions;
+    assert!(!actions.contains(&tiemeng::domain::lifecycle::ActionKind::Forward), "no forward button either");
     assert_eq!(net.node(XIXI).store().outbox_len(&station(MAZHAN)), 0, "nothing went to 马站");
     assert_eq!(liaison.case(&kept.id).await.unwrap().timeline.len(), 1, "and no note went to 罗阳");
     net.shutdown().await;

@@ -492,7 +492,8 @@ async fn listings_filter_and_page_and_the_case_page_shows_the_signed_timeline() 
     assert_eq!(entry.officer.as_ref().unwrap().name, "陈志强");
     assert_eq!(entry.key, format!("{LUOYANG}#k1"));
     assert_eq!(detail.request["details"]["name"], "吴德福");
-    assert_eq!(detail.actions, ["reminder", "withdraw", "note"]);
+    use tiemeng::domain::lifecycle::ActionKind;
+    assert_eq!(detail.actions, [ActionKind::Reminder, ActionKind::Withdraw, ActionKind::Note]);
 
     // Same subject: a second request naming the same resident ID is flagged, both ways.
     let again = liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![xixi.clone()], now)).await.unwrap();

@@ -7,6 +7,7 @@ use crate::case::{CaseRecord, TargetRecord};
 use crate::client::ClientError;
 use crate::clock::local_minute;
 use crate::config::Role;
+use crate::domain::lifecycle::ActionKind;
 use crate::i18n::{Label, Lang};
 use crate::node::CaseDetail;
 use crate::store::Mailbox;
@@ -201,7 +202,21 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
         }
     }
     if !detail.actions.is_empty() {
-        let _ = write!(out, "\n{}：{}", lang.pick("可进行的操作", "available actions"), detail.actions.join(", "));
+        // Each with the command that takes it: `tiemeng case remind` takes a reminder.
+        let actions: Vec<String> = detail
+            .actions
+            .iter()
+            .map(|action| {
+                let command = if *action == ActionKind::Reminder { "remind" } else { action.as_str() };
+                format!("{}（{command}）", action.label(lang))
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "\n{}：{}",
+            lang.pick("可进行的操作", "available actions"),
+            actions.join(lang.pick("、", ", "))
+        );
     }
     out
 }

@@ -17,6 +17,7 @@ use super::lists::duration_words;
 use super::{ErrorPage, Page};
 use crate::clock::local_minute;
 use crate::domain::case::{DeclineReason, Outcome, WithdrawReason};
+use crate::domain::lifecycle::ActionKind;
 use crate::i18n::{Label, Lang};
 use crate::ids::{CaseId, StationId};
 use crate::node::{
@@ -44,17 +45,19 @@ pub async fn show(page: Page, Path(id): Path<String>, Query(done): Query<Done>) 
 }
 
 fn done_text(action: &str, lang: Lang) -> String {
-    let what = match action {
-        "sent" => lang.pick("协查请求已签名并发出。", "The request was signed and sent."),
-        "ack" => lang.pick("已签收。", "Acknowledged."),
-        "decline" => lang.pick("已退回。", "Declined."),
-        "note" => lang.pick("补充说明已发送。", "Note sent."),
-        "reminder" => lang.pick("已催办。", "Reminder sent."),
-        "outcome" => lang.pick("反馈已发送。", "Outcome reported."),
-        "close" => lang.pick("已办结并评价。", "Closed and evaluated."),
-        "withdraw" => lang.pick("已撤回。", "Withdrawn."),
-        "forward" => lang.pick("已转发，并已告知发起单位。", "Forwarded; the requesting station was told."),
-        _ => lang.pick("已完成。", "Done."),
+    let what = match action.parse::<ActionKind>() {
+        _ if action == "sent" => lang.pick("协查请求已签名并发出。", "The request was signed and sent."),
+        Ok(ActionKind::Ack) => lang.pick("已签收。", "Acknowledged."),
+        Ok(ActionKind::Decline) => lang.pick("已退回。", "Declined."),
+        Ok(ActionKind::Note) => lang.pick("补充说明已发送。", "Note sent."),
+        Ok(ActionKind::Reminder) => lang.pick("已催办。", "Reminder sent."),
+        Ok(ActionKind::Outcome) => lang.pick("反馈已发送。", "Outcome reported."),
+        Ok(ActionKind::Close) => lang.pick("已办结并评价。", "Closed and evaluated."),
+        Ok(ActionKind::Withdraw) => lang.pick("已撤回。", "Withdrawn."),
+        Ok(ActionKind::Forward) => {
+            lang.pick("已转发，并已告知发起单位。", "Forwarded; the requesting station was told.")
+        }
+        Err(_) => lang.pick("已完成。", "Done."),
     };
     what.to_owned()
 }
@@ -143,7 +146,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
         (request_facts(&detail.request, case.kind, lang))
         @if !detail.actions.is_empty() {
             h2 { (lang.pick("办理", "Actions")) }
-            div.actions { @for action in &detail.actions { (action_form(page, detail, action)) } }
+            div.actions { @for action in &detail.actions { (action_form(page, detail, *action)) } }
         }
         h2 { (lang.pick("签名时间线", "Signed timeline")) }
         ol.timeline { @for entry in &detail.timeline { (timeline_entry(page, entry)) } }
@@ -265,7 +268,7 @@ fn targets_choice(page: &Page, detail: &CaseDetail) -> Markup {
     }
 }
 
-fn action_form(page: &Page, detail: &CaseDetail, action: &str) -> Markup {
+fn action_form(page: &Page, detail: &CaseDetail, action: ActionKind) -> Markup {
     let lang = page.lang;
     let id = detail.case.id;
     let kind = detail.case.kind;
@@ -273,14 +276,14 @@ fn action_form(page: &Page, detail: &CaseDetail, action: &str) -> Markup {
         form method="post" action={ "/console/cases/" (id) "/" (action) } {
             (layout::token_field(page))
             @match action {
-                "ack" => {
+                ActionKind::Ack => {
                     strong { (lang.pick("签收", "Acknowledge")) }
                     label for="ack-report-by" { (lang.pick("承诺首次反馈时间（可选，北京时间）", "First report by (optional, Beijing time)")) }
                     input type="datetime-local" id="ack-report-by" name="report_by";
                     label for="ack-message" { (lang.pick("留言", "Message")) }
                     input type="text" id="ack-message" name="message";
                 },
-                "decline" => {
+                ActionKind::Decline => {
                     strong { (lang.pick("退回", "Decline")) }
                     label for="decline-reason" { (lang.pick("原因", "Reason")) }
                     select id="decline-reason" name="reason" { @for r in DeclineReason::ALL { option value=(r.as_str()) { (r.label(lang)) } } }
@@ -292,17 +295,17 @@ fn action_form(page: &Page, detail: &CaseDetail, action: &str) -> Markup {
                         @for p in &page.node.config().peers { option value=(p.id) { (p.name) } }
                     }
                 },
-                "note" => {
+                ActionKind::Note => {
                     strong { (lang.pick("补充说明", "Add a note")) }
                     textarea name="text" required aria-label=(lang.pick("补充说明", "note")) {}
                     (targets_choice(page, detail))
                 },
-                "reminder" => {
+                ActionKind::Reminder => {
                     strong { (lang.pick("催办", "Remind")) }
                     input type="text" name="message" aria-label=(lang.pick("留言", "message")) placeholder=(lang.pick("留言（可选）", "message (optional)"));
                     (targets_choice(page, detail))
                 },
-                "outcome" => {
+                ActionKind::Outcome => {
                     strong { (lang.pick("反馈结果", "Report the outcome")) }
                     label for="outcome-outcome" { (lang.pick("结果", "Outcome")) }
                     select id="outcome-outcome" name="outcome" { @for o in Outcome::allowed_for(kind) { option value=(o.as_str()) { (o.label(lang)) } } }
@@ -311,7 +314,7 @@ fn action_form(page: &Page, detail: &CaseDetail, action: &str) -> Markup {
                     label for="outcome-narrative" { (lang.pick("办理情况", "What was done")) }
                     textarea id="outcome-narrative" name="narrative" required {}
                 },
-                "close" => {
+                ActionKind::Close => {
                     strong { (lang.pick("办结评价", "Close and evaluate")) }
                     label for="close-evaluation" { (lang.pick("满意度（1–5）", "Evaluation (1–5)")) }
                     select id="close-evaluation" name="evaluation" { @for e in (1..=5).rev() { option value=(e) { (e) } } }
@@ -319,7 +322,7 @@ fn action_form(page: &Page, detail: &CaseDetail, action: &str) -> Markup {
                     input type="text" id="close-comment" name="comment";
                     (targets_choice(page, detail))
                 },
-                "forward" => {
+                ActionKind::Forward => {
                     strong { (lang.pick("转发", "Forward")) }
                     label for="forward-to" { (lang.pick("转发至", "Forward to")) }
                     select id="forward-to" name="to" {
@@ -330,17 +333,16 @@ fn action_form(page: &Page, detail: &CaseDetail, action: &str) -> Markup {
                     label for="forward-message" { (lang.pick("转发原因", "Why")) }
                     textarea id="forward-message" name="message" required {}
                 },
-                "withdraw" => {
+                ActionKind::Withdraw => {
                     strong { (lang.pick("撤回", "Withdraw")) }
                     label for="withdraw-reason" { (lang.pick("原因", "Reason")) }
                     select id="withdraw-reason" name="reason" { @for r in WithdrawReason::ALL { option value=(r.as_str()) { (r.label(lang)) } } }
                     input type="text" name="message" aria-label=(lang.pick("说明", "explanation")) placeholder=(lang.pick("说明（可选）", "explanation (optional)"));
                     (targets_choice(page, detail))
                 },
-                _ => {}
             }
             p { (confirm(lang)) }
-            button type="submit" class=[(action == "withdraw" || action == "decline").then_some("danger")] { (lang.pick("提交", "Submit")) }
+            button type="submit" class=[matches!(action, ActionKind::Withdraw | ActionKind::Decline).then_some("danger")] { (lang.pick("提交", "Submit")) }
         }
     }
 }
@@ -364,10 +366,10 @@ enum Taken {
 }
 
 /// Reads an action from a posted form; a message in the page's language when a value is malformed.
-fn action_of(name: &str, posted: &Posted, lang: Lang) -> Result<Action, String> {
+fn action_of(kind: ActionKind, posted: &Posted, lang: Lang) -> Result<Taken, String> {
     let bad = |zh: &str, en: &str| lang.pick(zh, en).to_owned();
-    Ok(match name {
-        "ack" => {
+    Ok(Taken::Act(match kind {
+        ActionKind::Ack => {
             let report_by = match optional(posted, "report_by") {
                 Some(t) => Some(
                     beijing_time(&t).ok_or_else(|| bad("承诺反馈时间格式不正确", "the report time is not valid"))?,
@@ -376,34 +378,37 @@ fn action_of(name: &str, posted: &Posted, lang: Lang) -> Result<Action, String> 
             };
             Action::Ack(AckInput { report_by, message: optional(posted, "message") })
         }
-        "decline" => Action::Decline(DeclineInput {
+        ActionKind::Decline => Action::Decline(DeclineInput {
             reason: text(posted, "reason").parse().map_err(|_| bad("请选择退回原因", "choose a reason"))?,
             message: text(posted, "message"),
             suggested_station: optional(posted, "suggested_station").and_then(|s| s.parse().ok()),
         }),
-        "note" => Action::Note(NoteInput { text: text(posted, "text"), targets: stations(posted) }),
-        "reminder" => {
+        ActionKind::Note => Action::Note(NoteInput { text: text(posted, "text"), targets: stations(posted) }),
+        ActionKind::Reminder => {
             Action::Reminder(ReminderInput { message: optional(posted, "message"), targets: stations(posted) })
         }
-        "outcome" => Action::Outcome(OutcomeInput {
+        ActionKind::Outcome => Action::Outcome(OutcomeInput {
             outcome: text(posted, "outcome").parse().map_err(|_| bad("请选择结果", "choose an outcome"))?,
             count: text(posted, "count")
                 .parse()
                 .map_err(|_| bad("数量应为整数", "the count must be a whole number"))?,
             narrative: text(posted, "narrative"),
         }),
-        "close" => Action::Close(CloseInput {
+        ActionKind::Close => Action::Close(CloseInput {
             evaluation: text(posted, "evaluation").parse().map_err(|_| bad("请选择满意度", "choose an evaluation"))?,
             comment: optional(posted, "comment"),
             targets: stations(posted),
         }),
-        "withdraw" => Action::Withdraw(WithdrawInput {
+        ActionKind::Withdraw => Action::Withdraw(WithdrawInput {
             reason: text(posted, "reason").parse().map_err(|_| bad("请选择撤回原因", "choose a reason"))?,
             message: optional(posted, "message"),
             targets: stations(posted),
         }),
-        _ => return Err(bad("没有这项操作", "no such action")),
-    })
+        ActionKind::Forward => match text(posted, "to").parse() {
+            Ok(to) => return Ok(Taken::Forward(crate::node::ForwardInput { to, message: text(posted, "message") })),
+            Err(_) => return Err(bad("请选择转发单位", "choose a station")),
+        },
+    }))
 }
 
 /// `POST /console/cases/{id}/{action}`: checks the form token and the confirmation, takes the
@@ -419,13 +424,9 @@ pub async fn act(
     let id = case_id(&id, lang)?;
     let posted = posted(pairs);
     page.check_form(&headers, &text(&posted, "csrf"))?;
-    let taken = if action == "forward" {
-        match text(&posted, "to").parse() {
-            Ok(to) => Ok(Taken::Forward(crate::node::ForwardInput { to, message: text(&posted, "message") })),
-            Err(_) => Err(lang.pick("请选择转发单位", "choose a station").to_owned()),
-        }
-    } else {
-        action_of(&action, &posted, lang).map(Taken::Act)
+    let taken = match action.parse::<ActionKind>() {
+        Ok(kind) => action_of(kind, &posted, lang),
+        Err(_) => Err(lang.pick("没有这项操作", "no such action").to_owned()),
     };
     let problem = if text(&posted, "confirm") != "yes" {
         Some(lang.pick("请勾选“确认无误”后再提交。", "Tick “I confirm” before submitting.").to_owned())

@@ -13,11 +13,12 @@ use serde_json::{Map, Value};
 
 use super::layout::{self, Section};
 use super::{ErrorPage, Page};
-use crate::domain::details::CaseKind;
+use crate::domain::case::{Priority, Restriction};
+use crate::domain::details::{CaseKind, DangerFlag, RequestedAction, Sex};
 use crate::domain::plate::Plate;
 use crate::domain::resident_id::ResidentId;
 use crate::domain::validate::FieldError;
-use crate::i18n::{Label, Lang};
+use crate::i18n::{Choice, Choices, Label, Lang};
 use crate::node::{NewCase, Node, NodeError};
 
 /// How a field is entered.
@@ -35,10 +36,10 @@ pub enum Input {
     DateTime,
     /// One item per line, sent as a list.
     Lines,
-    /// One of fixed choices: (value, Chinese, English).
-    Select(&'static [(&'static str, &'static str, &'static str)]),
-    /// Any of fixed choices, sent as a list.
-    Checks(&'static [(&'static str, &'static str, &'static str)]),
+    /// One of a closed set's members, labelled as the domain labels them.
+    Select(fn() -> Vec<Choice>),
+    /// Any of a closed set's members, sent as a list.
+    Checks(fn() -> Vec<Choice>),
 }
 
 /// One field of a form.
@@ -84,17 +85,6 @@ const fn cell(path: &'static str, zh: &'static str, en: &'static str, input: Inp
     Field { path, zh, en, input, required }
 }
 
-const SEX: &[(&str, &str, &str)] =
-    &[("male", "男", "male"), ("female", "女", "female"), ("unknown", "不详", "unknown")];
-const DANGER: &[(&str, &str, &str)] = &[
-    ("armed", "持枪持械", "armed"),
-    ("violent", "有暴力倾向", "violent"),
-    ("self_harm", "有自伤自杀倾向", "risk of self-harm"),
-    ("contagious", "患传染病", "contagious disease"),
-    ("other", "其他危险", "other danger"),
-];
-const ACTION: &[(&str, &str, &str)] =
-    &[("locate", "查找下落", "locate"), ("intercept", "拦截", "intercept"), ("arrest", "抓捕", "arrest")];
 const VEHICLE: &[Field] = &[
     cell("plate", "号牌", "plate", Input::Text, false),
     cell("description", "车辆特征", "description", Input::Text, true),
@@ -102,7 +92,7 @@ const VEHICLE: &[Field] = &[
 
 const MISSING_PERSON: &[Item] = &[
     field("details.name", "姓名", "Name", Input::Text, true),
-    field("details.sex", "性别", "Sex", Input::Select(SEX), true),
+    field("details.sex", "性别", "Sex", Input::Select(Sex::choices), true),
     field("details.age", "年龄", "Age", Input::Number, false),
     field("details.birth_date", "出生日期", "Date of birth", Input::Date, false),
     field("details.id_number", "公民身份号码", "Resident ID number", Input::Text, false),
@@ -118,12 +108,12 @@ const FUGITIVE: &[Item] = &[
     field("details.id_number", "公民身份号码", "Resident ID number", Input::Text, false),
     field("details.warrant_number", "网上追逃编号／案件编号", "Warrant or case number", Input::Text, true),
     field("details.offence", "涉嫌罪名", "Offence", Input::Text, true),
-    field("details.danger", "危险性", "Danger", Input::Checks(DANGER), false),
+    field("details.danger", "危险性", "Danger", Input::Checks(DangerFlag::choices), false),
     field("details.danger_notes", "危险性说明", "Danger notes", Input::Text, false),
     Item::Rows { path: "details.vehicles", zh: "涉案车辆", en: "Vehicles", count: 2, fields: VEHICLE },
     field("details.last_known_location", "最后已知位置", "Last known location", Input::Text, true),
     field("details.last_known_at", "最后已知时间", "Last known time", Input::DateTime, false),
-    field("details.action", "请求措施", "Action asked", Input::Select(ACTION), true),
+    field("details.action", "请求措施", "Action asked", Input::Select(RequestedAction::choices), true),
 ];
 
 const SERIAL_THEFT: &[Item] = &[
@@ -183,17 +173,9 @@ const GENERAL: &[Item] = &[
     field("details.request", "具体请求", "What is asked", Input::Area, true),
 ];
 
-const PRIORITY: &[(&str, &str, &str)] =
-    &[("urgent", "特急", "urgent"), ("high", "紧急", "high"), ("routine", "一般", "routine")];
-const RESTRICTIONS: &[(&str, &str, &str)] = &[
-    ("no_onward", "不得转发", "no onward transmission"),
-    ("police_only", "仅限公安内部", "police only"),
-    ("no_export", "不得导出", "no export"),
-];
-
 /// Fields every request has, before the kind-specific ones.
 const COMMON_HEAD: &[Item] = &[
-    field("priority", "紧急程度", "Priority", Input::Select(PRIORITY), true),
+    field("priority", "紧急程度", "Priority", Input::Select(Priority::choices), true),
     field("title", "标题", "Title", Input::Text, true),
 ];
 
@@ -202,7 +184,7 @@ const COMMON_TAIL: &[Item] = &[
     field("narrative", "情况说明及请求事项", "Background and what is asked", Input::Area, false),
     field("contact", "联系人及电话", "Contact", Input::Text, true),
     field("reference", "本地案件编号", "Our case number", Input::Text, false),
-    field("restrictions", "处置限制", "Handling restrictions", Input::Checks(RESTRICTIONS), false),
+    field("restrictions", "处置限制", "Handling restrictions", Input::Checks(Restriction::choices), false),
     field("review_by", "复核日期（长期协查）", "Review by (standing alerts)", Input::Date, false),
 ];
 
@@ -523,10 +505,10 @@ fn render_input(f: &Field, name: &str, posted: &Posted, errors: &[FieldError], l
             Input::Area | Input::Lines => textarea id=(name) name=(name) class=[class] aria-describedby=[described.as_deref()] { (value) },
             Input::Select(options) => select id=(name) name=(name) class=[class] {
                 @if !f.required { option value="" { "—" } }
-                @for (v, zh, en) in options { option value=(v) selected[value == *v] { (lang.pick(zh, en)) } }
+                @for (v, zh, en) in options() { option value=(v) selected[value == v] { (lang.pick(zh, en)) } }
             },
             Input::Checks(options) => span {
-                @for (v, zh, en) in options {
+                @for (v, zh, en) in options() {
                     label.inline { input type="checkbox" name=(name) value=(v) checked[posted.get(name).is_some_and(|vals| vals.iter().any(|x| x == v))]; (lang.pick(zh, en)) }
                 }
             },
@@ -537,16 +519,17 @@ fn render_input(f: &Field, name: &str, posted: &Posted, errors: &[FieldError], l
 
 /// A stored value as people read it: choices by their label, times in Beijing time.
 pub fn display_value(input: Input, value: &Value, lang: Lang) -> String {
-    let choice = |options: &[(&str, &str, &str)], raw: &str| {
+    let choice = |options: &[Choice], raw: &str| {
         options
             .iter()
             .find(|(v, _, _)| *v == raw)
             .map_or_else(|| raw.to_owned(), |(_, zh, en)| lang.pick(zh, en).to_owned())
     };
     match (input, value) {
-        (Input::Select(options), Value::String(raw)) => choice(options, raw),
+        (Input::Select(options), Value::String(raw)) => choice(&options(), raw),
         (Input::Checks(options), Value::Array(items)) => {
-            items.iter().filter_map(Value::as_str).map(|raw| choice(options, raw)).collect::<Vec<_>>().join("、")
+            let options = options();
+            items.iter().filter_map(Value::as_str).map(|raw| choice(&options, raw)).collect::<Vec<_>>().join("、")
         }
         (Input::DateTime, Value::String(raw)) => {
             time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)

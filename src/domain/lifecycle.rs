@@ -134,10 +134,96 @@ pub fn transition(state: TargetState, by: Party, step: Step) -> Result<TargetSta
     Ok(next)
 }
 
+labelled_enum! {
+    /// What an officer may do to a case: each lifecycle step but the receipt, and forwarding a
+    /// request to another station. Which side takes it, and where it applies, come from the
+    /// lifecycle table ([`transition`]), so the buttons shown, the API's checks and the
+    /// lifecycle cannot disagree.
+    pub enum ActionKind {
+        /// 签收.
+        Ack => ("ack", "签收", "acknowledge"),
+        /// 退回.
+        Decline => ("decline", "退回", "decline"),
+        /// 反馈.
+        Outcome => ("outcome", "反馈", "report an outcome"),
+        /// 转发: pass the request on to another station (with the origin's knowledge).
+        Forward => ("forward", "转发", "forward"),
+        /// 催办.
+        Reminder => ("reminder", "催办", "remind"),
+        /// 办结评价.
+        Close => ("close", "办结评价", "close and evaluate"),
+        /// 撤回.
+        Withdraw => ("withdraw", "撤回", "withdraw"),
+        /// 补充说明.
+        Note => ("note", "补充说明", "add a note"),
+    }
+}
+
+impl ActionKind {
+    /// The lifecycle step it takes; forwarding takes none on this case (it opens a new one).
+    pub fn step(self) -> Option<Step> {
+        match self {
+            Self::Ack => Some(Step::Ack),
+            Self::Decline => Some(Step::Decline),
+            Self::Outcome => Some(Step::Outcome),
+            Self::Reminder => Some(Step::Reminder),
+            Self::Close => Some(Step::Close),
+            Self::Withdraw => Some(Step::Withdraw),
+            Self::Note => Some(Step::Note),
+            Self::Forward => None,
+        }
+    }
+
+    /// The side that takes it (`None`: either).
+    pub fn party(self) -> Option<Party> {
+        match self.step() {
+            Some(step) => step.party(),
+            None => Some(Party::Target),
+        }
+    }
+
+    /// True when `by` may take it on a target in `state`. A target forwards what it holds and
+    /// has not finished with: delivered or acknowledged.
+    pub fn applies(self, state: TargetState, by: Party) -> bool {
+        match self.step() {
+            Some(step) => transition(state, by, step).is_ok(),
+            None => by == Party::Target && matches!(state, TargetState::Delivered | TargetState::Acknowledged),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Where each action is offered, as officers know it: written from the desk's rules, not
+    /// from the table, so a wrong row shows up here as a button in the wrong place.
+    #[test]
+    fn each_action_applies_where_the_desk_expects_it() {
+        use TargetState::*;
+        let open = [Sent, Delivered, Acknowledged, Resolved];
+        let expected: [(ActionKind, Party, &[TargetState]); 8] = [
+            (ActionKind::Ack, Party::Target, &[Sent, Delivered]),
+            (ActionKind::Decline, Party::Target, &[Sent, Delivered]),
+            (ActionKind::Outcome, Party::Target, &[Acknowledged]),
+            (ActionKind::Forward, Party::Target, &[Delivered, Acknowledged]),
+            (ActionKind::Reminder, Party::Origin, &[Sent, Delivered, Acknowledged]),
+            (ActionKind::Close, Party::Origin, &[Resolved]),
+            (ActionKind::Withdraw, Party::Origin, &open),
+            (ActionKind::Note, Party::Origin, &open),
+        ];
+        let all = [Sent, Delivered, Acknowledged, Declined, Resolved, Closed, Withdrawn];
+        for (action, by, states) in expected {
+            let offered: Vec<TargetState> = all.into_iter().filter(|s| action.applies(*s, by)).collect();
+            assert_eq!(offered, states, "{action} by {by:?}");
+            let other = if by == Party::Origin { Party::Target } else { Party::Origin };
+            if action.party().is_some() {
+                assert!(all.iter().all(|s| !action.applies(*s, other)), "{action} is not for the {other:?}");
+            }
+        }
+        assert!(open.iter().all(|s| ActionKind::Note.applies(*s, Party::Target)), "either side adds notes");
+    }
 
     const STEPS: [Step; 8] = [
         Step::Receipt,

@@ -2,6 +2,7 @@
 //! (see `tls`); roles come from this station's registry, never from the certificate.
 
 use crate::config::Role;
+use crate::domain::lifecycle::{ActionKind, Party};
 use crate::envelope::Signatory;
 use crate::ids::{OfficerId, StationId};
 
@@ -50,6 +51,16 @@ pub const DUTY: &[Role] = &[Role::Duty];
 pub const NOTE_WRITERS: &[Role] = &[Role::Liaison, Role::Duty];
 /// Roles that may see peers, dead letters and node health.
 pub const ADMIN: &[Role] = &[Role::Admin];
+
+/// The roles that may take `action`: the lifecycle says which side acts, the station's
+/// registry which of its officers.
+pub fn roles_for(action: ActionKind) -> &'static [Role] {
+    match action.party() {
+        Some(Party::Target) => DUTY,
+        Some(Party::Origin) => LIAISON,
+        None => NOTE_WRITERS,
+    }
+}
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -65,7 +65,7 @@ impl Node {
     ) -> Result<Vec<CaseRecord>, NodeError> {
         let Some(first) = batch.first().map(|(_, _, at)| *at) else { return Ok(Vec::new()) };
         for (_, action, _) in &batch {
-            officer.require(action.who().1)?;
+            officer.require(super::auth::roles_for(action.kind()))?;
         }
         let (cases, woken) = self.store.write(first, |unit| {
             batch

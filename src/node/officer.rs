@@ -4,14 +4,14 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
-use super::auth::{DUTY, LIAISON, NOTE_WRITERS, READERS};
+use super::auth::{LIAISON, READERS, roles_for};
 use super::{Node, NodeError, Officer, subjects};
 use crate::case::{CaseRecord, validate_request};
 use crate::config::Config;
 use crate::domain::case::{DeclineReason, Outcome, Priority, Restriction, WithdrawReason};
 use crate::domain::deadline::Windows;
 use crate::domain::details::CaseDetails;
-use crate::domain::lifecycle::{Party, TargetState};
+use crate::domain::lifecycle::{ActionKind, Party};
 use crate::envelope::body::{
     AckBody, CloseBody, DeclineBody, NoteBody, OutcomeBody, ReminderBody, RequestBody, WithdrawBody,
 };
@@ -203,12 +203,16 @@ impl Action {
         }
     }
 
-    /// Which side may take the action (`None`: either), and the roles it needs.
-    pub fn who(&self) -> (Option<Party>, &'static [crate::config::Role]) {
+    /// Which action this is.
+    pub fn kind(&self) -> ActionKind {
         match self {
-            Self::Ack(_) | Self::Decline(_) | Self::Outcome(_) => (Some(Party::Target), DUTY),
-            Self::Reminder(_) | Self::Close(_) | Self::Withdraw(_) => (Some(Party::Origin), LIAISON),
-            Self::Note(_) => (None, NOTE_WRITERS),
+            Self::Ack(_) => ActionKind::Ack,
+            Self::Decline(_) => ActionKind::Decline,
+            Self::Note(_) => ActionKind::Note,
+            Self::Reminder(_) => ActionKind::Reminder,
+            Self::Outcome(_) => ActionKind::Outcome,
+            Self::Close(_) => ActionKind::Close,
+            Self::Withdraw(_) => ActionKind::Withdraw,
         }
     }
 }
@@ -278,7 +282,7 @@ impl Node {
     /// Takes `action` on a case: checks role and side, signs the envelope, applies it, queues
     /// it for the other party, and returns once all of that is on disk.
     pub async fn act(&self, officer: &Officer, case_id: CaseId, action: Action) -> Result<CaseRecord, NodeError> {
-        officer.require(action.who().1)?;
+        officer.require(roles_for(action.kind()))?;
         let at = self.now();
         let audit_name = action.audit_name();
         let ((case, envelope_id), woken) =
@@ -298,7 +302,7 @@ impl Node {
         case_id: CaseId,
         action: Action,
     ) -> Result<(CaseRecord, EnvelopeId), NodeError> {
-        let (side, _) = action.who();
+        let side = action.kind().party();
         let audit_name = action.audit_name();
         let at = unit.at();
         let mut case = unit.case(&case_id)?.ok_or_else(|| NodeError::CaseNotFound(case_id.to_string()))?;
@@ -326,15 +330,14 @@ impl Node {
         if my_side == Party::Target {
             return Ok(vec![case.origin.clone()]);
         }
-        let (chosen, fits): (&[StationId], fn(TargetState) -> bool) = match action {
-            Action::Note(NoteInput { targets, .. }) => (targets, TargetState::is_open),
-            Action::Reminder(ReminderInput { targets, .. }) => {
-                (targets, |s| matches!(s, TargetState::Sent | TargetState::Delivered | TargetState::Acknowledged))
-            }
-            Action::Close(CloseInput { targets, .. }) => (targets, |s| s == TargetState::Resolved),
-            Action::Withdraw(WithdrawInput { targets, .. }) => (targets, TargetState::is_open),
-            _ => (&[], |_| false),
+        let chosen: &[StationId] = match action {
+            Action::Note(NoteInput { targets, .. })
+            | Action::Reminder(ReminderInput { targets, .. })
+            | Action::Close(CloseInput { targets, .. })
+            | Action::Withdraw(WithdrawInput { targets, .. }) => targets,
+            _ => &[],
         };
+        let fits = |state| action.kind().applies(state, Party::Origin);
         each_once(chosen)?;
         if let Some(stranger) = chosen.iter().find(|s| case.target(s).is_none()) {
             return Err(NodeError::UnknownStation(stranger.clone()));

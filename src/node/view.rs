@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::auth::{DUTY, LIAISON, NOTE_WRITERS, READERS};
+use super::auth::{READERS, roles_for};
 use super::{Node, NodeError, Officer};
 use crate::case::CaseRecord;
+use crate::domain::case::Restriction;
 use crate::domain::deadline::Overdue;
-use crate::domain::lifecycle::{Party, TargetState};
+use crate::domain::lifecycle::{ActionKind, Party};
 use crate::envelope::{Kind, SealedEnvelope, SealedReceipt, Signatory};
 use crate::ids::{CaseId, StationId};
 use crate::store::{AuditDraft, DeadLetter, Mailbox, StoredEnvelope};
@@ -31,7 +32,7 @@ pub struct CaseDetail {
     /// Open cases at this node naming the same person, plate or case number.
     pub same_subject: Vec<LinkedCase>,
     /// Actions this officer may take now (`ack`, `close`, …).
-    pub actions: Vec<String>,
+    pub actions: Vec<ActionKind>,
     /// Envelopes of this case a partner refused for good: not delivered, and not sent again
     /// until this station's admin does so.
     #[serde(default)]
@@ -256,41 +257,17 @@ pub fn overdue_targets(case: &CaseRecord, now: OffsetDateTime) -> Vec<OverdueTar
         .collect()
 }
 
-/// The actions `officer` may take on `case` now, for buttons in the console and the CLI.
-pub fn allowed_actions(case: &CaseRecord, me: &StationId, officer: &Officer) -> Vec<String> {
+/// The actions `officer` may take on `case` now, for buttons in the console and the CLI:
+/// those of this station's side, for the officer's roles, that the lifecycle allows for at
+/// least one target (forwarding also needs the case not to forbid it).
+pub fn allowed_actions(case: &CaseRecord, me: &StationId, officer: &Officer) -> Vec<ActionKind> {
     let side = if &case.origin == me { Party::Origin } else { Party::Target };
-    let any = |f: fn(TargetState) -> bool| case.targets.iter().any(|t| f(t.state));
-    let may = |roles: &'static [crate::config::Role]| officer.require(roles).is_ok();
-    let mut actions = Vec::new();
-    match side {
-        Party::Target if may(DUTY) => {
-            if any(|s| matches!(s, TargetState::Sent | TargetState::Delivered)) {
-                actions.extend(["ack", "decline"]);
-            }
-            if any(|s| s == TargetState::Acknowledged) {
-                actions.push("outcome");
-            }
-            if !case.restricted(crate::domain::case::Restriction::NoOnward)
-                && any(|s| matches!(s, TargetState::Delivered | TargetState::Acknowledged))
-            {
-                actions.push("forward");
-            }
-        }
-        Party::Origin if may(LIAISON) => {
-            if any(|s| matches!(s, TargetState::Sent | TargetState::Delivered | TargetState::Acknowledged)) {
-                actions.push("reminder");
-            }
-            if any(|s| s == TargetState::Resolved) {
-                actions.push("close");
-            }
-            if any(TargetState::is_open) {
-                actions.push("withdraw");
-            }
-        }
-        _ => {}
-    }
-    if may(NOTE_WRITERS) && any(TargetState::is_open) {
-        actions.push("note");
-    }
-    actions.into_iter().map(str::to_owned).collect()
+    ActionKind::ALL
+        .iter()
+        .copied()
+        .filter(|action| action.party().is_none_or(|party| party == side))
+        .filter(|action| officer.require(roles_for(*action)).is_ok())
+        .filter(|action| case.targets.iter().any(|t| action.applies(t.state, side)))
+        .filter(|action| *action != ActionKind::Forward || !case.restricted(Restriction::NoOnward))
+        .collect()
 }

@@ -62,7 +62,8 @@ impl Sim {
         }
         let origin = self.cases[c].origin == at;
         let officer = if origin { &self.stations[at].liaison } else { &self.stations[at].duty };
-        let mut names = allowed_actions(&record, &self.stations[at].id, officer);
+        let mut names: Vec<String> =
+            allowed_actions(&record, &self.stations[at].id, officer).iter().map(|a| a.as_str().to_owned()).collect();
         names.retain(|name| name != "forward");
         let Ok(name) = names.choose_weighted(&mut self.rng, |name| weight(name)).cloned() else { return };
         let now = self.node(at).clock().now();

@@ -5,6 +5,7 @@ use time::{Date, OffsetDateTime};
 use super::*;
 use crate::domain::text::{Layout, has_visible};
 use crate::domain::validate::{Errors, FieldError};
+use crate::i18n::Label;
 
 /// The earliest year a reported time or date may fall in.
 const EARLIEST_YEAR: i32 = 1900;

@@ -11,26 +11,15 @@ use crate::domain::resident_id::ResidentId;
 
 time::serde::format_description!(date_format, Date, "[year]-[month]-[day]");
 
-/// Sex as reported (性别).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Sex {
-    /// 男.
-    Male,
-    /// 女.
-    Female,
-    /// 不详: not known to the reporting family or witness.
-    Unknown,
-}
-
-impl Sex {
-    /// The Chinese word.
-    pub fn zh(self) -> &'static str {
-        match self {
-            Self::Male => "男",
-            Self::Female => "女",
-            Self::Unknown => "性别不详",
-        }
+crate::labelled_enum! {
+    /// Sex as reported (性别).
+    pub enum Sex {
+        /// 男.
+        Male => ("male", "男", "male"),
+        /// 女.
+        Female => ("female", "女", "female"),
+        /// 不详: not known to the reporting family or witness.
+        Unknown => ("unknown", "不详", "unknown"),
     }
 }
 
@@ -69,55 +58,31 @@ pub struct MissingPerson {
     pub risk_notes: Option<String>,
 }
 
-/// A danger a fugitive poses to officers or the public (危险性).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum DangerFlag {
-    /// 持枪持械: may carry a firearm or weapon.
-    Armed,
-    /// 有暴力倾向.
-    Violent,
-    /// 有自伤自杀倾向.
-    SelfHarm,
-    /// 患传染病.
-    Contagious,
-    /// 其他危险, explained in `danger_notes`.
-    Other,
-}
-
-impl DangerFlag {
-    /// The Chinese wording.
-    pub fn zh(self) -> &'static str {
-        match self {
-            Self::Armed => "持枪持械",
-            Self::Violent => "有暴力倾向",
-            Self::SelfHarm => "有自伤自杀倾向",
-            Self::Contagious => "患传染病",
-            Self::Other => "其他危险",
-        }
+crate::labelled_enum! {
+    /// A danger a fugitive poses to officers or the public (危险性).
+    pub enum DangerFlag {
+        /// 持枪持械.
+        Armed => ("armed", "持枪持械", "armed"),
+        /// 有暴力倾向.
+        Violent => ("violent", "有暴力倾向", "violent"),
+        /// 有自伤自杀倾向.
+        SelfHarm => ("self_harm", "有自伤自杀倾向", "risk of self-harm"),
+        /// 患传染病.
+        Contagious => ("contagious", "患传染病", "contagious disease"),
+        /// 其他危险, explained in `danger_notes`.
+        Other => ("other", "其他危险", "other danger"),
     }
 }
 
-/// What the requesting station asks the target to do about a fugitive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RequestedAction {
-    /// 查找下落: find where the person is, without acting.
-    Locate,
-    /// 拦截: stop the person, e.g. at a checkpoint.
-    Intercept,
-    /// 抓捕: arrest.
-    Arrest,
-}
-
-impl RequestedAction {
-    /// The Chinese wording.
-    pub fn zh(self) -> &'static str {
-        match self {
-            Self::Locate => "查找下落",
-            Self::Intercept => "拦截",
-            Self::Arrest => "抓捕",
-        }
+crate::labelled_enum! {
+    /// What the requesting station asks the target to do about a fugitive.
+    pub enum RequestedAction {
+        /// 查找下落: find where the person is, without acting.
+        Locate => ("locate", "查找下落", "locate"),
+        /// 拦截: stop the person, e.g. at a checkpoint.
+        Intercept => ("intercept", "拦截", "intercept"),
+        /// 抓捕: arrest.
+        Arrest => ("arrest", "抓捕", "arrest"),
     }
 }
 
