@@ -26,9 +26,11 @@
 //! - [`client`], [`cli`]: the typed API client and the `tiemeng` command line.
 //! - [`pki`], [`devnet`], [`samples`], [`demo`]: the dev PKI, a development network of
 //!   stations, sample requests, and `tiemeng demo`.
-//! - [`bench`]: `tiemeng bench`, the performance scenarios and `docs/BENCHMARKS.md`.
+//! - `bench` (only with the `bench` feature): `tiemeng bench`, the performance scenarios and
+//!   `docs/BENCHMARKS.md`.
 
 pub mod api;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod case;
 pub mod cli;

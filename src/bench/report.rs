@@ -257,7 +257,7 @@ impl Report {
         let _ = writeln!(out, "- Command: `{}`", self.command);
         let _ = writeln!(
             out,
-            "- Build: `CARGO_TARGET_DIR=target cargo build --release -j 1` (release profile){}",
+            "- Build: `CARGO_TARGET_DIR=target cargo build --release --features bench -j 1` (release profile){}",
             facts.commit.as_ref().map(|c| format!(", commit `{c}`")).unwrap_or_default()
         );
         let _ = writeln!(out, "- Scale: {}", self.scale);

@@ -79,8 +79,10 @@ pub enum Command {
     #[command(subcommand)]
     Audit(audit::AuditCommand),
     /// 性能基准 (run the benchmark scenarios and write docs/BENCHMARKS.md; use a release build).
+    #[cfg(feature = "bench")]
     Bench(crate::bench::BenchArgs),
     /// A node for the benchmark, in a process of its own (used by `tiemeng bench`).
+    #[cfg(feature = "bench")]
     #[command(hide = true)]
     BenchNode(crate::bench::child::NodeArgs),
 }
@@ -113,7 +115,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Restore(args) => backup::restore(args, lang),
         Command::Peers(args) => peers::run(args, lang),
         Command::Audit(command) => audit::run(command, lang),
+        #[cfg(feature = "bench")]
         Command::Bench(args) => crate::bench::run(args),
+        #[cfg(feature = "bench")]
         Command::BenchNode(args) => crate::bench::child::serve(args),
     }
 }

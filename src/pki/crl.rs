@@ -46,6 +46,7 @@ impl CrlSpec {
     }
 
     /// A CRL whose `next_update` passed yesterday: nodes must treat it as stale.
+    #[cfg(feature = "test-support")]
     pub fn expired(crl_number: u64) -> Self {
         let now = OffsetDateTime::now_utc();
         Self {

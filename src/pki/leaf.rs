@@ -22,8 +22,9 @@ pub const CLOCK_SKEW: Duration = Duration::hours(1);
 
 /// Which extended key usages a leaf certificate carries.
 ///
-/// The broken variants exist for tests: rustls accepts a client certificate with no
-/// EKU extension at all, and tiemeng must refuse it itself (DESIGN.md, "Lessons").
+/// The broken variants exist for tests, only with the `test-support` feature: rustls accepts a
+/// client certificate with no EKU extension at all, and tiemeng must refuse it itself
+/// (DESIGN.md, "Lessons").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Eku {
     /// serverAuth and clientAuth: a station both serves and calls its peers.
@@ -31,8 +32,10 @@ pub enum Eku {
     /// clientAuth only: officers' certificates.
     ClientOnly,
     /// serverAuth only: a certificate that must be refused as a client.
+    #[cfg(feature = "test-support")]
     ServerOnly,
     /// No EKU extension at all.
+    #[cfg(feature = "test-support")]
     None,
 }
 
@@ -42,7 +45,9 @@ impl Eku {
         match self {
             Self::ServerAndClient => vec![ServerAuth, ClientAuth],
             Self::ClientOnly => vec![ClientAuth],
+            #[cfg(feature = "test-support")]
             Self::ServerOnly => vec![ServerAuth],
+            #[cfg(feature = "test-support")]
             Self::None => Vec::new(),
         }
     }
@@ -139,12 +144,14 @@ impl LeafSpec {
     }
 
     /// Makes the certificate expired: valid for 30 days, ending yesterday.
+    #[cfg(feature = "test-support")]
     pub fn expired(self) -> Self {
         let now = OffsetDateTime::now_utc();
         self.validity(now - Duration::days(31), now - Duration::days(1))
     }
 
     /// Makes the certificate not yet valid: starting tomorrow.
+    #[cfg(feature = "test-support")]
     pub fn not_yet_valid(self) -> Self {
         let now = OffsetDateTime::now_utc();
         self.validity(now + Duration::days(1), now + Duration::days(31))

@@ -3,16 +3,17 @@
 //!
 //! Three users: the `tiemeng pki` CLI (admins setting up dev stations), integration
 //! tests that need fresh or deliberately broken certificates in memory or in temp
-//! dirs, and `tiemeng demo`, which sets up the three example stations. Nothing
-//! here is meant for production certificates (every subject says `O=铁盟 tiemeng dev`).
+//! dirs (the broken ones only with the `test-support` feature), and `tiemeng demo`,
+//! which sets up the three example stations. Nothing here is meant for production
+//! certificates (every subject says `O=铁盟 tiemeng dev`).
 //!
 //! ```no_run
 //! # use tiemeng::pki::*;
 //! # fn main() -> Result<(), PkiError> {
 //! let zj = Authority::for_province("33")?;
 //! let station = zj.issue(&LeafSpec::station("zj-taishun-luoyang", &[]))?;
-//! let expired = zj.issue(&LeafSpec::officer("zj-taishun-luoyang", "330329001", "陈志强").expired())?;
-//! let crl = zj.crl(&CrlSpec::with_default_validity(1).revoke(expired.serial.clone()))?;
+//! let officer = zj.issue(&LeafSpec::officer("zj-taishun-luoyang", "330329001", "陈志强"))?;
+//! let crl = zj.crl(&CrlSpec::with_default_validity(1).revoke(officer.serial.clone()))?;
 //! # Ok(()) }
 //! ```
 //!

@@ -28,6 +28,7 @@ mod trees;
 mod unit;
 
 use std::path::{Path, PathBuf};
+#[cfg(feature = "bench")]
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -211,6 +212,7 @@ pub struct Store {
     cache_bytes: u64,
     failure: Mutex<Option<String>>,
     /// Set only by the benchmark harness; see [`Store::set_flush_for_bench`].
+    #[cfg(feature = "bench")]
     skip_flush: AtomicBool,
 }
 
@@ -246,6 +248,7 @@ impl Store {
             dir: dir.to_owned(),
             cache_bytes,
             failure: Mutex::new(None),
+            #[cfg(feature = "bench")]
             skip_flush: AtomicBool::new(false),
         }
     }
@@ -255,6 +258,8 @@ impl Store {
     /// is only in memory and may be lost on a crash — exactly what DESIGN.md forbids. It exists
     /// so `tiemeng bench` can measure what durability costs (the "no flush" baseline); nothing
     /// else calls it, no config or CLI flag of `serve` reaches it, and stores open durable.
+    /// Only in builds with the `bench` feature.
+    #[cfg(feature = "bench")]
     pub fn set_flush_for_bench(&self, flush: bool) {
         self.skip_flush.store(!flush, Ordering::Relaxed);
         if !flush {
@@ -393,6 +398,7 @@ impl Store {
         if let Some(failure) = self.failure() {
             return Err(StoreError::Flush(failure));
         }
+        #[cfg(feature = "bench")]
         if self.skip_flush.load(Ordering::Relaxed) {
             return Ok(());
         }
