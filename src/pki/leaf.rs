@@ -23,8 +23,7 @@ pub const CLOCK_SKEW: Duration = Duration::hours(1);
 /// Which extended key usages a leaf certificate carries.
 ///
 /// The broken variants exist for tests, only with the `test-support` feature: rustls accepts a
-/// client certificate with no EKU extension at all, and tiemeng must refuse it itself
-/// (DESIGN.md, "Lessons").
+/// client certificate with no EKU extension at all, and tiemeng must refuse it itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Eku {
     /// serverAuth and clientAuth: a station both serves and calls its peers.

@@ -255,7 +255,7 @@ impl Store {
 
     /// **Benchmarks only; never in production.** With `flush` false, [`Store::durable`]
     /// returns at once without flushing, so callers answer 2xx and sign receipts for data that
-    /// is only in memory and may be lost on a crash — exactly what DESIGN.md forbids. It exists
+    /// is only in memory and may be lost on a crash — what a node must never do. It exists
     /// so `tiemeng bench` can measure what durability costs (the "no flush" baseline); nothing
     /// else calls it, no config or CLI flag of `serve` reaches it, and stores open durable.
     /// Only in builds with the `bench` feature.
