@@ -11,9 +11,10 @@
 //! - [`net`]: a network of stations in a work folder; [`load`]: closed-loop load and
 //!   latency samples; [`workload`]: varied valid requests; [`dataset`]: the million-case history.
 //! - One module per scenario: [`intake`], [`compute`], [`latency`], [`drain`], [`stats`],
-//!   [`startup`], [`memory`], [`fanout`].
+//!   [`startup`], [`memory`], [`fanout`], [`backup`].
 //! - [`report`]: the result model, the terminal table and the markdown writer.
 
+pub mod backup;
 pub mod child;
 pub mod compute;
 pub mod dataset;
@@ -94,11 +95,13 @@ pub enum Scenario {
     Memory,
     /// 8. Federation at scale: 30 nodes, broadcast alerts.
     Fanout,
+    /// 9. A backup of the large store while officers write.
+    Backup,
 }
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Self::Intake,
         Self::Compute,
         Self::Latency,
@@ -107,6 +110,7 @@ impl Scenario {
         Self::Startup,
         Self::Memory,
         Self::Fanout,
+        Self::Backup,
     ];
 }
 
@@ -237,6 +241,7 @@ async fn run_async(args: &BenchArgs) -> Report {
             Scenario::Startup => startup::run(&mut large, &scale).await,
             Scenario::Memory => memory::run(&work, &mut large, &scale).await,
             Scenario::Fanout => fanout::run(&work, &scale).await,
+            Scenario::Backup => backup::run(&mut large, &scale).await,
         };
         let section = section.unwrap_or_else(|e| Section::failed(scenario, e));
         eprintln!("   done in {:.1} s", started.elapsed().as_secs_f64());

@@ -4,11 +4,21 @@
 //! ```text
 //! "TIEMENG-BACKUP\n" 0x01 | station (u16 len, bytes) | taken at (i64 ms, BE)
 //! for each tree: name (u16 len, bytes) | entries (u64) | { key (u32 len, bytes) value (u32 len, bytes) }*
+//!   (entries u64::MAX: as many as there are, then u32::MAX where a key length would be)
 //! SHA-256 of everything before it
 //! ```
-//! Trees are found by name, so adding a tree leaves older backups restorable.
-//! The snapshot is taken under the store's write lock: every change goes through that lock, so
-//! no transaction can land half in the backup. Reads go on meanwhile; writers wait.
+//! Trees are found by name, so adding a tree leaves older backups restorable. After the trees
+//! may come a section named [`JOURNAL`]: writes to replay, in order, over them.
+//!
+//! # Consistent without stopping the station
+//! Copying a million cases takes a while, and officers keep working meanwhile. The store's write
+//! lock is taken twice, each time only to flip a switch: at the start, a journal begins to record
+//! every write committed from then on (under the same lock as the commits, so none is missed or
+//! split); then the trees are copied while writes go on, so a copy may hold a key's value from
+//! before or after a change; at the end, the journal is taken and written after the trees.
+//! Restoring copies the trees and replays the journal, which leaves every key the backup window
+//! touched with its value at the end, and every other key unchanged all along: the store exactly
+//! as it was at the end of the backup.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -17,7 +27,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{META_STATION, Store, StoreError, Trees};
+use super::{META_STATION, Store, StoreError, TreeId, Trees};
 use crate::clock::{from_unix_ms, unix_ms};
 use crate::ids::StationId;
 
@@ -66,13 +76,80 @@ fn len_u32(bytes: &[u8]) -> Result<[u8; 4], StoreError> {
     u32::try_from(bytes.len()).map(u32::to_be_bytes).map_err(|_| StoreError::Corrupt("entry too large".into()))
 }
 
+/// The name of the journal section, after the trees. Not a tree name: those are identifiers.
+const JOURNAL: &str = "~journal";
+
+/// Most bytes a journal may hold. Writes at a station's pace add a few KiB a minute; a store
+/// written faster than it can be copied is told to try again, not allowed to fill memory.
+const JOURNAL_MAX_BYTES: usize = 256 * 1024 * 1024;
+
+/// The writes committed while a backup copies the trees.
+#[derive(Debug, Default)]
+pub(super) struct Journal {
+    ops: Vec<(TreeId, Vec<u8>, Option<Vec<u8>>)>,
+    bytes: usize,
+}
+
+impl Journal {
+    /// Records one transaction's writes, in order.
+    pub(super) fn record(&mut self, ops: &[super::unit::Op]) {
+        for op in ops {
+            self.bytes += op.key.len() + op.value.as_ref().map_or(0, Vec::len) + 16;
+            self.ops.push((op.tree, op.key.clone(), op.value.clone()));
+        }
+    }
+}
+
 impl Store {
-    /// Writes a consistent snapshot to `path` (created, never overwritten) and syncs it to disk.
+    /// Writes a consistent snapshot to `path` (created, never overwritten) and syncs it to
+    /// disk, while writes go on (see the module documentation).
     pub fn backup(&self, path: &Path, now: OffsetDateTime) -> Result<BackupInfo, StoreError> {
-        let file = File::options().write(true).create_new(true).open(path).map_err(io(path))?;
+        self.backup_observed(path, now, &mut |_| {})
+    }
+
+    /// [`Store::backup`], calling `copied` with each tree's name once it is copied: a test
+    /// writes there to prove that what changes during the copy is in the backup.
+    pub(super) fn backup_observed(
+        &self,
+        path: &Path,
+        now: OffsetDateTime,
+        copied: &mut dyn FnMut(&str),
+    ) -> Result<BackupInfo, StoreError> {
+        let inner = {
+            let _guard = self.lock()?;
+            let mut journal = self.backup_journal.lock().map_err(|_| StoreError::Poisoned)?;
+            if journal.is_some() {
+                return Err(StoreError::Corrupt("another backup is being taken; try again when it is done".into()));
+            }
+            *journal = Some(Journal::default());
+            self.inner()?
+        };
+        let result = File::options()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(io(path))
+            .and_then(|file| self.write_backup(file, &inner, path, now, copied));
+        // Whatever happened, this backup's journal stops, and a file that is not a whole
+        // backup goes.
+        if let Ok(mut journal) = self.backup_journal.lock() {
+            *journal = None;
+        }
+        if result.is_err() {
+            let _ = std::fs::remove_file(path);
+        }
+        result
+    }
+
+    fn write_backup(
+        &self,
+        file: File,
+        inner: &super::Inner,
+        path: &Path,
+        now: OffsetDateTime,
+        copied: &mut dyn FnMut(&str),
+    ) -> Result<BackupInfo, StoreError> {
         let mut out = Hashing { inner: BufWriter::new(file), hash: Sha256::new() };
-        let _guard = self.lock()?;
-        let inner = self.inner()?;
         let station = self.station.as_str().as_bytes();
         out.write_all(MAGIC).map_err(io(path))?;
         out.write_all(&len_u16(station)?).map_err(io(path))?;
@@ -80,17 +157,39 @@ impl Store {
         out.write_all(&unix_ms(now).to_be_bytes()).map_err(io(path))?;
         let mut entries = 0;
         for (name, tree) in Trees::names().iter().zip(&inner.all_trees) {
+            // Streamed: a tree's length changes while it is copied, so the section ends with a
+            // marker instead of starting with a count.
             out.write_all(&len_u16(name.as_bytes())?).map_err(io(path))?;
             out.write_all(name.as_bytes()).map_err(io(path))?;
-            out.write_all(&(tree.len() as u64).to_be_bytes()).map_err(io(path))?;
+            out.write_all(&STREAMED.to_be_bytes()).map_err(io(path))?;
             for item in tree.iter() {
                 let (key, value) = item?;
-                for part in [&key[..], &value[..]] {
-                    out.write_all(&len_u32(part)?).map_err(io(path))?;
-                    out.write_all(part).map_err(io(path))?;
-                }
+                write_entry(&mut out, path, &key, &value)?;
                 entries += 1;
             }
+            out.write_all(&END_OF_SECTION.to_be_bytes()).map_err(io(path))?;
+            copied(name);
+            self.check_journal_size()?;
+        }
+        let journal = {
+            let _guard = self.lock()?;
+            self.backup_journal.lock().map_err(|_| StoreError::Poisoned)?.take().unwrap_or_default()
+        };
+        let replay: Vec<(Vec<u8>, Vec<u8>)> = journal
+            .ops
+            .into_iter()
+            .map(|(tree, key, value)| {
+                let name = Trees::names()[tree as usize].as_bytes();
+                let entry = [name, &[0], key.as_slice()].concat();
+                let value = match value {
+                    Some(value) => [&[1u8][..], &value].concat(),
+                    None => vec![0u8],
+                };
+                (entry, value)
+            })
+            .collect();
+        if !replay.is_empty() {
+            write_section(&mut out, path, JOURNAL, replay.iter().map(|(k, v)| (&k[..], &v[..])), replay.len())?;
         }
         let digest = out.hash.finalize();
         let mut file = out.inner;
@@ -99,7 +198,48 @@ impl Store {
         file.sync_all().map_err(io(path))?;
         Ok(BackupInfo { station: self.station.clone(), taken_at: now, entries })
     }
+
+    fn check_journal_size(&self) -> Result<(), StoreError> {
+        let journal = self.backup_journal.lock().map_err(|_| StoreError::Poisoned)?;
+        if journal.as_ref().is_some_and(|j| j.bytes > JOURNAL_MAX_BYTES) {
+            return Err(StoreError::Corrupt(
+                "more was written during the backup than it can hold; take it again at a quieter time".into(),
+            ));
+        }
+        Ok(())
+    }
 }
+
+/// Writes one section: its name, its entry count, and the entries.
+fn write_section<'a, W: Write>(
+    out: &mut W,
+    path: &Path,
+    name: &str,
+    entries: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    count: usize,
+) -> Result<(), StoreError> {
+    out.write_all(&len_u16(name.as_bytes())?).map_err(io(path))?;
+    out.write_all(name.as_bytes()).map_err(io(path))?;
+    out.write_all(&(count as u64).to_be_bytes()).map_err(io(path))?;
+    for (key, value) in entries {
+        write_entry(out, path, key, value)?;
+    }
+    Ok(())
+}
+
+fn write_entry<W: Write>(out: &mut W, path: &Path, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+    for part in [key, value] {
+        out.write_all(&len_u32(part)?).map_err(io(path))?;
+        out.write_all(part).map_err(io(path))?;
+    }
+    Ok(())
+}
+
+/// The entry count of a section copied while writes went on: its entries end with
+/// [`END_OF_SECTION`] in place of a key length.
+const STREAMED: u64 = u64::MAX;
+/// Ends a [`STREAMED`] section.
+const END_OF_SECTION: u32 = u32::MAX;
 
 /// Reads exactly `n` bytes.
 fn take(reader: &mut impl Read, n: usize, path: &Path) -> Result<Vec<u8>, StoreError> {
@@ -157,6 +297,28 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Replays one journal entry: tree name, 0, key → 1 and the value, or 0 for a removal.
+fn replay(db: &sled::Db, entry: &[u8], value: &[u8], path: &Path) -> Result<(), StoreError> {
+    let damaged = || StoreError::Corrupt(format!("{} has a damaged journal entry", path.display()));
+    let split = entry.iter().position(|b| *b == 0).ok_or_else(damaged)?;
+    let name = std::str::from_utf8(&entry[..split]).map_err(|_| damaged())?;
+    if !Trees::names().contains(&name) {
+        return Err(damaged());
+    }
+    let tree = db.open_tree(name)?;
+    let key = &entry[split + 1..];
+    match value.split_first() {
+        Some((1, value)) => {
+            tree.insert(key, value)?;
+        }
+        Some((0, [])) => {
+            tree.remove(key)?;
+        }
+        _ => return Err(damaged()),
+    }
+    Ok(())
+}
+
 /// The names of the trees a (checked) backup holds, in order, read without their entries.
 fn tree_names(path: &Path) -> Result<Vec<String>, StoreError> {
     use std::io::Seek;
@@ -170,9 +332,16 @@ fn tree_names(path: &Path) -> Result<Vec<String>, StoreError> {
         let name_len = usize::from(u16::from_be_bytes(number(&mut file, path)?));
         names.push(String::from_utf8_lossy(&take(&mut file, name_len, path)?).into_owned());
         let count = u64::from_be_bytes(number(&mut file, path)?);
-        for _ in 0..count * 2 {
-            let len = u32::from_be_bytes(number(&mut file, path)?);
-            file.seek_relative(i64::from(len)).map_err(io(path))?;
+        let mut read = 0;
+        while count == STREAMED || read < count {
+            read += 1;
+            let key_len = u32::from_be_bytes(number(&mut file, path)?);
+            if count == STREAMED && key_len == END_OF_SECTION {
+                break;
+            }
+            file.seek_relative(i64::from(key_len)).map_err(io(path))?;
+            let value_len = u32::from_be_bytes(number(&mut file, path)?);
+            file.seek_relative(i64::from(value_len)).map_err(io(path))?;
         }
     }
     Ok(names)
@@ -194,7 +363,8 @@ pub fn restore(path: &Path, dir: &Path) -> Result<BackupInfo, StoreError> {
         String::from_utf8(take(&mut reader, station_len, path)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let station: StationId = station.parse().map_err(|e: crate::ids::IdError| StoreError::Corrupt(e.to_string()))?;
     let taken_at = from_unix_ms(i64::from_be_bytes(number(&mut reader, path)?));
-    if let Some(unknown) = tree_names(path)?.into_iter().find(|name| !Trees::names().contains(&name.as_str())) {
+    let known = |name: &str| name == JOURNAL || Trees::names().contains(&name);
+    if let Some(unknown) = tree_names(path)?.into_iter().find(|name| !known(name)) {
         return Err(StoreError::Corrupt(format!(
             "{} holds the tree {unknown:?}, which this release of tiemeng does not know: restore it with the \
              release that took it, or a later one",
@@ -209,15 +379,26 @@ pub fn restore(path: &Path, dir: &Path) -> Result<BackupInfo, StoreError> {
         let name_len = usize::from(u16::from_be_bytes(number(&mut reader, path)?));
         let name =
             String::from_utf8(take(&mut reader, name_len, path)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let tree = db.open_tree(&name)?;
+        let journal = name == JOURNAL;
+        let tree = if journal { None } else { Some(db.open_tree(&name)?) };
         let count = u64::from_be_bytes(number(&mut reader, path)?);
-        for _ in 0..count {
-            let key_len = u32::from_be_bytes(number(&mut reader, path)?) as usize;
-            let key = take(&mut reader, key_len, path)?;
+        let mut read = 0;
+        while count == STREAMED || read < count {
+            read += 1;
+            let key_len = u32::from_be_bytes(number(&mut reader, path)?);
+            if count == STREAMED && key_len == END_OF_SECTION {
+                break;
+            }
+            let key = take(&mut reader, key_len as usize, path)?;
             let value_len = u32::from_be_bytes(number(&mut reader, path)?) as usize;
             let value = take(&mut reader, value_len, path)?;
-            tree.insert(key, value)?;
-            entries += 1;
+            match &tree {
+                Some(tree) => {
+                    tree.insert(key, value)?;
+                    entries += 1;
+                }
+                None => replay(&db, &key, &value, path)?,
+            }
         }
     }
     let meta = db.open_tree("meta")?;
@@ -305,6 +486,69 @@ mod tests {
         let error = restore(&file, &target).unwrap_err().to_string();
         assert!(error.contains("attachments_of_tomorrow") && error.contains("later one"), "{error}");
         assert!(!target.join("conf").exists(), "no store was started in {}", target.display());
+    }
+
+    fn put(store: &Store, writes: &[(TreeId, &str, Option<&str>)]) {
+        store
+            .write(OffsetDateTime::UNIX_EPOCH, |unit| {
+                for (tree, key, value) in writes {
+                    match value {
+                        Some(value) => unit.put(*tree, key.as_bytes().to_vec(), value.as_bytes().to_vec()),
+                        None => unit.remove(*tree, key.as_bytes().to_vec()),
+                    }
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    }
+
+    fn get(store: &Store, tree: TreeId, key: &str) -> Option<String> {
+        let inner = store.inner().unwrap();
+        let value = inner.all_trees[tree as usize].get(key.as_bytes()).unwrap();
+        value.map(|v| String::from_utf8(v.to_vec()).unwrap())
+    }
+
+    /// Writes go on while a backup copies the trees, into trees already copied and trees not
+    /// yet copied; the restored store is the store as it stood when the backup ended.
+    #[test]
+    fn what_is_written_while_a_backup_copies_is_in_it_as_it_ended() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data"), &station(), 8 << 20).unwrap();
+        put(&store, &[(TreeId::SubjectCases, "k1", Some("v1")), (TreeId::SubjectCases, "k2", Some("v2"))]);
+        put(&store, &[(TreeId::Meta, "a", Some("1"))]);
+        let file = dir.path().join("backup");
+        let mut second = None;
+        store
+            .backup_observed(&file, OffsetDateTime::UNIX_EPOCH, &mut |copied| match copied {
+                // The first tree is copied: a case lands behind the copy, a key is removed ahead
+                // of it, a value changes.
+                "caseid_case" => put(
+                    &store,
+                    &[
+                        (TreeId::CaseidCase, "new", Some("case")),
+                        (TreeId::SubjectCases, "k1", None),
+                        (TreeId::Meta, "a", Some("2")),
+                    ],
+                ),
+                // Meta is copied with "a" = 2; it changes again after.
+                "meta" => {
+                    put(&store, &[(TreeId::Meta, "a", Some("3")), (TreeId::Meta, "b", Some("x"))]);
+                    second = Some(store.backup(&dir.path().join("second"), OffsetDateTime::UNIX_EPOCH));
+                }
+                _ => {}
+            })
+            .unwrap();
+        let refused = second.unwrap().unwrap_err().to_string();
+        assert!(refused.contains("another backup"), "{refused}");
+        assert!(!dir.path().join("second").exists(), "the refused backup leaves no file");
+        drop(store);
+        restore(&file, &dir.path().join("restored")).unwrap();
+        let restored = Store::open_existing(&dir.path().join("restored")).unwrap();
+        assert_eq!(get(&restored, TreeId::CaseidCase, "new").as_deref(), Some("case"));
+        assert_eq!(get(&restored, TreeId::SubjectCases, "k1"), None);
+        assert_eq!(get(&restored, TreeId::SubjectCases, "k2").as_deref(), Some("v2"));
+        assert_eq!(get(&restored, TreeId::Meta, "a").as_deref(), Some("3"));
+        assert_eq!(get(&restored, TreeId::Meta, "b").as_deref(), Some("x"));
     }
 
     #[test]

@@ -211,6 +211,8 @@ pub struct Store {
     dir: PathBuf,
     cache_bytes: u64,
     failure: Mutex<Option<String>>,
+    /// While a backup runs: every write committed since it began, in order (see `backup`).
+    backup_journal: Mutex<Option<backup::Journal>>,
     /// Set only by the benchmark harness; see [`Store::set_flush_for_bench`].
     #[cfg(feature = "bench")]
     skip_flush: AtomicBool,
@@ -248,6 +250,7 @@ impl Store {
             dir: dir.to_owned(),
             cache_bytes,
             failure: Mutex::new(None),
+            backup_journal: Mutex::new(None),
             #[cfg(feature = "bench")]
             skip_flush: AtomicBool::new(false),
         }
@@ -548,6 +551,16 @@ impl Store {
     }
 
     fn run_transaction(&self, inner: &Inner, ops: &[unit::Op]) -> Result<(), StoreError> {
+        self.commit_ops(inner, ops)?;
+        // Under the writer lock, like the start and the end of a backup: the journal holds
+        // exactly the writes committed between them.
+        if let Some(journal) = self.backup_journal.lock().map_err(|_| StoreError::Poisoned)?.as_mut() {
+            journal.record(ops);
+        }
+        Ok(())
+    }
+
+    fn commit_ops(&self, inner: &Inner, ops: &[unit::Op]) -> Result<(), StoreError> {
         let result: Result<(), TransactionError<()>> = inner.all_trees[..].transaction(|trees| {
             for op in ops {
                 let tree = &trees[op.tree as usize];

@@ -337,6 +337,11 @@ impl<'s> Unit<'s> {
         self.ops.push(Op { tree, key, value: Some(value) });
     }
 
+    #[cfg(test)]
+    pub(super) fn remove(&mut self, tree: TreeId, key: Vec<u8>) {
+        self.ops.push(Op { tree, key, value: None });
+    }
+
     /// Chains the audit entries, writes counters, and commits everything in one transaction.
     /// Returns the peers that have new outbox entries, to wake their delivery tasks.
     pub(super) fn commit(mut self) -> Result<Vec<StationId>, StoreError> {

@@ -1,0 +1,168 @@
+//! Scenario 9: a backup of the large store while officers keep sending requests. The store's
+//! write lock is taken only to start and to end the backup's journal, never for the copy, so a
+//! write should wait no longer than it does without a backup. Writers are timed in the same run
+//! without a backup, then during one; the time the copy takes is what every write would have
+//! waited had the lock been held for the whole copy.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::dataset::{Cache, Dataset};
+use super::load::{self, Samples};
+use super::report::{mib, ms, thousands};
+use super::{BenchResult, Row, Scale, Scenario, Section, ctx};
+use crate::clock::Clock;
+use crate::node::Node;
+
+/// Officers sending requests at once while the backup runs.
+const WRITERS: usize = 4;
+/// The longest a write may wait during a backup.
+const STALL_TARGET: Duration = Duration::from_millis(100);
+
+/// Runs the scenario.
+pub async fn run(cache: &mut Cache, scale: &Scale) -> BenchResult<Section> {
+    let data = cache.get(scale).await?;
+    let node = Arc::new(Node::open(data.load_config()?, Clock::system()).map_err(ctx("open A"))?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(ctx("bind"))?;
+    let url = format!("https://localhost:{}", listener.local_addr().map_err(ctx("addr"))?.port());
+    let running = crate::server::start(node.clone(), listener).map_err(ctx("serve"))?;
+    let result = measure(&data, &node, &url, scale).await;
+    running.stop().await;
+    drop(node);
+    result
+}
+
+/// One writer's loop: sends requests one after another until `stop`, keeping each one's time.
+fn writers(
+    data: &Dataset,
+    url: &str,
+    stop: Arc<tokio::sync::Notify>,
+) -> BenchResult<Vec<tokio::task::JoinHandle<Vec<Duration>>>> {
+    let target: crate::ids::StationId = data.partner.parse().map_err(ctx("partner"))?;
+    let mut tasks = Vec::new();
+    for i in 0..WRITERS {
+        let client = data.client(url, crate::pki::ROLE_LIAISON)?.http().clone();
+        let mut bodies = super::workload::Bodies::new(
+            900 + i as u64,
+            std::slice::from_ref(&target),
+            time::OffsetDateTime::now_utc(),
+        );
+        let url = format!("{url}/api/v1/cases");
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            let stopped = stop.notified();
+            tokio::pin!(stopped);
+            loop {
+                let request = client
+                    .post(&url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(bodies.next_body());
+                let began = Instant::now();
+                tokio::select! {
+                    answered = load::expect(request, 201) => {
+                        if answered.is_ok() {
+                            times.push(began.elapsed());
+                        }
+                    }
+                    () = &mut stopped => break,
+                }
+            }
+            times
+        }));
+    }
+    Ok(tasks)
+}
+
+async fn timed_writes(
+    data: &Dataset,
+    url: &str,
+    during: impl std::future::Future<Output = BenchResult<()>>,
+) -> BenchResult<Samples> {
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let tasks = writers(data, url, stop.clone())?;
+    let started = Instant::now();
+    let outcome = during.await;
+    let window = started.elapsed();
+    stop.notify_waiters();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.map_err(ctx("writer"))?);
+    }
+    outcome?;
+    Ok(Samples::new(all, window))
+}
+
+async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> BenchResult<Section> {
+    let quiet = if scale.quick { Duration::from_secs(2) } else { Duration::from_secs(20) };
+    // Warm up, then writes without a backup, then writes during one.
+    timed_writes(data, url, async {
+        tokio::time::sleep(quiet / 4).await;
+        Ok(())
+    })
+    .await?;
+    let without = timed_writes(data, url, async {
+        tokio::time::sleep(quiet).await;
+        Ok(())
+    })
+    .await?;
+    let file = data.dir.join("bench.tiemeng-backup");
+    let _ = std::fs::remove_file(&file);
+    let backing_up = node.clone();
+    let path = file.clone();
+    let mut copy = Duration::ZERO;
+    let mut entries = 0;
+    let during = timed_writes(data, url, async {
+        let began = Instant::now();
+        let info =
+            tokio::task::spawn_blocking(move || backing_up.store().backup(&path, time::OffsetDateTime::now_utc()))
+                .await
+                .map_err(ctx("backup task"))?
+                .map_err(ctx("backup"))?;
+        copy = began.elapsed();
+        entries = info.entries;
+        Ok(())
+    })
+    .await?;
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    let checked = tokio::task::spawn_blocking({
+        let file = file.clone();
+        move || crate::store::backup::check(&file)
+    })
+    .await
+    .map_err(ctx("check task"))?;
+    let _ = std::fs::remove_file(&file);
+    checked.map_err(ctx("the backup does not check"))?;
+    let mut section = Section::new(
+        Scenario::Backup,
+        format!("A backup of {} cases while officers send requests", thousands(data.stored as u64)),
+    );
+    section.rows.push(
+        Row::absolute(
+            "longest a write waited during the backup",
+            ms(during.max()),
+            format!("≤ {}", ms(STALL_TARGET)),
+            during.max() <= STALL_TARGET,
+        )
+        .with_baseline(format!("{} (no backup)", ms(without.max()))),
+    );
+    section.rows.push(
+        Row::info("write p99 during the backup", ms(during.p99()))
+            .with_baseline(format!("{} (no backup)", ms(without.p99()))),
+    );
+    section.rows.push(Row::info("time to copy the store", format!("{:.1} s", copy.as_secs_f64())));
+    section.details.push(format!(
+        "{WRITERS} liaison officers send requests over mTLS, one after another each, to a node serving the large store: \
+         first for {} without a backup ({}), then while `Store::backup` copies the store ({}). The backup took {:.1} s \
+         for {} entries ({} on disk) and passed its checksum. Had the write lock been held for the whole copy, as \
+         before this release, every write in that window would have waited up to {:.1} s.",
+        ms(quiet),
+        without.summary(),
+        during.summary(),
+        copy.as_secs_f64(),
+        thousands(entries),
+        mib(size),
+        copy.as_secs_f64(),
+    ));
+    Ok(section)
+}
