@@ -28,6 +28,7 @@ fn every_scenario_runs_and_reports_what_it_checked() {
         "## 6. Start-up",
         "## 7. Memory",
         "## 8. Federation at scale",
+        "## 9. A backup of",
     ] {
         assert!(report.contains(section), "{section} missing from the report");
     }

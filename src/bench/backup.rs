@@ -94,7 +94,7 @@ async fn timed_writes(
 }
 
 async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> BenchResult<Section> {
-    let quiet = if scale.quick { Duration::from_secs(2) } else { Duration::from_secs(20) };
+    let quiet = scale.measure;
     // Warm up, then writes without a backup, then writes during one.
     timed_writes(data, url, async {
         tokio::time::sleep(quiet / 4).await;
