@@ -3,7 +3,6 @@
 //! Another province's CA could issue a certificate for the partner's host name; it cannot make
 //! this node talk to anyone but the partner it means.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::client::WebPkiServerVerifier;
@@ -73,9 +72,8 @@ struct NotThePartner(StationId);
 /// station's own certificate.
 pub fn peer_client_config(tls: &TlsConfig, peer: &PeerConfig) -> Result<rustls::ClientConfig, TlsError> {
     let provider = provider();
-    let crls: Vec<PathBuf> = tls.crls.clone();
     let inner = WebPkiServerVerifier::builder_with_provider(roots_in(&peer.ca)?, provider.clone())
-        .with_crls(load_crls(&crls)?)
+        .with_crls(load_crls(&tls.crls)?)
         .build()
         .map_err(|e| TlsError::Verifier(e.to_string()))?;
     let verifier = Arc::new(PeerServerVerifier { inner, station: peer.id.clone() });
