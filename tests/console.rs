@@ -121,6 +121,186 @@ async fn a_request_sent_from_the_console_reaches_the_partner_and_is_worked_there
     net.shutdown().await;
 }
 
+/// A form's fields for one kind of request, filled in as an officer would (every required
+/// field, and a few optional ones), with what the case page must show of them afterwards.
+fn filled_in(kind: CaseKind) -> (Vec<(&'static str, String)>, Vec<&'static str>) {
+    let id = |first17: &str| samples::resident_id(first17).unwrap().as_str().to_owned();
+    let typed = |pairs: &[(&'static str, &str)]| pairs.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+    match kind {
+        CaseKind::MissingPerson => (
+            [
+                typed(&[
+                    ("details.name", "林秀英"),
+                    ("details.sex", "female"),
+                    ("details.description", "身高约130厘米，扎马尾，穿红色羽绒服"),
+                    ("details.last_seen_place", "罗阳镇中心小学门口"),
+                    ("details.last_seen_at", "2026-11-23T16:30"),
+                    ("details.contact", "母亲林美华 13857700456"),
+                ]),
+                vec![("details.id_number", id("35092420150607002"))],
+            ]
+            .concat(),
+            vec![
+                "林秀英",
+                "身高约130厘米，扎马尾，穿红色羽绒服",
+                "罗阳镇中心小学门口",
+                "2026-11-23 16:30",
+                "母亲林美华 13857700456",
+            ],
+        ),
+        CaseKind::Fugitive => (
+            [
+                typed(&[
+                    ("details.name", "郑国华"),
+                    ("details.warrant_number", "T3303292026110017"),
+                    ("details.offence", "故意伤害罪"),
+                    ("details.danger", "violent"),
+                    ("details.vehicles[0].plate", "浙C12345"),
+                    ("details.vehicles[0].description", "白色大众朗逸"),
+                    ("details.last_known_location", "泰顺县罗阳镇汽车站"),
+                    ("details.last_known_at", "2026-11-22T21:10"),
+                    ("details.action", "intercept"),
+                ]),
+                vec![("details.id_number", id("33032919850214001"))],
+            ]
+            .concat(),
+            vec![
+                "郑国华",
+                "T3303292026110017",
+                "故意伤害罪",
+                "有暴力倾向",
+                "浙C12345 · 白色大众朗逸",
+                "泰顺县罗阳镇汽车站",
+                "2026-11-22 21:10",
+                "拦截",
+            ],
+        ),
+        CaseKind::SerialTheft => (
+            [
+                typed(&[
+                    ("details.linked_case_numbers", "A3303292026110012\r\nA3509242026110007"),
+                    ("details.modus_operandi", "夜间剪断电动车锁后推走，专挑停在村道旁的车辆"),
+                    ("details.stolen_items", "雅迪电动车\r\n绿源电动车"),
+                    ("details.suspects[0].name", "叶某"),
+                    ("details.suspects[0].description", "男，约30岁，戴黑色头盔"),
+                    ("details.vehicles[0].plate", "闽J56789"),
+                    ("details.vehicles[0].description", "蓝色三轮货车"),
+                    ("details.incidents[0].at", "2026-11-20T02:30"),
+                    ("details.incidents[0].place", "寿宁县犀溪镇西浦村"),
+                    ("details.incidents[0].summary", "电动车一辆被盗"),
+                    ("details.incidents[1].at", "2026-11-21T03:15"),
+                    ("details.incidents[1].place", "泰顺县罗阳镇洲岭村"),
+                    ("details.incidents[1].summary", "电动车两辆被盗"),
+                ]),
+                vec![("details.suspects[0].id_number", id("33032919960318013"))],
+            ]
+            .concat(),
+            vec![
+                "A3303292026110012；A3509242026110007",
+                "夜间剪断电动车锁后推走，专挑停在村道旁的车辆",
+                "雅迪电动车；绿源电动车",
+                "叶某",
+                "男，约30岁，戴黑色头盔",
+                "闽J56789 · 蓝色三轮货车",
+                "2026-11-20 02:30 · 寿宁县犀溪镇西浦村 · 电动车一辆被盗",
+                "2026-11-21 03:15 · 泰顺县罗阳镇洲岭村 · 电动车两辆被盗",
+            ],
+        ),
+        CaseKind::Dispute => (
+            typed(&[
+                ("details.parties[0].name", "泰顺县罗阳镇洲岭村村民委员会"),
+                ("details.parties[0].role", "承包方"),
+                ("details.parties[0].contact", "0577-67581234"),
+                ("details.parties[1].name", "寿宁县犀溪镇西浦村村民委员会"),
+                ("details.parties[1].role", "发包方"),
+                ("details.place", "洲岭村与西浦村交界处山林"),
+                ("details.summary", "两村因交界处约二十亩山林的权属发生争执，已有村民阻拦砍伐"),
+                ("details.disputed_since", "2026-10-01"),
+            ]),
+            vec![
+                "泰顺县罗阳镇洲岭村村民委员会 · 承包方 · 0577-67581234",
+                "寿宁县犀溪镇西浦村村民委员会 · 发包方",
+                "洲岭村与西浦村交界处山林",
+                "两村因交界处约二十亩山林的权属发生争执，已有村民阻拦砍伐",
+                "2026-10-01",
+            ],
+        ),
+        CaseKind::General => (
+            typed(&[
+                ("details.subject", "核查一辆外地牌照车辆的通行记录"),
+                ("details.request", "请协助调取该车近三个月在犀溪镇卡口的通行记录"),
+            ]),
+            vec!["核查一辆外地牌照车辆的通行记录", "请协助调取该车近三个月在犀溪镇卡口的通行记录"],
+        ),
+    }
+}
+
+/// The names of the fields a form marks as required (`<label for="…">… *</label>`).
+fn required_fields(form: &str) -> Vec<&str> {
+    form.split("<label for=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let label = &rest[..rest.find("</label>")?];
+            label.ends_with(" *").then_some(name)
+        })
+        .collect()
+}
+
+/// Every kind of request goes out from its form: filled in with every required field, it is
+/// signed and sent, stored at the origin as its kind, and its page shows what was typed.
+#[tokio::test]
+async fn every_kind_of_request_is_sent_from_its_form_and_shown_as_typed() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let origin = net.node(LUOYANG).clone();
+    for kind in CaseKind::ALL {
+        let path = format!("/console/new/{}", kind.as_str());
+        let (status, form) = get(&net, LUOYANG, As::Liaison, &path).await;
+        assert_eq!(status, 200, "{path}");
+        let (details, shown) = filled_in(kind);
+        let title = format!("{}：浙闽边界联合协查", kind.zh());
+        let mut fields: Vec<(&str, String)> = vec![
+            ("csrf", token(&form)),
+            ("targets", XIXI.to_owned()),
+            ("priority", "high".to_owned()),
+            ("title", title.clone()),
+            ("contact", "陈志强 0577-67580110".to_owned()),
+        ];
+        let ids: Vec<String> =
+            details.iter().filter(|(name, _)| name.ends_with("id_number")).map(|(_, id)| id.clone()).collect();
+        fields.extend(details);
+        for name in fields.iter().map(|(name, _)| *name).filter(|name| *name != "csrf") {
+            assert!(form.contains(&format!("name=\"{name}\"")), "{path} has no field {name}");
+        }
+        let required = required_fields(&form);
+        assert!(required.contains(&"title") && required.contains(&"contact"), "{path} marks its required fields");
+        for name in required {
+            assert!(fields.iter().any(|(filled, _)| *filled == name), "{path}: required {name} left empty");
+        }
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        let (status, location, html) = post(&net, LUOYANG, As::Liaison, &path, &fields, None).await;
+        assert_eq!(status, 200, "{path}: {html}");
+        assert!(html.contains("协查请求已签名并发出"), "{path}: {html}");
+        let id: tiemeng::ids::CaseId = location
+            .strip_prefix("/console/cases/")
+            .unwrap_or_else(|| panic!("{path} led to {location}"))
+            .parse()
+            .unwrap();
+
+        let case = origin.store().case(&id).unwrap().expect("the case is stored at the origin");
+        assert_eq!((case.kind, case.title.as_str()), (kind, title.as_str()));
+        assert_eq!(case.targets.iter().map(|t| t.station.as_str()).collect::<Vec<_>>(), [XIXI]);
+        let (status, page) = get(&net, LUOYANG, As::Liaison, &format!("/console/cases/{id}")).await;
+        assert_eq!(status, 200);
+        for text in
+            shown.into_iter().chain(ids.iter().map(String::as_str)).chain([title.as_str(), "陈志强 0577-67580110"])
+        {
+            assert!(page.contains(text), "{path}: the case page does not show {text}: {page}");
+        }
+    }
+    net.shutdown().await;
+}
+
 /// A browser sends a text area's line breaks as CR LF: they arrive as line breaks. A title
 /// with a terminal escape or a name of zero-width characters is shown again with the message
 /// next to the field, and nothing is sent.

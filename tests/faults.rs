@@ -130,8 +130,12 @@ impl Link {
     /// measured on the first connection expects it.
     async fn fresh_connections(&self) {
         self.proxy.sever();
-        // Long enough for the sender's pool to see the reset and forget the connection.
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Once the proxy has reset every connection it carried, the sender's sockets have the
+        // reset and its pool drops them. A request that still found one there would fail
+        // before a byte reached the proxy and go out again on a fresh connection, so no
+        // connection the tests measure starts anywhere but at its handshake.
+        let severed = eventually(PATIENCE, || async { self.proxy.count(Ending::Open) == 0 }).await;
+        assert!(severed, "connections still open: {:?}", self.proxy.connections());
     }
 
     /// What every test promises: 犀溪 applied each case once, in the order sent; 罗阳 recorded
@@ -216,8 +220,11 @@ async fn a_hung_link_delivers_as_soon_as_the_hang_lifts() {
     for kind in [CaseKind::Dispute, CaseKind::SerialTheft, CaseKind::Fugitive] {
         link.send(kind).await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(link.proxy.held() > 0, "a request is caught in the hang: {:?}", link.proxy.connections());
+    // How long the hang lasts is not what this test is about (the one timer a hang can trip,
+    // the sender's 30 s request timeout, is the last test's); that a request is caught in it
+    // when it lifts is.
+    let caught = eventually(PATIENCE, || async { link.proxy.held() > 0 }).await;
+    assert!(caught, "a request is caught in the hang: {:?}", link.proxy.connections());
     assert_eq!(link.received().len(), 1, "nothing crosses a hung link");
     assert_eq!(link.queued(), 3);
     let lifted = Instant::now();
@@ -228,11 +235,14 @@ async fn a_hung_link_delivers_as_soon_as_the_hang_lifts() {
 
     // Hung in the TLS handshake of a fresh connection (short of 犀溪's 10 s handshake timeout).
     link.fresh_connections().await;
+    let severed = link.proxy.connections().len();
     link.proxy.hang();
     link.send(CaseKind::MissingPerson).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let stalled = *link.proxy.connections().last().unwrap();
-    assert!(stalled.held > 0 && stalled.down == 0, "the client's hello is held: {stalled:?}");
+    let opened = || link.proxy.connections().get(severed..).and_then(|new| new.last().copied());
+    let caught = eventually(PATIENCE, || async { opened().is_some_and(|c| c.held > 0) }).await;
+    assert!(caught, "a fresh connection's first bytes are held: {:?}", link.proxy.connections());
+    let stalled = opened().unwrap();
+    assert!(stalled.down == 0, "the client's hello is held, nothing came back: {stalled:?}");
     assert_eq!((link.received().len(), link.queued()), (4, 1));
     let lifted = Instant::now();
     link.proxy.heal();
@@ -311,14 +321,16 @@ async fn cases_sent_through_a_partition_arrive_in_order_once_after_it_heals() {
 
     link.proxy.partition();
     let during = 24;
+    // The partition lasts `secs`, with cases sent into it at an even pace: the pause is the
+    // fault's length, not a wait for anything to happen.
     let pause = Duration::from_secs(secs) / during;
     for kind in KINDS.iter().cycle().take(during as usize) {
         link.send(*kind).await;
         tokio::time::sleep(pause).await;
     }
     assert_eq!((link.received().len(), link.queued()), (6, 24), "nothing crossed the partition");
-    let tries = link.proxy.count(Ending::Refused);
-    assert!(tries >= 1, "罗阳 kept trying: {:?}", link.health());
+    let tried = eventually(PATIENCE, || async { link.proxy.count(Ending::Refused) >= 1 }).await;
+    assert!(tried, "罗阳 kept trying: {:?}", link.health());
 
     link.proxy.heal();
     for kind in KINDS.iter().cycle().take(6) {

@@ -232,6 +232,7 @@ mod kill9 {
         let partner = tokio::spawn(partner(net.officer(XIXI, As::Duty), net.officer(XIXI, As::Liaison), stop.clone()));
         let total = kills();
         for kill in 0..total {
+            // The kills' schedule: a while under load, at a random point of a delivery.
             tokio::time::sleep(Duration::from_millis(rng.gen_range(150..700))).await;
             a.kill().unwrap();
             a.wait().unwrap();
@@ -601,10 +602,12 @@ mod long_outage {
 
 mod soak {
     use super::*;
-    use std::sync::Arc;
+    use std::collections::BTreeMap;
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::{Arc, Mutex};
 
     use rand::{Rng, SeedableRng};
+    use tiemeng::envelope::Kind;
     use tiemeng::node::{CloseInput, OutcomeInput};
     use tiemeng::store::Store;
 
@@ -619,35 +622,41 @@ mod soak {
             .unwrap_or(0)
     }
 
-    /// Runs one case from request to close between two stations; false on any failure.
-    async fn story(net: &Net, origin: &str, target: &str) -> bool {
+    /// Runs one case from request to close between two stations; the case once closed, or
+    /// `None` on any failure.
+    async fn story(net: &Net, origin: &str, target: &str) -> Option<CaseId> {
         let liaison = net.officer(origin, As::Liaison);
         let duty = net.officer(target, As::Duty);
         let request =
             samples::sample(CaseKind::General, vec![target.parse().unwrap()], time::OffsetDateTime::now_utc());
-        let Ok(case) = liaison.create_case(&request).await else { return false };
+        let case = liaison.create_case(&request).await.ok()?;
         if !eventually(PATIENCE, || async { duty.case(&case.id).await.is_ok() }).await {
-            return false;
+            return None;
         }
         if duty.act(&case.id, &Action::Ack(AckInput::default())).await.is_err() {
-            return false;
+            return None;
         }
         let outcome =
             OutcomeInput {
                 outcome: tiemeng::domain::case::Outcome::Completed, count: 1, narrative: "已核查".into()
             };
         if duty.act(&case.id, &Action::Outcome(outcome)).await.is_err() {
-            return false;
+            return None;
         }
         let resolved = eventually(PATIENCE, || async {
             liaison.case(&case.id).await.is_ok_and(|d| d.case.targets[0].state == TargetState::Resolved)
         })
         .await;
-        resolved
-            && liaison
-                .act(&case.id, &Action::Close(CloseInput { evaluation: 5, comment: None, targets: vec![] }))
-                .await
-                .is_ok()
+        let close = Action::Close(CloseInput { evaluation: 5, comment: None, targets: vec![] });
+        (resolved && liaison.act(&case.id, &close).await.is_ok()).then_some(case.id)
+    }
+
+    /// True once the node `officer` works at holds `partner`'s receipt for its envelope of
+    /// `kind` on `case`: a node records a receipt as it takes the envelope off its queue.
+    async fn receipted(officer: &tiemeng::client::ApiClient, case: &CaseId, kind: Kind, partner: &str) -> bool {
+        officer.case(case).await.is_ok_and(|detail| {
+            detail.timeline.iter().any(|e| e.kind == kind && e.receipts.iter().any(|r| r.station == partner))
+        })
     }
 
     /// A bounded mixed workload across three nodes running as processes: no errors, memory
@@ -678,19 +687,18 @@ mod soak {
             assert!(environ.split(|b| *b == 0).any(|v| v == arenas.as_bytes()), "serve runs with {arenas}");
         }
         let stop = Arc::new(AtomicBool::new(false));
-        let (done, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let (closed, failed) = (Arc::new(Mutex::new(Vec::new())), Arc::new(AtomicU64::new(0)));
         let workers: Vec<_> = (0..3u64)
             .map(|seed| {
-                let (net, stop, done, failed) = (net.clone(), stop.clone(), done.clone(), failed.clone());
+                let (net, stop, closed, failed) = (net.clone(), stop.clone(), closed.clone(), failed.clone());
                 tokio::spawn(async move {
                     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
                     while !stop.load(Ordering::Relaxed) {
                         let origin = rng.gen_range(0..3);
                         let target = (origin + rng.gen_range(1..3)) % 3;
-                        if story(&net, STATIONS[origin], STATIONS[target]).await {
-                            done.fetch_add(1, Ordering::Relaxed);
-                        } else {
-                            failed.fetch_add(1, Ordering::Relaxed);
+                        match story(&net, STATIONS[origin], STATIONS[target]).await {
+                            Some(case) => closed.lock().unwrap().push((STATIONS[origin], STATIONS[target], case)),
+                            None => _ = failed.fetch_add(1, Ordering::Relaxed),
                         }
                     }
                 })
@@ -724,8 +732,39 @@ mod soak {
         for worker in workers {
             worker.await.unwrap();
         }
-        // Give the last deliveries a moment, then stop the nodes and read their stores.
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        // Wait for the last deliveries, then stop the nodes and let their stores decide. A
+        // story's last envelope each way is its close (origin to target) and its outcome (back).
+        // A node sends a partner its queue in order and takes an envelope off once it holds the
+        // receipt, so once the newest envelope each way is receipted, the queue is empty. The
+        // workers record stories as they finish, which can differ from the order their
+        // envelopes were queued in only among a pair's last three (one per worker); the newest
+        // envelope each way is in one of those.
+        let closed = closed.lock().unwrap().clone();
+        let officers: BTreeMap<&str, _> =
+            STATIONS.iter().map(|s| (*s, (net.officer(s, As::Liaison), net.officer(s, As::Duty)))).collect();
+        let mut last: BTreeMap<(&str, &str), Vec<CaseId>> = BTreeMap::new();
+        for (origin, target, case) in closed.iter().rev() {
+            let newest = last.entry((*origin, *target)).or_default();
+            if newest.len() < 3 {
+                newest.push(*case);
+            }
+        }
+        let waited = std::time::Instant::now();
+        let mut unreceipted = Vec::new();
+        for ((origin, target), cases) in &last {
+            let (liaison, duty) = (&officers[origin].0, &officers[target].1);
+            for case in cases {
+                let both = eventually(PATIENCE, || async {
+                    receipted(liaison, case, Kind::Close, target).await
+                        && receipted(duty, case, Kind::Outcome, origin).await
+                })
+                .await;
+                if !both {
+                    unreceipted.push(*case);
+                }
+            }
+        }
+        let waited = waited.elapsed();
         for mut child in children {
             let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
             child.wait().unwrap();
@@ -738,15 +777,16 @@ mod soak {
             }
             store.verify_audit().unwrap();
         }
-        let (done, failed) = (done.load(Ordering::Relaxed), failed.load(Ordering::Relaxed));
+        let (done, failed) = (closed.len(), failed.load(Ordering::Relaxed));
         println!(
-            "soak {seconds} s: {done} cases from request to close, {failed} failures; RSS KiB after warm-up {warm:?}, at the end {end:?}; {queued} envelopes left queued"
+            "soak {seconds} s: {done} cases from request to close, {failed} failures; RSS KiB after warm-up {warm:?}, at the end {end:?}; {queued} envelopes left queued; waited {waited:?} for the last receipts"
         );
         assert_eq!(failed, 0);
         assert!(done > 10, "the workload ran");
         for (w, e) in warm.iter().zip(&end) {
             assert!(*e <= w + w / 10, "memory grew from {w} KiB to {e} KiB");
         }
+        assert_eq!(unreceipted, [], "the last stories' closes and outcomes were receipted");
         assert_eq!(queued, 0, "outboxes drained");
     }
 }

@@ -12,6 +12,8 @@
 //! The signature covers the exact bytes of `content` as they stand in the file.
 
 mod narrative;
+#[cfg(test)]
+mod tests;
 mod verify;
 
 use serde::{Deserialize, Serialize};

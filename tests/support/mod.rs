@@ -16,7 +16,7 @@ use tiemeng::devnet::{self, DevNet, Endpoint};
 use tiemeng::node::Node;
 use tiemeng::pki::{self, ROLE_ADMIN, ROLE_CHIEF, ROLE_DUTY, ROLE_LIAISON};
 use tiemeng::server::{self, Running};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 
 pub const LUOYANG: &str = "zj-taishun-luoyang";
 pub const XIXI: &str = "fj-shouning-xixi";
@@ -96,6 +96,48 @@ pub struct Net {
     pub addrs: BTreeMap<String, SocketAddr>,
     pub clocks: BTreeMap<String, Clock>,
     nodes: BTreeMap<String, Running>,
+    /// Each station's port, held for as long as the net lives (see [`Reservation`]).
+    ports: BTreeMap<String, Reservation>,
+}
+
+/// A station's port, held by the harness whether or not the station is being served, so that
+/// a stopped station comes back on the port its partners' configs name, and nothing else (a
+/// test running alongside, an outgoing connection) can take it meanwhile.
+///
+/// It is a socket bound to the port with `SO_REUSEADDR` that never listens. Linux lets
+/// sockets that all set `SO_REUSEADDR` share an address as long as at most one of them
+/// listens, so the node's listener, or a `tiemeng serve` child's (std and tokio bind with
+/// `SO_REUSEADDR`), binds beside it; and it never gives a port held this way to a `bind` to
+/// port 0 or to an outgoing connection. While nothing listens, connections to the port are
+/// refused, as they are for a station that is down.
+struct Reservation {
+    socket: TcpSocket,
+}
+
+impl Reservation {
+    /// Holds a free port on 127.0.0.1.
+    fn new() -> Reservation {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        Reservation { socket }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.socket.local_addr().unwrap()
+    }
+
+    /// A listener on the held port. Fails only while something else listens on it: the
+    /// station's previous listener (closed before [`Running::stop`] returns) or a child
+    /// process still serving it.
+    fn listen(&self) -> TcpListener {
+        let addr = self.addr();
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind(addr).unwrap_or_else(|e| panic!("{addr} is still being served: {e}"));
+        // The backlog tokio's TcpListener::bind uses.
+        socket.listen(1024).unwrap()
+    }
 }
 
 impl Net {
@@ -112,13 +154,12 @@ impl Net {
     /// Like [`Net::partial`], letting the test edit each station's config text before it is loaded.
     pub async fn start_with(ids: &[&str], running: &[&str], edit: impl Fn(&str, &mut String)) -> Net {
         let dir = tempfile::tempdir().unwrap();
-        let mut listeners = Vec::new();
+        let mut ports = BTreeMap::new();
         let mut endpoints = Vec::new();
         for id in ids {
-            let spec = station_spec(id);
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            endpoints.push(Endpoint::local(spec, listener.local_addr().unwrap()));
-            listeners.push(listener);
+            let port = Reservation::new();
+            endpoints.push(Endpoint::local(station_spec(id), port.addr()));
+            ports.insert((*id).to_owned(), port);
         }
         let officers = officers_of(ids);
         let devnet = devnet::prepare(dir.path(), endpoints, &officers).unwrap();
@@ -127,13 +168,11 @@ impl Net {
             edit(id, &mut text);
             std::fs::write(path, text).unwrap();
         }
-        let mut net = Net { dir, devnet, addrs: BTreeMap::new(), clocks: BTreeMap::new(), nodes: BTreeMap::new() };
-        for (id, listener) in ids.iter().zip(listeners) {
-            net.addrs.insert((*id).to_owned(), listener.local_addr().unwrap());
-            net.clocks.insert((*id).to_owned(), Clock::system());
-            if running.contains(id) {
-                net.start_node(id, listener);
-            }
+        let addrs = ports.iter().map(|(id, port)| (id.clone(), port.addr())).collect();
+        let clocks = ids.iter().map(|id| ((*id).to_owned(), Clock::system())).collect();
+        let mut net = Net { dir, devnet, addrs, clocks, nodes: BTreeMap::new(), ports };
+        for id in ids.iter().filter(|id| running.contains(id)) {
+            net.start_node(id);
         }
         net
     }
@@ -191,16 +230,17 @@ impl Net {
         }
     }
 
-    /// Starts a stopped station again on the same port and data folder.
+    /// Starts a station again (or for the first time) on its port and data folder; the port
+    /// was held all along, so no retry is needed and no one else can be listening there.
     pub async fn restart(&mut self, id: &str) {
         self.stop(id).await;
-        let addr = self.addrs[id];
-        let listener = bind_again(addr).await;
-        self.start_node(id, listener);
+        self.start_node(id);
     }
 
     /// Runs a configured (and stopped) station as a `tiemeng serve` child process, so a test
-    /// can kill it with SIGKILL; returns once it answers on its port.
+    /// can kill it with SIGKILL; returns once it answers on its port. The child binds the
+    /// station's port beside the harness's [`Reservation`], which keeps it once the child is
+    /// gone.
     pub async fn spawn_process(&self, id: &str) -> std::process::Child {
         assert!(!self.is_running(id), "{id} is served in-process");
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
@@ -219,7 +259,8 @@ impl Net {
         child
     }
 
-    fn start_node(&mut self, id: &str, listener: TcpListener) {
+    fn start_node(&mut self, id: &str) {
+        let listener = self.ports[id].listen();
         let node = Node::open(self.config(id), self.clocks[id].clone()).unwrap();
         let running = server::start(Arc::new(node), listener).unwrap();
         self.nodes.insert(id.to_owned(), running);
@@ -283,17 +324,6 @@ impl Net {
             self.stop(&id).await;
         }
     }
-}
-
-async fn bind_again(addr: SocketAddr) -> TcpListener {
-    // The port was just released; retry briefly in case the kernel still holds it.
-    for _ in 0..50 {
-        if let Ok(listener) = TcpListener::bind(addr).await {
-            return listener;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("cannot bind {addr} again");
 }
 
 /// GETs `url` and reads the answer as JSON, whatever its status.
