@@ -87,6 +87,9 @@ pub struct Credentials {
 #[derive(Debug, Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
+    /// For the event stream, which answers for as long as one listens: no limit on the whole
+    /// exchange, only on a silence longer than the node's keep-alive.
+    streaming: reqwest::Client,
     base: String,
     lang: &'static str,
 }
@@ -102,12 +105,19 @@ impl ApiClient {
 
     /// A client with a ready TLS configuration (tests use this for deliberately broken ones).
     pub fn with_tls(base_url: &str, config: rustls::ClientConfig) -> Result<Self, ClientError> {
+        let failed = |source| ClientError::Connect { url: base_url.to_owned(), source };
+        let streaming = reqwest::Client::builder()
+            .use_preconfigured_tls(config.clone())
+            .connect_timeout(std::time::Duration::from_secs(30))
+            .read_timeout(std::time::Duration::from_secs(45))
+            .build()
+            .map_err(failed)?;
         let http = reqwest::Client::builder()
             .use_preconfigured_tls(config)
             .timeout(std::time::Duration::from_secs(30))
             .build()
-            .map_err(|source| ClientError::Connect { url: base_url.to_owned(), source })?;
-        Ok(Self { http, base: base_url.trim_end_matches('/').to_owned(), lang: "zh" })
+            .map_err(failed)?;
+        Ok(Self { http, streaming, base: base_url.trim_end_matches('/').to_owned(), lang: "zh" })
     }
 
     /// Asks for English problem texts.
@@ -236,6 +246,24 @@ impl ApiClient {
         self.get(&format!("/api/v1/peers/{peer}/dead-letters")).await
     }
 
+    /// `GET /api/v1/events`, resuming after `last_id` (every event kept, from 0; only new ones
+    /// when `None`): the open stream, to be read with [`crate::client::EventReader`].
+    pub async fn events(&self, last_id: Option<u64>) -> Result<reqwest::Response, ClientError> {
+        let url = format!("{}/api/v1/events", self.base);
+        let mut request = self.streaming.get(&url).header("accept", "text/event-stream");
+        if let Some(id) = last_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = request.send().await.map_err(|source| ClientError::Connect { url: url.clone(), source })?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        let text = response.text().await.unwrap_or_default();
+        Err(serde_json::from_str(&text)
+            .map(ClientError::Problem)
+            .unwrap_or(ClientError::Decode { url, reason: "not a problem report".into() }))
+    }
+
     /// `GET /api/v1/peers/{id}/equivocations` (admins).
     pub async fn equivocations(&self, peer: &str) -> Result<Vec<crate::node::EquivocationView>, ClientError> {
         self.get(&format!("/api/v1/peers/{peer}/equivocations")).await
@@ -268,6 +296,45 @@ impl ApiClient {
             Action::Outcome(input) => self.post(&path("outcome"), input).await,
             Action::Close(input) => self.post(&path("close"), input).await,
             Action::Withdraw(input) => self.post(&path("withdraw"), input).await,
+        }
+    }
+}
+
+/// Reads Server-Sent Events from a response: `id`, `event` and `data` lines, an empty line
+/// ending each event.
+#[derive(Debug)]
+pub struct EventReader {
+    response: reqwest::Response,
+    pending: String,
+}
+
+impl EventReader {
+    /// Reads `response`.
+    pub fn new(response: reqwest::Response) -> Self {
+        Self { response, pending: String::new() }
+    }
+
+    /// The next event as (id, event), or `None` when the stream ended or broke.
+    pub async fn next(&mut self) -> Option<(u64, crate::events::Event)> {
+        loop {
+            if let Some(end) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..end + 2).collect();
+                let (mut id, mut data) = (None, String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                // Keep-alive comments carry no id.
+                if let (Some(id), Ok(event)) = (id, serde_json::from_str(&data)) {
+                    return Some((id, event));
+                }
+                continue;
+            }
+            let chunk = self.response.chunk().await.ok()??;
+            self.pending.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
 }

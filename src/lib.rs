@@ -23,6 +23,7 @@
 //! - [`api`], [`console`], [`server`]: the officer and federation routes with their OpenAPI
 //!   document, the web console, and the accept loop that serves both side by side.
 //! - [`evidence`]: evidence bundles, written by the node and checked offline.
+//! - [`events`]: what the desk hears of at once, written with the change it reports.
 //! - [`client`], [`cli`]: the typed API client and the `tiemeng` command line.
 //! - [`pki`], [`devnet`], [`samples`], [`demo`]: the dev PKI, a development network of
 //!   stations, sample requests, and `tiemeng demo`.
@@ -42,6 +43,7 @@ pub mod demo;
 pub mod devnet;
 pub mod domain;
 pub mod envelope;
+pub mod events;
 pub mod evidence;
 pub mod federation;
 pub mod i18n;

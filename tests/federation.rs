@@ -4,6 +4,9 @@
 
 mod support;
 
+#[path = "federation/events.rs"]
+mod events;
+
 use std::time::Duration;
 
 use serde_json::json;

@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod cases;
+pub mod events;
 pub mod extract;
 pub mod fed;
 pub mod limit;
@@ -44,6 +45,7 @@ const API_BODY_LIMIT: usize = 256 * 1024;
         (name = "officers", description = "who is calling, partner stations"),
         (name = "federation", description = "station to station"),
         (name = "admin", description = "peer health, dead letters, metrics"),
+        (name = "events", description = "live events for the desk (Server-Sent Events)"),
         (name = "statistics", description = "联合协作统计 for chiefs"),
         (name = "health", description = "liveness"),
     )
@@ -75,6 +77,7 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::close))
         .routes(routes!(cases::withdraw))
         .routes(routes!(cases::forward))
+        .routes(routes!(events::events))
         .routes(routes!(stats::stats))
         .routes(routes!(stats::stats_csv))
         .routes(routes!(admin::peers))

@@ -9,6 +9,7 @@ mod peers;
 mod render;
 mod serve;
 mod stats;
+mod watch;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,6 +76,8 @@ pub enum Command {
     Peers(peers::PeersArgs),
     /// 从备份恢复 (restore a backup into an empty data folder; the node must be stopped).
     Restore(backup::RestoreArgs),
+    /// 实时事件：新协查、状态变化、期限、协作单位连通 (watch the station's events live).
+    Watch(watch::WatchArgs),
     /// 审计链 (the audit chain).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -115,6 +118,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Restore(args) => backup::restore(args, lang),
         Command::Peers(args) => peers::run(args, lang),
         Command::Audit(command) => audit::run(command, lang),
+        Command::Watch(args) => watch::run(args, lang),
         #[cfg(feature = "bench")]
         Command::Bench(args) => crate::bench::run(args),
         #[cfg(feature = "bench")]

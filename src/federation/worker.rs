@@ -59,11 +59,16 @@ impl Worker {
         let Some(health) = self.node.health().peer(&self.peer.id) else { return };
         let cap = Duration::from_secs(self.node.config().federation.max_backoff_secs);
         let mut backoff = Backoff::new(cap);
+        // Whether the desk was told the partner cannot be reached, and not yet that it can.
+        let mut told_unreachable = false;
         loop {
             let wait = match self.attempt().await {
                 Attempt::Idle => IDLE_RECHECK,
                 Attempt::Done if self.shutdown.is_cancelled() => return,
                 Attempt::Done => {
+                    if told_unreachable {
+                        told_unreachable = !self.tell_desk(true, None).await;
+                    }
                     backoff.reset();
                     // A busy peer may never let the queue run idle.
                     self.keep_health(false).await;
@@ -74,6 +79,10 @@ impl Worker {
                     // The code and message come from the partner: on one line, nothing that acts.
                     let (code, message) = (log_safe(&error.code), log_safe(&error.message));
                     tracing::warn!(peer = %self.peer.id, %code, error = %message, retry_in = ?delay, "delivery failed");
+                    let cut_off = matches!(error.code.as_str(), "unreachable" | "peer_certificate");
+                    if cut_off && !told_unreachable {
+                        told_unreachable = self.tell_desk(false, Some(error.code.clone())).await;
+                    }
                     health.failed(error, self.node.clock().now() + delay);
                     delay
                 }
@@ -255,6 +264,18 @@ impl Worker {
         let kept = tokio::task::spawn_blocking(move || node.store().keep_peer_note(&peer, &note.encode())).await;
         if let Err(error) = kept.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
             tracing::warn!(peer = %self.peer.id, %error, "could not write down the peer's delivery health");
+        }
+    }
+
+    /// Tells the desk (an event) that the partner cannot be reached, or can again; returns
+    /// whether that was recorded.
+    async fn tell_desk(&self, reachable: bool, code: Option<String>) -> bool {
+        match self.node.partner_event(&self.peer.id, reachable, code).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(peer = %self.peer.id, error = %e, "could not record the partner's reachability");
+                false
+            }
         }
     }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{ADMIN, Node, NodeError, Officer};
 use crate::envelope::{EnvelopeError, Kind, SealedReceipt};
+use crate::events::What;
 use crate::ids::{CaseId, CertIdentity, StationId};
 use crate::protocol::{EnvelopeResult, Reading};
 use crate::store::{AuditDraft, DeadLetter, StoreError, StoredEnvelope};
@@ -54,6 +55,21 @@ pub struct Stop {
 }
 
 impl Node {
+    /// Records that deliveries to `peer` fail for want of reaching it (`code`), or work again.
+    pub async fn partner_event(
+        &self,
+        peer: &StationId,
+        reachable: bool,
+        code: Option<String>,
+    ) -> Result<(), NodeError> {
+        self.store.write(self.now(), |unit| {
+            unit.event(What::Partner { station: peer.clone(), reachable, code });
+            Ok::<_, NodeError>(())
+        })?;
+        self.store.durable().await?;
+        Ok(())
+    }
+
     /// Reads a peer's answers to `batch`, one per envelope in order, into answers to record,
     /// up to the first envelope that must be sent again (the peer may accept it later, or
     /// its answer did not hold): those after it are sent again too, so that order is kept.
@@ -207,7 +223,16 @@ impl Node {
                         if meta.kind == Kind::Request
                             && let Some(mut case) = unit.case(&meta.case)?
                         {
-                            case.apply_receipt(peer, receipt.receipt.stored_at)?;
+                            if let Some(moved) = case.apply_receipt(peer, receipt.receipt.stored_at)? {
+                                unit.event(What::CaseUpdated {
+                                    case: case.id,
+                                    by: peer.clone(),
+                                    action: None,
+                                    target: moved.target,
+                                    state: moved.after,
+                                    priority: case.priority,
+                                });
+                            }
                             unit.put_case(&case)?;
                         }
                         unit.dequeue(peer, &[pending.seq]);

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use super::{Node, subjects};
 use crate::case::{ApplyError, CaseRecord};
 use crate::envelope::{EnvelopeError, Kind, Receipt, SealedEnvelope};
+use crate::events::What;
 use crate::ids::StationId;
 use crate::keys::KeyUseError;
 use crate::protocol::{EnvelopeResult, Status};
@@ -302,6 +303,9 @@ impl Node {
                 case
             }
         };
+        if restored.is_none() {
+            unit.event(arrived(&case, envelope, self.station()));
+        }
         let receipt = match restored {
             Some(receipt) => receipt.wire(),
             None => Receipt::for_envelope(sealed, self.station().clone(), now).seal(&self.signer)?.wire(),
@@ -313,6 +317,30 @@ impl Node {
         let action = if restored.is_some() { "envelope.recovered" } else { "envelope.receive" };
         unit.audit(AuditDraft::new(actor, action).case(case.id).envelope(envelope.id, sealed.digest()));
         Ok(InboundOutcome::Accepted(receipt))
+    }
+}
+
+/// The event of a partner's envelope, applied to `case` at `me`.
+fn arrived(case: &CaseRecord, envelope: &crate::envelope::Envelope, me: &StationId) -> What {
+    if envelope.kind() == Kind::Request {
+        return What::RequestReceived {
+            case: case.id,
+            from: envelope.from.clone(),
+            kind: case.kind,
+            priority: case.priority,
+            title: case.title.clone(),
+        };
+    }
+    // The origin's envelope concerns this station's own target; a target's, that target.
+    let target = if envelope.from == case.origin { me.clone() } else { envelope.from.clone() };
+    let state = case.target(&target).map_or(crate::domain::lifecycle::TargetState::Sent, |t| t.state);
+    What::CaseUpdated {
+        case: case.id,
+        by: envelope.from.clone(),
+        action: Some(envelope.kind()),
+        target,
+        state,
+        priority: case.priority,
     }
 }
 

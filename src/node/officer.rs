@@ -16,6 +16,7 @@ use crate::envelope::body::{
     AckBody, CloseBody, DeclineBody, NoteBody, OutcomeBody, ReminderBody, RequestBody, WithdrawBody,
 };
 use crate::envelope::{Body, Envelope, SealedEnvelope, Signatory};
+use crate::events::What;
 use crate::ids::{CaseId, EnvelopeId, StationId};
 use crate::store::{AuditDraft, ListQuery, Page, Unit};
 
@@ -276,6 +277,13 @@ impl Node {
         let mut case = CaseRecord::open(&sealed.envelope, self.station(), unit.at())?;
         subjects::flag_same_subject(unit, &mut case)?;
         record_sent(unit, sealed, &case, officer, "case.create")?;
+        unit.event(What::RequestSent {
+            case: case.id,
+            to: case.parties.clone(),
+            kind: case.kind,
+            priority: case.priority,
+            title: case.title.clone(),
+        });
         Ok(case)
     }
 
@@ -312,9 +320,19 @@ impl Node {
         }
         let to = self.recipients(&case, my_side, &action)?;
         let sealed = self.next_envelope(&case, to, at, action_body(action, officer)).seal(&self.signer)?;
-        case.apply(&sealed.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;
+        let moved = case.apply(&sealed.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;
         subjects::release_if_closed(unit, &case)?;
         record_sent(unit, &sealed, &case, officer, audit_name)?;
+        for transition in moved {
+            unit.event(What::CaseUpdated {
+                case: case.id,
+                by: self.station().clone(),
+                action: Some(sealed.envelope.kind()),
+                target: transition.target,
+                state: transition.after,
+                priority: case.priority,
+            });
+        }
         Ok((case, sealed.envelope.id))
     }
 

@@ -13,6 +13,7 @@ mod case_value;
 mod codec;
 mod envelope_value;
 mod equivocation;
+mod events;
 mod flush;
 mod keys;
 mod late;
@@ -213,6 +214,9 @@ pub struct Store {
     failure: Mutex<Option<String>>,
     /// While a backup runs: every write committed since it began, in order (see `backup`).
     backup_journal: Mutex<Option<backup::Journal>>,
+    /// The last event id committed, and the last one published (known to be durable).
+    events_committed: std::sync::atomic::AtomicU64,
+    events_published: tokio::sync::watch::Sender<u64>,
     /// Set only by the benchmark harness; see [`Store::set_flush_for_bench`].
     #[cfg(feature = "bench")]
     skip_flush: AtomicBool,
@@ -243,6 +247,11 @@ impl Store {
     }
 
     fn assemble(inner: Inner, station: StationId, dir: &Path, cache_bytes: u64) -> Self {
+        // What was on disk at open is durable: every stored event may be read.
+        let next_event = inner.trees.meta.get(events::META_EVENT_NEXT).ok().flatten();
+        let last_event = next_event
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map_or(0, |next| u64::from_be_bytes(next).saturating_sub(1));
         Self {
             inner: RwLock::new(Some(Arc::new(inner))),
             writer: Mutex::new(()),
@@ -251,6 +260,8 @@ impl Store {
             cache_bytes,
             failure: Mutex::new(None),
             backup_journal: Mutex::new(None),
+            events_committed: std::sync::atomic::AtomicU64::new(last_event),
+            events_published: tokio::sync::watch::Sender::new(last_event),
             #[cfg(feature = "bench")]
             skip_flush: AtomicBool::new(false),
         }
@@ -403,12 +414,16 @@ impl Store {
         }
         #[cfg(feature = "bench")]
         if self.skip_flush.load(Ordering::Relaxed) {
+            self.publish_events(self.committed_event());
             return Ok(());
         }
+        // Every event committed before this flush begins is on disk once it ends.
+        let committed = self.committed_event();
         let inner = self.inner()?;
         let flushed = inner.flusher.flush().await.map_err(StoreError::Flush);
-        if let Err(error) = &flushed {
-            self.failed(error);
+        match &flushed {
+            Ok(()) => self.publish_events(committed),
+            Err(error) => self.failed(error),
         }
         flushed
     }

@@ -78,4 +78,6 @@ trees! {
     /// Signing station, case, `seq` → the envelope it signed a second time with that `seq`,
     /// refused and kept as evidence (`equivocation`).
     stationcaseseq_equivocation => StationcaseseqEquivocation,
+    /// Event id → event for the desk (`events`), written beside the change it reports.
+    seq_event => SeqEvent,
 }

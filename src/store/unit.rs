@@ -46,6 +46,8 @@ pub struct Unit<'s> {
     /// Values of the envelopes put in this unit, written when it commits: a receipt this
     /// station issues for one of them is kept in its value.
     envelope_values: BTreeMap<EnvelopeId, EnvelopeValue>,
+    /// Events for the desk, numbered when the unit commits.
+    pub(super) events: Vec<crate::events::Event>,
 }
 
 impl<'s> Unit<'s> {
@@ -64,6 +66,7 @@ impl<'s> Unit<'s> {
             audit: Vec::new(),
             envelopes: Vec::new(),
             envelope_values: BTreeMap::new(),
+            events: Vec::new(),
         }
     }
 
@@ -360,6 +363,12 @@ impl<'s> Unit<'s> {
             }
             self.put(TreeId::Meta, META_AUDIT_HEAD.to_vec(), [seq.to_be_bytes().as_slice(), &prev].concat());
         }
+        let events = std::mem::take(&mut self.events);
+        let mut event_ops = Vec::new();
+        let last_event = self.store.write_events(events, &mut |tree, key, value| {
+            event_ops.push(Op { tree, key, value: Some(value) });
+        })?;
+        self.ops.extend(event_ops);
         let outbox_next = std::mem::take(&mut self.outbox_next);
         for (peer, next) in &outbox_next {
             self.put(TreeId::Meta, keys::outbox_counter(peer), next.to_be_bytes().to_vec());
@@ -369,6 +378,9 @@ impl<'s> Unit<'s> {
             let committed = self.store.run_transaction(&self.inner, &self.ops);
             self.inner.flusher.commit_finished();
             committed?;
+            if let Some(last) = last_event {
+                self.store.events_committed.fetch_max(last, std::sync::atomic::Ordering::AcqRel);
+            }
             let periods =
                 self.tallies.keys().filter_map(|(tree, key)| Some((*tree, super::stats::period_of_key(key)?)));
             self.inner.tallies.changed(periods);

@@ -2,6 +2,8 @@
 //! PKI made with rcgen, sled in temporary folders, real mTLS between them.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod events;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
