@@ -98,6 +98,56 @@ pub struct Config {
     /// Request limits per caller.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// The 24-hour desk: when a deadline counts as near.
+    #[serde(default)]
+    pub desk: DeskConfig,
+}
+
+/// `[desk]`: how long before a deadline the desk is warned, by priority (`"2m"`, `"1h"`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskConfig {
+    /// 特急 (default 2 minutes: the acknowledgement is due 10 minutes after sending).
+    #[serde(default = "default_warn_urgent")]
+    pub warn_urgent: crate::domain::deadline::Span,
+    /// 紧急 (default 15 minutes).
+    #[serde(default = "default_warn_high")]
+    pub warn_high: crate::domain::deadline::Span,
+    /// 一般 (default 2 hours).
+    #[serde(default = "default_warn_routine")]
+    pub warn_routine: crate::domain::deadline::Span,
+}
+
+impl Default for DeskConfig {
+    fn default() -> Self {
+        Self {
+            warn_urgent: default_warn_urgent(),
+            warn_high: default_warn_high(),
+            warn_routine: default_warn_routine(),
+        }
+    }
+}
+
+impl DeskConfig {
+    /// How long before a deadline of a case of `priority` the desk is warned.
+    pub fn warning(&self, priority: crate::domain::case::Priority) -> Duration {
+        use crate::domain::case::Priority;
+        match priority {
+            Priority::Urgent => self.warn_urgent.0,
+            Priority::High => self.warn_high.0,
+            Priority::Routine => self.warn_routine.0,
+        }
+    }
+}
+
+fn default_warn_urgent() -> crate::domain::deadline::Span {
+    crate::domain::deadline::Span(Duration::minutes(2))
+}
+fn default_warn_high() -> crate::domain::deadline::Span {
+    crate::domain::deadline::Span(Duration::minutes(15))
+}
+fn default_warn_routine() -> crate::domain::deadline::Span {
+    crate::domain::deadline::Span(Duration::hours(2))
 }
 
 /// `[limits]`.

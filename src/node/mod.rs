@@ -9,6 +9,7 @@ mod backup;
 mod bulk;
 mod combine;
 mod delivery;
+mod desk;
 mod equivocation;
 mod error;
 mod export;

@@ -100,6 +100,7 @@ pub fn start_with_app(node: Arc<Node>, listener: TcpListener, app: Router) -> Re
     tasks.spawn(accept_loop(listener, settings, shutdown.clone(), tasks.clone()));
     tasks.spawn(watch_crls(verifier, shutdown.clone()));
     tasks.spawn(watch_storage(node.clone(), shutdown.clone()));
+    tasks.spawn(watch_deadlines(node.clone(), shutdown.clone()));
     crate::federation::start(&node, &tasks, &shutdown)?;
     tracing::info!(%addr, station = %node.station(), "serving");
     Ok(Running { addr, node, shutdown, tasks })
@@ -316,6 +317,22 @@ async fn watch_storage(node: Arc<Node>, shutdown: CancellationToken) {
             Ok(Ok(false)) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "storage could not be reopened yet"),
             Err(e) => tracing::error!(error = %e, "storage recovery task failed"),
+        }
+    }
+}
+
+/// How often the desk's deadline watch looks.
+const DEADLINE_WATCH: Duration = Duration::from_secs(5);
+
+/// Tells the desk of deadlines that come near or pass.
+async fn watch_deadlines(node: Arc<Node>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(DEADLINE_WATCH) => {}
+            () = shutdown.cancelled() => return,
+        }
+        if let Err(e) = node.watch_deadlines().await {
+            tracing::warn!(error = %e, "the deadline watch could not look");
         }
     }
 }

@@ -4,8 +4,12 @@
 
 use std::sync::atomic::Ordering;
 
-use super::{Store, StoreError, TreeId, Unit, codec};
+use time::OffsetDateTime;
+
+use super::keys::{station_segment, time_key};
+use super::{LateTarget, Store, StoreError, TreeId, Unit, codec};
 use crate::events::{Event, What};
+use crate::ids::{CaseId, StationId};
 
 /// `meta` key of the next event id.
 pub(super) const META_EVENT_NEXT: &[u8] = b"event_next";
@@ -88,5 +92,79 @@ impl Store {
     /// The last event id committed (durable or not yet).
     pub(super) fn committed_event(&self) -> u64 {
         self.events_committed.load(Ordering::Acquire)
+    }
+}
+
+/// A deadline the desk is told of: coming near, or passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Within the desk's warning before it.
+    Near,
+    /// Passed.
+    Passed,
+}
+
+fn told_key(due: OffsetDateTime, case: &CaseId, target: &StationId, stage: Stage) -> Vec<u8> {
+    let stage = match stage {
+        Stage::Near => b'n',
+        Stage::Passed => b'p',
+    };
+    [time_key(due).as_slice(), case.as_bytes(), &station_segment(target), &[stage]].concat()
+}
+
+impl Unit<'_> {
+    /// Records that the desk was told of `target`'s deadline `due` on `case` at `stage`.
+    pub fn told_deadline(&mut self, due: OffsetDateTime, case: &CaseId, target: &StationId, stage: Stage) {
+        self.put(TreeId::DuecasetargetstageTold, told_key(due, case, target, stage), Vec::new());
+    }
+}
+
+impl Store {
+    /// Open targets whose next deadline falls in `[from, until)`, earliest first, at most `limit`.
+    pub fn deadlines_between(
+        &self,
+        from: OffsetDateTime,
+        until: OffsetDateTime,
+        limit: usize,
+    ) -> Result<Vec<LateTarget>, StoreError> {
+        let inner = self.inner()?;
+        let mut out = Vec::new();
+        for item in inner.trees.due_target.range(time_key(from).to_vec()..time_key(until).to_vec()).take(limit) {
+            let (key, value) = item?;
+            out.extend(self.late_target(&key, &value)?);
+        }
+        Ok(out)
+    }
+
+    /// True when the desk was told of this deadline at this stage.
+    pub fn deadline_told(
+        &self,
+        due: OffsetDateTime,
+        case: &CaseId,
+        target: &StationId,
+        stage: Stage,
+    ) -> Result<bool, StoreError> {
+        Ok(self.inner()?.trees.duecasetargetstage_told.contains_key(told_key(due, case, target, stage))?)
+    }
+
+    /// Forgets what the desk was told of deadlines before `before`, which it no longer looks at.
+    pub fn forget_deadlines_told(&self, before: OffsetDateTime) -> Result<usize, StoreError> {
+        self.write(before, |unit| {
+            let tree = &unit.inner.trees.duecasetargetstage_told;
+            let old: Vec<Vec<u8>> = tree
+                .range(..time_key(before).to_vec())
+                .keys()
+                .take(10_000)
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .map(|k| k.to_vec())
+                .collect();
+            let count = old.len();
+            for key in old {
+                unit.remove_key(TreeId::DuecasetargetstageTold, key);
+            }
+            Ok::<_, StoreError>(count)
+        })
+        .map(|(count, _)| count)
     }
 }

@@ -40,6 +40,7 @@ use time::OffsetDateTime;
 pub use audit::{AuditDraft, AuditEntry, ChainBreak};
 use envelope_value::EnvelopeValue;
 pub use equivocation::Equivocation;
+pub use events::Stage;
 pub use flush::FlushStats;
 pub use keys::Mailbox;
 pub use late::LateGroup;

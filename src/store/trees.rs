@@ -80,4 +80,7 @@ trees! {
     stationcaseseq_equivocation => StationcaseseqEquivocation,
     /// Event id → event for the desk (`events`), written beside the change it reports.
     seq_event => SeqEvent,
+    /// Deadline, case, target, stage → (): the deadlines the desk was told of, near or passed,
+    /// so each is told once (`events`).
+    duecasetargetstage_told => DuecasetargetstageTold,
 }

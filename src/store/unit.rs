@@ -342,6 +342,10 @@ impl<'s> Unit<'s> {
 
     #[cfg(test)]
     pub(super) fn remove(&mut self, tree: TreeId, key: Vec<u8>) {
+        self.remove_key(tree, key);
+    }
+
+    pub(super) fn remove_key(&mut self, tree: TreeId, key: Vec<u8>) {
         self.ops.push(Op { tree, key, value: None });
     }
 

@@ -200,3 +200,45 @@ async fn printed(lines: &mut tokio::sync::mpsc::UnboundedReceiver<String>, title
     }
     None
 }
+
+/// An urgent request's acknowledgement is due 10 minutes after sending: two minutes before, the
+/// desk at 犀溪 is warned; when it passes, told; each once. 罗阳 hears the same of its target.
+#[tokio::test]
+async fn the_desk_is_warned_before_a_deadline_and_told_when_it_passes_once_each() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let duty = net.officer(XIXI, As::Duty).http().clone();
+    let mut stream = EventStream::open(&duty, &events_url(&net, XIXI, ""), None).await;
+    let case = send(&net, "特急签收").await;
+    let deadline_of = |events: &[support::events::Received]| {
+        events
+            .iter()
+            .filter(|e| e.name == "deadline" && e.data["case"] == case.to_string())
+            .map(|e| (e.data["owed"].as_str().unwrap().to_owned(), e.data["passed"].as_bool().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let advance = |by| {
+        for clock in net.clocks.values() {
+            clock.advance(by);
+        }
+    };
+    advance(time::Duration::minutes(8) + time::Duration::seconds(30));
+    // The watch looks every 5 s: the first event within two rounds, and no second in the next.
+    let mut heard = Vec::new();
+    while deadline_of(&heard).is_empty() {
+        heard.push(stream.next(Duration::from_secs(12)).await.expect("the desk is warned"));
+    }
+    heard.extend(stream.drain(Duration::from_secs(6)).await);
+    assert_eq!(deadline_of(&heard), [("ack".to_owned(), false)], "warned once, 90 s before");
+    advance(time::Duration::minutes(2));
+    let mut heard = Vec::new();
+    while deadline_of(&heard).is_empty() {
+        heard.push(stream.next(Duration::from_secs(12)).await.expect("the desk is told"));
+    }
+    heard.extend(stream.drain(Duration::from_secs(6)).await);
+    assert_eq!(deadline_of(&heard), [("ack".to_owned(), true)], "told once that it passed");
+    let chief = net.officer(LUOYANG, As::Chief).http().clone();
+    let mut at_origin = EventStream::open(&chief, &events_url(&net, LUOYANG, "?after=0"), None).await;
+    let heard = at_origin.drain(Duration::from_secs(2)).await;
+    assert_eq!(deadline_of(&heard), [("ack".to_owned(), false), ("ack".to_owned(), true)], "the origin too");
+    net.shutdown().await;
+}

@@ -1,0 +1,64 @@
+//! The desk's deadline watch: telling officers, once each, that a target's deadline is near
+//! (within the `[desk]` warning for the case's priority) or has passed.
+
+use time::Duration;
+
+use super::{Node, NodeError};
+use crate::domain::case::Priority;
+use crate::events::{Owed, What};
+use crate::store::Stage;
+
+/// How far back the watch looks for deadlines that passed: a node down longer than this does
+/// not tell of older ones afterwards (they are on the overdue list).
+const LOOK_BACK: Duration = Duration::days(1);
+/// Most deadlines looked at in one round.
+const ROUND: usize = 2_000;
+
+impl Node {
+    /// Tells the desk of every deadline that came near or passed since the last round, each
+    /// once; returns how many it told of.
+    pub async fn watch_deadlines(&self) -> Result<usize, NodeError> {
+        let now = self.now();
+        let widest = [Priority::Urgent, Priority::High, Priority::Routine]
+            .into_iter()
+            .map(|p| self.config.desk.warning(p))
+            .max()
+            .unwrap_or(Duration::ZERO);
+        let mut told = 0;
+        for late in self.store.deadlines_between(now - LOOK_BACK, now + widest, ROUND)? {
+            let stage = if late.due <= now { Stage::Passed } else { Stage::Near };
+            if self.store.deadline_told(late.due, &late.case, &late.target, stage)? {
+                continue;
+            }
+            let Some(case) = self.store.case(&late.case)? else { continue };
+            if stage == Stage::Near && late.due - now > self.config.desk.warning(case.priority) {
+                continue;
+            }
+            // The index may run a moment behind the case; only the deadline the target owes now.
+            let Some((owed, due)) = case.target(&late.target).and_then(|t| t.next_deadline()).map(Owed::of) else {
+                continue;
+            };
+            if due != late.due {
+                continue;
+            }
+            self.store.write(now, |unit| {
+                unit.told_deadline(due, &case.id, &late.target, stage);
+                unit.event(What::Deadline {
+                    case: case.id,
+                    target: late.target.clone(),
+                    owed,
+                    due,
+                    passed: stage == Stage::Passed,
+                    priority: case.priority,
+                });
+                Ok::<_, NodeError>(())
+            })?;
+            told += 1;
+        }
+        if told > 0 {
+            self.store.durable().await?;
+        }
+        self.store.forget_deadlines_told(now - LOOK_BACK - Duration::days(1))?;
+        Ok(told)
+    }
+}
