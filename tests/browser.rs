@@ -145,3 +145,51 @@ async fn a_browser_trusts_only_its_ca_and_a_node_refuses_a_stranger() {
     ours.shutdown().await;
     theirs.shutdown().await;
 }
+
+/// The 24-hour desk: with 犀溪's inbox open, an urgent request created at 罗阳 appears in the
+/// page, and the counter of requests to acknowledge changes, without a reload; the tab's title
+/// flashes. With scripts switched off the same inbox still lists it on a reload.
+#[tokio::test]
+async fn an_urgent_request_appears_in_an_open_inbox_without_a_reload() {
+    require_chromium().unwrap();
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let xixi = net.url(XIXI);
+    let duty = Browser::launch(&credentials(&net, XIXI, As::Duty)).await.unwrap();
+    duty.goto(&format!("{xixi}/console/inbox")).await.unwrap();
+    duty.wait_for("body[data-live=on]", Duration::from_secs(10)).await.unwrap();
+    assert_eq!(duty.text_of("[data-count=to_acknowledge]").await.unwrap(), "0");
+    duty.execute("window.notReloaded = true;", &[]).await.unwrap();
+
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let mut case = tiemeng::samples::sample(
+        tiemeng::domain::details::CaseKind::Fugitive,
+        vec![XIXI.parse().unwrap()],
+        time::OffsetDateTime::now_utc(),
+    );
+    case.title = "特急：拦截持刀在逃人员".into();
+    case.priority = tiemeng::domain::case::Priority::Urgent;
+    let sent = std::time::Instant::now();
+    liaison.create_case(&case).await.unwrap();
+    duty.wait_for_text("main", "特急：拦截持刀在逃人员", Duration::from_secs(10)).await.unwrap();
+    let shown = sent.elapsed();
+    duty.wait_for_text("[data-count=to_acknowledge]", "1", Duration::from_secs(5)).await.unwrap();
+    assert_eq!(duty.execute("return window.notReloaded === true;", &[]).await.unwrap(), true, "no reload");
+    let flashing = eventually(Duration::from_secs(5), || async {
+        duty.execute("return document.title;", &[]).await.unwrap().as_str().unwrap_or_default().contains("新协查")
+    })
+    .await;
+    assert!(flashing, "the title flashes with the new request");
+    assert!(shown <= Duration::from_secs(2), "shown {shown:?} after it was sent");
+    duty.screenshot(&artifact("7-xixi-live-inbox.png")).await.unwrap();
+    duty.quit().await.unwrap();
+
+    let no_scripts = Browser::launch_without_scripts(&credentials(&net, XIXI, As::Duty)).await.unwrap();
+    no_scripts.goto(&format!("{xixi}/console/inbox")).await.unwrap();
+    let page = no_scripts.text_of("body").await.unwrap();
+    assert!(page.contains("特急：拦截持刀在逃人员") && page.contains("需要本站处理"), "{page}");
+    assert_eq!(no_scripts.text_of("[data-count=to_acknowledge]").await.unwrap(), "1");
+    let source = no_scripts.page_source().await.unwrap();
+    assert!(source.contains("data-page=\"inbox\"") && !source.contains("data-live"), "the script did not run");
+    no_scripts.quit().await.unwrap();
+    net.shutdown().await;
+}

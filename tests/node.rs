@@ -409,6 +409,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("get", "/api/v1/peers/{id}/dead-letters"),
         ("get", "/api/v1/peers/{id}/equivocations"),
         ("get", "/api/v1/events"),
+        ("get", "/api/v1/desk"),
         ("post", "/api/v1/peers/{id}/dead-letters/resend"),
         ("get", "/metrics"),
         ("post", "/api/v1/admin/backup"),

@@ -80,6 +80,18 @@ pub async fn me(State(node): State<Arc<Node>>, AuthOfficer(officer): AuthOfficer
     })
 }
 
+/// `GET /api/v1/desk` — what needs the desk now: requests to acknowledge, reports owed, and
+/// open targets past a deadline (officers who read cases).
+#[utoipa::path(get, path = "/api/v1/desk", tag = "officers",
+    responses((status = 200, body = crate::node::DeskCounts), (status = 403, body = Problem)))]
+pub async fn desk(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+) -> ApiResult<Json<crate::node::DeskCounts>> {
+    node.desk_counts(&officer).map(Json).map_err(|e| Problem::from_node(&e, lang))
+}
+
 /// `GET /api/v1/stations` — partner stations a request can be sent to.
 #[utoipa::path(get, path = "/api/v1/stations", tag = "officers",
     responses((status = 200, body = Vec<StationView>), (status = 403, body = Problem)))]

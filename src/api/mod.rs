@@ -64,6 +64,7 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
     let officer_api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(cases::me))
         .routes(routes!(cases::stations))
+        .routes(routes!(cases::desk))
         .routes(routes!(cases::create_case))
         .routes(routes!(cases::get_case))
         .routes(routes!(cases::bundle))

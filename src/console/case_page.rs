@@ -151,7 +151,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
         h2 { (lang.pick("签名时间线", "Signed timeline")) }
         ol.timeline { @for entry in &detail.timeline { (timeline_entry(page, entry)) } }
     };
-    layout::page(page, &case.title, Section::Other, content)
+    layout::page(page, &case.title, Section::Case(case.id), content)
 }
 
 fn request_facts(request: &Value, kind: crate::domain::details::CaseKind, lang: Lang) -> Markup {

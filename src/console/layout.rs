@@ -9,6 +9,11 @@ use crate::i18n::{Label, Lang};
 
 /// The console's only stylesheet, served from `/console/static/console.css`.
 pub const CSS: &str = include_str!("console.css");
+/// The console's only script, served from `/console/static/live.js`: live updates and alerts.
+/// Every page works without it.
+pub const LIVE_JS: &str = include_str!("live.js");
+/// The alert an urgent request rings with, served from `/console/static/alert.wav`.
+pub const ALERT_WAV: &[u8] = include_bytes!("alert.wav");
 
 /// Which navigation entry is current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,8 +28,22 @@ pub enum Section {
     Dashboard,
     /// Partner stations (admins).
     Peers,
-    /// Anything else.
-    Other,
+    /// One case's page.
+    Case(crate::ids::CaseId),
+}
+
+impl Section {
+    /// The page's name for the live script (`data-page`).
+    fn name(self) -> &'static str {
+        match self {
+            Self::Inbox => "inbox",
+            Self::Outbox => "outbox",
+            Self::New => "new",
+            Self::Dashboard => "dashboard",
+            Self::Peers => "peers",
+            Self::Case(_) => "case",
+        }
+    }
 }
 
 /// Wraps `content` in the page shell.
@@ -36,6 +55,8 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
         html! { a href=(href) class=[(section == here).then_some("current")] { (lang.pick(zh, en)) } }
     };
     let other = if lang == Lang::Zh { ("en", "English") } else { ("zh", "中文") };
+    // Officers who read cases see what needs the desk on every page; an admin does not.
+    let counts = ctx.node.desk_counts(&ctx.officer).ok();
     html! {
         (DOCTYPE)
         html lang=(lang.tag()) {
@@ -44,8 +65,9 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (lang.pick("铁盟", "tiemeng")) }
                 link rel="stylesheet" href="/console/static/console.css";
+                script src="/console/static/live.js" defer {}
             }
-            body {
+            body data-page=(section.name()) data-case=[case_of(section)] {
                 header.top {
                     a.brand href="/console" { (lang.pick("铁盟", "tiemeng")) " · " (station.name) }
                     nav {
@@ -65,9 +87,35 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                         a href={ "/console/lang/" (other.0) "?back=" (url_encode(&ctx.path)) } lang=(other.0) { (other.1) }
                     }
                 }
+                @if let Some(counts) = counts { (desk_bar(counts, lang)) }
                 main { (content) }
                 footer { (lang.pick("铁盟跨省警务协作节点 · 每条跨省消息均经数字签名并留存为证据", "tiemeng cross-border police node · every message crossing the border is signed and kept as evidence")) }
             }
+        }
+    }
+}
+
+fn case_of(section: Section) -> Option<String> {
+    match section {
+        Section::Case(id) => Some(id.to_string()),
+        _ => None,
+    }
+}
+
+/// What needs the desk now, on every page: each count links to the list it counts.
+fn desk_bar(counts: crate::node::DeskCounts, lang: Lang) -> Markup {
+    let count = |name: &str, value: usize, href: &str, zh: &str, en: &str, kind: &str| {
+        html! {
+            a.count class={ (kind) @if value == 0 { " zero" } } href=(href) {
+                (lang.pick(zh, en)) " " strong data-count=(name) { (value) }
+            }
+        }
+    };
+    html! {
+        div.desk role="status" aria-live="polite" {
+            (count("to_acknowledge", counts.to_acknowledge, "/console/inbox?status=delivered", "待签收", "to acknowledge", "act"))
+            (count("to_report", counts.to_report, "/console/inbox?status=acknowledged", "待反馈", "to report", "act"))
+            (count("overdue", counts.overdue, "/console/inbox?overdue=1", "超期", "overdue", "late"))
         }
     }
 }

@@ -26,6 +26,9 @@ pub struct Filters {
     overdue: Option<String>,
     #[serde(default)]
     cursor: Option<String>,
+    /// Show finished cases (closed, withdrawn, declined) too; they are folded away otherwise.
+    #[serde(default)]
+    all: Option<String>,
 }
 
 impl Filters {
@@ -39,8 +42,57 @@ impl Filters {
         if self.overdue.is_some() {
             parts.push("overdue=1".into());
         }
+        if self.all.is_some() {
+            parts.push("all=1".into());
+        }
         parts.join("&")
     }
+
+    /// True for the plain first page, where what needs this station comes first.
+    fn plain(&self) -> bool {
+        self.status.is_empty()
+            && self.kind.is_empty()
+            && self.peer.is_empty()
+            && self.overdue.is_none()
+            && self.cursor.is_none()
+    }
+}
+
+/// What a target's state means for this station's desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Meaning {
+    /// This station must act (acknowledge, report; or close, at the origin).
+    Act,
+    /// The partner must act.
+    Wait,
+    /// Nothing more will happen.
+    Done,
+}
+
+fn meaning(mailbox: Mailbox, state: TargetState) -> Meaning {
+    use TargetState::*;
+    match (mailbox, state) {
+        (_, Declined | Closed | Withdrawn) => Meaning::Done,
+        (Mailbox::Inbox, Sent | Delivered | Acknowledged) | (Mailbox::Outbox, Resolved) => Meaning::Act,
+        _ => Meaning::Wait,
+    }
+}
+
+fn meaning_class(meaning: Meaning) -> &'static str {
+    match meaning {
+        Meaning::Act => "state act",
+        Meaning::Wait => "state wait",
+        Meaning::Done => "state done",
+    }
+}
+
+/// The earliest deadline this station's desk is concerned with in `case`, if one runs.
+fn next_due(case: &CaseRecord) -> Option<crate::domain::deadline::Overdue> {
+    case.targets.iter().filter_map(crate::case::TargetRecord::next_deadline).min_by_key(|d| d.due())
+}
+
+fn finished(case: &CaseRecord) -> bool {
+    case.targets.iter().all(|t| !t.state.is_open())
 }
 
 /// `GET /console/inbox`.
@@ -77,19 +129,71 @@ fn listing(page: Page, mailbox: Mailbox, filters: Filters) -> Result<Markup, Err
         Mailbox::Inbox => (lang.pick("收到的协查", "Received requests"), Section::Inbox, "/console/inbox"),
         Mailbox::Outbox => (lang.pick("发出的协查", "Sent requests"), Section::Outbox, "/console/outbox"),
     };
+    // What needs this station comes first, soonest deadline first; then the rest, newest first.
+    let needing = if filters.plain() { needs_action(&page, mailbox, now)? } else { Vec::new() };
+    let show_all = filters.all.is_some() || !filters.status.is_empty();
+    let folded = if show_all { 0 } else { listed.cases.iter().filter(|c| finished(c)).count() };
+    let rest: Vec<CaseRecord> = listed
+        .cases
+        .into_iter()
+        .filter(|case| !needing.iter().any(|n| n.id == case.id))
+        .filter(|case| show_all || !finished(case))
+        .collect();
     let content = html! {
         h1 { (title) }
         (filter_form(&page, &filters, path))
-        @if listed.cases.is_empty() {
+        @if !needing.is_empty() {
+            h2 { (lang.pick("需要本站处理", "Needs this station")) " (" (needing.len()) ")" }
+            (table(&page, mailbox, &needing, now))
+            @if !rest.is_empty() { h2 { (lang.pick("其他", "Others")) } }
+        }
+        @if rest.is_empty() && needing.is_empty() {
             p.muted { (lang.pick("没有符合条件的协查。", "No requests match.")) }
-        } @else {
-            (table(&page, mailbox, &listed.cases, now))
+        } @else if !rest.is_empty() {
+            (table(&page, mailbox, &rest, now))
+        }
+        @if folded > 0 {
+            p.muted {
+                a href={ (path) "?" (filters.query_without_cursor()) @if !filters.query_without_cursor().is_empty() { "&" } "all=1" } {
+                    (lang.pick(&format!("显示已办结、已撤回、已退回的 {folded} 起", ), &format!("Show {folded} finished (closed, withdrawn, declined)")))
+                }
+            }
         }
         @if let Some(next) = &listed.next {
             p.pager { a href={ (path) "?" (filters.query_without_cursor()) "&cursor=" (hex::encode(next)) } { (lang.pick("下一页 →", "Next page →")) } }
         }
     };
     Ok(layout::page(&page, title, section, content))
+}
+
+/// Open cases whose target waits for this station: to acknowledge or report (inbox), to close
+/// (outbox); soonest deadline first.
+fn needs_action(page: &Page, mailbox: Mailbox, now: time::OffsetDateTime) -> Result<Vec<CaseRecord>, ErrorPage> {
+    let states: &[TargetState] = match mailbox {
+        Mailbox::Inbox => &[TargetState::Sent, TargetState::Delivered, TargetState::Acknowledged],
+        Mailbox::Outbox => &[TargetState::Resolved],
+    };
+    let mut found: Vec<CaseRecord> = Vec::new();
+    for state in states {
+        let query = ListQuery {
+            mailbox,
+            state: Some(*state),
+            kind: None,
+            peer: None,
+            overdue: false,
+            now,
+            limit: 50,
+            cursor: None,
+        };
+        let listed = page.node.list(&page.officer, &query).map_err(|e| ErrorPage::from_node(&e, page.lang))?;
+        for case in listed.cases {
+            if !found.iter().any(|f| f.id == case.id) {
+                found.push(case);
+            }
+        }
+    }
+    found.sort_by_key(|case| next_due(case).map(|d| d.due()));
+    Ok(found)
 }
 
 fn filter_form(page: &Page, filters: &Filters, path: &str) -> Markup {
@@ -149,6 +253,37 @@ fn station_name(page: &Page, id: &crate::ids::StationId) -> String {
     page.node.config().peer(id).map_or_else(|| id.to_string(), |p| p.name.clone())
 }
 
+/// A time as short as it can be read unambiguously: the time of day when it is today (Beijing),
+/// else the month and day too.
+fn short_time(at: time::OffsetDateTime, now: time::OffsetDateTime) -> String {
+    let full = crate::clock::local_minute(at);
+    let same_day = crate::clock::beijing_date(at) == crate::clock::beijing_date(now);
+    let from = if same_day { 11 } else { 5 };
+    full.get(from..).unwrap_or(&full).to_owned()
+}
+
+/// The next deadline and the time left (or past), on one line at any width.
+fn due_cell(due: Option<crate::domain::deadline::Overdue>, now: time::OffsetDateTime, lang: Lang) -> Markup {
+    use crate::domain::deadline::Overdue;
+    let Some(due) = due else { return html! { span.muted { "—" } } };
+    let what = match due {
+        Overdue::Ack { .. } => lang.pick("签收", "ack"),
+        Overdue::Report { .. } => lang.pick("反馈", "report"),
+    };
+    let minutes = (due.due() - now).whole_minutes();
+    html! {
+        span.due {
+            (what) " " (short_time(due.due(), now))
+            br;
+            @if minutes >= 0 {
+                span class=[(minutes <= 30).then_some("soon")] { (lang.pick("还剩 ", "")) (duration_words(minutes, lang)) (lang.pick("", " left")) }
+            } @else {
+                span.late { (lang.pick("已超 ", "")) (duration_words(-minutes, lang)) (lang.pick("", " late")) }
+            }
+        }
+    }
+}
+
 fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetDateTime) -> Markup {
     let lang = page.lang;
     html! {
@@ -158,26 +293,28 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                 th { (lang.pick("类型", "Kind")) }
                 th.optional { (lang.pick("优先级", "Priority")) }
                 th { @if mailbox == Mailbox::Inbox { (lang.pick("发起单位", "From")) } @else { (lang.pick("协查单位及状态", "Targets")) } }
+                th { (lang.pick("期限", "Due")) }
                 th.optional { (lang.pick("发起时间", "Sent")) }
                 th { (lang.pick("提示", "Flags")) }
             } }
             tbody {
                 @for case in cases {
                     @let overdue = overdue_targets(case, now);
-                    tr class=[(!overdue.is_empty()).then_some("overdue")] {
+                    tr class={ "priority-" (case.priority.as_str()) @if !overdue.is_empty() { " overdue" } @if finished(case) { " finished" } } {
                         td { a href={ "/console/cases/" (case.id) } { (case.title) } br; span.muted { (case.summary) } }
                         td { (case.kind.label(lang)) }
-                        td.optional { (case.priority.label(lang)) }
+                        td.optional { span class={ "badge priority " (case.priority.as_str()) } { (case.priority.label(lang)) } }
                         td {
                             @if mailbox == Mailbox::Inbox {
                                 (station_name(page, &case.origin)) br;
-                                @for target in &case.targets { span.badge.state { (target.state.label(lang)) } }
+                                @for target in &case.targets { span class={ "badge " (meaning_class(meaning(mailbox, target.state))) } { (target.state.label(lang)) } }
                             } @else {
                                 @for target in &case.targets {
-                                    div { (station_name(page, &target.station)) " " span.badge.state { (target.state.label(lang)) } }
+                                    div { (station_name(page, &target.station)) " " span class={ "badge " (meaning_class(meaning(mailbox, target.state))) } { (target.state.label(lang)) } }
                                 }
                             }
                         }
+                        td { (due_cell(next_due(case), now, lang)) }
                         td.optional { (local_minute(case.created_at)) }
                         td {
                             @for o in &overdue {

@@ -160,6 +160,8 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/console", get(home))
         .route("/console/", get(home))
         .route("/console/static/console.css", get(stylesheet))
+        .route("/console/static/live.js", get(live_script))
+        .route("/console/static/alert.wav", get(alert_sound))
         .route("/console/lang/{lang}", get(switch_language))
         .route("/console/inbox", get(lists::inbox))
         .route("/console/outbox", get(lists::outbox))
@@ -181,7 +183,8 @@ async fn security_headers(mut response: Response) -> Response {
     set(
         headers,
         "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; script-src 'self'; connect-src 'self'; media-src 'self'; style-src 'self'; img-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     );
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "referrer-policy", "same-origin");
@@ -206,6 +209,17 @@ async fn home(page: Page) -> Redirect {
 
 async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], layout::CSS)
+}
+
+async fn live_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")],
+        layout::LIVE_JS,
+    )
+}
+
+async fn alert_sound() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "audio/wav"), (header::CACHE_CONTROL, "max-age=86400")], layout::ALERT_WAV)
 }
 
 #[derive(Deserialize)]

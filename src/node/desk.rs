@@ -62,3 +62,27 @@ impl Node {
         Ok(told)
     }
 }
+
+/// What needs this station's desk now, for the counters on every console page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct DeskCounts {
+    /// Requests received and not yet acknowledged (待签收).
+    pub to_acknowledge: usize,
+    /// Requests acknowledged, a report owed (待反馈).
+    pub to_report: usize,
+    /// Open targets past a deadline, either way (超期).
+    pub overdue: usize,
+}
+
+impl Node {
+    /// The desk's counters. Case readers only: an admin reads no case content.
+    pub fn desk_counts(&self, officer: &super::Officer) -> Result<DeskCounts, NodeError> {
+        use crate::domain::lifecycle::TargetState::{Acknowledged, Delivered, Sent};
+        use crate::store::Mailbox::Inbox;
+        officer.require(super::READERS)?;
+        let to_acknowledge = self.store.count_in_state(Inbox, Sent)? + self.store.count_in_state(Inbox, Delivered)?;
+        let to_report = self.store.count_in_state(Inbox, Acknowledged)?;
+        let overdue = self.store.late_counts(self.now())?.values().sum::<u64>();
+        Ok(DeskCounts { to_acknowledge, to_report, overdue: usize::try_from(overdue).unwrap_or(usize::MAX) })
+    }
+}

@@ -32,6 +32,7 @@ use tokio::sync::Notify;
 
 pub use auth::{ADMIN, Caller, DUTY, LIAISON, NOTE_WRITERS, Officer, READERS};
 pub use delivery::{Answer, Pending, ReceiptError, Stop};
+pub use desk::DeskCounts;
 pub use equivocation::{EQUIVOCATIONS_SHOWN, EquivocationView, SignedStatement};
 pub use error::NodeError;
 pub use forward::ForwardInput;

@@ -168,3 +168,15 @@ impl Store {
         .map(|(count, _)| count)
     }
 }
+
+impl Store {
+    /// How many targets in `mailbox` are in `state` now (open states only keep few entries).
+    pub fn count_in_state(
+        &self,
+        mailbox: super::Mailbox,
+        state: crate::domain::lifecycle::TargetState,
+    ) -> Result<usize, StoreError> {
+        let prefix = [mailbox.tag(), state.tag()];
+        Ok(self.inner()?.trees.boxstatetime_case.scan_prefix(prefix).count())
+    }
+}

@@ -234,6 +234,16 @@ impl Browser {
     /// free port and opens a session; the browser then presents the officer's certificate to
     /// any `https://localhost:*` or `https://127.0.0.1:*` that asks for one.
     pub async fn launch(credentials: &Credentials) -> Result<Self, BrowserError> {
+        Self::launch_with(credentials, true).await
+    }
+
+    /// Like [`Browser::launch`], with JavaScript switched off: what the console must still do
+    /// for an officer whose browser runs no scripts.
+    pub async fn launch_without_scripts(credentials: &Credentials) -> Result<Self, BrowserError> {
+        Self::launch_with(credentials, false).await
+    }
+
+    async fn launch_with(credentials: &Credentials, scripts: bool) -> Result<Self, BrowserError> {
         require_chromium()?;
         let dir = tempfile::Builder::new()
             .prefix("tiemeng-browser-")
@@ -250,7 +260,7 @@ impl Browser {
         let mut driver = Driver { child: spawn_chromedriver(dir.path(), &home, port)?, dir };
         let http = http_client()?;
         let base = format!("http://127.0.0.1:{port}");
-        let session = match start_session(&http, &base, &profile, &mut driver).await {
+        let session = match start_session(&http, &base, &profile, scripts, &mut driver).await {
             Ok(id) => format!("{base}/session/{id}"),
             Err(e) => return Err(BrowserError::Startup { reason: e.to_string(), log: driver.log_tail() }),
         };
@@ -580,11 +590,15 @@ async fn start_session(
     http: &reqwest::Client,
     base: &str,
     profile: &Path,
+    scripts: bool,
     driver: &mut Driver,
 ) -> Result<String, BrowserError> {
     wait_until_ready(http, base, driver).await?;
     let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|flag| (*flag).to_owned()).collect();
     args.push(format!("--user-data-dir={}", profile.display()));
+    if !scripts {
+        args.push("--blink-settings=scriptEnabled=false".to_owned());
+    }
     let capabilities = json!({ "capabilities": { "alwaysMatch": {
         "browserName": "chrome",
         "acceptInsecureCerts": false,
