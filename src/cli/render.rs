@@ -149,6 +149,28 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
             local_minute(target.report_by),
         );
     }
+    for partner in &detail.unreachable {
+        let _ = write!(
+            out,
+            "\n  {}",
+            match lang {
+                Lang::Zh => format!(
+                    "{} 节点不可达（自 {}，{}），本站队列中待投递 {} 份；恢复后按序送达",
+                    partner.station,
+                    local_minute(partner.since),
+                    partner.code,
+                    partner.queued
+                ),
+                Lang::En => format!(
+                    "{} cannot be reached (since {}, {}); {} envelopes wait here and go in order once it is back",
+                    partner.station,
+                    local_minute(partner.since),
+                    partner.code,
+                    partner.queued
+                ),
+            }
+        );
+    }
     for refused in &detail.refused {
         let _ = write!(
             out,

@@ -76,6 +76,15 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
         h1 { (case.title) }
         @if let Some(text) = notice { (layout::notice("notice", text)) }
         @if let Some(text) = error { div.box.error role="alert" { (text) } }
+        @for partner in &detail.unreachable {
+            div.box.error role="status" {
+                strong { (station_name(page, &partner.station)) } " "
+                (lang.pick("节点不可达", "cannot be reached"))
+                " · " (lang.pick("自 ", "since ")) (local_minute(partner.since)) " (" code { (partner.code) } ") · "
+                (lang.pick(&format!("本站队列中待投递 {} 份，恢复后按序送达；期限照常计算。", partner.queued),
+                    &format!("{} envelopes wait here and go in order once it is back; deadlines run meanwhile.", partner.queued)))
+            }
+        }
         div.box {
             dl.facts {
                 dt { (lang.pick("类型", "Kind")) } dd { (case.kind.label(lang)) " · " (case.priority.label(lang)) }

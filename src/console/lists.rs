@@ -91,6 +91,11 @@ fn next_due(case: &CaseRecord) -> Option<crate::domain::deadline::Overdue> {
     case.targets.iter().filter_map(crate::case::TargetRecord::next_deadline).min_by_key(|d| d.due())
 }
 
+/// Since when `station` cannot be reached, if it cannot.
+fn unreachable_since(page: &Page, station: &crate::ids::StationId) -> Option<time::OffsetDateTime> {
+    page.node.health().peer(station)?.status().unreachable_since
+}
+
 fn finished(case: &CaseRecord) -> bool {
     case.targets.iter().all(|t| !t.state.is_open())
 }
@@ -310,7 +315,12 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                                 @for target in &case.targets { span class={ "badge " (meaning_class(meaning(mailbox, target.state))) } { (target.state.label(lang)) } }
                             } @else {
                                 @for target in &case.targets {
-                                    div { (station_name(page, &target.station)) " " span class={ "badge " (meaning_class(meaning(mailbox, target.state))) } { (target.state.label(lang)) } }
+                                    div {
+                                        (station_name(page, &target.station)) " " span class={ "badge " (meaning_class(meaning(mailbox, target.state))) } { (target.state.label(lang)) }
+                                        @if let Some(since) = unreachable_since(page, &target.station).filter(|_| target.state == TargetState::Sent) {
+                                            " " span.badge.bad { (lang.pick("对方节点不可达", "partner unreachable")) " " (short_time(since, now)) }
+                                        }
+                                    }
                                 }
                             }
                         }

@@ -79,8 +79,7 @@ impl Worker {
                     // The code and message come from the partner: on one line, nothing that acts.
                     let (code, message) = (log_safe(&error.code), log_safe(&error.message));
                     tracing::warn!(peer = %self.peer.id, %code, error = %message, retry_in = ?delay, "delivery failed");
-                    let cut_off = matches!(error.code.as_str(), "unreachable" | "peer_certificate");
-                    if cut_off && !told_unreachable {
+                    if error.cut_off() && !told_unreachable {
                         told_unreachable = self.tell_desk(false, Some(error.code.clone())).await;
                     }
                     health.failed(error, self.node.clock().now() + delay);

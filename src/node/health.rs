@@ -30,6 +30,14 @@ pub struct PeerError {
     pub at: OffsetDateTime,
 }
 
+impl PeerError {
+    /// True when the partner could not be reached at all (as opposed to answering with a
+    /// refusal): its node down, the link cut, or its certificate not the one expected.
+    pub fn cut_off(&self) -> bool {
+        matches!(self.code.as_str(), "unreachable" | "peer_certificate")
+    }
+}
+
 /// What of a peer's health outlives the process: an admin looking at a partner right after a
 /// restart should still see when a delivery last succeeded and what last failed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +74,8 @@ struct State {
     last_error: Option<PeerError>,
     next_retry: Option<OffsetDateTime>,
     failures_in_row: u32,
+    /// Since when deliveries fail for want of reaching the partner, until one succeeds.
+    unreachable_since: Option<OffsetDateTime>,
     /// What was last written down, and when.
     kept: Remembered,
     kept_at: Option<std::time::Instant>,
@@ -100,6 +110,11 @@ pub struct PeerStatus {
     pub next_retry: Option<OffsetDateTime>,
     /// Failed attempts in a row.
     pub failures_in_row: u32,
+    /// Since when deliveries fail for want of reaching the partner (its node down, the link
+    /// cut, its certificate not the one expected), until one succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub unreachable_since: Option<OffsetDateTime>,
     /// Envelopes delivered since start.
     pub delivered: u64,
     /// Envelopes refused for good since start.
@@ -158,6 +173,7 @@ impl PeerHealth {
             state.last_success = Some(at);
             state.next_retry = None;
             state.failures_in_row = 0;
+            state.unreachable_since = None;
         }
         self.progress.notify_waiters();
     }
@@ -188,6 +204,9 @@ impl PeerHealth {
     pub fn failed(&self, error: PeerError, next_retry: OffsetDateTime) {
         self.retries.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut state) = self.state.lock() {
+            if error.cut_off() {
+                state.unreachable_since.get_or_insert(error.at);
+            }
             state.last_error = Some(error);
             state.next_retry = Some(next_retry);
             state.failures_in_row = state.failures_in_row.saturating_add(1);
@@ -196,13 +215,17 @@ impl PeerHealth {
 
     /// A snapshot.
     pub fn status(&self) -> PeerStatus {
-        let state = self.state.lock().map(|s| (s.last_success, s.last_error.clone(), s.next_retry, s.failures_in_row));
-        let (last_success, last_error, next_retry, failures_in_row) = state.unwrap_or_default();
+        let state = self
+            .state
+            .lock()
+            .map(|s| (s.last_success, s.last_error.clone(), s.next_retry, s.failures_in_row, s.unreachable_since));
+        let (last_success, last_error, next_retry, failures_in_row, unreachable_since) = state.unwrap_or_default();
         PeerStatus {
             last_success,
             last_error,
             next_retry,
             failures_in_row,
+            unreachable_since,
             delivered: self.delivered.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),

@@ -46,7 +46,10 @@ pub use stats::{
     KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, QueryError, StatsParams, StatsQuery,
     StatsReport, TwoWay,
 };
-pub use view::{CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, allowed_actions, overdue_targets};
+pub use view::{
+    CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, UnreachablePartner, allowed_actions,
+    overdue_targets,
+};
 
 use crate::case::CaseRecord;
 use crate::clock::Clock;

@@ -37,6 +37,26 @@ pub struct CaseDetail {
     /// until this station's admin does so.
     #[serde(default)]
     pub refused: Vec<RefusedEnvelope>,
+    /// Partner stations this case waits on that cannot be reached now: their envelopes wait in
+    /// this station's queue while their deadlines run.
+    #[serde(default)]
+    pub unreachable: Vec<UnreachablePartner>,
+}
+
+/// A partner station of the case that cannot be reached now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UnreachablePartner {
+    /// The station.
+    #[schema(value_type = String)]
+    pub station: StationId,
+    /// Since when (the first failed delivery of this outage).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub since: OffsetDateTime,
+    /// Why (`unreachable`, `peer_certificate`).
+    pub code: String,
+    /// Envelopes waiting for it, of every case.
+    pub queued: usize,
 }
 
 /// An envelope of the case a partner station refused for good.
@@ -168,8 +188,10 @@ impl Node {
             let letters = self.store.dead_letters_of_case(party, &case.id)?;
             refused.extend(letters.into_iter().map(|letter| RefusedEnvelope { station: party.clone(), letter }));
         }
+        let unreachable = self.unreachable_partners(&case);
         Ok(CaseDetail {
             refused,
+            unreachable,
             mailbox: Mailbox::of(&case, self.station()),
             request,
             overdue: overdue_targets(&case, now),
@@ -178,6 +200,20 @@ impl Node {
             same_subject,
             case,
         })
+    }
+
+    /// The partners of `case` that cannot be reached now (the other parties of an open case).
+    pub fn unreachable_partners(&self, case: &CaseRecord) -> Vec<UnreachablePartner> {
+        let others = case.targets.iter().filter(|t| t.state.is_open()).map(|t| &t.station).chain([&case.origin]);
+        others
+            .filter(|party| *party != self.station())
+            .filter_map(|party| {
+                let status = self.health.peer(party)?.status();
+                let since = status.unreachable_since?;
+                let code = status.last_error.map_or_else(|| "unreachable".to_owned(), |e| e.code);
+                Some(UnreachablePartner { station: party.clone(), since, code, queued: self.store.outbox_len(party) })
+            })
+            .collect()
     }
 
     fn timeline_entry(&self, stored: StoredEnvelope, case: &CaseRecord) -> Result<TimelineEntry, NodeError> {

@@ -242,3 +242,42 @@ async fn the_desk_is_warned_before_a_deadline_and_told_when_it_passes_once_each(
     assert_eq!(deadline_of(&heard), [("ack".to_owned(), false), ("ack".to_owned(), true)], "the origin too");
     net.shutdown().await;
 }
+
+/// The sender is told, where it looks, when a partner cannot be reached: on the case page, in
+/// the outbox and by `tiemeng case show`; and it hears when the partner is back.
+#[tokio::test]
+async fn the_sender_sees_where_it_looks_that_a_partner_cannot_be_reached() {
+    let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let case = send(&net, "对方离线").await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let told = eventually(PATIENCE, || async { !liaison.case(&case).await.unwrap().unreachable.is_empty() }).await;
+    assert!(told, "the case says its partner cannot be reached");
+    let detail = liaison.case(&case).await.unwrap();
+    assert_eq!(detail.unreachable[0].station.as_str(), XIXI);
+    assert!(detail.unreachable[0].queued >= 1 && detail.unreachable[0].code == "unreachable");
+    let base = net.url(LUOYANG);
+    let page = liaison.http().get(format!("{base}/console/cases/{case}")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("节点不可达") && page.contains("待投递"), "{page}");
+    let outbox = liaison.http().get(format!("{base}/console/outbox")).send().await.unwrap().text().await.unwrap();
+    assert!(outbox.contains("对方节点不可达"), "{outbox}");
+    let shown = net.cli(LUOYANG, As::Liaison, "case", &["show", &case.to_string()]).await;
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains(&format!("{XIXI} 节点不可达")), "{shown}");
+
+    net.restart(XIXI).await;
+    wait_for_state(&liaison, &case, XIXI, TargetState::Delivered).await;
+    assert!(liaison.case(&case).await.unwrap().unreachable.is_empty(), "back: nothing to say");
+    let node = net.node(LUOYANG).clone();
+    let partner_events: Vec<bool> = node
+        .store()
+        .events_after(0, 1000)
+        .unwrap()
+        .into_iter()
+        .filter_map(|(_, e)| match e.what {
+            tiemeng::events::What::Partner { reachable, .. } => Some(reachable),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(partner_events, [false, true], "the desk heard it go and come back");
+    net.shutdown().await;
+}
