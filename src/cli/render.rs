@@ -357,6 +357,12 @@ mod tests {
                 refused("reminder", "bad_signature", "签名无法验证"),
             ]))
             .unwrap(),
+            unreachable: vec![crate::node::UnreachablePartner {
+                station: station(MAZHAN),
+                since: T0 + Duration::minutes(1),
+                code: "unreachable".into(),
+                queued: 3,
+            }],
             case,
         }
     }
@@ -490,6 +496,7 @@ mod tests {
                  处置限制：不得转发\n\
                  \x20 fj-shouning-xixi 待送达  签收时限 2026-11-23 08:10  反馈时限 2026-11-23 16:00\n\
                  \x20 zj-cangnan-mazhan 待送达  签收时限 2026-11-23 08:10  反馈时限 2026-11-23 16:00\n\
+                 \x20 zj-cangnan-mazhan 节点不可达（自 2026-11-23 08:01，unreachable），本站队列中待投递 3 份；恢复后按序送达\n\
                  \x20 对方拒收：发起协查 → zj-cangnan-mazhan（unknown_key）未登记的签名公钥 ——请联系本站系统管理员处理后重新投递\n\
                  \x20 对方拒收：催办 → zj-cangnan-mazhan（bad_signature）签名无法验证 ——请联系本站系统管理员处理后重新投递\n\
                  \x20 超期： fj-shouning-xixi 25 分钟\n\
@@ -516,6 +523,7 @@ mod tests {
             "  fj-shouning-xixi sent  ack by 2026-11-23 08:10  report by 2026-11-23 16:00",
             "  zj-cangnan-mazhan sent  ack by 2026-11-23 08:10  report by 2026-11-23 16:00",
             "  overdue: fj-shouning-xixi 25 min",
+            "  zj-cangnan-mazhan cannot be reached (since 2026-11-23 08:01, unreachable); 3 envelopes wait here and go in order once it is back",
             "timeline:",
             "  2026-11-23 08:00  zj-taishun-luoyang 陈志强（330329001） request  [signature valid]",
             "    receipt: fj-shouning-xixi 2026-11-23T00:01:00Z",
