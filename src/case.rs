@@ -179,6 +179,10 @@ pub struct TargetRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<String>)]
     pub superseded: Vec<EnvelopeId>,
+    /// The report deadline is the time the target promised in its acknowledgement, not one
+    /// that runs from delivery.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub report_promised: bool,
 }
 
 /// What each side sent about one target, as held here: how a new envelope says what it
@@ -244,6 +248,23 @@ impl TargetRecord {
             notes: 0,
             exchange: Exchange { from_origin: 1, from_target: 0, origin_next: 1, target_next: 0 },
             superseded: Vec::new(),
+            report_promised: false,
+        }
+    }
+
+    /// Records that the target stored the request at `at` (it was signed at `sent_at`).
+    /// Deadlines run from delivery: a request that waited in a queue while the target's node
+    /// was down gives the target as long as it would have had, from the moment it could see it.
+    /// Both sides compute this from the same signed time (the target's receipt).
+    fn delivered(&mut self, at: OffsetDateTime, sent_at: OffsetDateTime) {
+        if self.delivered_at.is_some() {
+            return;
+        }
+        self.delivered_at = Some(at);
+        let waited = (at - sent_at).max(time::Duration::ZERO);
+        self.ack_by += waited;
+        if !self.report_promised {
+            self.report_by += waited;
         }
     }
 
@@ -328,7 +349,7 @@ impl CaseRecord {
             envelope.to.iter().map(|t| TargetRecord::new(t.clone(), TargetState::Sent, request)).collect()
         } else if envelope.to.contains(me) {
             let mut own = TargetRecord::new(me.clone(), TargetState::Delivered, request);
-            own.delivered_at = Some(stored_at);
+            own.delivered(stored_at, envelope.at);
             vec![own]
         } else {
             return Err(ApplyError::BadAddressing(format!("request not addressed to {me}")));
@@ -441,7 +462,7 @@ impl CaseRecord {
                 })
                 .ok_or(ApplyError::UnknownCase)?;
             for target in next.iter_mut().filter(|t| concerned.contains(&t.station)) {
-                let story = replay::Story::of(&self.origin, target, request, &history);
+                let story = replay::Story::of(&self.origin, self.created_at, target, request, &history);
                 let seen_then = story.as_seen_by(envelope, by).replay();
                 transition(seen_then.state, by, step).map_err(ApplyError::Lifecycle)?;
                 let before = target.state;
@@ -483,9 +504,7 @@ impl CaseRecord {
             .ok_or_else(|| ApplyError::NotParty(target.clone()))?;
         let before = record.state;
         let after = transition(before, Party::Target, Step::Receipt).map_err(ApplyError::Lifecycle)?;
-        if record.delivered_at.is_none() {
-            record.delivered_at = Some(stored_at);
-        }
+        record.delivered(stored_at, self.created_at);
         record.state = after;
         Ok((before != after).then(|| Transition { target: target.clone(), before, after }))
     }
@@ -567,6 +586,7 @@ fn record_effects(target: &mut TargetRecord, body: &Body, by: Party, at: OffsetD
             target.acked_at = Some(at);
             if let Some(report_by) = report_by {
                 target.report_by = *report_by;
+                target.report_promised = true;
             }
         }
         Body::Decline(DeclineBody { reason, suggested_station, .. }) => {

@@ -520,6 +520,11 @@ async fn overdue_requests_are_listed_with_how_long_overdue() {
     let urgent = liaison.create_case(&samples::sample(CaseKind::MissingPerson, vec![xixi.clone()], now)).await.unwrap();
     let routine = liaison.create_case(&samples::sample(CaseKind::General, vec![xixi], now)).await.unwrap();
     assert!(liaison.list(Mailbox::Outbox, "overdue=true").await.unwrap().cases.is_empty());
+    // Undelivered, nothing is overdue: deadlines run from delivery.
+    net.clocks[LUOYANG].advance(time::Duration::minutes(11));
+    assert!(liaison.list(Mailbox::Outbox, "overdue=true").await.unwrap().cases.is_empty());
+    net.clocks[LUOYANG].advance(-time::Duration::minutes(11));
+    support::delivered_at_once(net.node(LUOYANG), &[urgent.id, routine.id], XIXI).await;
 
     // Eleven minutes later the urgent request (10-minute ack deadline) is overdue, the routine one not.
     net.clocks[LUOYANG].advance(time::Duration::minutes(11));
@@ -553,6 +558,7 @@ async fn the_statistics_count_every_overdue_target_and_name_the_longest_overdue(
         })
         .collect();
     let created = node.create_cases(&liaison, batch).await.unwrap();
+    support::delivered_at_once(&node, &created.iter().map(|c| c.id).collect::<Vec<_>>(), XIXI).await;
     net.clocks[LUOYANG].advance(time::Duration::days(1));
 
     let (from, to) = (start.date().previous_day().unwrap(), start.date().next_day().unwrap());
@@ -589,7 +595,12 @@ async fn late_counts_missing_from_an_older_store_are_built_when_it_opens() {
             (samples::sample(kinds[i as usize % 3], targets[i as usize % 2].clone(), at), at)
         })
         .collect();
-    node.create_cases(&liaison, requests).await.unwrap();
+    let created = node.create_cases(&liaison, requests).await.unwrap();
+    for target in [XIXI, support::MAZHAN] {
+        let theirs: Vec<_> =
+            created.iter().filter(|c| c.target(&target.parse().unwrap()).is_some()).map(|c| c.id).collect();
+        support::delivered_at_once(&node, &theirs, target).await;
+    }
     // Whole hours, and moments inside a minute, of the day of a deadline and of the days after.
     let moments = [(0, 0), (20, 0), (22, 1_234), (100, 0), (100, 3_599), (250, 61), (2000, 0)]
         .map(|(hours, seconds)| start + time::Duration::hours(hours) + time::Duration::seconds(seconds));

@@ -520,10 +520,13 @@ mod outage {
             .unwrap();
         assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
         let case = net.node(XIXI).store().case(&envelope.envelope.case).unwrap().unwrap();
-        assert!(
-            case.targets[0].overdue_at(tiemeng::clock::Clock::system().now()).is_some(),
-            "and it is already overdue"
+        let now = tiemeng::clock::Clock::system().now();
+        assert_eq!(
+            case.targets[0].overdue_at(now),
+            None,
+            "deadlines run from delivery: a request 犀溪 could not see for three days is not overdue on arrival"
         );
+        assert!(case.targets[0].ack_by > now, "its acknowledgement is due one window after it arrived");
         net.shutdown().await;
     }
 }

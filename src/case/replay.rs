@@ -16,11 +16,19 @@ pub(super) struct Story<'a> {
 
 impl<'a> Story<'a> {
     /// The story of `target` told by `history` (the case's envelopes, in any order).
-    pub fn of(origin: &'a StationId, target: &TargetRecord, request: &RequestBody, history: &'a [Envelope]) -> Self {
+    pub fn of(
+        origin: &'a StationId,
+        sent_at: time::OffsetDateTime,
+        target: &TargetRecord,
+        request: &RequestBody,
+        history: &'a [Envelope],
+    ) -> Self {
         // The request, delivered or not, is where every story starts.
         let initial = if target.delivered_at.is_some() { TargetState::Delivered } else { TargetState::Sent };
         let mut base = TargetRecord::new(target.station.clone(), initial, request);
-        base.delivered_at = target.delivered_at;
+        if let Some(at) = target.delivered_at {
+            base.delivered(at, sent_at);
+        }
         let mut story = Self { origin, base, from_origin: Vec::new(), from_target: Vec::new() };
         for envelope in history {
             story.add(envelope);

@@ -191,7 +191,8 @@ pub fn next_deadline(
     first_report_at: Option<OffsetDateTime>,
 ) -> Option<Overdue> {
     match state {
-        TargetState::Sent | TargetState::Delivered => Some(Overdue::Ack { due: ack_by }),
+        // Deadlines run from delivery: a request the target has not stored yet owes nothing.
+        TargetState::Delivered => Some(Overdue::Ack { due: ack_by }),
         TargetState::Acknowledged if first_report_at.is_none() => Some(Overdue::Report { due: report_by }),
         _ => None,
     }

@@ -154,6 +154,9 @@ impl Tally {
     pub fn of_target(case: &CaseRecord, target: &TargetRecord) -> Self {
         let mut tally = Self::sized();
         tally.requests = 1;
+        // Times run from delivery, as deadlines do: a partner is not slow for the hours a
+        // request waited in a queue while its node was down.
+        let from = target.delivered_at.unwrap_or(case.created_at);
         if let Some(acked) = target.acked_at {
             tally.acknowledged = 1;
             if acked <= target.ack_by {
@@ -161,12 +164,12 @@ impl Tally {
             } else {
                 tally.ack_late = 1
             }
-            tally.ack_times[bucket(seconds_between(case.created_at, acked))] = 1;
+            tally.ack_times[bucket(seconds_between(from, acked))] = 1;
         }
         if let Some(reported) = target.first_report_at {
             tally.reported = 1;
             tally.report_late = i64::from(reported > target.report_by);
-            tally.report_times[bucket(seconds_between(case.created_at, reported))] = 1;
+            tally.report_times[bucket(seconds_between(from, reported))] = 1;
         }
         tally.resolved = i64::from(target.outcome.is_some());
         tally.closed = i64::from(target.state == TargetState::Closed);

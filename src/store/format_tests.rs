@@ -57,6 +57,7 @@ fn a_case_record_is_stored_as_it_always_was() {
         notes: 2,
         exchange: Exchange { from_origin: 2, from_target: 1, origin_next: 2, target_next: 1 },
         superseded: vec![EnvelopeId::from_bytes(id(3))],
+        report_promised: false,
     };
     let record = CaseRecord {
         id: CaseId::from_bytes(id(1)),

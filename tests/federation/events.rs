@@ -221,6 +221,9 @@ async fn the_desk_is_warned_before_a_deadline_and_told_when_it_passes_once_each(
             clock.advance(by);
         }
     };
+    // Deadlines run from delivery: wait until 犀溪 holds the request.
+    let arrived = stream.next(SOON).await.expect("the request arrives");
+    assert_eq!(arrived.name, "request_received");
     advance(time::Duration::minutes(8) + time::Duration::seconds(30));
     // The watch looks every 5 s: the first event within two rounds, and no second in the next.
     let mut heard = Vec::new();

@@ -28,11 +28,13 @@ async fn post_json(net: &Net, role: As, path: &str, body: &Value) -> (u16, Value
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// What 罗阳 holds: every tree's size and the audit chain's length. `meta` is left out: the
-/// delivery task writes a partner's health there whenever it tries to deliver.
+/// What 罗阳 holds: every tree's size and the audit chain's length. `meta` and the events are
+/// left out: the delivery task writes a partner's health and reachability whenever it tries
+/// to deliver.
 fn holdings(net: &Net) -> (Vec<(&'static str, usize)>, u64) {
     let store = net.node(LUOYANG).store();
-    let trees = store.tree_sizes().unwrap().into_iter().filter(|(tree, _)| *tree != "meta").collect();
+    let trees =
+        store.tree_sizes().unwrap().into_iter().filter(|(tree, _)| !["meta", "seq_event"].contains(tree)).collect();
     (trees, store.verify_audit().unwrap())
 }
 

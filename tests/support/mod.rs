@@ -328,6 +328,25 @@ impl Net {
     }
 }
 
+/// Records at `node` (the origin) that `target` stored each of `cases` the moment it was sent,
+/// as its receipt would: deadlines run from delivery, so tests of overdue targets at an origin
+/// whose partner is not running deliver their cases this way.
+pub async fn delivered_at_once(node: &Node, cases: &[tiemeng::ids::CaseId], target: &str) {
+    let target: tiemeng::ids::StationId = target.parse().unwrap();
+    for id in cases {
+        let case = node.store().case(id).unwrap().unwrap();
+        node.store()
+            .write(case.created_at, |unit| {
+                let mut case = unit.case(id)?.unwrap();
+                case.apply_receipt(&target, case.created_at).unwrap();
+                unit.put_case(&case)?;
+                Ok::<_, tiemeng::store::StoreError>(())
+            })
+            .unwrap();
+    }
+    node.store().durable().await.unwrap();
+}
+
 /// GETs `url` and reads the answer as JSON, whatever its status.
 pub async fn get_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
     client.get(url).send().await.unwrap().json().await.unwrap()

@@ -23,7 +23,7 @@ fn the_origin_tracks_every_target_as_sent() {
         assert_eq!(target.delivered_at, None);
         assert_eq!(target.ack_by, at(10));
         assert_eq!(target.report_by, at(8 * 60));
-        assert_eq!(target.next_deadline(), Some(Overdue::Ack { due: at(10) }));
+        assert_eq!(target.next_deadline(), None, "no deadline runs before the target could see the request");
     }
     assert_eq!(origin.party_of(&luoyang()), Some(Party::Origin));
     assert_eq!(origin.party_of(&mazhan()), Some(Party::Target));
@@ -40,7 +40,7 @@ fn a_target_tracks_only_itself_as_delivered_when_it_stored_the_request() {
     assert_eq!(own.station, xixi());
     assert_eq!(own.state, TargetState::Delivered);
     assert_eq!(own.delivered_at, Some(at(1)));
-    assert_eq!((own.ack_by, own.report_by), (at(10), at(8 * 60)));
+    assert_eq!((own.ack_by, own.report_by), (at(11), at(8 * 60 + 1)), "deadlines run from delivery");
     // Everything but the tracked targets is the same at both sides.
     assert_eq!(CaseRecord { targets: Vec::new(), ..target.clone() }, CaseRecord { targets: Vec::new(), ..origin });
     assert_eq!(target.party_of(&mazhan()), Some(Party::Target), "the other target is still a party");
@@ -69,4 +69,40 @@ fn a_second_request_for_an_existing_case_is_refused() {
     let error = refused(&mut case.at_origin(), &again, "case_exists");
     assert_eq!(error, ApplyError::CaseExists);
     refused(&mut case.at_target(&xixi(), at(1)), &again, "case_exists");
+}
+
+/// A request that waited a day in the queue while the target's node was down gives the target
+/// as long as it would have had, counted from when it stored it; both sides count alike, from
+/// the time the target signed in its receipt. A report time promised in the acknowledgement
+/// stands as promised, whichever arrived first at the origin.
+#[test]
+fn deadlines_run_from_delivery_alike_at_both_sides() {
+    let case = Case::to(&[xixi()]);
+    let a_day_later = at(24 * 60);
+    let target = case.at_target(&xixi(), a_day_later);
+    let mut origin = case.at_origin();
+    origin.apply_receipt(&xixi(), a_day_later).unwrap();
+    assert_eq!(origin.targets[0].ack_by, at(24 * 60 + 10));
+    assert_eq!(origin.targets[0].report_by, at(24 * 60 + 8 * 60));
+    assert_eq!(origin.targets[0], target.targets[0]);
+
+    // The acknowledgement (promising a report time) overtakes the receipt at the origin.
+    let promised = at(24 * 60 + 120);
+    let mut at_target = target.clone();
+    let ack = case.by_target(&xixi(), at(24 * 60 + 5), ack(Some(promised)));
+    at_target.apply_in_order(&ack).unwrap();
+    let mut at_origin = case.at_origin();
+    at_origin.apply_in_order(&ack).unwrap();
+    at_origin.apply_receipt(&xixi(), a_day_later).unwrap();
+    assert_eq!(at_origin.targets[0].report_by, promised);
+    assert_eq!(at_origin.targets[0].ack_by, at_target.targets[0].ack_by);
+    assert_eq!(at_origin.targets[0].report_by, at_target.targets[0].report_by);
+
+    // Statistics follow: the acknowledgement took five minutes, not a day and five minutes,
+    // and it came in time, at both sides.
+    let tally = crate::stats::Tally::of_target(&at_origin, &at_origin.targets[0]);
+    let five_minutes = crate::stats::tally::DURATION_BOUNDS.iter().position(|b| *b >= 5 * 60).unwrap();
+    assert_eq!(tally.ack_times[five_minutes], 1, "{:?}", tally.ack_times);
+    assert_eq!((tally.ack_in_time, tally.ack_late), (1, 0));
+    assert_eq!(tally, crate::stats::Tally::of_target(&at_target, &at_target.targets[0]));
 }
