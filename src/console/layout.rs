@@ -67,7 +67,7 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                 link rel="stylesheet" href="/console/static/console.css";
                 script src="/console/static/live.js" defer {}
             }
-            body data-page=(section.name()) data-case=[case_of(section)] {
+            body data-page=(section.name()) data-case=[case_of(section)] data-station=(station.id) {
                 header.top {
                     a.brand href="/console" { (lang.pick("铁盟", "tiemeng")) " · " (station.name) }
                     nav {
@@ -87,7 +87,10 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                         a href={ "/console/lang/" (other.0) "?back=" (url_encode(&ctx.path)) } lang=(other.0) { (other.1) }
                     }
                 }
-                @if let Some(counts) = counts { (desk_bar(counts, lang)) }
+                @if let Some(counts) = counts {
+                    (desk_bar(counts, lang))
+                    @if ctx.officer.has(Role::Chief) { (overdue_banner(counts, lang)) }
+                }
                 main { (content) }
                 footer { (lang.pick("铁盟跨省警务协作节点 · 每条跨省消息均经数字签名并留存为证据", "tiemeng cross-border police node · every message crossing the border is signed and kept as evidence")) }
             }
@@ -116,6 +119,28 @@ fn desk_bar(counts: crate::node::DeskCounts, lang: Lang) -> Markup {
             (count("to_acknowledge", counts.to_acknowledge, "/console/inbox?status=delivered", "待签收", "to acknowledge", "act"))
             (count("to_report", counts.to_report, "/console/inbox?status=acknowledged", "待反馈", "to report", "act"))
             (count("overdue", counts.overdue, "/console/inbox?overdue=1", "超期", "overdue", "late"))
+        }
+    }
+}
+
+/// A chief sees what is overdue, either way, from every page (hidden while nothing is; the
+/// live script shows it when something becomes overdue).
+fn overdue_banner(counts: crate::node::DeskCounts, lang: Lang) -> Markup {
+    html! {
+        div.banner.late role="alert" hidden[counts.overdue == 0] data-banner="overdue" {
+            strong { (lang.pick("超期提醒", "Overdue")) }
+            " "
+            a href="/console/inbox?overdue=1" {
+                (lang.pick("收到的协查超期 ", "requests received, overdue: "))
+                strong data-count="overdue_received" { (counts.overdue_received) }
+                (lang.pick(" 项", ""))
+            }
+            (lang.pick("，", "; "))
+            a href="/console/outbox?overdue=1" {
+                (lang.pick("发出的协查对方超期 ", "requests sent, partner overdue: "))
+                strong data-count="overdue_sent" { (counts.overdue_sent) }
+                (lang.pick(" 项", ""))
+            }
         }
     }
 }

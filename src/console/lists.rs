@@ -267,8 +267,25 @@ fn short_time(at: time::OffsetDateTime, now: time::OffsetDateTime) -> String {
     full.get(from..).unwrap_or(&full).to_owned()
 }
 
+/// True when `due` is no further off than the desk's warning for a case of `case`'s priority
+/// (`[desk]`), and has not passed: the row escalates as the desk is warned.
+fn near(
+    page: &Page,
+    case: &CaseRecord,
+    due: Option<crate::domain::deadline::Overdue>,
+    now: time::OffsetDateTime,
+) -> bool {
+    let warning = page.node.config().desk.warning(case.priority);
+    due.is_some_and(|due| due.due() >= now && due.due() - now <= warning)
+}
+
 /// The next deadline and the time left (or past), on one line at any width.
-fn due_cell(due: Option<crate::domain::deadline::Overdue>, now: time::OffsetDateTime, lang: Lang) -> Markup {
+fn due_cell(
+    due: Option<crate::domain::deadline::Overdue>,
+    near: bool,
+    now: time::OffsetDateTime,
+    lang: Lang,
+) -> Markup {
     use crate::domain::deadline::Overdue;
     let Some(due) = due else { return html! { span.muted { "—" } } };
     let what = match due {
@@ -281,7 +298,7 @@ fn due_cell(due: Option<crate::domain::deadline::Overdue>, now: time::OffsetDate
             (what) " " (short_time(due.due(), now))
             br;
             @if minutes >= 0 {
-                span class=[(minutes <= 30).then_some("soon")] { (lang.pick("还剩 ", "")) (duration_words(minutes, lang)) (lang.pick("", " left")) }
+                span class=[near.then_some("soon")] { (lang.pick("还剩 ", "")) (duration_words(minutes, lang)) (lang.pick("", " left")) }
             } @else {
                 span.late { (lang.pick("已超 ", "")) (duration_words(-minutes, lang)) (lang.pick("", " late")) }
             }
@@ -305,7 +322,9 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
             tbody {
                 @for case in cases {
                     @let overdue = overdue_targets(case, now);
-                    tr class={ "priority-" (case.priority.as_str()) @if !overdue.is_empty() { " overdue" } @if finished(case) { " finished" } } {
+                    @let due = next_due(case);
+                    @let near = near(page, case, due, now);
+                    tr class={ "priority-" (case.priority.as_str()) @if !overdue.is_empty() { " overdue" } @if near { " near" } @if finished(case) { " finished" } } {
                         td { a href={ "/console/cases/" (case.id) } { (case.title) } br; span.muted { (case.summary) } }
                         td { (case.kind.label(lang)) }
                         td.optional { span class={ "badge priority " (case.priority.as_str()) } { (case.priority.label(lang)) } }
@@ -324,7 +343,7 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                                 }
                             }
                         }
-                        td { (due_cell(next_due(case), now, lang)) }
+                        td { (due_cell(due, near, now, lang)) }
                         td.optional { (local_minute(case.created_at)) }
                         td {
                             @for o in &overdue {

@@ -7,11 +7,12 @@
   const body = document.body;
   const lang = document.documentElement.lang === "en" ? "en" : "zh";
   const words = {
-    zh: { urgent: "特急", high: "紧急", newRequest: "新协查", enable: "开启声音与通知", silence: "静音", flash: "新协查" },
-    en: { urgent: "urgent", high: "high", newRequest: "New request", enable: "Turn on sound and notifications", silence: "Silence", flash: "new request" },
+    zh: { urgent: "特急", high: "紧急", newRequest: "新协查", near: "签收期限将至", enable: "开启声音与通知", silence: "静音", silenceOne: "静音此条", flash: "新协查" },
+    en: { urgent: "urgent", high: "high", newRequest: "New request", near: "Acknowledgement due soon", enable: "Turn on sound and notifications", silence: "Silence", silenceOne: "Silence this one", flash: "new request" },
   }[lang];
   const page = body.dataset.page || "";
   const caseId = body.dataset.case || "";
+  const station = body.dataset.station || "";
   const title = document.title;
   const ringing = new Map(); // case id → title, while urgent and not acknowledged
   let soundOn = localStorage.getItem("tiemeng-sound") === "on";
@@ -24,12 +25,13 @@
       if (!answer.ok) return;
       const counts = await answer.json();
       for (const [name, value] of Object.entries(counts)) {
-        const el = document.querySelector('[data-count="' + name + '"]');
-        if (el) {
+        for (const el of document.querySelectorAll('[data-count="' + name + '"]')) {
           el.textContent = String(value);
           el.closest(".count")?.classList.toggle("zero", value === 0);
         }
       }
+      const banner = document.querySelector('[data-banner="overdue"]');
+      if (banner) banner.hidden = counts.overdue === 0;
     } catch (_) { /* the next event tries again */ }
   }
 
@@ -45,6 +47,47 @@
         main.replaceWith(fresh);
       }
     } catch (_) { /* the next event tries again */ }
+  }
+
+  // The requests ringing now, each with its own silence button, beside the counters.
+  function showRinging() {
+    const bar = document.querySelector(".desk");
+    if (!bar) return;
+    let list = bar.querySelector(".ringing");
+    if (!list) {
+      list = document.createElement("span");
+      list.className = "ringing";
+      bar.appendChild(list);
+    }
+    list.replaceChildren();
+    for (const [id, what] of ringing) {
+      const item = document.createElement("span");
+      item.className = "ring";
+      const link = document.createElement("a");
+      link.href = "/console/cases/" + id;
+      link.textContent = what; // text, never markup: titles come from partners
+      const off = document.createElement("button");
+      off.type = "button";
+      off.className = "link";
+      off.textContent = words.silenceOne;
+      off.addEventListener("click", () => { ringing.delete(id); showRinging(); });
+      item.append(link, " ", off);
+      list.appendChild(item);
+    }
+  }
+
+  async function titleOf(id) {
+    try {
+      const answer = await fetch("/api/v1/cases/" + id, { headers: { accept: "application/json" } });
+      if (answer.ok) return (await answer.json()).case.title;
+    } catch (_) { /* the id stands in */ }
+    return id.slice(0, 8);
+  }
+
+  function ring(id, what) {
+    ringing.set(id, what);
+    showRinging();
+    flash();
   }
 
   function flash() {
@@ -84,7 +127,7 @@
       if (soundOn && "Notification" in window && Notification.permission === "default") {
         Notification.requestPermission();
       }
-      if (!soundOn) ringing.clear();
+      if (!soundOn) { ringing.clear(); showRinging(); }
     });
     bar.appendChild(enable);
   }
@@ -94,11 +137,15 @@
     try { event = JSON.parse(message.data); } catch (_) { return; }
     refreshCounts();
     if (event.type === "request_received" && event.priority !== "routine") {
-      ringing.set(event.case, event.title);
+      ring(event.case, "[" + words[event.priority] + "] " + event.title);
       notify(event);
-      flash();
     }
-    if (event.type === "case_updated" && event.action === "ack") ringing.delete(event.case);
+    // This station's own acknowledgement coming due rings again, whatever page is open.
+    if (event.type === "deadline" && !event.passed && event.owed === "ack" && event.target === station
+        && event.priority !== "routine") {
+      titleOf(event.case).then((what) => ring(event.case, "[" + words.near + "] " + what));
+    }
+    if (event.type === "case_updated" && event.action === "ack") { ringing.delete(event.case); showRinging(); }
     const concerns = page === "inbox" || page === "outbox" || page === "dashboard" || (caseId && event.case === caseId);
     if (concerns) refreshMain();
   }

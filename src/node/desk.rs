@@ -72,6 +72,10 @@ pub struct DeskCounts {
     pub to_report: usize,
     /// Open targets past a deadline, either way (超期).
     pub overdue: usize,
+    /// Of those, this station's own, in requests received.
+    pub overdue_received: usize,
+    /// Of those, partners', in requests this station sent.
+    pub overdue_sent: usize,
 }
 
 impl Node {
@@ -82,7 +86,20 @@ impl Node {
         officer.require(super::READERS)?;
         let to_acknowledge = self.store.count_in_state(Inbox, Sent)? + self.store.count_in_state(Inbox, Delivered)?;
         let to_report = self.store.count_in_state(Inbox, Acknowledged)?;
-        let overdue = self.store.late_counts(self.now())?.values().sum::<u64>();
-        Ok(DeskCounts { to_acknowledge, to_report, overdue: usize::try_from(overdue).unwrap_or(usize::MAX) })
+        let (mut received, mut sent) = (0u64, 0u64);
+        for (group, count) in self.store.late_counts(self.now())? {
+            match group.mailbox {
+                Inbox => received += count,
+                crate::store::Mailbox::Outbox => sent += count,
+            }
+        }
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        Ok(DeskCounts {
+            to_acknowledge,
+            to_report,
+            overdue: count(received + sent),
+            overdue_received: count(received),
+            overdue_sent: count(sent),
+        })
     }
 }
