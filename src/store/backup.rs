@@ -19,15 +19,19 @@
 //! Restoring copies the trees and replays the journal, which leaves every key the backup window
 //! touched with its value at the end, and every other key unchanged all along: the store exactly
 //! as it was at the end of the backup.
+//!
+//! The journal is kept in a file beside the backup (`<backup>.journal`, removed at the end), not
+//! in memory: however much is written while a large store is copied, the backup neither fails
+//! nor fills the node's memory; it needs the disk space only.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::Path;
+use std::io::{BufReader, BufWriter, Read, Seek, Write};
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::{META_STATION, Store, StoreError, TreeId, Trees};
+use super::{META_STATION, Store, StoreError, Trees};
 use crate::clock::{from_unix_ms, unix_ms};
 use crate::ids::StationId;
 
@@ -68,34 +72,57 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
     move |e| StoreError::Corrupt(format!("{}: {e}", path.display()))
 }
 
-fn len_u16(bytes: &[u8]) -> Result<[u8; 2], StoreError> {
-    u16::try_from(bytes.len()).map(u16::to_be_bytes).map_err(|_| StoreError::Corrupt("name too long".into()))
+/// An I/O error while writing a backup: the backup was not taken (the store is fine).
+fn not_taken(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |e| StoreError::Backup(format!("{}: {e}", path.display()))
 }
 
-fn len_u32(bytes: &[u8]) -> Result<[u8; 4], StoreError> {
-    u32::try_from(bytes.len()).map(u32::to_be_bytes).map_err(|_| StoreError::Corrupt("entry too large".into()))
+fn len_u16(bytes: &[u8]) -> Result<[u8; 2], StoreError> {
+    u16::try_from(bytes.len()).map(u16::to_be_bytes).map_err(|_| StoreError::Corrupt("name too long".into()))
 }
 
 /// The name of the journal section, after the trees. Not a tree name: those are identifiers.
 const JOURNAL: &str = "~journal";
 
-/// Most bytes a journal may hold. Writes at a station's pace add a few KiB a minute; a store
-/// written faster than it can be copied is told to try again, not allowed to fill memory.
-const JOURNAL_MAX_BYTES: usize = 256 * 1024 * 1024;
-
-/// The writes committed while a backup copies the trees.
-#[derive(Debug, Default)]
+/// The writes committed while a backup copies the trees, as the journal section's entries
+/// (tree name, 0, key → 1 and the value, or 0 for a removal), in a file of their own.
+#[derive(Debug)]
 pub(super) struct Journal {
-    ops: Vec<(TreeId, Vec<u8>, Option<Vec<u8>>)>,
-    bytes: usize,
+    file: BufWriter<File>,
+    path: PathBuf,
+    entries: u64,
+    /// A write to the journal failed: the backup will not be taken.
+    failed: Option<std::io::Error>,
 }
 
 impl Journal {
-    /// Records one transaction's writes, in order.
+    fn create(backup: &Path) -> Result<Self, StoreError> {
+        let mut name = backup.as_os_str().to_owned();
+        name.push(".journal");
+        let path = PathBuf::from(name);
+        let file = File::options().read(true).write(true).create_new(true).open(&path).map_err(not_taken(&path))?;
+        Ok(Self { file: BufWriter::with_capacity(1 << 20, file), path, entries: 0, failed: None })
+    }
+
+    /// Records one transaction's writes, in order. Called under the store's write lock, so it
+    /// only appends to a buffer; a failure is kept for the end of the backup, never returned to
+    /// the writer, whose change is committed already.
     pub(super) fn record(&mut self, ops: &[super::unit::Op]) {
+        if self.failed.is_some() {
+            return;
+        }
         for op in ops {
-            self.bytes += op.key.len() + op.value.as_ref().map_or(0, Vec::len) + 16;
-            self.ops.push((op.tree, op.key.clone(), op.value.clone()));
+            let name = Trees::names()[op.tree as usize].as_bytes();
+            let entry = [name, &[0], op.key.as_slice()].concat();
+            let value = match &op.value {
+                Some(value) => [&[1u8][..], value].concat(),
+                None => vec![0u8],
+            };
+            if let Err(e) = put_entry(&mut self.file, &entry, &value) {
+                self.failed = Some(e);
+                return;
+            }
+            self.entries += 1;
         }
     }
 }
@@ -115,26 +142,28 @@ impl Store {
         now: OffsetDateTime,
         copied: &mut dyn FnMut(&str),
     ) -> Result<BackupInfo, StoreError> {
-        let inner = {
+        let file = File::options().write(true).create_new(true).open(path).map_err(not_taken(path))?;
+        let started = (|| {
             let _guard = self.lock()?;
             let mut journal = self.backup_journal.lock().map_err(|_| StoreError::Poisoned)?;
             if journal.is_some() {
-                return Err(StoreError::Corrupt("another backup is being taken; try again when it is done".into()));
+                return Err(StoreError::Backup("another backup is being taken; try again when it is done".into()));
             }
-            *journal = Some(Journal::default());
-            self.inner()?
-        };
-        let result = File::options()
-            .write(true)
-            .create_new(true)
-            .open(path)
-            .map_err(io(path))
-            .and_then(|file| self.write_backup(file, &inner, path, now, copied));
-        // Whatever happened, this backup's journal stops, and a file that is not a whole
-        // backup goes.
-        if let Ok(mut journal) = self.backup_journal.lock() {
-            *journal = None;
-        }
+            let new = Journal::create(path)?;
+            let journal_path = new.path.clone();
+            *journal = Some(new);
+            Ok((self.inner()?, journal_path))
+        })();
+        let result = started.and_then(|(inner, journal_path)| {
+            let result = self.write_backup(file, &inner, path, now, copied);
+            // Whatever happened, this backup's journal stops and its file goes.
+            if let Ok(mut journal) = self.backup_journal.lock() {
+                *journal = None;
+            }
+            let _ = std::fs::remove_file(journal_path);
+            result
+        });
+        // A file that is not a whole backup goes.
         if result.is_err() {
             let _ = std::fs::remove_file(path);
         }
@@ -149,88 +178,60 @@ impl Store {
         now: OffsetDateTime,
         copied: &mut dyn FnMut(&str),
     ) -> Result<BackupInfo, StoreError> {
+        let write = not_taken(path);
         let mut out = Hashing { inner: BufWriter::new(file), hash: Sha256::new() };
         let station = self.station.as_str().as_bytes();
-        out.write_all(MAGIC).map_err(io(path))?;
-        out.write_all(&len_u16(station)?).map_err(io(path))?;
-        out.write_all(station).map_err(io(path))?;
-        out.write_all(&unix_ms(now).to_be_bytes()).map_err(io(path))?;
+        out.write_all(MAGIC).map_err(&write)?;
+        out.write_all(&len_u16(station)?).map_err(&write)?;
+        out.write_all(station).map_err(&write)?;
+        out.write_all(&unix_ms(now).to_be_bytes()).map_err(&write)?;
         let mut entries = 0;
         for (name, tree) in Trees::names().iter().zip(&inner.all_trees) {
             // Streamed: a tree's length changes while it is copied, so the section ends with a
             // marker instead of starting with a count.
-            out.write_all(&len_u16(name.as_bytes())?).map_err(io(path))?;
-            out.write_all(name.as_bytes()).map_err(io(path))?;
-            out.write_all(&STREAMED.to_be_bytes()).map_err(io(path))?;
+            out.write_all(&len_u16(name.as_bytes())?).map_err(&write)?;
+            out.write_all(name.as_bytes()).map_err(&write)?;
+            out.write_all(&STREAMED.to_be_bytes()).map_err(&write)?;
             for item in tree.iter() {
                 let (key, value) = item?;
-                write_entry(&mut out, path, &key, &value)?;
+                put_entry(&mut out, &key, &value).map_err(&write)?;
                 entries += 1;
             }
-            out.write_all(&END_OF_SECTION.to_be_bytes()).map_err(io(path))?;
+            out.write_all(&END_OF_SECTION.to_be_bytes()).map_err(&write)?;
             copied(name);
-            self.check_journal_size()?;
         }
         let journal = {
             let _guard = self.lock()?;
-            self.backup_journal.lock().map_err(|_| StoreError::Poisoned)?.take().unwrap_or_default()
+            self.backup_journal.lock().map_err(|_| StoreError::Poisoned)?.take()
         };
-        let replay: Vec<(Vec<u8>, Vec<u8>)> = journal
-            .ops
-            .into_iter()
-            .map(|(tree, key, value)| {
-                let name = Trees::names()[tree as usize].as_bytes();
-                let entry = [name, &[0], key.as_slice()].concat();
-                let value = match value {
-                    Some(value) => [&[1u8][..], &value].concat(),
-                    None => vec![0u8],
-                };
-                (entry, value)
-            })
-            .collect();
-        if !replay.is_empty() {
-            write_section(&mut out, path, JOURNAL, replay.iter().map(|(k, v)| (&k[..], &v[..])), replay.len())?;
+        let journal = journal.ok_or_else(|| StoreError::Backup("the backup's journal went missing".into()))?;
+        let journal_error = not_taken(&journal.path);
+        if let Some(e) = journal.failed {
+            return Err(journal_error(e));
+        }
+        if journal.entries > 0 {
+            let mut written = journal.file.into_inner().map_err(|e| journal_error(e.into_error()))?;
+            written.rewind().map_err(&journal_error)?;
+            out.write_all(&len_u16(JOURNAL.as_bytes())?).map_err(&write)?;
+            out.write_all(JOURNAL.as_bytes()).map_err(&write)?;
+            out.write_all(&journal.entries.to_be_bytes()).map_err(&write)?;
+            std::io::copy(&mut BufReader::new(written), &mut out).map_err(&write)?;
         }
         let digest = out.hash.finalize();
         let mut file = out.inner;
-        file.write_all(&digest).map_err(io(path))?;
-        let file = file.into_inner().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        file.sync_all().map_err(io(path))?;
+        file.write_all(&digest).map_err(&write)?;
+        let file = file.into_inner().map_err(|e| write(e.into_error()))?;
+        file.sync_all().map_err(&write)?;
         Ok(BackupInfo { station: self.station.clone(), taken_at: now, entries })
     }
-
-    fn check_journal_size(&self) -> Result<(), StoreError> {
-        let journal = self.backup_journal.lock().map_err(|_| StoreError::Poisoned)?;
-        if journal.as_ref().is_some_and(|j| j.bytes > JOURNAL_MAX_BYTES) {
-            return Err(StoreError::Corrupt(
-                "more was written during the backup than it can hold; take it again at a quieter time".into(),
-            ));
-        }
-        Ok(())
-    }
 }
 
-/// Writes one section: its name, its entry count, and the entries.
-fn write_section<'a, W: Write>(
-    out: &mut W,
-    path: &Path,
-    name: &str,
-    entries: impl Iterator<Item = (&'a [u8], &'a [u8])>,
-    count: usize,
-) -> Result<(), StoreError> {
-    out.write_all(&len_u16(name.as_bytes())?).map_err(io(path))?;
-    out.write_all(name.as_bytes()).map_err(io(path))?;
-    out.write_all(&(count as u64).to_be_bytes()).map_err(io(path))?;
-    for (key, value) in entries {
-        write_entry(out, path, key, value)?;
-    }
-    Ok(())
-}
-
-fn write_entry<W: Write>(out: &mut W, path: &Path, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+/// Writes one entry: key and value, each after its length (u32).
+fn put_entry<W: Write>(out: &mut W, key: &[u8], value: &[u8]) -> std::io::Result<()> {
     for part in [key, value] {
-        out.write_all(&len_u32(part)?).map_err(io(path))?;
-        out.write_all(part).map_err(io(path))?;
+        let len = u32::try_from(part.len()).map_err(|_| std::io::Error::other("an entry is larger than 4 GiB"))?;
+        out.write_all(&len.to_be_bytes())?;
+        out.write_all(part)?;
     }
     Ok(())
 }
@@ -414,6 +415,7 @@ pub fn restore(path: &Path, dir: &Path) -> Result<BackupInfo, StoreError> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::store::TreeId;
 
     fn station() -> StationId {
         "zj-taishun-luoyang".parse().unwrap()
@@ -435,10 +437,7 @@ mod tests {
             out.write_all(name.as_bytes()).unwrap();
             out.write_all(&(entries.len() as u64).to_be_bytes()).unwrap();
             for (key, value) in entries {
-                for part in [key, value] {
-                    out.write_all(&len_u32(part).unwrap()).unwrap();
-                    out.write_all(part).unwrap();
-                }
+                put_entry(&mut out, key, value).unwrap();
             }
         }
         let digest = out.hash.finalize();
@@ -541,6 +540,8 @@ mod tests {
         let refused = second.unwrap().unwrap_err().to_string();
         assert!(refused.contains("another backup"), "{refused}");
         assert!(!dir.path().join("second").exists(), "the refused backup leaves no file");
+        assert!(!dir.path().join("backup.journal").exists(), "the journal's file goes once it is in the backup");
+        assert!(!dir.path().join("second.journal").exists());
         drop(store);
         restore(&file, &dir.path().join("restored")).unwrap();
         let restored = Store::open_existing(&dir.path().join("restored")).unwrap();

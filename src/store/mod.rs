@@ -78,6 +78,10 @@ pub enum StoreError {
     /// The store is being reopened after a failure; try again shortly.
     #[error("storage is being reopened after a failure; try again shortly")]
     Reopening,
+    /// A backup could not be taken (another one is running, or its file could not be
+    /// written); the store itself is unharmed.
+    #[error("the backup was not taken: {0}")]
+    Backup(String),
     /// A writer panicked while holding the write lock.
     #[error("a writer failed while holding the write lock; restart the node")]
     Poisoned,
