@@ -280,6 +280,16 @@ impl ApiClient {
         self.post(&format!("/api/v1/peers/{peer}/dead-letters/resend{only}"), &()).await
     }
 
+    /// `GET /api/v1/alerts` (admins): every alert hook and where it stands.
+    pub async fn alert_hooks(&self) -> Result<Vec<crate::node::HookStatus>, ClientError> {
+        self.get("/api/v1/alerts").await
+    }
+
+    /// `POST /api/v1/alerts/{name}/test` (admins): sends a test alert through the hook now.
+    pub async fn test_alert(&self, hook: &str) -> Result<crate::node::HookTest, ClientError> {
+        self.post(&format!("/api/v1/alerts/{hook}/test"), &()).await
+    }
+
     /// `POST /api/v1/cases/{id}/forward`: the new case.
     pub async fn forward(&self, id: &CaseId, input: &crate::node::ForwardInput) -> Result<CaseRecord, ClientError> {
         self.post(&format!("/api/v1/cases/{id}/forward"), input).await

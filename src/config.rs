@@ -13,6 +13,8 @@ use time::{Duration, OffsetDateTime};
 use crate::domain::deadline::DeadlinePolicy;
 use crate::ids::{Badge, Division, StationId};
 
+pub mod alerts;
+
 /// A configuration problem: which file, which key, what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -101,6 +103,9 @@ pub struct Config {
     /// The 24-hour desk: when a deadline counts as near.
     #[serde(default)]
     pub desk: DeskConfig,
+    /// Alerts beyond the browser: the station's SMS or paging gateways.
+    #[serde(default)]
+    pub alerts: alerts::AlertsConfig,
 }
 
 /// `[desk]`: how long before a deadline the desk is warned, by priority (`"2m"`, `"1h"`).
@@ -389,6 +394,7 @@ impl Config {
         let base = file.parent().unwrap_or(Path::new("."));
         config.resolve_paths(base);
         config.read_key_files().map_err(|(key, message)| ConfigError { file: file.to_owned(), key, message })?;
+        config.alerts.read_secrets().map_err(|(key, message)| ConfigError { file: file.to_owned(), key, message })?;
         config.check().map_err(|(key, message)| ConfigError { file: file.to_owned(), key, message })?;
         Ok(config)
     }
@@ -416,6 +422,7 @@ impl Config {
         self.tls.crls.iter_mut().for_each(join);
         self.signing_keys.iter_mut().for_each(|k| join(&mut k.file));
         self.peers.iter_mut().for_each(|p| join(&mut p.ca));
+        self.alerts.resolve_paths(base);
         for key in self.peers.iter_mut().flat_map(|p| p.keys.iter_mut()) {
             if let Some(file) = key.public_file.as_mut() {
                 join(file);
@@ -509,7 +516,7 @@ impl Config {
         if !(1..=86_400).contains(&self.federation.max_backoff_secs) {
             return fail("federation.max_backoff_secs", "must be between 1 second and 1 day".into());
         }
-        Ok(())
+        self.alerts.check()
     }
 
     fn check_signing_keys(&self) -> Result<(), (String, String)> {

@@ -99,8 +99,22 @@ pub fn render_config(
             quote(officer.role)
         );
     }
+    out.push_str(ALERTS_EXAMPLE);
     out
 }
+
+/// How to add the station's SMS or paging gateway, left commented out: a new admin finds it
+/// where they edit.
+const ALERTS_EXAMPLE: &str = r#"
+# Alerts to the station's SMS or paging gateway (optional): each event a hook wants is POSTed
+# to it as JSON, signed with HMAC-SHA256 over a shared secret (docs/ALERTS.md).
+# [[alerts.hooks]]
+# name = "duty-sms"
+# url = "http://10.0.0.20:8080/tiemeng"     # or https:// with ca = "gateway-ca.pem"
+# secret_file = "duty-sms.secret"           # openssl rand -hex 32 > duty-sms.secret; chmod 600
+# events = ["request_received", "deadline", "partner"]
+# min_priority = "high"                     # urgent | high | routine
+"#;
 
 /// A prepared network: its PKI and each station's config file.
 #[derive(Debug, Clone)]

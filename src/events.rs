@@ -16,6 +16,8 @@ use crate::domain::lifecycle::TargetState;
 use crate::envelope::Kind;
 use crate::ids::{CaseId, StationId};
 
+pub mod words;
+
 /// One event, as stored and as sent to clients (the id travels beside it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Event {
@@ -112,6 +114,35 @@ pub enum What {
     },
 }
 
+/// The kinds of event, by their names on the wire: what an alert hook chooses to hear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A partner station's request arrived.
+    RequestReceived,
+    /// An officer of this station sent a request.
+    RequestSent,
+    /// A case this station is party to moved.
+    CaseUpdated,
+    /// A deadline is near or has passed.
+    Deadline,
+    /// A partner station cannot be reached, or can again.
+    Partner,
+}
+
+impl EventKind {
+    /// The name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::RequestReceived => "request_received",
+            Self::RequestSent => "request_sent",
+            Self::CaseUpdated => "case_updated",
+            Self::Deadline => "deadline",
+            Self::Partner => "partner",
+        }
+    }
+}
+
 /// Which deadline a target owes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -164,12 +195,17 @@ impl Event {
 
     /// The event's name on the wire (`request_received`, …), as SSE's `event:` field.
     pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// What kind of event it is.
+    pub fn kind(&self) -> EventKind {
         match self.what {
-            What::RequestReceived { .. } => "request_received",
-            What::RequestSent { .. } => "request_sent",
-            What::CaseUpdated { .. } => "case_updated",
-            What::Deadline { .. } => "deadline",
-            What::Partner { .. } => "partner",
+            What::RequestReceived { .. } => EventKind::RequestReceived,
+            What::RequestSent { .. } => EventKind::RequestSent,
+            What::CaseUpdated { .. } => EventKind::CaseUpdated,
+            What::Deadline { .. } => EventKind::Deadline,
+            What::Partner { .. } => EventKind::Partner,
         }
     }
 }

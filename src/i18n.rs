@@ -4,7 +4,8 @@
 use std::str::FromStr;
 
 /// A language tiemeng speaks to people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// Simplified Chinese, the default.
     #[default]

@@ -24,12 +24,15 @@
 //!   document, the web console, and the accept loop that serves both side by side.
 //! - [`evidence`]: evidence bundles, written by the node and checked offline.
 //! - [`events`]: what the desk hears of at once, written with the change it reports.
+//! - [`alerts`]: the same events carried to the station's SMS or paging gateways, signed,
+//!   from a durable cursor, in order.
 //! - [`client`], [`cli`]: the typed API client and the `tiemeng` command line.
 //! - [`pki`], [`devnet`], [`samples`], [`demo`]: the dev PKI, a development network of
 //!   stations, sample requests, and `tiemeng demo`.
 //! - `bench` (only with the `bench` feature): `tiemeng bench`, the performance scenarios and
 //!   `docs/BENCHMARKS.md`.
 
+pub mod alerts;
 pub mod api;
 #[cfg(feature = "bench")]
 pub mod bench;

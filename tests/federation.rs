@@ -4,6 +4,8 @@
 
 mod support;
 
+#[path = "federation/alerts.rs"]
+mod alerts;
 #[path = "federation/events.rs"]
 mod events;
 

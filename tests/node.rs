@@ -413,6 +413,8 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("post", "/api/v1/peers/{id}/dead-letters/resend"),
         ("get", "/metrics"),
         ("post", "/api/v1/admin/backup"),
+        ("get", "/api/v1/alerts"),
+        ("post", "/api/v1/alerts/{name}/test"),
         ("get", "/healthz"),
         ("post", "/fed/v1/inbox"),
         ("get", "/fed/v1/keys"),

@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod admin;
+pub mod alerts;
 pub mod cases;
 pub mod events;
 pub mod extract;
@@ -44,7 +45,7 @@ const API_BODY_LIMIT: usize = 256 * 1024;
         (name = "actions", description = "签收、退回、补充、催办、反馈、办结、撤回"),
         (name = "officers", description = "who is calling, partner stations"),
         (name = "federation", description = "station to station"),
-        (name = "admin", description = "peer health, dead letters, metrics"),
+        (name = "admin", description = "peer health, dead letters, alert hooks, metrics"),
         (name = "events", description = "live events for the desk (Server-Sent Events)"),
         (name = "statistics", description = "联合协作统计 for chiefs"),
         (name = "health", description = "liveness"),
@@ -87,6 +88,8 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::resend_dead_letters))
         .routes(routes!(admin::metrics))
         .routes(routes!(admin::backup))
+        .routes(routes!(alerts::hooks))
+        .routes(routes!(alerts::test))
         .routes(routes!(health))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
     let fed_api = OpenApiRouter::new()

@@ -1,5 +1,6 @@
 //! The `tiemeng` command line. Output for people is Chinese unless `--lang en` is given.
 
+mod alerts;
 mod arenas;
 mod audit;
 mod backup;
@@ -76,6 +77,8 @@ pub enum Command {
     Peers(peers::PeersArgs),
     /// 从备份恢复 (restore a backup into an empty data folder; the node must be stopped).
     Restore(backup::RestoreArgs),
+    /// 告警推送：查看与测试 (the alert hooks to SMS or paging gateways; admins).
+    Alerts(alerts::AlertsArgs),
     /// 实时事件：新协查、状态变化、期限、协作单位连通 (watch the station's events live).
     Watch(watch::WatchArgs),
     /// 审计链 (the audit chain).
@@ -119,6 +122,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Peers(args) => peers::run(args, lang),
         Command::Audit(command) => audit::run(command, lang),
         Command::Watch(args) => watch::run(args, lang),
+        Command::Alerts(args) => alerts::run(args, lang),
         #[cfg(feature = "bench")]
         Command::Bench(args) => crate::bench::run(args),
         #[cfg(feature = "bench")]

@@ -436,3 +436,62 @@ fn a_key_with_only_a_start_expires_after_the_cap() {
     let from = config.peers[0].keys[0].valid_from;
     assert_eq!(config.key_valid_until(from, None), from.map(|f| f + Duration::days(1095)));
 }
+
+// --- alert hooks -------------------------------------------------------------------------
+
+const HOOK: &str = r#"
+[[alerts.hooks]]
+name = "duty-sms"
+url = "http://10.0.0.20:8080/tiemeng"
+secret_file = "duty-sms.secret"
+events = ["request_received", "deadline"]
+min_priority = "high"
+"#;
+
+#[test]
+fn an_alert_hook_loads_with_its_secret_and_filters_by_kind_and_priority() {
+    use crate::domain::case::Priority;
+    use crate::events::{Event, What};
+    let station = Station::new();
+    fs::write(station.dir.path().join("duty-sms.secret"), "0123456789abcdef0123456789abcdef\n").unwrap();
+    let config = station.load(&minimal_plus(HOOK)).unwrap();
+    let hook = &config.alerts.hooks[0];
+    assert_eq!(hook.secret, b"0123456789abcdef0123456789abcdef", "read, without the line end");
+    assert!(!format!("{hook:?}").contains("0123456789"), "the secret is never in debug output");
+    let received = |priority| Event {
+        at: time::OffsetDateTime::UNIX_EPOCH,
+        what: What::RequestReceived {
+            case: crate::ids::CaseId::from_bytes([1; 16]),
+            from: "fj-shouning-xixi".parse().unwrap(),
+            kind: crate::domain::details::CaseKind::MissingPerson,
+            priority,
+            title: "走失老人".into(),
+        },
+    };
+    assert!(hook.wants(&received(Priority::Urgent)));
+    assert!(hook.wants(&received(Priority::High)));
+    assert!(!hook.wants(&received(Priority::Routine)), "below the hook's priority");
+    let partner = Event {
+        at: time::OffsetDateTime::UNIX_EPOCH,
+        what: What::Partner { station: "fj-shouning-xixi".parse().unwrap(), reachable: false, code: None },
+    };
+    assert!(!hook.wants(&partner), "a kind the hook does not take");
+}
+
+#[test]
+fn alert_hooks_are_refused_with_what_to_put_right() {
+    let station = Station::new();
+    station.refuses(&minimal_plus(HOOK), "alerts.hooks[0].secret_file", "cannot read");
+    fs::write(station.dir.path().join("duty-sms.secret"), "short\n").unwrap();
+    station.refuses(&minimal_plus(HOOK), "alerts.hooks[0].secret_file", "at least 16");
+    fs::write(station.dir.path().join("duty-sms.secret"), "0123456789abcdef0123").unwrap();
+    let https = HOOK.replace("http://10.0.0.20:8080", "https://gateway.example");
+    station.refuses(&minimal_plus(&https), "alerts.hooks[0].ca", "CA certificate");
+    let ftp = HOOK.replace("http://", "ftp://");
+    station.refuses(&minimal_plus(&ftp), "alerts.hooks[0].url", "http:// or https://");
+    station.refuses(&minimal_plus(&format!("{HOOK}{HOOK}")), "alerts.hooks[1].name", "twice");
+    let named = HOOK.replace("duty-sms\"", "值班 短信\"");
+    station.refuses(&minimal_plus(&named), "alerts.hooks[0].name", "lowercase ASCII");
+    let kind = HOOK.replace("\"deadline\"", "\"deadlines\"");
+    station.refuses(&minimal_plus(&kind), "alerts.hooks[0].events[1]", "unknown variant");
+}

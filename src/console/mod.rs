@@ -4,6 +4,7 @@
 //! Every page escapes user content (maud does so by construction), and every form is
 //! protected against cross-site request forgery (see [`csrf`]).
 
+mod alerts;
 mod case_page;
 mod charts;
 pub mod csrf;
@@ -172,6 +173,7 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/console/dashboard", get(dashboard::show))
         .route("/console/peers", get(peers::show))
         .route("/console/peers/{id}/resend", post(peers::resend))
+        .route("/console/alerts/{name}/test", post(alerts::test))
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -1,5 +1,6 @@
 //! The admin's page: how delivery to each partner station goes, what a partner refused for
-//! good, and a button that sends that again once the cause is put right.
+//! good, and a button that sends that again once the cause is put right; the alert hooks
+//! follow ([`super::alerts`]).
 
 use std::sync::Arc;
 
@@ -31,7 +32,7 @@ pub struct Done {
 /// `GET /console/peers`.
 pub async fn show(page: Page, Query(done): Query<Done>) -> Result<Markup, ErrorPage> {
     page.officer.require(ADMIN).map_err(|e| ErrorPage::from_node(&e, page.lang))?;
-    render(&page, &done)
+    render(&page, &done, None)
 }
 
 /// `POST /console/peers/{id}/resend`.
@@ -56,12 +57,14 @@ pub async fn resend(
     Ok(Redirect::to(&format!("/console/peers?resent={}&peer={peer}", resent.len())).into_response())
 }
 
-fn render(ctx: &Page, done: &Done) -> Result<Markup, ErrorPage> {
+/// The page, with `said` (the outcome of an action) at the top.
+pub fn render(ctx: &Page, done: &Done, said: Option<Markup>) -> Result<Markup, ErrorPage> {
     let lang = ctx.lang;
     let mut sections = Vec::new();
     for peer in &ctx.node.config().peers {
         sections.push(peer_section(ctx, peer)?);
     }
+    let alerts = super::alerts::section(ctx)?;
     let title = lang.pick("协作单位", "Partner stations");
     Ok(page(
         ctx,
@@ -69,6 +72,7 @@ fn render(ctx: &Page, done: &Done) -> Result<Markup, ErrorPage> {
         Section::Peers,
         html! {
             h1 { (title) }
+            @if let Some(said) = said { (said) }
             @if let (Some(n), Some(peer)) = (done.resent, &done.peer) {
                 (notice("notice", lang.pick(
                     &format!("已将 {n} 份拒收报文重新排入发往 {peer} 的队列，按原顺序投递；对方将重新审核。"),
@@ -80,6 +84,7 @@ fn render(ctx: &Page, done: &Done) -> Result<Markup, ErrorPage> {
                 "Delivery to each partner station. Envelopes a partner refused are not sent again by themselves: once the cause is found and put right (the partner holding an outdated key of this station, say), send them again here.",
             )) }
             @for section in sections { (section) }
+            (alerts)
         },
     ))
 }

@@ -42,6 +42,9 @@ pub enum NodeError {
     /// A named station is not a configured peer.
     #[error("{0} is not a partner station of this node")]
     UnknownStation(StationId),
+    /// No alert hook of that name is configured.
+    #[error("no alert hook {0} is configured at this station")]
+    UnknownHook(String),
     /// The lifecycle or a content rule refused the envelope.
     #[error(transparent)]
     Apply(ApplyError),
@@ -64,6 +67,7 @@ impl NodeError {
             Self::WrongSide { .. } => "wrong_party",
             Self::NoEligibleTarget => "no_eligible_target",
             Self::UnknownStation(_) => "unknown_station",
+            Self::UnknownHook(_) => "unknown_hook",
             Self::Restricted(crate::domain::case::Restriction::NoExport) => "export_restricted",
             Self::Restricted(crate::domain::case::Restriction::NoOnward) => "onward_restricted",
             Self::Restricted(crate::domain::case::Restriction::PoliceOnly) => "police_only",
@@ -78,7 +82,7 @@ impl NodeError {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::UnknownOfficer(_) | Self::Forbidden { .. } | Self::Restricted(_) => 403,
-            Self::CaseNotFound(_) => 404,
+            Self::CaseNotFound(_) | Self::UnknownHook(_) => 404,
             Self::WrongSide { .. } | Self::NoEligibleTarget | Self::Apply(_) => 409,
             Self::Validation(_) | Self::UnknownStation(_) => 422,
             Self::Envelope(_) => 500,
@@ -96,6 +100,7 @@ impl NodeError {
             Self::WrongSide { .. } => ("本站不能进行此操作", "this station cannot take this action"),
             Self::NoEligibleTarget => ("当前没有可进行此操作的协查单位", "no target can take this action now"),
             Self::UnknownStation(_) => ("不是本站的协作单位", "not a partner station"),
+            Self::UnknownHook(_) => ("未配置该告警推送", "no such alert hook"),
             Self::Restricted(_) => ("处置限制不允许此操作", "the case's handling restriction forbids this"),
             Self::Apply(_) => ("当前状态不允许此操作", "not allowed in the current state"),
             Self::Envelope(_) => ("签名失败", "signing failed"),
@@ -126,6 +131,9 @@ impl NodeError {
             NodeError::WrongSide { .. } => "只有发起协查的单位才能进行此操作。".to_owned(),
             NodeError::NoEligibleTarget => "没有处于可操作状态的协查单位，请刷新后查看最新状态。".to_owned(),
             NodeError::UnknownStation(id) => format!("{id} 不在本站配置的协作单位中。"),
+            NodeError::UnknownHook(name) => {
+                format!("本站配置中没有名为 {name} 的告警推送（[[alerts.hooks]]），请核对名称。")
+            }
             NodeError::Restricted(r) => format!("该协查标有“{}”，此操作不被允许。", r.zh()),
             NodeError::Apply(e) => format!("协查流程不允许此操作（{}）。", e.code()),
             NodeError::Envelope(e) => format!("无法签名（{}），请联系系统管理员。", e.code()),

@@ -4,6 +4,7 @@
 //! returns only after the change is on disk; officers' new requests that arrive together share
 //! a unit (`combine`), each still all or nothing.
 
+mod alerts;
 mod auth;
 mod backup;
 mod bulk;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 
+pub use alerts::{HookStatus, HookTest};
 pub use auth::{ADMIN, Caller, DUTY, LIAISON, NOTE_WRITERS, Officer, READERS};
 pub use delivery::{Answer, Pending, ReceiptError, Stop};
 pub use desk::DeskCounts;
@@ -93,6 +95,8 @@ pub struct Node {
     health: Health,
     /// Officers' new requests waiting to be stored together.
     requests: combine::Combiner<(Officer, SealedEnvelope), (CaseRecord, Vec<StationId>), NodeError>,
+    /// When failing alert hooks try again.
+    alerts: crate::alerts::deliver::Board,
 }
 
 /// Signals to the delivery task of one peer.
@@ -126,7 +130,17 @@ impl Node {
             .collect::<Result<Vec<_>, StoreError>>()
             .map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         let health = Health::new(remembered);
-        let node = Self { config, store, signer, keys, clock, signals, health, requests: Default::default() };
+        let node = Self {
+            config,
+            store,
+            signer,
+            keys,
+            clock,
+            signals,
+            health,
+            requests: Default::default(),
+            alerts: Default::default(),
+        };
         node.plan_reconciliation().map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         Ok(node)
     }

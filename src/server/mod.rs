@@ -102,6 +102,7 @@ pub fn start_with_app(node: Arc<Node>, listener: TcpListener, app: Router) -> Re
     tasks.spawn(watch_storage(node.clone(), shutdown.clone()));
     tasks.spawn(watch_deadlines(node.clone(), shutdown.clone()));
     crate::federation::start(&node, &tasks, &shutdown)?;
+    crate::alerts::deliver::start(&node, &tasks, &shutdown)?;
     tracing::info!(%addr, station = %node.station(), "serving");
     Ok(Running { addr, node, shutdown, tasks })
 }

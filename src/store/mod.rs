@@ -15,6 +15,7 @@ mod envelope_value;
 mod equivocation;
 mod events;
 mod flush;
+mod hooks;
 mod keys;
 mod late;
 mod list;

@@ -80,6 +80,19 @@ pub fn load_roots(bundle: &Path) -> Result<Arc<RootCertStore>, TlsError> {
     roots_in(bundle)
 }
 
+/// A client for an alert gateway on the station's network: trusts only `ca` (none for a
+/// plain `http://` gateway) and presents no certificate.
+pub fn gateway_client_config(ca: Option<&Path>) -> Result<ClientConfig, TlsError> {
+    let roots = match ca {
+        Some(ca) => roots_in(ca)?,
+        None => Arc::new(RootCertStore::empty()),
+    };
+    Ok(ClientConfig::builder_with_provider(provider())
+        .with_protocol_versions(VERSIONS)?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
 /// Reads CRL files.
 pub fn load_crls(paths: &[PathBuf]) -> Result<Vec<CertificateRevocationListDer<'static>>, TlsError> {
     paths

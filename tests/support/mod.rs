@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod events;
+pub mod gateway;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
