@@ -29,6 +29,7 @@ fn every_scenario_runs_and_reports_what_it_checked() {
         "## 7. Memory",
         "## 8. Federation at scale",
         "## 9. A backup of",
+        "## 10. The desk's live events",
     ] {
         assert!(report.contains(section), "{section} missing from the report");
     }

@@ -53,13 +53,15 @@ pub struct Measured {
     pub flushes: FlushStats,
     /// CPU time of this process per answered request.
     pub cpu_per_request: Duration,
+    /// Bytes the open event streams read during the run (none were open: 0).
+    pub streamed: u64,
 }
 
 /// Runs the scenario.
 pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
-    let durable = measure(work, scale, Mode::Durable).await?;
-    let no_flush = measure(work, scale, Mode::NoFlush).await?;
-    let hello = measure(work, scale, Mode::Hello).await?;
+    let durable = measure(work, scale, Mode::Durable, 0).await?;
+    let no_flush = measure(work, scale, Mode::NoFlush, 0).await?;
+    let hello = measure(work, scale, Mode::Hello, 0).await?;
     let reference = time_reference(work, scale).await?;
     let mut section = Section::new(Scenario::Intake, "Durable signed intake over mTLS keep-alive, 32 clients");
     let (d, n, h) = (&durable.samples, &no_flush.samples, &hello.samples);
@@ -221,11 +223,14 @@ sync_file_range of every 512 KiB segment it fills, even with our flushes off; a 
 about 5 KB in 17 writes), about a fifth in the store transaction itself (sled's transactional insert reads every key before it \
 writes it), and the rest in TLS, HTTP, JSON and hand-offs between threads.";
 
-/// One run of `mode` on a fresh node.
-pub async fn measure(work: &WorkDir, scale: &Scale, mode: Mode) -> BenchResult<Measured> {
-    let dir = work.fresh(&format!("intake-{}", mode.name())).map_err(ctx("work folder"))?;
+/// One run of `mode` on a fresh node, with `streams` desk consoles following its events
+/// (`GET /api/v1/events`) throughout.
+pub async fn measure(work: &WorkDir, scale: &Scale, mode: Mode, streams: usize) -> BenchResult<Measured> {
+    let dir = work.fresh(&format!("intake-{}-{streams}-streams", mode.name())).map_err(ctx("work folder"))?;
     let mut net = BenchNet::prepare(dir, 2, &bench_settings(64)).await?;
     let (a, b) = (net.id(0).to_owned(), net.id(1).to_owned());
+    // The streams of one officer's certificate would fill its connection cap (64).
+    net.edit_config(&a, |text| text.replacen("[server]\n", "[server]\nmax_connections_per_identity = 1024\n", 1))?;
     net.close_port(&b);
     let node = match mode {
         Mode::Hello => {
@@ -255,6 +260,7 @@ pub async fn measure(work: &WorkDir, scale: &Scale, mode: Mode) -> BenchResult<M
             load::expect(request, 201)
         });
     }
+    let consoles = super::events::open_streams(&net, &a, streams).await?;
     let probe = node.clone();
     let warmup = scale.warmup;
     let sampler = tokio::spawn(async move {
@@ -276,10 +282,11 @@ pub async fn measure(work: &WorkDir, scale: &Scale, mode: Mode) -> BenchResult<M
         busy: after.busy.saturating_sub(before.busy),
         commits: after.commits - before.commits,
     };
-    eprintln!("   {:<9} {}", mode.name(), samples.summary());
+    let streamed = consoles.close();
+    eprintln!("   {:<9} {streams:>3} streams  {}", mode.name(), samples.summary());
     drop(node);
     net.shutdown().await;
-    Ok(Measured { samples, flushes, cpu_per_request })
+    Ok(Measured { samples, flushes, cpu_per_request, streamed })
 }
 
 /// The plain axum hello: reads the request body and answers 201.

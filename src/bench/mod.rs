@@ -19,6 +19,7 @@ pub mod child;
 pub mod compute;
 pub mod dataset;
 pub mod drain;
+pub mod events;
 pub mod fanout;
 pub mod intake;
 pub mod latency;
@@ -97,11 +98,13 @@ pub enum Scenario {
     Fanout,
     /// 9. A backup of the large store while officers write.
     Backup,
+    /// 10. The desk's live events: latency to an open stream, and the intake cost of 200.
+    Events,
 }
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 10] = [
         Self::Intake,
         Self::Compute,
         Self::Latency,
@@ -111,6 +114,7 @@ impl Scenario {
         Self::Memory,
         Self::Fanout,
         Self::Backup,
+        Self::Events,
     ];
 }
 
@@ -242,6 +246,7 @@ async fn run_async(args: &BenchArgs) -> Report {
             Scenario::Memory => memory::run(&work, &mut large, &scale).await,
             Scenario::Fanout => fanout::run(&work, &scale).await,
             Scenario::Backup => backup::run(&mut large, &scale).await,
+            Scenario::Events => events::run(&work, &scale).await,
         };
         let section = section.unwrap_or_else(|e| Section::failed(scenario, e));
         eprintln!("   done in {:.1} s", started.elapsed().as_secs_f64());

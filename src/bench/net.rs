@@ -193,6 +193,13 @@ impl BenchNet {
         self.devnet.config(id).map(Path::to_path_buf).ok_or_else(|| format!("no station {id}"))
     }
 
+    /// Rewrites the config file of `id` (before it starts) with `edit`.
+    pub fn edit_config(&self, id: &str, edit: impl FnOnce(&str) -> String) -> BenchResult<()> {
+        let path = self.config_path(id)?;
+        let text = std::fs::read_to_string(&path).map_err(ctx("read config"))?;
+        std::fs::write(&path, edit(&text)).map_err(ctx("write config"))
+    }
+
     /// Frees the port of `id` so that connecting to it is refused at once (a node that is down),
     /// rather than accepted by a listener no one serves.
     pub fn close_port(&mut self, id: &str) {
