@@ -493,3 +493,93 @@ async fn an_admin_sees_what_a_partner_refused_and_sends_it_again_from_the_consol
     assert!(html.contains("refused <strong>0</strong>") && !html.contains("Send all refused"), "{html}");
     net.shutdown().await;
 }
+
+/// The opening tag of the element carrying `marker` in `html`.
+fn tag_with<'a>(html: &'a str, marker: &str) -> &'a str {
+    let at = html.find(marker).unwrap_or_else(|| panic!("no {marker} in {html}"));
+    let start = html[..at].rfind('<').unwrap();
+    &html[start..at + html[at..].find('>').unwrap()]
+}
+
+/// The `<tr>` tag of the row linking to case `id`.
+fn row_of<'a>(html: &'a str, id: &str) -> &'a str {
+    let link = html.find(&format!("href=\"/console/cases/{id}\"")).unwrap_or_else(|| panic!("no row for {id}"));
+    let start = html[..link].rfind("<tr").unwrap();
+    &html[start..start + html[start..].find('>').unwrap()]
+}
+
+/// An urgent request at 犀溪: two minutes before its acknowledgement is due, its row stands
+/// out in the inbox; once the deadline has passed, each station's chief sees it on every page,
+/// received at 犀溪 and sent at 罗阳.
+#[tokio::test]
+async fn a_near_deadline_stands_out_and_chiefs_see_what_is_overdue_on_every_page() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let mut request =
+        samples::sample(CaseKind::MissingPerson, vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    request.priority = tiemeng::domain::case::Priority::Urgent;
+    let case = liaison.create_case(&request).await.unwrap().id.to_string();
+    let xixi = net.node(XIXI).clone();
+    let id = case.parse().unwrap();
+    assert!(eventually(Duration::from_secs(20), || async { xixi.store().case(&id).unwrap().is_some() }).await);
+    let advance = |by| {
+        for clock in net.clocks.values() {
+            clock.advance(by);
+        }
+    };
+
+    let (_, html) = get(&net, XIXI, As::Duty, "/console/inbox").await;
+    assert!(!row_of(&html, &case).contains("near"), "ten minutes left is not near: {}", row_of(&html, &case));
+    let (_, html) = get(&net, XIXI, As::Chief, "/console/outbox").await;
+    assert!(tag_with(&html, "data-banner=\"overdue\"").contains("hidden"), "nothing overdue, no banner");
+    advance(time::Duration::minutes(8) + time::Duration::seconds(30));
+    let (_, html) = get(&net, XIXI, As::Duty, "/console/inbox").await;
+    assert!(row_of(&html, &case).contains("near"), "within the 2 minutes of warning: {}", row_of(&html, &case));
+
+    advance(time::Duration::minutes(2));
+    let (_, html) = get(&net, XIXI, As::Chief, "/console/outbox").await;
+    let banner = tag_with(&html, "data-banner=\"overdue\"");
+    assert!(!banner.contains("hidden"), "the chief sees it from any page: {banner}");
+    assert!(html.contains("收到的协查超期 <strong data-count=\"overdue_received\">1</strong>"), "{html}");
+    assert!(html.contains("<strong data-count=\"overdue_sent\">0</strong>"));
+    let (_, html) = get(&net, LUOYANG, As::Chief, "/console/dashboard?lang=en").await;
+    assert!(!tag_with(&html, "data-banner=\"overdue\"").contains("hidden"));
+    assert!(html.contains("requests sent, partner overdue: <strong data-count=\"overdue_sent\">1</strong>"), "{html}");
+    let (_, html) = get(&net, XIXI, As::Duty, "/console/inbox").await;
+    assert!(!html.contains("data-banner"), "the banner is the chiefs'; the desk has its counter");
+    assert!(html.contains("超期 <strong data-count=\"overdue\">1</strong>"), "{html}");
+    net.shutdown().await;
+}
+
+/// The admin sees the station's alert hook under the partner stations and sends a test alert
+/// from the page: told at once whether the gateway took it.
+#[tokio::test]
+async fn an_admin_sees_each_alert_hook_and_sends_a_test_alert_from_the_console() {
+    use support::gateway::{Gateway, with_hook};
+    let secrets = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start().await;
+    let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], with_hook(LUOYANG, &gateway.url(), secrets.path())).await;
+    let (status, html) = get(&net, LUOYANG, As::Admin, "/console/peers").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("告警推送") && html.contains("duty-sms") && html.contains("发送测试告警"), "{html}");
+    assert!(html.contains(&gateway.url()), "{html}");
+    let csrf = token(&html);
+    let path = "/console/alerts/duty-sms/test";
+    let (status, _, _) = post(&net, LUOYANG, As::Admin, path, &[("csrf", "forged")], None).await;
+    assert_eq!(status, 403);
+    let (status, _, _) = post(&net, LUOYANG, As::Liaison, path, &[("csrf", &csrf)], None).await;
+    assert_eq!(status, 403, "the hooks are the admin's");
+    assert!(gateway.taken().is_empty(), "refused posts sent nothing");
+
+    let (status, _, html) = post(&net, LUOYANG, As::Admin, path, &[("csrf", &csrf)], None).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("测试告警已送达 duty-sms 的网关"), "{html}");
+    assert_eq!(gateway.taken().len(), 1);
+    assert_eq!(gateway.taken()[0].json["test"], true);
+    gateway.set_down(true);
+    let (_, _, html) = post(&net, LUOYANG, As::Admin, path, &[("csrf", &csrf)], None).await;
+    assert!(html.contains("网关拒收") && html.contains("503"), "{html}");
+    let (status, _, _) = post(&net, LUOYANG, As::Admin, "/console/alerts/no-such/test", &[("csrf", &csrf)], None).await;
+    assert_eq!(status, 404);
+    net.shutdown().await;
+}

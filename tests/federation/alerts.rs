@@ -1,26 +1,9 @@
 //! Alerts beyond the browser: a paging gateway down for a while, and a node restarted in
 //! between, still gets every alert its hook wants, in order, once each, signed.
 
-use support::gateway::Gateway;
+use support::gateway::{Gateway, SECRET, with_hook};
 
 use super::*;
-
-const SECRET: &str = "a secret shared with the gateway, 40 bytes";
-
-/// 罗阳's config, with a hook to `gateway` for urgent and high requests received.
-fn with_hook(gateway: &str, secret_file: &std::path::Path) -> impl Fn(&str, &mut String) {
-    let hook = format!(
-        "\n[alerts]\nmax_backoff_secs = 1\n\n[[alerts.hooks]]\nname = \"duty-sms\"\nurl = \"{gateway}\"\n\
-         secret_file = \"{}\"\nevents = [\"request_received\"]\nmin_priority = \"high\"\n",
-        secret_file.display()
-    );
-    move |station: &str, text: &mut String| {
-        support::quick_retries(station, text);
-        if station == LUOYANG {
-            text.push_str(&hook);
-        }
-    }
-}
 
 async fn send(net: &Net, title: &str, priority: tiemeng::domain::case::Priority) -> CaseId {
     let liaison = net.officer(XIXI, As::Liaison);
@@ -40,11 +23,10 @@ async fn hook_status(net: &Net) -> serde_json::Value {
 async fn a_gateway_down_across_a_node_restart_gets_every_alert_afterwards_in_order_once() {
     use tiemeng::domain::case::Priority::{High, Routine, Urgent};
     let secrets = tempfile::tempdir().unwrap();
-    let secret_file = secrets.path().join("duty-sms.secret");
-    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
     let mut gateway = Gateway::start().await;
     gateway.set_down(true);
-    let mut net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], with_hook(&gateway.url(), &secret_file)).await;
+    let mut net =
+        Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], with_hook(LUOYANG, &gateway.url(), secrets.path())).await;
 
     // The gateway answers 503: requests arrive at 罗阳 all the same, and the admin sees why
     // the alerts wait.
@@ -116,10 +98,8 @@ async fn a_gateway_down_across_a_node_restart_gets_every_alert_afterwards_in_ord
 #[tokio::test]
 async fn the_admin_tests_a_hook_from_the_command_line() {
     let secrets = tempfile::tempdir().unwrap();
-    let secret_file = secrets.path().join("duty-sms.secret");
-    std::fs::write(&secret_file, SECRET).unwrap();
     let gateway = Gateway::start().await;
-    let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], with_hook(&gateway.url(), &secret_file)).await;
+    let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], with_hook(LUOYANG, &gateway.url(), secrets.path())).await;
 
     let output = net.cli(LUOYANG, As::Admin, "alerts", &["test"]).await;
     let said = String::from_utf8_lossy(&output.stdout);

@@ -11,6 +11,28 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 
+/// The shared secret the tests' hooks sign with.
+pub const SECRET: &str = "a secret shared with the gateway, 40 bytes";
+
+/// A config edit: quick retries for every station, and for `station` a hook named `duty-sms`
+/// to `gateway` for urgent and high requests received, signed with [`SECRET`] kept in
+/// `secrets` (a folder that outlives the network).
+pub fn with_hook(station: &'static str, gateway: &str, secrets: &std::path::Path) -> impl Fn(&str, &mut String) {
+    let secret_file = secrets.join("duty-sms.secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).unwrap();
+    let hook = format!(
+        "\n[alerts]\nmax_backoff_secs = 1\n\n[[alerts.hooks]]\nname = \"duty-sms\"\nurl = \"{gateway}\"\n\
+         secret_file = \"{}\"\nevents = [\"request_received\"]\nmin_priority = \"high\"\n",
+        secret_file.display()
+    );
+    move |id: &str, text: &mut String| {
+        super::quick_retries(id, text);
+        if id == station {
+            text.push_str(&hook);
+        }
+    }
+}
+
 /// One alert as the gateway took it.
 #[derive(Debug, Clone)]
 pub struct Taken {
