@@ -417,6 +417,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("post", "/api/v1/alerts/{name}/test"),
         ("get", "/healthz"),
         ("post", "/fed/v1/inbox"),
+        ("post", "/fed/v1/hello"),
         ("get", "/fed/v1/keys"),
         ("post", "/fed/v1/reconcile"),
     ];

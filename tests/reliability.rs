@@ -313,12 +313,12 @@ mod full_disk {
     use super::*;
 
     /// A small tmpfs for one station's data folder, unmounted on drop.
-    struct SmallDisk {
+    pub(super) struct SmallDisk {
         dir: tempfile::TempDir,
     }
 
     impl SmallDisk {
-        fn mount(size: &str) -> Self {
+        pub(super) fn mount(size: &str) -> Self {
             let dir = tempfile::tempdir().unwrap();
             let status = Command::new("mount")
                 .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -331,20 +331,25 @@ mod full_disk {
             Self { dir }
         }
 
-        fn path(&self) -> &std::path::Path {
+        pub(super) fn path(&self) -> &std::path::Path {
             self.dir.path()
         }
 
-        /// Fills the disk but for about `spare` bytes.
-        fn fill(&self, spare: u64) {
-            let ballast = self.path().join("ballast");
+        /// Fills the disk but for about `spare` bytes, with a ballast file of its own each time.
+        pub(super) fn fill(&self, spare: u64) {
+            let filled = std::fs::read_dir(self.path()).unwrap().count();
+            let ballast = self.path().join(format!("ballast.{filled}"));
             let free = fs_free(self.path());
             let size = free.saturating_sub(spare);
             std::fs::write(&ballast, vec![0u8; usize::try_from(size).unwrap()]).ok();
         }
 
-        fn make_room(&self) {
-            let _ = std::fs::remove_file(self.path().join("ballast"));
+        pub(super) fn make_room(&self) {
+            for entry in std::fs::read_dir(self.path()).unwrap().flatten() {
+                if entry.file_name().to_string_lossy().starts_with("ballast.") {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
         }
     }
 
@@ -409,6 +414,173 @@ mod full_disk {
         for id in acknowledged.iter().chain([&before.id]) {
             assert!(net.node(LUOYANG).store().case(id).unwrap().is_some(), "acknowledged case {id} is gone");
         }
+        net.shutdown().await;
+    }
+}
+
+/// Starting again after trouble: on a full disk, after a crash in the middle of a start.
+mod start_up {
+    use super::*;
+    use std::process::{Child, Stdio};
+
+    use full_disk::SmallDisk;
+    use rustix::process::{Pid, Signal, kill_process};
+    use tiemeng::store::Store;
+
+    /// `tiemeng serve` for a configured, stopped station, logging to the file `log` (a pipe
+    /// nobody reads while it runs could fill up and stop it).
+    fn serve(net: &Net, id: &str, log: &std::path::Path) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+            .args(["serve", "--config"])
+            .arg(net.devnet.config(id).unwrap())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap()
+    }
+
+    async fn serving(net: &Net, id: &str) -> bool {
+        let addr = net.addrs[id];
+        eventually(PATIENCE, || async move { tokio::net::TcpStream::connect(addr).await.is_ok() }).await
+    }
+
+    /// Stops a node as its service manager would (SIGTERM).
+    fn stop(mut child: Child) {
+        kill_process(Pid::from_child(&child), Signal::TERM).unwrap();
+        child.wait().unwrap();
+    }
+
+    fn unfinished_snapshots(data: &std::path::Path) -> Vec<String> {
+        std::fs::read_dir(data)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".generating"))
+            .collect()
+    }
+
+    fn audit_verify(data: &std::path::Path) {
+        let output = Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+            .args(["--lang", "en", "audit", "verify", "--data"])
+            .arg(data)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+
+    /// Requests 罗阳's liaison sends to 犀溪 until `count` are acknowledged or the node refuses.
+    async fn send(net: &Net, count: usize) -> Vec<CaseId> {
+        let liaison = net.officer(LUOYANG, As::Liaison);
+        let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
+        let mut acknowledged = Vec::new();
+        while acknowledged.len() < count {
+            let request = samples::sample(CaseKind::MissingPerson, vec![xixi.clone()], time::OffsetDateTime::now_utc());
+            match liaison.create_case(&request).await {
+                Ok(case) => acknowledged.push(case.id),
+                Err(tiemeng::client::ClientError::Problem(p)) if p.status == 503 => break,
+                Err(other) => panic!("an answer other than success or 503: {other}"),
+            }
+        }
+        acknowledged
+    }
+
+    fn assert_all_there(data: &std::path::Path, acknowledged: &[CaseId]) {
+        let store = Store::open_existing(data).unwrap();
+        let missing = acknowledged.iter().filter(|id| store.case(id).unwrap().is_none()).count();
+        assert_eq!(missing, 0, "{missing} of {} acknowledged cases are gone", acknowledged.len());
+    }
+
+    /// A station stopped with its disk full is started on the full disk, then again once space
+    /// is freed. The first start says the disk is full, not that data is damaged, and leaves
+    /// nothing behind that stops the next; an unfinished snapshot an earlier start left is set
+    /// aside with a line in the log; the second start has every acknowledged case, and the
+    /// audit chain is whole.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_start_on_a_full_disk_says_so_and_the_next_has_everything() {
+        let _memory = super::process_memory::shared().await;
+        let disk = SmallDisk::mount("20m");
+        let data = disk.path().join("luoyang");
+        let data_text = data.display().to_string();
+        let net = Net::start_with(&[LUOYANG, XIXI], &[XIXI], move |id, text| {
+            support::quick_retries(id, text);
+            if id == LUOYANG {
+                *text =
+                    text.replace("data_dir = \"../data/zj-taishun-luoyang\"", &format!("data_dir = \"{data_text}\""));
+            }
+        })
+        .await;
+        let logs = tempfile::tempdir().unwrap();
+        let log = logs.path().join("serve.log");
+        let a = serve(&net, LUOYANG, &log);
+        assert!(serving(&net, LUOYANG).await, "罗阳 did not start");
+        let mut acknowledged = send(&net, 100).await;
+        disk.fill(64 * 1024);
+        acknowledged.extend(send(&net, 2_000).await);
+        stop(a);
+        // What a start on a full disk left behind before: an empty snapshot that never got a name.
+        std::fs::write(data.join("snap.0000000000FFFFFF.generating"), b"").unwrap();
+        disk.fill(0);
+
+        let mut on_full = serve(&net, LUOYANG, &log);
+        let exited = eventually(PATIENCE, || {
+            let exited = on_full.try_wait().unwrap().is_some();
+            async move { exited }
+        })
+        .await;
+        let said = std::fs::read_to_string(&log).unwrap();
+        if !exited {
+            stop(on_full);
+            panic!("it started on a full disk: {said}");
+        }
+        assert!(!on_full.wait().unwrap().success(), "it started on a full disk: {said}");
+        assert!(said.contains("磁盘已满"), "the refusal does not say the disk is full: {said}");
+        assert!(!said.contains("restore"), "a full disk is no reason to restore a backup: {said}");
+        assert_eq!(unfinished_snapshots(&data), Vec::<String>::new(), "the start left a half-written snapshot");
+        std::fs::write(data.join("snap.0000000000FFFFFF.generating"), b"").unwrap();
+
+        disk.make_room();
+        let a = serve(&net, LUOYANG, &log);
+        assert!(serving(&net, LUOYANG).await, "罗阳 did not start once space was freed");
+        stop(a);
+        let said = std::fs::read_to_string(&log).unwrap();
+        assert!(said.contains("snap.0000000000FFFFFF.generating"), "no line in the log for what was set aside: {said}");
+        assert_eq!(unfinished_snapshots(&data), Vec::<String>::new());
+        audit_verify(&data);
+        assert_all_there(&data, &acknowledged);
+        println!(
+            "{} acknowledged before the disk filled up: all there after a start on the full disk",
+            acknowledged.len()
+        );
+        net.shutdown().await;
+    }
+
+    /// Killed at any moment of its start (2 to 60 ms in: opening the store, writing its
+    /// snapshot, planning deliveries), the station starts next time with everything it
+    /// acknowledged and a whole audit chain.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_kill_at_any_moment_of_a_start_loses_nothing() {
+        use rand::{Rng, SeedableRng};
+        let _memory = super::process_memory::shared().await;
+        let net = Net::partial(&[LUOYANG, XIXI], &[XIXI]).await;
+        let data = net.data_dir(LUOYANG);
+        let log = net.dir.path().join("serve.log");
+        let a = serve(&net, LUOYANG, &log);
+        assert!(serving(&net, LUOYANG).await, "罗阳 did not start");
+        let acknowledged = send(&net, 50).await;
+        stop(a);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(20261206);
+        let kills = 30;
+        for _ in 0..kills {
+            let mut starting = serve(&net, LUOYANG, &log);
+            std::thread::sleep(Duration::from_millis(rng.gen_range(2..=60)));
+            starting.kill().unwrap();
+            starting.wait().unwrap();
+            audit_verify(&data);
+        }
+        let a = serve(&net, LUOYANG, &log);
+        assert!(serving(&net, LUOYANG).await, "罗阳 did not start after {kills} kills in its start");
+        stop(a);
+        assert_all_there(&data, &acknowledged);
         net.shutdown().await;
     }
 }
@@ -573,6 +745,52 @@ mod long_outage {
         assert!((480..=1_160).contains(&retries), "{retries} retries in 48 hours");
         assert!(grown < 16 * 1024, "memory grew by {grown} KiB over a simulated outage");
         assert_eq!(node.store().outbox_len(&XIXI.parse().unwrap()), 50, "the queue waits on disk, whole");
+        net.shutdown().await;
+    }
+
+    /// A partner back after hours down gets its backlog at once, not at the sender's next retry
+    /// (up to the backoff's cap, five minutes): it says hello when it starts, and the sender's
+    /// delivery task, waiting out the cap, tries at once.
+    #[tokio::test]
+    async fn a_partner_back_after_hours_gets_its_backlog_within_a_second_whatever_the_backoff() {
+        let _memory = super::process_memory::shared().await;
+        let mut net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG], |_, text| {
+            text.push_str("\n[limits]\nofficer_requests_per_minute = 1000000\n");
+        })
+        .await;
+        let liaison = net.officer(LUOYANG, As::Liaison);
+        let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
+        let mut sent = Vec::new();
+        for _ in 0..20 {
+            let request = samples::sample(CaseKind::General, vec![xixi.clone()], time::OffsetDateTime::now_utc());
+            sent.push(liaison.create_case(&request).await.unwrap().id);
+        }
+        let a = net.node(LUOYANG).clone();
+        // Three hours of outage in tokio's paused time bring the backoff to its cap.
+        tokio::time::pause();
+        tokio::time::sleep(Duration::from_secs(3 * 3600)).await;
+        tokio::time::resume();
+        let waiting = a.health().peer(&xixi).unwrap().status();
+        let next_retry_in = waiting.next_retry.expect("a retry is due") - time::OffsetDateTime::now_utc();
+        assert!(waiting.failures_in_row >= 10, "{} failures: the backoff is not at its cap", waiting.failures_in_row);
+        assert!(next_retry_in > time::Duration::minutes(1), "the next retry is only {next_retry_in} away");
+
+        net.restart(XIXI).await;
+        let back = std::time::Instant::now();
+        let b = net.node(XIXI).clone();
+        let arrived = || sent.iter().filter(|id| b.store().case(id).unwrap().is_some()).count();
+        assert!(eventually(Duration::from_secs(1), || async { arrived() > 0 }).await, "nothing arrived within 1 s");
+        let first = back.elapsed();
+        assert!(eventually(PATIENCE, || async { arrived() == sent.len() }).await, "the backlog did not all arrive");
+        println!(
+            "backoff at {} failures, next retry {} s away: first request at the partner {} ms after its return, \
+             all {} after {} ms",
+            waiting.failures_in_row,
+            next_retry_in.whole_seconds(),
+            first.as_millis(),
+            sent.len(),
+            back.elapsed().as_millis()
+        );
         net.shutdown().await;
     }
 

@@ -48,6 +48,15 @@ pub async fn inbox(
     Ok(Json(BatchResult { results }))
 }
 
+/// `POST /fed/v1/hello` — a peer says it is back (it has just started): whatever waits here
+/// for it is sent at once. No body; the peer is known by its certificate.
+#[utoipa::path(post, path = "/fed/v1/hello", tag = "federation",
+    responses((status = 204, description = "Heard; deliveries to the peer are tried at once"), (status = 403, body = Problem)))]
+pub async fn hello(State(node): State<Arc<Node>>, AuthPeer(peer): AuthPeer) -> StatusCode {
+    node.partner_is_back(&peer);
+    StatusCode::NO_CONTENT
+}
+
 /// `GET /fed/v1/keys` — this station's public signing keys, for its partner stations.
 #[utoipa::path(get, path = "/fed/v1/keys", tag = "federation",
     responses((status = 200, body = PublishedKeys), (status = 403, body = Problem)))]

@@ -94,6 +94,7 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
     let fed_api = OpenApiRouter::new()
         .routes(routes!(fed::inbox))
+        .routes(routes!(fed::hello))
         .routes(routes!(fed::keys))
         .routes(routes!(fed::reconcile))
         .layer(DefaultBodyLimit::max(fed::body_limit()));

@@ -32,7 +32,10 @@ async fn serve(config: Config, lang: Lang) -> ExitCode {
     let listen = config.server.listen;
     let node = match Node::open(config, Clock::system()) {
         Ok(node) => Arc::new(node),
-        Err(e) => return fail(lang.pick(&format!("节点无法启动：{e}"), &format!("node cannot start: {e}"))),
+        Err(e) => {
+            let why = e.describe(lang);
+            return fail(lang.pick(&format!("节点无法启动：{why}"), &format!("node cannot start: {why}")));
+        }
     };
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,

@@ -24,6 +24,11 @@ use crate::protocol::{BatchResult, EnvelopeResult, ReconcileAnswer};
 const IDLE_RECHECK: Duration = Duration::from_secs(30);
 /// The earliest a backing-off task tries again when new work arrives.
 const EARLY_RETRY: Duration = Duration::from_secs(5);
+/// The pauses before each try of the hello a starting station sends its peer: a peer that
+/// misses all of them is down, and says hello itself when it comes back.
+const HELLO_PAUSES: [Duration; 3] = [Duration::ZERO, Duration::from_secs(1), Duration::from_secs(4)];
+/// How long one hello may take: it is a handshake and an empty answer.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One peer's delivery task.
 pub struct Worker {
@@ -50,8 +55,34 @@ enum Attempt {
 impl Worker {
     /// Runs until shutdown, then writes down what of the peer's health changed since last time.
     pub async fn run(self) {
-        self.deliver_until_shutdown().await;
+        tokio::join!(self.say_hello(), self.deliver_until_shutdown());
         self.keep_health(true).await;
+    }
+
+    /// Tells the peer this station has started, so that what the peer holds for it comes at
+    /// once, not at the peer's next retry (after a long outage, up to the backoff's cap).
+    async fn say_hello(&self) {
+        let url = format!("{}/fed/v1/hello", self.peer.url.trim_end_matches('/'));
+        for pause in HELLO_PAUSES {
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = self.shutdown.cancelled() => return,
+            }
+            let answer = tokio::select! {
+                answer = self.client.post(&url).timeout(HELLO_TIMEOUT).send() => answer,
+                () = self.shutdown.cancelled() => return,
+            };
+            match answer.map(|r| r.status()) {
+                Ok(status) if status.is_success() => {
+                    tracing::debug!(peer = %self.peer.id, "told the peer this station is back");
+                    return;
+                }
+                // A peer that does not know the message yet (an older version) retries by its timer.
+                Ok(status) if status == reqwest::StatusCode::NOT_FOUND => return,
+                Ok(status) => tracing::debug!(peer = %self.peer.id, %status, "the peer did not take the hello"),
+                Err(e) => tracing::debug!(peer = %self.peer.id, error = %e, "the peer did not hear the hello"),
+            }
+        }
     }
 
     async fn deliver_until_shutdown(&self) {

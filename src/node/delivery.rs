@@ -55,6 +55,16 @@ pub struct Stop {
 }
 
 impl Node {
+    /// `peer` says it is back (it started, or reached this station again after failing to):
+    /// the delivery task waiting to retry it tries at once, whatever its backoff, so a backlog
+    /// moves as soon as the partner can take it rather than at the next turn of a timer.
+    pub fn partner_is_back(&self, peer: &StationId) {
+        if let Some(signals) = self.signals(peer) {
+            tracing::info!(%peer, "partner says it is back");
+            signals.alive.notify_one();
+        }
+    }
+
     /// Records that deliveries to `peer` fail for want of reaching it (`code`), or work again.
     pub async fn partner_event(
         &self,

@@ -141,6 +141,7 @@ impl Node {
     /// Receives a batch of envelopes from `peer`, in order, and answers each. One flush covers
     /// the whole batch: no receipt leaves before every envelope it vouches for is on disk.
     pub async fn receive_batch(&self, peer: &StationId, wires: &[&[u8]]) -> Vec<Result<InboundOutcome, InboundError>> {
+        // A peer that delivers is up: what waits for it need not wait for a timer.
         if let Some(signals) = self.signals(peer) {
             signals.alive.notify_one();
         }

@@ -57,6 +57,7 @@ use crate::case::CaseRecord;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::envelope::SealedEnvelope;
+use crate::i18n::Lang;
 use crate::ids::{CertIdentity, KeyRef, OfficerId, StationId};
 use crate::keys::{self, KeyError, KeyRing, PublicKey, Signer};
 use crate::store::{Store, StoreError};
@@ -72,16 +73,58 @@ pub enum StartError {
     #[error("no signing key in signing_keys is valid at {0}; add a current key")]
     NoCurrentKey(String),
     /// The store could not be opened.
-    #[error(
-        "cannot open the data folder {dir}: {source}. If the data is damaged, restore the latest backup \
-         (`tiemeng restore`) into an empty folder and start again"
-    )]
+    #[error("{}", store_trouble(dir, source, Lang::En))]
     Store {
         /// The folder.
         dir: String,
         /// The error.
         source: StoreError,
     },
+}
+
+impl StartError {
+    /// What went wrong and what to do, in `lang`.
+    pub fn describe(&self, lang: Lang) -> String {
+        match self {
+            Self::Store { dir, source } => store_trouble(dir, source, lang),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Why the data folder cannot be opened, with the way on: a restore only when stored data is
+/// damaged, saying what it loses, since a restore on a full disk or a busy folder loses what
+/// partners do not hold for nothing.
+fn store_trouble(dir: &str, source: &StoreError, lang: Lang) -> String {
+    if source.is_disk_full() {
+        lang.pick(
+            &format!("无法打开数据目录 {dir}：所在磁盘已满（{source}）。请在该磁盘上腾出空间后重新启动，已存储的数据没有丢失。"),
+            &format!(
+                "cannot open the data folder {dir}: the disk holding it is full ({source}). Free space on that \
+                 disk and start again; nothing stored is lost."
+            ),
+        )
+        .to_owned()
+    } else if source.is_damage() {
+        lang.pick(
+            &format!(
+                "无法打开数据目录 {dir}：存储的数据已损坏（{source}）。请先原样保留该目录的副本。用 `tiemeng restore` \
+                 把最近的备份恢复到一个空目录可以重新运行，但该备份之后本站写入、且尚未送达任何协作单位的内容（如未送达的协查请求）\
+                 会丢失；与协作单位往来的内容在恢复后由对方自动送回。"
+            ),
+            &format!(
+                "cannot open the data folder {dir}: stored data is damaged ({source}). Keep a copy of the folder \
+                 as it is. Restoring the latest backup (`tiemeng restore`, into an empty folder) gets the station \
+                 going again, but loses what was written here after that backup and never reached a partner \
+                 (requests not yet delivered, for one); what was exchanged with partners comes back from them by \
+                 itself after the restore."
+            ),
+        )
+        .to_owned()
+    } else {
+        lang.pick(&format!("无法打开数据目录 {dir}：{source}"), &format!("cannot open the data folder {dir}: {source}"))
+            .to_owned()
+    }
 }
 
 /// One station's node.

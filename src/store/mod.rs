@@ -18,6 +18,7 @@ mod flush;
 mod hooks;
 mod keys;
 mod late;
+pub mod leftovers;
 mod list;
 mod outbox;
 mod peer_note;
@@ -111,8 +112,28 @@ pub fn open_sled(config: &sled::Config) -> sled::Result<sled::Db> {
     }
 }
 
+impl StoreError {
+    /// Whether the disk holding the data folder is full: nothing stored is damaged, and the
+    /// store works again once there is space.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            Self::Sled(sled::Error::Io(e)) => e.kind() == std::io::ErrorKind::StorageFull,
+            // Flush and backup errors keep only the text of the I/O error.
+            Self::Flush(text) | Self::Backup(text) => text.contains("No space left on device"),
+            _ => false,
+        }
+    }
+
+    /// Whether what is stored cannot be read back as written: the one case where restoring a
+    /// backup is the way on.
+    pub fn is_damage(&self) -> bool {
+        matches!(self, Self::Corrupt(_) | Self::Sled(sled::Error::Corruption { .. }))
+    }
+}
+
 impl Inner {
     fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        leftovers::set_aside(dir);
         let db = open_sled(&sled::Config::new().path(dir).cache_capacity(cache_bytes))?;
         let trees = Trees::open(&db)?;
         let log = Arc::new(sync::Log::open(dir)?);
