@@ -14,6 +14,7 @@ mod desk;
 mod equivocation;
 mod error;
 mod export;
+pub mod feed;
 mod forward;
 pub mod health;
 mod inbound;
@@ -140,6 +141,8 @@ pub struct Node {
     requests: combine::Combiner<(Officer, SealedEnvelope), (CaseRecord, Vec<StationId>), NodeError>,
     /// When failing alert hooks try again.
     alerts: crate::alerts::deliver::Board,
+    /// The latest events, rendered for open streams.
+    feed: feed::EventFeed,
 }
 
 /// Signals to the delivery task of one peer.
@@ -173,6 +176,7 @@ impl Node {
             .collect::<Result<Vec<_>, StoreError>>()
             .map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         let health = Health::new(remembered);
+        let feed = feed::EventFeed::new(store.published_event());
         let node = Self {
             config,
             store,
@@ -183,6 +187,7 @@ impl Node {
             health,
             requests: Default::default(),
             alerts: Default::default(),
+            feed,
         };
         node.plan_reconciliation().map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         Ok(node)
@@ -191,6 +196,11 @@ impl Node {
     /// This station's id.
     pub fn station(&self) -> &StationId {
         &self.config.station.id
+    }
+
+    /// The latest events, rendered for open streams.
+    pub fn event_feed(&self) -> &feed::EventFeed {
+        &self.feed
     }
 
     /// The configuration the node runs with.
