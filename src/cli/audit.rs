@@ -35,13 +35,10 @@ pub fn run(command: AuditCommand, lang: Lang) -> ExitCode {
     };
     match store.verify_audit() {
         Ok(count) => {
-            println!(
-                "{}",
-                lang.pick(
-                    &format!("审计链完整：共 {count} 条记录，逐条校验通过。"),
-                    &format!("audit chain intact: {count} entries verified")
-                )
-            );
+            super::print(lang.pick(
+                &format!("审计链完整：共 {count} 条记录，逐条校验通过。"),
+                &format!("audit chain intact: {count} entries verified"),
+            ));
             ExitCode::SUCCESS
         }
         Err(e) => fail(lang.pick(&format!("审计链已被破坏：{}", e.zh()), &format!("audit chain broken: {e}"))),

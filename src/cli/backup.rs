@@ -75,13 +75,10 @@ pub fn backup(args: BackupArgs, lang: Lang) -> ExitCode {
     if let Err(e) = crate::store::backup::check(&args.out) {
         return fail(lang.pick(&format!("备份文件校验失败：{e}"), &format!("the backup does not check out: {e}")));
     }
-    println!(
-        "{}",
-        lang.pick(
-            &format!("备份已保存并校验：{}（{} 字节）", args.out.display(), bytes.len()),
-            &format!("backup saved and checked: {} ({} bytes)", args.out.display(), bytes.len())
-        )
-    );
+    super::print(lang.pick(
+        &format!("备份已保存并校验：{}（{} 字节）", args.out.display(), bytes.len()),
+        &format!("backup saved and checked: {} ({} bytes)", args.out.display(), bytes.len()),
+    ));
     ExitCode::SUCCESS
 }
 
@@ -89,25 +86,22 @@ pub fn backup(args: BackupArgs, lang: Lang) -> ExitCode {
 pub fn restore(args: RestoreArgs, lang: Lang) -> ExitCode {
     match crate::store::backup::restore(&args.backup, &args.data) {
         Ok(info) => {
-            println!(
-                "{}",
-                match lang {
-                    Lang::Zh => format!(
-                        "已恢复 {} 的备份（{}，{} 条记录）到 {}。节点启动后将向各协作单位索取备份之后的往来消息。",
-                        info.station,
-                        crate::clock::local_minute(info.taken_at),
-                        info.entries,
-                        args.data.display()
-                    ),
-                    Lang::En => format!(
-                        "restored the backup of {} ({}, {} entries) into {}. When the node starts it asks every peer for what happened since.",
-                        info.station,
-                        crate::clock::rfc3339(info.taken_at),
-                        info.entries,
-                        args.data.display()
-                    ),
-                }
-            );
+            super::print(&match lang {
+                Lang::Zh => format!(
+                    "已恢复 {} 的备份（{}，{} 条记录）到 {}。节点启动后将向各协作单位索取备份之后的往来消息。",
+                    info.station,
+                    crate::clock::local_minute(info.taken_at),
+                    info.entries,
+                    args.data.display()
+                ),
+                Lang::En => format!(
+                    "restored the backup of {} ({}, {} entries) into {}. When the node starts it asks every peer for what happened since.",
+                    info.station,
+                    crate::clock::rfc3339(info.taken_at),
+                    info.entries,
+                    args.data.display()
+                ),
+            });
             ExitCode::SUCCESS
         }
         Err(e) => fail(lang.pick(&format!("恢复失败：{e}"), &format!("restore failed: {e}"))),

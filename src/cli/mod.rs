@@ -17,7 +17,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use std::io::Write;
+
 use crate::config::Config;
+
 use crate::i18n::Lang;
 
 /// 铁盟 tiemeng — cross-border police cooperation node.
@@ -135,19 +138,16 @@ fn check_config(file: &std::path::Path, lang: Lang) -> ExitCode {
         Ok(config) => {
             let peers = config.peers.len();
             let officers = config.officers.len();
-            println!(
-                "{}",
-                match lang {
-                    Lang::Zh => format!(
-                        "配置有效：{}（{}），{peers} 个协作单位，{officers} 名民警。",
-                        config.station.name, config.station.id
-                    ),
-                    Lang::En => format!(
-                        "config is valid: {} ({}), {peers} partner stations, {officers} officers",
-                        config.station.name, config.station.id
-                    ),
-                }
-            );
+            print(&match lang {
+                Lang::Zh => format!(
+                    "配置有效：{}（{}），{peers} 个协作单位，{officers} 名民警。",
+                    config.station.name, config.station.id
+                ),
+                Lang::En => format!(
+                    "config is valid: {} ({}), {peers} partner stations, {officers} officers",
+                    config.station.name, config.station.id
+                ),
+            });
             ExitCode::SUCCESS
         }
         Err(e) => fail(&match lang {
@@ -180,7 +180,7 @@ fn verify_bundle(path: &std::path::Path, lang: Lang) -> ExitCode {
 /// Prints an error for people and returns the failure exit code. Like [`print`], it never
 /// writes a character from data that could act on the terminal.
 pub fn fail(message: &str) -> ExitCode {
-    eprintln!("{}", crate::domain::text::terminal_safe(message));
+    let _ = writeln!(std::io::stderr(), "{}", crate::domain::text::terminal_safe(message));
     ExitCode::FAILURE
 }
 
@@ -188,13 +188,22 @@ pub fn fail(message: &str) -> ExitCode {
 /// wrote, problem reports, names) is written so that no control character from data reaches
 /// the terminal: data stored before such text was refused, or sent by an older partner,
 /// stays harmless. JSON stays valid: the escape is JSON's own.
+///
+/// A reader that stops reading (`tiemeng case list | head`) ends the command quietly, as it
+/// ends any Unix tool, rather than with a panic.
 pub fn print(text: &str) {
-    println!("{}", crate::domain::text::terminal_safe(text));
+    let mut out = std::io::stdout().lock();
+    let written = writeln!(out, "{}", crate::domain::text::terminal_safe(text)).and_then(|()| out.flush());
+    if written.is_err_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) {
+        std::process::exit(0);
+    }
 }
 
 /// Starts logging to stderr at `default` level; `RUST_LOG` overrides it.
 pub fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default},hyper=warn,reqwest=warn,sled=warn")));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    // Colour only for a person at a terminal: a log file or a journal gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).try_init();
 }
