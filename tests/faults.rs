@@ -78,7 +78,14 @@ impl Link {
         .await;
         let proxy = Proxy::on(listener, net.addrs[XIXI]);
         let liaison = net.officer(LUOYANG, As::Liaison);
-        Link { net, proxy, liaison, sent: Vec::new() }
+        let link = Link { net, proxy, liaison, sent: Vec::new() };
+        // 罗阳 says hello to 犀溪 as it starts; the exchanges the tests measure begin after it,
+        // each on a connection of its own.
+        let heard = eventually(PATIENCE, || async { link.proxy.connections().iter().any(|c| c.down > 0) }).await;
+        assert!(heard, "罗阳's hello did not reach 犀溪: {:?}", link.proxy.connections());
+        link.fresh_connections().await;
+        link.proxy.forget();
+        link
     }
 
     /// 罗阳's liaison sends a case of `kind` to 犀溪.

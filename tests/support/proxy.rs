@@ -90,6 +90,8 @@ struct Shared {
     /// Every connection so far, by index. A std Mutex: it is held only to bump counters,
     /// never across an await.
     log: Mutex<Vec<Connection>>,
+    /// Connections before this index are left out of what the proxy reports.
+    forgotten: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -142,7 +144,7 @@ impl Proxy {
     pub fn on(listener: TcpListener, upstream: SocketAddr) -> Proxy {
         let addr = listener.local_addr().unwrap();
         let (faults, _) = watch::channel(Faults::default());
-        let shared = Arc::new(Shared { upstream, faults, log: Mutex::new(Vec::new()) });
+        let shared = Arc::new(Shared { upstream, faults, log: Mutex::new(Vec::new()), forgotten: Default::default() });
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
         Proxy { addr, shared, accept }
     }
@@ -191,9 +193,16 @@ impl Proxy {
         self.set(|f| *f = Faults { epoch: f.epoch, ..Faults::default() });
     }
 
-    /// Every connection so far, oldest first.
+    /// Every connection so far (since [`Proxy::forget`]), oldest first.
     pub fn connections(&self) -> Vec<Connection> {
-        self.shared.log.lock().unwrap().clone()
+        let forgotten = self.shared.forgotten.load(std::sync::atomic::Ordering::Relaxed);
+        self.shared.log.lock().unwrap()[forgotten..].to_vec()
+    }
+
+    /// Leaves the connections so far out of what the proxy reports from now on.
+    pub fn forget(&self) {
+        let so_far = self.shared.log.lock().unwrap().len();
+        self.shared.forgotten.store(so_far, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// How many connections ended as `ending`.
