@@ -22,7 +22,13 @@
 //!
 //! The journal is kept in a file beside the backup (`<backup>.journal`, removed at the end), not
 //! in memory: however much is written while a large store is copied, the backup neither fails
-//! nor fills the node's memory; it needs the disk space only.
+//! nor fills the node's memory; it needs the disk space only. A writer only appends to the
+//! journal's buffer in memory; a thread of the backup's writes full buffers to the file, so no
+//! write to the disk happens under the store's lock.
+//!
+//! The backup file is synced every [`SYNC_EVERY`] as it is written: gigabytes left dirty in the
+//! page cache would make the kernel hold back every writer of the process, the store's own log
+//! among them, and an officer's request would wait for the backup's write-out.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, Write};
@@ -84,15 +90,22 @@ fn len_u16(bytes: &[u8]) -> Result<[u8; 2], StoreError> {
 /// The name of the journal section, after the trees. Not a tree name: those are identifiers.
 const JOURNAL: &str = "~journal";
 
+/// How much of the journal is gathered in memory before it goes to the file.
+const JOURNAL_BUFFER: usize = 1 << 20;
+/// How much of the backup is written between two syncs of its file.
+const SYNC_EVERY: u64 = 64 << 20;
+
 /// The writes committed while a backup copies the trees, as the journal section's entries
 /// (tree name, 0, key → 1 and the value, or 0 for a removal), in a file of their own.
 #[derive(Debug)]
 pub(super) struct Journal {
-    file: BufWriter<File>,
+    buffer: Vec<u8>,
+    /// Takes full buffers to the file.
+    to_file: std::sync::mpsc::Sender<Vec<u8>>,
+    /// Writes them; gives back the file, or why it could not.
+    writer: std::thread::JoinHandle<std::io::Result<File>>,
     path: PathBuf,
     entries: u64,
-    /// A write to the journal failed: the backup will not be taken.
-    failed: Option<std::io::Error>,
 }
 
 impl Journal {
@@ -100,17 +113,25 @@ impl Journal {
         let mut name = backup.as_os_str().to_owned();
         name.push(".journal");
         let path = PathBuf::from(name);
-        let file = File::options().read(true).write(true).create_new(true).open(&path).map_err(not_taken(&path))?;
-        Ok(Self { file: BufWriter::with_capacity(1 << 20, file), path, entries: 0, failed: None })
+        let mut file =
+            File::options().read(true).write(true).create_new(true).open(&path).map_err(not_taken(&path))?;
+        let (to_file, buffers) = std::sync::mpsc::channel::<Vec<u8>>();
+        let writer = std::thread::Builder::new()
+            .name("backup-journal".into())
+            .spawn(move || {
+                for buffer in buffers {
+                    file.write_all(&buffer)?;
+                }
+                Ok(file)
+            })
+            .map_err(not_taken(&path))?;
+        Ok(Self { buffer: Vec::with_capacity(JOURNAL_BUFFER), to_file, writer, path, entries: 0 })
     }
 
     /// Records one transaction's writes, in order. Called under the store's write lock, so it
-    /// only appends to a buffer; a failure is kept for the end of the backup, never returned to
-    /// the writer, whose change is committed already.
+    /// only appends to memory and hands a full buffer over; a failure to write the file shows
+    /// at the end of the backup, never to the writer, whose change is committed already.
     pub(super) fn record(&mut self, ops: &[super::unit::Op]) {
-        if self.failed.is_some() {
-            return;
-        }
         for op in ops {
             let name = Trees::names()[op.tree as usize].as_bytes();
             let entry = [name, &[0], op.key.as_slice()].concat();
@@ -118,12 +139,46 @@ impl Journal {
                 Some(value) => [&[1u8][..], value].concat(),
                 None => vec![0u8],
             };
-            if let Err(e) = put_entry(&mut self.file, &entry, &value) {
-                self.failed = Some(e);
-                return;
-            }
+            // Writing to a vector cannot fail but for an entry over 4 GiB, which sled cannot hold.
+            let _ = put_entry(&mut self.buffer, &entry, &value);
             self.entries += 1;
         }
+        if self.buffer.len() >= JOURNAL_BUFFER {
+            let full = std::mem::replace(&mut self.buffer, Vec::with_capacity(JOURNAL_BUFFER));
+            // A writer that stopped has failed; finish says so.
+            let _ = self.to_file.send(full);
+        }
+    }
+
+    /// Writes what is left and gives back the whole journal's file, at its start.
+    fn finish(self) -> std::io::Result<(File, u64)> {
+        let Self { buffer, to_file, writer, entries, .. } = self;
+        let _ = to_file.send(buffer);
+        drop(to_file);
+        let mut file = writer.join().map_err(|_| std::io::Error::other("the journal's writer failed"))??;
+        file.rewind()?;
+        Ok((file, entries))
+    }
+}
+
+/// A file synced every [`SYNC_EVERY`] written.
+struct Paced {
+    file: File,
+    unsynced: u64,
+}
+
+impl Write for Paced {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.unsynced += n as u64;
+        if self.unsynced >= SYNC_EVERY {
+            self.file.sync_data()?;
+            self.unsynced = 0;
+        }
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 
@@ -179,7 +234,8 @@ impl Store {
         copied: &mut dyn FnMut(&str),
     ) -> Result<BackupInfo, StoreError> {
         let write = not_taken(path);
-        let mut out = Hashing { inner: BufWriter::new(file), hash: Sha256::new() };
+        let paced = Paced { file, unsynced: 0 };
+        let mut out = Hashing { inner: BufWriter::with_capacity(1 << 20, paced), hash: Sha256::new() };
         let station = self.station.as_str().as_bytes();
         out.write_all(MAGIC).map_err(&write)?;
         out.write_all(&len_u16(station)?).map_err(&write)?;
@@ -205,22 +261,18 @@ impl Store {
             self.backup_journal.lock().map_err(|_| StoreError::Poisoned)?.take()
         };
         let journal = journal.ok_or_else(|| StoreError::Backup("the backup's journal went missing".into()))?;
-        let journal_error = not_taken(&journal.path);
-        if let Some(e) = journal.failed {
-            return Err(journal_error(e));
-        }
-        if journal.entries > 0 {
-            let mut written = journal.file.into_inner().map_err(|e| journal_error(e.into_error()))?;
-            written.rewind().map_err(&journal_error)?;
+        let journal_path = journal.path.clone();
+        let (written, journal_entries) = journal.finish().map_err(not_taken(&journal_path))?;
+        if journal_entries > 0 {
             out.write_all(&len_u16(JOURNAL.as_bytes())?).map_err(&write)?;
             out.write_all(JOURNAL.as_bytes()).map_err(&write)?;
-            out.write_all(&journal.entries.to_be_bytes()).map_err(&write)?;
+            out.write_all(&journal_entries.to_be_bytes()).map_err(&write)?;
             std::io::copy(&mut BufReader::new(written), &mut out).map_err(&write)?;
         }
         let digest = out.hash.finalize();
         let mut file = out.inner;
         file.write_all(&digest).map_err(&write)?;
-        let file = file.into_inner().map_err(|e| write(e.into_error()))?;
+        let file = file.into_inner().map_err(|e| write(e.into_error()))?.file;
         file.sync_all().map_err(&write)?;
         Ok(BackupInfo { station: self.station.clone(), taken_at: now, entries })
     }
