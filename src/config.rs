@@ -519,6 +519,21 @@ impl Config {
         self.alerts.check()
     }
 
+    /// Private key files (signing keys, the node's TLS key) that users other than their owner
+    /// may read, with their mode: whoever reads a signing key can sign as the station.
+    pub fn exposed_private_keys(&self) -> Vec<(PathBuf, u32)> {
+        use std::os::unix::fs::PermissionsExt;
+        self.signing_keys
+            .iter()
+            .map(|k| &k.file)
+            .chain([&self.tls.key])
+            .filter_map(|path| {
+                let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+                (mode & 0o077 != 0).then(|| (path.clone(), mode))
+            })
+            .collect()
+    }
+
     fn check_signing_keys(&self) -> Result<(), (String, String)> {
         if self.signing_keys.is_empty() {
             return Err(("signing_keys".into(), "at least one signing key is needed".into()));

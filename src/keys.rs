@@ -20,8 +20,12 @@ use crate::ids::{KeyRef, StationId};
 /// Why a key could not be loaded or used.
 #[derive(Debug, Error)]
 pub enum KeyError {
-    /// The public key text is not base64url of exactly 32 bytes.
-    #[error("public key {0:?} is not base64url (no padding) of 32 bytes")]
+    /// The public key text is neither base64url of exactly 32 bytes nor an ed25519 PEM
+    /// `PUBLIC KEY`.
+    #[error(
+        "public key {0:?} is neither base64url (no padding) of 32 bytes nor an ed25519 PEM PUBLIC KEY \
+         (openssl pkey -pubout)"
+    )]
     Encoding(String),
     /// The bytes are not a point on the curve.
     #[error("public key {0:?} is not a valid ed25519 point")]
@@ -45,11 +49,19 @@ pub enum KeyError {
     },
 }
 
-/// Parses a public key as written in config files and `/fed/v1/keys`, refusing weak keys.
+/// Parses a public key as written in config files and `/fed/v1/keys` (32 bytes in unpadded
+/// URL-safe base64), or as standard tools write it (a PEM `PUBLIC KEY`, SubjectPublicKeyInfo,
+/// from `openssl pkey -pubout`), refusing weak keys.
 pub fn parse_public_key(text: &str) -> Result<VerifyingKey, KeyError> {
-    let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| KeyError::Encoding(text.to_owned()))?;
-    let bytes: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Encoding(text.to_owned()))?;
-    let key = VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::NotAPoint(text.to_owned()))?;
+    let trimmed = text.trim();
+    let key = if trimmed.starts_with("-----BEGIN PUBLIC KEY-----") {
+        use ed25519_dalek::pkcs8::DecodePublicKey;
+        VerifyingKey::from_public_key_pem(trimmed).map_err(|_| KeyError::Encoding(text.to_owned()))?
+    } else {
+        let bytes = URL_SAFE_NO_PAD.decode(trimmed).map_err(|_| KeyError::Encoding(text.to_owned()))?;
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Encoding(text.to_owned()))?;
+        VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::NotAPoint(text.to_owned()))?
+    };
     if key.is_weak() {
         return Err(KeyError::Weak(text.to_owned()));
     }
@@ -201,6 +213,18 @@ mod tests {
         identity[0] = 1;
         let text = URL_SAFE_NO_PAD.encode(identity);
         assert!(matches!(parse_public_key(&text), Err(KeyError::Weak(_))));
+    }
+
+    #[test]
+    fn a_pem_public_key_as_openssl_writes_it_is_read() {
+        use ed25519_dalek::pkcs8::EncodePublicKey;
+        let key = SigningKey::from_bytes(&[7; 32]).verifying_key();
+        let pem = key.to_public_key_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF).unwrap();
+        assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA"), "{pem}");
+        assert_eq!(parse_public_key(&pem).unwrap(), key);
+        assert_eq!(parse_public_key(&format!("\n{pem}\n")).unwrap(), key);
+        let other = pem.replace("MCowBQYDK2VwAyEA", "MCowBQYDK2VuAyEA");
+        assert!(matches!(parse_public_key(&other), Err(KeyError::Encoding(_))), "an X25519 key is not an ed25519 key");
     }
 
     #[test]

@@ -148,6 +148,9 @@ fn check_config(file: &std::path::Path, lang: Lang) -> ExitCode {
                     config.station.name, config.station.id
                 ),
             });
+            for (path, mode) in config.exposed_private_keys() {
+                let _ = writeln!(std::io::stderr(), "{}", exposed_key_warning(&path, mode, lang));
+            }
             ExitCode::SUCCESS
         }
         Err(e) => fail(&match lang {
@@ -174,6 +177,17 @@ fn verify_bundle(path: &std::path::Path, lang: Lang) -> ExitCode {
             if verified.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
         Err(finding) => fail(&crate::evidence::unreadable(&finding, lang)),
+    }
+}
+
+/// The warning for a private key file others may read, with the command that puts it right.
+pub fn exposed_key_warning(path: &std::path::Path, mode: u32, lang: Lang) -> String {
+    let path = path.display();
+    match lang {
+        Lang::Zh => format!("警告：私钥文件 {path} 的权限为 {mode:04o}，其他用户可以读取；请执行 chmod 600 {path}"),
+        Lang::En => {
+            format!("warning: private key {path} has mode {mode:04o}, readable by other users; run chmod 600 {path}")
+        }
     }
 }
 

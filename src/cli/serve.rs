@@ -30,6 +30,9 @@ pub fn run(config: &Path, lang: Lang) -> ExitCode {
 
 async fn serve(config: Config, lang: Lang) -> ExitCode {
     let listen = config.server.listen;
+    for (path, mode) in config.exposed_private_keys() {
+        tracing::warn!("{}", super::exposed_key_warning(&path, mode, lang));
+    }
     let node = match Node::open(config, Clock::system()) {
         Ok(node) => Arc::new(node),
         Err(e) => {

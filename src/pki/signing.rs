@@ -68,9 +68,7 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey, PkiError> {
 /// Loads a `.pub` file written by [`write_signing_key`].
 pub fn load_public_key(path: &Path) -> Result<VerifyingKey, PkiError> {
     let text = files::read_text(path)?;
-    let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|e| PkiError::parse(path, e))?;
-    let bytes: [u8; 32] = bytes.try_into().map_err(|_| PkiError::parse(path, "公钥应为32字节"))?;
-    VerifyingKey::from_bytes(&bytes).map_err(|e| PkiError::parse(path, e))
+    crate::keys::parse_public_key(&text).map_err(|e| PkiError::parse(path, e))
 }
 
 #[cfg(test)]
