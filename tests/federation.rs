@@ -296,6 +296,135 @@ async fn a_partners_last_success_and_last_error_outlive_a_restart() {
 }
 
 /// 罗阳's request about `case` to `to`, made now.
+/// The README's officer block, from the command line at two stations: 罗阳's liaison sends a
+/// template, 犀溪's duty officer acknowledges with a report time given as a span
+/// (`--report-in 8h`, good on any day), notes with `--message` as ack does, reports; 罗阳
+/// closes. A reader that stops reading (`| head`) ends a command quietly, without a panic.
+#[tokio::test]
+async fn the_readme_flow_runs_from_the_command_line_and_a_closed_pipe_ends_it_quietly() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let ok = |output: std::process::Output| {
+        let (out, err) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "{out}{err}");
+        out.into_owned()
+    };
+    let template = ok(net.cli(LUOYANG, As::Liaison, "case", &["template", "missing_person", "--to", XIXI]).await);
+    let file = net.dir.path().join("request.json");
+    std::fs::write(&file, template).unwrap();
+    let file = file.display().to_string();
+    let sent = ok(net.cli(LUOYANG, As::Liaison, "case", &["--json", "send", "--file", &file]).await);
+    let case: serde_json::Value = serde_json::from_str(&sent).unwrap();
+    let id = case["id"].as_str().unwrap().to_owned();
+    let duty = net.officer(XIXI, As::Duty);
+    let case_id: CaseId = id.parse().unwrap();
+    wait_for_state(&duty, &case_id, XIXI, TargetState::Delivered).await;
+
+    let acked_at = time::OffsetDateTime::now_utc();
+    ok(net.cli(XIXI, As::Duty, "case", &["ack", &id, "--report-in", "8h"]).await);
+    let at_xixi = net.node(XIXI).store().case(&case_id).unwrap().unwrap();
+    let promised = at_xixi.targets[0].report_by - acked_at;
+    assert!(at_xixi.targets[0].report_promised, "the time given is the promise");
+    assert!(
+        (time::Duration::hours(8)..time::Duration::hours(8) + time::Duration::minutes(1)).contains(&promised),
+        "report promised {promised} after the ack"
+    );
+    ok(net.cli(XIXI, As::Duty, "case", &["note", &id, "--message", "已在犀溪车站布控"]).await);
+    ok(net
+        .cli(
+            XIXI,
+            As::Duty,
+            "case",
+            &["outcome", &id, "--outcome", "person_found", "--count", "1", "--narrative", "已找到"],
+        )
+        .await);
+    wait_for_state(&net.officer(LUOYANG, As::Liaison), &case_id, XIXI, TargetState::Resolved).await;
+    ok(net.cli(LUOYANG, As::Liaison, "case", &["close", &id, "--evaluation", "5"]).await);
+    let shown = ok(net.cli(LUOYANG, As::Liaison, "case", &["show", &id]).await);
+    assert!(shown.contains("已办结"), "{shown}");
+    let shown = ok(net.cli(LUOYANG, As::Liaison, "case", &["--json", "show", &id]).await);
+    assert!(shown.contains("已在犀溪车站布控"), "the note reached 罗阳: {shown}");
+
+    // `tiemeng case show … | head` where head has gone: the write meets a closed pipe.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let (cert, key) = net.officer_files(LUOYANG, As::Liaison);
+    let mut show = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"));
+    show.args(["case", "--url", &net.url(LUOYANG), "--ca"]).arg(&net.devnet.layout.ca_bundle);
+    show.arg("--cert").arg(cert).arg("--key").arg(key).args(["show", &id]).stdout(writer);
+    let output = tokio::task::spawn_blocking(move || show.output().unwrap()).await.unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && err.is_empty(), "a closed pipe: {:?} {err}", output.status);
+    net.shutdown().await;
+}
+
+/// A station whose signing key was made with openssl, as the README shows: the partner's config
+/// names the PEM public key `openssl pkey -pubout` writes, and requests signed with it arrive.
+/// A private key others may read is named, with the command that puts it right, by
+/// `tiemeng config check` (and the node's log at start).
+#[tokio::test]
+async fn a_signing_key_made_with_openssl_signs_what_the_partner_accepts_and_a_loose_key_is_named() {
+    let keys = tempfile::tempdir().unwrap();
+    let (private, public) = (keys.path().join("signing-k1.key"), keys.path().join("signing-k1.pub"));
+    let openssl = |args: &[&std::ffi::OsStr]| {
+        let status = std::process::Command::new("openssl").args(args).status().expect("openssl is installed");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    openssl(&["genpkey".as_ref(), "-algorithm".as_ref(), "ed25519".as_ref(), "-out".as_ref(), private.as_os_str()]);
+    openssl(&[
+        "pkey".as_ref(),
+        "-in".as_ref(),
+        private.as_os_str(),
+        "-pubout".as_ref(),
+        "-out".as_ref(),
+        public.as_os_str(),
+    ]);
+    assert!(std::fs::read_to_string(&public).unwrap().starts_with("-----BEGIN PUBLIC KEY-----"));
+    let (private_text, public_text) = (private.display().to_string(), public.display().to_string());
+    let net = Net::start_with(&[LUOYANG, XIXI], &[LUOYANG, XIXI], move |id, text| {
+        support::quick_retries(id, text);
+        let lines: Vec<String> = text
+            .lines()
+            .map(|line| match id {
+                LUOYANG if line.starts_with("file = ") && line.ends_with("signing-k1.key\"") => {
+                    format!("file = \"{private_text}\"")
+                }
+                XIXI if line.starts_with("keys = ") && line.contains("zj-taishun-luoyang/signing-k1.pub") => {
+                    format!("keys = [{{ id = \"k1\", public_file = \"{public_text}\" }}]")
+                }
+                _ => line.to_owned(),
+            })
+            .collect();
+        *text = lines.join("\n");
+    })
+    .await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let request = samples::sample(CaseKind::General, vec![station(XIXI)], time::OffsetDateTime::now_utc());
+    let case = liaison.create_case(&request).await.unwrap().id;
+    let xixi = net.node(XIXI).clone();
+    let arrived = eventually(Duration::from_secs(20), || async { xixi.store().case(&case).unwrap().is_some() }).await;
+    assert!(arrived, "犀溪 did not take a request signed with the openssl key");
+
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+        .args(["config", "check"])
+        .arg(net.devnet.config(LUOYANG).unwrap())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "{said}");
+    assert!(said.contains(&format!("chmod 600 {}", private.display())), "{said}");
+    assert!(said.contains("0644"), "{said}");
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+        .args(["config", "check"])
+        .arg(net.devnet.config(LUOYANG).unwrap())
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&check.stderr).contains("chmod"), "a key only its owner reads is not named");
+    net.shutdown().await;
+}
+
 fn request_envelope(net: &Net, case: CaseId, to: Vec<StationId>, title: &str) -> Envelope {
     let mut envelope = net.request(LUOYANG, to, title, tiemeng::clock::Clock::system().now());
     envelope.case = case;

@@ -795,6 +795,77 @@ async fn statistics_after_changes_to_old_cases_equal_a_recount() {
     net.shutdown().await;
 }
 
+/// Every `tiemeng` command in the README's code blocks parses with the command line as it is
+/// built, so the front door cannot drift from the binary. Placeholders (`<case-id>`) stand
+/// for a real value; a comment, a redirection or a pipe ends the command.
+#[test]
+fn every_command_in_the_readme_parses_with_the_current_command_line() {
+    use clap::Parser;
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let (mut in_block, mut line_so_far, mut commands) = (false, String::new(), Vec::new());
+    for line in readme.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if !in_block {
+            continue;
+        }
+        if let Some(continued) = line.strip_suffix('\\') {
+            line_so_far.push_str(continued);
+            continue;
+        }
+        line_so_far.push_str(line);
+        let words = shell_words(&std::mem::take(&mut line_so_far));
+        let args: Vec<String> = match words.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["tiemeng", ..] => words.clone(),
+            ["cargo", "run", "--release", "--", rest @ ..] => {
+                std::iter::once("tiemeng").chain(rest.iter().copied()).map(str::to_owned).collect()
+            }
+            _ => continue,
+        };
+        let args: Vec<String> =
+            args.into_iter().map(|a| a.replace("<case-id>", "01a24dd6-448b-75a3-8294-9c9ceb9d08b5")).collect();
+        commands.push(args);
+    }
+    assert!(commands.len() >= 10, "only {} commands found in the README's code blocks", commands.len());
+    let broken: Vec<String> = commands
+        .iter()
+        .filter_map(|args| tiemeng::cli::Cli::try_parse_from(args).err().map(|e| format!("{}: {e}", args.join(" "))))
+        .collect();
+    assert!(broken.is_empty(), "README commands the command line refuses:\n{}", broken.join("\n"));
+}
+
+/// A shell line's words, quotes taken off, up to a comment, a redirection or a pipe.
+fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quote, mut started) = (Vec::new(), String::new(), None, false);
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                started = true;
+            }
+            (None, '#' | '>' | '|') if !started => break,
+            (None, c) if c.is_whitespace() => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            (None, c) => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
 #[test]
 fn config_check_names_the_file_the_key_and_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();

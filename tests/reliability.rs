@@ -544,6 +544,7 @@ mod start_up {
         stop(a);
         let said = std::fs::read_to_string(&log).unwrap();
         assert!(said.contains("snap.0000000000FFFFFF.generating"), "no line in the log for what was set aside: {said}");
+        assert!(!said.contains('\u{1b}'), "a log written to a file carries terminal colour codes: {said:?}");
         assert_eq!(unfinished_snapshots(&data), Vec::<String>::new());
         audit_verify(&data);
         assert_all_there(&data, &acknowledged);

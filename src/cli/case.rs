@@ -111,8 +111,11 @@ enum ActCommand {
         /// Case id.
         id: CaseId,
         /// When you will report (RFC 3339), if not by the requested deadline.
-        #[arg(long, value_parser = parse_time)]
+        #[arg(long, value_parser = parse_time, conflicts_with = "report_in")]
         report_by: Option<OffsetDateTime>,
+        /// Or how long from now you will report in: 30m, 8h, 2d.
+        #[arg(long)]
+        report_in: Option<crate::domain::deadline::Span>,
         /// Message for the requesting station.
         #[arg(long)]
         message: Option<String>,
@@ -135,9 +138,9 @@ enum ActCommand {
     Note {
         /// Case id.
         id: CaseId,
-        /// The note.
-        #[arg(long)]
-        text: String,
+        /// The note (`--text` is the older name).
+        #[arg(long, alias = "text")]
+        message: String,
         /// Target station(s) to tell (requesting side only; default all open).
         #[arg(long = "to")]
         to: Vec<StationId>,
@@ -282,11 +285,14 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
 
 fn action_of(command: ActCommand) -> (CaseId, Action) {
     match command {
-        ActCommand::Ack { id, report_by, message } => (id, Action::Ack(AckInput { report_by, message })),
+        ActCommand::Ack { id, report_by, report_in, message } => {
+            let report_by = report_by.or_else(|| report_in.map(|span| OffsetDateTime::now_utc() + span.0));
+            (id, Action::Ack(AckInput { report_by, message }))
+        }
         ActCommand::Decline { id, reason, message, suggest } => {
             (id, Action::Decline(DeclineInput { reason, message, suggested_station: suggest }))
         }
-        ActCommand::Note { id, text, to } => (id, Action::Note(NoteInput { text, targets: to })),
+        ActCommand::Note { id, message, to } => (id, Action::Note(NoteInput { text: message, targets: to })),
         ActCommand::Remind { id, message, to } => (id, Action::Reminder(ReminderInput { message, targets: to })),
         ActCommand::Outcome { id, outcome, count, narrative } => {
             (id, Action::Outcome(OutcomeInput { outcome, count, narrative }))
