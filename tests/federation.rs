@@ -318,6 +318,11 @@ async fn the_readme_flow_runs_from_the_command_line_and_a_closed_pipe_ends_it_qu
     let duty = net.officer(XIXI, As::Duty);
     let case_id: CaseId = id.parse().unwrap();
     wait_for_state(&duty, &case_id, XIXI, TargetState::Delivered).await;
+    let inbox = ok(net.cli(XIXI, As::Duty, "case", &["list"]).await);
+    assert!(
+        inbox.contains("来自 泰顺县公安局罗阳派出所  已送达"),
+        "the inbox names the station and its state: {inbox}"
+    );
 
     let acked_at = time::OffsetDateTime::now_utc();
     ok(net.cli(XIXI, As::Duty, "case", &["ack", &id, "--report-in", "8h"]).await);
@@ -933,7 +938,7 @@ async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
     };
     let shown = cli(As::Liaison, &["case", "show", &first.id.to_string()]).await.unwrap();
     let shown = String::from_utf8_lossy(&shown.stdout);
-    assert!(shown.contains(&format!("对方拒收：发起协查 → {XIXI}（bad_signature）")), "{shown}");
+    assert!(shown.contains("对方拒收：发起协查 → 寿宁县公安局犀溪派出所（bad_signature）"), "{shown}");
     let listed = cli(As::Admin, &["peers", "list"]).await.unwrap();
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains(&format!("{XIXI}  ")) && listed.contains("待投递 0，拒收 2"), "{listed}");

@@ -230,6 +230,12 @@ pub fn run(args: CaseArgs, lang: Lang) -> ExitCode {
     }
 }
 
+/// This station's name and its partners', to show in place of station ids.
+async fn names(client: &ApiClient) -> Result<render::Names, ClientError> {
+    let (me, partners) = tokio::try_join!(client.me(), client.stations())?;
+    Ok(render::Names::new(&me, &partners))
+}
+
 async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lang) -> Result<String, ClientError> {
     match command {
         CaseCommand::Template { .. } => Ok(String::new()),
@@ -254,11 +260,11 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
             }
             let mailbox = if outbox { Mailbox::Outbox } else { Mailbox::Inbox };
             let list = client.list(mailbox, &query.join("&")).await?;
-            Ok(if json { to_json(&list) } else { render::list(&list, mailbox, lang) })
+            Ok(if json { to_json(&list) } else { render::list(&list, mailbox, &names(client).await?, lang) })
         }
         CaseCommand::Show { id } => {
             let detail = client.case(&id).await?;
-            Ok(if json { to_json(&detail) } else { render::detail(&detail, lang) })
+            Ok(if json { to_json(&detail) } else { render::detail(&detail, &names(client).await?, lang) })
         }
         CaseCommand::Forward { id, to, message } => {
             let case = client.forward(&id, &crate::node::ForwardInput { to, message }).await?;

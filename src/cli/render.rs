@@ -12,6 +12,35 @@ use crate::i18n::{Label, Lang};
 use crate::node::CaseDetail;
 use crate::store::Mailbox;
 
+/// Station names to show for station ids, and which station is this one. Without them (the
+/// default) ids are shown as they are.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// This station's id.
+    pub home: Option<String>,
+    names: std::collections::BTreeMap<String, String>,
+}
+
+impl Names {
+    /// This station (`me`) and its partners.
+    pub fn new(me: &Me, partners: &[crate::api::cases::StationView]) -> Self {
+        let names = std::iter::once(&me.station).chain(partners).map(|s| (s.id.clone(), s.name.clone())).collect();
+        Self { home: Some(me.station.id.clone()), names }
+    }
+
+    /// The name of station `id`, or the id of a station not known here.
+    pub fn of<'a>(&'a self, id: &'a str) -> &'a str {
+        self.names.get(id).map_or(id, String::as_str)
+    }
+}
+
+/// A time the node gives as RFC 3339, as people read times everywhere (Beijing time, to the
+/// minute); a text that is not a time is shown as it is.
+fn people_time(text: &str) -> String {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_or_else(|_| text.to_owned(), local_minute)
+}
+
 /// A client error in words an officer can act on.
 pub fn client_error(error: &ClientError, lang: Lang) -> String {
     match error {
@@ -81,7 +110,7 @@ pub fn updated(case: &CaseRecord, lang: Lang) -> String {
 }
 
 /// A listing as a table.
-pub fn list(list: &CaseList, mailbox: Mailbox, lang: Lang) -> String {
+pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> String {
     let heading = match (mailbox, lang) {
         (Mailbox::Inbox, Lang::Zh) => "收到的协查",
         (Mailbox::Outbox, Lang::Zh) => "发出的协查",
@@ -95,7 +124,7 @@ pub fn list(list: &CaseList, mailbox: Mailbox, lang: Lang) -> String {
     for item in &list.cases {
         let case = &item.case;
         let states: Vec<String> =
-            case.targets.iter().map(|t| format!("{} {}", t.station, t.state.label(lang))).collect();
+            case.targets.iter().map(|t| format!("{} {}", names.of(t.station.as_str()), t.state.label(lang))).collect();
         let overdue = if item.overdue.is_empty() { "" } else { lang.pick(" [超期]", " [OVERDUE]") };
         let flag = if case.same_subject.is_empty() { "" } else { lang.pick(" [一人多次]", " [same subject]") };
         let _ = write!(
@@ -107,7 +136,10 @@ pub fn list(list: &CaseList, mailbox: Mailbox, lang: Lang) -> String {
             case.title,
             local_minute(case.created_at),
             if mailbox == Mailbox::Inbox {
-                format!("{} {}", lang.pick("来自", "from"), case.origin)
+                // This station's own state of the request, the one it acts on.
+                let ours = case.targets.iter().find(|t| names.home.as_deref() == Some(t.station.as_str()));
+                let state = ours.map(|t| format!("  {}", t.state.label(lang))).unwrap_or_default();
+                format!("{} {}{state}", lang.pick("来自", "from"), names.of(case.origin.as_str()))
             } else {
                 states.join("；")
             },
@@ -120,7 +152,7 @@ pub fn list(list: &CaseList, mailbox: Mailbox, lang: Lang) -> String {
 }
 
 /// One case with its timeline.
-pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
+pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     let case = &detail.case;
     let mut out = format!(
         "{}\n{} {} | {}\n{}：{}\n{}：{}",
@@ -129,7 +161,7 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
         case.kind.label(lang),
         case.id,
         lang.pick("发起单位", "origin"),
-        case.origin,
+        names.of(case.origin.as_str()),
         lang.pick("摘要", "summary"),
         case.summary,
     );
@@ -141,7 +173,7 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
         let _ = write!(
             out,
             "\n  {} {}  {} {}  {} {}",
-            target.station,
+            names.of(target.station.as_str()),
             target.state.label(lang),
             lang.pick("签收时限", "ack by"),
             local_minute(target.ack_by),
@@ -156,14 +188,14 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
             match lang {
                 Lang::Zh => format!(
                     "{} 节点不可达（自 {}，{}），本站队列中待投递 {} 份；恢复后按序送达",
-                    partner.station,
+                    names.of(partner.station.as_str()),
                     local_minute(partner.since),
                     partner.code,
                     partner.queued
                 ),
                 Lang::En => format!(
                     "{} cannot be reached (since {}, {}); {} envelopes wait here and go in order once it is back",
-                    partner.station,
+                    names.of(partner.station.as_str()),
                     local_minute(partner.since),
                     partner.code,
                     partner.queued
@@ -177,7 +209,7 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
             "\n  {}{} → {}（{}）{} {}",
             lang.pick("对方拒收：", "refused: "),
             refused.letter.kind.label(lang),
-            refused.station,
+            names.of(refused.station.as_str()),
             refused.letter.code,
             refused.letter.message,
             lang.pick("——请联系本站系统管理员处理后重新投递", "— ask this station's admin to send it again"),
@@ -188,7 +220,7 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
             out,
             "\n  {} {} {} {}",
             lang.pick("超期：", "overdue:"),
-            overdue.station,
+            names.of(overdue.station.as_str()),
             overdue.minutes_overdue,
             lang.pick("分钟", "min")
         );
@@ -208,7 +240,7 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
             out,
             "\n  {}  {} {} {}  [{}]",
             local_minute(entry.at),
-            entry.from,
+            names.of(entry.from.as_str()),
             who,
             entry.kind.label(lang),
             check
@@ -216,10 +248,10 @@ pub fn detail(detail: &CaseDetail, lang: Lang) -> String {
         for receipt in &entry.receipts {
             let _ = write!(
                 out,
-                "\n    {} {} {}",
-                lang.pick("回执：", "receipt:"),
-                receipt.station,
-                receipt.stored_at.as_deref().unwrap_or("?")
+                "\n    {}{} {}",
+                lang.pick("回执：", "receipt: "),
+                names.of(&receipt.station),
+                receipt.stored_at.as_deref().map_or_else(|| "?".to_owned(), people_time)
             );
         }
     }
@@ -443,7 +475,7 @@ mod tests {
     fn a_sent_list_gives_each_targets_state_the_flags_and_the_next_page() {
         let (list, first, second) = listing();
         assert_eq!(
-            super::list(&list, Mailbox::Outbox, Lang::Zh),
+            super::list(&list, Mailbox::Outbox, &Names::default(), Lang::Zh),
             format!(
                 "发出的协查（2）\n\
                  {}  特急 在逃人员协查  {TITLE} [超期] [一人多次]\n\
@@ -454,7 +486,7 @@ mod tests {
                 first.id, second.id
             )
         );
-        let en = super::list(&list, Mailbox::Outbox, Lang::En);
+        let en = super::list(&list, Mailbox::Outbox, &Names::default(), Lang::En);
         assert!(en.starts_with("sent requests"), "{en}");
         assert!(en.contains(&format!("{}  urgent Fugitive  {TITLE} [OVERDUE] [same subject]\n", first.id)), "{en}");
         assert!(en.contains("  2026-11-23 08:00  fj-shouning-xixi acknowledged；zj-cangnan-mazhan sent\n"), "{en}");
@@ -465,20 +497,50 @@ mod tests {
     #[test]
     fn a_received_list_names_the_origin_instead_of_the_targets() {
         let (list, first, _) = listing();
-        let zh = super::list(&list, Mailbox::Inbox, Lang::Zh);
+        let zh = super::list(&list, Mailbox::Inbox, &Names::default(), Lang::Zh);
         assert!(zh.starts_with("收到的协查（2）\n"), "{zh}");
         assert!(zh.contains(&format!("{}  特急 在逃人员协查  {TITLE} [超期] [一人多次]\n", first.id)), "{zh}");
         assert!(zh.contains("\n    2026-11-23 08:00  来自 zj-taishun-luoyang\n"), "{zh}");
         assert!(!zh.contains("待送达"), "no target states in the inbox: {zh}");
-        let en = super::list(&list, Mailbox::Inbox, Lang::En);
+        let en = super::list(&list, Mailbox::Inbox, &Names::default(), Lang::En);
         assert!(en.starts_with("received requests") && en.contains("  from zj-taishun-luoyang"), "{en}");
+    }
+
+    #[test]
+    fn stations_go_by_their_names_and_the_inbox_gives_this_stations_state() {
+        let (list, _, _) = listing();
+        let station = |id: &str, name: &str| crate::api::cases::StationView {
+            id: id.into(),
+            name: name.into(),
+            division: String::new(),
+        };
+        let me = Me {
+            identity: String::new(),
+            badge: "350924002".into(),
+            name: "郑丽娟".into(),
+            roles: vec![Role::Duty],
+            station: station(XIXI, "寿宁县公安局犀溪派出所"),
+        };
+        let names = Names::new(&me, &[station(LUOYANG, "泰顺县公安局罗阳派出所")]);
+        let zh = super::list(&list, Mailbox::Inbox, &names, Lang::Zh);
+        assert!(zh.contains("\n    2026-11-23 08:00  来自 泰顺县公安局罗阳派出所  已签收\n"), "{zh}");
+        let en = super::list(&list, Mailbox::Inbox, &names, Lang::En);
+        assert!(en.contains("  from 泰顺县公安局罗阳派出所  acknowledged\n"), "{en}");
+        let sent = super::list(&list, Mailbox::Outbox, &names, Lang::Zh);
+        assert!(
+            sent.contains("寿宁县公安局犀溪派出所 已签收；zj-cangnan-mazhan 待送达"),
+            "a partner not known stays an id: {sent}"
+        );
+        let shown = super::detail(&detail(TITLE), &names, Lang::Zh);
+        assert!(shown.contains("发起单位：泰顺县公安局罗阳派出所"), "{shown}");
+        assert!(shown.contains("回执：寿宁县公安局犀溪派出所 2026-11-23 08:01"), "{shown}");
     }
 
     #[test]
     fn an_empty_list_says_so() {
         let empty = CaseList { cases: Vec::new(), next: None };
-        assert_eq!(super::list(&empty, Mailbox::Inbox, Lang::Zh), "收到的协查（0）\n  （无）");
-        let en = super::list(&empty, Mailbox::Outbox, Lang::En);
+        assert_eq!(super::list(&empty, Mailbox::Inbox, &Names::default(), Lang::Zh), "收到的协查（0）\n  （无）");
+        let en = super::list(&empty, Mailbox::Outbox, &Names::default(), Lang::En);
         assert!(en.starts_with("sent requests") && en.ends_with("\n  (none)"), "{en}");
     }
 
@@ -487,7 +549,7 @@ mod tests {
         let detail = detail(TITLE);
         let (id, linked) = (detail.case.id, detail.same_subject[0].id);
         assert_eq!(
-            super::detail(&detail, Lang::Zh),
+            super::detail(&detail, &Names::default(), Lang::Zh),
             format!(
                 "{TITLE}\n\
                  特急 在逃人员协查 | {id}\n\
@@ -503,8 +565,8 @@ mod tests {
                  \x20 一人多次： {linked} 协查在逃人员郑某\n\
                  时间线：\n\
                  \x20 2026-11-23 08:00  zj-taishun-luoyang 陈志强（330329001） 发起协查  [签名有效]\n\
-                 \x20   回执： fj-shouning-xixi 2026-11-23T00:01:00Z\n\
-                 \x20   回执： zj-cangnan-mazhan ?\n\
+                 \x20   回执：fj-shouning-xixi 2026-11-23 08:01\n\
+                 \x20   回执：zj-cangnan-mazhan ?\n\
                  \x20 2026-11-23 08:30  fj-shouning-xixi 黄立新（350924002） 补充说明  [签名无效]\n\
                  可进行的操作：催办（remind）、撤回（withdraw）、补充说明（note）"
             )
@@ -514,7 +576,7 @@ mod tests {
     #[test]
     fn a_detail_in_english_uses_english_labels_throughout() {
         let detail = detail(TITLE);
-        let en = super::detail(&detail, Lang::En);
+        let en = super::detail(&detail, &Names::default(), Lang::En);
         let lines: Vec<&str> = en.lines().collect();
         assert_eq!(lines[1], format!("urgent Fugitive | {}", detail.case.id));
         for line in [
@@ -526,7 +588,7 @@ mod tests {
             "  zj-cangnan-mazhan cannot be reached (since 2026-11-23 08:01, unreachable); 3 envelopes wait here and go in order once it is back",
             "timeline:",
             "  2026-11-23 08:00  zj-taishun-luoyang 陈志强（330329001） request  [signature valid]",
-            "    receipt: fj-shouning-xixi 2026-11-23T00:01:00Z",
+            "    receipt: fj-shouning-xixi 2026-11-23 08:01",
             "  2026-11-23 08:30  fj-shouning-xixi 黄立新（350924002） note  [SIGNATURE INVALID]",
         ] {
             assert!(lines.contains(&line), "no line {line:?} in:\n{en}");
@@ -556,7 +618,7 @@ mod tests {
         (detail.refused, detail.overdue, detail.same_subject, detail.actions) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         detail.case.restrictions.clear();
-        let zh = super::detail(&detail, Lang::Zh);
+        let zh = super::detail(&detail, &Names::default(), Lang::Zh);
         for absent in ["处置限制", "对方拒收", "超期", "一人多次", "可进行的操作"] {
             assert!(!zh.contains(absent), "{absent} printed for nothing: {zh}");
         }
@@ -570,7 +632,7 @@ mod tests {
         let mut detail = detail(TITLE);
         detail.case.title = title.into();
         detail.same_subject[0].title = "郑某\u{7}".into();
-        let rendered = super::detail(&detail, Lang::Zh);
+        let rendered = super::detail(&detail, &Names::default(), Lang::Zh);
         assert!(rendered.starts_with(&format!("{title}\n")), "render keeps the data as stored");
         assert!(rendered.contains("郑某\u{7}"));
         let printed = terminal_safe(&rendered);
@@ -581,7 +643,7 @@ mod tests {
 
         let (mut list, ..) = listing();
         list.cases[0].case.title = title.into();
-        let printed = terminal_safe(&super::list(&list, Mailbox::Outbox, Lang::Zh)).into_owned();
+        let printed = terminal_safe(&super::list(&list, Mailbox::Outbox, &Names::default(), Lang::Zh)).into_owned();
         assert!(printed.contains("  走失儿童\\u001b[2J\\u202e [超期]"), "{printed}");
     }
 
