@@ -308,9 +308,24 @@ async fn the_readme_flow_runs_from_the_command_line_and_a_closed_pipe_ends_it_qu
         assert!(output.status.success(), "{out}{err}");
         out.into_owned()
     };
-    let template = ok(net.cli(LUOYANG, As::Liaison, "case", &["template", "missing_person", "--to", XIXI]).await);
+    let template = net.cli(LUOYANG, As::Liaison, "case", &["template", "missing_person", "--to", XIXI]).await;
+    let hints = String::from_utf8_lossy(&template.stderr);
+    assert!(hints.contains("details.last_seen_at *  最后出现时间"), "each field is explained: {hints}");
+    // The officer fills in what is asked and leaves the rest empty.
+    let mut request: serde_json::Value = serde_json::from_str(&ok(template)).unwrap();
+    assert_eq!((request["details"]["name"].as_str(), request["details"]["id_number"].as_str()), (Some(""), Some("")));
+    request["priority"] = json!("urgent");
+    request["title"] = json!("协查走失老人");
+    request["contact"] = json!("罗阳派出所值班室 0577-59881234");
+    request["details"]["name"] = json!("张桂英");
+    request["details"]["sex"] = json!("female");
+    request["details"]["age"] = json!(76);
+    request["details"]["description"] = json!("身高约155厘米，白发");
+    request["details"]["last_seen_place"] = json!("罗阳镇车站");
+    request["details"]["last_seen_at"] =
+        json!(time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap());
     let file = net.dir.path().join("request.json");
-    std::fs::write(&file, template).unwrap();
+    std::fs::write(&file, request.to_string()).unwrap();
     let file = file.display().to_string();
     let sent = ok(net.cli(LUOYANG, As::Liaison, "case", &["--json", "send", "--file", &file]).await);
     let case: serde_json::Value = serde_json::from_str(&sent).unwrap();

@@ -36,13 +36,17 @@ pub struct CaseArgs {
 enum CaseCommand {
     /// 当前身份 (who am I at this node).
     Whoami,
-    /// 打印某类协查的填写模板 (print a request template to fill in).
+    /// 打印某类协查的空白模板，字段说明另行列出 (print an empty request to fill in; each field's
+    /// meaning and format go to standard error).
     Template {
         /// missing_person, fugitive, serial_theft, dispute or general.
         kind: CaseKind,
         /// Target station(s).
         #[arg(long = "to")]
         to: Vec<StationId>,
+        /// A filled-in example (invented people) instead of an empty request.
+        #[arg(long)]
+        example: bool,
     },
     /// 发起协查 (send a request from a JSON file; `-` reads standard input).
     Send {
@@ -207,11 +211,26 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
 
 /// Runs an officer command.
 pub fn run(args: CaseArgs, lang: Lang) -> ExitCode {
-    if let CaseCommand::Template { kind, to } = &args.command {
-        let sample = crate::samples::sample(*kind, to.clone(), OffsetDateTime::now_utc());
-        return match serde_json::to_string_pretty(&sample) {
+    if let CaseCommand::Template { kind, to, example } = &args.command {
+        let json = if *example {
+            serde_json::to_value(crate::samples::sample(*kind, to.clone(), OffsetDateTime::now_utc()))
+        } else {
+            Ok(super::template::skeleton(*kind, to))
+        };
+        return match json.and_then(|json| serde_json::to_string_pretty(&json)) {
             Ok(json) => {
                 super::print(&json);
+                let said = if *example {
+                    lang.pick(
+                        "以上为虚构的示例，人员、证件号码均非真实，请勿直接发送。",
+                        "An invented example: send none of it as it is.",
+                    )
+                    .to_owned()
+                } else {
+                    super::template::hints(*kind, lang)
+                };
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "{said}");
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&e.to_string()),
@@ -244,7 +263,7 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
             Ok(if json { to_json(&me) } else { render::me(&me, lang) })
         }
         CaseCommand::Send { file } => {
-            let new = read_new_case(&file)
+            let new = read_new_case(&file, lang)
                 .map_err(|reason| ClientError::Decode { url: file.display().to_string(), reason })?;
             let case = client.create_case(&new).await?;
             Ok(if json { to_json(&case) } else { render::sent(&case, lang) })
@@ -312,13 +331,13 @@ fn action_of(command: ActCommand) -> (CaseId, Action) {
     }
 }
 
-fn read_new_case(file: &std::path::Path) -> Result<NewCase, String> {
+fn read_new_case(file: &std::path::Path, lang: Lang) -> Result<NewCase, String> {
     let text = if file.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?
     } else {
         std::fs::read_to_string(file).map_err(|e| e.to_string())?
     };
-    serde_json::from_str(&text).map_err(|e| e.to_string())
+    super::template::read(&text, lang)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {

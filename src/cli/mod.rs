@@ -10,6 +10,7 @@ mod peers;
 mod render;
 mod serve;
 mod stats;
+mod template;
 mod watch;
 
 use std::path::PathBuf;

@@ -188,6 +188,11 @@ const COMMON_TAIL: &[Item] = &[
     field("review_by", "复核日期（长期协查）", "Review by (standing alerts)", Input::Date, false),
 ];
 
+/// Every item of the form of `kind`, in the form's order.
+pub fn items(kind: CaseKind) -> impl Iterator<Item = &'static Item> {
+    COMMON_HEAD.iter().chain(details_spec(kind)).chain(COMMON_TAIL)
+}
+
 /// The kind-specific items of a form.
 pub fn details_spec(kind: CaseKind) -> &'static [Item] {
     match kind {

@@ -9,7 +9,7 @@ mod case_page;
 mod charts;
 pub mod csrf;
 mod dashboard;
-mod forms;
+pub(crate) mod forms;
 mod layout;
 mod lists;
 mod peers;
