@@ -359,10 +359,15 @@ async fn the_readme_flow_runs_from_the_command_line_and_a_closed_pipe_ends_it_qu
         .await);
     wait_for_state(&net.officer(LUOYANG, As::Liaison), &case_id, XIXI, TargetState::Resolved).await;
     ok(net.cli(LUOYANG, As::Liaison, "case", &["close", &id, "--evaluation", "5"]).await);
+    // `case show` gives what the console gives: the kind's facts, the background, every
+    // entry's words (the promised report time in Beijing time), the state.
     let shown = ok(net.cli(LUOYANG, As::Liaison, "case", &["show", &id]).await);
-    assert!(shown.contains("已办结"), "{shown}");
-    let shown = ok(net.cli(LUOYANG, As::Liaison, "case", &["--json", "show", &id]).await);
-    assert!(shown.contains("已在犀溪车站布控"), "the note reached 罗阳: {shown}");
+    let promised = tiemeng::clock::local_minute(at_xixi.targets[0].report_by);
+    for expected in
+        ["姓名：张桂英", "联系人：罗阳派出所值班室", "已在犀溪车站布控", "已找到", "已办结", promised.as_str()]
+    {
+        assert!(shown.contains(expected), "{expected:?} missing from case show: {shown}");
+    }
 
     // `tiemeng case show … | head` where head has gone: the write meets a closed pipe.
     let (reader, writer) = std::io::pipe().unwrap();

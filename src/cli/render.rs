@@ -7,6 +7,8 @@ use crate::case::{CaseRecord, TargetRecord};
 use crate::client::ClientError;
 use crate::clock::local_minute;
 use crate::config::Role;
+use crate::console::case_page::{body_text, people_time};
+use crate::console::forms::detail_lines;
 use crate::domain::lifecycle::ActionKind;
 use crate::i18n::{Label, Lang};
 use crate::node::CaseDetail;
@@ -32,13 +34,6 @@ impl Names {
     pub fn of<'a>(&'a self, id: &'a str) -> &'a str {
         self.names.get(id).map_or(id, String::as_str)
     }
-}
-
-/// A time the node gives as RFC 3339, as people read times everywhere (Beijing time, to the
-/// minute); a text that is not a time is shown as it is.
-fn people_time(text: &str) -> String {
-    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_or_else(|_| text.to_owned(), local_minute)
 }
 
 /// A client error in words an officer can act on.
@@ -169,6 +164,21 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
         let labels: Vec<&str> = case.restrictions.iter().map(|r| r.label(lang)).collect();
         let _ = write!(out, "\n{}：{}", lang.pick("处置限制", "restrictions"), labels.join("、"));
     }
+    // The request as the console shows it: the kind's facts, the background, whom to call.
+    let colon = lang.pick("：", ": ");
+    for (label, lines) in detail_lines(case.kind, &detail.request["details"], lang) {
+        let _ = write!(out, "\n{label}{colon}{}", lines.join(lang.pick("；", "; ")));
+    }
+    let facts = [
+        (lang.pick("情况说明", "background"), &detail.request["narrative"]),
+        (lang.pick("联系人", "contact"), &detail.request["contact"]),
+        (lang.pick("本地案件编号", "their case number"), &detail.request["reference"]),
+    ];
+    for (label, value) in facts {
+        if let Some(text) = value.as_str().filter(|t| !t.trim().is_empty()) {
+            let _ = write!(out, "\n{label}{colon}{text}");
+        }
+    }
     for target in &case.targets {
         let _ = write!(
             out,
@@ -245,6 +255,10 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
             entry.kind.label(lang),
             check
         );
+        let said = body_text(entry, lang);
+        if !said.trim().is_empty() {
+            let _ = write!(out, "\n    {said}");
+        }
         for receipt in &entry.receipts {
             let _ = write!(
                 out,

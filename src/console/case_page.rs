@@ -81,8 +81,8 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                 strong { (station_name(page, &partner.station)) } " "
                 (lang.pick("节点不可达", "cannot be reached"))
                 " · " (lang.pick("自 ", "since ")) (local_minute(partner.since)) " (" code { (partner.code) } ") · "
-                (lang.pick(&format!("本站队列中待投递 {} 份，恢复后按序送达；期限照常计算。", partner.queued),
-                    &format!("{} envelopes wait here and go in order once it is back; deadlines run meanwhile.", partner.queued)))
+                (lang.pick(&format!("本站队列中待投递 {} 份，恢复后按序送达；期限自送达起计算。", partner.queued),
+                    &format!("{} envelopes wait here and go in order once it is back; its deadlines run from delivery.", partner.queued)))
             }
         }
         div.box {
@@ -177,7 +177,14 @@ fn request_facts(request: &Value, kind: crate::domain::details::CaseKind, lang: 
     }
 }
 
-fn body_text(entry: &TimelineEntry, lang: Lang) -> String {
+/// A time as the node writes it (RFC 3339) as people read it: Beijing time, to the minute.
+pub(crate) fn people_time(text: &str) -> String {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_or_else(|_| text.to_owned(), local_minute)
+}
+
+/// What an entry of the timeline says, in words: the console and `tiemeng case show` alike.
+pub(crate) fn body_text(entry: &TimelineEntry, lang: Lang) -> String {
     let body = &entry.body;
     let text = |key: &str| body[key].as_str().unwrap_or_default().to_owned();
     match entry.kind.as_str() {
@@ -186,7 +193,7 @@ fn body_text(entry: &TimelineEntry, lang: Lang) -> String {
             text("message"),
             body["report_by"]
                 .as_str()
-                .map(|t| format!("{}{t}", lang.pick("承诺反馈时间：", "report by: ")))
+                .map(|t| format!("{}{}", lang.pick("承诺反馈时间：", "report by: "), people_time(t)))
                 .unwrap_or_default(),
         ]
         .into_iter()
@@ -199,7 +206,11 @@ fn body_text(entry: &TimelineEntry, lang: Lang) -> String {
                 .and_then(|r| r.parse::<DeclineReason>().ok())
                 .map(|r| r.label(lang).to_owned())
                 .unwrap_or_default();
-            format!("{reason}：{}", text("message"))
+            let suggested = body["suggested_station"]
+                .as_str()
+                .map(|station| format!("{}{station}", lang.pick("；建议改发：", "; suggested instead: ")))
+                .unwrap_or_default();
+            format!("{reason}：{}{suggested}", text("message"))
         }
         "note" => text("text"),
         "reminder" => text("message"),

@@ -5,7 +5,7 @@
 //! protected against cross-site request forgery (see [`csrf`]).
 
 mod alerts;
-mod case_page;
+pub(crate) mod case_page;
 mod charts;
 pub mod csrf;
 mod dashboard;
