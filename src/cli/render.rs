@@ -228,11 +228,10 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     for overdue in &detail.overdue {
         let _ = write!(
             out,
-            "\n  {} {} {} {}",
-            lang.pick("超期：", "overdue:"),
+            "\n  {}{} {}",
+            lang.pick("超期：", "overdue: "),
             names.of(overdue.station.as_str()),
-            overdue.minutes_overdue,
-            lang.pick("分钟", "min")
+            crate::console::lists::duration_words(overdue.minutes_overdue, lang)
         );
     }
     for linked in &detail.same_subject {
@@ -575,7 +574,7 @@ mod tests {
                  \x20 zj-cangnan-mazhan 节点不可达（自 2026-11-23 08:01，unreachable），本站队列中待投递 3 份；恢复后按序送达\n\
                  \x20 对方拒收：发起协查 → zj-cangnan-mazhan（unknown_key）未登记的签名公钥 ——请联系本站系统管理员处理后重新投递\n\
                  \x20 对方拒收：催办 → zj-cangnan-mazhan（bad_signature）签名无法验证 ——请联系本站系统管理员处理后重新投递\n\
-                 \x20 超期： fj-shouning-xixi 25 分钟\n\
+                 \x20 超期：fj-shouning-xixi 25分钟\n\
                  \x20 一人多次： {linked} 协查在逃人员郑某\n\
                  时间线：\n\
                  \x20 2026-11-23 08:00  zj-taishun-luoyang 陈志强（330329001） 发起协查  [签名有效]\n\

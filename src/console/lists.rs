@@ -238,8 +238,12 @@ fn filter_form(page: &Page, filters: &Filters, path: &str) -> Markup {
     }
 }
 
-/// Minutes as "3小时20分" / "3 h 20 min".
+/// Minutes as "3小时20分" / "3 h 20 min"; less than a minute as "不到1分钟", never "0分钟".
 pub fn duration_words(minutes: i64, lang: Lang) -> String {
+    // A deadline passed seconds ago is late, not "0 minutes" late.
+    if minutes < 1 {
+        return lang.pick("不到1分钟", "under 1 min").to_owned();
+    }
     let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
     match lang {
         Lang::Zh if days > 0 => format!("{days}天{hours}小时"),
@@ -363,5 +367,19 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_say_them_and_never_say_zero() {
+        assert_eq!(duration_words(0, Lang::Zh), "不到1分钟");
+        assert_eq!(duration_words(0, Lang::En), "under 1 min");
+        assert_eq!(duration_words(7, Lang::Zh), "7分钟");
+        assert_eq!(duration_words(200, Lang::Zh), "3小时20分");
+        assert_eq!(duration_words(3 * 1440 + 60, Lang::En), "3 d 1 h");
     }
 }

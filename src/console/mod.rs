@@ -11,7 +11,7 @@ pub mod csrf;
 mod dashboard;
 pub(crate) mod forms;
 mod layout;
-mod lists;
+pub(crate) mod lists;
 mod peers;
 
 use std::sync::Arc;
