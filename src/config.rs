@@ -65,7 +65,7 @@ impl crate::i18n::Label for Role {
         match self {
             Self::Liaison => "liaison officer",
             Self::Duty => "duty officer",
-            Self::Chief => "chief",
+            Self::Chief => "station chief",
             Self::Admin => "administrator",
         }
     }

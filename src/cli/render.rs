@@ -36,13 +36,24 @@ impl Names {
     }
 }
 
+/// `text` in brackets as each language writes them: （…） in Chinese, " (…)" in English.
+fn in_brackets(text: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Zh => format!("（{text}）"),
+        Lang::En => format!(" ({text})"),
+    }
+}
+
 /// A client error in words an officer can act on.
 pub fn client_error(error: &ClientError, lang: Lang) -> String {
     match error {
         ClientError::Problem(problem) => {
-            let mut out = format!("{}（{}）：{}", problem.title, problem.code, problem.detail);
+            let mut out = match lang {
+                Lang::Zh => format!("{}（{}）：{}", problem.title, problem.code, problem.detail),
+                Lang::En => format!("{} ({}): {}", problem.title, problem.code, problem.detail),
+            };
             for field in &problem.errors {
-                let _ = write!(out, "\n  - {}：{}", field.field, lang.pick(&field.zh, &field.en));
+                let _ = write!(out, "\n  - {}{}{}", field.field, lang.pick("：", ": "), lang.pick(&field.zh, &field.en));
             }
             out
         }
@@ -112,7 +123,10 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
         (Mailbox::Inbox, Lang::En) => "received requests",
         (Mailbox::Outbox, Lang::En) => "sent requests",
     };
-    let mut out = format!("{heading}（{}）", list.cases.len());
+    let mut out = match lang {
+        Lang::Zh => format!("{heading}（{}）", list.cases.len()),
+        Lang::En => format!("{heading} ({})", list.cases.len()),
+    };
     if list.cases.is_empty() {
         out.push_str(lang.pick("\n  （无）", "\n  (none)"));
     }
@@ -136,7 +150,7 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
                 let state = ours.map(|t| format!("  {}", t.state.label(lang))).unwrap_or_default();
                 format!("{} {}{state}", lang.pick("来自", "from"), names.of(case.origin.as_str()))
             } else {
-                states.join("；")
+                states.join(lang.pick("；", "; "))
             },
         );
     }
@@ -150,19 +164,19 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
 pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     let case = &detail.case;
     let mut out = format!(
-        "{}\n{} {} | {}\n{}：{}\n{}：{}",
+        "{}\n{} {} | {}\n{}{}\n{}{}",
         case.title,
         case.priority.label(lang),
         case.kind.label(lang),
         case.id,
-        lang.pick("发起单位", "origin"),
+        lang.pick("发起单位：", "origin: "),
         names.of(case.origin.as_str()),
-        lang.pick("摘要", "summary"),
+        lang.pick("摘要：", "summary: "),
         case.summary,
     );
     if !case.restrictions.is_empty() {
         let labels: Vec<&str> = case.restrictions.iter().map(|r| r.label(lang)).collect();
-        let _ = write!(out, "\n{}：{}", lang.pick("处置限制", "restrictions"), labels.join("、"));
+        let _ = write!(out, "\n{}{}", lang.pick("处置限制：", "restrictions: "), labels.join(lang.pick("、", ", ")));
     }
     // The request as the console shows it: the kind's facts, the background, whom to call.
     let colon = lang.pick("：", ": ");
@@ -216,11 +230,11 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     for refused in &detail.refused {
         let _ = write!(
             out,
-            "\n  {}{} → {}（{}）{} {}",
+            "\n  {}{} → {}{}{} {}",
             lang.pick("对方拒收：", "refused: "),
             refused.letter.kind.label(lang),
             names.of(refused.station.as_str()),
-            refused.letter.code,
+            in_brackets(&refused.letter.code, lang),
             refused.letter.message,
             lang.pick("——请联系本站系统管理员处理后重新投递", "— ask this station's admin to send it again"),
         );
@@ -235,11 +249,12 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
         );
     }
     for linked in &detail.same_subject {
-        let _ = write!(out, "\n  {} {} {}", lang.pick("一人多次：", "same subject:"), linked.id, linked.title);
+        let _ = write!(out, "\n  {}{} {}", lang.pick("一人多次：", "same subject: "), linked.id, linked.title);
     }
     out.push_str(lang.pick("\n时间线：", "\ntimeline:"));
     for entry in &detail.timeline {
-        let who = entry.officer.as_ref().map(|o| format!("{}（{}）", o.name, o.badge)).unwrap_or_default();
+        let who =
+            entry.officer.as_ref().map(|o| format!("{}{}", o.name, in_brackets(o.badge.as_str(), lang))).unwrap_or_default();
         let check = if entry.verified {
             lang.pick("签名有效", "signature valid")
         } else {
@@ -275,13 +290,13 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
             .iter()
             .map(|action| {
                 let command = if *action == ActionKind::Reminder { "remind" } else { action.as_str() };
-                format!("{}（{command}）", action.label(lang))
+                format!("{}{}", action.label(lang), in_brackets(command, lang))
             })
             .collect();
         let _ = write!(
             out,
-            "\n{}：{}",
-            lang.pick("可进行的操作", "available actions"),
+            "\n{}{}",
+            lang.pick("可进行的操作：", "available actions: "),
             actions.join(lang.pick("、", ", "))
         );
     }
@@ -480,7 +495,10 @@ mod tests {
         );
         assert_eq!(
             updated(&case, Lang::En),
-            format!("case {} updated: {TITLE}\n  fj-shouning-xixi acknowledged\n  zj-cangnan-mazhan sent", case.id)
+            format!(
+                "case {} updated: {TITLE}\n  fj-shouning-xixi acknowledged\n  zj-cangnan-mazhan awaiting delivery",
+                case.id
+            )
         );
     }
 
@@ -502,7 +520,10 @@ mod tests {
         let en = super::list(&list, Mailbox::Outbox, &Names::default(), Lang::En);
         assert!(en.starts_with("sent requests"), "{en}");
         assert!(en.contains(&format!("{}  urgent Fugitive  {TITLE} [OVERDUE] [same subject]\n", first.id)), "{en}");
-        assert!(en.contains("  2026-11-23 08:00  fj-shouning-xixi acknowledged；zj-cangnan-mazhan sent\n"), "{en}");
+        assert!(
+            en.contains("  2026-11-23 08:00  fj-shouning-xixi acknowledged; zj-cangnan-mazhan awaiting delivery\n"),
+            "{en}"
+        );
         assert!(en.contains(&format!("{}  high Fugitive  协查走失老人吴德福\n", second.id)), "{en}");
         assert!(en.ends_with("\nnext page: --cursor 0a1b2c"), "{en}");
     }
@@ -575,7 +596,7 @@ mod tests {
                  \x20 对方拒收：发起协查 → zj-cangnan-mazhan（unknown_key）未登记的签名公钥 ——请联系本站系统管理员处理后重新投递\n\
                  \x20 对方拒收：催办 → zj-cangnan-mazhan（bad_signature）签名无法验证 ——请联系本站系统管理员处理后重新投递\n\
                  \x20 超期：fj-shouning-xixi 25分钟\n\
-                 \x20 一人多次： {linked} 协查在逃人员郑某\n\
+                 \x20 一人多次：{linked} 协查在逃人员郑某\n\
                  时间线：\n\
                  \x20 2026-11-23 08:00  zj-taishun-luoyang 陈志强（330329001） 发起协查  [签名有效]\n\
                  \x20   回执：fj-shouning-xixi 2026-11-23 08:01\n\
@@ -593,16 +614,16 @@ mod tests {
         let lines: Vec<&str> = en.lines().collect();
         assert_eq!(lines[1], format!("urgent Fugitive | {}", detail.case.id));
         for line in [
-            "origin：zj-taishun-luoyang",
-            "restrictions：no onward transmission",
-            "  fj-shouning-xixi sent  ack by 2026-11-23 08:10  report by 2026-11-23 16:00",
-            "  zj-cangnan-mazhan sent  ack by 2026-11-23 08:10  report by 2026-11-23 16:00",
+            "origin: zj-taishun-luoyang",
+            "restrictions: no onward transmission",
+            "  fj-shouning-xixi awaiting delivery  ack by 2026-11-23 08:10  report by 2026-11-23 16:00",
+            "  zj-cangnan-mazhan awaiting delivery  ack by 2026-11-23 08:10  report by 2026-11-23 16:00",
             "  overdue: fj-shouning-xixi 25 min",
             "  zj-cangnan-mazhan cannot be reached (since 2026-11-23 08:01, unreachable); 3 envelopes wait here and go in order once it is back",
             "timeline:",
-            "  2026-11-23 08:00  zj-taishun-luoyang 陈志强（330329001） request  [signature valid]",
+            "  2026-11-23 08:00  zj-taishun-luoyang 陈志强 (330329001) request  [signature valid]",
             "    receipt: fj-shouning-xixi 2026-11-23 08:01",
-            "  2026-11-23 08:30  fj-shouning-xixi 黄立新（350924002） note  [SIGNATURE INVALID]",
+            "  2026-11-23 08:30  fj-shouning-xixi 黄立新 (350924002) note  [SIGNATURE INVALID]",
         ] {
             assert!(lines.contains(&line), "no line {line:?} in:\n{en}");
         }
@@ -618,10 +639,14 @@ mod tests {
         let actions = lines.last().unwrap();
         assert!(actions.starts_with("available actions"), "{en}");
         for (label, command) in [("remind", "remind"), ("withdraw", "withdraw"), ("add a note", "note")] {
-            assert!(actions.contains(&format!("{label}（{command}）")), "{actions}");
+            assert!(actions.contains(&format!("{label} ({command})")), "{actions}");
         }
         for chinese in ["时间线", "回执", "超期", "对方拒收", "签名有效", "可进行的操作"] {
             assert!(!en.contains(chinese), "{chinese} left in the English: {en}");
+        }
+        // Chinese punctuation only where the data has it (the title, the summary).
+        for line in lines.iter().filter(|l| !l.contains(TITLE) && !l.contains(SUMMARY) && !l.contains("协查")) {
+            assert!(!line.contains(['（', '）', '：', '；', '、']), "Chinese punctuation in English: {line:?}");
         }
     }
 
@@ -687,7 +712,8 @@ mod tests {
             "请求内容有误（validation_failed）：有 2 处填写有误\n  - details.name：请填写在逃人员姓名\n  - targets：请选择协查单位"
         );
         let en = client_error(&problem, Lang::En);
-        assert!(en.starts_with("请求内容有误（validation_failed）：有 2 处填写有误\n"), "the node's own words: {en}");
+        // The node's own words (it answers in the language asked for), set out the English way.
+        assert!(en.starts_with("请求内容有误 (validation_failed): 有 2 处填写有误\n"), "{en}");
         assert!(en.contains("details.name") && en.contains("give the fugitive's name"), "{en}");
         assert!(en.contains("targets") && en.contains("choose the stations to ask"), "{en}");
         assert!(!en.contains("请填写在逃人员姓名"), "{en}");

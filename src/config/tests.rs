@@ -307,7 +307,7 @@ fn a_weak_peer_key_is_refused() {
 #[test]
 fn a_peer_key_that_is_not_a_key_is_refused() {
     let text = minimal_with("{XIXI_KEY}", "not-a-key");
-    Station::new().refuses(&text, "peers[0].keys[0].public", "not base64url");
+    Station::new().refuses(&text, "peers[0].keys[0].public", "neither base64url");
 }
 
 #[test]

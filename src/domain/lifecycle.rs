@@ -14,7 +14,7 @@ labelled_enum! {
     /// Where one target of a case stands.
     pub enum TargetState {
         /// Signed and queued; the target has not confirmed storing it.
-        Sent => ("sent", "待送达", "sent"),
+        Sent => ("sent", "待送达", "awaiting delivery"),
         /// The target stored it and signed a receipt.
         Delivered => ("delivered", "已送达", "delivered"),
         /// The target's duty officer took it on (签收).
@@ -22,7 +22,7 @@ labelled_enum! {
         /// The target declined it (退回).
         Declined => ("declined", "已退回", "declined"),
         /// The target reported an outcome (已反馈), awaiting the origin's close.
-        Resolved => ("resolved", "已反馈", "resolved"),
+        Resolved => ("resolved", "已反馈", "outcome reported"),
         /// The origin closed and evaluated it (已办结).
         Closed => ("closed", "已办结", "closed"),
         /// The origin withdrew it (已撤回).

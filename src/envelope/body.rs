@@ -16,7 +16,7 @@ labelled_enum! {
         /// The origin asks target stations for assistance (协查请求).
         Request => ("request", "发起协查", "request"),
         /// A target takes the case on (签收).
-        Ack => ("ack", "签收", "acknowledge"),
+        Ack => ("ack", "签收", "acknowledgement"),
         /// A target declines the case (退回).
         Decline => ("decline", "退回", "decline"),
         /// Either party adds information (补充说明).
@@ -26,9 +26,9 @@ labelled_enum! {
         /// A target reports what it found (反馈).
         Outcome => ("outcome", "反馈结果", "outcome"),
         /// The origin closes and evaluates a resolved target (办结评价).
-        Close => ("close", "办结评价", "close"),
+        Close => ("close", "办结评价", "close and evaluation"),
         /// The origin withdraws the request (撤回).
-        Withdraw => ("withdraw", "撤回", "withdraw"),
+        Withdraw => ("withdraw", "撤回", "withdrawal"),
     }
 }
 
