@@ -156,25 +156,11 @@ pub async fn start(dir: &Path, first_port: u16, fresh: bool) -> Result<Demo, Dem
 }
 
 /// The password of the demo's browser certificate files.
-pub const P12_PASSWORD: &str = "tiemeng";
+pub const P12_PASSWORD: &str = crate::pki::browser::P12_PASSWORD;
 
 /// Writes `<badge>.p12` next to an officer's certificate so it can be imported into a browser.
-/// Uses the `openssl` command when it is there; the demo works without it (curl and the CLI
-/// use the PEM files).
 fn browser_bundle(officer: &OfficerEntry) {
-    let out = officer.cert.with_extension("p12");
-    let made = std::process::Command::new("openssl")
-        .args(["pkcs12", "-export", "-name", &officer.name, "-passout", &format!("pass:{P12_PASSWORD}")])
-        .arg("-inkey")
-        .arg(&officer.key)
-        .arg("-in")
-        .arg(&officer.cert)
-        .arg("-out")
-        .arg(&out)
-        .output();
-    if !matches!(made, Ok(ref o) if o.status.success()) {
-        tracing::warn!(file = %out.display(), "openssl not available: no browser certificate file written");
-    }
+    crate::pki::browser::write_p12(&officer.cert, &officer.key, &officer.name);
 }
 
 fn manifest_of(net: &DevNet) -> DemoManifest {

@@ -795,6 +795,50 @@ async fn statistics_after_changes_to_old_cases_equal_a_recount() {
     net.shutdown().await;
 }
 
+/// `tiemeng pki init` makes a local trial complete: every example station has an
+/// administrator, and every officer's certificate is also a `.p12` a browser imports with the
+/// documented password.
+#[test]
+fn pki_init_writes_a_browser_file_for_every_officer_and_an_admin_for_every_station() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+        .args(["pki", "init", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let officers: Vec<_> =
+        walk(&dir.path().join("officers")).into_iter().filter(|p| p.extension() == Some("pem".as_ref())).collect();
+    assert!(officers.len() >= 12, "{officers:?}");
+    for cert in &officers {
+        let p12 = cert.with_extension("p12");
+        let read = std::process::Command::new("openssl")
+            .args(["pkcs12", "-info", "-nokeys", "-passin", "pass:tiemeng", "-in"])
+            .arg(&p12)
+            .output()
+            .unwrap();
+        assert!(read.status.success(), "{}: {}", p12.display(), String::from_utf8_lossy(&read.stderr));
+    }
+    let said = String::from_utf8_lossy(&output.stdout);
+    for station in ["zj-taishun-luoyang", "fj-shouning-xixi", "zj-cangnan-mazhan"] {
+        let admin = tiemeng::devnet::example_configs()
+            .into_iter()
+            .find(|(name, _)| name.contains(station))
+            .map(|(_, text)| text.contains("roles = [\"admin\"]"));
+        assert_eq!(admin, Some(true), "{station} has no administrator in its example config");
+    }
+    assert!(said.contains("浏览器导入文件（密码 tiemeng）"), "{said}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() { found.extend(walk(&path)) } else { found.push(path) }
+    }
+    found
+}
+
 /// Every `tiemeng` command in the README's code blocks parses with the command line as it is
 /// built, so the front door cannot drift from the binary. Placeholders (`<case-id>`) stand
 /// for a real value; a comment, a redirection or a pipe ends the command.

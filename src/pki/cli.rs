@@ -166,6 +166,12 @@ fn init(dir: &Path, force: bool) -> Result<Vec<String>, PkiError> {
             o.spec.role,
             o.cert.display()
         ));
+        match super::browser::write_p12(&o.cert, &o.key, &o.spec.name) {
+            Some(p12) => {
+                lines.push(format!("    浏览器导入文件（密码 {}）：{}", super::browser::P12_PASSWORD, p12.display()))
+            }
+            None => lines.push("    未生成浏览器导入文件：需要 openssl 命令".to_owned()),
+        }
     }
     Ok(lines)
 }

@@ -23,9 +23,11 @@ const OFFICERS: &[(&str, &str, &str, &str)] = &[
     ("fj-shouning-xixi", "350924001", "黄立新", ROLE_LIAISON),
     ("fj-shouning-xixi", "350924002", "郑丽娟", ROLE_DUTY),
     ("fj-shouning-xixi", "350924003", "李德明", ROLE_CHIEF),
+    ("fj-shouning-xixi", "350924090", "陈秀英", ROLE_ADMIN),
     ("zj-cangnan-mazhan", "330327001", "王海涛", ROLE_LIAISON),
     ("zj-cangnan-mazhan", "330327002", "蔡雪梅", ROLE_DUTY),
     ("zj-cangnan-mazhan", "330327003", "金振华", ROLE_CHIEF),
+    ("zj-cangnan-mazhan", "330327090", "杨志远", ROLE_ADMIN),
 ];
 
 /// The DNS name a dev station serves on: `<id>.tiemeng.test` (`.test` is reserved

@@ -31,6 +31,7 @@
 //! - `names`, `parse`, `error`: validation, reading certificates back, [`PkiError`].
 
 mod authority;
+pub mod browser;
 mod ca_files;
 mod cli;
 mod crl;
