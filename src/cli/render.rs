@@ -253,8 +253,11 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     }
     out.push_str(lang.pick("\n时间线：", "\ntimeline:"));
     for entry in &detail.timeline {
-        let who =
-            entry.officer.as_ref().map(|o| format!("{}{}", o.name, in_brackets(o.badge.as_str(), lang))).unwrap_or_default();
+        let who = entry
+            .officer
+            .as_ref()
+            .map(|o| format!("{}{}", o.name, in_brackets(o.badge.as_str(), lang)))
+            .unwrap_or_default();
         let check = if entry.verified {
             lang.pick("签名有效", "signature valid")
         } else {
