@@ -5,6 +5,9 @@
 
 mod support;
 
+#[path = "reliability/power_cut.rs"]
+mod power_cut;
+
 use std::process::Command;
 use std::time::Duration;
 

@@ -8,6 +8,13 @@
 //! called flushed could be gone. So a flush here is sled's flush, then an `fdatasync` of the
 //! log, then a sync of every blob not yet synced at its present length and, when blobs came or
 //! went, of their folder.
+//!
+//! A name (a file made, renamed or removed) is durable only once its folder is synced, and
+//! sled syncs no folder: the data folder, `conf`, `db` and `blobs` it makes at the first open
+//! and the snapshot it renames into place at each open could all be gone after a power cut,
+//! taking every acknowledged write with them, however well `db` itself was synced. So opening
+//! the log syncs `conf` (written by sled without a sync), the data folder and the folder above
+//! it, before anything is acknowledged (tests/reliability/power_cut.rs found this).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -19,6 +26,8 @@ use std::sync::{Mutex, PoisonError};
 const SLED_LOG: &str = "db";
 /// The folder of sled's blobs.
 const SLED_BLOBS: &str = "blobs";
+/// sled's settings, checked at every open.
+const SLED_CONF: &str = "conf";
 
 /// sled's log file and blob folder, opened to be synced after each flush of the database.
 #[derive(Debug)]
@@ -47,9 +56,19 @@ fn sync_blob(path: &Path, synced: Option<u64>) -> std::io::Result<Option<u64>> {
     Ok(Some(len))
 }
 
+/// Makes the names sled gave in and to the database folder `dir` durable, and its `conf`.
+fn sync_names(dir: &Path) -> std::io::Result<()> {
+    File::open(dir.join(SLED_CONF))?.sync_all()?;
+    File::open(dir)?.sync_all()?;
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    File::open(parent)?.sync_all()
+}
+
 impl Log {
-    /// The log of the database in the folder `dir`.
+    /// The log of the database in the folder `dir`, whose names are made durable first.
     pub fn open(dir: &Path) -> Result<Self, super::StoreError> {
+        sync_names(dir)
+            .map_err(|e| super::StoreError::Flush(format!("syncing sled's folder {}: {e}", dir.display())))?;
         let file = File::open(dir.join(SLED_LOG))
             .map_err(|e| super::StoreError::Flush(format!("opening sled's log in {}: {e}", dir.display())))?;
         Ok(Self { file, blobs: dir.join(SLED_BLOBS), synced_blobs: Mutex::default() })

@@ -4,6 +4,7 @@
 
 pub mod events;
 pub mod gateway;
+pub mod power_cut;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
