@@ -26,7 +26,7 @@
 //! journal's buffer in memory; a thread of the backup's writes full buffers to the file, so no
 //! write to the disk happens under the store's lock.
 //!
-//! The backup file is synced every [`SYNC_EVERY`] as it is written: gigabytes left dirty in the
+//! The backup file is synced every [`SYNC_EVERY`] (8 MiB) as it is written: gigabytes left dirty in the
 //! page cache would make the kernel hold back every writer of the process, the store's own log
 //! among them, and an officer's request would wait for the backup's write-out.
 
@@ -93,7 +93,7 @@ const JOURNAL: &str = "~journal";
 /// How much of the journal is gathered in memory before it goes to the file.
 const JOURNAL_BUFFER: usize = 1 << 20;
 /// How much of the backup is written between two syncs of its file.
-const SYNC_EVERY: u64 = 64 << 20;
+const SYNC_EVERY: u64 = 8 << 20;
 
 /// The writes committed while a backup copies the trees, as the journal section's entries
 /// (tree name, 0, key → 1 and the value, or 0 for a removal), in a file of their own.
@@ -113,8 +113,7 @@ impl Journal {
         let mut name = backup.as_os_str().to_owned();
         name.push(".journal");
         let path = PathBuf::from(name);
-        let mut file =
-            File::options().read(true).write(true).create_new(true).open(&path).map_err(not_taken(&path))?;
+        let mut file = File::options().read(true).write(true).create_new(true).open(&path).map_err(not_taken(&path))?;
         let (to_file, buffers) = std::sync::mpsc::channel::<Vec<u8>>();
         let writer = std::thread::Builder::new()
             .name("backup-journal".into())
