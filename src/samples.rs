@@ -1,6 +1,5 @@
 //! Realistic sample requests in Chinese, one per kind, built from today's date. The demo sends
-//! them, `tiemeng case template` prints them as starting points, and tests use them as valid
-//! inputs. Names, ID numbers and plates are invented; ID numbers carry valid check digits.
+//! them, `tiemeng case template --example` prints them, and tests use them as valid inputs. Names, ID numbers and plates are invented; ID numbers carry valid check digits.
 
 use std::collections::BTreeSet;
 
