@@ -73,7 +73,7 @@ mod tests {
         let stations = example_stations();
         let officers = example_officers();
         for station in &stations {
-            for role in [ROLE_LIAISON, ROLE_DUTY, ROLE_CHIEF] {
+            for role in [ROLE_LIAISON, ROLE_DUTY, ROLE_CHIEF, ROLE_ADMIN] {
                 assert!(
                     officers.iter().any(|o| o.station == station.id && o.role == role),
                     "{} lacks {role}",
@@ -84,6 +84,6 @@ mod tests {
                 assert!(officer.badge.starts_with(&station.division));
             }
         }
-        assert_eq!(officers.iter().filter(|o| o.role == ROLE_ADMIN).count(), 1);
+        assert_eq!(officers.iter().filter(|o| o.role == ROLE_ADMIN).count(), stations.len(), "one admin per station");
     }
 }
