@@ -164,7 +164,7 @@ mod kill9 {
         std::env::var("TIEMENG_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(50)
     }
 
-    fn audit_verify(data: &std::path::Path) -> Result<String, String> {
+    pub(super) fn audit_verify(data: &std::path::Path) -> Result<String, String> {
         let output = Command::new(env!("CARGO_BIN_EXE_tiemeng"))
             .args(["--lang", "en", "audit", "verify", "--data"])
             .arg(data)
@@ -176,14 +176,12 @@ mod kill9 {
 
     /// Sends requests from 罗阳 as fast as one officer can, remembering every one that got a
     /// success answer: those are the ones that must survive.
-    async fn load(
-        net_url: String,
+    pub(super) async fn load(
         client: tiemeng::client::ApiClient,
         acknowledged: Arc<Mutex<Vec<CaseId>>>,
         stop: Arc<AtomicBool>,
     ) {
         let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
-        let _ = net_url;
         while !stop.load(Ordering::Relaxed) {
             let request = samples::sample(CaseKind::General, vec![xixi.clone()], time::OffsetDateTime::now_utc());
             match client.create_case(&request).await {
@@ -194,7 +192,11 @@ mod kill9 {
     }
 
     /// 犀溪 works what arrives: acknowledges requests and sends some of its own to 罗阳.
-    async fn partner(duty: tiemeng::client::ApiClient, liaison: tiemeng::client::ApiClient, stop: Arc<AtomicBool>) {
+    pub(super) async fn partner(
+        duty: tiemeng::client::ApiClient,
+        liaison: tiemeng::client::ApiClient,
+        stop: Arc<AtomicBool>,
+    ) {
         let luoyang: tiemeng::ids::StationId = LUOYANG.parse().unwrap();
         let mut round = 0u32;
         while !stop.load(Ordering::Relaxed) {
@@ -223,14 +225,7 @@ mod kill9 {
         let stop = Arc::new(AtomicBool::new(false));
         let mut a = net.spawn_process(LUOYANG).await;
         let loaders: Vec<_> = (0..3)
-            .map(|_| {
-                tokio::spawn(load(
-                    net.url(LUOYANG),
-                    net.officer(LUOYANG, As::Liaison),
-                    acknowledged.clone(),
-                    stop.clone(),
-                ))
-            })
+            .map(|_| tokio::spawn(load(net.officer(LUOYANG, As::Liaison), acknowledged.clone(), stop.clone())))
             .collect();
         let partner = tokio::spawn(partner(net.officer(XIXI, As::Duty), net.officer(XIXI, As::Liaison), stop.clone()));
         let total = kills();
@@ -463,12 +458,9 @@ mod start_up {
     }
 
     fn audit_verify(data: &std::path::Path) {
-        let output = Command::new(env!("CARGO_BIN_EXE_tiemeng"))
-            .args(["--lang", "en", "audit", "verify", "--data"])
-            .arg(data)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        if let Err(report) = super::kill9::audit_verify(data) {
+            panic!("{report}");
+        }
     }
 
     /// Requests 罗阳's liaison sends to 犀溪 until `count` are acknowledged or the node refuses.

@@ -16,15 +16,13 @@ use crate::node::NewCase;
 pub fn skeleton(kind: CaseKind, targets: &[StationId]) -> Value {
     let mut root = Map::new();
     root.insert("targets".into(), targets.iter().map(|t| Value::String(t.to_string())).collect());
-    let mut details = Map::new();
-    details.insert("kind".into(), Value::String(kind.as_str().into()));
-    root.insert("details".into(), Value::Object(details));
+    forms::insert(&mut root, "details.kind", Value::String(kind.as_str().into()));
     for item in forms::items(kind) {
         match item {
-            Item::Field(field) => put(&mut root, field.path, blank(field.input)),
+            Item::Field(field) => forms::insert(&mut root, field.path, blank(field.input)),
             Item::Rows { path, fields, .. } => {
                 let row: Map<String, Value> = fields.iter().map(|f| (f.path.to_owned(), blank(f.input))).collect();
-                put(&mut root, path, Value::Array(vec![Value::Object(row)]));
+                forms::insert(&mut root, path, Value::Array(vec![Value::Object(row)]));
             }
         }
     }
@@ -36,21 +34,6 @@ fn blank(input: Input) -> Value {
         Input::Number => Value::Null,
         Input::Lines | Input::Checks(_) => Value::Array(Vec::new()),
         Input::Text | Input::Area | Input::Date | Input::DateTime | Input::Select(_) => Value::String(String::new()),
-    }
-}
-
-/// Sets `value` at a dotted `path` (`details.name`), making the objects on the way.
-fn put(root: &mut Map<String, Value>, path: &str, value: Value) {
-    match path.split_once('.') {
-        Some((head, rest)) => {
-            let next = root.entry(head).or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(inner) = next {
-                put(inner, rest, value);
-            }
-        }
-        None => {
-            root.insert(path.to_owned(), value);
-        }
     }
 }
 

@@ -280,7 +280,8 @@ fn value_of(field: &Field, name: &str, posted: &Posted, errors: &mut Vec<FieldEr
     }
 }
 
-fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
+/// Sets `value` at a dotted `path` (`details.name`), making the objects on the way.
+pub(crate) fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
     match path.split_once('.') {
         Some((head, rest)) => {
             let child = root.entry(head).or_insert_with(|| Value::Object(Map::new()));

@@ -1,6 +1,7 @@
 //! Power cuts, not only kill -9: 罗阳's data folder lives on a FUSE file system that forgets,
 //! at a simulated cut, every write and every name not made durable (`support::power_cut`). The
 //! first tests hold that file system to its model, the last runs the kill loop over it.
+use super::kill9::{audit_verify, load, partner};
 use super::*;
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
@@ -163,48 +164,6 @@ fn inode_numbers_outlive_a_cut() {
 
 fn cuts() -> usize {
     std::env::var("TIEMENG_CUTS").ok().and_then(|k| k.parse().ok()).unwrap_or(50)
-}
-
-fn audit_verify(data: &Path) -> Result<String, String> {
-    let output = Command::new(env!("CARGO_BIN_EXE_tiemeng"))
-        .args(["--lang", "en", "audit", "verify", "--data"])
-        .arg(data)
-        .output()
-        .unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    if output.status.success() { Ok(text) } else { Err(text) }
-}
-
-/// Sends requests from 罗阳 as fast as one officer can, remembering every one that got a
-/// success answer: those are the ones that must survive.
-async fn load(client: tiemeng::client::ApiClient, acknowledged: Arc<Mutex<Vec<CaseId>>>, stop: Arc<AtomicBool>) {
-    let xixi: tiemeng::ids::StationId = XIXI.parse().unwrap();
-    while !stop.load(Ordering::Relaxed) {
-        let request = samples::sample(CaseKind::General, vec![xixi.clone()], time::OffsetDateTime::now_utc());
-        match client.create_case(&request).await {
-            Ok(case) => acknowledged.lock().unwrap().push(case.id),
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
-}
-
-/// 犀溪 works what arrives: acknowledges requests and sends some of its own to 罗阳.
-async fn partner(duty: tiemeng::client::ApiClient, liaison: tiemeng::client::ApiClient, stop: Arc<AtomicBool>) {
-    let luoyang: tiemeng::ids::StationId = LUOYANG.parse().unwrap();
-    let mut round = 0u32;
-    while !stop.load(Ordering::Relaxed) {
-        if let Ok(inbox) = duty.list(tiemeng::store::Mailbox::Inbox, "status=delivered&limit=20").await {
-            for item in inbox.cases {
-                let _ = duty.act(&item.case.id, &Action::Ack(AckInput::default())).await;
-            }
-        }
-        if round.is_multiple_of(5) {
-            let request = samples::sample(CaseKind::Dispute, vec![luoyang.clone()], time::OffsetDateTime::now_utc());
-            let _ = liaison.create_case(&request).await;
-        }
-        round += 1;
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// 罗阳 as a `tiemeng serve` child, killed when dropped too, so that a failing test leaves
