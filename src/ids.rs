@@ -31,6 +31,22 @@ pub enum IdError {
     Urn(String),
 }
 
+impl IdError {
+    /// The same message in Chinese.
+    pub fn zh(&self) -> String {
+        match self {
+            Self::Station(raw) => {
+                format!("单位编号“{raw}”无效：应为 2–63 个小写字母、数字或“-”，以字母或数字开头")
+            }
+            Self::Uuid(raw) => format!("编号“{raw}”无效：应为协查编号（UUID 第 7 版）"),
+            Self::Badge(raw) => format!("警号“{raw}”无效：应为 1–32 个字母或数字"),
+            Self::KeyRef(raw) => format!("密钥引用“{raw}”无效：应写成 <单位编号>#<密钥编号>"),
+            Self::Division(raw) => format!("行政区划代码“{raw}”无效：应为 6 位数字（GB/T 2260）"),
+            Self::Urn(raw) => format!("证书身份“{raw}”无效"),
+        }
+    }
+}
+
 macro_rules! string_serde {
     ($ty:ty) => {
         impl Serialize for $ty {

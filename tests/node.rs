@@ -159,12 +159,12 @@ async fn every_validation_error_is_a_4xx_with_its_code_and_stores_nothing() {
         (with(&["contact"], "".into()), 422, "validation_failed", Some("contact")),
         (with(&["targets"], serde_json::json!([])), 422, "validation_failed", Some("targets")),
         (with(&["targets"], serde_json::json!(["zj-nowhere"])), 422, "unknown_station", None),
-        (with(&["targets"], serde_json::json!(["NOT A STATION"])), 422, "invalid_field", None),
-        (with(&["details", "id_number"], "330329194803120018".into()), 422, "invalid_field", None),
+        (with(&["targets"], serde_json::json!(["NOT A STATION"])), 422, "invalid_field", Some("targets[0]")),
+        (with(&["details", "id_number"], "330329194803120018".into()), 422, "invalid_field", Some("details.id_number")),
         (with(&["details", "last_seen_at"], future.into()), 422, "validation_failed", Some("details.last_seen_at")),
         (with(&["details", "name"], "".into()), 422, "validation_failed", Some("details.name")),
-        (with(&["details", "nickname"], "老吴".into()), 422, "invalid_field", None),
-        (with(&["priority"], "whenever".into()), 422, "invalid_field", None),
+        (with(&["details", "nickname"], "老吴".into()), 422, "invalid_field", Some("details.nickname")),
+        (with(&["priority"], "whenever".into()), 422, "invalid_field", Some("priority")),
         (with(&["review_by"], "2001-01-01".into()), 422, "validation_failed", Some("review_by")),
         (with(&["title"], "标".repeat(121).into()), 422, "validation_failed", Some("title")),
     ];
@@ -179,6 +179,12 @@ async fn every_validation_error_is_a_4xx_with_its_code_and_stores_nothing() {
             let fields: Vec<&str> =
                 problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
             assert!(fields.contains(&field), "{field} not named in {problem}");
+        }
+        // Chinese by default, every word of it: nothing of serde's or the parsers' English.
+        let said = format!("{} {} {}", problem["title"], problem["detail"], problem["errors"][0]["zh"]);
+        assert!(said.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{said}");
+        for english in ["expected", "variant", "invalid type", "check character", "unknown field", "station id"] {
+            assert!(!said.contains(english), "English {english:?} in {said}");
         }
     }
     let url = format!("{}/api/v1/cases", net.url(LUOYANG));

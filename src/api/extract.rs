@@ -4,13 +4,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use super::problem::Problem;
+use crate::domain::decode::{self, DecodeError};
 use crate::i18n::Lang;
 use crate::ids::{CertIdentity, StationId};
 use crate::node::{Node, Officer};
@@ -29,17 +31,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
 
 /// Reads the language of a request.
 pub fn lang_of(parts: &Parts) -> Lang {
-    let from_query = parts
-        .uri
-        .query()
-        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang=")))
-        .and_then(|v| v.parse().ok());
+    lang_of_headers(&parts.uri, &parts.headers)
+}
+
+fn lang_of_headers(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Lang {
+    let from_query =
+        uri.query().and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang="))).and_then(|v| v.parse().ok());
     let from_header = || {
-        parts
-            .headers
-            .get(axum::http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .map(Lang::from_accept_language)
+        headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_accept_language)
     };
     from_query.or_else(from_header).unwrap_or_default()
 }
@@ -137,36 +136,76 @@ pub struct JsonBody<T>(pub T);
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = Problem;
     async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
-        let (parts, body) = req.into_parts();
-        let lang = lang_of(&parts);
-        let req = Request::from_parts(parts, body);
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_problem(&rejection, lang)),
+        let lang = lang_of_headers(req.uri(), req.headers());
+        if !is_json(req.headers()) {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                lang.pick("请求须为 JSON", "send JSON"),
+                lang.pick(
+                    "请以 JSON 发送，并注明 Content-Type: application/json。",
+                    "send JSON with Content-Type: application/json",
+                ),
+            ));
         }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| body_problem(&rejection, lang))?;
+        decode::from_slice(&bytes).map(Self).map_err(|e| decode_problem(e, lang))
     }
 }
 
-fn json_problem(rejection: &JsonRejection, lang: Lang) -> Problem {
-    let (status, code, zh, en) = match rejection {
-        JsonRejection::MissingJsonContentType(_) => (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "请求须为 JSON（Content-Type: application/json）",
-            "send JSON with Content-Type: application/json",
-        ),
-        JsonRejection::JsonSyntaxError(_) => {
-            (StatusCode::BAD_REQUEST, "malformed_json", "JSON 格式错误", "malformed JSON")
-        }
-        JsonRejection::JsonDataError(_) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", "字段内容不符合要求", "a field is missing or invalid")
-        }
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            (StatusCode::PAYLOAD_TOO_LARGE, "too_large", "请求内容过大", "the request body is too large")
-        }
-        _ => (StatusCode::BAD_REQUEST, "unreadable_body", "无法读取请求内容", "the request body could not be read"),
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(mime) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
     };
-    Problem::new(status, code, lang.pick(zh, en), rejection.body_text())
+    let essence = mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn body_problem(rejection: &BytesRejection, lang: Lang) -> Problem {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            lang.pick("请求内容过大", "the request body is too large"),
+            lang.pick("请求内容超过了本站允许的大小。", "the body is larger than this station accepts"),
+        )
+    } else {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "unreadable_body",
+            lang.pick("无法读取请求内容", "the request body could not be read"),
+            lang.pick("请求内容未能完整接收，请重试。", "the body did not arrive whole; try again"),
+        )
+    }
+}
+
+/// A body that is not the JSON expected: where the syntax breaks, or the field at fault with
+/// what is wrong in words (never serde's message alone).
+fn decode_problem(error: DecodeError, lang: Lang) -> Problem {
+    let detail = error.words(lang);
+    match error {
+        DecodeError::Syntax { .. } => Problem::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            lang.pick("JSON 格式错误", "malformed JSON"),
+            detail,
+        ),
+        DecodeError::Field(field) => {
+            let detail = if field.field.is_empty() {
+                detail
+            } else {
+                format!("{}{}{detail}", field.field, lang.pick("：", ": "))
+            };
+            let mut problem = Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                lang.pick("字段内容不符合要求", "a field is missing or invalid"),
+                detail,
+            );
+            problem.errors = vec![field];
+            problem
+        }
+    }
 }
 
 /// Query parameters whose rejection is a problem report.
@@ -185,10 +224,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 }
 
 fn query_problem(rejection: &QueryRejection, lang: Lang) -> Problem {
+    let text = rejection.body_text();
+    let message = text.split_once(": ").map_or(text.as_str(), |(_, message)| message);
+    let said = decode::serde_words(message);
     Problem::new(
         StatusCode::BAD_REQUEST,
         "invalid_query",
         lang.pick("查询参数有误", "invalid query parameters"),
-        rejection.body_text(),
+        lang.pick(&said.zh, &said.en),
     )
 }

@@ -334,12 +334,9 @@ pub fn request_json(kind: CaseKind, posted: &Posted, errors: &mut Vec<FieldError
     Value::Object(root)
 }
 
-/// Parses the JSON into a request, turning a type error into a field error.
+/// Parses the JSON into a request, turning a type error into a field error in words.
 pub fn parse_request(json: Value) -> Result<NewCase, FieldError> {
-    serde_path_to_error::deserialize(json).map_err(|e| {
-        let path = e.path().to_string();
-        FieldError::new(path, "invalid_format", format!("填写格式不正确：{}", e.inner()), e.inner().to_string())
-    })
+    crate::domain::decode::from_value(&json)
 }
 
 /// `GET /console/new`: pick the kind of request.

@@ -2,6 +2,7 @@
 
 pub mod case;
 pub mod deadline;
+pub mod decode;
 pub mod details;
 pub mod lifecycle;
 pub mod plate;
