@@ -44,6 +44,7 @@ use crate::domain::lifecycle::{LifecycleError, Party, Step, TargetState, transit
 use crate::domain::validate::FieldError;
 use crate::envelope::body::{AckBody, CloseBody, DeclineBody, OutcomeBody, RequestBody};
 use crate::envelope::{Body, Envelope, Kind};
+use crate::i18n::Lang;
 use crate::ids::{CaseId, EnvelopeId, StationId};
 
 /// Why an envelope cannot be applied to a case.
@@ -112,6 +113,34 @@ impl ApplyError {
             Self::HistoryMissing { .. } => "history_missing",
             Self::Equivocation { .. } => "equivocation",
             Self::OutOfOrder { .. } => "out_of_order",
+        }
+    }
+
+    /// What was refused and why, in `lang`.
+    pub fn describe(&self, lang: Lang) -> String {
+        let fields = |errors: &[FieldError]| {
+            let each = errors.iter().map(|e| lang.pick(&e.zh, &e.en));
+            each.collect::<Vec<_>>().join(lang.pick("；", "; "))
+        };
+        match (self, lang) {
+            (Self::NotParty(station), Lang::Zh) => format!("{station} 不是该协查的参与单位"),
+            (Self::BadAddressing(_), Lang::Zh) => "报文的收件单位不符合该类报文的规定".to_owned(),
+            (Self::Lifecycle(e), _) => e.describe(lang),
+            (Self::UnknownCase, Lang::Zh) => "本站没有该协查；只有协查请求才能新建协查".to_owned(),
+            (Self::CaseExists, Lang::Zh) => "该协查已经存在，一个协查只有一份请求".to_owned(),
+            (Self::InvalidBody(errors), Lang::Zh) => format!("内容不符合要求：{}", fields(errors)),
+            (Self::InvalidBody(errors), Lang::En) => format!("the content breaks a rule: {}", fields(errors)),
+            (Self::Equivocation { seq, .. }, Lang::Zh) => {
+                format!("对方就同一协查签署了两份不同的第 {seq} 号报文：后一份已作为证据保存，不予采用")
+            }
+            (Self::OutOfOrder { seq, next }, Lang::Zh) => format!(
+                "报文顺序不对：对方的第 {seq} 号报文在其第 {} 号报文之后才到，按签署顺序不予采用",
+                next.saturating_sub(1)
+            ),
+            (Self::HistoryMissing { seen, held }, Lang::Zh) => format!(
+                "对方已收到本站 {seen} 份报文，本站只保存了 {held} 份：本站数据可能从备份恢复过，将自动与对方核对补齐"
+            ),
+            (_, Lang::En) => self.to_string(),
         }
     }
 

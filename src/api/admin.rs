@@ -145,7 +145,10 @@ fn partner(node: &Node, id: &str, lang: Lang) -> Result<StationId, Problem> {
             StatusCode::NOT_FOUND,
             "unknown_station",
             lang.pick("不是本站的协作单位", "not a partner station"),
-            id.to_owned(),
+            match lang {
+                Lang::Zh => format!("{id} 不在本站配置的协作单位中。"),
+                Lang::En => format!("{id} is not configured as a partner of this station"),
+            },
         )
     })
 }

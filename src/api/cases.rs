@@ -31,7 +31,10 @@ pub(super) fn case_id(raw: &str, lang: Lang) -> ApiResult<CaseId> {
             StatusCode::NOT_FOUND,
             "case_not_found",
             lang.pick("未找到该协查", "case not found"),
-            format!("{raw:?} is not a case id"),
+            match lang {
+                Lang::Zh => format!("“{raw}”不是协查编号。"),
+                Lang::En => format!("\"{raw}\" is not a case id"),
+            },
         )
     })
 }
@@ -184,7 +187,10 @@ async fn list(
             StatusCode::BAD_REQUEST,
             "invalid_query",
             lang.pick("查询参数有误", "invalid query parameters"),
-            "cursor is not valid",
+            lang.pick(
+                "翻页位置（cursor）无效，请从第一页重新查询。",
+                "the cursor is not valid: start again from the first page",
+            ),
         )
     })?;
     let now = node.clock().now();

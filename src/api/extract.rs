@@ -117,7 +117,10 @@ impl FromRequestParts<Arc<Node>> for AuthPeer {
                 StatusCode::FORBIDDEN,
                 "unknown_station",
                 lang.pick("不是本站的协作单位", "not a partner station"),
-                format!("{station} is not configured as a peer of this station"),
+                match lang {
+                    Lang::Zh => format!("{station} 不在本站配置的协作单位中。"),
+                    Lang::En => format!("{station} is not configured as a peer of this station"),
+                },
             )),
             CertIdentity::Officer(_) => Err(Problem::new(
                 StatusCode::FORBIDDEN,

@@ -8,6 +8,7 @@
 //! An ack or a decline may overtake the receipt (the sender crashed after the target stored
 //! the request but before the receipt was saved), so both are also allowed from `sent`.
 
+use crate::i18n::{Label, Lang};
 use crate::labelled_enum;
 
 labelled_enum! {
@@ -99,6 +100,75 @@ pub enum LifecycleError {
         /// The target's state.
         state: TargetState,
     },
+}
+
+impl LifecycleError {
+    /// What was refused and why, for the officer who tried it.
+    pub fn describe(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Self::WrongParty { step, by }, Lang::Zh) => format!("{}只能由{}进行", step.zh(), by.other().zh()),
+            (Self::WrongParty { step, by }, Lang::En) => format!("only the {} may {}", by.other().en(), step.en()),
+            (Self::NotAllowed { step, state }, Lang::Zh) => {
+                format!("该协查单位当前为“{}”，不能{}", state.zh(), step.zh())
+            }
+            (Self::NotAllowed { step, state }, Lang::En) => {
+                format!("the target station's part is {}: it cannot {} now", state.en(), step.en())
+            }
+        }
+    }
+}
+
+impl Party {
+    /// The other side of a case.
+    pub fn other(self) -> Self {
+        match self {
+            Self::Origin => Self::Target,
+            Self::Target => Self::Origin,
+        }
+    }
+}
+
+impl Label for Party {
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Origin => "发起单位",
+            Self::Target => "协查单位",
+        }
+    }
+    fn en(&self) -> &'static str {
+        match self {
+            Self::Origin => "requesting station",
+            Self::Target => "station asked for help",
+        }
+    }
+}
+
+impl Label for Step {
+    /// The step as a verb.
+    fn zh(&self) -> &'static str {
+        match self {
+            Self::Receipt => "确认送达",
+            Self::Ack => "签收",
+            Self::Decline => "退回",
+            Self::Note => "补充说明",
+            Self::Reminder => "催办",
+            Self::Outcome => "反馈结果",
+            Self::Close => "办结评价",
+            Self::Withdraw => "撤回",
+        }
+    }
+    fn en(&self) -> &'static str {
+        match self {
+            Self::Receipt => "confirm delivery",
+            Self::Ack => "acknowledge",
+            Self::Decline => "decline",
+            Self::Note => "add a note",
+            Self::Reminder => "send a reminder",
+            Self::Outcome => "report an outcome",
+            Self::Close => "close and evaluate",
+            Self::Withdraw => "withdraw",
+        }
+    }
 }
 
 impl Step {

@@ -121,6 +121,46 @@ impl EnvelopeError {
     }
 }
 
+impl EnvelopeError {
+    /// What was refused, in `lang`. The Chinese names the fault without the parser's own
+    /// (English) detail, which stays in the English text and the logs for the administrator.
+    pub fn describe(&self, lang: crate::i18n::Lang) -> String {
+        use crate::i18n::Lang;
+        let zh = match self {
+            Self::TooLarge(size) => format!("报文大小 {size} 字节，超过上限 {MAX_ENVELOPE_BYTES} 字节"),
+            Self::MalformedWire(_) => "报文结构不正确".to_owned(),
+            Self::BadBase64(field) => {
+                let part = match *field {
+                    "sig" => "签名",
+                    "signed" => "签名内容",
+                    other => other,
+                };
+                format!("报文的{part}部分不是规定的编码（base64url）")
+            }
+            Self::BadSignatureLength(size) => format!("签名长度为 {size} 字节，应为 64 字节"),
+            Self::UnknownKey(key) => format!("签名密钥 {key} 不在本站配置列出的公钥之中"),
+            Self::BadSignature => "签名验证不通过".to_owned(),
+            Self::MalformedPayload(_) => "报文内容不正确".to_owned(),
+            Self::UnsupportedVersion(version) => format!("不支持第 {version} 版报文"),
+            Self::BadAddressing(_) => "报文的收件单位不符合规定".to_owned(),
+            Self::BadSequence(_) => "报文序号不符合规定".to_owned(),
+            Self::SignerMismatch { key_owner, from } => format!("报文自称来自 {from}，却由 {key_owner} 的密钥签名"),
+            Self::KeyNotUsable { key, reason, .. } => {
+                let why = match reason {
+                    KeyUseError::NotYetValid => "尚未生效",
+                    KeyUseError::Expired => "已过期",
+                    KeyUseError::Revoked => "已被吊销",
+                };
+                format!("报文签署时，签名密钥 {key} {why}")
+            }
+        };
+        match lang {
+            Lang::Zh => zh,
+            Lang::En => self.to_string(),
+        }
+    }
+}
+
 impl From<StrictJsonError> for EnvelopeError {
     fn from(e: StrictJsonError) -> Self {
         Self::MalformedWire(e.to_string())

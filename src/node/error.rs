@@ -5,7 +5,7 @@ use crate::case::ApplyError;
 use crate::config::Role;
 use crate::domain::validate::FieldError;
 use crate::envelope::EnvelopeError;
-use crate::i18n::Lang;
+use crate::i18n::{Label, Lang};
 use crate::ids::StationId;
 use crate::store::StoreError;
 
@@ -113,12 +113,11 @@ impl NodeError {
     pub fn detail(&self, lang: Lang) -> String {
         match lang {
             Lang::Zh => self.zh_detail(),
-            Lang::En => self.to_string(),
+            Lang::En => self.en_detail(),
         }
     }
 
     fn zh_detail(&self) -> String {
-        use crate::i18n::Label;
         match self {
             NodeError::UnknownOfficer(id) => format!("证书身份 {id} 未在本站民警名册中登记，请联系系统管理员。"),
             NodeError::Forbidden { needed } => {
@@ -135,10 +134,43 @@ impl NodeError {
                 format!("本站配置中没有名为 {name} 的告警推送（[[alerts.hooks]]），请核对名称。")
             }
             NodeError::Restricted(r) => format!("该协查标有“{}”，此操作不被允许。", r.zh()),
-            NodeError::Apply(e) => format!("协查流程不允许此操作（{}）。", e.code()),
-            NodeError::Envelope(e) => format!("无法签名（{}），请联系系统管理员。", e.code()),
+            NodeError::Apply(e) => format!("{}。", e.describe(Lang::Zh)),
+            NodeError::Envelope(e) => format!("无法签名（{}），请联系系统管理员。", e.describe(Lang::Zh)),
             NodeError::Store(_) => {
                 "数据未写入磁盘，操作未生效。请稍后重试；如持续出现，请联系系统管理员检查磁盘。".to_owned()
+            }
+        }
+    }
+
+    fn en_detail(&self) -> String {
+        match self {
+            NodeError::UnknownOfficer(id) => {
+                format!(
+                    "the certificate's identity {id} is not in this station's officer registry; ask the administrator"
+                )
+            }
+            NodeError::Forbidden { needed } => {
+                let roles: Vec<&str> = needed.iter().map(|r| r.en()).collect();
+                format!("this needs one of the roles: {}", roles.join(", "))
+            }
+            NodeError::CaseNotFound(id) => format!("there is no case {id} at this station"),
+            NodeError::Validation(errors) => format!("{} field(s) to correct: see each field", errors.len()),
+            NodeError::WrongSide { needed: "target" } => "only the station asked for help may do this".to_owned(),
+            NodeError::WrongSide { .. } => "only the requesting station may do this".to_owned(),
+            NodeError::NoEligibleTarget => {
+                "no target station is in a state that allows this; reload to see the latest".to_owned()
+            }
+            NodeError::UnknownStation(id) => format!("{id} is not among this station's partner stations"),
+            NodeError::UnknownHook(name) => {
+                format!("this station's config has no alert hook named {name} ([[alerts.hooks]]); check the name")
+            }
+            NodeError::Restricted(r) => format!("the case is marked \"{}\": this is not allowed", r.en()),
+            NodeError::Apply(e) => e.describe(Lang::En),
+            NodeError::Envelope(e) => format!("could not sign ({}); ask the administrator", e.describe(Lang::En)),
+            NodeError::Store(_) => {
+                "nothing was written to disk and nothing changed; try again shortly, and if it goes on ask the \
+                 administrator to check the disk"
+                    .to_owned()
             }
         }
     }
@@ -159,6 +191,150 @@ impl From<ApplyError> for NodeError {
         match e {
             ApplyError::InvalidBody(errors) => Self::Validation(errors),
             other => Self::Apply(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::case::Restriction;
+    use crate::domain::lifecycle::{LifecycleError, Party, Step, TargetState};
+    use crate::keys::KeyUseError;
+
+    /// One refusal of every kind an officer can meet, so that each is read in both languages.
+    /// `kind_of` matches every variant without a wildcard: a new variant does not compile until
+    /// it has a number here, and the test fails until it has a sample.
+    fn every_refusal() -> Vec<NodeError> {
+        let station: StationId = "zj-ab".parse().expect("a station id");
+        let field = FieldError::new("title", "required", "请填写标题", "title is required");
+        let lifecycle = [
+            LifecycleError::WrongParty { step: Step::Close, by: Party::Target },
+            LifecycleError::NotAllowed { step: Step::Ack, state: TargetState::Closed },
+        ];
+        let apply = [
+            ApplyError::NotParty(station.clone()),
+            ApplyError::BadAddressing("to must be the origin".into()),
+            ApplyError::UnknownCase,
+            ApplyError::CaseExists,
+            ApplyError::InvalidBody(vec![field.clone()]),
+            ApplyError::Equivocation { seq: 3, kept: crate::ids::EnvelopeId::new() },
+            ApplyError::OutOfOrder { seq: 2, next: 4 },
+            ApplyError::HistoryMissing { seen: 5, held: 3 },
+        ];
+        let envelope = [
+            EnvelopeError::TooLarge(300_000),
+            EnvelopeError::MalformedWire("expected `,` at line 1".into()),
+            EnvelopeError::BadBase64("sig"),
+            EnvelopeError::BadSignatureLength(12),
+            EnvelopeError::UnknownKey("zj-ab#k9".into()),
+            EnvelopeError::BadSignature,
+            EnvelopeError::MalformedPayload("missing field `seq`".into()),
+            EnvelopeError::UnsupportedVersion(9),
+            EnvelopeError::BadAddressing("to is empty"),
+            EnvelopeError::BadSequence("a request has seen nothing"),
+            EnvelopeError::SignerMismatch { key_owner: station.clone(), from: "fj-cd".parse().expect("id") },
+            EnvelopeError::KeyNotUsable {
+                key: "zj-ab#k1".into(),
+                at: "2026-12-07".into(),
+                reason: KeyUseError::Expired,
+            },
+        ];
+        let mut all = vec![
+            NodeError::UnknownOfficer("zj-ab:330329001".into()),
+            NodeError::Forbidden { needed: &[Role::Liaison, Role::Chief] },
+            NodeError::CaseNotFound("01a24dd6-448b-75a3-8294-9c9ceb9d08b5".into()),
+            NodeError::Validation(vec![field]),
+            NodeError::WrongSide { needed: "target" },
+            NodeError::WrongSide { needed: "origin" },
+            NodeError::NoEligibleTarget,
+            NodeError::Restricted(Restriction::NoExport),
+            NodeError::Restricted(Restriction::NoOnward),
+            NodeError::Restricted(Restriction::PoliceOnly),
+            NodeError::UnknownStation(station),
+            NodeError::UnknownHook("gw-1".into()),
+            NodeError::Store(StoreError::Poisoned),
+        ];
+        all.extend(lifecycle.into_iter().map(|e| NodeError::Apply(ApplyError::Lifecycle(e))));
+        all.extend(apply.into_iter().map(NodeError::Apply));
+        all.extend(envelope.into_iter().map(NodeError::Envelope));
+        all
+    }
+
+    fn kind_of(error: &NodeError) -> &'static str {
+        match error {
+            NodeError::Apply(ApplyError::Lifecycle(LifecycleError::WrongParty { .. })) => "lifecycle wrong party",
+            NodeError::Apply(ApplyError::Lifecycle(LifecycleError::NotAllowed { .. })) => "lifecycle not allowed",
+            NodeError::Apply(e) => match e {
+                ApplyError::NotParty(_) => "not party",
+                ApplyError::BadAddressing(_) => "apply addressing",
+                ApplyError::Lifecycle(_) => "lifecycle",
+                ApplyError::UnknownCase => "unknown case",
+                ApplyError::CaseExists => "case exists",
+                ApplyError::InvalidBody(_) => "invalid body",
+                ApplyError::Equivocation { .. } => "equivocation",
+                ApplyError::OutOfOrder { .. } => "out of order",
+                ApplyError::HistoryMissing { .. } => "history missing",
+            },
+            NodeError::Envelope(e) => match e {
+                EnvelopeError::TooLarge(_) => "too large",
+                EnvelopeError::MalformedWire(_) => "malformed wire",
+                EnvelopeError::BadBase64(_) => "base64",
+                EnvelopeError::BadSignatureLength(_) => "signature length",
+                EnvelopeError::UnknownKey(_) => "unknown key",
+                EnvelopeError::BadSignature => "bad signature",
+                EnvelopeError::MalformedPayload(_) => "malformed payload",
+                EnvelopeError::UnsupportedVersion(_) => "version",
+                EnvelopeError::BadAddressing(_) => "envelope addressing",
+                EnvelopeError::BadSequence(_) => "sequence",
+                EnvelopeError::SignerMismatch { .. } => "signer mismatch",
+                EnvelopeError::KeyNotUsable { .. } => "key not usable",
+            },
+            NodeError::UnknownOfficer(_) => "unknown officer",
+            NodeError::Forbidden { .. } => "forbidden",
+            NodeError::CaseNotFound(_) => "case not found",
+            NodeError::Validation(_) => "validation",
+            NodeError::WrongSide { .. } => "wrong side",
+            NodeError::NoEligibleTarget => "no eligible target",
+            NodeError::Restricted(_) => "restricted",
+            NodeError::UnknownStation(_) => "unknown station",
+            NodeError::UnknownHook(_) => "unknown hook",
+            NodeError::Store(_) => "store",
+        }
+    }
+
+    fn is_cjk(c: char) -> bool {
+        ('\u{4e00}'..='\u{9fff}').contains(&c)
+    }
+
+    /// Words of three or more Latin letters: in a Chinese sentence only these names may appear.
+    fn english_words_in(text: &str) -> Vec<&str> {
+        const NAMES: [&str; 5] = ["base64url", "alerts", "hooks", "UUID", "JSON"];
+        text.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_alphabetic()))
+            .filter(|w| !NAMES.contains(w))
+            .collect()
+    }
+
+    #[test]
+    fn every_refusal_reads_whole_in_chinese_and_in_english() {
+        let all = every_refusal();
+        let kinds: std::collections::BTreeSet<&str> = all.iter().map(kind_of).collect();
+        assert_eq!(kinds.len(), 32, "one sample of every kind of refusal: {kinds:?}");
+        for error in &all {
+            let code = error.code();
+            assert!(
+                !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{code}"
+            );
+            let zh = format!("{} {}", error.title(Lang::Zh), error.detail(Lang::Zh));
+            assert!(zh.chars().any(is_cjk), "{code}: {zh}");
+            assert_eq!(english_words_in(&zh), Vec::<&str>::new(), "{code}: English in {zh}");
+            let en = format!("{} {}", error.title(Lang::En), error.detail(Lang::En));
+            assert!(!en.chars().any(is_cjk), "{code}: Chinese in {en}");
+            for code_word in ["_", "::", "Some(", "{ ", "Liaison", "Chief", "Ack ", "Close "] {
+                assert!(!en.contains(code_word), "{code}: {code_word:?} in {en}");
+            }
         }
     }
 }
