@@ -154,10 +154,10 @@ fn check_config(file: &std::path::Path, lang: Lang) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&match lang {
-            Lang::Zh => format!("配置有误：{e}"),
-            Lang::En => format!("invalid config: {e}"),
-        }),
+        Err(e) => {
+            let why = e.describe(lang);
+            fail(lang.pick(&format!("配置有误：{why}"), &format!("invalid config: {why}")))
+        }
     }
 }
 
