@@ -114,9 +114,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve { config } => serve::run(&config, lang),
         Command::Demo { dir, fresh, port } => serve::demo(&dir, port, fresh, lang),
         Command::Config(ConfigCommand::Check { file }) => check_config(&file, lang),
-        Command::Pki { command } => match crate::pki::run(command) {
+        Command::Pki { command } => match crate::pki::run(command, lang) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(&e.to_string()),
+            Err(e) => fail(&e.describe(lang)),
         },
         Command::Case(args) => case::run(args, lang),
         Command::Stats(args) => stats::run(args, lang),
