@@ -11,6 +11,7 @@ use serde::Deserialize;
 use time::{Duration, OffsetDateTime};
 
 use crate::domain::deadline::DeadlinePolicy;
+use crate::i18n::{Lang, io_error};
 use crate::ids::{Badge, Division, StationId};
 
 pub mod alerts;
@@ -22,8 +23,26 @@ pub struct ConfigError {
     pub file: PathBuf,
     /// The key, as a TOML path (`peers[1].url`), or empty for the whole file.
     pub key: String,
-    /// What is wrong, in words an admin can act on.
+    /// What is wrong, in English words an admin can act on.
     pub message: String,
+    /// The same in Chinese. For the parser's findings it still quotes the parser's English,
+    /// until they are put in Chinese words of their own.
+    pub zh: String,
+}
+
+impl ConfigError {
+    fn at(file: &Path, problem: Problem) -> Self {
+        Self { file: file.to_owned(), key: problem.key, message: problem.en, zh: problem.zh }
+    }
+
+    /// The problem for people reading `lang`: the file, the key and what is wrong.
+    pub fn describe(&self, lang: Lang) -> String {
+        match (lang, self.key.is_empty()) {
+            (Lang::En, _) => self.to_string(),
+            (Lang::Zh, true) => format!("{}：{}", self.file.display(), self.zh),
+            (Lang::Zh, false) => format!("{}：配置项 {}：{}", self.file.display(), self.key, self.zh),
+        }
+    }
 }
 
 impl fmt::Display for ConfigError {
@@ -33,6 +52,40 @@ impl fmt::Display for ConfigError {
         } else {
             write!(f, "{}: key `{}`: {}", self.file.display(), self.key, self.message)
         }
+    }
+}
+
+/// What a check found wrong and at which key, in both languages. [`Problem::new`] is the only
+/// way to make one and takes both, so no check can speak to one language only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key, as a TOML path, or empty for the whole file.
+    pub key: String,
+    /// What is wrong, in Chinese.
+    pub zh: String,
+    /// What is wrong, in English.
+    pub en: String,
+}
+
+impl Problem {
+    /// A problem at `key`, said in Chinese and in English.
+    #[track_caller]
+    pub(crate) fn new(key: impl Into<String>, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        // The tests walk every place a problem is made; this is how they know one was reached.
+        #[cfg(test)]
+        tests::reached(std::panic::Location::caller());
+        Self { key: key.into(), zh: zh.into(), en: en.into() }
+    }
+
+    /// A file that cannot be read, in both languages.
+    #[track_caller]
+    pub(crate) fn unreadable(key: impl Into<String>, path: &Path, error: &std::io::Error) -> Self {
+        let path = path.display();
+        Self::new(
+            key,
+            format!("无法读取 {path}：{}", io_error(error, Lang::Zh)),
+            format!("cannot read {path}: {error}"),
+        )
     }
 }
 
@@ -387,15 +440,24 @@ fn default_key_validity() -> u32 {
 impl Config {
     /// Reads, parses and checks a config file; relative paths become relative to its folder.
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
-        let whole = |message: String| ConfigError { file: file.to_owned(), key: String::new(), message };
-        let text = std::fs::read_to_string(file).map_err(|e| whole(format!("cannot read: {e}")))?;
-        let mut config =
-            Self::parse(&text).map_err(|(key, message)| ConfigError { file: file.to_owned(), key, message })?;
+        let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
+            file: file.to_owned(),
+            key: String::new(),
+            message: format!("cannot read: {e}"),
+            zh: format!("无法读取：{}", io_error(&e, Lang::Zh)),
+        })?;
+        let mut config = Self::parse(&text).map_err(|(key, message)| ConfigError {
+            file: file.to_owned(),
+            key,
+            zh: format!("配置文件格式有误：{message}"),
+            message,
+        })?;
         let base = file.parent().unwrap_or(Path::new("."));
         config.resolve_paths(base);
-        config.read_key_files().map_err(|(key, message)| ConfigError { file: file.to_owned(), key, message })?;
-        config.alerts.read_secrets().map_err(|(key, message)| ConfigError { file: file.to_owned(), key, message })?;
-        config.check().map_err(|(key, message)| ConfigError { file: file.to_owned(), key, message })?;
+        let at = |problem| ConfigError::at(file, problem);
+        config.read_key_files().map_err(at)?;
+        config.alerts.read_secrets().map_err(at)?;
+        config.check().map_err(at)?;
         Ok(config)
     }
 
@@ -431,17 +493,28 @@ impl Config {
     }
 
     /// Reads peer keys given as files into their `public` field.
-    fn read_key_files(&mut self) -> Result<(), (String, String)> {
+    fn read_key_files(&mut self) -> Result<(), Problem> {
         for (i, peer) in self.peers.iter_mut().enumerate() {
             for (k, key) in peer.keys.iter_mut().enumerate() {
                 let at = format!("peers[{i}].keys[{k}]");
                 match (&key.public, &key.public_file) {
-                    (Some(_), Some(_)) => return Err((at, "give either `public` or `public_file`, not both".into())),
-                    (None, None) => return Err((at, "give the key as `public` or `public_file`".into())),
+                    (Some(_), Some(_)) => {
+                        return Err(Problem::new(
+                            at,
+                            "`public` 与 `public_file` 只能给出一个",
+                            "give either `public` or `public_file`, not both",
+                        ));
+                    }
+                    (None, None) => {
+                        return Err(Problem::new(
+                            at,
+                            "请用 `public` 或 `public_file` 给出公钥",
+                            "give the key as `public` or `public_file`",
+                        ));
+                    }
                     (None, Some(file)) => {
-                        let text = std::fs::read_to_string(file).map_err(|e| {
-                            (format!("{at}.public_file"), format!("cannot read {}: {e}", file.display()))
-                        })?;
+                        let text = std::fs::read_to_string(file)
+                            .map_err(|e| Problem::unreadable(format!("{at}.public_file"), file, &e))?;
                         key.public = Some(text.trim().to_owned());
                     }
                     (Some(_), None) => {}
@@ -452,37 +525,45 @@ impl Config {
     }
 
     /// Checks what types cannot: files present, names unique, values in range.
-    pub fn check(&self) -> Result<(), (String, String)> {
-        let fail = |key: &str, message: String| Err((key.to_owned(), message));
+    pub fn check(&self) -> Result<(), Problem> {
         if self.station.name.trim().is_empty() {
-            return fail("station.name", "the station's display name is empty".into());
+            return Err(Problem::new("station.name", "本站名称为空", "the station's display name is empty"));
         }
         if !self.server.public_url.starts_with("https://") {
-            return fail("server.public_url", "must start with https://".into());
+            return Err(Problem::new("server.public_url", "必须以 https:// 开头", "must start with https://"));
         }
         if !(1..=120).contains(&self.server.handshake_timeout_secs) {
-            return fail("server.handshake_timeout_secs", "must be between 1 and 120 seconds".into());
+            return Err(Problem::new(
+                "server.handshake_timeout_secs",
+                "必须在 1 到 120 秒之间",
+                "must be between 1 and 120 seconds",
+            ));
         }
         if !(1..=3600).contains(&self.server.idle_timeout_secs) {
-            return fail("server.idle_timeout_secs", "must be between 1 and 3600 seconds".into());
+            return Err(Problem::new(
+                "server.idle_timeout_secs",
+                "必须在 1 到 3600 秒之间",
+                "must be between 1 and 3600 seconds",
+            ));
         }
         if self.server.max_connections_per_identity == 0 {
-            return fail("server.max_connections_per_identity", "must be at least 1".into());
+            return Err(Problem::new("server.max_connections_per_identity", "至少为 1", "must be at least 1"));
         }
         if self.server.max_handshakes_per_source == 0 {
-            return fail("server.max_handshakes_per_source", "must be at least 1".into());
+            return Err(Problem::new("server.max_handshakes_per_source", "至少为 1", "must be at least 1"));
         }
         if self.storage.cache_mb < 8 {
-            return fail("storage.cache_mb", "must be at least 8 (MiB)".into());
+            return Err(Problem::new("storage.cache_mb", "至少为 8（MiB）", "must be at least 8 (MiB)"));
         }
         if self.tls.ca_bundle.is_some() {
-            return fail(
+            return Err(Problem::new(
                 "tls.ca_bundle",
+                "已不再读取：单一证书包会让任何受信任的CA为任何人担保。请在 tls.home_ca 中填写本站所在省的CA\
+                 （本站民警证书只能由它签发），在 peers[].ca 中填写各协作单位的CA，然后删除 ca_bundle",
                 "no longer read: one bundle let every trusted CA vouch for anyone. Name this station's own \
                  province CA in tls.home_ca (it alone issues officer certificates here) and each partner's CA \
-                 in peers[].ca, then remove ca_bundle"
-                    .into(),
-            );
+                 in peers[].ca, then remove ca_bundle",
+            ));
         }
         check_file("tls.home_ca", &self.tls.home_ca)?;
         check_file("tls.cert", &self.tls.cert)?;
@@ -495,26 +576,36 @@ impl Config {
         self.check_officers()?;
         for (label, windows) in self.deadlines.all() {
             if windows.ack.0 >= windows.report.0 {
-                return fail(
-                    &format!("deadlines.{label}"),
-                    "the ack window must be shorter than the report window".into(),
-                );
+                return Err(Problem::new(
+                    format!("deadlines.{label}"),
+                    "签收期限必须短于反馈期限",
+                    "the ack window must be shorter than the report window",
+                ));
             }
         }
         if self.federation.clock_skew_secs > 3600 {
-            return fail(
+            return Err(Problem::new(
                 "federation.clock_skew_secs",
-                "more than an hour of skew would let forged future dates through; fix the clocks (NTP) instead".into(),
-            );
+                "允许超过一小时的时钟偏差会让伪造的未来时间通过；请校准时钟（NTP）",
+                "more than an hour of skew would let forged future dates through; fix the clocks (NTP) instead",
+            ));
         }
         if self.limits.officer_requests_per_minute == 0 || self.limits.peer_requests_per_minute == 0 {
-            return fail("limits", "request limits must be at least 1 per minute".into());
+            return Err(Problem::new(
+                "limits",
+                "请求限额至少为每分钟 1 次",
+                "request limits must be at least 1 per minute",
+            ));
         }
         if !(1..=1000).contains(&self.federation.batch_size) {
-            return fail("federation.batch_size", "must be between 1 and 1000".into());
+            return Err(Problem::new("federation.batch_size", "必须在 1 到 1000 之间", "must be between 1 and 1000"));
         }
         if !(1..=86_400).contains(&self.federation.max_backoff_secs) {
-            return fail("federation.max_backoff_secs", "must be between 1 second and 1 day".into());
+            return Err(Problem::new(
+                "federation.max_backoff_secs",
+                "必须在 1 秒到 1 天之间",
+                "must be between 1 second and 1 day",
+            ));
         }
         self.alerts.check()
     }
@@ -534,65 +625,74 @@ impl Config {
             .collect()
     }
 
-    fn check_signing_keys(&self) -> Result<(), (String, String)> {
+    fn check_signing_keys(&self) -> Result<(), Problem> {
         if self.signing_keys.is_empty() {
-            return Err(("signing_keys".into(), "at least one signing key is needed".into()));
+            return Err(Problem::new("signing_keys", "至少需要一个签名密钥", "at least one signing key is needed"));
         }
         let mut ids = BTreeSet::new();
         for (i, key) in self.signing_keys.iter().enumerate() {
             let at = |field: &str| format!("signing_keys[{i}].{field}");
             if crate::ids::KeyRef::new(self.station.id.clone(), &key.id).is_err() {
-                return Err((at("id"), "use 1–32 ASCII letters, digits, '-' or '_'".into()));
+                return Err(Problem::new(at("id"), KEY_ID_ZH, KEY_ID_EN));
             }
             if !ids.insert(&key.id) {
-                return Err((at("id"), format!("key id {:?} appears twice", key.id)));
+                return Err(Problem::new(
+                    at("id"),
+                    format!("密钥编号 {:?} 重复出现", key.id),
+                    format!("key id {:?} appears twice", key.id),
+                ));
             }
             check_file(&at("file"), &key.file)?;
             self.check_key_span(&at("valid_until"), key.valid_from, key.valid_until)?;
-            if let (Some(from), Some(until)) = (key.valid_from, key.valid_until)
-                && from >= until
-            {
-                return Err((at("valid_until"), "must be after valid_from".into()));
-            }
+            check_key_order(&at("valid_until"), key.valid_from, key.valid_until)?;
         }
         Ok(())
     }
 
-    fn check_peers(&self) -> Result<(), (String, String)> {
+    fn check_peers(&self) -> Result<(), Problem> {
         let mut ids = BTreeSet::new();
         for (i, peer) in self.peers.iter().enumerate() {
             let at = |field: &str| format!("peers[{i}].{field}");
             if peer.id == self.station.id {
-                return Err((at("id"), "a station cannot be its own peer".into()));
+                return Err(Problem::new(at("id"), "本站不能把自己列为协作单位", "a station cannot be its own peer"));
             }
             if !ids.insert(&peer.id) {
-                return Err((at("id"), format!("peer {} appears twice", peer.id)));
+                return Err(Problem::new(
+                    at("id"),
+                    format!("协作单位 {} 重复出现", peer.id),
+                    format!("peer {} appears twice", peer.id),
+                ));
             }
             if !peer.url.starts_with("https://") {
-                return Err((at("url"), "must start with https://".into()));
+                return Err(Problem::new(at("url"), "必须以 https:// 开头", "must start with https://"));
             }
             check_file(&at("ca"), &peer.ca)?;
             if peer.keys.is_empty() {
-                return Err((at("keys"), "list at least one public key of the peer".into()));
+                return Err(Problem::new(
+                    at("keys"),
+                    "请至少列出该协作单位的一个公钥",
+                    "list at least one public key of the peer",
+                ));
             }
             let mut key_ids = BTreeSet::new();
             for (k, key) in peer.keys.iter().enumerate() {
                 let key_at = format!("peers[{i}].keys[{k}]");
                 if crate::ids::KeyRef::new(peer.id.clone(), &key.id).is_err() {
-                    return Err((format!("{key_at}.id"), "use 1–32 ASCII letters, digits, '-' or '_'".into()));
+                    return Err(Problem::new(format!("{key_at}.id"), KEY_ID_ZH, KEY_ID_EN));
                 }
                 if !key_ids.insert(&key.id) {
-                    return Err((format!("{key_at}.id"), format!("key id {:?} appears twice for this peer", key.id)));
+                    return Err(Problem::new(
+                        format!("{key_at}.id"),
+                        format!("该协作单位的密钥编号 {:?} 重复出现", key.id),
+                        format!("key id {:?} appears twice for this peer", key.id),
+                    ));
                 }
                 self.check_key_span(&format!("{key_at}.valid_until"), key.valid_from, key.valid_until)?;
                 let field = if key.public_file.is_some() { "public_file" } else { "public" };
-                crate::keys::parse_public_key(key.public.as_deref().unwrap_or_default())
-                    .map_err(|e| (format!("{key_at}.{field}"), e.to_string()))?;
-                if let (Some(from), Some(until)) = (key.valid_from, key.valid_until)
-                    && from >= until
-                {
-                    return Err((format!("{key_at}.valid_until"), "must be after valid_from".into()));
-                }
+                crate::keys::parse_public_key(key.public.as_deref().unwrap_or_default()).map_err(|e| {
+                    Problem::new(format!("{key_at}.{field}"), e.describe(Lang::Zh), e.describe(Lang::En))
+                })?;
+                check_key_order(&format!("{key_at}.valid_until"), key.valid_from, key.valid_until)?;
             }
         }
         Ok(())
@@ -603,32 +703,41 @@ impl Config {
         key: &str,
         from: Option<OffsetDateTime>,
         until: Option<OffsetDateTime>,
-    ) -> Result<(), (String, String)> {
+    ) -> Result<(), Problem> {
         if let (Some(from), Some(until)) = (from, until)
             && until - from > self.max_key_validity()
         {
-            return Err((
-                key.to_owned(),
+            let days = self.federation.max_key_validity_days;
+            return Err(Problem::new(
+                key,
+                format!("密钥有效期超过 {days} 天（federation.max_key_validity_days）；请改为轮换密钥"),
                 format!(
-                    "the key would be valid for more than {} days (federation.max_key_validity_days); rotate keys instead",
-                    self.federation.max_key_validity_days
+                    "the key would be valid for more than {days} days (federation.max_key_validity_days); rotate keys instead"
                 ),
             ));
         }
         Ok(())
     }
 
-    fn check_officers(&self) -> Result<(), (String, String)> {
+    fn check_officers(&self) -> Result<(), Problem> {
         let mut badges = BTreeSet::new();
         for (i, officer) in self.officers.iter().enumerate() {
             if !badges.insert(&officer.badge) {
-                return Err((format!("officers[{i}].badge"), format!("badge {} appears twice", officer.badge)));
+                return Err(Problem::new(
+                    format!("officers[{i}].badge"),
+                    format!("警号 {} 重复出现", officer.badge),
+                    format!("badge {} appears twice", officer.badge),
+                ));
             }
             if officer.roles.is_empty() {
-                return Err((format!("officers[{i}].roles"), "give the officer at least one role".into()));
+                return Err(Problem::new(
+                    format!("officers[{i}].roles"),
+                    "请为该民警至少指定一个角色",
+                    "give the officer at least one role",
+                ));
             }
             if officer.name.trim().is_empty() {
-                return Err((format!("officers[{i}].name"), "the officer's name is empty".into()));
+                return Err(Problem::new(format!("officers[{i}].name"), "民警姓名为空", "the officer's name is empty"));
             }
         }
         Ok(())
@@ -669,11 +778,26 @@ impl Config {
     }
 }
 
-fn check_file(key: &str, path: &Path) -> Result<(), (String, String)> {
+/// What a key id may be made of, as [`crate::ids::KeyRef`] takes it.
+const KEY_ID_ZH: &str = "请用 1–32 个 ASCII 字母、数字、'-' 或 '_'";
+const KEY_ID_EN: &str = "use 1–32 ASCII letters, digits, '-' or '_'";
+
+fn check_key_order(key: &str, from: Option<OffsetDateTime>, until: Option<OffsetDateTime>) -> Result<(), Problem> {
+    if let (Some(from), Some(until)) = (from, until)
+        && from >= until
+    {
+        return Err(Problem::new(key, "必须晚于 valid_from", "must be after valid_from"));
+    }
+    Ok(())
+}
+
+fn check_file(key: &str, path: &Path) -> Result<(), Problem> {
     match std::fs::metadata(path) {
         Ok(meta) if meta.is_file() => Ok(()),
-        Ok(_) => Err((key.to_owned(), format!("{} is not a file", path.display()))),
-        Err(e) => Err((key.to_owned(), format!("cannot read {}: {e}", path.display()))),
+        Ok(_) => {
+            Err(Problem::new(key, format!("{} 不是文件", path.display()), format!("{} is not a file", path.display())))
+        }
+        Err(e) => Err(Problem::unreadable(key, path, &e)),
     }
 }
 

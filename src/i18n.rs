@@ -138,3 +138,31 @@ macro_rules! labelled_enum {
         }
     };
 }
+
+/// An I/O error in `lang`. The system's own text is English, so Chinese names the common
+/// kinds and gives only the error number for the rest: an admin who chose Chinese reads no
+/// English, and the number still finds the cause (`--lang en` shows the system's words).
+pub fn io_error(error: &std::io::Error, lang: Lang) -> String {
+    use std::io::ErrorKind;
+    if lang == Lang::En {
+        return error.to_string();
+    }
+    let zh = match error.kind() {
+        ErrorKind::NotFound => "文件或目录不存在",
+        ErrorKind::PermissionDenied => "没有访问权限",
+        ErrorKind::AlreadyExists => "已存在",
+        ErrorKind::IsADirectory => "这是一个目录，不是文件",
+        ErrorKind::NotADirectory => "路径中有一段不是目录",
+        ErrorKind::InvalidData => "内容不是有效的 UTF-8 文本",
+        ErrorKind::StorageFull => "磁盘已满",
+        ErrorKind::ReadOnlyFilesystem => "文件系统只读",
+        ErrorKind::DirectoryNotEmpty => "目录不为空",
+        _ => {
+            return match error.raw_os_error() {
+                Some(code) => format!("系统错误（错误码 {code}）"),
+                None => "系统错误（详情请用 --lang en 查看）".to_owned(),
+            };
+        }
+    };
+    zh.to_owned()
+}

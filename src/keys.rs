@@ -15,6 +15,7 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use thiserror::Error;
 use time::OffsetDateTime;
 
+use crate::i18n::Lang;
 use crate::ids::{KeyRef, StationId};
 
 /// Why a key could not be loaded or used.
@@ -47,6 +48,27 @@ pub enum KeyError {
         /// The file.
         path: String,
     },
+}
+
+impl KeyError {
+    /// What is wrong, in `lang`.
+    pub fn describe(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            Self::Encoding(text) => format!(
+                "公钥 {text:?} 既不是 32 字节的 base64url（无填充），也不是 PEM 格式的 ed25519 公钥\
+                 （`openssl pkey -pubout` 的输出）"
+            ),
+            Self::NotAPoint(text) => format!("公钥 {text:?} 不是有效的 ed25519 曲线点"),
+            Self::Weak(text) => format!("公钥 {text:?} 是弱密钥（小阶点），任何人都能伪造其签名，不予接受"),
+            Self::Read { path, source } => {
+                format!("无法读取签名私钥 {path}：{}", crate::i18n::io_error(source, lang))
+            }
+            Self::NotPkcs8 { path } => format!("签名私钥 {path} 不是 PKCS#8 PEM 格式的 ed25519 私钥"),
+        }
+    }
 }
 
 /// Parses a public key as written in config files and `/fed/v1/keys` (32 bytes in unpadded

@@ -114,9 +114,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve { config } => serve::run(&config, lang),
         Command::Demo { dir, fresh, port } => serve::demo(&dir, port, fresh, lang),
         Command::Config(ConfigCommand::Check { file }) => check_config(&file, lang),
-        Command::Pki { command } => match crate::pki::run(command) {
+        Command::Pki { command } => match crate::pki::run(command, lang) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(&e.to_string()),
+            Err(e) => fail(&e.describe(lang)),
         },
         Command::Case(args) => case::run(args, lang),
         Command::Stats(args) => stats::run(args, lang),
@@ -154,10 +154,10 @@ fn check_config(file: &std::path::Path, lang: Lang) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(&match lang {
-            Lang::Zh => format!("配置有误：{e}"),
-            Lang::En => format!("invalid config: {e}"),
-        }),
+        Err(e) => {
+            let why = e.describe(lang);
+            fail(lang.pick(&format!("配置有误：{why}"), &format!("invalid config: {why}")))
+        }
     }
 }
 

@@ -18,7 +18,10 @@ pub fn run(config: &Path, lang: Lang) -> ExitCode {
     let config = match Config::load(config) {
         Ok(config) => config,
         Err(e) => {
-            return fail(lang.pick(&format!("配置有误，未启动：{e}"), &format!("invalid config, not started: {e}")));
+            let why = e.describe(lang);
+            return fail(
+                lang.pick(&format!("配置有误，未启动：{why}"), &format!("invalid config, not started: {why}")),
+            );
         }
     };
     let runtime = match tokio::runtime::Runtime::new() {

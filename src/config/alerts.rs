@@ -11,6 +11,8 @@ use crate::domain::case::Priority;
 use crate::events::{Event, EventKind};
 use crate::i18n::Lang;
 
+use super::Problem;
+
 /// `[alerts]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,19 +107,21 @@ impl AlertsConfig {
     }
 
     /// Reads each hook's secret from its file.
-    pub(super) fn read_secrets(&mut self) -> Result<(), (String, String)> {
+    pub(super) fn read_secrets(&mut self) -> Result<(), Problem> {
         for (i, hook) in self.hooks.iter_mut().enumerate() {
             let at = format!("alerts.hooks[{i}].secret_file");
-            let bytes = std::fs::read(&hook.secret_file)
-                .map_err(|e| (at.clone(), format!("cannot read {}: {e}", hook.secret_file.display())))?;
+            let bytes =
+                std::fs::read(&hook.secret_file).map_err(|e| Problem::unreadable(at.clone(), &hook.secret_file, &e))?;
             let secret = bytes.trim_ascii().to_vec();
             if secret.len() < MIN_SECRET {
-                return Err((
+                let (file, len) = (hook.secret_file.display(), secret.len());
+                return Err(Problem::new(
                     at,
                     format!(
-                        "the secret in {} has {} bytes; use at least {MIN_SECRET} (say, `openssl rand -hex 32`)",
-                        hook.secret_file.display(),
-                        secret.len()
+                        "{file} 中的密钥只有 {len} 字节；至少需要 {MIN_SECRET} 字节（可用 `openssl rand -hex 32` 生成）"
+                    ),
+                    format!(
+                        "the secret in {file} has {len} bytes; use at least {MIN_SECRET} (say, `openssl rand -hex 32`)"
                     ),
                 ));
             }
@@ -127,9 +131,13 @@ impl AlertsConfig {
     }
 
     /// Checks names, URLs and files.
-    pub(super) fn check(&self) -> Result<(), (String, String)> {
+    pub(super) fn check(&self) -> Result<(), Problem> {
         if !(1..=86_400).contains(&self.max_backoff_secs) {
-            return Err(("alerts.max_backoff_secs".into(), "must be between 1 second and 1 day".into()));
+            return Err(Problem::new(
+                "alerts.max_backoff_secs",
+                "必须在 1 秒到 1 天之间",
+                "must be between 1 second and 1 day",
+            ));
         }
         let mut names = BTreeSet::new();
         for (i, hook) in self.hooks.iter().enumerate() {
@@ -137,26 +145,53 @@ impl AlertsConfig {
             let name_ok = (1..=32).contains(&hook.name.len())
                 && hook.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
             if !name_ok {
-                return Err((at("name"), "use 1–32 lowercase ASCII letters, digits, '-' or '_'".into()));
+                return Err(Problem::new(
+                    at("name"),
+                    "请用 1–32 个小写 ASCII 字母、数字、'-' 或 '_'",
+                    "use 1–32 lowercase ASCII letters, digits, '-' or '_'",
+                ));
             }
             if !names.insert(&hook.name) {
-                return Err((at("name"), format!("hook {:?} appears twice", hook.name)));
+                return Err(Problem::new(
+                    at("name"),
+                    format!("告警推送 {:?} 重复出现", hook.name),
+                    format!("hook {:?} appears twice", hook.name),
+                ));
             }
-            let url = reqwest::Url::parse(&hook.url).map_err(|e| (at("url"), format!("not a URL: {e}")))?;
+            let url = reqwest::Url::parse(&hook.url).map_err(|e| {
+                Problem::new(
+                    at("url"),
+                    "不是有效的网址，应形如 http://10.0.0.20:8080/tiemeng",
+                    format!("not a URL: {e}"),
+                )
+            })?;
             match (url.scheme(), &hook.ca) {
                 ("https", Some(ca)) => super::check_file(&at("ca"), ca)?,
                 ("https", None) => {
-                    return Err((
+                    return Err(Problem::new(
                         at("ca"),
-                        "an https:// gateway needs the CA certificate (PEM) that issued its own".into(),
+                        "https:// 网关需要签发其证书的CA证书（PEM）",
+                        "an https:// gateway needs the CA certificate (PEM) that issued its own",
                     ));
                 }
-                ("http", Some(_)) => return Err((at("ca"), "only an https:// gateway has a CA; remove it".into())),
+                ("http", Some(_)) => {
+                    return Err(Problem::new(
+                        at("ca"),
+                        "只有 https:// 网关才有CA证书；请删除此项",
+                        "only an https:// gateway has a CA; remove it",
+                    ));
+                }
                 ("http", None) => {}
-                (other, _) => return Err((at("url"), format!("must start with http:// or https://, not {other}://"))),
+                (other, _) => {
+                    return Err(Problem::new(
+                        at("url"),
+                        format!("必须以 http:// 或 https:// 开头，而不是 “{other}://”"),
+                        format!("must start with http:// or https://, not {other}://"),
+                    ));
+                }
             }
             if url.host_str().is_none() {
-                return Err((at("url"), "names no host".into()));
+                return Err(Problem::new(at("url"), "没有主机名", "names no host"));
             }
         }
         Ok(())

@@ -53,8 +53,9 @@ impl Checkout {
 fn load_text(text: &str, base: &Path) -> Result<Config, (String, String)> {
     let mut config = Config::parse(text)?;
     config.resolve_paths(base);
-    config.read_key_files()?;
-    config.check()?;
+    let said = |problem: Problem| (problem.key, problem.en);
+    config.read_key_files().map_err(said)?;
+    config.check().map_err(said)?;
     Ok(config)
 }
 

@@ -88,7 +88,13 @@ impl StartError {
     pub fn describe(&self, lang: Lang) -> String {
         match self {
             Self::Store { dir, source } => store_trouble(dir, source, lang),
-            other => other.to_string(),
+            Self::Key(e) => lang.pick(&format!("签名密钥：{}", e.describe(lang)), &self.to_string()).to_owned(),
+            Self::NoCurrentKey(at) => lang
+                .pick(
+                    &format!("signing_keys 中没有在 {at} 有效的签名密钥；请添加一个当前有效的密钥"),
+                    &self.to_string(),
+                )
+                .to_owned(),
         }
     }
 }

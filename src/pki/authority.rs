@@ -39,7 +39,7 @@ impl Authority {
     pub fn new_root(common_name: &str) -> Result<Self, PkiError> {
         let key = new_key()?;
         let (params, serial) = ca_params(common_name, ROOT_DAYS, BasicConstraints::Unconstrained);
-        let cert = params.self_signed(&key).map_err(PkiError::generate("根CA证书"))?;
+        let cert = params.self_signed(&key).map_err(PkiError::generate(("根CA证书", "root CA certificate")))?;
         Ok(Self {
             cert_pem: cert.pem(),
             cert_der: cert.der().clone(),
@@ -61,7 +61,9 @@ impl Authority {
         let key = new_key()?;
         let (mut params, serial) = ca_params(common_name, INTERMEDIATE_DAYS, BasicConstraints::Constrained(0));
         params.use_authority_key_identifier_extension = true;
-        let cert = params.signed_by(&key, &self.issuer).map_err(PkiError::generate("中间CA证书"))?;
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .map_err(PkiError::generate(("中间CA证书", "intermediate CA certificate")))?;
         Ok(Self {
             cert_pem: cert.pem(),
             cert_der: cert.der().clone(),
@@ -83,7 +85,7 @@ impl Authority {
         params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
             uris: vec![format!("http://crl.tiemeng.test/{}.crl", hex::encode(&self.serial))],
         }];
-        let cert = params.signed_by(&key, &self.issuer).map_err(PkiError::generate("证书"))?;
+        let cert = params.signed_by(&key, &self.issuer).map_err(PkiError::generate(("证书", "certificate")))?;
         Ok(LeafCert {
             cert_pem: cert.pem(),
             cert_der: cert.der().clone(),
@@ -95,9 +97,11 @@ impl Authority {
 
     /// Signs a CRL.
     pub fn crl(&self, spec: &CrlSpec) -> Result<Crl, PkiError> {
-        let crl =
-            spec.to_params(self.key_id.clone()).signed_by(&self.issuer).map_err(PkiError::generate("吊销列表"))?;
-        let pem = crl.pem().map_err(PkiError::generate("吊销列表PEM"))?;
+        let crl = spec
+            .to_params(self.key_id.clone())
+            .signed_by(&self.issuer)
+            .map_err(PkiError::generate(("吊销列表", "CRL")))?;
+        let pem = crl.pem().map_err(PkiError::generate(("吊销列表PEM", "CRL PEM")))?;
         Ok(Crl { pem, der: crl.der().clone() })
     }
 
@@ -166,7 +170,7 @@ impl Authority {
 }
 
 fn new_key() -> Result<KeyPair, PkiError> {
-    KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(PkiError::generate("ECDSA P-256 密钥"))
+    KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(PkiError::generate(("ECDSA P-256 密钥", "ECDSA P-256 key")))
 }
 
 fn ca_params(common_name: &str, days: i64, constraints: BasicConstraints) -> (CertificateParams, Vec<u8>) {

@@ -1,5 +1,5 @@
-//! `tiemeng pki ...`: the dev PKI for admins setting up stations. Output is in
-//! Chinese for the admins who read it; every line names the file written.
+//! `tiemeng pki ...`: the dev PKI for admins setting up stations. Output is in the
+//! language the admin chose (Chinese unless `--lang en`); every line names the file written.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,7 @@ use super::layout::{self, CaPaths};
 use super::leaf::LeafSpec;
 use super::signing;
 use super::{PkiError, names};
+use crate::i18n::Lang;
 
 /// 开发/测试用证书管理（仅供开发环境，勿用于生产）。
 #[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
@@ -122,61 +123,119 @@ pub enum PkiCommand {
     },
 }
 
-/// Runs a `tiemeng pki` subcommand and prints what it wrote.
-pub fn run(cmd: PkiCommand) -> Result<(), PkiError> {
-    for line in execute(cmd)? {
+/// Runs a `tiemeng pki` subcommand and prints what it wrote, in `lang`.
+pub fn run(cmd: PkiCommand, lang: Lang) -> Result<(), PkiError> {
+    for line in execute_in(cmd, lang)? {
         println!("{line}");
     }
     Ok(())
 }
 
-/// Runs a `tiemeng pki` subcommand and returns the report lines instead of printing them.
+/// Runs a `tiemeng pki` subcommand and returns the report lines, in Chinese, instead of
+/// printing them.
 pub fn execute(cmd: PkiCommand) -> Result<Vec<String>, PkiError> {
+    execute_in(cmd, Lang::Zh)
+}
+
+/// Runs a `tiemeng pki` subcommand and returns the report lines in `lang`.
+pub fn execute_in(cmd: PkiCommand, lang: Lang) -> Result<Vec<String>, PkiError> {
     match cmd {
-        PkiCommand::Init { dir, force } => init(&dir, force),
-        PkiCommand::Ca { province, name, dir, force } => ca(&province, name, &dir, force),
-        PkiCommand::Station { ca, id, dns, out, force } => station(&ca, &id, &dns, out, force),
+        PkiCommand::Init { dir, force } => init(&dir, force, lang),
+        PkiCommand::Ca { province, name, dir, force } => ca(&province, name, &dir, force, lang),
+        PkiCommand::Station { ca, id, dns, out, force } => station(&ca, &id, &dns, out, force, lang),
         PkiCommand::Officer { ca, station, badge, name, out, force } => {
-            officer(&ca, &station, &badge, &name, out, force)
+            officer(&ca, &station, &badge, &name, out, force, lang)
         }
-        PkiCommand::Revoke { ca, cert, crl_out, days } => revoke(&ca, &cert, crl_out, days),
-        PkiCommand::Crl { ca, days, out } => crl(&ca, days, out),
-        PkiCommand::SigningKey { out, key_id, force } => signing_key(&out, &key_id, force),
+        PkiCommand::Revoke { ca, cert, crl_out, days } => revoke(&ca, &cert, crl_out, days, lang),
+        PkiCommand::Crl { ca, days, out } => crl(&ca, days, out, lang),
+        PkiCommand::SigningKey { out, key_id, force } => signing_key(&out, &key_id, force, lang),
     }
 }
 
-fn init(dir: &Path, force: bool) -> Result<Vec<String>, PkiError> {
+fn init(dir: &Path, force: bool, lang: Lang) -> Result<Vec<String>, PkiError> {
     let stations = example_stations();
     let layout = dev::init(dir, &stations, &example_officers(), Overwrite::from_force(force))?;
     let mut lines = Vec::new();
     for ca in &layout.authorities {
         let province = names::province_name(&ca.province).unwrap_or_default();
-        lines.push(format!("已生成 {province} 测试根CA：{}", ca.cert.display()));
+        let cert = ca.cert.display();
+        lines.push(say(
+            lang,
+            format!("已生成 {province} 测试根CA：{cert}"),
+            format!("test root CA of {province}: {cert}"),
+        ));
     }
-    lines.push(format!("已生成 CA证书包：{}", layout.ca_bundle.display()));
+    let bundle = layout.ca_bundle.display();
+    lines.push(say(lang, format!("已生成 CA证书包：{bundle}"), format!("CA bundle: {bundle}")));
     for s in &layout.stations {
-        lines.push(format!("已生成 {}（{}）节点证书：{}", s.spec.name_zh, s.spec.id, s.tls_cert.display()));
-        lines.push(format!("    签名公钥 {}#{}：{}", s.spec.id, s.signing.key_id, s.signing.public_b64));
+        let (name, id, cert) = (&s.spec.name_zh, &s.spec.id, s.tls_cert.display());
+        lines.push(say(
+            lang,
+            format!("已生成 {name}（{id}）节点证书：{cert}"),
+            format!("node certificate of {name} ({id}): {cert}"),
+        ));
+        let (key_id, public) = (&s.signing.key_id, &s.signing.public_b64);
+        lines.push(say(
+            lang,
+            format!("    签名公钥 {id}#{key_id}：{public}"),
+            format!("    signing public key {id}#{key_id}: {public}"),
+        ));
     }
     for o in &layout.officers {
-        lines.push(format!(
-            "已生成 民警 {}（{}，{}）证书：{}",
-            o.spec.name,
-            o.spec.badge,
-            o.spec.role,
-            o.cert.display()
+        let (name, badge, role, cert) = (&o.spec.name, &o.spec.badge, role_label(o.spec.role, lang), o.cert.display());
+        lines.push(say(
+            lang,
+            format!("已生成 民警 {name}（{badge}，{role}）证书：{cert}"),
+            format!("certificate of officer {name} ({badge}, {role}): {cert}"),
         ));
+        let password = super::browser::P12_PASSWORD;
         match super::browser::write_p12(&o.cert, &o.key, &o.spec.name) {
             Some(p12) => {
-                lines.push(format!("    浏览器导入文件（密码 {}）：{}", super::browser::P12_PASSWORD, p12.display()))
+                let p12 = p12.display();
+                lines.push(say(
+                    lang,
+                    format!("    浏览器导入文件（密码 {password}）：{p12}"),
+                    format!("    browser import file (password {password}): {p12}"),
+                ));
             }
-            None => lines.push("    未生成浏览器导入文件：需要 openssl 命令".to_owned()),
+            None => lines.push(
+                lang.pick(
+                    "    未生成浏览器导入文件：需要 openssl 命令",
+                    "    no browser import file: the openssl command is needed",
+                )
+                .to_owned(),
+            ),
         }
     }
     Ok(lines)
 }
 
-fn ca(province: &str, name: Option<String>, dir: &Path, force: bool) -> Result<Vec<String>, PkiError> {
+/// The name of a registry role (`liaison`) for people reading `lang`; one not known is shown
+/// as it is.
+fn role_label(role: &str, lang: Lang) -> &str {
+    use super::dev::{ROLE_ADMIN, ROLE_CHIEF, ROLE_DUTY, ROLE_LIAISON};
+    use crate::config::Role;
+    use crate::i18n::Label;
+    let known = match role {
+        ROLE_LIAISON => Role::Liaison,
+        ROLE_DUTY => Role::Duty,
+        ROLE_CHIEF => Role::Chief,
+        ROLE_ADMIN => Role::Admin,
+        _ => return role,
+    };
+    known.label(lang)
+}
+
+/// The line for `lang`. English lines say what was made without the Chinese "generated": the
+/// whole report is of files written.
+fn say(lang: Lang, zh: String, en: String) -> String {
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+fn ca(province: &str, name: Option<String>, dir: &Path, force: bool, lang: Lang) -> Result<Vec<String>, PkiError> {
     let province_name = names::validate_province(province)?;
     let name = match name {
         Some(name) => name,
@@ -185,14 +244,26 @@ fn ca(province: &str, name: Option<String>, dir: &Path, force: bool) -> Result<V
     let paths = CaPaths::in_dir(dir, province);
     let crl_days = Duration::days(DEFAULT_CRL_DAYS);
     ca_files::create_ca(&paths, &name, crl_days, Overwrite::from_force(force))?;
+    let (cert, key, crl) = (paths.cert.display(), paths.key.display(), paths.crl.display());
     Ok(vec![
-        format!("已生成 {province_name} 测试根CA“{name}”：{}", paths.cert.display()),
-        format!("    私钥：{}", paths.key.display()),
-        format!("    吊销列表：{}", paths.crl.display()),
+        say(
+            lang,
+            format!("已生成 {province_name} 测试根CA“{name}”：{cert}"),
+            format!("test root CA of {province_name} \"{name}\": {cert}"),
+        ),
+        say(lang, format!("    私钥：{key}"), format!("    private key: {key}")),
+        say(lang, format!("    吊销列表：{crl}"), format!("    CRL: {crl}")),
     ])
 }
 
-fn station(ca: &Path, id: &str, dns: &[String], out: Option<PathBuf>, force: bool) -> Result<Vec<String>, PkiError> {
+fn station(
+    ca: &Path,
+    id: &str,
+    dns: &[String],
+    out: Option<PathBuf>,
+    force: bool,
+    lang: Lang,
+) -> Result<Vec<String>, PkiError> {
     names::validate_station_id(id)?;
     let paths = CaPaths::from_cert(ca);
     let authority = ca_files::load_ca(&paths)?;
@@ -200,9 +271,14 @@ fn station(ca: &Path, id: &str, dns: &[String], out: Option<PathBuf>, force: boo
     let (cert, key) = (dir.join("tls.pem"), dir.join("tls.key"));
     let leaf = authority.issue(&LeafSpec::station(id, dns))?;
     leaf.write(&cert, &key, Overwrite::from_force(force))?;
+    let (serial, cert, key) = (leaf.serial_hex(), cert.display(), key.display());
     Ok(vec![
-        format!("已签发 派出所 {id} 节点证书（序列号 {}）：{}", leaf.serial_hex(), cert.display()),
-        format!("    私钥：{}", key.display()),
+        say(
+            lang,
+            format!("已签发 派出所 {id} 节点证书（序列号 {serial}）：{cert}"),
+            format!("issued the node certificate of station {id} (serial {serial}): {cert}"),
+        ),
+        say(lang, format!("    私钥：{key}"), format!("    private key: {key}")),
     ])
 }
 
@@ -213,6 +289,7 @@ fn officer(
     name: &str,
     out: Option<PathBuf>,
     force: bool,
+    lang: Lang,
 ) -> Result<Vec<String>, PkiError> {
     names::validate_station_id(station)?;
     names::validate_badge(badge)?;
@@ -224,48 +301,73 @@ fn officer(
     };
     let leaf = authority.issue(&LeafSpec::officer(station, badge, name))?;
     leaf.write(&cert, &key, Overwrite::from_force(force))?;
+    let (serial, cert, key) = (leaf.serial_hex(), cert.display(), key.display());
     Ok(vec![
-        format!(
-            "已签发 民警 {name}（{station}，警号 {badge}）证书（序列号 {}）：{}",
-            leaf.serial_hex(),
-            cert.display()
+        say(
+            lang,
+            format!("已签发 民警 {name}（{station}，警号 {badge}）证书（序列号 {serial}）：{cert}"),
+            format!("issued the certificate of officer {name} ({station}, badge {badge}) (serial {serial}): {cert}"),
         ),
-        format!("    私钥：{}", key.display()),
+        say(lang, format!("    私钥：{key}"), format!("    private key: {key}")),
     ])
 }
 
-fn revoke(ca: &Path, cert: &Path, crl_out: Option<PathBuf>, days: i64) -> Result<Vec<String>, PkiError> {
+fn revoke(ca: &Path, cert: &Path, crl_out: Option<PathBuf>, days: i64, lang: Lang) -> Result<Vec<String>, PkiError> {
     let paths = CaPaths::from_cert(ca);
     let authority = ca_files::load_ca(&paths)?;
     let crl_out = crl_out.unwrap_or_else(|| paths.crl.clone());
     let done = ca_files::revoke(&authority, &paths, cert, &crl_out, crl_validity(days)?)?;
     let serial = hex::encode(&done.serial);
+    let (subject, file) = (&done.subject, cert.display());
     let head = if done.newly_revoked {
-        format!("已吊销 {}（序列号 {serial}）：{}", done.subject, cert.display())
+        say(
+            lang,
+            format!("已吊销 {subject}（序列号 {serial}）：{file}"),
+            format!("revoked {subject} (serial {serial}): {file}"),
+        )
     } else {
-        format!("{}（序列号 {serial}）此前已吊销，仅重新签发吊销列表", done.subject)
+        say(
+            lang,
+            format!("{subject}（序列号 {serial}）此前已吊销，仅重新签发吊销列表"),
+            format!("{subject} (serial {serial}) was revoked before; only the CRL is issued anew"),
+        )
     };
+    let (number, out, record) = (done.crl_number, crl_out.display(), paths.revocations.display());
     Ok(vec![
         head,
-        format!("已签发 吊销列表（第 {} 号，有效 {days} 天）：{}", done.crl_number, crl_out.display()),
-        format!("    吊销记录：{}", paths.revocations.display()),
+        say(
+            lang,
+            format!("已签发 吊销列表（第 {number} 号，有效 {days} 天）：{out}"),
+            format!("issued CRL number {number}, valid {days} days: {out}"),
+        ),
+        say(lang, format!("    吊销记录：{record}"), format!("    revocation record: {record}")),
     ])
 }
 
-fn crl(ca: &Path, days: i64, out: Option<PathBuf>) -> Result<Vec<String>, PkiError> {
+fn crl(ca: &Path, days: i64, out: Option<PathBuf>, lang: Lang) -> Result<Vec<String>, PkiError> {
     let paths = CaPaths::from_cert(ca);
     let authority = ca_files::load_ca(&paths)?;
     let out = out.unwrap_or_else(|| paths.crl.clone());
     let number = ca_files::reissue_crl(&authority, &paths, &out, crl_validity(days)?)?;
-    Ok(vec![format!("已签发 吊销列表（第 {number} 号，有效 {days} 天）：{}", out.display())])
+    let out = out.display();
+    Ok(vec![say(
+        lang,
+        format!("已签发 吊销列表（第 {number} 号，有效 {days} 天）：{out}"),
+        format!("issued CRL number {number}, valid {days} days: {out}"),
+    )])
 }
 
-fn signing_key(out: &Path, key_id: &str, force: bool) -> Result<Vec<String>, PkiError> {
+fn signing_key(out: &Path, key_id: &str, force: bool, lang: Lang) -> Result<Vec<String>, PkiError> {
     let key = signing::generate_signing_key();
     let files = signing::write_signing_key(out, key_id, &key, Overwrite::from_force(force))?;
+    let (private, public, b64) = (files.private_key.display(), files.public_key.display(), &files.public_b64);
     Ok(vec![
-        format!("已生成 签名私钥 {key_id}：{}", files.private_key.display()),
-        format!("已生成 签名公钥 {key_id}：{}（{}）", files.public_key.display(), files.public_b64),
+        say(lang, format!("已生成 签名私钥 {key_id}：{private}"), format!("signing private key {key_id}: {private}")),
+        say(
+            lang,
+            format!("已生成 签名公钥 {key_id}：{public}（{b64}）"),
+            format!("signing public key {key_id}: {public} ({b64})"),
+        ),
     ])
 }
 
@@ -274,6 +376,6 @@ fn crl_validity(days: i64) -> Result<Duration, PkiError> {
     if (1..=3650).contains(&days) {
         Ok(Duration::days(days))
     } else {
-        Err(PkiError::InvalidInput { field: "吊销列表有效天数", value: days.to_string(), reason: "1–3650" })
+        Err(PkiError::invalid(("吊销列表有效天数", "days the CRL is valid"), &days.to_string(), ("1–3650", "1–3650")))
     }
 }

@@ -9,6 +9,7 @@ use time::Duration;
 use super::authority::Authority;
 use super::ca_files::{self, ca_file_list};
 use super::crl::DEFAULT_CRL_DAYS;
+use super::error::Words;
 use super::files::{self, Overwrite};
 use super::layout::{self, CaPaths, DevLayout, OfficerFiles, StationFiles};
 use super::leaf::LeafSpec;
@@ -109,27 +110,35 @@ fn validate(stations: &[StationSpec], officers: &[OfficerSpec]) -> Result<(), Pk
         names::validate_station_id(&station.id)?;
         station.province()?;
         if !ids.insert(station.id.as_str()) {
-            return Err(invalid("派出所标识", &station.id, "重复"));
+            return Err(invalid(("派出所标识", "station id"), &station.id, ("重复", "listed twice")));
         }
     }
     let mut badges = HashSet::new();
     for officer in officers {
         names::validate_badge(&officer.badge)?;
         if !ids.contains(officer.station.as_str()) {
-            return Err(invalid("民警所属派出所", &officer.station, "不在派出所列表中"));
+            return Err(invalid(
+                ("民警所属派出所", "officer's station"),
+                &officer.station,
+                ("不在派出所列表中", "not among the stations"),
+            ));
         }
         if officer.name.trim().is_empty() {
-            return Err(invalid("民警姓名", &officer.name, "不能为空"));
+            return Err(invalid(("民警姓名", "officer's name"), &officer.name, ("不能为空", "must not be empty")));
         }
         if !badges.insert((officer.station.as_str(), officer.badge.as_str())) {
-            return Err(invalid("警号", &officer.badge, "同一派出所内重复"));
+            return Err(invalid(
+                ("警号", "badge number"),
+                &officer.badge,
+                ("同一派出所内重复", "twice at one station"),
+            ));
         }
     }
     Ok(())
 }
 
-fn invalid(field: &'static str, value: &str, reason: &'static str) -> PkiError {
-    PkiError::InvalidInput { field, value: value.to_owned(), reason }
+fn invalid(field: Words, value: &str, reason: Words) -> PkiError {
+    PkiError::invalid(field, value, reason)
 }
 
 /// One CA per province that has a station, keyed (and so sorted) by province code.
@@ -171,7 +180,9 @@ fn authority_for<'a>(
     let province = station.province()?;
     // `province_cas` made one CA for every station's province, so this only
     // fails if the two drift apart; report it rather than panic.
-    authorities.get(province).ok_or_else(|| invalid("省级代码", province, "没有对应的CA"))
+    authorities
+        .get(province)
+        .ok_or_else(|| invalid(("省级代码", "province code"), province, ("没有对应的CA", "no CA for it")))
 }
 
 fn write_station(
@@ -204,10 +215,13 @@ fn write_officer(
     authorities: &BTreeMap<String, Authority>,
     overwrite: Overwrite,
 ) -> Result<OfficerFiles, PkiError> {
-    let station = stations
-        .iter()
-        .find(|s| s.id == officer.station)
-        .ok_or_else(|| invalid("民警所属派出所", &officer.station, "不在派出所列表中"))?;
+    let station = stations.iter().find(|s| s.id == officer.station).ok_or_else(|| {
+        invalid(
+            ("民警所属派出所", "officer's station"),
+            &officer.station,
+            ("不在派出所列表中", "not among the stations"),
+        )
+    })?;
     let spec = LeafSpec::officer(&officer.station, &officer.badge, &officer.name);
     let leaf = authority_for(authorities, station)?.issue(&spec)?;
     let (cert, key) = layout::officer_paths(dir, &officer.station, &officer.badge);

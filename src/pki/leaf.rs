@@ -180,11 +180,11 @@ impl LeafSpec {
 
     fn subject_alt_names(&self) -> Result<Vec<SanType>, PkiError> {
         let dns = self.dns_names.iter().map(|name| {
-            let name = name.as_str().try_into().map_err(PkiError::generate("DNS名称"))?;
+            let name = name.as_str().try_into().map_err(PkiError::generate(("DNS名称", "DNS name")))?;
             Ok(SanType::DnsName(name))
         });
         let uris = self.uris.iter().map(|uri| {
-            let uri = uri.as_str().try_into().map_err(PkiError::generate("URI"))?;
+            let uri = uri.as_str().try_into().map_err(PkiError::generate(("URI", "URI")))?;
             Ok(SanType::URI(uri))
         });
         let ips = self.ips.iter().map(|ip| Ok(SanType::IpAddress(*ip)));

@@ -51,10 +51,10 @@ mod tests;
 
 pub use authority::{Authority, INTERMEDIATE_DAYS, ROOT_DAYS};
 pub use ca_files::{Revocation, create_ca, load_ca, reissue_crl, revoke};
-pub use cli::{PkiCommand, execute, run};
+pub use cli::{PkiCommand, execute, execute_in, run};
 pub use crl::{Crl, CrlSpec, DEFAULT_CRL_DAYS, RevokedCert};
 pub use dev::{DEV_SIGNING_KEY_ID, OfficerSpec, ROLE_ADMIN, ROLE_CHIEF, ROLE_DUTY, ROLE_LIAISON, StationSpec};
-pub use error::PkiError;
+pub use error::{PkiError, Words};
 pub use examples::{example_dns, example_officers, example_stations};
 pub use files::{Overwrite, PUBLIC_MODE, SECRET_MODE, write_public, write_secret};
 pub use layout::{CaPaths, DevLayout, OfficerFiles, StationFiles};

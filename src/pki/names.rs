@@ -5,6 +5,7 @@
 //! written: a badge like `../../ca/33-ca` must never reach `open(2)`.
 
 use super::PkiError;
+use super::error::Words;
 
 /// GB/T 2260 province-level codes and names, as used in CA names and messages.
 const PROVINCES: &[(&str, &str)] = &[
@@ -51,7 +52,13 @@ pub fn province_name(code: &str) -> Option<&'static str> {
 
 /// Checks a two-digit province code against the GB/T 2260 table.
 pub fn validate_province(code: &str) -> Result<&'static str, PkiError> {
-    province_name(code).ok_or_else(|| invalid("省级代码", code, "GB/T 2260 省级代码，如 33、35"))
+    province_name(code).ok_or_else(|| {
+        invalid(
+            ("省级代码", "province code"),
+            code,
+            ("GB/T 2260 省级代码，如 33、35", "a GB/T 2260 province code such as 33 or 35"),
+        )
+    })
 }
 
 /// The default CA common name for a province: "浙江省公安厅 铁盟测试根CA".
@@ -70,14 +77,22 @@ pub fn validate_station_id(id: &str) -> Result<(), PkiError> {
     if first_ok && rest_ok && (2..=63).contains(&id.len()) {
         Ok(())
     } else {
-        Err(invalid("派出所标识", id, "小写字母、数字和连字符，2–63位"))
+        Err(invalid(
+            ("派出所标识", "station id"),
+            id,
+            ("小写字母、数字和连字符，2–63位", "2–63 lowercase letters, digits and hyphens"),
+        ))
     }
 }
 
 /// Checks a six-digit GB/T 2260 division code and returns its province code.
 pub fn division_province(division: &str) -> Result<&str, PkiError> {
     if division.len() != 6 || !division.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid("行政区划代码", division, "6位数字，如 330329"));
+        return Err(invalid(
+            ("行政区划代码", "division code"),
+            division,
+            ("6位数字，如 330329", "6 digits, such as 330329"),
+        ));
     }
     let province = &division[..2];
     validate_province(province)?;
@@ -89,7 +104,7 @@ pub fn validate_badge(badge: &str) -> Result<(), PkiError> {
     if (1..=32).contains(&badge.len()) && badge.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(())
     } else {
-        Err(invalid("警号", badge, "字母和数字，1–32位"))
+        Err(invalid(("警号", "badge number"), badge, ("字母和数字，1–32位", "1–32 letters and digits")))
     }
 }
 
@@ -97,7 +112,15 @@ pub fn validate_badge(badge: &str) -> Result<(), PkiError> {
 pub fn validate_key_id(key_id: &str) -> Result<(), PkiError> {
     let ok = (1..=32).contains(&key_id.len())
         && key_id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok { Ok(()) } else { Err(invalid("签名密钥编号", key_id, "小写字母、数字和连字符，如 k1")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            ("签名密钥编号", "signing key id"),
+            key_id,
+            ("小写字母、数字和连字符，如 k1", "lowercase letters, digits and hyphens, such as k1"),
+        ))
+    }
 }
 
 /// The SAN URI identifying a station: `urn:tiemeng:station:<id>`.
@@ -110,8 +133,8 @@ pub fn officer_uri(station_id: &str, badge: &str) -> String {
     format!("urn:tiemeng:officer:{station_id}:{badge}")
 }
 
-fn invalid(field: &'static str, value: &str, reason: &'static str) -> PkiError {
-    PkiError::InvalidInput { field, value: value.to_owned(), reason }
+fn invalid(field: Words, value: &str, reason: Words) -> PkiError {
+    PkiError::invalid(field, value, reason)
 }
 
 #[cfg(test)]

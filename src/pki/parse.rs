@@ -92,7 +92,7 @@ pub(crate) fn load_ca(cert_pem: &str, cert_path: &Path, key: KeyPair, key_path: 
 fn parse_der<'a>(der: &'a [u8], path: &Path) -> Result<X509Certificate<'a>, PkiError> {
     match x509_parser::parse_x509_certificate(der) {
         Ok(([], cert)) => Ok(cert),
-        Ok(_) => Err(PkiError::parse(path, "证书后有多余数据")),
+        Ok(_) => Err(PkiError::parse_said(path, "证书后有多余数据", "extra data after the certificate")),
         Err(e) => Err(PkiError::parse(path, e)),
     }
 }
@@ -104,14 +104,25 @@ fn common_name(name: &X509Name<'_>) -> String {
 fn distinguished_name(name: &X509Name<'_>, path: &Path) -> Result<DistinguishedName, PkiError> {
     let mut dn = DistinguishedName::new();
     for attr in name.iter_attributes() {
-        let oid: Vec<u64> =
-            attr.attr_type().iter().ok_or_else(|| PkiError::parse(path, "主题中有无法识别的属性"))?.collect();
+        let oid: Vec<u64> = attr
+            .attr_type()
+            .iter()
+            .ok_or_else(|| {
+                PkiError::parse_said(path, "主题中有无法识别的属性", "an attribute of the subject is not understood")
+            })?
+            .collect();
         let text = attr.as_str().map_err(|e| PkiError::parse(path, e))?;
         let value = match attr.attr_value().tag() {
             Tag::Utf8String => DnValue::Utf8String(text.to_owned()),
             Tag::PrintableString => DnValue::PrintableString(text.try_into().map_err(|e| PkiError::parse(path, e))?),
             Tag::Ia5String => DnValue::Ia5String(text.try_into().map_err(|e| PkiError::parse(path, e))?),
-            other => return Err(PkiError::parse(path, format!("主题中不支持的字符串类型 {other}"))),
+            other => {
+                return Err(PkiError::parse_said(
+                    path,
+                    format!("主题中不支持的字符串类型 {other}"),
+                    format!("string type {other} in the subject is not supported"),
+                ));
+            }
         };
         dn.push(DnType::from_oid(&oid), value);
     }
@@ -154,12 +165,17 @@ fn key_id_method(cert: &X509Certificate<'_>) -> KeyIdMethod {
 /// repeated attributes, other string types) would silently produce unverifiable
 /// certificates, so a throwaway certificate is signed and its issuer compared now.
 fn check_issuer_name(issuer: &Issuer<'static, KeyPair>, subject: &X509Name<'_>, path: &Path) -> Result<(), PkiError> {
-    let probe =
-        rcgen::CertificateParams::default().signed_by(issuer.key(), issuer).map_err(PkiError::generate("校验证书"))?;
+    let probe = rcgen::CertificateParams::default()
+        .signed_by(issuer.key(), issuer)
+        .map_err(PkiError::generate(("校验证书", "check certificate")))?;
     let probe = parse_der(probe.der(), path)?;
     if probe.issuer().as_raw() == subject.as_raw() {
         Ok(())
     } else {
-        Err(PkiError::parse(path, "CA主题名称的编码方式不受支持，无法用它签发证书"))
+        Err(PkiError::parse_said(
+            path,
+            "CA主题名称的编码方式不受支持，无法用它签发证书",
+            "the CA's subject name is encoded in a way that cannot issue certificates",
+        ))
     }
 }

@@ -56,7 +56,11 @@ impl RevocationList {
         let text = files::read_text(path)?;
         let list: Self = serde_json::from_str(&text).map_err(|e| PkiError::parse(path, e))?;
         if list.version != REVOCATIONS_VERSION {
-            return Err(PkiError::parse(path, format!("不支持的版本 {}（应为 {REVOCATIONS_VERSION}）", list.version)));
+            return Err(PkiError::parse_said(
+                path,
+                format!("不支持的版本 {}（应为 {REVOCATIONS_VERSION}）", list.version),
+                format!("version {} is not supported (expected {REVOCATIONS_VERSION})", list.version),
+            ));
         }
         list.check_serials(path)?;
         Ok(list)
@@ -93,7 +97,11 @@ impl RevocationList {
 
     fn check_serials(&self, path: &Path) -> Result<(), PkiError> {
         match self.revoked.iter().find(|e| e.serial.is_empty() || hex::decode(&e.serial).is_err()) {
-            Some(bad) => Err(PkiError::parse(path, format!("序列号不是十六进制：{}", bad.serial))),
+            Some(bad) => Err(PkiError::parse_said(
+                path,
+                format!("序列号不是十六进制：{}", bad.serial),
+                format!("serial number {} is not hex", bad.serial),
+            )),
             None => Ok(()),
         }
     }

@@ -13,6 +13,7 @@ use rand::rngs::OsRng;
 
 use super::files::{self, Overwrite};
 use super::{PkiError, names};
+use crate::i18n::Lang;
 
 /// Where a signing key was written, and its public half.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +69,8 @@ pub fn load_signing_key(path: &Path) -> Result<SigningKey, PkiError> {
 /// Loads a `.pub` file written by [`write_signing_key`].
 pub fn load_public_key(path: &Path) -> Result<VerifyingKey, PkiError> {
     let text = files::read_text(path)?;
-    crate::keys::parse_public_key(&text).map_err(|e| PkiError::parse(path, e))
+    crate::keys::parse_public_key(&text)
+        .map_err(|e| PkiError::parse_said(path, e.describe(Lang::Zh), e.describe(Lang::En)))
 }
 
 #[cfg(test)]

@@ -193,3 +193,59 @@ fn cli_signing_key_and_crl_reissue() {
     let bad = PkiCommand::Crl { ca: ca.cert.clone(), days: 0, out: None };
     assert!(matches!(execute(bad).unwrap_err(), PkiError::InvalidInput { .. }));
 }
+
+/// Chinese characters and the full-width punctuation written with them.
+fn has_cjk(text: &str) -> bool {
+    text.chars().any(|c| matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}'))
+}
+
+#[test]
+fn pki_init_reports_in_english_with_only_names_in_chinese() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lines =
+        execute_in(PkiCommand::Init { dir: tmp.path().to_owned(), force: false }, crate::i18n::Lang::En).unwrap();
+    let names: Vec<String> = ["33", "35"]
+        .iter()
+        .filter_map(|p| province_name(p).map(str::to_owned))
+        .chain(example_stations().into_iter().map(|s| s.name_zh))
+        .chain(example_officers().into_iter().map(|o| o.name))
+        .collect();
+    assert!(lines.iter().any(|l| l.contains("罗阳")), "names stay as they are: {lines:?}");
+    for line in &lines {
+        let without_names = names.iter().fold(line.clone(), |l, name| l.replace(name.as_str(), ""));
+        assert!(!has_cjk(&without_names), "Chinese beyond names in: {line}");
+    }
+    assert!(lines.iter().any(|l| l.contains("(330329001, liaison officer)")), "{lines:?}");
+    let chinese = execute(PkiCommand::Init { dir: tmp.path().join("zh"), force: false }).unwrap();
+    assert!(chinese.iter().any(|l| l.contains("（330329001，联络员）")), "{chinese:?}");
+    assert!(chinese.iter().all(|l| has_cjk(l)), "{chinese:?}");
+}
+
+#[test]
+fn a_pki_error_reads_in_the_chosen_language() {
+    use crate::i18n::Lang;
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = tmp.path().join("ca/33-ca.pem");
+    let station = || PkiCommand::Station {
+        ca: ca.clone(),
+        id: "zj-taishun-luoyang".into(),
+        dns: Vec::new(),
+        out: None,
+        force: false,
+    };
+    let err = execute_in(station(), Lang::En).unwrap_err();
+    let english = err.describe(Lang::En);
+    assert!(english.starts_with("cannot read or write"), "{english}");
+    assert!(!has_cjk(&english), "{english}");
+    let chinese = err.describe(Lang::Zh);
+    // What is said around the path the error names.
+    let parts: Vec<&str> = chinese.split('：').collect();
+    assert_eq!(parts.len(), 3, "{chinese}");
+    assert_eq!(parts[0], "读写文件失败");
+    assert!(parts[1].starts_with(&tmp.path().display().to_string()), "{chinese}");
+    assert_eq!(parts[2], "文件或目录不存在", "{chinese}");
+
+    let invalid = PkiError::invalid(("吊销列表有效天数", "days the CRL is valid"), "0", ("1–3650", "1–3650"));
+    assert_eq!(invalid.describe(Lang::En), "invalid days the CRL is valid: \"0\" (1–3650)");
+    assert_eq!(invalid.describe(Lang::Zh), "吊销列表有效天数 无效：\"0\"（1–3650）");
+}
