@@ -437,6 +437,23 @@ fn default_key_validity() -> u32 {
     1095
 }
 
+/// The TOML parser's finding in Chinese: where it is, and what serde's fixed wording says.
+fn parser_words(message: &str) -> String {
+    let mut lines = message.lines();
+    let first = lines.next().unwrap_or_default();
+    let last = message.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or_default().trim();
+    let place = first.strip_prefix("TOML parse error at line ").and_then(|rest| {
+        let (line, column) = rest.split_once(", column ")?;
+        Some((line.trim().to_owned(), column.trim().to_owned()))
+    });
+    let said = crate::domain::decode::serde_words(last);
+    let what = if said.code == "invalid_value" { "TOML 格式错误".to_owned() } else { said.zh };
+    match place {
+        Some((line, column)) => format!("第 {line} 行第 {column} 列：{what}"),
+        None => what,
+    }
+}
+
 impl Config {
     /// Reads, parses and checks a config file; relative paths become relative to its folder.
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
@@ -449,7 +466,7 @@ impl Config {
         let mut config = Self::parse(&text).map_err(|(key, message)| ConfigError {
             file: file.to_owned(),
             key,
-            zh: format!("配置文件格式有误：{message}"),
+            zh: parser_words(&message),
             message,
         })?;
         let base = file.parent().unwrap_or(Path::new("."));
