@@ -443,6 +443,58 @@ async fn the_dashboard_shows_the_joint_record_charts_and_overdue_list() {
     net.shutdown().await;
 }
 
+/// Rates count only what is due: a partner that answered everything in time reads 100%, not
+/// a share diluted by requests still within their deadline. Work with a station of the same
+/// province is shown apart from the province pairs. The page explains its figures and offers
+/// a print button that only a script can show.
+#[tokio::test]
+async fn the_dashboard_counts_only_what_is_due_and_keeps_provinces_apart() {
+    let net = Net::start(&[LUOYANG, XIXI, support::MAZHAN]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let mut answered = Vec::new();
+    for target in [XIXI, support::MAZHAN] {
+        let request = samples::sample(CaseKind::MissingPerson, vec![target.parse().unwrap()], now);
+        answered.push((liaison.create_case(&request).await.unwrap().id, target));
+    }
+    let waiting = samples::sample(CaseKind::General, vec![XIXI.parse().unwrap()], now);
+    let waiting = liaison.create_case(&waiting).await.unwrap().id;
+    for (id, target) in &answered {
+        let duty = net.officer(target, As::Duty);
+        assert!(eventually(Duration::from_secs(20), || async { duty.case(id).await.is_ok() }).await);
+        duty.act(id, &tiemeng::node::Action::Ack(Default::default())).await.unwrap();
+    }
+    let acked = eventually(Duration::from_secs(20), || async {
+        let mut all = true;
+        for (id, _) in &answered {
+            all &= liaison.case(id).await.unwrap().case.targets[0].state == TargetState::Acknowledged;
+        }
+        all && liaison.case(&waiting).await.unwrap().case.targets[0].state == TargetState::Delivered
+    })
+    .await;
+    assert!(acked, "both acknowledged, the third delivered");
+
+    let (status, html) = get(&net, LUOYANG, As::Chief, "/console/dashboard").await;
+    assert_eq!(status, 200);
+    let sent = html.split("<th>发出</th>").nth(1).unwrap_or_default();
+    let sent = &sent[..sent.find("</tr>").unwrap_or(sent.len())];
+    assert!(sent.starts_with("<td>3</td><td>100%</td>"), "two answered in time, one not yet due: {sent}");
+    assert!(!html.contains("67%"), "{html}");
+    assert!(html.contains("浙江 → 福建") && !html.contains("浙江 → 浙江"), "{html}");
+    assert!(html.contains("省内协作"), "same-province work on its own line: {html}");
+    assert!(html.contains("指标说明") && html.contains("应签收"), "the figures are explained: {html}");
+    let button = tag_with(&html, "data-print");
+    assert!(button.starts_with("<button") && button.contains("hidden"), "shown by the script only: {button}");
+    assert!(!html.contains("本页可直接打印"));
+    assert!(html.contains("width=\"100%\""), "the monthly chart spans the page");
+    let (_, english) = get(&net, LUOYANG, As::Chief, "/console/dashboard?lang=en").await;
+    assert!(english.contains("How figures are counted") && english.contains("Within the province"), "{english}");
+    assert!(english.contains("Print this page"));
+    let (_, script) = get(&net, LUOYANG, As::Chief, "/console/static/live.js").await;
+    assert!(script.contains("button[data-print]") && script.contains("window.print()"), "the node's own script prints");
+    net.shutdown().await;
+}
+
 #[tokio::test]
 async fn an_admin_sees_what_a_partner_refused_and_sends_it_again_from_the_console() {
     // 犀溪 holds a wrong public key for 罗阳 until its admin corrects it.

@@ -1204,6 +1204,7 @@ mod joint_statistics {
             requests += 1;
             let created = envelopes[0].at;
             let mut acked_at = None;
+            let mut declined_at = None;
             let mut first_report = None;
             let mut report_by = request.report_by;
             for envelope in &envelopes[1..] {
@@ -1225,7 +1226,10 @@ mod joint_statistics {
                         evaluation_sum += i64::from(c.evaluation);
                         evaluations += 1;
                     }
-                    Body::Decline(_) => declined += 1,
+                    Body::Decline(_) => {
+                        declined += 1;
+                        declined_at = Some(envelope.at);
+                    }
                     Body::Withdraw(_) => withdrawn += 1,
                     Body::Reminder(_) => reminders += 1,
                     _ => {}
@@ -1239,6 +1243,9 @@ mod joint_statistics {
                     late += 1
                 }
                 ack_hist[bucket((at - created).whole_seconds())] += 1;
+            } else if let Some(at) = declined_at {
+                // A decline is an answer: in time when given by the acknowledgement deadline.
+                in_time += i64::from(at <= request.ack_by);
             }
             if let Some(at) = first_report {
                 report_late += i64::from(at > report_by);
@@ -1246,7 +1253,7 @@ mod joint_statistics {
             }
         }
         serde_json::json!({
-            "requests": requests, "acknowledged": acked, "ack_in_time": in_time, "ack_late": late,
+            "requests": requests, "acknowledged": acked, "answered_in_time": in_time, "ack_late": late,
             "resolved": resolved, "closed": closed, "declined": declined, "withdrawn": withdrawn,
             "reminders": reminders, "evaluation_sum": evaluation_sum, "evaluations": evaluations,
             "report_late": report_late, "outcomes": outcome_counts,
@@ -1260,7 +1267,7 @@ mod joint_statistics {
             figures.outcomes.iter().filter(|(_, n)| **n > 0).collect();
         serde_json::json!({
             "requests": figures.requests, "acknowledged": figures.acknowledged,
-            "ack_in_time": figures.ack_in_time_share.map(|s| (s * figures.requests as f64).round() as i64).unwrap_or(0),
+            "answered_in_time": figures.answered_in_time,
             "ack_late": figures.ack_late, "resolved": figures.resolved, "closed": figures.closed,
             "declined": figures.declined, "withdrawn": figures.withdrawn, "reminders": figures.reminders,
             "evaluation_sum": figures.evaluation_average.map(|a| (a * figures.evaluations as f64).round() as i64).unwrap_or(0),

@@ -775,7 +775,7 @@ async fn statistics_after_changes_to_old_cases_equal_a_recount() {
                 }
             })
             .unwrap();
-        Figures::of(&sum)
+        Figures::of(&sum, node.clock().now())
     };
     let before = node.stats(&chief, &query).unwrap();
     assert_eq!(before.totals.sent, recount(&node));
@@ -797,6 +797,72 @@ async fn statistics_after_changes_to_old_cases_equal_a_recount() {
     let after = node.stats(&chief, &query).unwrap();
     assert!(after.totals.sent.withdrawn > before.totals.sent.withdrawn);
     assert_eq!(after.totals.sent, recount(&node));
+    drop(node);
+    net.shutdown().await;
+}
+
+/// Tallies written by a release that did not count what is due by a deadline are recounted
+/// from the cases when the store opens: the figures then equal those of a store that kept the
+/// new counts all along, requests long unanswered counting as misses.
+#[tokio::test]
+async fn statistics_an_older_release_tallied_are_recounted_when_the_store_opens() {
+    use tiemeng::clock::Clock;
+    use tiemeng::ids::OfficerId;
+    use tiemeng::node::{Node, StatsQuery};
+
+    let net = Net::partial(&[LUOYANG, XIXI], &[]).await;
+    let start = time::macros::datetime!(2026-03-02 08:00 UTC);
+    let later = start + time::Duration::days(2);
+    let dir = net.dir.path().join("older-tallies");
+    let open = |at: time::OffsetDateTime| {
+        let mut config = net.config(LUOYANG);
+        config.storage.data_dir = dir.clone();
+        Node::open(config, Clock::manual(at)).unwrap()
+    };
+    let officer = |node: &Node, badge: &str| {
+        node.officer(&OfficerId { station: LUOYANG.parse().unwrap(), badge: badge.parse().unwrap() }).unwrap()
+    };
+    let query = StatsQuery { from: start.date(), to: start.date(), peer: None, kind: None };
+
+    let node = open(start);
+    let requests = (0..4i64)
+        .map(|i| {
+            let at = start + time::Duration::minutes(i);
+            (samples::sample(CaseKind::MissingPerson, vec![XIXI.parse().unwrap()], at), at)
+        })
+        .collect();
+    let cases = node.create_cases(&officer(&node, "330329001"), requests).await.unwrap();
+    support::delivered_at_once(&node, &[cases[0].id, cases[1].id], XIXI).await;
+    drop(node);
+    let node = open(later);
+    let kept = node.stats(&officer(&node, "330329003"), &query).unwrap();
+    assert_eq!(kept.totals.sent.ack_due, 2, "the two delivered and never answered are misses");
+    assert_eq!(kept.totals.sent.ack_in_time_share, Some(0.0));
+    drop(node);
+
+    // As the earlier release left it: tallies as JSON without the counts of what is due.
+    {
+        let db = tiemeng::store::open_sled(&sled::Config::new().path(&dir)).unwrap();
+        for name in ["daydims_tally", "monthdims_tally"] {
+            let tree = db.open_tree(name).unwrap();
+            let keys: Vec<_> = tree.iter().map(|item| item.unwrap().0).collect();
+            assert!(!keys.is_empty());
+            for key in keys {
+                let old = serde_json::json!({
+                    "requests": 1, "acknowledged": 0, "ack_in_time": 0, "ack_late": 0, "reported": 0,
+                    "report_late": 0, "resolved": 0, "closed": 0, "declined": 0, "withdrawn": 0,
+                    "reminders": 0, "evaluation_sum": 0, "evaluations": 0, "outcomes": [], "declines": [],
+                    "ack_times": [], "report_times": [],
+                });
+                tree.insert(key, [&[1u8][..], &serde_json::to_vec(&old).unwrap()].concat()).unwrap();
+            }
+        }
+        db.open_tree("meta").unwrap().remove(b"tallies_due_built_v3").unwrap();
+        db.flush().unwrap();
+    }
+    let node = open(later);
+    let recounted = node.stats(&officer(&node, "330329003"), &query).unwrap();
+    assert_eq!(recounted, kept);
     drop(node);
     net.shutdown().await;
 }

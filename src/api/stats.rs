@@ -14,6 +14,7 @@ use super::problem::Problem;
 use crate::i18n::{Label, Lang};
 use crate::node::{Node, StatsParams, StatsQuery, StatsReport};
 use crate::stats::Figures;
+use crate::stats::report::GLOSSARY;
 
 /// The query `params` ask for, or a 400 `invalid_query` saying what is wrong.
 fn query_of(params: &StatsParams, today: Date, lang: Lang) -> Result<StatsQuery, Problem> {
@@ -68,21 +69,32 @@ pub async fn stats_csv(
     ))
 }
 
-/// Renders a report as CSV: one row per group and direction.
+/// Renders a report as CSV: how the figures are counted, then one row per group and
+/// direction. The glossary comes first as `#` lines, each a single unquoted cell: Excel shows
+/// it above the table, and a program reading the file skips it as comments (pandas'
+/// `comment="#"`). A blank line parts it from the table.
 pub fn to_csv(report: &StatsReport, lang: Lang) -> String {
     let mut out = String::from("\u{feff}");
-    let headings: [(&str, &str); 20] = [
+    let _ = writeln!(out, "# {}", lang.pick("指标说明", "How figures are counted"));
+    for ((term_zh, term_en), (zh, en)) in GLOSSARY {
+        let _ = writeln!(out, "# {}: {}", lang.pick(term_zh, term_en), lang.pick(zh, en));
+    }
+    out.push('\n');
+    let headings: [(&str, &str); 23] = [
         ("分组", "group"),
         ("名称", "name"),
         ("方向", "direction"),
         ("协查数", "requests"),
         ("签收数", "acknowledged"),
+        ("应签收", "due an answer"),
+        ("按时签收或退回", "answered in time"),
         ("按时签收率", "ack in time share"),
         ("签收用时中位数(分钟)", "median ack minutes"),
         ("签收用时90分位(分钟)", "p90 ack minutes"),
         ("首次反馈用时中位数(分钟)", "median first report minutes"),
         ("首次反馈用时90分位(分钟)", "p90 first report minutes"),
         ("办结数", "resolved"),
+        ("应办结", "due an outcome"),
         ("办结率", "resolved share"),
         ("找到失踪人员", "persons found"),
         ("拦截抓获在逃人员", "fugitives intercepted or arrested"),
@@ -98,6 +110,8 @@ pub fn to_csv(report: &StatsReport, lang: Lang) -> String {
     let direction = |sent: bool| if sent { lang.pick("发出", "sent") } else { lang.pick("收到", "received") };
     let mut row = |group: &str, name: &str, dir: &str, f: &Figures| {
         let opt = |v: Option<f64>| v.map(|v| format!("{}", (v * 1000.0).round() / 1000.0)).unwrap_or_default();
+        // Minutes come rounded from the figures, as the console and the command line show them.
+        let whole = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
         let record = f.joint_record();
         let cells = [
             group.to_owned(),
@@ -105,12 +119,15 @@ pub fn to_csv(report: &StatsReport, lang: Lang) -> String {
             dir.to_owned(),
             f.requests.to_string(),
             f.acknowledged.to_string(),
+            f.ack_due.to_string(),
+            f.answered_in_time.to_string(),
             opt(f.ack_in_time_share),
-            opt(f.ack_median_minutes),
-            opt(f.ack_p90_minutes),
-            opt(f.report_median_minutes),
-            opt(f.report_p90_minutes),
+            whole(f.ack_median_minutes),
+            whole(f.ack_p90_minutes),
+            whole(f.report_median_minutes),
+            whole(f.report_p90_minutes),
             f.resolved.to_string(),
+            f.outcome_due.to_string(),
             opt(f.resolved_share),
             record.persons_found.to_string(),
             record.fugitives_intercepted.to_string(),
@@ -136,6 +153,9 @@ pub fn to_csv(report: &StatsReport, lang: Lang) -> String {
         let name = format!("{}→{}", province_label(&pair.from_province, lang), province_label(&pair.to_province, lang));
         row(lang.pick("省际", "province pair"), &name, "", &pair.figures);
     }
+    let within = lang.pick("省内", "within the province");
+    row(within, within, direction(true), &report.within_province.sent);
+    row(within, within, direction(false), &report.within_province.received);
     for kind in &report.by_kind {
         let group = lang.pick("协查类型", "kind");
         row(group, kind.kind.label(lang), direction(true), &kind.figures.sent);

@@ -242,7 +242,7 @@ fn full_scan(node: &Node, from: time::Date, to: time::Date) -> BenchResult<Scan>
         .map_err(ctx("scan"))?;
     Ok(Scan {
         elapsed: started.elapsed(),
-        sent: crate::stats::Figures::of(&sent),
-        received: crate::stats::Figures::of(&received),
+        sent: crate::stats::Figures::of(&sent, node.clock().now()),
+        received: crate::stats::Figures::of(&received, node.clock().now()),
     })
 }

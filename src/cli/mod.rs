@@ -9,7 +9,7 @@ mod connection;
 mod peers;
 mod render;
 mod serve;
-mod stats;
+pub(crate) mod stats;
 mod template;
 mod watch;
 

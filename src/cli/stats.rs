@@ -86,17 +86,9 @@ pub fn run(args: StatsArgs, lang: Lang) -> ExitCode {
     }
 }
 
-fn minutes(value: Option<f64>, lang: Lang) -> String {
-    value.map_or_else(
-        || "—".into(),
-        |m| {
-            if m < 120.0 {
-                format!("{m:.0}{}", lang.pick("分钟", " min"))
-            } else {
-                format!("{:.1}{}", m / 60.0, lang.pick("小时", " h"))
-            }
-        },
-    )
+/// Whole minutes from [`Figures`] in the console's words, so both read the same.
+fn minutes(value: Option<i64>, lang: Lang) -> String {
+    value.map_or_else(|| "—".into(), |m| crate::console::lists::duration_words(m, lang))
 }
 
 fn percent(value: Option<f64>) -> String {
@@ -166,7 +158,7 @@ pub fn summary(report: &StatsReport, lang: Lang) -> String {
                 o.case,
                 o.kind.label(lang),
                 o.title,
-                minutes(Some(o.minutes_overdue as f64), lang)
+                minutes(Some(o.minutes_overdue), lang)
             );
         }
     }

@@ -11,14 +11,16 @@ use super::{ErrorPage, Page};
 use crate::i18n::{Label, Lang};
 use crate::node::StatsParams;
 use crate::node::StatsReport;
+use crate::stats::report::GLOSSARY;
 use crate::stats::{Direction, Figures};
 
 fn percent(value: Option<f64>) -> String {
     value.map_or_else(|| "—".into(), |v| format!("{:.0}%", v * 100.0))
 }
 
-fn minutes(value: Option<f64>, lang: Lang) -> String {
-    value.map_or_else(|| "—".into(), |m| duration_words(m.round() as i64, lang))
+/// Whole minutes from [`Figures`] (already rounded there, once for every reader) in words.
+fn minutes(value: Option<i64>, lang: Lang) -> String {
+    value.map_or_else(|| "—".into(), |m| duration_words(m, lang))
 }
 
 fn average(value: Option<f64>) -> String {
@@ -85,16 +87,63 @@ pub async fn show(page: Page, Query(params): Query<StatsParams>) -> Result<Marku
         h2 { (lang.pick("未闭环（超期）", "Overdue and open")) }
         (overdue_table(&page, &report, lang))
         h2 { (lang.pick("省际协作", "Between provinces")) }
-        table {
-            thead { tr { th { (lang.pick("方向", "Direction")) } th { (lang.pick("协查数", "Requests")) } th { (lang.pick("按时签收率", "Acked in time")) } th { (lang.pick("办结率", "Resolved")) } } }
-            tbody { @for pair in &report.by_province_pair { tr {
-                td { (province(&pair.from_province, lang)) " → " (province(&pair.to_province, lang)) }
-                td { (pair.figures.requests) } td { (percent(pair.figures.ack_in_time_share)) } td { (percent(pair.figures.resolved_share)) }
-            } } }
-        }
-        p.no-print { a href={ "/console/dashboard?from=" (report.from) "&to=" (report.to) "&lang=" (if lang == Lang::En { "en" } else { "zh" }) } { (lang.pick("本页可直接打印。", "This page prints as it is.")) } }
+        (province_tables(&page, &report, lang))
+        (glossary(lang))
+        // Shown by live.js, which also does the printing: the console's scripts must come from
+        // the node itself, so no inline handler. Without scripts it stays hidden; the browser's
+        // own print command prints the page as well.
+        p.no-print { button.print type="button" data-print hidden { (lang.pick("打印本页", "Print this page")) } }
     };
     Ok(layout::page(&page, title, Section::Dashboard, content))
+}
+
+/// Requests across a provincial border, by direction; work within this station's own province
+/// on a line of its own, since there a request sent and one received share a pair.
+fn province_tables(page: &Page, report: &StatsReport, lang: Lang) -> Markup {
+    let row = |label: String, f: &Figures| {
+        html! { tr {
+            td { (label) } td { (f.requests) } td { (percent(f.ack_in_time_share)) } td { (percent(f.resolved_share)) }
+        } }
+    };
+    let own = page.node.config().station.division.province();
+    let within = &report.within_province;
+    let own_name = lang.pick(own.name_zh(), own.name_en());
+    html! {
+        @if report.by_province_pair.is_empty() {
+            p.muted { (lang.pick("没有跨省协查。", "No requests crossed a provincial border.")) }
+        } @else {
+            table {
+                thead { tr { th { (lang.pick("方向", "Direction")) } th { (lang.pick("协查数", "Requests")) } th { (lang.pick("按时签收率", "Acked in time")) } th { (lang.pick("办结率", "Resolved")) } } }
+                tbody { @for pair in &report.by_province_pair {
+                    (row(format!("{} → {}", province(&pair.from_province, lang), province(&pair.to_province, lang)), &pair.figures))
+                } }
+            }
+        }
+        h3 { (lang.pick("省内协作", "Within the province")) " · " (own_name) }
+        @if within.sent.requests + within.received.requests == 0 {
+            p.muted { (lang.pick("没有省内协查。", "No requests within the province.")) }
+        } @else {
+            table {
+                thead { tr { th {} th { (lang.pick("协查数", "Requests")) } th { (lang.pick("按时签收率", "Acked in time")) } th { (lang.pick("办结率", "Resolved")) } } }
+                tbody {
+                    (row(lang.pick("发出", "Sent").to_owned(), &within.sent))
+                    (row(lang.pick("收到", "Received").to_owned(), &within.received))
+                }
+            }
+        }
+    }
+}
+
+/// 指标说明: how each figure is counted, from the one glossary the CSV prints too.
+fn glossary(lang: Lang) -> Markup {
+    html! {
+        section.glossary {
+            h2 { (lang.pick("指标说明", "How figures are counted")) }
+            dl.facts { @for ((term_zh, term_en), (zh, en)) in GLOSSARY {
+                dt { (lang.pick(term_zh, term_en)) } dd { (lang.pick(zh, en)) }
+            } }
+        }
+    }
 }
 
 fn province(code: &str, lang: Lang) -> String {
@@ -179,5 +228,75 @@ fn overdue_table(page: &Page, report: &StatsReport, lang: Lang) -> Markup {
                 } } }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::TwoWay;
+    use crate::stats::tally::DURATION_BOUNDS;
+    use crate::stats::{JointRecord, Tally};
+
+    /// A report whose requests sent were both acknowledged within the first minute, so the
+    /// median acknowledgement falls at 30 seconds: half a minute.
+    fn report() -> StatsReport {
+        let mut ack_times = vec![0; DURATION_BOUNDS.len()];
+        ack_times[0] = 2;
+        let tally = Tally { requests: 2, acknowledged: 2, ack_times, ..Tally::default() };
+        let now = time::macros::datetime!(2026-11-23 08:00 UTC);
+        StatsReport {
+            station: "zj-taishun-luoyang".parse().unwrap_or_else(|_| unreachable!("a valid station id")),
+            from: now.date(),
+            to: now.date(),
+            totals: TwoWay { sent: Figures::of(&tally, now), received: Figures::default() },
+            joint_record: JointRecord::default(),
+            by_peer: Vec::new(),
+            by_province_pair: Vec::new(),
+            within_province: TwoWay::default(),
+            by_kind: Vec::new(),
+            by_month: Vec::new(),
+            overdue_total: 0,
+            overdue: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_console_the_command_line_and_the_csv_read_the_same_median() {
+        let report = report();
+        assert_eq!(report.totals.sent.ack_median_minutes, Some(1), "half a minute rounds up to one");
+        let console = totals(&report, Lang::Zh).into_string();
+        assert!(console.contains("<td>1分钟</td>"), "{console}");
+        let cli = crate::cli::stats::summary(&report, Lang::Zh);
+        assert!(cli.contains("签收用时中位数 1分钟"), "{cli}");
+        let csv = crate::api::stats::to_csv(&report, Lang::Zh);
+        let header = csv.lines().find(|l| l.starts_with("分组,")).unwrap_or_default();
+        let column = header.split(',').position(|h| h == "签收用时中位数(分钟)");
+        let sent = csv.lines().find(|l| l.starts_with("合计,合计,发出")).unwrap_or_default();
+        assert_eq!(column.and_then(|c| sent.split(',').nth(c)), Some("1"), "{csv}");
+    }
+
+    #[test]
+    fn the_csv_opens_with_the_glossary_as_single_cells_then_the_table() {
+        let csv = crate::api::stats::to_csv(&report(), Lang::En);
+        assert!(csv.starts_with("\u{feff}# How figures are counted\n"), "{csv}");
+        let (block, table) = csv.split_once("\n\n").unwrap_or_default();
+        assert_eq!(block.lines().count(), 1 + GLOSSARY.len());
+        for line in block.lines() {
+            assert!(line.trim_start_matches('\u{feff}').starts_with("# "), "{line}");
+            assert!(!line.contains([',', '"']), "a glossary line is one unquoted cell: {line}");
+        }
+        assert!(block.contains("Acked in time: acknowledged or declined by the deadline"), "{block}");
+        assert!(table.starts_with("group,name,direction,requests"), "{table}");
+        let zh = crate::api::stats::to_csv(&report(), Lang::Zh);
+        assert!(zh.contains("# 按时签收率: 在签收期限前签收或退回的 ÷ 应签收"), "{zh}");
+    }
+
+    #[test]
+    fn the_glossary_is_on_the_dashboard_in_both_languages() {
+        let zh = glossary(Lang::Zh).into_string();
+        assert!(zh.contains("指标说明") && zh.contains("<dt>按时签收率</dt>"), "{zh}");
+        let en = glossary(Lang::En).into_string();
+        assert!(en.contains("How figures are counted") && en.contains("<dt>Resolved</dt>"), "{en}");
     }
 }

@@ -35,6 +35,15 @@
     } catch (_) { /* the next event tries again */ }
   }
 
+  // Print buttons come hidden: without this script they could do nothing. Shown again after
+  // each refresh of <main>, which brings fresh (hidden) ones; one listener serves them all.
+  function showPrint() {
+    for (const button of document.querySelectorAll("button[data-print]")) button.hidden = false;
+  }
+  document.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("button[data-print]")) window.print();
+  });
+
   async function refreshMain() {
     try {
       const answer = await fetch(location.href, { headers: { accept: "text/html" } });
@@ -45,6 +54,7 @@
       // Not while an officer is typing in a form on this page.
       if (fresh && main && !main.contains(document.activeElement?.closest("form"))) {
         main.replaceWith(fresh);
+        showPrint();
       }
     } catch (_) { /* the next event tries again */ }
   }
@@ -150,6 +160,7 @@
     if (concerns) refreshMain();
   }
 
+  showPrint();
   setUp();
   const stream = new EventSource("/api/v1/events");
   for (const name of ["request_received", "request_sent", "case_updated", "deadline", "partner"]) {

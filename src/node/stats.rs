@@ -107,7 +107,7 @@ pub struct PeerStats {
     pub overdue_open: usize,
 }
 
-/// Figures of one province pair, in the direction requests went.
+/// Figures of one pair of different provinces, in the direction requests went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PairStats {
     /// Province of the requesting stations.
@@ -187,8 +187,12 @@ pub struct StatsReport {
     pub joint_record: JointRecord,
     /// By partner station.
     pub by_peer: Vec<PeerStats>,
-    /// By province pair.
+    /// By pair of different provinces (省际协作), in the direction requests went: the same
+    /// figures at both ends of a pair.
     pub by_province_pair: Vec<PairStats>,
+    /// With partners in this station's own province (省内协作), kept out of the province
+    /// pairs: there a request sent and one received would fall in the same pair.
+    pub within_province: TwoWay,
     /// By kind.
     pub by_kind: Vec<KindStats>,
     /// By month.
@@ -218,8 +222,8 @@ impl Sums {
         }
     }
 
-    fn figures(&self) -> TwoWay {
-        TwoWay { sent: Figures::of(&self.sent), received: Figures::of(&self.received) }
+    fn figures(&self, now: OffsetDateTime) -> TwoWay {
+        TwoWay { sent: Figures::of(&self.sent, now), received: Figures::of(&self.received, now) }
     }
 }
 
@@ -253,11 +257,16 @@ impl Node {
         let mut by_peer: BTreeMap<&StationId, Sums> = BTreeMap::new();
         let mut by_kind: BTreeMap<CaseKind, Sums> = BTreeMap::new();
         let mut by_pair: BTreeMap<(Option<Province>, Option<Province>), Tally> = BTreeMap::new();
+        let mut within = Sums::default();
         for ((peer, kind, direction), tally) in &by_dims {
             totals.add(*direction, tally);
             by_peer.entry(peer).or_default().add(*direction, tally);
             by_kind.entry(*kind).or_default().add(*direction, tally);
             let peer_province = self.province_of(peer);
+            if peer_province == my_province {
+                within.add(*direction, tally);
+                continue;
+            }
             let pair = match direction {
                 Direction::Sent => (my_province, peer_province),
                 Direction::Received => (peer_province, my_province),
@@ -265,7 +274,9 @@ impl Node {
             by_pair.entry(pair).or_default().add(tally, 1);
         }
         let (overdue_by_peer, overdue) = self.overdue(query)?;
-        let totals = totals.figures();
+        // One moment for every figure of the report, so its parts add up.
+        let now = self.now();
+        let totals = totals.figures(now);
         Ok(StatsReport {
             station: self.station().clone(),
             from: query.from,
@@ -278,7 +289,7 @@ impl Node {
                     name: self.config.peer(peer).map(|p| p.name.clone()).unwrap_or_default(),
                     province: province_code(self.province_of(peer)),
                     overdue_open: overdue_by_peer.get(peer).copied().unwrap_or(0),
-                    figures: sums.figures(),
+                    figures: sums.figures(now),
                     peer: peer.clone(),
                 })
                 .collect(),
@@ -287,15 +298,16 @@ impl Node {
                 .map(|((from_province, to_province), tally)| PairStats {
                     from_province: province_code(from_province),
                     to_province: province_code(to_province),
-                    figures: Figures::of(&tally),
+                    figures: Figures::of(&tally, now),
                 })
                 .collect(),
-            by_kind: by_kind.into_iter().map(|(kind, sums)| KindStats { kind, figures: sums.figures() }).collect(),
+            within_province: within.figures(now),
+            by_kind: by_kind.into_iter().map(|(kind, sums)| KindStats { kind, figures: sums.figures(now) }).collect(),
             by_month: by_month
                 .into_iter()
                 .map(|((year, month), sums)| MonthStats {
                     month: format!("{year:04}-{month:02}"),
-                    figures: sums.figures(),
+                    figures: sums.figures(now),
                 })
                 .collect(),
             overdue_total: overdue_by_peer.values().sum(),

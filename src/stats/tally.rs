@@ -111,6 +111,86 @@ pub struct Tally {
     pub ack_times: Vec<i64>,
     /// Histogram of time to first report.
     pub report_times: Vec<i64>,
+    /// Requests whose acknowledgement is settled and counts in the 按时签收率: answered
+    /// (acknowledged, or declined without an acknowledgement), or withdrawn unanswered after
+    /// their acknowledgement deadline. See [`crate::stats::report::GLOSSARY`].
+    #[serde(default)]
+    pub ack_due: i64,
+    /// Of [`Tally::ack_due`], answered by the acknowledgement deadline: acknowledged, or
+    /// declined, in time. A decline is an answer; only silence past the deadline is a miss.
+    #[serde(default)]
+    pub answered_in_time: i64,
+    /// Delivered requests still waiting for an answer, as [`Waiting`] pairs keyed by their
+    /// acknowledgement deadline: they count in the rate once the deadline has passed, which
+    /// depends on when one asks, so it is decided at query time.
+    #[serde(default)]
+    pub ack_waiting: Vec<i64>,
+    /// Requests that count in the 办结率: with an outcome, or withdrawn without one after
+    /// their first-report deadline.
+    #[serde(default)]
+    pub outcome_due: i64,
+    /// Delivered, undeclined requests without an outcome, as [`Waiting`] pairs keyed by their
+    /// first-report deadline: they count in the 办结率 once it has passed.
+    #[serde(default)]
+    pub outcome_waiting: Vec<i64>,
+}
+
+/// Sorted `(deadline in Unix seconds, count)` pairs, stored flat in a `Vec<i64>` so tallies
+/// keep one stored form for every list. A day's bucket holds a pair per distinct deadline of
+/// its open requests: few, since most requests are answered within hours.
+pub struct Waiting;
+
+impl Waiting {
+    /// Adds `count` at `deadline`, keeping the pairs sorted and dropping a pair that reaches
+    /// zero (so a bucket whose requests were all answered holds none).
+    pub fn add(pairs: &mut Vec<i64>, deadline: i64, count: i64) {
+        Self::merge(pairs, &[deadline, count], 1);
+    }
+
+    /// Adds every pair of `theirs` times `sign` in one pass over both lists: a year's query
+    /// sums thousands of buckets into one.
+    pub fn merge(mine: &mut Vec<i64>, theirs: &[i64], sign: i64) {
+        if theirs.len() < 2 {
+            return;
+        }
+        let mut out = Vec::with_capacity(mine.len() + theirs.len());
+        let (mut a, mut b) = (mine.chunks_exact(2).peekable(), theirs.chunks_exact(2).peekable());
+        loop {
+            let (deadline, count) = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if x[0] == y[0] => {
+                    let pair = (x[0], x[1] + sign * y[1]);
+                    a.next();
+                    b.next();
+                    pair
+                }
+                (Some(x), Some(y)) if x[0] < y[0] => {
+                    let pair = (x[0], x[1]);
+                    a.next();
+                    pair
+                }
+                (_, Some(y)) => {
+                    let pair = (y[0], sign * y[1]);
+                    b.next();
+                    pair
+                }
+                (Some(x), None) => {
+                    let pair = (x[0], x[1]);
+                    a.next();
+                    pair
+                }
+                (None, None) => break,
+            };
+            if count != 0 {
+                out.extend([deadline, count]);
+            }
+        }
+        *mine = out;
+    }
+
+    /// How many of `pairs` fall due at or before `now` (Unix seconds).
+    pub fn due_by(pairs: &[i64], now: i64) -> i64 {
+        pairs.chunks_exact(2).take_while(|pair| pair[0] <= now).map(|pair| pair[1]).sum()
+    }
 }
 
 fn bucket(seconds: i64) -> usize {
@@ -176,6 +256,7 @@ impl Tally {
         tally.declined = i64::from(target.state == TargetState::Declined);
         tally.withdrawn = i64::from(target.state == TargetState::Withdrawn);
         tally.reminders = i64::from(target.reminders);
+        tally.count_due(target);
         if let Some(evaluation) = target.evaluation {
             tally.evaluation_sum = i64::from(evaluation);
             tally.evaluations = 1;
@@ -191,6 +272,39 @@ impl Tally {
             tally.declines[i] = 1;
         }
         tally
+    }
+
+    /// Which rates this target counts in now, and which it will count in once a deadline
+    /// passes. The rules, in words, are [`crate::stats::report::GLOSSARY`]:
+    /// - an undelivered request counts in no rate: deadlines run from delivery;
+    /// - a decline is an answer: in time when given by the acknowledgement deadline; a declined
+    ///   request is not counted in the 办结率 (it was not taken on; declines are shown apart);
+    /// - a withdrawal is the requesting side's doing: before a deadline, the request counts
+    ///   against neither rate; after it, an unanswered (or unresolved) request is a miss.
+    fn count_due(&mut self, target: &TargetRecord) {
+        if target.delivered_at.is_none() && target.acked_at.is_none() {
+            return;
+        }
+        let declined = target.state == TargetState::Declined;
+        let withdrawn = target.state == TargetState::Withdrawn;
+        let ended = target.ended_at.unwrap_or(target.ack_by);
+        // Answered: acknowledged, or declined without an acknowledgement.
+        let answered = target.acked_at.or(if declined { Some(ended) } else { None });
+        match answered {
+            Some(at) => {
+                self.ack_due = 1;
+                self.answered_in_time = i64::from(at <= target.ack_by);
+            }
+            None if withdrawn => self.ack_due = i64::from(ended > target.ack_by),
+            None => Waiting::add(&mut self.ack_waiting, target.ack_by.unix_timestamp(), 1),
+        }
+        if target.outcome.is_some() {
+            self.outcome_due = 1;
+        } else if withdrawn {
+            self.outcome_due = i64::from(ended > target.report_by);
+        } else if !declined {
+            Waiting::add(&mut self.outcome_waiting, target.report_by.unix_timestamp(), 1);
+        }
     }
 
     /// Adds `other` times `sign` (1 to add, -1 to subtract).
@@ -209,6 +323,9 @@ impl Tally {
             (&mut self.reminders, other.reminders),
             (&mut self.evaluation_sum, other.evaluation_sum),
             (&mut self.evaluations, other.evaluations),
+            (&mut self.ack_due, other.ack_due),
+            (&mut self.answered_in_time, other.answered_in_time),
+            (&mut self.outcome_due, other.outcome_due),
         ];
         for (mine, theirs) in scalars {
             *mine += sign * theirs;
@@ -226,6 +343,8 @@ impl Tally {
                 *m += sign * t;
             }
         }
+        Waiting::merge(&mut self.ack_waiting, &other.ack_waiting, sign);
+        Waiting::merge(&mut self.outcome_waiting, &other.outcome_waiting, sign);
     }
 
     /// True when the bucket holds no target any more. Every contribution counts one request
@@ -249,4 +368,174 @@ pub fn contributions(case: &CaseRecord, me: &StationId) -> Vec<(Dims, Tally)> {
             (Dims { day, direction, peer, kind: case.kind }, Tally::of_target(case, target))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::case::Exchange;
+    use crate::domain::case::Priority;
+    use crate::ids::{CaseId, EnvelopeId};
+    use crate::stats::Figures;
+
+    const AT: OffsetDateTime = datetime!(2026-11-23 08:00 UTC);
+
+    fn station(text: &str) -> StationId {
+        text.parse().unwrap_or_else(|_| unreachable!("a valid station id"))
+    }
+
+    /// A target delivered at [`AT`], due an acknowledgement ten minutes later and a first
+    /// report an hour later, in `state`.
+    fn target(state: TargetState) -> TargetRecord {
+        TargetRecord {
+            station: station("fj-shouning-xixi"),
+            state,
+            ack_by: AT + Duration::minutes(10),
+            report_by: AT + Duration::hours(1),
+            delivered_at: Some(AT),
+            acked_at: None,
+            first_report_at: None,
+            resolved_at: None,
+            ended_at: None,
+            outcome: None,
+            outcome_count: 0,
+            evaluation: None,
+            decline_reason: None,
+            suggested_station: None,
+            reminders: 0,
+            notes: 0,
+            exchange: Exchange { from_origin: 1, from_target: 0, origin_next: 1, target_next: 0 },
+            superseded: Vec::new(),
+            report_promised: false,
+        }
+    }
+
+    fn acked(minutes: i64) -> TargetRecord {
+        TargetRecord { acked_at: Some(AT + Duration::minutes(minutes)), ..target(TargetState::Acknowledged) }
+    }
+
+    fn ended(state: TargetState, minutes: i64) -> TargetRecord {
+        TargetRecord { ended_at: Some(AT + Duration::minutes(minutes)), ..target(state) }
+    }
+
+    trait Withdraw {
+        fn withdrawn(self) -> TargetRecord;
+    }
+
+    impl Withdraw for TargetRecord {
+        fn withdrawn(self) -> TargetRecord {
+            TargetRecord { state: TargetState::Withdrawn, ..self }
+        }
+    }
+
+    fn resolved(minutes: i64) -> TargetRecord {
+        TargetRecord {
+            outcome: Some(Outcome::PersonFound),
+            outcome_count: 1,
+            resolved_at: Some(AT + Duration::minutes(minutes)),
+            first_report_at: Some(AT + Duration::minutes(minutes)),
+            ..TargetRecord { state: TargetState::Resolved, ..acked(2) }
+        }
+    }
+
+    /// The figures of one case holding `targets`, asked `after` its delivery.
+    fn figures(targets: Vec<TargetRecord>, after: Duration) -> Figures {
+        let case = CaseRecord {
+            id: CaseId::new(),
+            origin: station("zj-taishun-luoyang"),
+            kind: CaseKind::MissingPerson,
+            priority: Priority::Urgent,
+            title: "走失老人".into(),
+            summary: String::new(),
+            restrictions: Vec::new(),
+            review_by: None,
+            created_at: AT,
+            request: EnvelopeId::new(),
+            parties: targets.iter().map(|t| t.station.clone()).collect(),
+            targets,
+            subjects: Vec::new(),
+            same_subject: Vec::new(),
+            updated_at: AT,
+        };
+        let mut sum = Tally::default();
+        for (_, tally) in contributions(&case, &case.origin) {
+            sum.add(&tally, 1);
+        }
+        Figures::of(&sum, AT + after)
+    }
+
+    #[test]
+    fn a_partner_that_never_missed_a_deadline_is_acked_in_time_every_time() {
+        // Four acknowledged in time, one declined in time, one withdrawn before its deadline,
+        // one not yet due: seven requests, none answered late. Counting all seven read 57%.
+        let targets = vec![
+            acked(1),
+            acked(3),
+            acked(9),
+            acked(10),
+            ended(TargetState::Declined, 5),
+            ended(TargetState::Withdrawn, 4),
+            target(TargetState::Delivered),
+        ];
+        let f = figures(targets.clone(), Duration::minutes(5));
+        assert_eq!(f.requests, 7);
+        assert_eq!((f.answered_in_time, f.ack_due), (5, 5));
+        assert_eq!(f.ack_in_time_share, Some(1.0));
+        // Once the deadline has passed, the request still unanswered is a miss.
+        let f = figures(targets, Duration::minutes(11));
+        assert_eq!((f.answered_in_time, f.ack_due), (5, 6));
+    }
+
+    #[test]
+    fn late_answers_and_withdrawals_after_the_deadline_are_misses() {
+        let targets = vec![
+            acked(11),
+            ended(TargetState::Declined, 12),
+            ended(TargetState::Withdrawn, 30),
+            TargetRecord { delivered_at: None, ..target(TargetState::Sent) },
+            TargetRecord { delivered_at: None, ..ended(TargetState::Withdrawn, 30) },
+        ];
+        let f = figures(targets, Duration::days(3));
+        assert_eq!((f.answered_in_time, f.ack_due), (0, 3), "undelivered requests are no one's miss");
+        assert_eq!(f.ack_in_time_share, Some(0.0));
+        let waiting = TargetRecord { delivered_at: None, ..target(TargetState::Sent) };
+        assert_eq!(figures(vec![waiting], Duration::days(3)).ack_in_time_share, None, "nothing due: no rate");
+    }
+
+    #[test]
+    fn the_resolved_rate_counts_what_is_resolved_or_past_its_first_report_deadline() {
+        let targets = vec![
+            resolved(20),
+            resolved(90),
+            acked(2),
+            ended(TargetState::Declined, 5),
+            TargetRecord { ended_at: Some(AT + Duration::minutes(30)), ..acked(2) }.withdrawn(),
+            TargetRecord { ended_at: Some(AT + Duration::hours(3)), ..acked(2) }.withdrawn(),
+        ];
+        let f = figures(targets.clone(), Duration::minutes(30));
+        assert_eq!((f.resolved, f.outcome_due), (2, 3), "the open one is not yet due");
+        assert_eq!(f.resolved_share, Some(2.0 / 3.0));
+        let f = figures(targets, Duration::hours(2));
+        assert_eq!((f.resolved, f.outcome_due), (2, 4), "past the first-report deadline, it counts");
+        assert_eq!(f.declined, 1, "the decline is counted apart");
+    }
+
+    #[test]
+    fn waiting_requests_add_and_subtract_back_to_nothing() {
+        let mut pairs = Vec::new();
+        for deadline in [30, 10, 20, 10] {
+            Waiting::add(&mut pairs, deadline, 1);
+        }
+        assert_eq!(pairs, [10, 2, 20, 1, 30, 1]);
+        assert_eq!((Waiting::due_by(&pairs, 9), Waiting::due_by(&pairs, 20)), (0, 3));
+        let other = vec![5, 1, 20, 1];
+        Waiting::merge(&mut pairs, &other, 1);
+        assert_eq!(pairs, [5, 1, 10, 2, 20, 2, 30, 1]);
+        Waiting::merge(&mut pairs, &other, -1);
+        Waiting::merge(&mut pairs, &[10, 2, 20, 1, 30, 1], -1);
+        assert!(pairs.is_empty(), "{pairs:?}");
+    }
 }

@@ -270,6 +270,7 @@ impl Store {
         }
         let store = Self::assemble(inner, station.clone(), dir, cache_bytes);
         store.ensure_late_counts()?;
+        store.ensure_tallies()?;
         Ok(store)
     }
 

@@ -2,6 +2,7 @@
 //! query over a date range reads whole months from the month buckets and only the ragged
 //! ends from the day buckets, so a year costs a few hundred reads, not one per case.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use time::{Date, Month};
@@ -76,7 +77,53 @@ fn month_of_index(index: i32) -> (i32, Month) {
     (index.div_euclid(12), month)
 }
 
+/// `meta` key present once every tally holds the counts of what is due by a deadline
+/// (tally codec version 3).
+const TALLIES_BUILT: &[u8] = b"tallies_due_built_v3";
+
 impl Store {
+    /// Recounts every tally from the stored cases if this store's tallies were written by a
+    /// release that did not count what is due by a deadline: without the recount, requests
+    /// left unanswered long ago would never count against a rate, and a later change to such a
+    /// case would take away counts its tally never had. One atomic batch per tree, the marker
+    /// last, so an interrupted recount starts again at the next open.
+    pub(super) fn ensure_tallies(&self) -> Result<(), StoreError> {
+        let _guard = self.lock()?;
+        let inner = self.inner()?;
+        if inner.trees.meta.get(TALLIES_BUILT)?.is_some() {
+            return Ok(());
+        }
+        let trees = [
+            (TreeId::DaydimsTally, &inner.trees.daydims_tally),
+            (TreeId::MonthdimsTally, &inner.trees.monthdims_tally),
+        ];
+        if trees.iter().any(|(_, tree)| !tree.is_empty()) {
+            let mut sums: BTreeMap<(TreeId, Vec<u8>), Tally> = BTreeMap::new();
+            let me = self.station().clone();
+            let cases = self.for_each_case(|case| {
+                for (dims, tally) in crate::stats::contributions(&case, &me) {
+                    for slot in bucket_keys(&dims) {
+                        sums.entry(slot).or_default().add(&tally, 1);
+                    }
+                }
+            })?;
+            for (id, tree) in trees {
+                let mut batch = sled::Batch::default();
+                for item in tree.iter() {
+                    batch.remove(item?.0);
+                }
+                for ((_, key), tally) in sums.iter().filter(|((t, _), tally)| *t == id && !tally.is_empty()) {
+                    batch.insert(key.clone(), tally_codec::encode(tally));
+                }
+                tree.apply_batch(batch)?;
+            }
+            tracing::info!(cases, buckets = sums.len(), "recounted the statistics with what is due by a deadline");
+        }
+        inner.trees.meta.insert(TALLIES_BUILT, &[1u8][..])?;
+        inner.flush_now()?;
+        Ok(())
+    }
+
     /// The committed tally under `key` of a statistics tree, or an empty one.
     pub(super) fn read_tally(&self, tree: TreeId, key: &[u8]) -> Result<Tally, StoreError> {
         let tree = match tree {

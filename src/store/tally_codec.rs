@@ -1,18 +1,23 @@
 //! The stored form of a statistics [`Tally`]. A statistics query reads hundreds of tallies, and
 //! decoding each as JSON (field names, some 400 bytes) was most of its time; so tallies are
 //! written as a version byte and zigzag varints — a usual tally is well under 100 bytes and
-//! decodes without allocating names. Tallies written as JSON by earlier releases still decode.
+//! decodes without allocating names. Tallies written as JSON or as version 2 by earlier
+//! releases still decode, without the counts added since (what is due by a deadline); a store
+//! that holds such tallies has them recounted from its cases when it opens
+//! (`Store::ensure_tallies`).
 
 use super::{StoreError, codec};
 use crate::stats::Tally;
 
-/// The version byte of the varint form.
+/// The version byte of the varint form before the counts of what is due by a deadline.
 const VARINT_V2: u8 = 2;
+/// The version byte of the varint form with them.
+const VARINT_V3: u8 = 3;
 
 /// Encodes `tally`: the scalars in declaration order, then each list as its length and items.
 pub fn encode(tally: &Tally) -> Vec<u8> {
     let mut out = Vec::with_capacity(96);
-    out.push(VARINT_V2);
+    out.push(VARINT_V3);
     for value in scalars(tally) {
         put(&mut out, value);
     }
@@ -27,8 +32,9 @@ pub fn encode(tally: &Tally) -> Vec<u8> {
 
 /// Decodes what [`encode`] (or, for older stores, the JSON codec) wrote.
 pub fn decode(bytes: &[u8]) -> Result<Tally, StoreError> {
-    let Some((&VARINT_V2, mut rest)) = bytes.split_first() else {
-        return codec::decode(bytes, "statistics tally");
+    let (version, mut rest) = match bytes.split_first() {
+        Some((&version, rest)) if version == VARINT_V2 || version == VARINT_V3 => (version, rest),
+        _ => return codec::decode(bytes, "statistics tally"),
     };
     let mut next = || take(&mut rest);
     let mut tally = Tally {
@@ -47,7 +53,17 @@ pub fn decode(bytes: &[u8]) -> Result<Tally, StoreError> {
         evaluations: next()?,
         ..Tally::default()
     };
-    for list in [&mut tally.outcomes, &mut tally.declines, &mut tally.ack_times, &mut tally.report_times] {
+    if version == VARINT_V3 {
+        tally.ack_due = take(&mut rest)?;
+        tally.answered_in_time = take(&mut rest)?;
+        tally.outcome_due = take(&mut rest)?;
+    }
+    let mut lists: Vec<&mut Vec<i64>> =
+        vec![&mut tally.outcomes, &mut tally.declines, &mut tally.ack_times, &mut tally.report_times];
+    if version == VARINT_V3 {
+        lists.extend([&mut tally.ack_waiting, &mut tally.outcome_waiting]);
+    }
+    for list in lists {
         let len = usize::try_from(take(&mut rest)?).map_err(|_| corrupt("a negative list length"))?;
         // Every item takes at least one byte, so a length beyond the bytes left is corrupt.
         if len > rest.len() {
@@ -58,7 +74,7 @@ pub fn decode(bytes: &[u8]) -> Result<Tally, StoreError> {
     if rest.is_empty() { Ok(tally) } else { Err(corrupt("trailing bytes")) }
 }
 
-fn scalars(t: &Tally) -> [i64; 13] {
+fn scalars(t: &Tally) -> [i64; 16] {
     [
         t.requests,
         t.acknowledged,
@@ -73,11 +89,14 @@ fn scalars(t: &Tally) -> [i64; 13] {
         t.reminders,
         t.evaluation_sum,
         t.evaluations,
+        t.ack_due,
+        t.answered_in_time,
+        t.outcome_due,
     ]
 }
 
-fn lists(t: &Tally) -> [&[i64]; 4] {
-    [&t.outcomes, &t.declines, &t.ack_times, &t.report_times]
+fn lists(t: &Tally) -> [&[i64]; 6] {
+    [&t.outcomes, &t.declines, &t.ack_times, &t.report_times, &t.ack_waiting, &t.outcome_waiting]
 }
 
 fn put(out: &mut Vec<u8>, value: i64) {
@@ -114,7 +133,8 @@ mod tests {
 
     fn tally() -> impl Strategy<Value = Tally> {
         let list = || proptest::collection::vec(any::<i64>(), 0..40);
-        (proptest::array::uniform13(any::<i64>()), list(), list(), list(), list()).prop_map(|(s, o, d, a, r)| Tally {
+        let lists = (list(), list(), list(), list(), list(), list());
+        (proptest::array::uniform16(any::<i64>()), lists).prop_map(|(s, (o, d, a, r, aw, ow))| Tally {
             requests: s[0],
             acknowledged: s[1],
             ack_in_time: s[2],
@@ -128,10 +148,15 @@ mod tests {
             reminders: s[10],
             evaluation_sum: s[11],
             evaluations: s[12],
+            ack_due: s[13],
+            answered_in_time: s[14],
+            outcome_due: s[15],
             outcomes: o,
             declines: d,
             ack_times: a,
             report_times: r,
+            ack_waiting: aw,
+            outcome_waiting: ow,
         })
     }
 
@@ -153,6 +178,23 @@ mod tests {
     fn a_tally_stored_as_json_by_an_earlier_release_still_reads() {
         let tally = Tally { requests: 3, ack_times: vec![0, 2, 1], ..Tally::default() };
         assert_eq!(decode(&codec::encode(&tally).unwrap()).unwrap(), tally);
+    }
+
+    #[test]
+    fn a_tally_stored_as_version_2_still_reads_without_the_due_counts() {
+        let tally = Tally { requests: 2, acknowledged: 1, ack_times: vec![0, 1], ..Tally::default() };
+        // Version 2: the 13 scalars, then four lists, each its length and items.
+        let mut bytes = vec![VARINT_V2];
+        for value in &scalars(&tally)[..13] {
+            put(&mut bytes, *value);
+        }
+        for list in &lists(&tally)[..4] {
+            put(&mut bytes, list.len() as i64);
+            for value in *list {
+                put(&mut bytes, *value);
+            }
+        }
+        assert_eq!(decode(&bytes).unwrap(), tally);
     }
 
     #[test]

@@ -197,12 +197,13 @@ struct Recount {
     totals: [Tally; 2],
     by_peer: BTreeMap<String, [Tally; 2]>,
     by_pair: BTreeMap<(String, String), Tally>,
+    within_province: [Tally; 2],
     by_kind: BTreeMap<CaseKind, [Tally; 2]>,
     by_month: BTreeMap<String, [Tally; 2]>,
 }
 
-fn two_way(sums: &[Tally; 2]) -> TwoWay {
-    TwoWay { sent: Figures::of(&sums[0]), received: Figures::of(&sums[1]) }
+fn two_way(sums: &[Tally; 2], now: time::OffsetDateTime) -> TwoWay {
+    TwoWay { sent: Figures::of(&sums[0], now), received: Figures::of(&sums[1], now) }
 }
 
 impl Sim {
@@ -235,15 +236,22 @@ impl Sim {
                         };
                         recount.totals[way].add(&tally, 1);
                         recount.by_peer.entry(dims.peer.to_string()).or_default()[way].add(&tally, 1);
-                        recount.by_pair.entry(pair).or_default().add(&tally, 1);
+                        if pair.0 == pair.1 {
+                            recount.within_province[way].add(&tally, 1);
+                        } else {
+                            recount.by_pair.entry(pair).or_default().add(&tally, 1);
+                        }
                         recount.by_kind.entry(dims.kind).or_default()[way].add(&tally, 1);
                         recount.by_month.entry(month).or_default()[way].add(&tally, 1);
                     }
                 })
                 .unwrap();
             let report = node.stats(&station.liaison, &query).unwrap();
+            let now = node.clock().now();
+            let two_way = |sums: &[Tally; 2]| two_way(sums, now);
             let at = &station.id;
             assert_eq!(report.totals, two_way(&recount.totals), "{at}'s totals");
+            assert_eq!(report.within_province, two_way(&recount.within_province), "{at}'s figures within its province");
             let by_peer: BTreeMap<String, TwoWay> =
                 report.by_peer.iter().map(|p| (p.peer.to_string(), p.figures.clone())).collect();
             let recounted: BTreeMap<String, TwoWay> =
@@ -255,7 +263,7 @@ impl Sim {
                 .map(|p| ((p.from_province.clone(), p.to_province.clone()), p.figures.clone()))
                 .collect();
             let recounted: Vec<_> =
-                recount.by_pair.iter().map(|(pair, tally)| (pair.clone(), Figures::of(tally))).collect();
+                recount.by_pair.iter().map(|(pair, tally)| (pair.clone(), Figures::of(tally, now))).collect();
             assert_eq!(by_pair, recounted, "{at}'s figures by province pair, in order");
             let by_kind: Vec<_> = report.by_kind.iter().map(|k| (k.kind, k.figures.clone())).collect();
             let recounted: Vec<_> = recount.by_kind.iter().map(|(kind, sums)| (*kind, two_way(sums))).collect();
