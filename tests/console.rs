@@ -635,3 +635,38 @@ async fn an_admin_sees_each_alert_hook_and_sends_a_test_alert_from_the_console()
     assert_eq!(status, 404);
     net.shutdown().await;
 }
+
+/// The English console names every value in words, not by the code the wire carries, and
+/// punctuates the English way; receipts name the station, not its id.
+#[tokio::test]
+async fn the_english_case_page_shows_labels_not_code_words() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let case = liaison.create_case(&samples::fugitive_alert(vec![XIXI.parse().unwrap()], now)).await.unwrap();
+    let duty = net.officer(XIXI, As::Duty);
+    assert!(eventually(Duration::from_secs(20), || async { duty.case(&case.id).await.is_ok() }).await);
+    duty.act(&case.id, &tiemeng::node::Action::Ack(Default::default())).await.unwrap();
+    let outcome = tiemeng::node::OutcomeInput {
+        outcome: tiemeng::domain::case::Outcome::Intercepted,
+        count: 1,
+        narrative: "在犀溪卡口拦截".into(),
+    };
+    duty.act(&case.id, &tiemeng::node::Action::Outcome(outcome)).await.unwrap();
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            liaison.case(&case.id).await.unwrap().case.targets[0].state == TargetState::Resolved
+        })
+        .await
+    );
+    let (_, html) = get(&net, LUOYANG, As::Liaison, &format!("/console/cases/{}?lang=en", case.id)).await;
+    for label in ["intercept and hold", "prone to violence", "intercepted (1): 在犀溪卡口拦截", "outcome report"]
+    {
+        assert!(html.contains(label), "{label:?} missing from {html}");
+    }
+    for code in [">intercept<", ">violent<", ">outcome<", "（1）", "receipt: fj-"] {
+        assert!(!html.contains(code), "{code:?} shown in {html}");
+    }
+    assert!(html.contains("receipt: 寿宁县公安局犀溪派出所"), "{html}");
+    net.shutdown().await;
+}

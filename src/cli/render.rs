@@ -624,16 +624,16 @@ mod tests {
             "  overdue: fj-shouning-xixi 25 min",
             "  zj-cangnan-mazhan cannot be reached (since 2026-11-23 08:01, unreachable); 3 envelopes wait here and go in order once it is back",
             "timeline:",
-            "  2026-11-23 08:00  zj-taishun-luoyang 陈志强 (330329001) request  [signature valid]",
+            "  2026-11-23 08:00  zj-taishun-luoyang 陈志强 (330329001) assist request  [signature valid]",
             "    receipt: fj-shouning-xixi 2026-11-23 08:01",
-            "  2026-11-23 08:30  fj-shouning-xixi 黄立新 (350924002) note  [SIGNATURE INVALID]",
+            "  2026-11-23 08:30  fj-shouning-xixi 黄立新 (350924002) supplementary note  [SIGNATURE INVALID]",
         ] {
             assert!(lines.contains(&line), "no line {line:?} in:\n{en}");
         }
         let refusals: Vec<&&str> = lines.iter().filter(|l| l.starts_with("  refused: ")).collect();
         assert_eq!(refusals.len(), 2, "{en}");
         assert!(
-            refusals[0].starts_with("  refused: request → zj-cangnan-mazhan") && refusals[0].contains("unknown_key")
+            refusals[0].starts_with("  refused: assist request → zj-cangnan-mazhan") && refusals[0].contains("unknown_key")
         );
         assert!(
             refusals[1].starts_with("  refused: reminder → zj-cangnan-mazhan") && refusals[1].contains("bad_signature")

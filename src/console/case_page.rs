@@ -210,7 +210,7 @@ pub(crate) fn body_text(entry: &TimelineEntry, lang: Lang) -> String {
                 .as_str()
                 .map(|station| format!("{}{station}", lang.pick("；建议改发：", "; suggested instead: ")))
                 .unwrap_or_default();
-            format!("{reason}：{}{suggested}", text("message"))
+            format!("{reason}{}{}{suggested}", lang.pick("：", ": "), text("message"))
         }
         "note" => text("text"),
         "reminder" => text("message"),
@@ -220,7 +220,10 @@ pub(crate) fn body_text(entry: &TimelineEntry, lang: Lang) -> String {
                 .and_then(|o| o.parse::<Outcome>().ok())
                 .map(|o| o.label(lang).to_owned())
                 .unwrap_or_default();
-            format!("{outcome}（{}）：{}", body["count"], text("narrative"))
+            match lang {
+                Lang::Zh => format!("{outcome}（{}）：{}", body["count"], text("narrative")),
+                Lang::En => format!("{outcome} ({}): {}", body["count"], text("narrative")),
+            }
         }
         "close" => format!("{}{}/5 {}", lang.pick("满意度 ", "evaluation "), body["evaluation"], text("comment")),
         "withdraw" => {
@@ -264,7 +267,7 @@ fn timeline_entry(page: &Page, entry: &TimelineEntry) -> Markup {
                 }
                 " " span.muted { (entry.key) }
                 @for receipt in &entry.receipts {
-                    " · " (lang.pick("回执：", "receipt: ")) (receipt.station)
+                    " · " (lang.pick("回执：", "receipt: ")) (receipt.station.parse().map(|s| station_name(page, &s)).unwrap_or_else(|_: crate::ids::IdError| receipt.station.clone()))
                     @if let Some(at) = receipt.stored_at.as_deref().and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()) { " " (local_minute(at)) }
                     @if receipt.verified { " ✓" } @else { " ✗" }
                 }

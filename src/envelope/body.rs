@@ -14,17 +14,17 @@ labelled_enum! {
     /// What an envelope does to a case.
     pub enum Kind {
         /// The origin asks target stations for assistance (协查请求).
-        Request => ("request", "发起协查", "request"),
+        Request => ("request", "发起协查", "assist request"),
         /// A target takes the case on (签收).
         Ack => ("ack", "签收", "acknowledgement"),
         /// A target declines the case (退回).
         Decline => ("decline", "退回", "decline"),
         /// Either party adds information (补充说明).
-        Note => ("note", "补充说明", "note"),
+        Note => ("note", "补充说明", "supplementary note"),
         /// The origin presses an overdue target (催办).
         Reminder => ("reminder", "催办", "reminder"),
         /// A target reports what it found (反馈).
-        Outcome => ("outcome", "反馈结果", "outcome"),
+        Outcome => ("outcome", "反馈结果", "outcome report"),
         /// The origin closes and evaluates a resolved target (办结评价).
         Close => ("close", "办结评价", "close and evaluation"),
         /// The origin withdraws the request (撤回).

@@ -62,9 +62,9 @@ crate::labelled_enum! {
     /// A danger a fugitive poses to officers or the public (危险性).
     pub enum DangerFlag {
         /// 持枪持械.
-        Armed => ("armed", "持枪持械", "armed"),
+        Armed => ("armed", "持枪持械", "armed (guns or blades)"),
         /// 有暴力倾向.
-        Violent => ("violent", "有暴力倾向", "violent"),
+        Violent => ("violent", "有暴力倾向", "prone to violence"),
         /// 有自伤自杀倾向.
         SelfHarm => ("self_harm", "有自伤自杀倾向", "risk of self-harm"),
         /// 患传染病.
@@ -78,11 +78,11 @@ crate::labelled_enum! {
     /// What the requesting station asks the target to do about a fugitive.
     pub enum RequestedAction {
         /// 查找下落: find where the person is, without acting.
-        Locate => ("locate", "查找下落", "locate"),
+        Locate => ("locate", "查找下落", "find whereabouts"),
         /// 拦截: stop the person, e.g. at a checkpoint.
-        Intercept => ("intercept", "拦截", "intercept"),
+        Intercept => ("intercept", "拦截", "intercept and hold"),
         /// 抓捕: arrest.
-        Arrest => ("arrest", "抓捕", "arrest"),
+        Arrest => ("arrest", "抓捕", "arrest and detain"),
     }
 }
 
