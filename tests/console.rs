@@ -512,6 +512,7 @@ async fn an_admin_sees_what_a_partner_refused_and_sends_it_again_from_the_consol
     assert!(html.contains("<h1>协作单位</h1>"), "the admin lands on the partner stations");
     assert!(html.contains("拒收 <strong>1</strong>") && html.contains(&case.id.to_string()), "{html}");
     assert!(html.contains("bad_signature") && html.contains("重新投递全部拒收报文"), "{html}");
+    assert!(html.contains("对方验证本站签名不通过：对方配置中的本站公钥可能有误"), "the cause in words: {html}");
     assert!(html.contains("重新投递此协查的报文"), "each row sends its case's again: {html}");
     let (status, _) = get(&net, LUOYANG, As::Liaison, "/console/peers").await;
     assert_eq!(status, 403, "the page is for admins");

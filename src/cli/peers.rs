@@ -137,11 +137,11 @@ fn peer_table(peers: &[PeerView], lang: Lang) -> String {
         if let Some(error) = &peer.status.last_error {
             let _ = writeln!(
                 out,
-                "  {}{}（{}）{}",
+                "  {}{} {}{}",
                 lang.pick("上次错误：", "last error: "),
                 local_minute(error.at),
-                error.code,
-                error.message
+                crate::node::peer_words::peer_trouble(&error.code, &error.message, lang),
+                super::render::in_brackets(&format!("{}: {}", error.code, error.message), lang),
             );
         }
         if let Some(retry) = peer.status.next_retry {

@@ -12,6 +12,7 @@ use crate::console::forms::detail_lines;
 use crate::domain::lifecycle::ActionKind;
 use crate::i18n::{Label, Lang};
 use crate::node::CaseDetail;
+use crate::node::peer_words::{peer_trouble, unreachable_cause};
 use crate::store::Mailbox;
 
 /// Station names to show for station ids, and which station is this one. Without them (the
@@ -37,7 +38,7 @@ impl Names {
 }
 
 /// `text` in brackets as each language writes them: （…） in Chinese, " (…)" in English.
-fn in_brackets(text: &str, lang: Lang) -> String {
+pub(super) fn in_brackets(text: &str, lang: Lang) -> String {
     match lang {
         Lang::Zh => format!("（{text}）"),
         Lang::En => format!(" ({text})"),
@@ -211,17 +212,17 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
             "\n  {}",
             match lang {
                 Lang::Zh => format!(
-                    "{} 节点不可达（自 {}，{}），本站队列中待投递 {} 份；恢复后按序送达",
+                    "{} 节点不可达（自 {}{}），本站队列中待投递 {} 份；恢复后按序送达",
                     names.of(partner.station.as_str()),
                     local_minute(partner.since),
-                    partner.code,
+                    unreachable_cause(&partner.code, lang).map(|c| format!("，{c}")).unwrap_or_default(),
                     partner.queued
                 ),
                 Lang::En => format!(
-                    "{} cannot be reached (since {}, {}); {} envelopes wait here and go in order once it is back",
+                    "{} cannot be reached (since {}{}); {} envelopes wait here and go in order once it is back",
                     names.of(partner.station.as_str()),
                     local_minute(partner.since),
-                    partner.code,
+                    unreachable_cause(&partner.code, lang).map(|c| format!(": {c}")).unwrap_or_default(),
                     partner.queued
                 ),
             }
@@ -230,12 +231,13 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     for refused in &detail.refused {
         let _ = write!(
             out,
-            "\n  {}{} → {}{}{} {}",
+            "\n  {}{} → {}{}{}{} {}",
             lang.pick("对方拒收：", "refused: "),
             refused.letter.kind.label(lang),
             names.of(refused.station.as_str()),
-            in_brackets(&refused.letter.code, lang),
-            refused.letter.message,
+            lang.pick("：", ": "),
+            peer_trouble(&refused.letter.code, "", lang),
+            in_brackets(&format!("{} {}", refused.letter.code, refused.letter.message), lang),
             lang.pick("——请联系本站系统管理员处理后重新投递", "— ask this station's admin to send it again"),
         );
     }
@@ -595,9 +597,9 @@ mod tests {
                  处置限制：不得转发\n\
                  \x20 fj-shouning-xixi 待送达  签收时限 2026-11-23 08:10  反馈时限 2026-11-23 16:00\n\
                  \x20 zj-cangnan-mazhan 待送达  签收时限 2026-11-23 08:10  反馈时限 2026-11-23 16:00\n\
-                 \x20 zj-cangnan-mazhan 节点不可达（自 2026-11-23 08:01，unreachable），本站队列中待投递 3 份；恢复后按序送达\n\
-                 \x20 对方拒收：发起协查 → zj-cangnan-mazhan（unknown_key）未登记的签名公钥 ——请联系本站系统管理员处理后重新投递\n\
-                 \x20 对方拒收：催办 → zj-cangnan-mazhan（bad_signature）签名无法验证 ——请联系本站系统管理员处理后重新投递\n\
+                 \x20 zj-cangnan-mazhan 节点不可达（自 2026-11-23 08:01），本站队列中待投递 3 份；恢复后按序送达\n\
+                 \x20 对方拒收：发起协查 → zj-cangnan-mazhan：对方没有本站的签名公钥：请对方管理员在其配置中加入本站的公钥（unknown_key 未登记的签名公钥） ——请联系本站系统管理员处理后重新投递\n\
+                 \x20 对方拒收：催办 → zj-cangnan-mazhan：对方验证本站签名不通过：对方配置中的本站公钥可能有误（bad_signature 签名无法验证） ——请联系本站系统管理员处理后重新投递\n\
                  \x20 超期：fj-shouning-xixi 25分钟\n\
                  \x20 一人多次：{linked} 协查在逃人员郑某\n\
                  时间线：\n\
@@ -622,7 +624,7 @@ mod tests {
             "  fj-shouning-xixi awaiting delivery  ack by 2026-11-23 08:10  report by 2026-11-23 16:00",
             "  zj-cangnan-mazhan awaiting delivery  ack by 2026-11-23 08:10  report by 2026-11-23 16:00",
             "  overdue: fj-shouning-xixi 25 min",
-            "  zj-cangnan-mazhan cannot be reached (since 2026-11-23 08:01, unreachable); 3 envelopes wait here and go in order once it is back",
+            "  zj-cangnan-mazhan cannot be reached (since 2026-11-23 08:01); 3 envelopes wait here and go in order once it is back",
             "timeline:",
             "  2026-11-23 08:00  zj-taishun-luoyang 陈志强 (330329001) assist request  [signature valid]",
             "    receipt: fj-shouning-xixi 2026-11-23 08:01",
@@ -633,7 +635,8 @@ mod tests {
         let refusals: Vec<&&str> = lines.iter().filter(|l| l.starts_with("  refused: ")).collect();
         assert_eq!(refusals.len(), 2, "{en}");
         assert!(
-            refusals[0].starts_with("  refused: assist request → zj-cangnan-mazhan") && refusals[0].contains("unknown_key")
+            refusals[0].starts_with("  refused: assist request → zj-cangnan-mazhan")
+                && refusals[0].contains("unknown_key")
         );
         assert!(
             refusals[1].starts_with("  refused: reminder → zj-cangnan-mazhan") && refusals[1].contains("bad_signature")

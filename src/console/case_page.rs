@@ -80,7 +80,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
             div.box.error role="status" {
                 strong { (station_name(page, &partner.station)) } " "
                 (lang.pick("节点不可达", "cannot be reached"))
-                " · " (lang.pick("自 ", "since ")) (local_minute(partner.since)) " (" code { (partner.code) } ") · "
+                " · " (lang.pick("自 ", "since ")) (local_minute(partner.since)) @if let Some(cause) = crate::node::peer_words::unreachable_cause(&partner.code, lang) { " · " (cause) } " · "
                 (lang.pick(&format!("本站队列中待投递 {} 份，恢复后按序送达；期限自送达起计算。", partner.queued),
                     &format!("{} envelopes wait here and go in order once it is back; its deadlines run from delivery.", partner.queued)))
             }
@@ -140,7 +140,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                     "The partner refused these envelopes for good; they were not delivered. Ask this station's admin to find the cause and send them again.",
                 ))
                 ul { @for r in &detail.refused {
-                    li { (r.letter.kind.label(lang)) " → " (station_name(page, &r.station)) " · " (local_minute(r.letter.at)) " · " code { (r.letter.code) } " " (r.letter.message) }
+                    li { (r.letter.kind.label(lang)) " → " (station_name(page, &r.station)) " · " (local_minute(r.letter.at)) " · " (layout::trouble(&r.letter.code, &r.letter.message, lang)) }
                 } }
             }
         }

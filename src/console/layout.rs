@@ -151,6 +151,16 @@ pub fn notice(kind: &str, text: &str) -> Markup {
 }
 
 /// The hidden form-token field.
+/// Trouble with a partner in words, with the raw code and message folded away for whoever
+/// digs further.
+pub fn trouble(code: &str, message: &str, lang: Lang) -> Markup {
+    html! {
+        (crate::node::peer_words::peer_trouble(code, message, lang))
+        " "
+        details.raw { summary { (lang.pick("详情", "detail")) } code { (code) } " " (message) }
+    }
+}
+
 pub fn token_field(ctx: &Page) -> Markup {
     html! { input type="hidden" name="csrf" value=(ctx.csrf); }
 }

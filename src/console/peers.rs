@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout::{Section, notice, page, token_field};
+use super::layout::{self, Section, notice, page, token_field};
 use super::{ErrorPage, Page};
 use crate::clock::local_minute;
 use crate::config::PeerConfig;
@@ -110,7 +110,7 @@ fn peer_section(ctx: &Page, peer: &PeerConfig) -> Result<Markup, ErrorPage> {
                 }
             }
             @if let Some(error) = status.as_ref().and_then(|s| s.last_error.as_ref()) {
-                p { span.badge.bad { (lang.pick("上次错误", "last error")) } " " (local_minute(error.at)) " · " code { (error.code) } " " (error.message) }
+                p { span.badge.bad { (lang.pick("上次错误", "last error")) } " " (local_minute(error.at)) " · " (layout::trouble(&error.code, &error.message, lang)) }
             }
             @if !letters.is_empty() {
                 table {
@@ -122,7 +122,7 @@ fn peer_section(ctx: &Page, peer: &PeerConfig) -> Result<Markup, ErrorPage> {
                         td { (local_minute(letter.at)) }
                         td { (letter.case) }
                         td { (letter.kind.label(lang)) }
-                        td { code { (letter.code) } " " (letter.message) }
+                        td { (layout::trouble(&letter.code, &letter.message, lang)) }
                         td {
                             form method="post" action={ "/console/peers/" (peer.id) "/resend" } {
                                 (token_field(ctx))

@@ -21,6 +21,7 @@ mod inbound;
 #[cfg(test)]
 mod inbound_fuzz;
 mod officer;
+pub mod peer_words;
 mod reconcile;
 mod stats;
 mod subjects;
