@@ -79,6 +79,38 @@ pub trait Choices: Label + Sized + 'static {
     }
 }
 
+/// A word that is none of a closed set's wire names, with the names it could have been.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownChoice {
+    /// What was given.
+    pub given: String,
+    /// What may be given instead, with labels.
+    pub choices: Vec<Choice>,
+}
+
+impl UnknownChoice {
+    /// The refusal in `lang`, each choice with its label: `lapsed（有效期届满）`.
+    pub fn describe(&self, lang: Lang) -> String {
+        let each = |(wire, zh, en): &Choice| match lang {
+            Lang::Zh => format!("{wire}（{zh}）"),
+            Lang::En => format!("{wire} ({en})"),
+        };
+        let choices: Vec<String> = self.choices.iter().map(each).collect();
+        match lang {
+            Lang::Zh => format!("“{}”不是可选的值；可选：{}", self.given, choices.join("、")),
+            Lang::En => format!("\"{}\" is not one of the choices: {}", self.given, choices.join(", ")),
+        }
+    }
+}
+
+impl std::fmt::Display for UnknownChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe(Lang::En))
+    }
+}
+
+impl std::error::Error for UnknownChoice {}
+
 /// Implements [`Label`] and stable snake_case names for a fieldless enum from one table, so the
 /// wire name, the Chinese and the English of each member are written side by side once.
 #[macro_export]
@@ -122,11 +154,14 @@ macro_rules! labelled_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, String> {
+            type Err = $crate::i18n::UnknownChoice;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($wire => Ok($name::$variant),)+
-                    other => Err(format!(concat!("unknown ", stringify!($name), " {:?}"), other)),
+                    other => Err($crate::i18n::UnknownChoice {
+                        given: other.to_owned(),
+                        choices: <Self as $crate::i18n::Choices>::choices(),
+                    }),
                 }
             }
         }

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    tiemeng::cli::run(tiemeng::cli::Cli::parse())
+    tiemeng::cli::main()
 }

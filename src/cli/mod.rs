@@ -11,6 +11,7 @@ mod render;
 mod serve;
 pub(crate) mod stats;
 mod template;
+mod usage;
 mod watch;
 
 use std::path::PathBuf;
@@ -105,6 +106,14 @@ pub enum ConfigCommand {
         /// The config file.
         file: PathBuf,
     },
+}
+
+/// Parses the process's command line (a mistake explained in the chosen language) and runs it.
+pub fn main() -> ExitCode {
+    match usage::parse() {
+        Ok(cli) => run(cli),
+        Err(code) => code,
+    }
 }
 
 /// Runs the parsed command line.
