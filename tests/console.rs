@@ -346,6 +346,58 @@ async fn a_form_with_hostile_text_is_shown_again_with_the_field_named() {
     net.shutdown().await;
 }
 
+/// A form is judged in one pass: a wrong check digit (caught while reading the form), an age
+/// that does not fit the birth date and a time in the future (the node's rules) and no target
+/// chosen all come back together, each next to its field, and nothing is sent.
+#[tokio::test]
+async fn a_form_with_format_and_content_errors_shows_them_all_at_once() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let (_, form) = get(&net, LUOYANG, As::Liaison, "/console/new/missing_person").await;
+    let csrf = token(&form);
+    let id_number = samples::resident_id("35092420150607002").unwrap().as_str().to_owned();
+    let wrong_id = format!("{}{}", &id_number[..17], if id_number.ends_with('0') { '1' } else { '0' });
+    let tomorrow = time::OffsetDateTime::now_utc().to_offset(tiemeng::clock::BEIJING) + time::Duration::days(2);
+    let future = format!("{:04}-{:02}-{:02}T08:00", tomorrow.year(), u8::from(tomorrow.month()), tomorrow.day());
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("priority", "high"),
+        ("title", "协查走失儿童"),
+        ("details.name", "林秀英"),
+        ("details.sex", "female"),
+        ("details.age", "78"),
+        ("details.birth_date", "2015-06-07"),
+        ("details.id_number", wrong_id.as_str()),
+        ("details.description", "身高约130厘米，扎马尾"),
+        ("details.last_seen_place", "罗阳镇中心小学门口"),
+        ("details.last_seen_at", future.as_str()),
+        ("contact", "陈志强 0577-67580110"),
+    ];
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, "/console/new/missing_person", &fields, None).await;
+    assert_eq!(status, 422, "{html}");
+    for (field, words) in [
+        ("targets", "请至少选择一个协查单位"),
+        ("details.age", "年龄与出生日期不符"),
+        ("details.id_number", "公民身份号码有误"),
+        ("details.last_seen_at", "最后出现时间不能晚于当前时间"),
+    ] {
+        assert!(html.contains(&format!("id=\"{field}-error\"")), "no message next to {field}: {html}");
+        assert!(html.contains(words), "{words} missing: {html}");
+    }
+    assert!(!html.contains("请填写失踪人员的年龄、出生日期或身份证号码"), "the typed ID is not called missing");
+    assert!(html.contains("value=\"林秀英\""), "what the officer typed is kept");
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    assert!(liaison.list(Mailbox::Outbox, "").await.unwrap().cases.is_empty(), "nothing sent");
+
+    // An ID typed but mistyped, with no age or birth date: the ID's own error, not a demand
+    // for one of the three.
+    let only_id: Vec<(&str, &str)> =
+        fields.iter().copied().filter(|(name, _)| !["details.age", "details.birth_date"].contains(name)).collect();
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, "/console/new/missing_person", &only_id, None).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("公民身份号码有误") && !html.contains("id=\"details.age-error\""), "{html}");
+    net.shutdown().await;
+}
+
 #[tokio::test]
 async fn forms_without_the_token_or_from_another_site_are_refused_and_change_nothing() {
     let net = Net::start(&[LUOYANG, XIXI]).await;

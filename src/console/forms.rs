@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
 use super::layout::{self, Section};
 use super::{ErrorPage, Page};
@@ -295,8 +296,11 @@ pub(crate) fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
     }
 }
 
-/// Builds the JSON of a request from a posted form of `kind`, collecting format errors.
-pub fn request_json(kind: CaseKind, posted: &Posted, errors: &mut Vec<FieldError>) -> Value {
+/// Builds the JSON of a request from a posted form of `kind`, collecting format errors. A
+/// field with a format error is left out, or, when the request cannot be read without it,
+/// given a stand-in (see [`stand_in`]) so the node can still judge the rest; `now` is the
+/// stand-in for a time.
+pub fn request_json(kind: CaseKind, posted: &Posted, now: OffsetDateTime, errors: &mut Vec<FieldError>) -> Value {
     let mut root = Map::new();
     insert(&mut root, "details.kind", Value::String(kind.as_str().into()));
     let targets = posted.get("targets").into_iter().flatten().map(|t| Value::String(t.clone())).collect();
@@ -304,7 +308,8 @@ pub fn request_json(kind: CaseKind, posted: &Posted, errors: &mut Vec<FieldError
     for item in COMMON_HEAD.iter().chain(details_spec(kind)).chain(COMMON_TAIL) {
         match item {
             Item::Field(f) => {
-                if let Some(value) = value_of(f, f.path, posted, errors) {
+                let value = value_of(f, f.path, posted, errors).or_else(|| blank_required(f, f.path, now, errors));
+                if let Some(value) = value {
                     insert(&mut root, f.path, value);
                 }
             }
@@ -312,17 +317,23 @@ pub fn request_json(kind: CaseKind, posted: &Posted, errors: &mut Vec<FieldError
                 let mut rows = Vec::new();
                 for i in 0..*count {
                     let mut row = Map::new();
+                    let before = errors.len();
                     for f in *fields {
                         let name = format!("{path}[{i}].{}", f.path);
                         if let Some(value) = value_of(f, &name, posted, errors) {
                             row.insert(f.path.to_owned(), value);
                         }
                     }
-                    if !row.is_empty() {
-                        // A required text cell left blank in a started row is sent empty, so
-                        // the node names that cell instead of refusing the whole row.
-                        for f in fields.iter().filter(|f| f.required && matches!(f.input, Input::Text | Input::Area)) {
-                            row.entry(f.path).or_insert_with(|| Value::String(String::new()));
+                    // A row with something typed in it, even mistyped, is started: its blank
+                    // required cells are named, rather than the whole row dropped unseen.
+                    if !row.is_empty() || errors.len() > before {
+                        for f in fields.iter().filter(|f| f.required) {
+                            let name = format!("{path}[{i}].{}", f.path);
+                            if !row.contains_key(f.path)
+                                && let Some(value) = blank_required(f, &name, now, errors)
+                            {
+                                row.insert(f.path.to_owned(), value);
+                            }
                         }
                         rows.push(Value::Object(row));
                     }
@@ -334,9 +345,177 @@ pub fn request_json(kind: CaseKind, posted: &Posted, errors: &mut Vec<FieldError
     Value::Object(root)
 }
 
+/// What a required field left blank, or mistyped, is sent as. A blank text is sent empty, so
+/// the node names it among the other content errors. Anything else cannot be sent empty: a
+/// blank one is named here, and a stand-in sent so the request can still be read (the stand-in
+/// is never stored: the form is refused while its field has an error).
+fn blank_required(f: &Field, name: &str, now: OffsetDateTime, errors: &mut Vec<FieldError>) -> Option<Value> {
+    if !f.required {
+        return None;
+    }
+    let named = errors.iter().any(|e| e.field == name);
+    if !matches!(f.input, Input::Text | Input::Area) && !named {
+        errors.push(FieldError::new(
+            name,
+            "required",
+            format!("请填写“{}”", f.zh),
+            format!("{} is required", capitalised(f.en)),
+        ));
+    }
+    stand_in(f.input, now)
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// A value of the right type for a required field whose own value cannot be sent. `now` for a
+/// time: a time last seen of now makes no other field wrong (a birth date before it, an age
+/// within the widest range), and whatever the node says of this field itself is dropped,
+/// since the field already has its own error.
+fn stand_in(input: Input, now: OffsetDateTime) -> Option<Value> {
+    match input {
+        Input::Text | Input::Area => Some(Value::String(String::new())),
+        Input::DateTime => Some(Value::String(crate::clock::rfc3339(now))),
+        Input::Select(options) => options().first().map(|(v, _, _)| Value::String((*v).to_owned())),
+        Input::Lines | Input::Checks(_) => Some(Value::Array(Vec::new())),
+        Input::Number | Input::Date => None,
+    }
+}
+
 /// Parses the JSON into a request, turning a type error into a field error in words.
 pub fn parse_request(json: Value) -> Result<NewCase, FieldError> {
     crate::domain::decode::from_value(&json)
+}
+
+/// Reads the request out of the form's JSON however it can. serde stops at the first value it
+/// refuses (a choice not on the list, a date no browser checked, an age too large to be one):
+/// that value is reported, set aside, and the rest read again, so the node still judges
+/// everything else. `None` when a refusal is not at a field of the form.
+fn readable_request(
+    kind: CaseKind,
+    mut json: Value,
+    now: OffsetDateTime,
+    errors: &mut Vec<FieldError>,
+) -> Option<NewCase> {
+    // Each round sets a field aside for good, so the rounds are bounded by the form's fields.
+    for _ in 0..=all_field_names(kind).len() {
+        match parse_request(json.clone()) {
+            Ok(new) => return Some(new),
+            Err(error) => {
+                let aside = set_aside(kind, &mut json, &error.field, now);
+                if !errors.iter().any(|e| e.field == error.field) {
+                    errors.push(error);
+                }
+                if !aside {
+                    return None;
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Takes the refused value at `name` out of the JSON, or puts a stand-in in its place when
+/// the request needs the field; false when `name` is not a field of the form.
+fn set_aside(kind: CaseKind, json: &mut Value, name: &str, now: OffsetDateTime) -> bool {
+    let Some(field) = field_named(kind, name) else { return false };
+    let (parent, key) = name.rsplit_once('.').map_or(("", name), |(parent, key)| (parent, key));
+    let Some(Value::Object(object)) = value_at(json, parent) else { return false };
+    if !object.contains_key(key) {
+        return false;
+    }
+    match field.required.then(|| stand_in(field.input, now)).flatten() {
+        Some(value) => object.insert(key.to_owned(), value),
+        None if field.required => return false,
+        None => object.remove(key),
+    };
+    true
+}
+
+/// The field a form name (`details.age`, `details.vehicles[2].plate`) stands for.
+fn field_named(kind: CaseKind, name: &str) -> Option<&'static Field> {
+    items(kind).find_map(|item| match item {
+        Item::Field(f) => (f.path == name).then_some(f),
+        Item::Rows { path, fields, .. } => {
+            let (index, leaf) = name.strip_prefix(path)?.strip_prefix('[')?.split_once("].")?;
+            index.parse::<usize>().ok()?;
+            fields.iter().find(|f| f.path == leaf)
+        }
+    })
+}
+
+/// The value at a form name's path in the request's JSON (`""` is the whole of it).
+fn value_at<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    let mut here = root;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let (key, index) = match segment.split_once('[') {
+            Some((key, rest)) => (key, Some(rest.strip_suffix(']')?.parse::<usize>().ok()?)),
+            None => (segment, None),
+        };
+        here = here.get_mut(key)?;
+        if let Some(index) = index {
+            here = here.get_mut(index)?;
+        }
+    }
+    Some(here)
+}
+
+/// A `required` the node finds on a field the officer could have filled in another way, with
+/// those ways (names within the same object). When one of them has a format error, it was
+/// typed and left out of what the node saw, so that `required` would be wrong. These follow
+/// the node's either-or rules (`domain::details::check`).
+const EITHER_OF: &[(&str, &[&str])] = &[
+    ("details.age", &["birth_date", "id_number"]),
+    ("details.vehicles[].description", &["plate"]),
+    ("details.suspects[].description", &["id_number"]),
+];
+
+/// Every problem of a form once: the format errors, and the node's content errors except those
+/// on a field that already has a format error (the node judged it without the officer's
+/// value, or with a stand-in), in the order of the form.
+fn merge(kind: CaseKind, format: Vec<FieldError>, content: Vec<FieldError>) -> Vec<FieldError> {
+    let has_format = |name: &str| format.iter().any(|e| e.field == name);
+    let typed_otherwise = |e: &FieldError| {
+        let general: String = unindexed(&e.field);
+        let parent = e.field.rsplit_once('.').map_or("", |(parent, _)| parent);
+        e.code == "required"
+            && EITHER_OF
+                .iter()
+                .filter(|(field, _)| *field == general)
+                .flat_map(|(_, others)| others.iter())
+                .any(|other| has_format(&format!("{parent}.{other}")))
+    };
+    let content: Vec<FieldError> =
+        content.into_iter().filter(|e| !has_format(&e.field) && !typed_otherwise(e)).collect();
+    let order = all_field_names(kind);
+    let mut all: Vec<FieldError> = format.into_iter().chain(content).collect();
+    // What has no place in the form (a deadline, a repeated target) is listed at the top, in
+    // the box that holds such messages.
+    all.sort_by_key(|e| order.iter().position(|name| *name == e.field).map_or(0, |i| i + 1));
+    all
+}
+
+/// A name without its row numbers: `details.vehicles[2].plate` → `details.vehicles[].plate`.
+fn unindexed(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_index = false;
+    for c in name.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push(c);
+            }
+            ']' => {
+                in_index = false;
+                out.push(c);
+            }
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// `GET /console/new`: pick the kind of request.
@@ -380,17 +559,23 @@ pub async fn submit_case(
     let kind = kind_of(&kind, page.lang)?;
     let posted = posted(pairs);
     page.check_form(&headers, first(&posted, "csrf"))?;
-    let mut errors = Vec::new();
-    let json = request_json(kind, &posted, &mut errors);
-    let new = match parse_request(json) {
-        Ok(new) if errors.is_empty() => new,
-        Ok(_) => {
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response());
-        }
-        Err(error) => {
-            errors.push(error);
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response());
-        }
+    let now = node.clock().now();
+    let mut format = Vec::new();
+    let json = request_json(kind, &posted, now, &mut format);
+    let new = readable_request(kind, json, now, &mut format);
+    // The node judges what could be read even when the form has format errors, so the officer
+    // sees every problem at once rather than one kind per send.
+    let content = match &new {
+        Some(new) => match node.check_case(&page.officer, new.clone()) {
+            Ok(()) => Vec::new(),
+            Err(NodeError::Validation(errors)) => errors,
+            Err(e) => return Err(ErrorPage::from_node(&e, page.lang)),
+        },
+        None => Vec::new(),
+    };
+    let errors = merge(kind, format, content);
+    let Some(new) = new.filter(|_| errors.is_empty()) else {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response());
     };
     match node.create_case(&page.officer, new).await {
         Ok(case) => Ok(Redirect::to(&format!("/console/cases/{}?done=sent", case.id)).into_response()),
