@@ -398,6 +398,74 @@ async fn a_form_with_format_and_content_errors_shows_them_all_at_once() {
     net.shutdown().await;
 }
 
+/// 增加一行 without JavaScript: the fugitive form comes back with a third vehicle row and
+/// everything typed kept, nothing checked and nothing sent; three vehicles then go out. A group
+/// stops growing at twenty rows and says so.
+#[tokio::test]
+async fn a_row_group_grows_on_request_and_every_row_is_sent() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let path = "/console/new/fugitive";
+    let (_, form) = get(&net, LUOYANG, As::Liaison, path).await;
+    assert!(form.contains("name=\"add_row\" value=\"details.vehicles\""), "{form}");
+    assert!(form.contains("details.vehicles[1].plate") && !form.contains("details.vehicles[2].plate"));
+    let csrf = token(&form);
+    let (details, _) = filled_in(CaseKind::Fugitive);
+    let mut fields: Vec<(&str, String)> = vec![
+        ("csrf", csrf.clone()),
+        ("targets", XIXI.to_owned()),
+        ("priority", "high".to_owned()),
+        ("title", "拦截在逃人员郑国华".to_owned()),
+        ("contact", "陈志强 0577-67580110".to_owned()),
+        ("details.vehicles[1].plate", "闽J56789".to_owned()),
+        ("details.vehicles[1].description", "蓝色三轮货车".to_owned()),
+    ];
+    fields.extend(details);
+    let pairs = |fields: &[(&'static str, String)]| fields.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+
+    let mut grow = pairs(&fields);
+    grow.push(("add_row", "details.vehicles".to_owned()));
+    // A half-typed row is no error on this round trip.
+    grow.push(("details.vehicles[0].plate", "浙C1234".to_owned()));
+    grow.retain(|(k, v)| *k != "details.vehicles[0].plate" || v == "浙C1234");
+    let grow: Vec<(&str, &str)> = grow.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, path, &grow, None).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("name=\"details.vehicles[2].plate\"") && !html.contains("details.vehicles[3]"), "{html}");
+    for typed in ["value=\"郑国华\"", "value=\"浙C1234\"", "value=\"闽J56789\"", "value=\"拦截在逃人员郑国华\""]
+    {
+        assert!(html.contains(typed), "{typed} not kept: {html}");
+    }
+    assert!(!html.contains("field-error") && !html.contains("role=\"alert\""), "nothing judged: {html}");
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    assert!(liaison.list(Mailbox::Outbox, "").await.unwrap().cases.is_empty(), "nothing sent");
+
+    let mut three = pairs(&fields);
+    three.push(("details.vehicles[2].plate", "浙C88888".to_owned()));
+    three.push(("details.vehicles[2].description", "黑色摩托车".to_owned()));
+    let three: Vec<(&str, &str)> = three.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location, html) = post(&net, LUOYANG, As::Liaison, path, &three, None).await;
+    assert_eq!(status, 200, "{html}");
+    let id: tiemeng::ids::CaseId = location.trim_start_matches("/console/cases/").parse().unwrap();
+    let detail = serde_json::to_value(liaison.case(&id).await.unwrap()).unwrap();
+    let signed = detail.to_string();
+    for plate in ["浙C12345", "闽J56789", "浙C88888"] {
+        assert!(signed.contains(plate), "{plate} not sent: {signed}");
+    }
+    let (_, page) = get(&net, LUOYANG, As::Liaison, &format!("/console/cases/{id}")).await;
+    assert!(page.contains("浙C88888 · 黑色摩托车"), "{page}");
+
+    // Twenty rows is the most.
+    let mut full: Vec<(&str, String)> = vec![("csrf", csrf.clone()), ("add_row", "details.vehicles".to_owned())];
+    let names: Vec<String> = (0..19).map(|i| format!("details.vehicles[{i}].plate")).collect();
+    full.extend(names.iter().map(|name| (name.as_str(), String::new())));
+    let full: Vec<(&str, &str)> = full.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, path, &full, None).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("details.vehicles[19].plate") && !html.contains("details.vehicles[20]"), "{html}");
+    assert!(html.contains("已达上限：最多 20 行") && !html.contains("value=\"details.vehicles\""), "{html}");
+    net.shutdown().await;
+}
+
 #[tokio::test]
 async fn forms_without_the_token_or_from_another_site_are_refused_and_change_nothing() {
     let net = Net::start(&[LUOYANG, XIXI]).await;

@@ -63,7 +63,8 @@ pub struct Field {
 pub enum Item {
     /// A single field.
     Field(Field),
-    /// `count` rows of `fields` under the list at `path`.
+    /// `count` rows of `fields` under the list at `path`, and more on request up to
+    /// [`ROWS_MAX`].
     Rows {
         /// JSON path of the list.
         path: &'static str,
@@ -71,7 +72,7 @@ pub enum Item {
         zh: &'static str,
         /// Heading in English.
         en: &'static str,
-        /// Rows offered.
+        /// Rows offered at first.
         count: usize,
         /// Fields of each row.
         fields: &'static [Field],
@@ -188,6 +189,11 @@ const COMMON_TAIL: &[Item] = &[
     field("restrictions", "处置限制", "Handling restrictions", Input::Checks(Restriction::choices), false),
     field("review_by", "复核日期（长期协查）", "Review by (standing alerts)", Input::Date, false),
 ];
+
+/// The most rows a repeated group grows to. Well under the node's limit on a list, and more
+/// than any one request has needed: a longer series belongs in an attachment or a second
+/// request, not in a page of empty inputs.
+pub const ROWS_MAX: usize = 20;
 
 /// Every item of the form of `kind`, in the form's order.
 pub fn items(kind: CaseKind) -> impl Iterator<Item = &'static Item> {
@@ -314,8 +320,16 @@ pub fn request_json(kind: CaseKind, posted: &Posted, now: OffsetDateTime, errors
                 }
             }
             Item::Rows { path, count, fields, .. } => {
+                if highest_row(path, posted).is_some_and(|i| i >= ROWS_MAX) {
+                    errors.push(FieldError::new(
+                        *path,
+                        "too_many",
+                        format!("最多填写 {ROWS_MAX} 行"),
+                        format!("at most {ROWS_MAX} rows"),
+                    ));
+                }
                 let mut rows = Vec::new();
-                for i in 0..*count {
+                for i in 0..rows_posted(path, *count, posted) {
                     let mut row = Map::new();
                     let before = errors.len();
                     for f in *fields {
@@ -384,6 +398,26 @@ fn stand_in(input: Input, now: OffsetDateTime) -> Option<Value> {
     }
 }
 
+/// The highest row index posted for the group at `path`.
+fn highest_row(path: &str, posted: &Posted) -> Option<usize> {
+    let prefix = format!("{path}[");
+    posted.keys().filter_map(|name| name.strip_prefix(&prefix)?.split_once(']')?.0.parse::<usize>().ok()).max()
+}
+
+/// How many rows of the group at `path` the posted form holds: at least the `count` offered at
+/// first, and up to the highest row posted, since a form grown with 增加一行 posts its rows,
+/// blank ones too. Never more than [`ROWS_MAX`].
+fn rows_posted(path: &str, count: usize, posted: &Posted) -> usize {
+    highest_row(path, posted).map_or(count, |i| count.max(i.saturating_add(1))).min(ROWS_MAX)
+}
+
+/// How many rows the form shows: those posted, and one more in the group whose 增加一行
+/// button was pressed.
+fn rows_shown(path: &str, count: usize, posted: &Posted) -> usize {
+    let grow = usize::from(first(posted, "add_row") == path);
+    (rows_posted(path, count, posted) + grow).min(ROWS_MAX)
+}
+
 /// Parses the JSON into a request, turning a type error into a field error in words.
 pub fn parse_request(json: Value) -> Result<NewCase, FieldError> {
     crate::domain::decode::from_value(&json)
@@ -400,7 +434,7 @@ fn readable_request(
     errors: &mut Vec<FieldError>,
 ) -> Option<NewCase> {
     // Each round sets a field aside for good, so the rounds are bounded by the form's fields.
-    for _ in 0..=all_field_names(kind).len() {
+    for _ in 0..=all_field_names(kind, &Posted::new()).len() + ROWS_MAX {
         match parse_request(json.clone()) {
             Ok(new) => return Some(new),
             Err(error) => {
@@ -475,7 +509,7 @@ const EITHER_OF: &[(&str, &[&str])] = &[
 /// Every problem of a form once: the format errors, and the node's content errors except those
 /// on a field that already has a format error (the node judged it without the officer's
 /// value, or with a stand-in), in the order of the form.
-fn merge(kind: CaseKind, format: Vec<FieldError>, content: Vec<FieldError>) -> Vec<FieldError> {
+fn merge(kind: CaseKind, posted: &Posted, format: Vec<FieldError>, content: Vec<FieldError>) -> Vec<FieldError> {
     let has_format = |name: &str| format.iter().any(|e| e.field == name);
     let typed_otherwise = |e: &FieldError| {
         let general: String = unindexed(&e.field);
@@ -489,7 +523,7 @@ fn merge(kind: CaseKind, format: Vec<FieldError>, content: Vec<FieldError>) -> V
     };
     let content: Vec<FieldError> =
         content.into_iter().filter(|e| !has_format(&e.field) && !typed_otherwise(e)).collect();
-    let order = all_field_names(kind);
+    let order = all_field_names(kind, posted);
     let mut all: Vec<FieldError> = format.into_iter().chain(content).collect();
     // What has no place in the form (a deadline, a repeated target) is listed at the top, in
     // the box that holds such messages.
@@ -559,6 +593,10 @@ pub async fn submit_case(
     let kind = kind_of(&kind, page.lang)?;
     let posted = posted(pairs);
     page.check_form(&headers, first(&posted, "csrf"))?;
+    if !first(&posted, "add_row").is_empty() {
+        // 增加一行: the same form again with one more row, nothing checked and nothing sent.
+        return Ok(form_page(&page, kind, &posted, &[]).into_response());
+    }
     let now = node.clock().now();
     let mut format = Vec::new();
     let json = request_json(kind, &posted, now, &mut format);
@@ -573,7 +611,7 @@ pub async fn submit_case(
         },
         None => Vec::new(),
     };
-    let errors = merge(kind, format, content);
+    let errors = merge(kind, &posted, format, content);
     let Some(new) = new.filter(|_| errors.is_empty()) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response());
     };
@@ -588,7 +626,7 @@ pub async fn submit_case(
 
 fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]) -> Markup {
     let lang = page.lang;
-    let known: Vec<String> = all_field_names(kind);
+    let known: Vec<String> = all_field_names(kind, posted);
     let unplaced: Vec<&FieldError> = errors.iter().filter(|e| !known.contains(&e.field)).collect();
     let title = format!("{}：{}", lang.pick("发起协查", "New request"), kind.label(lang));
     let content = html! {
@@ -601,6 +639,11 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
         }
         form method="post" action={ "/console/new/" (kind.as_str()) } {
             (layout::token_field(page))
+            @if details_spec(kind).iter().any(|i| matches!(i, Item::Rows { .. })) {
+                // Enter in a field presses the form's first submit button: this one, so that
+                // Enter sends the request as before instead of adding a row.
+                button type="submit" hidden tabindex="-1" aria-hidden="true" {}
+            }
             fieldset {
                 legend { (lang.pick("发往", "Send to")) }
                 @for peer in &page.node.config().peers {
@@ -611,13 +654,13 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
                 }
                 (messages(errors, "targets", lang))
             }
-            fieldset.grid { legend { (lang.pick("基本信息", "Request")) } @for item in COMMON_HEAD { (render_item(item, posted, errors, lang)) } }
+            fieldset.grid { legend { (lang.pick("基本信息", "Request")) } @for item in COMMON_HEAD { (render_item(item, kind, posted, errors, lang)) } }
             fieldset {
                 legend { (kind.label(lang)) }
-                div.grid { @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Field(_))) { (render_item(item, posted, errors, lang)) } }
-                @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Rows { .. })) { (render_item(item, posted, errors, lang)) }
+                div.grid { @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Field(_))) { (render_item(item, kind, posted, errors, lang)) } }
+                @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Rows { .. })) { (render_item(item, kind, posted, errors, lang)) }
             }
-            fieldset.grid { legend { (lang.pick("说明与限制", "Details and handling")) } @for item in COMMON_TAIL { (render_item(item, posted, errors, lang)) } }
+            fieldset.grid { legend { (lang.pick("说明与限制", "Details and handling")) } @for item in COMMON_TAIL { (render_item(item, kind, posted, errors, lang)) } }
             p.muted { (lang.pick("时间均按北京时间填写。签收和反馈时限由本站配置自动计算并随请求签名。", "Times are Beijing time. Deadlines are set from this station's configuration and signed with the request.")) }
             button type="submit" { (lang.pick("签名并发送", "Sign and send")) }
         }
@@ -625,14 +668,14 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
     layout::page(page, &title, Section::New, content)
 }
 
-fn all_field_names(kind: CaseKind) -> Vec<String> {
+fn all_field_names(kind: CaseKind, posted: &Posted) -> Vec<String> {
     let mut names = vec!["targets".to_owned()];
     for item in COMMON_HEAD.iter().chain(details_spec(kind)).chain(COMMON_TAIL) {
         match item {
             Item::Field(f) => names.push(f.path.to_owned()),
             Item::Rows { path, count, fields, .. } => {
                 names.push((*path).to_owned());
-                for i in 0..*count {
+                for i in 0..rows_shown(path, *count, posted) {
                     names.extend(fields.iter().map(|f| format!("{path}[{i}].{}", f.path)));
                 }
             }
@@ -649,23 +692,35 @@ fn messages(errors: &[FieldError], name: &str, lang: Lang) -> Markup {
     }
 }
 
-fn render_item(item: &Item, posted: &Posted, errors: &[FieldError], lang: Lang) -> Markup {
+fn render_item(item: &Item, kind: CaseKind, posted: &Posted, errors: &[FieldError], lang: Lang) -> Markup {
     match item {
         Item::Field(f) => render_field(f, f.path, posted, errors, lang),
-        Item::Rows { path, zh, en, count, fields } => html! {
-            div {
-                label { (lang.pick(zh, en)) }
-                (messages(errors, path, lang))
-                table {
-                    thead { tr { @for f in *fields { th { (lang.pick(f.zh, f.en)) } } } }
-                    tbody {
-                        @for i in 0..*count {
-                            tr { @for f in *fields { td { (render_input(f, &format!("{path}[{i}].{}", f.path), posted, errors, lang)) } } }
+        Item::Rows { path, zh, en, count, fields } => {
+            let shown = rows_shown(path, *count, posted);
+            html! {
+                div id={ "rows-" (path) } {
+                    label { (lang.pick(zh, en)) }
+                    (messages(errors, path, lang))
+                    table {
+                        thead { tr { @for f in *fields { th { (lang.pick(f.zh, f.en)) } } } }
+                        tbody {
+                            @for i in 0..shown {
+                                tr { @for f in *fields { td { (render_input(f, &format!("{path}[{i}].{}", f.path), posted, errors, lang)) } } }
+                            }
                         }
+                    }
+                    @if shown < ROWS_MAX {
+                        // Back at this group after the round trip, not at the top of the page.
+                        button.secondary type="submit" name="add_row" value=(path) formnovalidate
+                            formaction={ "/console/new/" (kind.as_str()) "#rows-" (path) } {
+                            (lang.pick("增加一行", "Add a row"))
+                        }
+                    } @else {
+                        p.muted { (lang.pick(&format!("已达上限：最多 {ROWS_MAX} 行。"), &format!("That is the most: {ROWS_MAX} rows."))) }
                     }
                 }
             }
-        },
+        }
     }
 }
 
