@@ -36,17 +36,32 @@ async fn a_case_sent_in_one_console_is_worked_in_the_other_and_shows_up_on_the_d
     let luoyang = net.url(LUOYANG);
     let xixi = net.url(XIXI);
 
-    // 罗阳's liaison officer fills in the missing-person form.
     let liaison = Browser::launch(&credentials(&net, LUOYANG, As::Liaison)).await.unwrap();
+    // A row group grows without scripts; Enter in a field still sends the form, not a row.
+    liaison.goto(&format!("{luoyang}/console/new/fugitive")).await.unwrap();
+    liaison.fill("[id='details.name']", "郑国华").await.unwrap();
+    liaison.click("button[name=add_row][value='details.vehicles']").await.unwrap();
+    liaison.wait_for("[id='details.vehicles[2].plate']", Duration::from_secs(10)).await.unwrap();
+    liaison.fill("#title", "拦截在逃人员\u{E007}").await.unwrap();
+    liaison.wait_for_text(".box.error", "请修改以下标出的内容", Duration::from_secs(10)).await.unwrap();
+    liaison.wait_for("[id='details.offence'].invalid", Duration::from_secs(5)).await.unwrap();
+    liaison.wait_for("[id='details.vehicles[2].plate']", Duration::from_secs(5)).await.unwrap();
+    let source = liaison.page_source().await.unwrap();
+    assert!(source.contains("value=\"郑国华\""), "typed values survive both round trips");
+
+    // 罗阳's liaison officer fills in the missing-person form, first with a mistyped ID and
+    // no title: the ID's check digit (read from the form) and the missing title (the node's
+    // rule) are marked together.
     liaison.goto(&format!("{luoyang}/console/new/missing_person")).await.unwrap();
     let id_number = tiemeng::samples::resident_id("33032919480312001").unwrap();
+    let last = if id_number.as_str().ends_with('0') { '1' } else { '0' };
+    let wrong_id = format!("{}{last}", &id_number.as_str()[..17]);
     liaison.click("input[name=targets][value=fj-shouning-xixi]").await.unwrap();
     liaison.select("#priority", "urgent").await.unwrap();
-    liaison.fill("#title", "协查走失老人吴德福（78岁）").await.unwrap();
     liaison.fill("[id='details.name']", "吴德福").await.unwrap();
     liaison.select("[id='details.sex']", "male").await.unwrap();
     liaison.fill("[id='details.age']", "78").await.unwrap();
-    liaison.fill("[id='details.id_number']", id_number.as_str()).await.unwrap();
+    liaison.fill("[id='details.id_number']", &wrong_id).await.unwrap();
     liaison.fill("[id='details.description']", "身高约165厘米，穿深蓝色中山装，说泰顺方言").await.unwrap();
     liaison.fill("[id='details.last_seen_place']", "罗阳镇洲岭村村口公交站").await.unwrap();
     let seen = tiemeng::clock::Clock::system().now().to_offset(tiemeng::clock::BEIJING) - time::Duration::hours(3);
@@ -63,6 +78,15 @@ async fn a_case_sent_in_one_console_is_worked_in_the_other_and_shows_up_on_the_d
         .await
         .unwrap();
     liaison.fill("#contact", "陈志强 0577-67580110").await.unwrap();
+    liaison.click("form[action='/console/new/missing_person'] button[type=submit]").await.unwrap();
+    liaison.wait_for_text(".box.error", "请修改以下标出的内容", Duration::from_secs(10)).await.unwrap();
+    liaison.wait_for("#title.invalid", Duration::from_secs(5)).await.unwrap();
+    liaison.wait_for("[id='details.id_number'].invalid", Duration::from_secs(5)).await.unwrap();
+    assert!(liaison.text_of("#title-error").await.unwrap().contains("请填写标题"));
+    assert!(liaison.text_of("[id='details.id_number-error']").await.unwrap().contains("公民身份号码有误"));
+    liaison.screenshot(&artifact("1-luoyang-form-errors.png")).await.unwrap();
+    liaison.fill("#title", "协查走失老人吴德福（78岁）").await.unwrap();
+    liaison.fill("[id='details.id_number']", id_number.as_str()).await.unwrap();
     liaison.screenshot(&artifact("1-luoyang-form.png")).await.unwrap();
     liaison.click("form[action='/console/new/missing_person'] button[type=submit]").await.unwrap();
     liaison.wait_for_text(".box.notice", "协查请求已签名并发出", Duration::from_secs(10)).await.unwrap();

@@ -346,6 +346,126 @@ async fn a_form_with_hostile_text_is_shown_again_with_the_field_named() {
     net.shutdown().await;
 }
 
+/// A form is judged in one pass: a wrong check digit (caught while reading the form), an age
+/// that does not fit the birth date and a time in the future (the node's rules) and no target
+/// chosen all come back together, each next to its field, and nothing is sent.
+#[tokio::test]
+async fn a_form_with_format_and_content_errors_shows_them_all_at_once() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let (_, form) = get(&net, LUOYANG, As::Liaison, "/console/new/missing_person").await;
+    let csrf = token(&form);
+    let id_number = samples::resident_id("35092420150607002").unwrap().as_str().to_owned();
+    let wrong_id = format!("{}{}", &id_number[..17], if id_number.ends_with('0') { '1' } else { '0' });
+    let tomorrow = time::OffsetDateTime::now_utc().to_offset(tiemeng::clock::BEIJING) + time::Duration::days(2);
+    let future = format!("{:04}-{:02}-{:02}T08:00", tomorrow.year(), u8::from(tomorrow.month()), tomorrow.day());
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("priority", "high"),
+        ("title", "协查走失儿童"),
+        ("details.name", "林秀英"),
+        ("details.sex", "female"),
+        ("details.age", "78"),
+        ("details.birth_date", "2015-06-07"),
+        ("details.id_number", wrong_id.as_str()),
+        ("details.description", "身高约130厘米，扎马尾"),
+        ("details.last_seen_place", "罗阳镇中心小学门口"),
+        ("details.last_seen_at", future.as_str()),
+        ("contact", "陈志强 0577-67580110"),
+    ];
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, "/console/new/missing_person", &fields, None).await;
+    assert_eq!(status, 422, "{html}");
+    for (field, words) in [
+        ("targets", "请至少选择一个协查单位"),
+        ("details.age", "年龄与出生日期不符"),
+        ("details.id_number", "公民身份号码有误"),
+        ("details.last_seen_at", "最后出现时间不能晚于当前时间"),
+    ] {
+        assert!(html.contains(&format!("id=\"{field}-error\"")), "no message next to {field}: {html}");
+        assert!(html.contains(words), "{words} missing: {html}");
+    }
+    assert!(!html.contains("请填写失踪人员的年龄、出生日期或身份证号码"), "the typed ID is not called missing");
+    assert!(html.contains("value=\"林秀英\""), "what the officer typed is kept");
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    assert!(liaison.list(Mailbox::Outbox, "").await.unwrap().cases.is_empty(), "nothing sent");
+
+    // An ID typed but mistyped, with no age or birth date: the ID's own error, not a demand
+    // for one of the three.
+    let only_id: Vec<(&str, &str)> =
+        fields.iter().copied().filter(|(name, _)| !["details.age", "details.birth_date"].contains(name)).collect();
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, "/console/new/missing_person", &only_id, None).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("公民身份号码有误") && !html.contains("id=\"details.age-error\""), "{html}");
+    net.shutdown().await;
+}
+
+/// 增加一行 without JavaScript: the fugitive form comes back with a third vehicle row and
+/// everything typed kept, nothing checked and nothing sent; three vehicles then go out. A group
+/// stops growing at twenty rows and says so.
+#[tokio::test]
+async fn a_row_group_grows_on_request_and_every_row_is_sent() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let path = "/console/new/fugitive";
+    let (_, form) = get(&net, LUOYANG, As::Liaison, path).await;
+    assert!(form.contains("name=\"add_row\" value=\"details.vehicles\""), "{form}");
+    assert!(form.contains("details.vehicles[1].plate") && !form.contains("details.vehicles[2].plate"));
+    let csrf = token(&form);
+    let (details, _) = filled_in(CaseKind::Fugitive);
+    let mut fields: Vec<(&str, String)> = vec![
+        ("csrf", csrf.clone()),
+        ("targets", XIXI.to_owned()),
+        ("priority", "high".to_owned()),
+        ("title", "拦截在逃人员郑国华".to_owned()),
+        ("contact", "陈志强 0577-67580110".to_owned()),
+        ("details.vehicles[1].plate", "闽J56789".to_owned()),
+        ("details.vehicles[1].description", "蓝色三轮货车".to_owned()),
+    ];
+    fields.extend(details);
+    let pairs = |fields: &[(&'static str, String)]| fields.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+
+    let mut grow = pairs(&fields);
+    grow.push(("add_row", "details.vehicles".to_owned()));
+    // A half-typed row is no error on this round trip.
+    grow.push(("details.vehicles[0].plate", "浙C1234".to_owned()));
+    grow.retain(|(k, v)| *k != "details.vehicles[0].plate" || v == "浙C1234");
+    let grow: Vec<(&str, &str)> = grow.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, path, &grow, None).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("name=\"details.vehicles[2].plate\"") && !html.contains("details.vehicles[3]"), "{html}");
+    for typed in ["value=\"郑国华\"", "value=\"浙C1234\"", "value=\"闽J56789\"", "value=\"拦截在逃人员郑国华\""]
+    {
+        assert!(html.contains(typed), "{typed} not kept: {html}");
+    }
+    assert!(!html.contains("field-error") && !html.contains("role=\"alert\""), "nothing judged: {html}");
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    assert!(liaison.list(Mailbox::Outbox, "").await.unwrap().cases.is_empty(), "nothing sent");
+
+    let mut three = pairs(&fields);
+    three.push(("details.vehicles[2].plate", "浙C88888".to_owned()));
+    three.push(("details.vehicles[2].description", "黑色摩托车".to_owned()));
+    let three: Vec<(&str, &str)> = three.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location, html) = post(&net, LUOYANG, As::Liaison, path, &three, None).await;
+    assert_eq!(status, 200, "{html}");
+    let id: tiemeng::ids::CaseId = location.trim_start_matches("/console/cases/").parse().unwrap();
+    let detail = serde_json::to_value(liaison.case(&id).await.unwrap()).unwrap();
+    let signed = detail.to_string();
+    for plate in ["浙C12345", "闽J56789", "浙C88888"] {
+        assert!(signed.contains(plate), "{plate} not sent: {signed}");
+    }
+    let (_, page) = get(&net, LUOYANG, As::Liaison, &format!("/console/cases/{id}")).await;
+    assert!(page.contains("浙C88888 · 黑色摩托车"), "{page}");
+
+    // Twenty rows is the most.
+    let mut full: Vec<(&str, String)> = vec![("csrf", csrf.clone()), ("add_row", "details.vehicles".to_owned())];
+    let names: Vec<String> = (0..19).map(|i| format!("details.vehicles[{i}].plate")).collect();
+    full.extend(names.iter().map(|name| (name.as_str(), String::new())));
+    let full: Vec<(&str, &str)> = full.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, path, &full, None).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("details.vehicles[19].plate") && !html.contains("details.vehicles[20]"), "{html}");
+    assert!(html.contains("已达上限：最多 20 行") && !html.contains("value=\"details.vehicles\""), "{html}");
+    net.shutdown().await;
+}
+
 #[tokio::test]
 async fn forms_without_the_token_or_from_another_site_are_refused_and_change_nothing() {
     let net = Net::start(&[LUOYANG, XIXI]).await;

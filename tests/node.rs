@@ -202,6 +202,26 @@ async fn every_validation_error_is_a_4xx_with_its_code_and_stores_nothing() {
     net.shutdown().await;
 }
 
+/// The API judges a request in one pass too: no target and an empty title are both reported.
+#[tokio::test]
+async fn a_request_without_targets_or_title_is_refused_with_both_named() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let mut body =
+        serde_json::to_value(samples::sample(CaseKind::General, vec![], time::OffsetDateTime::now_utc())).unwrap();
+    body["title"] = "".into();
+    body["targets"] = serde_json::json!([]);
+    let response = liaison.http().post(format!("{}/api/v1/cases", net.url(LUOYANG))).json(&body).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let problem: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(problem["code"], "validation_failed", "{problem}");
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"targets") && fields.contains(&"title"), "{problem}");
+    assert!(liaison.list(Mailbox::Outbox, "").await.unwrap().cases.is_empty(), "nothing stored");
+    net.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_created_case_survives_closing_and_reopening_the_store() {
     let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
 use super::layout::{self, Section};
 use super::{ErrorPage, Page};
@@ -62,7 +63,8 @@ pub struct Field {
 pub enum Item {
     /// A single field.
     Field(Field),
-    /// `count` rows of `fields` under the list at `path`.
+    /// `count` rows of `fields` under the list at `path`, and more on request up to
+    /// [`ROWS_MAX`].
     Rows {
         /// JSON path of the list.
         path: &'static str,
@@ -70,7 +72,7 @@ pub enum Item {
         zh: &'static str,
         /// Heading in English.
         en: &'static str,
-        /// Rows offered.
+        /// Rows offered at first.
         count: usize,
         /// Fields of each row.
         fields: &'static [Field],
@@ -188,6 +190,11 @@ const COMMON_TAIL: &[Item] = &[
     field("review_by", "复核日期（长期协查）", "Review by (standing alerts)", Input::Date, false),
 ];
 
+/// The most rows a repeated group grows to. Well under the node's limit on a list, and more
+/// than any one request has needed: a longer series belongs in an attachment or a second
+/// request, not in a page of empty inputs.
+pub const ROWS_MAX: usize = 20;
+
 /// Every item of the form of `kind`, in the form's order.
 pub fn items(kind: CaseKind) -> impl Iterator<Item = &'static Item> {
     COMMON_HEAD.iter().chain(details_spec(kind)).chain(COMMON_TAIL)
@@ -295,8 +302,11 @@ pub(crate) fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
     }
 }
 
-/// Builds the JSON of a request from a posted form of `kind`, collecting format errors.
-pub fn request_json(kind: CaseKind, posted: &Posted, errors: &mut Vec<FieldError>) -> Value {
+/// Builds the JSON of a request from a posted form of `kind`, collecting format errors. A
+/// field with a format error is left out, or, when the request cannot be read without it,
+/// given a stand-in (see [`stand_in`]) so the node can still judge the rest; `now` is the
+/// stand-in for a time.
+pub fn request_json(kind: CaseKind, posted: &Posted, now: OffsetDateTime, errors: &mut Vec<FieldError>) -> Value {
     let mut root = Map::new();
     insert(&mut root, "details.kind", Value::String(kind.as_str().into()));
     let targets = posted.get("targets").into_iter().flatten().map(|t| Value::String(t.clone())).collect();
@@ -304,25 +314,40 @@ pub fn request_json(kind: CaseKind, posted: &Posted, errors: &mut Vec<FieldError
     for item in COMMON_HEAD.iter().chain(details_spec(kind)).chain(COMMON_TAIL) {
         match item {
             Item::Field(f) => {
-                if let Some(value) = value_of(f, f.path, posted, errors) {
+                let value = value_of(f, f.path, posted, errors).or_else(|| blank_required(f, f.path, now, errors));
+                if let Some(value) = value {
                     insert(&mut root, f.path, value);
                 }
             }
             Item::Rows { path, count, fields, .. } => {
+                if highest_row(path, posted).is_some_and(|i| i >= ROWS_MAX) {
+                    errors.push(FieldError::new(
+                        *path,
+                        "too_many",
+                        format!("最多填写 {ROWS_MAX} 行"),
+                        format!("at most {ROWS_MAX} rows"),
+                    ));
+                }
                 let mut rows = Vec::new();
-                for i in 0..*count {
+                for i in 0..rows_posted(path, *count, posted) {
                     let mut row = Map::new();
+                    let before = errors.len();
                     for f in *fields {
                         let name = format!("{path}[{i}].{}", f.path);
                         if let Some(value) = value_of(f, &name, posted, errors) {
                             row.insert(f.path.to_owned(), value);
                         }
                     }
-                    if !row.is_empty() {
-                        // A required text cell left blank in a started row is sent empty, so
-                        // the node names that cell instead of refusing the whole row.
-                        for f in fields.iter().filter(|f| f.required && matches!(f.input, Input::Text | Input::Area)) {
-                            row.entry(f.path).or_insert_with(|| Value::String(String::new()));
+                    // A row with something typed in it, even mistyped, is started: its blank
+                    // required cells are named, rather than the whole row dropped unseen.
+                    if !row.is_empty() || errors.len() > before {
+                        for f in fields.iter().filter(|f| f.required) {
+                            let name = format!("{path}[{i}].{}", f.path);
+                            if !row.contains_key(f.path)
+                                && let Some(value) = blank_required(f, &name, now, errors)
+                            {
+                                row.insert(f.path.to_owned(), value);
+                            }
                         }
                         rows.push(Value::Object(row));
                     }
@@ -334,9 +359,197 @@ pub fn request_json(kind: CaseKind, posted: &Posted, errors: &mut Vec<FieldError
     Value::Object(root)
 }
 
+/// What a required field left blank, or mistyped, is sent as. A blank text is sent empty, so
+/// the node names it among the other content errors. Anything else cannot be sent empty: a
+/// blank one is named here, and a stand-in sent so the request can still be read (the stand-in
+/// is never stored: the form is refused while its field has an error).
+fn blank_required(f: &Field, name: &str, now: OffsetDateTime, errors: &mut Vec<FieldError>) -> Option<Value> {
+    if !f.required {
+        return None;
+    }
+    let named = errors.iter().any(|e| e.field == name);
+    if !matches!(f.input, Input::Text | Input::Area) && !named {
+        errors.push(FieldError::new(
+            name,
+            "required",
+            format!("请填写“{}”", f.zh),
+            format!("{} is required", capitalised(f.en)),
+        ));
+    }
+    stand_in(f.input, now)
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// A value of the right type for a required field whose own value cannot be sent. `now` for a
+/// time: a time last seen of now makes no other field wrong (a birth date before it, an age
+/// within the widest range), and whatever the node says of this field itself is dropped,
+/// since the field already has its own error.
+fn stand_in(input: Input, now: OffsetDateTime) -> Option<Value> {
+    match input {
+        Input::Text | Input::Area => Some(Value::String(String::new())),
+        Input::DateTime => Some(Value::String(crate::clock::rfc3339(now))),
+        Input::Select(options) => options().first().map(|(v, _, _)| Value::String((*v).to_owned())),
+        Input::Lines | Input::Checks(_) => Some(Value::Array(Vec::new())),
+        Input::Number | Input::Date => None,
+    }
+}
+
+/// The highest row index posted for the group at `path`.
+fn highest_row(path: &str, posted: &Posted) -> Option<usize> {
+    let prefix = format!("{path}[");
+    posted.keys().filter_map(|name| name.strip_prefix(&prefix)?.split_once(']')?.0.parse::<usize>().ok()).max()
+}
+
+/// How many rows of the group at `path` the posted form holds: at least the `count` offered at
+/// first, and up to the highest row posted, since a form grown with 增加一行 posts its rows,
+/// blank ones too. Never more than [`ROWS_MAX`].
+fn rows_posted(path: &str, count: usize, posted: &Posted) -> usize {
+    highest_row(path, posted).map_or(count, |i| count.max(i.saturating_add(1))).min(ROWS_MAX)
+}
+
+/// How many rows the form shows: those posted, and one more in the group whose 增加一行
+/// button was pressed.
+fn rows_shown(path: &str, count: usize, posted: &Posted) -> usize {
+    let grow = usize::from(first(posted, "add_row") == path);
+    (rows_posted(path, count, posted) + grow).min(ROWS_MAX)
+}
+
 /// Parses the JSON into a request, turning a type error into a field error in words.
 pub fn parse_request(json: Value) -> Result<NewCase, FieldError> {
     crate::domain::decode::from_value(&json)
+}
+
+/// Reads the request out of the form's JSON however it can. serde stops at the first value it
+/// refuses (a choice not on the list, a date no browser checked, an age too large to be one):
+/// that value is reported, set aside, and the rest read again, so the node still judges
+/// everything else. `None` when a refusal is not at a field of the form.
+fn readable_request(
+    kind: CaseKind,
+    mut json: Value,
+    now: OffsetDateTime,
+    errors: &mut Vec<FieldError>,
+) -> Option<NewCase> {
+    // Each round sets a field aside for good, so the rounds are bounded by the form's fields.
+    for _ in 0..=all_field_names(kind, &Posted::new()).len() + ROWS_MAX {
+        match parse_request(json.clone()) {
+            Ok(new) => return Some(new),
+            Err(error) => {
+                let aside = set_aside(kind, &mut json, &error.field, now);
+                if !errors.iter().any(|e| e.field == error.field) {
+                    errors.push(error);
+                }
+                if !aside {
+                    return None;
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Takes the refused value at `name` out of the JSON, or puts a stand-in in its place when
+/// the request needs the field; false when `name` is not a field of the form.
+fn set_aside(kind: CaseKind, json: &mut Value, name: &str, now: OffsetDateTime) -> bool {
+    let Some(field) = field_named(kind, name) else { return false };
+    let (parent, key) = name.rsplit_once('.').map_or(("", name), |(parent, key)| (parent, key));
+    let Some(Value::Object(object)) = value_at(json, parent) else { return false };
+    if !object.contains_key(key) {
+        return false;
+    }
+    match field.required.then(|| stand_in(field.input, now)).flatten() {
+        Some(value) => object.insert(key.to_owned(), value),
+        None if field.required => return false,
+        None => object.remove(key),
+    };
+    true
+}
+
+/// The field a form name (`details.age`, `details.vehicles[2].plate`) stands for.
+fn field_named(kind: CaseKind, name: &str) -> Option<&'static Field> {
+    items(kind).find_map(|item| match item {
+        Item::Field(f) => (f.path == name).then_some(f),
+        Item::Rows { path, fields, .. } => {
+            let (index, leaf) = name.strip_prefix(path)?.strip_prefix('[')?.split_once("].")?;
+            index.parse::<usize>().ok()?;
+            fields.iter().find(|f| f.path == leaf)
+        }
+    })
+}
+
+/// The value at a form name's path in the request's JSON (`""` is the whole of it).
+fn value_at<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    let mut here = root;
+    for segment in path.split('.').filter(|s| !s.is_empty()) {
+        let (key, index) = match segment.split_once('[') {
+            Some((key, rest)) => (key, Some(rest.strip_suffix(']')?.parse::<usize>().ok()?)),
+            None => (segment, None),
+        };
+        here = here.get_mut(key)?;
+        if let Some(index) = index {
+            here = here.get_mut(index)?;
+        }
+    }
+    Some(here)
+}
+
+/// A `required` the node finds on a field the officer could have filled in another way, with
+/// those ways (names within the same object). When one of them has a format error, it was
+/// typed and left out of what the node saw, so that `required` would be wrong. These follow
+/// the node's either-or rules (`domain::details::check`).
+const EITHER_OF: &[(&str, &[&str])] = &[
+    ("details.age", &["birth_date", "id_number"]),
+    ("details.vehicles[].description", &["plate"]),
+    ("details.suspects[].description", &["id_number"]),
+];
+
+/// Every problem of a form once: the format errors, and the node's content errors except those
+/// on a field that already has a format error (the node judged it without the officer's
+/// value, or with a stand-in), in the order of the form.
+fn merge(kind: CaseKind, posted: &Posted, format: Vec<FieldError>, content: Vec<FieldError>) -> Vec<FieldError> {
+    let has_format = |name: &str| format.iter().any(|e| e.field == name);
+    let typed_otherwise = |e: &FieldError| {
+        let general: String = unindexed(&e.field);
+        let parent = e.field.rsplit_once('.').map_or("", |(parent, _)| parent);
+        e.code == "required"
+            && EITHER_OF
+                .iter()
+                .filter(|(field, _)| *field == general)
+                .flat_map(|(_, others)| others.iter())
+                .any(|other| has_format(&format!("{parent}.{other}")))
+    };
+    let content: Vec<FieldError> =
+        content.into_iter().filter(|e| !has_format(&e.field) && !typed_otherwise(e)).collect();
+    let order = all_field_names(kind, posted);
+    let mut all: Vec<FieldError> = format.into_iter().chain(content).collect();
+    // What has no place in the form (a deadline, a repeated target) is listed at the top, in
+    // the box that holds such messages.
+    all.sort_by_key(|e| order.iter().position(|name| *name == e.field).map_or(0, |i| i + 1));
+    all
+}
+
+/// A name without its row numbers: `details.vehicles[2].plate` → `details.vehicles[].plate`.
+fn unindexed(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut in_index = false;
+    for c in name.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push(c);
+            }
+            ']' => {
+                in_index = false;
+                out.push(c);
+            }
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// `GET /console/new`: pick the kind of request.
@@ -380,17 +593,27 @@ pub async fn submit_case(
     let kind = kind_of(&kind, page.lang)?;
     let posted = posted(pairs);
     page.check_form(&headers, first(&posted, "csrf"))?;
-    let mut errors = Vec::new();
-    let json = request_json(kind, &posted, &mut errors);
-    let new = match parse_request(json) {
-        Ok(new) if errors.is_empty() => new,
-        Ok(_) => {
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response());
-        }
-        Err(error) => {
-            errors.push(error);
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response());
-        }
+    if !first(&posted, "add_row").is_empty() {
+        // 增加一行: the same form again with one more row, nothing checked and nothing sent.
+        return Ok(form_page(&page, kind, &posted, &[]).into_response());
+    }
+    let now = node.clock().now();
+    let mut format = Vec::new();
+    let json = request_json(kind, &posted, now, &mut format);
+    let new = readable_request(kind, json, now, &mut format);
+    // The node judges what could be read even when the form has format errors, so the officer
+    // sees every problem at once rather than one kind per send.
+    let content = match &new {
+        Some(new) => match node.check_case(&page.officer, new.clone()) {
+            Ok(()) => Vec::new(),
+            Err(NodeError::Validation(errors)) => errors,
+            Err(e) => return Err(ErrorPage::from_node(&e, page.lang)),
+        },
+        None => Vec::new(),
+    };
+    let errors = merge(kind, &posted, format, content);
+    let Some(new) = new.filter(|_| errors.is_empty()) else {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response());
     };
     match node.create_case(&page.officer, new).await {
         Ok(case) => Ok(Redirect::to(&format!("/console/cases/{}?done=sent", case.id)).into_response()),
@@ -403,7 +626,7 @@ pub async fn submit_case(
 
 fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]) -> Markup {
     let lang = page.lang;
-    let known: Vec<String> = all_field_names(kind);
+    let known: Vec<String> = all_field_names(kind, posted);
     let unplaced: Vec<&FieldError> = errors.iter().filter(|e| !known.contains(&e.field)).collect();
     let title = format!("{}：{}", lang.pick("发起协查", "New request"), kind.label(lang));
     let content = html! {
@@ -416,6 +639,11 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
         }
         form method="post" action={ "/console/new/" (kind.as_str()) } {
             (layout::token_field(page))
+            @if details_spec(kind).iter().any(|i| matches!(i, Item::Rows { .. })) {
+                // Enter in a field presses the form's first submit button: this one, so that
+                // Enter sends the request as before instead of adding a row.
+                button type="submit" hidden tabindex="-1" aria-hidden="true" {}
+            }
             fieldset {
                 legend { (lang.pick("发往", "Send to")) }
                 @for peer in &page.node.config().peers {
@@ -426,13 +654,13 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
                 }
                 (messages(errors, "targets", lang))
             }
-            fieldset.grid { legend { (lang.pick("基本信息", "Request")) } @for item in COMMON_HEAD { (render_item(item, posted, errors, lang)) } }
+            fieldset.grid { legend { (lang.pick("基本信息", "Request")) } @for item in COMMON_HEAD { (render_item(item, kind, posted, errors, lang)) } }
             fieldset {
                 legend { (kind.label(lang)) }
-                div.grid { @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Field(_))) { (render_item(item, posted, errors, lang)) } }
-                @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Rows { .. })) { (render_item(item, posted, errors, lang)) }
+                div.grid { @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Field(_))) { (render_item(item, kind, posted, errors, lang)) } }
+                @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Rows { .. })) { (render_item(item, kind, posted, errors, lang)) }
             }
-            fieldset.grid { legend { (lang.pick("说明与限制", "Details and handling")) } @for item in COMMON_TAIL { (render_item(item, posted, errors, lang)) } }
+            fieldset.grid { legend { (lang.pick("说明与限制", "Details and handling")) } @for item in COMMON_TAIL { (render_item(item, kind, posted, errors, lang)) } }
             p.muted { (lang.pick("时间均按北京时间填写。签收和反馈时限由本站配置自动计算并随请求签名。", "Times are Beijing time. Deadlines are set from this station's configuration and signed with the request.")) }
             button type="submit" { (lang.pick("签名并发送", "Sign and send")) }
         }
@@ -440,14 +668,14 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
     layout::page(page, &title, Section::New, content)
 }
 
-fn all_field_names(kind: CaseKind) -> Vec<String> {
+fn all_field_names(kind: CaseKind, posted: &Posted) -> Vec<String> {
     let mut names = vec!["targets".to_owned()];
     for item in COMMON_HEAD.iter().chain(details_spec(kind)).chain(COMMON_TAIL) {
         match item {
             Item::Field(f) => names.push(f.path.to_owned()),
             Item::Rows { path, count, fields, .. } => {
                 names.push((*path).to_owned());
-                for i in 0..*count {
+                for i in 0..rows_shown(path, *count, posted) {
                     names.extend(fields.iter().map(|f| format!("{path}[{i}].{}", f.path)));
                 }
             }
@@ -464,23 +692,35 @@ fn messages(errors: &[FieldError], name: &str, lang: Lang) -> Markup {
     }
 }
 
-fn render_item(item: &Item, posted: &Posted, errors: &[FieldError], lang: Lang) -> Markup {
+fn render_item(item: &Item, kind: CaseKind, posted: &Posted, errors: &[FieldError], lang: Lang) -> Markup {
     match item {
         Item::Field(f) => render_field(f, f.path, posted, errors, lang),
-        Item::Rows { path, zh, en, count, fields } => html! {
-            div {
-                label { (lang.pick(zh, en)) }
-                (messages(errors, path, lang))
-                table {
-                    thead { tr { @for f in *fields { th { (lang.pick(f.zh, f.en)) } } } }
-                    tbody {
-                        @for i in 0..*count {
-                            tr { @for f in *fields { td { (render_input(f, &format!("{path}[{i}].{}", f.path), posted, errors, lang)) } } }
+        Item::Rows { path, zh, en, count, fields } => {
+            let shown = rows_shown(path, *count, posted);
+            html! {
+                div id={ "rows-" (path) } {
+                    label { (lang.pick(zh, en)) }
+                    (messages(errors, path, lang))
+                    table {
+                        thead { tr { @for f in *fields { th { (lang.pick(f.zh, f.en)) } } } }
+                        tbody {
+                            @for i in 0..shown {
+                                tr { @for f in *fields { td { (render_input(f, &format!("{path}[{i}].{}", f.path), posted, errors, lang)) } } }
+                            }
                         }
+                    }
+                    @if shown < ROWS_MAX {
+                        // Back at this group after the round trip, not at the top of the page.
+                        button.secondary type="submit" name="add_row" value=(path) formnovalidate
+                            formaction={ "/console/new/" (kind.as_str()) "#rows-" (path) } {
+                            (lang.pick("增加一行", "Add a row"))
+                        }
+                    } @else {
+                        p.muted { (lang.pick(&format!("已达上限：最多 {ROWS_MAX} 行。"), &format!("That is the most: {ROWS_MAX} rows."))) }
                     }
                 }
             }
-        },
+        }
     }
 }
 

@@ -6,12 +6,13 @@ use utoipa::ToSchema;
 
 use super::auth::{LIAISON, READERS, roles_for};
 use super::{Node, NodeError, Officer, subjects};
-use crate::case::{CaseRecord, validate_request};
+use crate::case::{ApplyError, CaseRecord, validate_request};
 use crate::config::Config;
 use crate::domain::case::{DeclineReason, Outcome, Priority, Restriction, WithdrawReason};
 use crate::domain::deadline::Windows;
 use crate::domain::details::CaseDetails;
 use crate::domain::lifecycle::{ActionKind, Party};
+use crate::domain::validate::FieldError;
 use crate::envelope::body::{
     AckBody, CloseBody, DeclineBody, NoteBody, OutcomeBody, ReminderBody, RequestBody, WithdrawBody,
 };
@@ -219,6 +220,14 @@ impl Action {
 }
 
 impl Node {
+    /// Judges `new` as [`Node::create_case`] would, without signing, storing or sending it: the
+    /// console asks this even when the form has format errors, so an officer sees every problem
+    /// of the request in one round trip instead of one kind of problem per send.
+    pub fn check_case(&self, officer: &Officer, new: NewCase) -> Result<(), NodeError> {
+        officer.require(LIAISON)?;
+        request_envelope(&self.config, officer, new, self.now()).map(drop)
+    }
+
     /// Sends a new assist request: signs it, stores it with its case, queues it for every
     /// target, and returns once all of that is on disk.
     pub async fn create_case(&self, officer: &Officer, new: NewCase) -> Result<CaseRecord, NodeError> {
@@ -379,10 +388,17 @@ pub fn request_envelope(
     new: NewCase,
     at: OffsetDateTime,
 ) -> Result<Envelope, NodeError> {
-    check_targets(config, &new.targets)?;
+    let mut errors = target_errors(config, &new.targets)?;
     let windows = config.deadlines.windows(new.details.kind(), new.priority);
     let (targets, request) = new.into_request(officer.signatory(), at, windows);
-    validate_request(&request, at)?;
+    match validate_request(&request, at) {
+        Ok(()) => {}
+        Err(ApplyError::InvalidBody(content)) => errors.extend(content),
+        Err(other) => return Err(other.into()),
+    }
+    if !errors.is_empty() {
+        return Err(NodeError::Validation(errors));
+    }
     Ok(Envelope {
         id: EnvelopeId::new(),
         case: CaseId::new(),
@@ -395,38 +411,46 @@ pub fn request_envelope(
     })
 }
 
-fn check_targets(config: &Config, targets: &[StationId]) -> Result<(), NodeError> {
-    each_once(targets)?;
+/// What is wrong with the chosen targets, as field errors to report with the rest of the
+/// request. A station this one has no peering with is refused on its own: that is not a slip in
+/// filling in the form but a request this node cannot address at all.
+fn target_errors(config: &Config, targets: &[StationId]) -> Result<Vec<FieldError>, NodeError> {
+    if let Some(unknown) = targets.iter().find(|t| config.peer(t).is_none()) {
+        return Err(NodeError::UnknownStation(unknown.clone()));
+    }
+    let mut errors = repeated(targets);
     if targets.is_empty() {
-        return Err(NodeError::Validation(vec![crate::domain::validate::FieldError::new(
+        errors.push(FieldError::new(
             "targets",
             "required",
             "请至少选择一个协查单位",
             "choose at least one target station",
-        )]));
+        ));
     }
-    match targets.iter().find(|t| config.peer(t).is_none()) {
-        Some(unknown) => Err(NodeError::UnknownStation(unknown.clone())),
-        None => Ok(()),
-    }
+    Ok(errors)
 }
 
 /// Refuses a list of stations naming one twice: an envelope is addressed to each station once.
 fn each_once(targets: &[StationId]) -> Result<(), NodeError> {
-    let repeated: Vec<_> = targets
+    let repeated = repeated(targets);
+    if repeated.is_empty() { Ok(()) } else { Err(NodeError::Validation(repeated)) }
+}
+
+/// An error for each station listed after its first mention.
+fn repeated(targets: &[StationId]) -> Vec<FieldError> {
+    targets
         .iter()
         .enumerate()
         .filter(|(i, station)| targets[..*i].contains(station))
         .map(|(i, station)| {
-            crate::domain::validate::FieldError::new(
+            FieldError::new(
                 format!("targets[{i}]"),
                 "duplicate",
                 format!("协查单位 {station} 重复选择"),
                 format!("{station} is listed more than once"),
             )
         })
-        .collect();
-    if repeated.is_empty() { Ok(()) } else { Err(NodeError::Validation(repeated)) }
+        .collect()
 }
 
 /// The body of the envelope that `action` by `officer` sends.
