@@ -1018,7 +1018,13 @@ fn config_check_names_the_file_the_key_and_what_is_wrong() {
     let message = String::from_utf8_lossy(&output.stderr);
     assert!(message.contains(&file.display().to_string()), "{message}");
     assert!(message.contains("server.listen_port"), "{message}");
-    assert!(message.contains("unknown field"), "{message}");
+    assert!(message.contains("没有名为“listen_port”的项（是否拼写有误？）"), "{message}");
+    let english = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
+        .args(["--lang", "en", "config", "check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&english.stderr).contains("unknown field"));
     let serve = std::process::Command::new(env!("CARGO_BIN_EXE_tiemeng"))
         .args(["serve", "--config"])
         .arg(&file)

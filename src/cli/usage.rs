@@ -77,7 +77,7 @@ pub fn explain(error: &clap::Error) -> String {
         _ => "命令行有误".to_owned(),
     };
     let usage =
-        text(ContextKind::Usage).map(|u| format!("\n\n{}", u.replacen("Usage:", "用法：", 1))).unwrap_or_default();
+        text(ContextKind::Usage).map(|u| format!("\n\n{}", u.replacen("Usage: ", "用法：", 1))).unwrap_or_default();
     format!("错误：{said}{usage}\n\n更多说明请用 --help 查看。\n")
 }
 
