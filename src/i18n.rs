@@ -192,6 +192,10 @@ pub fn io_error(error: &std::io::Error, lang: Lang) -> String {
         ErrorKind::StorageFull => "磁盘已满",
         ErrorKind::ReadOnlyFilesystem => "文件系统只读",
         ErrorKind::DirectoryNotEmpty => "目录不为空",
+        ErrorKind::AddrInUse => "端口已被占用（另一个程序或节点正在使用）",
+        ErrorKind::AddrNotAvailable => "本机没有这个地址",
+        ErrorKind::ConnectionRefused => "连接被拒绝",
+        ErrorKind::TimedOut => "超时",
         _ => {
             return match error.raw_os_error() {
                 Some(code) => format!("系统错误（错误码 {code}）"),

@@ -70,7 +70,7 @@ pub fn backup(args: BackupArgs, lang: Lang) -> ExitCode {
         .and_then(|()| std::fs::File::open(&partial)?.sync_all())
         .and_then(|()| std::fs::rename(&partial, &args.out));
     if let Err(e) = written {
-        return fail(&format!("{}: {e}", args.out.display()));
+        return fail(&format!("{}{}{}", args.out.display(), lang.pick("：", ": "), crate::i18n::io_error(&e, lang)));
     }
     if let Err(e) = crate::store::backup::check(&args.out) {
         return fail(lang.pick(&format!("备份文件校验失败：{e}"), &format!("the backup does not check out: {e}")));
@@ -97,7 +97,7 @@ pub fn restore(args: RestoreArgs, lang: Lang) -> ExitCode {
                 Lang::En => format!(
                     "restored the backup of {} ({}, {} entries) into {}. When the node starts it asks every peer for what happened since.",
                     info.station,
-                    crate::clock::rfc3339(info.taken_at),
+                    crate::clock::local_minute(info.taken_at),
                     info.entries,
                     args.data.display()
                 ),

@@ -171,16 +171,15 @@ fn check_config(file: &std::path::Path, lang: Lang) -> ExitCode {
 }
 
 fn verify_bundle(path: &std::path::Path, lang: Lang) -> ExitCode {
-    let bytes =
-        match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                return fail(lang.pick(
-                    &format!("无法读取 {}：{e}", path.display()),
-                    &format!("cannot read {}: {e}", path.display()),
-                ));
-            }
-        };
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return fail(&match lang {
+                Lang::Zh => format!("无法读取 {}：{}", path.display(), crate::i18n::io_error(&e, lang)),
+                Lang::En => format!("cannot read {}: {e}", path.display()),
+            });
+        }
+    };
     match crate::evidence::verify(&bytes) {
         Ok(verified) => {
             print(&crate::evidence::narrate(&verified, lang));

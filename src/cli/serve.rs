@@ -46,7 +46,10 @@ async fn serve(config: Config, lang: Lang) -> ExitCode {
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(listener) => listener,
         Err(e) => {
-            return fail(lang.pick(&format!("无法监听 {listen}：{e}"), &format!("cannot listen on {listen}: {e}")));
+            return fail(&match lang {
+                Lang::Zh => format!("无法监听 {listen}：{}", crate::i18n::io_error(&e, lang)),
+                Lang::En => format!("cannot listen on {listen}: {e}"),
+            });
         }
     };
     let running = match crate::server::start(node, listener) {

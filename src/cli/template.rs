@@ -105,7 +105,7 @@ fn hint(path: &str, field: &Field, lang: Lang) -> String {
 /// count as not given, as on the console's form; what does not fit is named by its path.
 pub fn read(text: &str, lang: Lang) -> Result<NewCase, String> {
     let mut json: Value = serde_json::from_str(text)
-        .map_err(|e| lang.pick(&format!("不是有效的 JSON：{e}"), &format!("not valid JSON: {e}")).to_owned())?;
+        .map_err(|e| crate::domain::decode::DecodeError::Syntax { line: e.line(), column: e.column() }.words(lang))?;
     prune(&mut json);
     forms::parse_request(json).map_err(|e| format!("{}：{}", e.field, lang.pick(&e.zh, &e.en)))
 }
