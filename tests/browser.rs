@@ -129,6 +129,14 @@ async fn a_case_sent_in_one_console_is_worked_in_the_other_and_shows_up_on_the_d
     assert!(page.contains("已反馈") && page.contains("已找到失踪人员"), "{page}");
     assert!(page.contains("郑丽娟") && page.matches("签名已验证").count() >= 3, "{page}");
     liaison.screenshot(&artifact("5-luoyang-case.png")).await.unwrap();
+    // In English every value is a label and the timeline punctuates the English way.
+    liaison.goto(&format!("{luoyang}/console/cases/{case_id}?lang=en")).await.unwrap();
+    let english = liaison.text_of("main").await.unwrap();
+    for label in ["outcome reported", "person found (1): ", "assist request", "acknowledgement", "male"] {
+        assert!(english.contains(label), "{label:?} not in {english}");
+    }
+    assert!(!english.lines().any(|l| l.trim() == "resolved") && !english.contains("（1）"), "{english}");
+    liaison.screenshot(&artifact("5-luoyang-case-en.png")).await.unwrap();
 
     // The chief's dashboard counts the person found.
     let chief = Browser::launch(&credentials(&net, LUOYANG, As::Chief)).await.unwrap();
