@@ -169,7 +169,8 @@ mod tests {
         let text = skeleton(CaseKind::Fugitive, &xixi()).to_string();
         let zh = read(&text, Lang::Zh).unwrap_err();
         assert!(zh.contains("priority") || zh.contains("details"), "{zh}");
-        assert!(read("{", Lang::En).unwrap_err().starts_with("not valid JSON"));
+        assert_eq!(read("{", Lang::En).unwrap_err(), "malformed JSON near line 1, column 1");
+        assert_eq!(read("{", Lang::Zh).unwrap_err(), "JSON 格式错误：第 1 行第 1 列附近");
     }
 
     #[test]
