@@ -958,7 +958,10 @@ async fn dead_letters_are_sent_again_once_the_admin_has_put_the_cause_right() {
     };
     let shown = cli(As::Liaison, &["case", "show", &first.id.to_string()]).await.unwrap();
     let shown = String::from_utf8_lossy(&shown.stdout);
-    assert!(shown.contains("对方拒收：发起协查 → 寿宁县公安局犀溪派出所（bad_signature）"), "{shown}");
+    assert!(
+        shown.contains("对方拒收：发起协查 → 寿宁县公安局犀溪派出所：对方验证本站签名不通过：对方配置中的本站公钥可能有误（bad_signature"),
+        "{shown}"
+    );
     let listed = cli(As::Admin, &["peers", "list"]).await.unwrap();
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains(&format!("{XIXI}  ")) && listed.contains("待投递 0，拒收 2"), "{listed}");
