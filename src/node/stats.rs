@@ -236,6 +236,18 @@ impl Node {
     /// The statistics of requests made in `query`'s date range. Officers who read cases may
     /// read the statistics: they hold no personal data.
     pub fn stats(&self, officer: &Officer, query: &StatsQuery) -> Result<StatsReport, NodeError> {
+        self.stats_at(officer, query, self.now())
+    }
+
+    /// The report as it stands at `now`. Which requests are due depends on the moment; the two
+    /// stations of a pair read the same figures for their joint work when they read them for
+    /// the same moment, whatever their clocks say.
+    pub fn stats_at(
+        &self,
+        officer: &Officer,
+        query: &StatsQuery,
+        now: OffsetDateTime,
+    ) -> Result<StatsReport, NodeError> {
         officer.require(READERS)?;
         let periods = self.store.buckets(query.from, query.to)?;
         let wanted =
@@ -274,8 +286,6 @@ impl Node {
             by_pair.entry(pair).or_default().add(tally, 1);
         }
         let (overdue_by_peer, overdue) = self.overdue(query)?;
-        // One moment for every figure of the report, so its parts add up.
-        let now = self.now();
         let totals = totals.figures(now);
         Ok(StatsReport {
             station: self.station().clone(),

@@ -179,8 +179,8 @@ impl Sim {
         };
         for (a, sender) in self.stations.iter().enumerate() {
             for (b, receiver) in self.stations.iter().enumerate().filter(|(b, _)| *b != a) {
-                let sent = self.node(a).stats(&sender.liaison, &query(&receiver.id)).unwrap();
-                let received = self.node(b).stats(&receiver.liaison, &query(&sender.id)).unwrap();
+                let sent = self.node(a).stats_at(&sender.liaison, &query(&receiver.id), self.now).unwrap();
+                let received = self.node(b).stats_at(&receiver.liaison, &query(&sender.id), self.now).unwrap();
                 assert_eq!(
                     sent.totals.sent, received.totals.received,
                     "{}'s figures for requests to {} differ from {}'s",
