@@ -258,11 +258,21 @@ impl Exchange {
 
 impl TargetRecord {
     fn new(station: StationId, state: TargetState, request: &RequestBody) -> Self {
+        Self::due(station, state, request.ack_by, request.report_by)
+    }
+
+    /// A target with its deadlines and nothing done yet.
+    pub(crate) fn due(
+        station: StationId,
+        state: TargetState,
+        ack_by: OffsetDateTime,
+        report_by: OffsetDateTime,
+    ) -> Self {
         Self {
             station,
             state,
-            ack_by: request.ack_by,
-            report_by: request.report_by,
+            ack_by,
+            report_by,
             delivered_at: None,
             acked_at: None,
             first_report_at: None,

@@ -376,7 +376,6 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
-    use crate::case::Exchange;
     use crate::domain::case::Priority;
     use crate::ids::{CaseId, EnvelopeId};
     use crate::stats::Figures;
@@ -390,27 +389,9 @@ mod tests {
     /// A target delivered at [`AT`], due an acknowledgement ten minutes later and a first
     /// report an hour later, in `state`.
     fn target(state: TargetState) -> TargetRecord {
-        TargetRecord {
-            station: station("fj-shouning-xixi"),
-            state,
-            ack_by: AT + Duration::minutes(10),
-            report_by: AT + Duration::hours(1),
-            delivered_at: Some(AT),
-            acked_at: None,
-            first_report_at: None,
-            resolved_at: None,
-            ended_at: None,
-            outcome: None,
-            outcome_count: 0,
-            evaluation: None,
-            decline_reason: None,
-            suggested_station: None,
-            reminders: 0,
-            notes: 0,
-            exchange: Exchange { from_origin: 1, from_target: 0, origin_next: 1, target_next: 0 },
-            superseded: Vec::new(),
-            report_promised: false,
-        }
+        let due = AT + Duration::minutes(10);
+        let target = TargetRecord::due(station("fj-shouning-xixi"), state, due, AT + Duration::hours(1));
+        TargetRecord { delivered_at: Some(AT), ..target }
     }
 
     fn acked(minutes: i64) -> TargetRecord {
