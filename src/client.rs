@@ -28,9 +28,10 @@ pub struct RemoteProblem {
     /// Field errors.
     #[serde(default)]
     pub errors: Vec<RemoteFieldError>,
-    /// The open requests a new one may repeat (`possible_duplicate`).
+    /// The open requests a new one may repeat (`possible_duplicate`). A boxed slice, not a
+    /// vector: every client call returns this error, and its size is what they all carry.
     #[serde(default)]
-    pub duplicates: Vec<crate::node::Duplicate>,
+    pub duplicates: Box<[crate::node::Duplicate]>,
 }
 
 /// A field error as received.

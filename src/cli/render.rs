@@ -734,7 +734,7 @@ mod tests {
                     en: "choose the stations to ask".into(),
                 },
             ],
-            duplicates: Vec::new(),
+            duplicates: Box::default(),
         });
         assert_eq!(
             client_error(&problem, Lang::Zh),

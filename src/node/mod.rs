@@ -68,6 +68,11 @@ use crate::keys::{self, KeyError, KeyRing, PublicKey, Signer};
 use crate::store::{Store, StoreError};
 use health::{Health, Remembered};
 
+/// Officers' new requests waiting to be stored together: each with its idempotency key, if it
+/// came with one; answered with what was sent and the peers whose outbox grew.
+type NewRequests =
+    combine::Combiner<(Officer, SealedEnvelope, Option<once::Once>), (once::Sent, Vec<StationId>), NodeError>;
+
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -148,7 +153,7 @@ pub struct Node {
     signals: BTreeMap<StationId, PeerSignals>,
     health: Health,
     /// Officers' new requests waiting to be stored together.
-    requests: combine::Combiner<(Officer, SealedEnvelope, Option<once::Once>), (once::Sent, Vec<StationId>), NodeError>,
+    requests: NewRequests,
     /// When failing alert hooks try again.
     alerts: crate::alerts::deliver::Board,
     /// The latest events, rendered for open streams.
