@@ -93,3 +93,42 @@ impl Store {
         Ok(old)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn sent(at: OffsetDateTime) -> SentKey {
+        SentKey { body: "ab".repeat(32), case: CaseId::new(), at }
+    }
+
+    /// A restored node still knows which retries it answered: the keys go with the backup.
+    #[test]
+    fn keys_survive_a_backup_and_restore_and_old_ones_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let station = "zj-taishun-luoyang".parse().unwrap();
+        let store = Store::open(&dir.path().join("data"), &station, 8 << 20).unwrap();
+        let (old, new) = (sent(datetime!(2026-12-05 08:00 UTC)), sent(datetime!(2026-12-06 09:00 UTC)));
+        store
+            .write(new.at, |unit| {
+                unit.remember_key("officer-a", "k1", old.clone())?;
+                unit.remember_key("officer-a", "k2", new.clone())?;
+                assert_eq!(unit.sent_key("officer-a", "k1")?, Some(old.clone()), "seen in its own unit");
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        assert_eq!(store.sent_key("officer-b", "k1").unwrap(), None, "a key is its officer's own");
+        let file = dir.path().join("backup");
+        store.backup(&file, new.at).unwrap();
+        drop(store);
+        super::super::backup::restore(&file, &dir.path().join("restored")).unwrap();
+        let restored = Store::open_existing(&dir.path().join("restored")).unwrap();
+        assert_eq!(restored.sent_key("officer-a", "k1").unwrap(), Some(old));
+        assert_eq!(restored.forget_keys(datetime!(2026-12-06 08:00 UTC)).unwrap(), 1);
+        assert_eq!(restored.sent_key("officer-a", "k1").unwrap(), None);
+        assert_eq!(restored.sent_key("officer-a", "k2").unwrap(), Some(new));
+        assert_eq!(restored.forget_keys(datetime!(2026-12-06 08:00 UTC)).unwrap(), 0);
+    }
+}
