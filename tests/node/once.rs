@@ -191,3 +191,21 @@ async fn keys_are_forgotten_after_a_day() {
     assert_eq!(sent_keys(&net), 1);
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_says_how_to_send_once() {
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let url = format!("{}/api/v1/openapi.json", net.url(LUOYANG));
+    let doc: Value = net.officer(LUOYANG, As::Admin).http().get(url).send().await.unwrap().json().await.unwrap();
+    let post = &doc["paths"]["/api/v1/cases"]["post"];
+    let params = post["parameters"].as_array().unwrap();
+    assert!(params.iter().any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header"), "{post}");
+    for status in ["200", "201", "400", "409", "422"] {
+        assert!(post["responses"].get(status).is_some(), "{status} missing: {post}");
+    }
+    assert!(post["description"].as_str().unwrap().contains("idempotency_key_reused"), "{post}");
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["Problem"]["properties"].get("duplicates").is_some(), "{}", schemas["Problem"]);
+    assert!(schemas["NewCase"]["properties"].get("confirm_duplicate").is_some(), "{}", schemas["NewCase"]);
+    net.shutdown().await;
+}
