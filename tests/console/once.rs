@@ -56,6 +56,23 @@ async fn the_form_posted_twice_with_its_key_makes_one_case() {
     let liaison = net.officer(LUOYANG, As::Liaison);
     assert_eq!(liaison.list(Mailbox::Outbox, "").await.unwrap().cases.len(), 1, "one case");
     assert_eq!(net.node(LUOYANG).store().outbox_len(&XIXI.parse().unwrap()), 1, "one envelope queued");
+
+    // Back in the browser, the officer changes the sent form: it says what it sent, and comes
+    // with a fresh key, so sending it again sends the changed request.
+    let mut changed = fields.clone();
+    changed.retain(|(name, _)| *name != "title");
+    changed.extend([("title", "协查走失老人（补充）"), ("confirm_duplicate", "yes")]);
+    let (status, _, html) = post(&net, LUOYANG, As::Liaison, path, &changed, None).await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains(&format!("href=\"{first}\"")) && html.contains("本次未发送"), "{html}");
+    let fresh = hidden(&html, "idempotency_key");
+    assert_ne!(fresh, key);
+    changed.retain(|(name, _)| *name != "idempotency_key");
+    changed.push(("idempotency_key", &fresh));
+    let (status, third, _) = post(&net, LUOYANG, As::Liaison, path, &changed, None).await;
+    assert_eq!(status, 200);
+    assert!(third.starts_with("/console/cases/") && third != first, "{third}");
+    assert_eq!(liaison.list(Mailbox::Outbox, "").await.unwrap().cases.len(), 2);
     net.shutdown().await;
 }
 
