@@ -274,7 +274,7 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
             let unreadable = |reason| ClientError::Decode { url: file.display().to_string(), reason };
             let text = read_text(&file).map_err(unreadable)?;
             let mut new = super::template::read(&text, lang).map_err(unreadable)?;
-            new.confirm_duplicate = confirm_duplicate;
+            new.confirm_duplicate |= confirm_duplicate;
             let key = if again { IdempotencyKey::fresh().as_str().to_owned() } else { file_key(client, &text).await? };
             let sent = client.send_case(&new, Some(&key)).await?;
             Ok(match (json, sent.repeated) {
