@@ -67,7 +67,8 @@ impl Store {
         if self.old_keys(before)?.is_empty() {
             return Ok(0);
         }
-        // Found again under the write lock: a key may have been sent anew since the look.
+        // Found again under the write lock: a key may have been sent anew since the look. Not
+        // awaited to disk: a sweep lost in a crash is only made again at the next round.
         self.write(before, |unit| {
             let old = self.old_keys(before)?;
             for key in &old {
