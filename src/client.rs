@@ -28,6 +28,10 @@ pub struct RemoteProblem {
     /// Field errors.
     #[serde(default)]
     pub errors: Vec<RemoteFieldError>,
+    /// The open requests a new one may repeat (`possible_duplicate`). A boxed slice, not a
+    /// vector: every client call returns this error, and its size is what they all carry.
+    #[serde(default)]
+    pub duplicates: Box<[crate::node::Duplicate]>,
 }
 
 /// A field error as received.
@@ -68,6 +72,15 @@ pub enum ClientError {
         /// What was wrong.
         reason: String,
     },
+}
+
+/// A request as the node answered a send of it.
+#[derive(Debug, Clone)]
+pub struct SentCase {
+    /// The case.
+    pub case: CaseRecord,
+    /// True when the idempotency key had sent it before: nothing was sent now.
+    pub repeated: bool,
 }
 
 /// Files an officer connects with.
@@ -156,6 +169,15 @@ impl ApiClient {
     }
 
     async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder, url: &str) -> Result<T, ClientError> {
+        Ok(self.send_for_status(request, url).await?.1)
+    }
+
+    /// [`ApiClient::send`], with the status of a successful answer.
+    async fn send_for_status<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        url: &str,
+    ) -> Result<(reqwest::StatusCode, T), ClientError> {
         let response = request
             .header(reqwest::header::ACCEPT_LANGUAGE, self.lang)
             .send()
@@ -172,7 +194,9 @@ impl ApiClient {
                 },
             });
         }
-        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode { url: url.to_owned(), reason: e.to_string() })
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| ClientError::Decode { url: url.to_owned(), reason: e.to_string() })?;
+        Ok((status, value))
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
@@ -195,9 +219,24 @@ impl ApiClient {
         self.get("/api/v1/stations").await
     }
 
-    /// `POST /api/v1/cases`.
+    /// `POST /api/v1/cases` for tools that send on purpose (the demo, tests): a possible
+    /// duplicate is confirmed and no idempotency key is sent. Officers' sends go through
+    /// [`ApiClient::send_case`].
     pub async fn create_case(&self, case: &NewCase) -> Result<CaseRecord, ClientError> {
-        self.post("/api/v1/cases", case).await
+        let confirmed = NewCase { confirm_duplicate: true, ..case.clone() };
+        self.post("/api/v1/cases", &confirmed).await
+    }
+
+    /// `POST /api/v1/cases` as `case` says (its `confirm_duplicate` included), with `key` as
+    /// the `Idempotency-Key`; tells whether the key had sent it before.
+    pub async fn send_case(&self, case: &NewCase, key: Option<&str>) -> Result<SentCase, ClientError> {
+        let url = format!("{}/api/v1/cases", self.base);
+        let mut request = self.http.post(&url).json(case);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        let (status, case) = self.send_for_status(request, &url).await?;
+        Ok(SentCase { case, repeated: status == reqwest::StatusCode::OK })
     }
 
     /// `GET /api/v1/cases/{id}`.

@@ -54,6 +54,7 @@ fn case(
         reference: None,
         restrictions: Vec::new(),
         review_by: None,
+        confirm_duplicate: false,
     }
 }
 

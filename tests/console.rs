@@ -4,6 +4,9 @@
 
 mod support;
 
+#[path = "console/once.rs"]
+mod once;
+
 use std::time::Duration;
 
 use support::{As, LUOYANG, Net, XIXI, eventually};

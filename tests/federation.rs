@@ -8,6 +8,8 @@ mod support;
 mod alerts;
 #[path = "federation/events.rs"]
 mod events;
+#[path = "federation/once.rs"]
+mod once;
 
 use std::time::Duration;
 

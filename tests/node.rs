@@ -8,6 +8,8 @@ mod support;
 mod hostile_text;
 #[path = "node/impostor.rs"]
 mod impostor;
+#[path = "node/once.rs"]
+mod once;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -17,8 +17,8 @@ use crate::domain::lifecycle::TargetState;
 use crate::i18n::Lang;
 use crate::ids::{CaseId, StationId};
 use crate::node::{
-    AckInput, Action, CaseDetail, CloseInput, DeclineInput, ForwardInput, NewCase, Node, NoteInput, OutcomeInput,
-    OverdueTarget, ReminderInput, WithdrawInput,
+    AckInput, Action, CaseDetail, CloseInput, DeclineInput, ForwardInput, IdempotencyKey, NewCase, Node, NodeError,
+    NoteInput, OutcomeInput, OverdueTarget, ReminderInput, WithdrawInput,
 };
 use crate::store::{ListQuery, Mailbox};
 
@@ -109,17 +109,42 @@ pub async fn stations(State(node): State<Arc<Node>>, AuthOfficer(_): AuthOfficer
 }
 
 /// `POST /api/v1/cases` — send a new assist request (liaison officers).
+///
+/// Send an `Idempotency-Key` header (1–100 visible ASCII characters, e.g. a UUID) to send
+/// once: the same key from the same officer within 24 hours answers **200** with the case the
+/// key first made, as it stands now, and sends nothing; only the first send answers **201**.
+/// The same key with a different body is refused with 422 `idempotency_key_reused`; a malformed
+/// key with 400 `invalid_idempotency_key`. A request naming a resident ID, plate or case number
+/// that an open request from this station to the same partner names is refused with 409
+/// `possible_duplicate`, listing those requests, unless its body says `"confirm_duplicate": true`.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = NewCase,
-    responses((status = 201, body = CaseRecord), (status = 403, body = Problem), (status = 422, body = Problem),
-              (status = 503, body = Problem)))]
+    params(("Idempotency-Key" = Option<String>, Header,
+            description = "1–100 visible ASCII characters; the same key within 24 h sends once")),
+    responses((status = 201, description = "sent now", body = CaseRecord),
+              (status = 200, description = "sent before under the same idempotency key: that case, nothing sent now",
+               body = CaseRecord),
+              (status = 400, body = Problem), (status = 403, body = Problem),
+              (status = 409, description = "possible_duplicate: the open requests are in `duplicates`", body = Problem),
+              (status = 422, body = Problem), (status = 503, body = Problem)))]
 pub async fn create_case(
     State(node): State<Arc<Node>>,
     AuthOfficer(officer): AuthOfficer,
     ReqLang(lang): ReqLang,
+    headers: HeaderMap,
     JsonBody(new): JsonBody<NewCase>,
 ) -> ApiResult<(StatusCode, Json<CaseRecord>)> {
-    let case = node.create_case(&officer, new).await.map_err(|e| Problem::from_node(&e, lang))?;
-    Ok((StatusCode::CREATED, Json(case)))
+    let refused = |e: NodeError| Problem::from_node(&e, lang);
+    let key = idempotency_key(&headers).map_err(refused)?;
+    let sent = node.send_case(&officer, new, key).await.map_err(refused)?;
+    let status = if sent.repeated { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(sent.case)))
+}
+
+/// The `Idempotency-Key` header, if sent; one that is not text is as malformed as a bad one.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, NodeError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let text = value.to_str().map_err(|_| NodeError::InvalidIdempotencyKey)?;
+    IdempotencyKey::parse(text).map(Some)
 }
 
 /// `GET /api/v1/cases/{id}` — one case with its signed timeline (the read is audited).

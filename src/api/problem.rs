@@ -28,6 +28,9 @@ pub struct Problem {
     /// Field-level errors of a rejected form.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// The open requests a possible duplicate repeats (`possible_duplicate`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<crate::node::Duplicate>,
     /// Seconds to wait before retrying, when that helps.
     #[serde(skip)]
     pub retry_after: Option<u32>,
@@ -43,6 +46,7 @@ impl Problem {
             detail: detail.into(),
             code: code.to_owned(),
             errors: Vec::new(),
+            duplicates: Vec::new(),
             retry_after: None,
         }
     }
@@ -51,8 +55,10 @@ impl Problem {
     pub fn from_node(error: &NodeError, lang: Lang) -> Self {
         let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut problem = Self::new(status, error.code(), error.title(lang), error.detail(lang));
-        if let NodeError::Validation(errors) = error {
-            problem.errors = errors.clone();
+        match error {
+            NodeError::Validation(errors) => problem.errors = errors.clone(),
+            NodeError::PossibleDuplicate(found) => problem.duplicates = found.clone(),
+            _ => {}
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             problem.retry_after = Some(5);

@@ -15,7 +15,7 @@ use crate::domain::details::CaseKind;
 use crate::i18n::Lang;
 use crate::ids::{CaseId, StationId};
 use crate::node::{
-    AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
+    AckInput, Action, CloseInput, DeclineInput, IdempotencyKey, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
 };
 use crate::store::Mailbox;
 
@@ -48,11 +48,19 @@ enum CaseCommand {
         #[arg(long)]
         example: bool,
     },
-    /// 发起协查 (send a request from a JSON file; `-` reads standard input).
+    /// 发起协查 (send a request from a JSON file; `-` reads standard input). The same file sent
+    /// again within 24 hours gives the first case back and sends nothing.
     Send {
         /// The request, as printed by `template` and filled in.
         #[arg(long)]
         file: PathBuf,
+        /// 再次发送: send it even if this file was sent within 24 hours.
+        #[arg(long)]
+        again: bool,
+        /// 仍然发送: send it even though an open request to the same partner names the same
+        /// person, vehicle or case.
+        #[arg(long)]
+        confirm_duplicate: bool,
     },
     /// 列出协查 (list the inbox or outbox).
     List {
@@ -262,11 +270,18 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
             let me = client.me().await?;
             Ok(if json { to_json(&me) } else { render::me(&me, lang) })
         }
-        CaseCommand::Send { file } => {
-            let new = read_new_case(&file, lang)
-                .map_err(|reason| ClientError::Decode { url: file.display().to_string(), reason })?;
-            let case = client.create_case(&new).await?;
-            Ok(if json { to_json(&case) } else { render::sent(&case, lang) })
+        CaseCommand::Send { file, again, confirm_duplicate } => {
+            let unreadable = |reason| ClientError::Decode { url: file.display().to_string(), reason };
+            let text = read_text(&file).map_err(unreadable)?;
+            let mut new = super::template::read(&text, lang).map_err(unreadable)?;
+            new.confirm_duplicate |= confirm_duplicate;
+            let key = if again { IdempotencyKey::fresh().as_str().to_owned() } else { file_key(client, &text).await? };
+            let sent = client.send_case(&new, Some(&key)).await?;
+            Ok(match (json, sent.repeated) {
+                (true, _) => to_json(&sent.case),
+                (false, false) => render::sent(&sent.case, lang),
+                (false, true) => render::sent_before(&sent.case, lang),
+            })
         }
         CaseCommand::List { outbox, status, kind, peer, overdue, limit, cursor } => {
             let mut query = vec![format!("limit={limit}")];
@@ -331,13 +346,21 @@ fn action_of(command: ActCommand) -> (CaseId, Action) {
     }
 }
 
-fn read_new_case(file: &std::path::Path, lang: Lang) -> Result<NewCase, String> {
-    let text = if file.as_os_str() == "-" {
-        std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())?
+fn read_text(file: &std::path::Path) -> Result<String, String> {
+    if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin()).map_err(|e| e.to_string())
     } else {
-        std::fs::read_to_string(file).map_err(|e| e.to_string())?
-    };
-    super::template::read(&text, lang)
+        std::fs::read_to_string(file).map_err(|e| e.to_string())
+    }
+}
+
+/// The idempotency key of sending `text` as the connected officer: the same file sent again
+/// by the same officer is the same send, whoever's terminal it comes from.
+async fn file_key(client: &ApiClient, text: &str) -> Result<String, ClientError> {
+    use sha2::{Digest, Sha256};
+    let me = client.me().await?;
+    let digest = Sha256::new().chain_update(me.identity.as_bytes()).chain_update([0]).chain_update(text.as_bytes());
+    Ok(hex::encode(digest.finalize()))
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {

@@ -56,6 +56,16 @@ pub fn client_error(error: &ClientError, lang: Lang) -> String {
             for field in &problem.errors {
                 let _ = write!(out, "\n  - {}{}{}", field.field, lang.pick("：", ": "), lang.pick(&field.zh, &field.en));
             }
+            if !problem.duplicates.is_empty() {
+                for found in &problem.duplicates {
+                    let _ = write!(out, "\n  - {} {}", found.case, found.title);
+                }
+                out.push('\n');
+                out.push_str(lang.pick(
+                    "如确需再次发送，请加 --confirm-duplicate 重新执行。",
+                    "To send it anyway, run the command again with --confirm-duplicate.",
+                ));
+            }
             out
         }
         ClientError::Connect { url, source } => lang
@@ -78,6 +88,18 @@ pub fn me(me: &Me, lang: Lang) -> String {
         Lang::Zh => format!("{}（警号 {}），{}，角色：{}", me.name, me.badge, me.station.name, roles.join("、")),
         Lang::En => format!("{} (badge {}), {}, roles: {}", me.name, me.badge, me.station.name, roles.join(", ")),
     }
+}
+
+/// After sending a file that was sent before under the same key: nothing went out now.
+pub fn sent_before(case: &CaseRecord, lang: Lang) -> String {
+    let when = crate::clock::local_minute(case.created_at);
+    let said = match lang {
+        Lang::Zh => format!("该协查已于 {when} 发出，未重复发送（如确需再次发送，请加 --again）。"),
+        Lang::En => format!(
+            "this request was already sent at {when} (Beijing time) and was not sent again (add --again to send it anyway)."
+        ),
+    };
+    format!("{said}\n{}", sent(case, lang))
 }
 
 /// After sending a request.
@@ -712,6 +734,7 @@ mod tests {
                     en: "choose the stations to ask".into(),
                 },
             ],
+            duplicates: Box::default(),
         });
         assert_eq!(
             client_error(&problem, Lang::Zh),

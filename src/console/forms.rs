@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::layout::{self, Section};
+use super::once::{self, CONFIRM_FIELD, KEY_FIELD, Notice};
 use super::{ErrorPage, Page};
 use crate::domain::case::{Priority, Restriction};
 use crate::domain::details::{CaseKind, DangerFlag, RequestedAction, Sex};
@@ -20,7 +21,7 @@ use crate::domain::plate::Plate;
 use crate::domain::resident_id::ResidentId;
 use crate::domain::validate::FieldError;
 use crate::i18n::{Choice, Choices, Label, Lang};
-use crate::node::{NewCase, Node, NodeError};
+use crate::node::{IdempotencyKey, NewCase, Node, NodeError};
 
 /// How a field is entered.
 #[derive(Debug, Clone, Copy)]
@@ -578,7 +579,8 @@ pub async fn new_case(page: Page, Path(kind): Path<String>) -> Result<Markup, Er
     let mut defaults = Posted::new();
     defaults.insert("priority".into(), vec!["high".into()]);
     defaults.insert("contact".into(), vec![page.officer.name.clone()]);
-    Ok(form_page(&page, kind, &defaults, &[]))
+    defaults.insert(KEY_FIELD.into(), vec![once::fresh_key()]);
+    Ok(form_page(&page, kind, &defaults, &[], &Notice::None))
 }
 
 /// `POST /console/new/{kind}`: validate, send, and show the new case — or the form again with
@@ -595,7 +597,7 @@ pub async fn submit_case(
     page.check_form(&headers, first(&posted, "csrf"))?;
     if !first(&posted, "add_row").is_empty() {
         // 增加一行: the same form again with one more row, nothing checked and nothing sent.
-        return Ok(form_page(&page, kind, &posted, &[]).into_response());
+        return Ok(form_page(&page, kind, &posted, &[], &Notice::None).into_response());
     }
     let now = node.clock().now();
     let mut format = Vec::new();
@@ -612,19 +614,37 @@ pub async fn submit_case(
         None => Vec::new(),
     };
     let errors = merge(kind, &posted, format, content);
-    let Some(new) = new.filter(|_| errors.is_empty()) else {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response());
+    let Some(mut new) = new.filter(|_| errors.is_empty()) else {
+        return Ok(
+            (StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors, &Notice::None)).into_response()
+        );
     };
-    match node.create_case(&page.officer, new).await {
-        Ok(case) => Ok(Redirect::to(&format!("/console/cases/{}?done=sent", case.id)).into_response()),
+    new.confirm_duplicate = first(&posted, CONFIRM_FIELD) == "yes";
+    let key = match first(&posted, KEY_FIELD) {
+        "" => None,
+        key => Some(IdempotencyKey::parse(key).map_err(|e| ErrorPage::from_node(&e, page.lang))?),
+    };
+    // A repeat of the form's key lands on the first case, as the first send did.
+    match node.send_case(&page.officer, new, key).await {
+        Ok(sent) => Ok(Redirect::to(&format!("/console/cases/{}?done=sent", sent.case.id)).into_response()),
         Err(NodeError::Validation(errors)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors, &Notice::None))
+                .into_response())
+        }
+        Err(NodeError::PossibleDuplicate(found)) => {
+            Ok((StatusCode::CONFLICT, form_page(&page, kind, &posted, &[], &Notice::Duplicates(found))).into_response())
+        }
+        Err(NodeError::IdempotencyKeyReused { case, .. }) => {
+            let mut posted = posted;
+            posted.insert(KEY_FIELD.into(), vec![once::fresh_key()]);
+            let notice = Notice::SentBefore(case);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &[], &notice)).into_response())
         }
         Err(e) => Err(ErrorPage::from_node(&e, page.lang)),
     }
 }
 
-fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]) -> Markup {
+fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError], notice: &Notice) -> Markup {
     let lang = page.lang;
     let known: Vec<String> = all_field_names(kind, posted);
     let unplaced: Vec<&FieldError> = errors.iter().filter(|e| !known.contains(&e.field)).collect();
@@ -639,6 +659,7 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
         }
         form method="post" action={ "/console/new/" (kind.as_str()) } {
             (layout::token_field(page))
+            (once::key_field(first(posted, KEY_FIELD)))
             @if details_spec(kind).iter().any(|i| matches!(i, Item::Rows { .. })) {
                 // Enter in a field presses the form's first submit button: this one, so that
                 // Enter sends the request as before instead of adding a row.
@@ -662,6 +683,7 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
             }
             fieldset.grid { legend { (lang.pick("说明与限制", "Details and handling")) } @for item in COMMON_TAIL { (render_item(item, kind, posted, errors, lang)) } }
             p.muted { (lang.pick("时间均按北京时间填写。签收和反馈时限由本站配置自动计算并随请求签名。", "Times are Beijing time. Deadlines are set from this station's configuration and signed with the request.")) }
+            (once::notice_box(notice, lang))
             button type="submit" { (lang.pick("签名并发送", "Sign and send")) }
         }
     };

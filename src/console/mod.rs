@@ -12,6 +12,7 @@ mod dashboard;
 pub(crate) mod forms;
 mod layout;
 pub(crate) mod lists;
+mod once;
 mod peers;
 
 use std::sync::Arc;

@@ -54,6 +54,21 @@ pub enum NodeError {
     /// The store failed; nothing was confirmed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// An `Idempotency-Key` that is empty, too long, or not visible ASCII.
+    #[error("the idempotency key must be 1 to 100 visible ASCII characters")]
+    InvalidIdempotencyKey,
+    /// The idempotency key already sent a different request within the last day.
+    #[error("idempotency key already used for case {case} at {at}")]
+    IdempotencyKeyReused {
+        /// The case the key sent.
+        case: crate::ids::CaseId,
+        /// When.
+        at: time::OffsetDateTime,
+    },
+    /// An open request from this station to the same partner names the same subject; the
+    /// officer must confirm this one is meant.
+    #[error("{} open request(s) name the same subject", .0.len())]
+    PossibleDuplicate(Vec<super::Duplicate>),
 }
 
 impl NodeError {
@@ -74,6 +89,9 @@ impl NodeError {
             Self::Apply(e) => e.code(),
             Self::Envelope(e) => e.code(),
             Self::Store(_) => "storage_unavailable",
+            Self::InvalidIdempotencyKey => "invalid_idempotency_key",
+            Self::IdempotencyKeyReused { .. } => "idempotency_key_reused",
+            Self::PossibleDuplicate(_) => "possible_duplicate",
         }
     }
 
@@ -81,10 +99,11 @@ impl NodeError {
     /// for storage trouble (try again), and 500 only for a signing failure that no input causes.
     pub fn http_status(&self) -> u16 {
         match self {
+            Self::InvalidIdempotencyKey => 400,
             Self::UnknownOfficer(_) | Self::Forbidden { .. } | Self::Restricted(_) => 403,
             Self::CaseNotFound(_) | Self::UnknownHook(_) => 404,
-            Self::WrongSide { .. } | Self::NoEligibleTarget | Self::Apply(_) => 409,
-            Self::Validation(_) | Self::UnknownStation(_) => 422,
+            Self::WrongSide { .. } | Self::NoEligibleTarget | Self::Apply(_) | Self::PossibleDuplicate(_) => 409,
+            Self::Validation(_) | Self::UnknownStation(_) | Self::IdempotencyKeyReused { .. } => 422,
             Self::Envelope(_) => 500,
             Self::Store(_) => 503,
         }
@@ -105,6 +124,11 @@ impl NodeError {
             Self::Apply(_) => ("当前状态不允许此操作", "not allowed in the current state"),
             Self::Envelope(_) => ("签名失败", "signing failed"),
             Self::Store(_) => ("数据未能保存，请稍后重试", "could not store the data; try again shortly"),
+            Self::InvalidIdempotencyKey => ("防重复发送标识无效", "invalid idempotency key"),
+            Self::IdempotencyKeyReused { .. } => {
+                ("防重复发送标识已用于另一份协查", "idempotency key already used for another request")
+            }
+            Self::PossibleDuplicate(_) => ("可能重复发送", "possibly sent before"),
         };
         lang.pick(zh, en)
     }
@@ -139,6 +163,22 @@ impl NodeError {
             NodeError::Store(_) => {
                 "数据未写入磁盘，操作未生效。请稍后重试；如持续出现，请联系系统管理员检查磁盘。".to_owned()
             }
+            NodeError::InvalidIdempotencyKey => {
+                "防重复发送标识须为 1 至 100 个可见的半角字符（不含空格与汉字）。".to_owned()
+            }
+            NodeError::IdempotencyKeyReused { case, at } => format!(
+                "该标识已于 {} 发出协查 {case}，内容与本次不同，本次未发送。如确为另一份协查，请使用新的标识。",
+                crate::clock::local_minute(*at)
+            ),
+            // Ids only: a title is the officer's own words, in whatever language; the answer
+            // lists the titles beside the ids.
+            NodeError::PossibleDuplicate(found) => {
+                let cases: Vec<String> = found.iter().map(|d| d.case.to_string()).collect();
+                format!(
+                    "本站发往同一协作单位、尚未办结的协查中已有同一对象：{}。本次未发送；如确需再次发送，请确认后重新提交。",
+                    cases.join("、")
+                )
+            }
         }
     }
 
@@ -171,6 +211,22 @@ impl NodeError {
                 "nothing was written to disk and nothing changed; try again shortly, and if it goes on ask the \
                  administrator to check the disk"
                     .to_owned()
+            }
+            NodeError::InvalidIdempotencyKey => {
+                "the idempotency key must be 1 to 100 visible ASCII characters (no spaces)".to_owned()
+            }
+            NodeError::IdempotencyKeyReused { case, at } => format!(
+                "this key sent request {case} at {} with different content; nothing was sent now. For another \
+                 request use a new key",
+                crate::clock::rfc3339(*at)
+            ),
+            NodeError::PossibleDuplicate(found) => {
+                let cases: Vec<String> = found.iter().map(|d| d.case.to_string()).collect();
+                format!(
+                    "an open request from this station to the same partner names the same subject: {}. Nothing was \
+                     sent; confirm to send it anyway",
+                    cases.join(", ")
+                )
             }
         }
     }
@@ -207,6 +263,8 @@ mod tests {
     /// it has a number here, and the test fails until it has a sample.
     fn every_refusal() -> Vec<NodeError> {
         let station: StationId = "zj-ab".parse().expect("a station id");
+        // A fixed id: a random one may hold a run of hex letters that reads as an English word.
+        let case_id: crate::ids::CaseId = "01a24dd6-448b-75a3-8294-9c9ceb9d08b5".parse().expect("a case id");
         let field = FieldError::new("title", "required", "请填写标题", "title is required");
         let lifecycle = [
             LifecycleError::WrongParty { step: Step::Close, by: Party::Target },
@@ -254,6 +312,13 @@ mod tests {
             NodeError::UnknownStation(station),
             NodeError::UnknownHook("gw-1".into()),
             NodeError::Store(StoreError::Poisoned),
+            NodeError::InvalidIdempotencyKey,
+            NodeError::IdempotencyKeyReused { case: case_id, at: time::macros::datetime!(2026-12-07 02:30 UTC) },
+            NodeError::PossibleDuplicate(vec![super::super::Duplicate {
+                case: case_id,
+                title: "寻找走失老人".into(),
+                partners: vec!["zj-ab".parse().expect("a station id")],
+            }]),
         ];
         all.extend(lifecycle.into_iter().map(|e| NodeError::Apply(ApplyError::Lifecycle(e))));
         all.extend(apply.into_iter().map(NodeError::Apply));
@@ -300,6 +365,9 @@ mod tests {
             NodeError::UnknownStation(_) => "unknown station",
             NodeError::UnknownHook(_) => "unknown hook",
             NodeError::Store(_) => "store",
+            NodeError::InvalidIdempotencyKey => "invalid idempotency key",
+            NodeError::IdempotencyKeyReused { .. } => "idempotency key reused",
+            NodeError::PossibleDuplicate(_) => "possible duplicate",
         }
     }
 
@@ -320,7 +388,7 @@ mod tests {
     fn every_refusal_reads_whole_in_chinese_and_in_english() {
         let all = every_refusal();
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(kind_of).collect();
-        assert_eq!(kinds.len(), 32, "one sample of every kind of refusal: {kinds:?}");
+        assert_eq!(kinds.len(), 35, "one sample of every kind of refusal: {kinds:?}");
         for error in &all {
             let code = error.code();
             assert!(

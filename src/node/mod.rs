@@ -11,6 +11,7 @@ mod bulk;
 mod combine;
 mod delivery;
 mod desk;
+mod duplicates;
 mod equivocation;
 mod error;
 mod export;
@@ -21,6 +22,7 @@ mod inbound;
 #[cfg(test)]
 mod inbound_fuzz;
 mod officer;
+mod once;
 pub mod peer_words;
 mod reconcile;
 mod stats;
@@ -37,6 +39,7 @@ pub use alerts::{HookStatus, HookTest};
 pub use auth::{ADMIN, Caller, DUTY, LIAISON, NOTE_WRITERS, Officer, READERS};
 pub use delivery::{Answer, Pending, ReceiptError, Stop};
 pub use desk::DeskCounts;
+pub use duplicates::Duplicate;
 pub use equivocation::{EQUIVOCATIONS_SHOWN, EquivocationView, SignedStatement};
 pub use error::NodeError;
 pub use forward::ForwardInput;
@@ -45,6 +48,7 @@ pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
     action_body, request_envelope,
 };
+pub use once::{IdempotencyKey, KEY_LIFE, Sent};
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, ReconcileRefusal, Returned, TakenBack};
 pub use stats::{
     KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, QueryError, StatsParams, StatsQuery,
@@ -55,7 +59,6 @@ pub use view::{
     overdue_targets,
 };
 
-use crate::case::CaseRecord;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::envelope::SealedEnvelope;
@@ -64,6 +67,11 @@ use crate::ids::{CertIdentity, KeyRef, OfficerId, StationId};
 use crate::keys::{self, KeyError, KeyRing, PublicKey, Signer};
 use crate::store::{Store, StoreError};
 use health::{Health, Remembered};
+
+/// Officers' new requests waiting to be stored together: each with its idempotency key, if it
+/// came with one; answered with what was sent and the peers whose outbox grew.
+type NewRequests =
+    combine::Combiner<(Officer, SealedEnvelope, Option<once::Once>), (once::Sent, Vec<StationId>), NodeError>;
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +153,7 @@ pub struct Node {
     signals: BTreeMap<StationId, PeerSignals>,
     health: Health,
     /// Officers' new requests waiting to be stored together.
-    requests: combine::Combiner<(Officer, SealedEnvelope), (CaseRecord, Vec<StationId>), NodeError>,
+    requests: NewRequests,
     /// When failing alert hooks try again.
     alerts: crate::alerts::deliver::Board,
     /// The latest events, rendered for open streams.

@@ -5,6 +5,7 @@ use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
 use super::auth::{LIAISON, READERS, roles_for};
+use super::once::{IdempotencyKey, Once, Sent};
 use super::{Node, NodeError, Officer, subjects};
 use crate::case::{ApplyError, CaseRecord, validate_request};
 use crate::config::Config;
@@ -49,6 +50,10 @@ pub struct NewCase {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "crate::clock::date::option")]
     #[schema(value_type = Option<String>, format = Date)]
     pub review_by: Option<Date>,
+    /// Send even though an open request from this station to the same partner names the same
+    /// person, vehicle or case (otherwise refused with `possible_duplicate`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confirm_duplicate: bool,
 }
 
 impl NewCase {
@@ -228,36 +233,91 @@ impl Node {
         request_envelope(&self.config, officer, new, self.now()).map(drop)
     }
 
-    /// Sends a new assist request: signs it, stores it with its case, queues it for every
-    /// target, and returns once all of that is on disk.
+    /// Sends a new assist request as a tool does (the demo, the simulation): no idempotency
+    /// key and no duplicate warning. Officers' requests go through [`Node::send_case`].
     pub async fn create_case(&self, officer: &Officer, new: NewCase) -> Result<CaseRecord, NodeError> {
         officer.require(LIAISON)?;
+        Ok(self.seal_and_record(officer, new, None).await?.case)
+    }
+
+    /// Sends an officer's new assist request: signs it, stores it with its case, queues it
+    /// for every target, and returns once all of that is on disk. With `key`, a request the
+    /// key sent within a day is answered with its case and not sent again (another request
+    /// under the key is refused); a request repeating an open one to the same partner is
+    /// refused unless it says it is meant.
+    pub async fn send_case(
+        &self,
+        officer: &Officer,
+        new: NewCase,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Sent, NodeError> {
+        officer.require(LIAISON)?;
+        let once = key.map(|key| Once::new(officer, key, &new)).transpose()?;
+        if let Some(first) = once.as_ref().map(|once| self.first_sent(once)).transpose()?.flatten() {
+            return Ok(first);
+        }
+        self.check_duplicates(&new)?;
+        self.seal_and_record(officer, new, once).await
+    }
+
+    async fn seal_and_record(&self, officer: &Officer, new: NewCase, once: Option<Once>) -> Result<Sent, NodeError> {
         let at = self.now();
         let sealed = request_envelope(&self.config, officer, new, at)?.seal(&self.signer)?;
         let (envelope, targets) = (sealed.envelope.id, sealed.envelope.to.clone());
-        let (case, woken) =
-            self.requests.submit((officer.clone(), sealed), |batch| self.record_requests(batch)).await?;
+        let (sent, woken) =
+            self.requests.submit((officer.clone(), sealed, once), |batch| self.record_requests(batch)).await?;
         self.store.durable().await?;
         self.wake(&woken);
-        tracing::info!(case = %case.id, %envelope, ?targets, "request sent");
-        Ok(case)
+        if sent.repeated {
+            tracing::info!(case = %sent.case.id, "request already sent under its idempotency key");
+        } else {
+            tracing::info!(case = %sent.case.id, %envelope, ?targets, "request sent");
+        }
+        Ok(sent)
     }
 
     /// Records officers' new requests in one unit, each at its own time (in time order), all or
-    /// none; answers each with its case and the peers whose outbox the unit grew.
+    /// none; answers each with its case and the peers whose outbox the unit grew. A request
+    /// whose key already sent one (committed, or earlier in this unit: a retry racing its
+    /// first) is answered with that case and records nothing.
     fn record_requests(
         &self,
-        batch: &[(Officer, SealedEnvelope)],
-    ) -> Result<Vec<(CaseRecord, Vec<StationId>)>, NodeError> {
+        batch: &[(Officer, SealedEnvelope, Option<Once>)],
+    ) -> Result<Vec<(Sent, Vec<StationId>)>, NodeError> {
         let mut order: Vec<usize> = (0..batch.len()).collect();
         order.sort_by_key(|&i| batch[i].1.envelope.at);
         let Some(&first) = order.first() else { return Ok(Vec::new()) };
-        let (cases, woken) = self.store.write(batch[first].1.envelope.at, |unit| {
-            self.record_in_order(unit, order.iter().map(|&i| (&batch[i].0, &batch[i].1)))
+        let (sent, woken) = self.store.write(batch[first].1.envelope.at, |unit| {
+            order
+                .iter()
+                .map(|&i| {
+                    let (officer, sealed, once) = &batch[i];
+                    unit.set_at(sealed.envelope.at);
+                    self.record_once(unit, officer, sealed, once.as_ref())
+                })
+                .collect::<Result<Vec<_>, NodeError>>()
         })?;
-        let mut answers: Vec<_> = order.into_iter().zip(cases).collect();
+        let mut answers: Vec<_> = order.into_iter().zip(sent).collect();
         answers.sort_unstable_by_key(|(i, _)| *i);
-        Ok(answers.into_iter().map(|(_, case)| (case, woken.clone())).collect())
+        Ok(answers.into_iter().map(|(_, sent)| (sent, woken.clone())).collect())
+    }
+
+    fn record_once(
+        &self,
+        unit: &mut Unit<'_>,
+        officer: &Officer,
+        sealed: &SealedEnvelope,
+        once: Option<&Once>,
+    ) -> Result<Sent, NodeError> {
+        if let Some(first) = once.map(|once| once.first_in(unit)).transpose()?.flatten() {
+            let case = unit.case(&first.case)?.ok_or_else(|| NodeError::CaseNotFound(first.case.to_string()))?;
+            return Ok(Sent { case, repeated: true });
+        }
+        let case = self.record_request(unit, sealed, officer)?;
+        if let Some(once) = once {
+            once.remember(unit, &case)?;
+        }
+        Ok(Sent { case, repeated: false })
     }
 
     /// Records requests in `unit`, each at its own time; times must not go backwards.

@@ -325,7 +325,7 @@ async fn watch_storage(node: Arc<Node>, shutdown: CancellationToken) {
 /// How often the desk's deadline watch looks.
 const DEADLINE_WATCH: Duration = Duration::from_secs(5);
 
-/// Tells the desk of deadlines that come near or pass.
+/// Tells the desk of deadlines that come near or pass, and forgets expired idempotency keys.
 async fn watch_deadlines(node: Arc<Node>, shutdown: CancellationToken) {
     loop {
         tokio::select! {
@@ -334,6 +334,10 @@ async fn watch_deadlines(node: Arc<Node>, shutdown: CancellationToken) {
         }
         if let Err(e) = node.watch_deadlines().await {
             tracing::warn!(error = %e, "the deadline watch could not look");
+        }
+        // Rides on the deadline watch's round: both are a cheap look most rounds.
+        if let Err(e) = node.forget_old_keys() {
+            tracing::warn!(error = %e, "old idempotency keys could not be forgotten");
         }
     }
 }

@@ -20,6 +20,7 @@ mod keys;
 mod late;
 pub mod leftovers;
 mod list;
+mod once;
 mod outbox;
 mod peer_note;
 mod reconcile;
@@ -46,6 +47,7 @@ pub use events::Stage;
 pub use flush::FlushStats;
 pub use keys::Mailbox;
 pub use late::LateGroup;
+pub use once::SentKey;
 
 pub use list::{LateTarget, ListQuery, Page};
 pub use stats::Bucket;
@@ -474,6 +476,14 @@ impl Store {
     /// A case by id.
     pub fn case(&self, id: &CaseId) -> Result<Option<CaseRecord>, StoreError> {
         self.inner()?.trees.caseid_case.get(id.as_bytes())?.map(|v| case_value::record(&v)).transpose()
+    }
+
+    /// Open cases that name `subject` (the 一人多次 index), oldest first.
+    pub fn subject_cases(&self, subject: &crate::domain::details::SubjectKey) -> Result<Vec<CaseId>, StoreError> {
+        match self.inner()?.trees.subject_cases.get(subject.index_key())? {
+            Some(value) => codec::decode(&value, "subject index"),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// An envelope by id.

@@ -83,4 +83,8 @@ trees! {
     /// Deadline, case, target, stage → (): the deadlines the desk was told of, near or passed,
     /// so each is told once (`events`).
     duecasetargetstage_told => DuecasetargetstageTold,
+    /// Officer, idempotency key → the request it sent: body digest, case, time (`once`).
+    /// Kept for a day, so a retried send gives the first case back; in backups like every
+    /// tree, so a restored node still knows which retries it has answered.
+    officerkey_sent => OfficerkeySent,
 }

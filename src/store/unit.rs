@@ -48,6 +48,9 @@ pub struct Unit<'s> {
     envelope_values: BTreeMap<EnvelopeId, EnvelopeValue>,
     /// Events for the desk, numbered when the unit commits.
     pub(super) events: Vec<crate::events::Event>,
+    /// Idempotency keys recorded in this unit, so a second request with the same key in the
+    /// same unit finds the first.
+    pub(super) sent_keys: BTreeMap<Vec<u8>, super::SentKey>,
 }
 
 impl<'s> Unit<'s> {
@@ -67,6 +70,7 @@ impl<'s> Unit<'s> {
             envelopes: Vec::new(),
             envelope_values: BTreeMap::new(),
             events: Vec::new(),
+            sent_keys: BTreeMap::new(),
         }
     }
 
