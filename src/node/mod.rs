@@ -23,6 +23,7 @@ mod inbound_fuzz;
 mod officer;
 pub mod peer_words;
 mod reconcile;
+mod refno;
 mod stats;
 mod subjects;
 mod view;
@@ -58,7 +59,7 @@ pub use view::{
 use crate::case::CaseRecord;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::envelope::SealedEnvelope;
+use crate::envelope::Envelope;
 use crate::i18n::Lang;
 use crate::ids::{CertIdentity, KeyRef, OfficerId, StationId};
 use crate::keys::{self, KeyError, KeyRing, PublicKey, Signer};
@@ -145,7 +146,7 @@ pub struct Node {
     signals: BTreeMap<StationId, PeerSignals>,
     health: Health,
     /// Officers' new requests waiting to be stored together.
-    requests: combine::Combiner<(Officer, SealedEnvelope), (CaseRecord, Vec<StationId>), NodeError>,
+    requests: combine::Combiner<(Officer, Envelope), (CaseRecord, Vec<StationId>), NodeError>,
     /// When failing alert hooks try again.
     alerts: crate::alerts::deliver::Board,
     /// The latest events, rendered for open streams.

@@ -73,6 +73,7 @@ impl NewCase {
             ack_by: at + windows.ack.0,
             report_by: at + windows.report.0,
             forwarded_from: None,
+            refno: None,
         };
         (self.targets, request)
     }
@@ -228,39 +229,55 @@ impl Node {
         request_envelope(&self.config, officer, new, self.now()).map(drop)
     }
 
-    /// Sends a new assist request: signs it, stores it with its case, queues it for every
-    /// target, and returns once all of that is on disk.
+    /// Sends a new assist request: numbers and signs it, stores it with its case, queues it for
+    /// every target, and returns once all of that is on disk.
     pub async fn create_case(&self, officer: &Officer, new: NewCase) -> Result<CaseRecord, NodeError> {
         officer.require(LIAISON)?;
         let at = self.now();
-        let sealed = request_envelope(&self.config, officer, new, at)?.seal(&self.signer)?;
-        let (envelope, targets) = (sealed.envelope.id, sealed.envelope.to.clone());
+        let envelope = request_envelope(&self.config, officer, new, at)?;
+        let targets = envelope.to.clone();
         let (case, woken) =
-            self.requests.submit((officer.clone(), sealed), |batch| self.record_requests(batch)).await?;
+            self.requests.submit((officer.clone(), envelope), |batch| self.record_requests(batch)).await?;
         self.store.durable().await?;
         self.wake(&woken);
-        tracing::info!(case = %case.id, %envelope, ?targets, "request sent");
+        tracing::info!(case = %case.id, envelope = %case.request, ?targets, "request sent");
         Ok(case)
     }
 
-    /// Records officers' new requests in one unit, each at its own time (in time order), all or
-    /// none; answers each with its case and the peers whose outbox the unit grew.
-    fn record_requests(
-        &self,
-        batch: &[(Officer, SealedEnvelope)],
-    ) -> Result<Vec<(CaseRecord, Vec<StationId>)>, NodeError> {
+    /// Records officers' new requests in one unit, each numbered, signed and stored at its own
+    /// time (in time order), all or none; answers each with its case and the peers whose outbox
+    /// the unit grew.
+    fn record_requests(&self, batch: &[(Officer, Envelope)]) -> Result<Vec<(CaseRecord, Vec<StationId>)>, NodeError> {
         let mut order: Vec<usize> = (0..batch.len()).collect();
-        order.sort_by_key(|&i| batch[i].1.envelope.at);
+        order.sort_by_key(|&i| batch[i].1.at);
         let Some(&first) = order.first() else { return Ok(Vec::new()) };
-        let (cases, woken) = self.store.write(batch[first].1.envelope.at, |unit| {
-            self.record_in_order(unit, order.iter().map(|&i| (&batch[i].0, &batch[i].1)))
+        let (cases, woken) = self.store.write(batch[first].1.at, |unit| {
+            self.number_in_order(unit, order.iter().map(|&i| (&batch[i].0, batch[i].1.clone())))
         })?;
         let mut answers: Vec<_> = order.into_iter().zip(cases).collect();
         answers.sort_unstable_by_key(|(i, _)| *i);
         Ok(answers.into_iter().map(|(_, case)| (case, woken.clone())).collect())
     }
 
-    /// Records requests in `unit`, each at its own time; times must not go backwards.
+    /// Numbers, signs and records new requests in `unit`, each at its own time; times must not
+    /// go backwards, so numbers follow the order of sending.
+    pub(super) fn number_in_order<'a>(
+        &self,
+        unit: &mut Unit<'_>,
+        requests: impl IntoIterator<Item = (&'a Officer, Envelope)>,
+    ) -> Result<Vec<CaseRecord>, NodeError> {
+        requests
+            .into_iter()
+            .map(|(officer, envelope)| {
+                unit.set_at(envelope.at);
+                let sealed = self.number_and_seal(unit, envelope)?;
+                self.record_request(unit, &sealed, officer)
+            })
+            .collect()
+    }
+
+    /// Records requests already signed in `unit`, each at its own time; times must not go
+    /// backwards.
     pub(super) fn record_in_order<'a>(
         &self,
         unit: &mut Unit<'_>,

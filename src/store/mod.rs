@@ -23,6 +23,7 @@ mod list;
 mod outbox;
 mod peer_note;
 mod reconcile;
+mod refno;
 mod stats;
 mod sync;
 mod tally_cache;

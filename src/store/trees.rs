@@ -83,4 +83,6 @@ trees! {
     /// Deadline, case, target, stage → (): the deadlines the desk was told of, near or passed,
     /// so each is told once (`events`).
     duecasetargetstage_told => DuecasetargetstageTold,
+    /// Origin, year, number → case; label → case: where a reference number points (`refno`).
+    refno_case => RefnoCase,
 }
