@@ -30,15 +30,15 @@ pub struct Done {
     done: Option<String>,
 }
 
-/// The case named `raw` in a path or form; a string that is no case id names no case.
-pub(super) fn case_id(raw: &str, lang: Lang) -> Result<CaseId, ErrorPage> {
-    raw.parse()
-        .map_err(|_| ErrorPage::new(StatusCode::NOT_FOUND, lang, ("未找到该协查", "case not found"), raw.to_owned()))
+/// The case named `raw` in a path or form: its id or its reference number (see
+/// [`Node::resolve_case`]).
+pub(super) fn case_id(node: &Node, raw: &str, lang: Lang) -> Result<CaseId, ErrorPage> {
+    node.resolve_case(raw).map_err(|e| ErrorPage::from_node(&e, lang))
 }
 
 /// `GET /console/cases/{id}` (the read is audited).
 pub async fn show(page: Page, Path(id): Path<String>, Query(done): Query<Done>) -> Result<Markup, ErrorPage> {
-    let id = case_id(&id, page.lang)?;
+    let id = case_id(&page.node, &id, page.lang)?;
     let detail = page.node.read_case(&page.officer, id).await.map_err(|e| ErrorPage::from_node(&e, page.lang))?;
     let notice = done.done.as_deref().map(|action| done_text(action, page.lang));
     Ok(render(&page, &detail, notice.as_deref(), None))
@@ -74,6 +74,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
     let case = &detail.case;
     let content = html! {
         h1 { (case.title) }
+        @if let Some(refno) = &case.refno { p.refno { (lang.pick("协查文号 ", "Reference ")) strong { (refno.label) } } }
         @if let Some(text) = notice { (layout::notice("notice", text)) }
         @if let Some(text) = error { div.box.error role="alert" { (text) } }
         @for partner in &detail.unreachable {
@@ -100,6 +101,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                     dt { (lang.pick("转发自", "Forwarded from")) }
                     dd { (from.parse().map(|s| station_name(page, &s)).unwrap_or_else(|_: crate::ids::IdError| from.to_owned())) " · " (detail.request["forwarded_from"]["case"].as_str().unwrap_or_default()) }
                 }
+                @if let Some(refno) = &case.refno { dt { (lang.pick("协查文号", "Reference")) } dd { (refno.label) } }
                 dt { (lang.pick("编号", "Case id")) } dd.muted { (case.id) }
             }
         }
@@ -444,7 +446,7 @@ pub async fn act(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, ErrorPage> {
     let lang = page.lang;
-    let id = case_id(&id, lang)?;
+    let id = case_id(&node, &id, lang)?;
     let posted = posted(pairs);
     page.check_form(&headers, &text(&posted, "csrf"))?;
     let taken = match action.parse::<ActionKind>() {
