@@ -8,6 +8,8 @@ mod support;
 mod alerts;
 #[path = "federation/events.rs"]
 mod events;
+#[path = "federation/refno.rs"]
+mod refno;
 
 use std::time::Duration;
 

@@ -1580,7 +1580,7 @@ async fn a_bulk_loaded_store_equals_one_written_case_by_case() {
             .iter()
             .map(|c| {
                 let states: Vec<_> = c.targets.iter().map(|t| (t.station.clone(), t.state)).collect();
-                (c.title.clone(), c.created_at, states, c.same_subject.len(), c.updated_at)
+                (c.title.clone(), c.created_at, states, c.same_subject.len(), c.updated_at, c.refno.clone())
             })
             .collect::<Vec<_>>()
     };
