@@ -84,3 +84,63 @@ impl Unit<'_> {
         Ok(value.and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok()).map_or(1, u32::from_be_bytes).max(1))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn store(dir: &std::path::Path) -> (Store, StationId) {
+        let me: StationId = "zj-taishun-luoyang".parse().unwrap();
+        (Store::open(dir, &me, 1 << 20).unwrap(), me)
+    }
+
+    fn take(store: &Store, year: u16) -> u32 {
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        store.write(at, |unit| unit.take_number(year)).unwrap().0
+    }
+
+    #[test]
+    fn numbers_follow_each_other_per_year_and_a_failed_unit_gives_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store(dir.path());
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        let both = store.write(at, |unit| Ok::<_, StoreError>((unit.take_number(2026)?, unit.take_number(2026)?)));
+        assert_eq!(both.unwrap().0, (1, 2));
+        let failed = store.write(at, |unit| {
+            unit.take_number(2026)?;
+            Err::<(), _>(StoreError::Corrupt("refused".into()))
+        });
+        assert!(failed.is_err());
+        assert_eq!(take(&store, 2026), 3);
+        assert_eq!(take(&store, 2027), 1);
+        drop(store);
+        let (store, _) = self::store(dir.path());
+        assert_eq!(take(&store, 2026), 4, "the counter outlives the process");
+    }
+
+    #[test]
+    fn a_number_returned_by_a_partner_or_already_indexed_is_not_given_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, me) = store(dir.path());
+        let at = time::OffsetDateTime::UNIX_EPOCH;
+        // What reconciliation stores for a request of ours numbered 7 that the backup lacked.
+        store.write(at, |unit| unit.raise_counter(2026, 7)).unwrap();
+        assert_eq!(take(&store, 2026), 8);
+        // A lower number changes nothing.
+        store.write(at, |unit| unit.raise_counter(2026, 3)).unwrap();
+        assert_eq!(take(&store, 2026), 9);
+        // An index entry the counter does not know of is passed over.
+        let case = CaseId::new();
+        store
+            .write(at, |unit| {
+                unit.put(TreeId::RefnoCase, number_key(&me, 2026, 10), case.as_bytes().to_vec());
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        assert_eq!(take(&store, 2026), 11);
+        assert_eq!(store.case_by_number(&me, 2026, 10).unwrap(), Some(case));
+        assert_eq!(store.case_by_number(&me, 2026, 12).unwrap(), None);
+    }
+}
