@@ -89,7 +89,15 @@ impl Node {
             let to_name = self.config.peer(&input.to).map_or_else(|| input.to.to_string(), |p| p.name.clone());
             let body = Body::Note(NoteBody {
                 officer: officer.signatory(),
-                text: format!("已转发至{to_name}（新协查编号 {}）：{}", new_case.id, input.message.trim()),
+                text: match &new_case.refno {
+                    Some(refno) => format!(
+                        "已转发至{to_name}（新协查 {}，编号 {}）：{}",
+                        refno.label,
+                        new_case.id,
+                        input.message.trim()
+                    ),
+                    None => format!("已转发至{to_name}（新协查编号 {}）：{}", new_case.id, input.message.trim()),
+                },
             });
             let note = self.next_envelope(&case, vec![case.origin.clone()], at, body).seal(&self.signer)?;
             case.apply(&note.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;
