@@ -36,6 +36,20 @@ pub(super) fn case_id(node: &Node, raw: &str, lang: Lang) -> Result<CaseId, Erro
     node.resolve_case(raw).map_err(|e| ErrorPage::from_node(&e, lang))
 }
 
+#[derive(Deserialize)]
+pub struct Open {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /console/open?q=…`: the top bar's box, where an officer types a reference number
+/// (泰罗阳协〔2026〕12号, 2026-12) or a case id; goes to that case's page.
+pub async fn open(page: Page, Query(open): Query<Open>) -> Result<Redirect, ErrorPage> {
+    page.officer.require(crate::node::READERS).map_err(|e| ErrorPage::from_node(&e, page.lang))?;
+    let id = case_id(&page.node, &open.q, page.lang)?;
+    Ok(Redirect::to(&format!("/console/cases/{id}")))
+}
+
 /// `GET /console/cases/{id}` (the read is audited).
 pub async fn show(page: Page, Path(id): Path<String>, Query(done): Query<Done>) -> Result<Markup, ErrorPage> {
     let id = case_id(&page.node, &id, page.lang)?;

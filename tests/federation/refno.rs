@@ -106,6 +106,13 @@ async fn numbers_count_from_one_at_the_origin_and_are_the_same_at_the_partner() 
     let (status, page) = get(XIXI, As::Duty, format!("/console/cases/{}", encoded(&label(8)))).await;
     assert_eq!(status, 404);
     assert!(page.contains("未找到该协查"), "{page}");
+    // The box in the top bar takes a number as typed and goes to the case's page.
+    let (status, page) = get(XIXI, As::Duty, format!("/console/open?q={}", encoded(&label(2)))).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&sent[1].id.to_string()), "{page}");
+    let (status, page) = get(XIXI, As::Duty, "/console/open?q=2099-1".to_owned()).await;
+    assert_eq!(status, 404);
+    assert!(page.contains("未找到该协查"), "{page}");
     let (_, inbox) = get(XIXI, As::Duty, "/console/inbox".to_owned()).await;
     assert!((1..=3).all(|n| inbox.contains(&label(n))), "{inbox}");
 
