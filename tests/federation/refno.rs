@@ -116,6 +116,12 @@ async fn numbers_count_from_one_at_the_origin_and_are_the_same_at_the_partner() 
     let (_, inbox) = get(XIXI, As::Duty, "/console/inbox".to_owned()).await;
     assert!((1..=3).all(|n| inbox.contains(&label(n))), "{inbox}");
 
+    // The API document says so, and describes the number a case carries.
+    let doc = super::support::get_json(liaison.http(), &format!("{}/api/v1/openapi.json", net.url(LUOYANG))).await;
+    assert!(doc["info"]["description"].as_str().unwrap().contains("2026-12"));
+    assert!(doc["components"]["schemas"]["RefNo"]["properties"]["label"].is_object(), "{}", doc["components"]);
+    assert!(doc["components"]["schemas"]["CaseRecord"]["properties"]["refno"].is_object());
+
     // The command line shows and lists cases with their numbers and opens one by it.
     let shown = net.cli(XIXI, As::Duty, "case", &["show", &label(1)]).await;
     let text = String::from_utf8_lossy(&shown.stdout);
