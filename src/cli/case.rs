@@ -81,11 +81,13 @@ enum CaseCommand {
     /// 查看协查详情 (show one case with its signed timeline).
     Show {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
     },
     /// 转发 (pass a received request on to another partner station).
     Forward {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
         /// The station to pass it to.
         #[arg(long = "to")]
@@ -97,6 +99,7 @@ enum CaseCommand {
     /// 导出证据包 (export the case as a signed evidence bundle).
     Export {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
         /// Where to write the bundle.
         #[arg(long)]
@@ -113,6 +116,7 @@ enum ActCommand {
     /// 签收 (acknowledge).
     Ack {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
         /// When you will report (RFC 3339), if not by the requested deadline.
         #[arg(long, value_parser = parse_time, conflicts_with = "report_in")]
@@ -127,6 +131,7 @@ enum ActCommand {
     /// 退回 (decline).
     Decline {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
         /// not_our_area, insufficient_information, duplicate, other.
         #[arg(long)]
@@ -141,6 +146,7 @@ enum ActCommand {
     /// 补充说明 (add a note).
     Note {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
         /// The note (`--text` is the older name).
         #[arg(long, alias = "text")]
@@ -152,6 +158,7 @@ enum ActCommand {
     /// 催办 (remind overdue targets).
     Remind {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
         /// Message.
         #[arg(long)]
@@ -163,6 +170,7 @@ enum ActCommand {
     /// 反馈结果 (report the outcome).
     Outcome {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
         /// person_found, located, intercepted, arrested, case_solved, suspect_identified, dispute_resolved, completed, no_trace.
         #[arg(long)]
@@ -177,6 +185,7 @@ enum ActCommand {
     /// 办结评价 (close and evaluate).
     Close {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
         /// 满意度 1–5.
         #[arg(long)]
@@ -191,6 +200,7 @@ enum ActCommand {
     /// 撤回 (withdraw).
     Withdraw {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
         /// resolved_elsewhere, lapsed, entered_in_error, other.
         #[arg(long)]

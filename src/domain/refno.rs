@@ -155,6 +155,18 @@ impl CaseQuery {
     }
 }
 
+/// `raw` as typed where a case is expected, if it could name one: a case id, an ASCII form, or
+/// text that could be a label. Lets the command line refuse a slip before asking the node.
+pub fn case_ref(raw: &str) -> Result<String, crate::ids::IdError> {
+    let plausible = match CaseQuery::parse(raw) {
+        CaseQuery::Label(label) => {
+            !label.is_empty() && label.chars().count() <= LABEL_MAX && !label.chars().any(char::is_control)
+        }
+        CaseQuery::Id(_) | CaseQuery::Number { .. } => true,
+    };
+    if plausible { Ok(raw.trim().to_owned()) } else { Err(crate::ids::IdError::CaseRef(raw.to_owned())) }
+}
+
 /// `2026-12` as (2026, 12).
 fn ascii_form(raw: &str) -> Option<(u16, u32)> {
     let (year, number) = raw.split_once('-')?;
