@@ -53,7 +53,7 @@ impl RefNo {
         if label.trim().is_empty()
             || label.trim() != label
             || label.chars().count() > LABEL_MAX
-            || label.chars().any(char::is_control)
+            || crate::domain::text::fault(label, crate::domain::text::Layout::OneLine).is_some()
             || label.parse::<CaseId>().is_ok()
             || ascii_form(label).is_some()
         {
@@ -217,7 +217,7 @@ mod tests {
     fn a_signed_label_must_not_pass_for_an_id_or_an_ascii_form() {
         let good = RefNo { year: 2026, number: 1, label: "泰罗阳协〔2026〕1号".into() };
         assert!(good.problems().is_empty());
-        for label in ["2026-1", " x", "", "a\nb"] {
+        for label in ["2026-1", " x", "", "a\nb", "泰\u{202e}罗阳协〔2026〕1号"] {
             assert!(!RefNo { label: label.into(), ..good.clone() }.problems().is_empty(), "{label:?}");
         }
         assert!(!RefNo { number: 0, ..good }.problems().is_empty());
