@@ -324,6 +324,10 @@ pub struct CaseRecord {
     /// The case id.
     #[schema(value_type = String)]
     pub id: CaseId,
+    /// The origin's reference number (协查文号), e.g. `泰罗阳协〔2026〕12号`: accepted wherever a
+    /// case id is. Absent for requests from releases before numbering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refno: Option<crate::domain::refno::RefNo>,
     /// The station that sent the request.
     #[schema(value_type = String)]
     pub origin: StationId,
@@ -398,6 +402,7 @@ impl CaseRecord {
         restrictions.dedup();
         Ok(Self {
             id: envelope.case,
+            refno: request.refno.clone(),
             origin: envelope.from.clone(),
             kind: request.details.kind(),
             priority: request.priority,

@@ -239,9 +239,9 @@ impl ApiClient {
         Ok(SentCase { case, repeated: status == reqwest::StatusCode::OK })
     }
 
-    /// `GET /api/v1/cases/{id}`.
-    pub async fn case(&self, id: &CaseId) -> Result<CaseDetail, ClientError> {
-        self.get(&format!("/api/v1/cases/{id}")).await
+    /// `GET /api/v1/cases/{id}`; `id` is a case id or a reference number.
+    pub async fn case(&self, id: &impl std::fmt::Display) -> Result<CaseDetail, ClientError> {
+        self.get(&format!("/api/v1/cases/{}", segment(id))).await
     }
 
     /// `GET /api/v1/inbox` or `/outbox` with a query string (`status=…&kind=…`).
@@ -255,8 +255,8 @@ impl ApiClient {
     }
 
     /// `GET /api/v1/cases/{id}/bundle`: the evidence bundle's bytes.
-    pub async fn bundle(&self, id: &CaseId) -> Result<Vec<u8>, ClientError> {
-        let url = format!("{}/api/v1/cases/{id}/bundle", self.base);
+    pub async fn bundle(&self, id: &impl std::fmt::Display) -> Result<Vec<u8>, ClientError> {
+        let url = format!("{}/api/v1/cases/{}/bundle", self.base, segment(id));
         let response = self
             .http
             .get(&url)
@@ -330,12 +330,17 @@ impl ApiClient {
     }
 
     /// `POST /api/v1/cases/{id}/forward`: the new case.
-    pub async fn forward(&self, id: &CaseId, input: &crate::node::ForwardInput) -> Result<CaseRecord, ClientError> {
-        self.post(&format!("/api/v1/cases/{id}/forward"), input).await
+    pub async fn forward(
+        &self,
+        id: &impl std::fmt::Display,
+        input: &crate::node::ForwardInput,
+    ) -> Result<CaseRecord, ClientError> {
+        self.post(&format!("/api/v1/cases/{}/forward", segment(id)), input).await
     }
 
     /// One of the case actions.
-    pub async fn act(&self, id: &CaseId, action: &Action) -> Result<CaseRecord, ClientError> {
+    pub async fn act(&self, id: &impl std::fmt::Display, action: &Action) -> Result<CaseRecord, ClientError> {
+        let id = segment(id);
         let path = |tail: &str| format!("/api/v1/cases/{id}/{tail}");
         match action {
             Action::Ack(input) => self.post(&path("ack"), input).await,
@@ -385,5 +390,30 @@ impl EventReader {
             let chunk = self.response.chunk().await.ok()??;
             self.pending.push_str(&String::from_utf8_lossy(&chunk));
         }
+    }
+}
+
+/// `id` as one path segment: a reference number has Chinese characters and brackets, which a
+/// URL carries percent-encoded (UTF-8); a case id passes through unchanged.
+fn segment(id: &impl std::fmt::Display) -> String {
+    let mut out = String::new();
+    for byte in id.to_string().bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~:".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            // Writing to a String cannot fail.
+            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod segment_tests {
+    #[test]
+    fn a_reference_number_is_percent_encoded_and_an_id_is_not() {
+        assert_eq!(super::segment(&"2026-12"), "2026-12");
+        assert_eq!(super::segment(&"泰协〔2026〕1号"), "%E6%B3%B0%E5%8D%8F%E3%80%942026%E3%80%951%E5%8F%B7");
+        assert_eq!(super::segment(&"a/b c"), "a%2Fb%20c");
     }
 }

@@ -243,6 +243,32 @@ pub struct StationConfig {
     pub name: String,
     /// GB/T 2260 division code, e.g. `330329`.
     pub division: Division,
+    /// The station's short name in its reference numbers, e.g. 泰罗阳; when absent, derived
+    /// from `name` ([`crate::domain::refno::derived_short_name`]).
+    #[serde(default)]
+    pub short_name: Option<String>,
+    /// How reference numbers read: `{short}`, `{year}` and `{n}` are replaced.
+    #[serde(default = "default_refno_format")]
+    pub refno_format: String,
+}
+
+fn default_refno_format() -> String {
+    crate::domain::refno::DEFAULT_FORMAT.to_owned()
+}
+
+impl StationConfig {
+    /// The short name used in reference numbers.
+    pub fn short_name(&self) -> String {
+        match &self.short_name {
+            Some(short) if !short.trim().is_empty() => short.trim().to_owned(),
+            _ => crate::domain::refno::derived_short_name(&self.name),
+        }
+    }
+
+    /// The label of this station's number `number` of `year`.
+    pub fn refno_label(&self, year: u16, number: u32) -> String {
+        crate::domain::refno::label(&self.refno_format, &self.short_name(), year, number)
+    }
 }
 
 /// `[server]`.
@@ -545,6 +571,11 @@ impl Config {
     pub fn check(&self) -> Result<(), Problem> {
         if self.station.name.trim().is_empty() {
             return Err(Problem::new("station.name", "本站名称为空", "the station's display name is empty"));
+        }
+        if let Some((zh, en)) =
+            crate::domain::refno::format_problem(&self.station.refno_format, &self.station.short_name())
+        {
+            return Err(Problem::new("station.refno_format", zh, en));
         }
         if !self.server.public_url.starts_with("https://") {
             return Err(Problem::new("server.public_url", "必须以 https:// 开头", "must start with https://"));

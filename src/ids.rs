@@ -29,6 +29,9 @@ pub enum IdError {
     /// Certificate identities are `urn:tiemeng:station:<id>` or `urn:tiemeng:officer:<station>:<badge>`.
     #[error("invalid certificate identity {0:?}")]
     Urn(String),
+    /// A case is named by its id or its reference number.
+    #[error("invalid case {0:?}: expected a case id (UUID version 7) or a reference number such as 2026-12")]
+    CaseRef(String),
 }
 
 impl IdError {
@@ -43,6 +46,9 @@ impl IdError {
             Self::KeyRef(raw) => format!("密钥引用“{raw}”无效：应写成 <单位编号>#<密钥编号>"),
             Self::Division(raw) => format!("行政区划代码“{raw}”无效：应为 6 位数字（GB/T 2260）"),
             Self::Urn(raw) => format!("证书身份“{raw}”无效"),
+            Self::CaseRef(raw) => {
+                format!("“{raw}”无效：应为协查编号（UUID 第 7 版）或协查文号（如 泰罗阳协〔2026〕12号、2026-12）")
+            }
         }
     }
 }

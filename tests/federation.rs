@@ -10,6 +10,8 @@ mod alerts;
 mod events;
 #[path = "federation/once.rs"]
 mod once;
+#[path = "federation/refno.rs"]
+mod refno;
 
 use std::time::Duration;
 
@@ -1566,6 +1568,9 @@ async fn a_target_forwards_with_the_origins_knowledge_unless_the_case_says_no_on
     let forwarded = xixi.forward(&case.id, &input).await.unwrap();
     assert_eq!(forwarded.origin.as_str(), XIXI);
     assert!(forwarded.title.starts_with("转发："));
+    // The forwarded request is 犀溪's own and carries 犀溪's number, not 罗阳's.
+    let year = tiemeng::clock::beijing_date(forwarded.created_at).year();
+    assert_eq!(forwarded.refno.as_ref().map(|r| r.label.as_str()), Some(format!("寿犀溪协〔{year}〕1号").as_str()));
     // 马站 receives a request marked as forwarded from 罗阳's case.
     let mazhan = net.officer(MAZHAN, As::Duty);
     assert!(eventually(PATIENCE, || async { mazhan.case(&forwarded.id).await.is_ok() }).await);
@@ -1574,13 +1579,11 @@ async fn a_target_forwards_with_the_origins_knowledge_unless_the_case_says_no_on
     assert_eq!(detail.request["forwarded_from"]["station"], LUOYANG);
     // 罗阳 learns of it through a signed note on its own case.
     let told = eventually(PATIENCE, || async {
-        liaison
-            .case(&case.id)
-            .await
-            .unwrap()
-            .timeline
-            .iter()
-            .any(|e| e.body["text"].as_str().is_some_and(|t| t.contains(&forwarded.id.to_string())))
+        liaison.case(&case.id).await.unwrap().timeline.iter().any(|e| {
+            e.body["text"]
+                .as_str()
+                .is_some_and(|t| t.contains(&forwarded.id.to_string()) && t.contains(&format!("寿犀溪协〔{year}〕1号")))
+        })
     })
     .await;
     assert!(told, "the origin was not told");

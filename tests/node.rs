@@ -318,6 +318,10 @@ async fn requests_sent_at_the_same_moment_are_each_stored_once_and_delivered() {
     }
     let ids: std::collections::BTreeSet<_> = cases.iter().map(|c| c.id).collect();
     assert_eq!(ids.len(), AT_ONCE, "every request got a case of its own");
+    // Requests stored together in one unit still take one number each, with none skipped.
+    let mut numbers: Vec<u32> = cases.iter().map(|c| c.refno.as_ref().unwrap().number).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=AT_ONCE as u32).collect::<Vec<_>>());
     for case in &cases {
         // Delivery and later requests' links change it from here on; what it is stays.
         let stored = node.store().case(&case.id).unwrap().unwrap();
@@ -1582,7 +1586,7 @@ async fn a_bulk_loaded_store_equals_one_written_case_by_case() {
             .iter()
             .map(|c| {
                 let states: Vec<_> = c.targets.iter().map(|t| (t.station.clone(), t.state)).collect();
-                (c.title.clone(), c.created_at, states, c.same_subject.len(), c.updated_at)
+                (c.title.clone(), c.created_at, states, c.same_subject.len(), c.updated_at, c.refno.clone())
             })
             .collect::<Vec<_>>()
     };

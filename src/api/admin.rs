@@ -133,7 +133,7 @@ pub async fn resend_dead_letters(
 ) -> Result<Json<Resent>, Problem> {
     officer.require(ADMIN).map_err(|e| Problem::from_node(&e, lang))?;
     let peer = partner(&node, &id, lang)?;
-    let case = params.case.as_deref().map(|raw| super::cases::case_id(raw, lang)).transpose()?;
+    let case = params.case.as_deref().map(|raw| super::cases::case_id(&node, raw, lang)).transpose()?;
     let resent = node.resend_dead_letters(&officer, &peer, case).await.map_err(|e| Problem::from_node(&e, lang))?;
     Ok(Json(Resent { resent }))
 }

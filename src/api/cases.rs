@@ -24,19 +24,11 @@ use crate::store::{ListQuery, Mailbox};
 
 type ApiResult<T> = Result<T, Problem>;
 
-/// The case named `raw` in a path or query; a string that is no case id names no case.
-pub(super) fn case_id(raw: &str, lang: Lang) -> ApiResult<CaseId> {
-    raw.parse().map_err(|_| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "case_not_found",
-            lang.pick("未找到该协查", "case not found"),
-            match lang {
-                Lang::Zh => format!("“{raw}”不是协查编号。"),
-                Lang::En => format!("\"{raw}\" is not a case id"),
-            },
-        )
-    })
+/// The case named `raw` in a path or query: its id, or its reference number as shown
+/// (`泰罗阳协〔2026〕12号`, percent-encoded in a path) or in ASCII (`2026-12`); anything else,
+/// or a number this station does not hold, names no case.
+pub(super) fn case_id(node: &Node, raw: &str, lang: Lang) -> ApiResult<CaseId> {
+    node.resolve_case(raw).map_err(|e| Problem::from_node(&e, lang))
 }
 
 /// Who the caller is, as this station knows them.
@@ -149,7 +141,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, NodeEr
 
 /// `GET /api/v1/cases/{id}` — one case with its signed timeline (the read is audited).
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases",
-    params(("id" = String, Path, description = "case id")),
+    params(("id" = String, Path, description = "case id, or reference number (泰罗阳协〔2026〕12号 percent-encoded, or 2026-12 for this station's own)")),
     responses((status = 200, body = CaseDetail), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn get_case(
     State(node): State<Arc<Node>>,
@@ -157,7 +149,7 @@ pub async fn get_case(
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CaseDetail>> {
-    let id = case_id(&id, lang)?;
+    let id = case_id(&node, &id, lang)?;
     node.read_case(&officer, id).await.map(Json).map_err(|e| Problem::from_node(&e, lang))
 }
 
@@ -271,7 +263,7 @@ async fn act(
     action: Action,
     lang: Lang,
 ) -> ApiResult<Json<CaseRecord>> {
-    let id = case_id(id, lang)?;
+    let id = case_id(node, id, lang)?;
     node.act(officer, id, action).await.map(Json).map_err(|e| Problem::from_node(&e, lang))
 }
 
@@ -279,7 +271,7 @@ macro_rules! action_route {
     ($(#[$doc:meta])* $name:ident, $path:literal, $input:ty, $variant:ident) => {
         $(#[$doc])*
         #[utoipa::path(post, path = $path, tag = "actions", request_body = $input,
-            params(("id" = String, Path, description = "case id")),
+            params(("id" = String, Path, description = "case id, or reference number (泰罗阳协〔2026〕12号 percent-encoded, or 2026-12 for this station's own)")),
             responses((status = 200, body = CaseRecord), (status = 403, body = Problem), (status = 404, body = Problem),
                       (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
         pub async fn $name(
@@ -326,7 +318,7 @@ action_route!(
 /// `GET /api/v1/cases/{id}/bundle` — the case as a signed evidence bundle (the export is
 /// audited; `no_export` cases only for chiefs).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/bundle", tag = "cases",
-    params(("id" = String, Path, description = "case id")),
+    params(("id" = String, Path, description = "case id, or reference number (泰罗阳协〔2026〕12号 percent-encoded, or 2026-12 for this station's own)")),
     responses((status = 200, content_type = "application/json", body = Object), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn bundle(
     State(node): State<Arc<Node>>,
@@ -334,7 +326,7 @@ pub async fn bundle(
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
 ) -> ApiResult<impl axum::response::IntoResponse> {
-    let id = case_id(&id, lang)?;
+    let id = case_id(&node, &id, lang)?;
     let bytes = node.export_bundle(&officer, id).await.map_err(|e| Problem::from_node(&e, lang))?;
     let disposition = format!("attachment; filename=\"tiemeng-case-{id}.json\"");
     Ok((
@@ -349,7 +341,7 @@ pub async fn bundle(
 /// `POST /api/v1/cases/{id}/forward` — 转发 a received request to another partner station
 /// (the target's duty officer; refused for `no_onward` cases). Returns the new case.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/forward", tag = "actions", request_body = ForwardInput,
-    params(("id" = String, Path, description = "case id")),
+    params(("id" = String, Path, description = "case id, or reference number (泰罗阳协〔2026〕12号 percent-encoded, or 2026-12 for this station's own)")),
     responses((status = 201, body = CaseRecord), (status = 403, body = Problem), (status = 404, body = Problem),
               (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn forward(
@@ -359,7 +351,7 @@ pub async fn forward(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<ForwardInput>,
 ) -> ApiResult<(StatusCode, Json<CaseRecord>)> {
-    let id = case_id(&id, lang)?;
+    let id = case_id(&node, &id, lang)?;
     let case = node.forward(&officer, id, input).await.map_err(|e| Problem::from_node(&e, lang))?;
     Ok((StatusCode::CREATED, Json(case)))
 }

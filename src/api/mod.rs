@@ -39,9 +39,14 @@ const API_BODY_LIMIT: usize = 256 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "tiemeng 铁盟", description = "Cross-border police assist requests: officer API and federation API. \
-        Every call needs a client certificate issued by a CA the station trusts."),
+        Every call needs a client certificate issued by a CA the station trusts. \
+        Every request gets a reference number (协查文号) from its origin, e.g. 泰罗阳协〔2026〕12号, numbered \
+        per year and signed into the request, so every station shows the same one. Wherever a path \
+        takes a case `{id}`, the number works too: as shown (percent-encoded UTF-8), or in ASCII as \
+        `2026-12` for this station's own number 12 of 2026 and `<station id>:2026-12` for another \
+        station's. A number this station does not hold is 404 `case_not_found`."),
     tags(
-        (name = "cases", description = "协查: send, list and read"),
+        (name = "cases", description = "协查: send, list and read; a case by its id or its reference number (协查文号)"),
         (name = "actions", description = "签收、退回、补充、催办、反馈、办结、撤回"),
         (name = "officers", description = "who is calling, partner stations"),
         (name = "federation", description = "station to station"),

@@ -30,6 +30,11 @@ pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(),
     if let Some(reference) = &request.reference {
         errors.text("reference", reference, 64, OneLine);
     }
+    if let Some(refno) = &request.refno {
+        for problem in refno.problems() {
+            errors.push(problem);
+        }
+    }
     if let Some(review_by) = request.review_by
         && review_by < crate::clock::beijing_date(at)
     {

@@ -13,7 +13,7 @@ use crate::client::{ApiClient, ClientError};
 use crate::domain::case::{DeclineReason, Outcome, WithdrawReason};
 use crate::domain::details::CaseKind;
 use crate::i18n::Lang;
-use crate::ids::{CaseId, StationId};
+use crate::ids::StationId;
 use crate::node::{
     AckInput, Action, CloseInput, DeclineInput, IdempotencyKey, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
 };
@@ -88,13 +88,15 @@ enum CaseCommand {
     },
     /// 查看协查详情 (show one case with its signed timeline).
     Show {
-        /// Case id.
-        id: CaseId,
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
     },
     /// 转发 (pass a received request on to another partner station).
     Forward {
-        /// Case id.
-        id: CaseId,
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
         /// The station to pass it to.
         #[arg(long = "to")]
         to: StationId,
@@ -104,8 +106,9 @@ enum CaseCommand {
     },
     /// 导出证据包 (export the case as a signed evidence bundle).
     Export {
-        /// Case id.
-        id: CaseId,
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
         /// Where to write the bundle.
         #[arg(long)]
         out: PathBuf,
@@ -120,8 +123,9 @@ enum CaseCommand {
 enum ActCommand {
     /// 签收 (acknowledge).
     Ack {
-        /// Case id.
-        id: CaseId,
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
         /// When you will report (RFC 3339), if not by the requested deadline.
         #[arg(long, value_parser = parse_time, conflicts_with = "report_in")]
         report_by: Option<OffsetDateTime>,
@@ -134,8 +138,9 @@ enum ActCommand {
     },
     /// 退回 (decline).
     Decline {
-        /// Case id.
-        id: CaseId,
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
         /// not_our_area, insufficient_information, duplicate, other.
         #[arg(long)]
         reason: DeclineReason,
@@ -148,8 +153,9 @@ enum ActCommand {
     },
     /// 补充说明 (add a note).
     Note {
-        /// Case id.
-        id: CaseId,
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
         /// The note (`--text` is the older name).
         #[arg(long, alias = "text")]
         message: String,
@@ -159,8 +165,9 @@ enum ActCommand {
     },
     /// 催办 (remind overdue targets).
     Remind {
-        /// Case id.
-        id: CaseId,
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
         /// Message.
         #[arg(long)]
         message: Option<String>,
@@ -170,8 +177,9 @@ enum ActCommand {
     },
     /// 反馈结果 (report the outcome).
     Outcome {
-        /// Case id.
-        id: CaseId,
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
         /// person_found, located, intercepted, arrested, case_solved, suspect_identified, dispute_resolved, completed, no_trace.
         #[arg(long)]
         outcome: Outcome,
@@ -184,8 +192,9 @@ enum ActCommand {
     },
     /// 办结评价 (close and evaluate).
     Close {
-        /// Case id.
-        id: CaseId,
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
         /// 满意度 1–5.
         #[arg(long)]
         evaluation: u8,
@@ -198,8 +207,9 @@ enum ActCommand {
     },
     /// 撤回 (withdraw).
     Withdraw {
-        /// Case id.
-        id: CaseId,
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
         /// resolved_elsewhere, lapsed, entered_in_error, other.
         #[arg(long)]
         reason: WithdrawReason,
@@ -323,7 +333,7 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
     }
 }
 
-fn action_of(command: ActCommand) -> (CaseId, Action) {
+fn action_of(command: ActCommand) -> (String, Action) {
     match command {
         ActCommand::Ack { id, report_by, report_in, message } => {
             let report_by = report_by.or_else(|| report_in.map(|span| OffsetDateTime::now_utc() + span.0));

@@ -102,20 +102,31 @@ pub fn sent_before(case: &CaseRecord, lang: Lang) -> String {
     format!("{said}\n{}", sent(case, lang))
 }
 
+/// A case as officers name it: its reference number, with its id for the record.
+fn named(case: &CaseRecord, lang: Lang) -> String {
+    match &case.refno {
+        Some(refno) => match lang {
+            Lang::Zh => format!("{}（{}）", refno.label, case.id),
+            Lang::En => format!("{} ({})", refno.label, case.id),
+        },
+        None => case.id.to_string(),
+    }
+}
+
 /// After sending a request.
 pub fn sent(case: &CaseRecord, lang: Lang) -> String {
     let targets: Vec<&str> = case.targets.iter().map(|t| t.station.as_str()).collect();
     match lang {
         Lang::Zh => format!(
             "已发出协查 {}\n  {}\n  发往：{}\n  签收时限：{}",
-            case.id,
+            named(case, lang),
             case.title,
             targets.join("、"),
             deadline(case, |t| t.ack_by)
         ),
         Lang::En => format!(
             "request sent: {}\n  {}\n  to: {}\n  acknowledge by: {}",
-            case.id,
+            named(case, lang),
             case.title,
             targets.join(", "),
             deadline(case, |t| t.ack_by)
@@ -130,7 +141,10 @@ fn deadline(case: &CaseRecord, pick: fn(&TargetRecord) -> time::OffsetDateTime) 
 /// After an action.
 pub fn updated(case: &CaseRecord, lang: Lang) -> String {
     let mut out = lang
-        .pick(&format!("已更新协查 {}：{}", case.id, case.title), &format!("case {} updated: {}", case.id, case.title))
+        .pick(
+            &format!("已更新协查 {}：{}", named(case, lang), case.title),
+            &format!("case {} updated: {}", named(case, lang), case.title),
+        )
         .to_owned();
     for target in &case.targets {
         let _ = write!(out, "\n  {} {}", target.station, target.state.label(lang));
@@ -159,9 +173,10 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
             case.targets.iter().map(|t| format!("{} {}", names.of(t.station.as_str()), t.state.label(lang))).collect();
         let overdue = if item.overdue.is_empty() { "" } else { lang.pick(" [超期]", " [OVERDUE]") };
         let flag = if case.same_subject.is_empty() { "" } else { lang.pick(" [一人多次]", " [same subject]") };
+        let number = case.refno.as_ref().map(|r| format!("{}  ", r.label)).unwrap_or_default();
         let _ = write!(
             out,
-            "\n{}  {} {}  {}{overdue}{flag}\n    {}  {}",
+            "\n{number}{}  {} {}  {}{overdue}{flag}\n    {}  {}",
             case.id,
             case.priority.label(lang),
             case.kind.label(lang),
@@ -186,8 +201,9 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
 /// One case with its timeline.
 pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     let case = &detail.case;
+    let number = case.refno.as_ref().map(|r| format!("{} | ", r.label)).unwrap_or_default();
     let mut out = format!(
-        "{}\n{} {} | {}\n{}{}\n{}{}",
+        "{}\n{} {} | {number}{}\n{}{}\n{}{}",
         case.title,
         case.priority.label(lang),
         case.kind.label(lang),

@@ -602,6 +602,20 @@ fn refused_by_each_check(station: &Station) -> Vec<(String, &'static str)> {
         ),
         (minimal_with(r#", public = "{XIXI_KEY}""#, ""), "peers[0].keys[0]"),
         (minimal_with(r#"name = "泰顺县公安局罗阳派出所""#, r#"name = " ""#), "station.name"),
+        (
+            minimal_with(
+                r#"name = "泰顺县公安局罗阳派出所""#,
+                "name = \"泰顺县公安局罗阳派出所\"\nrefno_format = \"{short}-{n}\"",
+            ),
+            "station.refno_format",
+        ),
+        (
+            minimal_with(
+                r#"name = "泰顺县公安局罗阳派出所""#,
+                "name = \"泰顺县公安局罗阳派出所\"\nrefno_format = \"{year}-{n}\"",
+            ),
+            "station.refno_format",
+        ),
         (minimal_with(r#"public_url = "https://"#, r#"public_url = "http://"#), "server.public_url"),
         (minimal_with("[server]\n", "[server]\nhandshake_timeout_secs = 0\n"), "server.handshake_timeout_secs"),
         (minimal_with("[server]\n", "[server]\nidle_timeout_secs = 0\n"), "server.idle_timeout_secs"),

@@ -30,15 +30,29 @@ pub struct Done {
     done: Option<String>,
 }
 
-/// The case named `raw` in a path or form; a string that is no case id names no case.
-pub(super) fn case_id(raw: &str, lang: Lang) -> Result<CaseId, ErrorPage> {
-    raw.parse()
-        .map_err(|_| ErrorPage::new(StatusCode::NOT_FOUND, lang, ("未找到该协查", "case not found"), raw.to_owned()))
+/// The case named `raw` in a path or form: its id or its reference number (see
+/// [`Node::resolve_case`]).
+pub(super) fn case_id(node: &Node, raw: &str, lang: Lang) -> Result<CaseId, ErrorPage> {
+    node.resolve_case(raw).map_err(|e| ErrorPage::from_node(&e, lang))
+}
+
+#[derive(Deserialize)]
+pub struct Open {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /console/open?q=…`: the top bar's box, where an officer types a reference number
+/// (泰罗阳协〔2026〕12号, 2026-12) or a case id; goes to that case's page.
+pub async fn open(page: Page, Query(open): Query<Open>) -> Result<Redirect, ErrorPage> {
+    page.officer.require(crate::node::READERS).map_err(|e| ErrorPage::from_node(&e, page.lang))?;
+    let id = case_id(&page.node, &open.q, page.lang)?;
+    Ok(Redirect::to(&format!("/console/cases/{id}")))
 }
 
 /// `GET /console/cases/{id}` (the read is audited).
 pub async fn show(page: Page, Path(id): Path<String>, Query(done): Query<Done>) -> Result<Markup, ErrorPage> {
-    let id = case_id(&id, page.lang)?;
+    let id = case_id(&page.node, &id, page.lang)?;
     let detail = page.node.read_case(&page.officer, id).await.map_err(|e| ErrorPage::from_node(&e, page.lang))?;
     let notice = done.done.as_deref().map(|action| done_text(action, page.lang));
     Ok(render(&page, &detail, notice.as_deref(), None))
@@ -74,6 +88,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
     let case = &detail.case;
     let content = html! {
         h1 { (case.title) }
+        @if let Some(refno) = &case.refno { p.refno { (lang.pick("协查文号 ", "Reference ")) strong { (refno.label) } } }
         @if let Some(text) = notice { (layout::notice("notice", text)) }
         @if let Some(text) = error { div.box.error role="alert" { (text) } }
         @for partner in &detail.unreachable {
@@ -100,6 +115,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                     dt { (lang.pick("转发自", "Forwarded from")) }
                     dd { (from.parse().map(|s| station_name(page, &s)).unwrap_or_else(|_: crate::ids::IdError| from.to_owned())) " · " (detail.request["forwarded_from"]["case"].as_str().unwrap_or_default()) }
                 }
+                @if let Some(refno) = &case.refno { dt { (lang.pick("协查文号", "Reference")) } dd { (refno.label) } }
                 dt { (lang.pick("编号", "Case id")) } dd.muted { (case.id) }
             }
         }
@@ -444,7 +460,7 @@ pub async fn act(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response, ErrorPage> {
     let lang = page.lang;
-    let id = case_id(&id, lang)?;
+    let id = case_id(&node, &id, lang)?;
     let posted = posted(pairs);
     page.check_form(&headers, &text(&posted, "csrf"))?;
     let taken = match action.parse::<ActionKind>() {

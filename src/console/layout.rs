@@ -81,6 +81,14 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                             (nav("/console/peers", Section::Peers, "协作单位", "Partners"))
                         }
                     }
+                    @if counts.is_some() {
+                        form.open method="get" action="/console/open" role="search" {
+                            input type="search" name="q" required
+                                placeholder=(lang.pick("文号或编号", "Reference or case id"))
+                                aria-label=(lang.pick("按协查文号或编号打开", "Open a case by its reference number or id"));
+                            button type="submit" { (lang.pick("打开", "Open")) }
+                        }
+                    }
                     span.who {
                         (ctx.officer.name) " · " (ctx.officer.id.badge) " · " (roles.join("、"))
                         " · "

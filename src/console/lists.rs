@@ -329,7 +329,10 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                     @let due = next_due(case);
                     @let near = near(page, case, due, now);
                     tr class={ "priority-" (case.priority.as_str()) @if !overdue.is_empty() { " overdue" } @if near { " near" } @if finished(case) { " finished" } } {
-                        td { a href={ "/console/cases/" (case.id) } { (case.title) } br; span.muted { (case.summary) } }
+                        td {
+                            @if let Some(refno) = &case.refno { span.refno { (refno.label) } br; }
+                            a href={ "/console/cases/" (case.id) } { (case.title) } br; span.muted { (case.summary) }
+                        }
                         td { (case.kind.label(lang)) }
                         td.optional { span class={ "badge priority " (case.priority.as_str()) } { (case.priority.label(lang)) } }
                         td {

@@ -169,6 +169,7 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/console/outbox", get(lists::outbox))
         .route("/console/new", get(forms::choose_kind))
         .route("/console/new/{kind}", get(forms::new_case).post(forms::submit_case))
+        .route("/console/open", get(case_page::open))
         .route("/console/cases/{id}", get(case_page::show))
         .route("/console/cases/{id}/{action}", post(case_page::act))
         .route("/console/dashboard", get(dashboard::show))

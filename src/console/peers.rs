@@ -50,8 +50,11 @@ pub async fn resend(
         ErrorPage::new(StatusCode::NOT_FOUND, lang, ("不是本站的协作单位", "not a partner station"), id.clone())
     })?;
     // An empty case field names no case, as in the API: it never means "all of them".
-    let case =
-        pairs.iter().find(|(k, _)| k == "case").map(|(_, raw)| super::case_page::case_id(raw, lang)).transpose()?;
+    let case = pairs
+        .iter()
+        .find(|(k, _)| k == "case")
+        .map(|(_, raw)| super::case_page::case_id(&node, raw, lang))
+        .transpose()?;
     let resent =
         node.resend_dead_letters(&page.officer, &peer, case).await.map_err(|e| ErrorPage::from_node(&e, lang))?;
     Ok(Redirect::to(&format!("/console/peers?resent={}&peer={peer}", resent.len())).into_response())

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod details;
 pub mod lifecycle;
 pub mod plate;
+pub mod refno;
 pub mod resident_id;
 pub mod text;
 pub mod validate;

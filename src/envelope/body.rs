@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::domain::case::{DeclineReason, Outcome, Priority, Restriction, WithdrawReason};
 use crate::domain::details::CaseDetails;
+use crate::domain::refno::RefNo;
 use crate::ids::{Badge, StationId};
 use crate::labelled_enum;
 
@@ -78,6 +79,10 @@ pub struct RequestBody {
     /// Set when a target passed the request on to this station: the case it came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded_from: Option<ForwardedFrom>,
+    /// The origin's reference number for this request (协查文号), given when it is stored and
+    /// signed with it so every station shows the same. Absent from requests of earlier releases.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refno: Option<RefNo>,
 }
 
 /// Where a forwarded request came from.

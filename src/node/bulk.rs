@@ -15,25 +15,32 @@ use crate::envelope::{EnvelopeError, SealedEnvelope};
 use crate::ids::CaseId;
 
 impl Node {
-    /// Sends every request of `batch`, each signed and recorded at its own time, in one unit
-    /// with one flush. Times must be in order. All or nothing: one invalid request fails the
-    /// batch and stores none of it.
+    /// Sends every request of `batch`, each numbered, signed and recorded at its own time, in
+    /// one unit with one flush. Times must be in order. All or nothing: one invalid request
+    /// fails the batch and stores none of it.
     pub async fn create_cases(
         &self,
         officer: &Officer,
         batch: Vec<(NewCase, OffsetDateTime)>,
     ) -> Result<Vec<CaseRecord>, NodeError> {
         officer.require(LIAISON)?;
-        let sealed = batch
+        let envelopes = batch
             .into_iter()
-            .map(|(new, at)| Ok(request_envelope(&self.config, officer, new, at)?.seal(&self.signer)?))
+            .map(|(new, at)| request_envelope(&self.config, officer, new, at))
             .collect::<Result<Vec<_>, NodeError>>()?;
-        self.store_requests(officer, &sealed).await
+        let Some(first) = envelopes.first().map(|e| e.at) else { return Ok(Vec::new()) };
+        let (cases, woken) =
+            self.store.write(first, |unit| self.number_in_order(unit, envelopes.into_iter().map(|e| (officer, e))))?;
+        self.store.durable().await?;
+        self.wake(&woken);
+        tracing::debug!(count = cases.len(), "requests sent in bulk");
+        Ok(cases)
     }
 
     /// Stores requests this station already made and signed ([`request_envelope`] sealed with
     /// [`Node::signer`]), each at its own time, in one unit with one flush: the storing half of
-    /// [`Node::create_cases`], which the benchmark also times on its own.
+    /// [`Node::create_cases`], which the benchmark also times on its own. They were signed
+    /// before a unit could number them, so they keep whatever number they carry (none).
     pub async fn store_requests(
         &self,
         officer: &Officer,

@@ -66,10 +66,12 @@ impl Node {
                 ack_by: at + windows.ack.0,
                 report_by: at + windows.report.0,
                 forwarded_from: Some(ForwardedFrom { case: case_id, station: case.origin.clone() }),
+                // The forwarded request is this station's own and gets its own number.
+                refno: None,
                 ..original
             };
             validate_request(&request, at)?;
-            let sealed = Envelope {
+            let envelope = Envelope {
                 id: EnvelopeId::new(),
                 case: CaseId::new(),
                 from: self.station().clone(),
@@ -78,8 +80,8 @@ impl Node {
                 seq: 0,
                 seen: [(input.to.clone(), 0)].into(),
                 body: Body::Request(Box::new(request)),
-            }
-            .seal(&self.signer)?;
+            };
+            let sealed = self.number_and_seal(unit, envelope)?;
             let mut new_case = CaseRecord::open(&sealed.envelope, self.station(), at)?;
             subjects::flag_same_subject(unit, &mut new_case)?;
             record_sent(unit, &sealed, &new_case, officer, "case.forward")?;
@@ -87,7 +89,15 @@ impl Node {
             let to_name = self.config.peer(&input.to).map_or_else(|| input.to.to_string(), |p| p.name.clone());
             let body = Body::Note(NoteBody {
                 officer: officer.signatory(),
-                text: format!("已转发至{to_name}（新协查编号 {}）：{}", new_case.id, input.message.trim()),
+                text: match &new_case.refno {
+                    Some(refno) => format!(
+                        "已转发至{to_name}（新协查 {}，编号 {}）：{}",
+                        refno.label,
+                        new_case.id,
+                        input.message.trim()
+                    ),
+                    None => format!("已转发至{to_name}（新协查编号 {}）：{}", new_case.id, input.message.trim()),
+                },
             });
             let note = self.next_envelope(&case, vec![case.origin.clone()], at, body).seal(&self.signer)?;
             case.apply(&note.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;

@@ -25,6 +25,7 @@ mod officer;
 mod once;
 pub mod peer_words;
 mod reconcile;
+mod refno;
 mod stats;
 mod subjects;
 mod view;
@@ -61,7 +62,7 @@ pub use view::{
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::envelope::SealedEnvelope;
+use crate::envelope::Envelope;
 use crate::i18n::Lang;
 use crate::ids::{CertIdentity, KeyRef, OfficerId, StationId};
 use crate::keys::{self, KeyError, KeyRing, PublicKey, Signer};
@@ -70,8 +71,7 @@ use health::{Health, Remembered};
 
 /// Officers' new requests waiting to be stored together: each with its idempotency key, if it
 /// came with one; answered with what was sent and the peers whose outbox grew.
-type NewRequests =
-    combine::Combiner<(Officer, SealedEnvelope, Option<once::Once>), (once::Sent, Vec<StationId>), NodeError>;
+type NewRequests = combine::Combiner<(Officer, Envelope, Option<once::Once>), (once::Sent, Vec<StationId>), NodeError>;
 
 /// Why a node could not start.
 #[derive(Debug, thiserror::Error)]

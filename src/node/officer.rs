@@ -78,6 +78,7 @@ impl NewCase {
             ack_by: at + windows.ack.0,
             report_by: at + windows.report.0,
             forwarded_from: None,
+            refno: None,
         };
         (self.targets, request)
     }
@@ -262,38 +263,39 @@ impl Node {
 
     async fn seal_and_record(&self, officer: &Officer, new: NewCase, once: Option<Once>) -> Result<Sent, NodeError> {
         let at = self.now();
-        let sealed = request_envelope(&self.config, officer, new, at)?.seal(&self.signer)?;
-        let (envelope, targets) = (sealed.envelope.id, sealed.envelope.to.clone());
+        let envelope = request_envelope(&self.config, officer, new, at)?;
+        let targets = envelope.to.clone();
         let (sent, woken) =
-            self.requests.submit((officer.clone(), sealed, once), |batch| self.record_requests(batch)).await?;
+            self.requests.submit((officer.clone(), envelope, once), |batch| self.record_requests(batch)).await?;
         self.store.durable().await?;
         self.wake(&woken);
         if sent.repeated {
             tracing::info!(case = %sent.case.id, "request already sent under its idempotency key");
         } else {
-            tracing::info!(case = %sent.case.id, %envelope, ?targets, "request sent");
+            tracing::info!(case = %sent.case.id, envelope = %sent.case.request, ?targets, "request sent");
         }
         Ok(sent)
     }
 
-    /// Records officers' new requests in one unit, each at its own time (in time order), all or
-    /// none; answers each with its case and the peers whose outbox the unit grew. A request
-    /// whose key already sent one (committed, or earlier in this unit: a retry racing its
-    /// first) is answered with that case and records nothing.
+    /// Records officers' new requests in one unit, each numbered, signed and stored at its own
+    /// time (in time order), all or none; answers each with its case and the peers whose outbox
+    /// the unit grew. A request whose key already sent one (committed, or earlier in this unit:
+    /// a retry racing its first) is answered with that case and records nothing, and takes no
+    /// number.
     fn record_requests(
         &self,
-        batch: &[(Officer, SealedEnvelope, Option<Once>)],
+        batch: &[(Officer, Envelope, Option<Once>)],
     ) -> Result<Vec<(Sent, Vec<StationId>)>, NodeError> {
         let mut order: Vec<usize> = (0..batch.len()).collect();
-        order.sort_by_key(|&i| batch[i].1.envelope.at);
+        order.sort_by_key(|&i| batch[i].1.at);
         let Some(&first) = order.first() else { return Ok(Vec::new()) };
-        let (sent, woken) = self.store.write(batch[first].1.envelope.at, |unit| {
+        let (sent, woken) = self.store.write(batch[first].1.at, |unit| {
             order
                 .iter()
                 .map(|&i| {
-                    let (officer, sealed, once) = &batch[i];
-                    unit.set_at(sealed.envelope.at);
-                    self.record_once(unit, officer, sealed, once.as_ref())
+                    let (officer, envelope, once) = &batch[i];
+                    unit.set_at(envelope.at);
+                    self.record_once(unit, officer, envelope.clone(), once.as_ref())
                 })
                 .collect::<Result<Vec<_>, NodeError>>()
         })?;
@@ -306,21 +308,40 @@ impl Node {
         &self,
         unit: &mut Unit<'_>,
         officer: &Officer,
-        sealed: &SealedEnvelope,
+        envelope: Envelope,
         once: Option<&Once>,
     ) -> Result<Sent, NodeError> {
         if let Some(first) = once.map(|once| once.first_in(unit)).transpose()?.flatten() {
             let case = unit.case(&first.case)?.ok_or_else(|| NodeError::CaseNotFound(first.case.to_string()))?;
             return Ok(Sent { case, repeated: true });
         }
-        let case = self.record_request(unit, sealed, officer)?;
+        let sealed = self.number_and_seal(unit, envelope)?;
+        let case = self.record_request(unit, &sealed, officer)?;
         if let Some(once) = once {
             once.remember(unit, &case)?;
         }
         Ok(Sent { case, repeated: false })
     }
 
-    /// Records requests in `unit`, each at its own time; times must not go backwards.
+    /// Numbers, signs and records new requests in `unit`, each at its own time; times must not
+    /// go backwards, so numbers follow the order of sending.
+    pub(super) fn number_in_order<'a>(
+        &self,
+        unit: &mut Unit<'_>,
+        requests: impl IntoIterator<Item = (&'a Officer, Envelope)>,
+    ) -> Result<Vec<CaseRecord>, NodeError> {
+        requests
+            .into_iter()
+            .map(|(officer, envelope)| {
+                unit.set_at(envelope.at);
+                let sealed = self.number_and_seal(unit, envelope)?;
+                self.record_request(unit, &sealed, officer)
+            })
+            .collect()
+    }
+
+    /// Records requests already signed in `unit`, each at its own time; times must not go
+    /// backwards.
     pub(super) fn record_in_order<'a>(
         &self,
         unit: &mut Unit<'_>,

@@ -426,6 +426,7 @@ mod tests {
     fn figures(targets: Vec<TargetRecord>, after: Duration) -> Figures {
         let case = CaseRecord {
             id: CaseId::new(),
+            refno: None,
             origin: station("zj-taishun-luoyang"),
             kind: CaseKind::MissingPerson,
             priority: Priority::Urgent,

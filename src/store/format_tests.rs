@@ -61,6 +61,7 @@ fn a_case_record_is_stored_as_it_always_was() {
     };
     let record = CaseRecord {
         id: CaseId::from_bytes(id(1)),
+        refno: None,
         origin: station("zj-taishun-luoyang"),
         kind: CaseKind::Dispute,
         priority: Priority::Routine,

@@ -152,6 +152,9 @@ pub fn index_entries(case: &CaseRecord, me: &StationId) -> BTreeMap<(TreeId, Vec
             Vec::new(),
         );
     }
+    for key in case.refno.iter().flat_map(|refno| super::refno::index_entries(&case.origin, refno)) {
+        entries.insert((TreeId::RefnoCase, key), id.to_vec());
+    }
     entries
 }
 

@@ -24,6 +24,7 @@ mod once;
 mod outbox;
 mod peer_note;
 mod reconcile;
+mod refno;
 mod stats;
 mod sync;
 mod tally_cache;

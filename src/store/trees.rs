@@ -87,4 +87,6 @@ trees! {
     /// Kept for a day, so a retried send gives the first case back; in backups like every
     /// tree, so a restored node still knows which retries it has answered.
     officerkey_sent => OfficerkeySent,
+    /// Origin, year, number → case; label → case: where a reference number points (`refno`).
+    refno_case => RefnoCase,
 }

@@ -39,6 +39,8 @@ pub struct Unit<'s> {
     tallies: BTreeMap<(TreeId, Vec<u8>), Tally>,
     /// Late-target counts (keys in `meta`) as this unit has left them.
     late_counts: BTreeMap<Vec<u8>, u64>,
+    /// This station's next reference number per year, as this unit has left it.
+    pub(super) refno_next: BTreeMap<u16, u32>,
     /// Audit drafts with the time each was recorded at.
     audit: Vec<(AuditDraft, OffsetDateTime)>,
     /// Envelopes put in this unit, for [`Unit::case_history`].
@@ -66,12 +68,18 @@ impl<'s> Unit<'s> {
             outbox_next: BTreeMap::new(),
             tallies: BTreeMap::new(),
             late_counts: BTreeMap::new(),
+            refno_next: BTreeMap::new(),
             audit: Vec::new(),
             envelopes: Vec::new(),
             envelope_values: BTreeMap::new(),
             events: Vec::new(),
             sent_keys: BTreeMap::new(),
         }
+    }
+
+    /// The station whose store this is.
+    pub(super) fn station(&self) -> &StationId {
+        self.store.station()
     }
 
     /// The time this unit records its changes at.
@@ -172,6 +180,11 @@ impl<'s> Unit<'s> {
         }
         for (key, delta) in late.into_iter().filter(|(_, delta)| *delta != 0) {
             self.add_late_count(key, delta)?;
+        }
+        // A case of this station's that is new here carries a number given here: by this unit,
+        // or before a restore, now returned by a partner.
+        if let Some(refno) = case.refno.as_ref().filter(|_| case.origin == me && old.is_none()) {
+            self.raise_counter(refno.year, refno.number)?;
         }
         let before = old.map(|old| index_entries(&old, &me)).unwrap_or_default();
         let after = index_entries(case, &me);

@@ -59,3 +59,19 @@ fn an_invalid_request_opens_no_case() {
     assert_eq!(CaseRecord::open(&envelope, &xixi(), at(1)).unwrap_err().code(), "invalid_body");
     assert_eq!(CaseRecord::open(&envelope, &luoyang(), T0).unwrap_err().code(), "invalid_body");
 }
+
+#[test]
+fn a_reference_number_is_checked_like_any_text_a_partner_signs() {
+    use crate::domain::refno::RefNo;
+    let numbered = |label: &str, number| RequestBody {
+        refno: Some(RefNo { year: 2026, number, label: label.into() }),
+        ..sample_request()
+    };
+    assert_eq!(validate_request(&numbered("泰罗阳协〔2026〕1号", 1), T0), Ok(()));
+    for label in ["泰罗阳\u{202e}协〔2026〕1号", "2026-1", &"长".repeat(41)] {
+        let refused = validate_request(&numbered(label, 1), T0).unwrap_err();
+        assert_eq!(field_errors(refused), vec![field("refno.label", "invalid_label")], "{label}");
+    }
+    let refused = validate_request(&numbered("泰罗阳协〔2026〕0号", 0), T0).unwrap_err();
+    assert_eq!(field_errors(refused), vec![field("refno", "out_of_range")]);
+}
