@@ -367,6 +367,12 @@ pub struct CaseRecord {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: OffsetDateTime,
+    /// The officer of this station who handles the case (承办人): at the origin the liaison
+    /// who sent it, at a target the duty officer who acknowledged it, until either hands it
+    /// over. Absent while a received request waits for someone to take it on, and in records
+    /// stored before handlers were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler: Option<crate::envelope::Signatory>,
 }
 
 /// What an applied envelope changed for one target, for statistics and indexes.
@@ -417,6 +423,9 @@ impl CaseRecord {
             subjects: request.details.subject_keys(),
             same_subject: Vec::new(),
             updated_at: envelope.at,
+            // Who handles it is this station's own business, not part of the state both sides
+            // compute alike: the node sets it.
+            handler: None,
         })
     }
 
@@ -444,6 +453,22 @@ impl CaseRecord {
     /// True when `restriction` applies to this case.
     pub fn restricted(&self, restriction: Restriction) -> bool {
         self.restrictions.contains(&restriction)
+    }
+
+    /// Records who handles the case at `me` after `me` signed `envelope`: the officer who sent
+    /// the request, or who acknowledged it, unless someone already handles it (a chief may
+    /// have given it to an officer before it was acknowledged, and that choice stands). Not
+    /// part of [`CaseRecord::apply`]: who works a case is the station's own business, while
+    /// the rest of the record is computed alike on both sides.
+    pub fn take_on(&mut self, envelope: &Envelope, me: &StationId) {
+        let officer = match &envelope.body {
+            Body::Request(request) => &request.officer,
+            Body::Ack(ack) => &ack.officer,
+            _ => return,
+        };
+        if &envelope.from == me && self.handler.is_none() {
+            self.handler = Some(officer.clone());
+        }
     }
 
     /// Applies an envelope other than the request, checking that the sender is a party, that

@@ -83,6 +83,7 @@ impl Node {
             };
             let sealed = self.number_and_seal(unit, envelope)?;
             let mut new_case = CaseRecord::open(&sealed.envelope, self.station(), at)?;
+            new_case.take_on(&sealed.envelope, self.station());
             subjects::flag_same_subject(unit, &mut new_case)?;
             record_sent(unit, &sealed, &new_case, officer, "case.forward")?;
 

@@ -365,6 +365,7 @@ impl Node {
         officer: &Officer,
     ) -> Result<CaseRecord, NodeError> {
         let mut case = CaseRecord::open(&sealed.envelope, self.station(), unit.at())?;
+        case.take_on(&sealed.envelope, self.station());
         subjects::flag_same_subject(unit, &mut case)?;
         record_sent(unit, sealed, &case, officer, "case.create")?;
         unit.event(What::RequestSent {
@@ -411,6 +412,7 @@ impl Node {
         let to = self.recipients(&case, my_side, &action)?;
         let sealed = self.next_envelope(&case, to, at, action_body(action, officer)).seal(&self.signer)?;
         let moved = case.apply(&sealed.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;
+        case.take_on(&sealed.envelope, self.station());
         subjects::release_if_closed(unit, &case)?;
         record_sent(unit, &sealed, &case, officer, audit_name)?;
         for transition in moved {

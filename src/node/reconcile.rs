@@ -244,11 +244,20 @@ impl Node {
         let envelope = &sealed.envelope;
         let mut case = match (envelope.kind(), unit.case(&envelope.case)?) {
             (_, existing) if held => existing,
-            (Kind::Request, None) => Some(CaseRecord::open(envelope, self.station(), envelope.at)?),
+            (Kind::Request, None) => {
+                let mut case = CaseRecord::open(envelope, self.station(), envelope.at)?;
+                // A request lost with the store comes back with its sender as handler.
+                case.take_on(envelope, self.station());
+                Some(case)
+            }
             (Kind::Request, Some(_)) => None,
             (_, Some(mut case)) => {
                 match case.apply(envelope, || Ok::<_, NodeError>(unit.case_history(&envelope.case)?)) {
-                    Ok(_) => Some(case),
+                    Ok(_) => {
+                        // So does an acknowledgement, with the officer who signed it.
+                        case.take_on(envelope, self.station());
+                        Some(case)
+                    }
                     Err(NodeError::Apply(e)) if waits_for_another(&e) => return Ok(TakeBack::Later),
                     Err(_) => None,
                 }

@@ -441,6 +441,7 @@ mod tests {
             subjects: Vec::new(),
             same_subject: Vec::new(),
             updated_at: AT,
+            handler: None,
         };
         let mut sum = Tally::default();
         for (_, tally) in contributions(&case, &case.origin) {

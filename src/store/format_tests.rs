@@ -76,11 +76,34 @@ fn a_case_record_is_stored_as_it_always_was() {
         subjects: vec![SubjectKey::Plate("浙C12345".into())],
         same_subject: vec![],
         updated_at: at,
+        handler: None,
     };
     assert_stored(
         &record,
         r#"{"id":"00000000-0001-7000-8000-000000000001","origin":"zj-taishun-luoyang","kind":"dispute","priority":"routine","title":"山林纠纷","summary":"矛盾纠纷","restrictions":["no_onward"],"created_at":"2026-11-23T08:00:00Z","request":"00000000-0002-7000-8000-000000000002","parties":["fj-shouning-xixi"],"targets":[{"station":"fj-shouning-xixi","state":"declined","ack_by":"2026-11-23T08:00:00Z","report_by":"2026-11-23T08:00:00Z","delivered_at":"2026-11-23T08:00:00Z","ended_at":"2026-11-23T08:00:00Z","outcome":"no_trace","outcome_count":0,"evaluation":null,"decline_reason":"not_our_area","suggested_station":"fj-shouning-pingxi","reminders":1,"notes":2,"exchange":{"from_origin":2,"from_target":1,"origin_next":2,"target_next":1},"superseded":["00000000-0003-7000-8000-000000000003"]}],"subjects":[{"plate":"浙C12345"}],"same_subject":[],"updated_at":"2026-11-23T08:00:00Z"}"#,
     );
+}
+
+/// The handler (承办人) came later than the record: it is written only when there is one, so a
+/// record without one keeps the bytes above, and a record stored before reads as handled by
+/// no one.
+#[test]
+fn a_case_records_handler_is_added_without_changing_older_records() {
+    let older = r#"{"id":"00000000-0001-7000-8000-000000000001","origin":"zj-taishun-luoyang","kind":"dispute","priority":"routine","title":"山林纠纷","summary":"矛盾纠纷","restrictions":[],"created_at":"2026-11-23T08:00:00Z","request":"00000000-0002-7000-8000-000000000002","parties":["fj-shouning-xixi"],"targets":[],"subjects":[],"same_subject":[],"updated_at":"2026-11-23T08:00:00Z"}"#;
+    let mut bytes = vec![1];
+    bytes.extend_from_slice(older.as_bytes());
+    let mut record: CaseRecord = codec::decode(&bytes, "older case").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(record.handler, None, "an older record has no handler");
+    record.handler = Some(crate::envelope::Signatory {
+        badge: "350924002".parse().unwrap_or_else(|_| unreachable!("a valid badge")),
+        name: "郑丽娟".into(),
+    });
+    let handled = older.replacen(
+        r#""updated_at":"2026-11-23T08:00:00Z"}"#,
+        r#""updated_at":"2026-11-23T08:00:00Z","handler":{"badge":"350924002","name":"郑丽娟"}}"#,
+        1,
+    );
+    assert_stored(&record, &handled);
 }
 
 #[test]
