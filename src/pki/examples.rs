@@ -18,14 +18,17 @@ const STATIONS: &[(&str, &str, &str)] = &[
 const OFFICERS: &[(&str, &str, &str, &str)] = &[
     ("zj-taishun-luoyang", "330329001", "陈志强", ROLE_LIAISON),
     ("zj-taishun-luoyang", "330329002", "林晓燕", ROLE_DUTY),
+    ("zj-taishun-luoyang", "330329004", "潘建华", ROLE_DUTY),
     ("zj-taishun-luoyang", "330329003", "吴建国", ROLE_CHIEF),
     ("zj-taishun-luoyang", "330329090", "周文博", ROLE_ADMIN),
     ("fj-shouning-xixi", "350924001", "黄立新", ROLE_LIAISON),
     ("fj-shouning-xixi", "350924002", "郑丽娟", ROLE_DUTY),
+    ("fj-shouning-xixi", "350924004", "叶志勇", ROLE_DUTY),
     ("fj-shouning-xixi", "350924003", "李德明", ROLE_CHIEF),
     ("fj-shouning-xixi", "350924090", "陈秀英", ROLE_ADMIN),
     ("zj-cangnan-mazhan", "330327001", "王海涛", ROLE_LIAISON),
     ("zj-cangnan-mazhan", "330327002", "蔡雪梅", ROLE_DUTY),
+    ("zj-cangnan-mazhan", "330327004", "徐静", ROLE_DUTY),
     ("zj-cangnan-mazhan", "330327003", "金振华", ROLE_CHIEF),
     ("zj-cangnan-mazhan", "330327090", "杨志远", ROLE_ADMIN),
 ];
@@ -49,8 +52,8 @@ pub fn example_stations() -> Vec<StationSpec> {
         .collect()
 }
 
-/// The example officers: a liaison, a duty officer and a chief per station, plus
-/// one admin at 罗阳 (the station hosting the joint desk).
+/// The example officers: per station a liaison, two duty officers (so a case can be handed
+/// over at shift change), a chief and an administrator.
 pub fn example_officers() -> Vec<OfficerSpec> {
     OFFICERS
         .iter()

@@ -78,6 +78,9 @@ pub fn quick_retries(_station: &str, text: &mut String) {
 pub enum As {
     Liaison,
     Duty,
+    /// The station's second duty officer, who takes over at shift change.
+    #[allow(dead_code)]
+    OtherDuty,
     Chief,
     Admin,
 }
@@ -86,7 +89,7 @@ impl As {
     fn role(self) -> &'static str {
         match self {
             Self::Liaison => ROLE_LIAISON,
-            Self::Duty => ROLE_DUTY,
+            Self::Duty | Self::OtherDuty => ROLE_DUTY,
             Self::Chief => ROLE_CHIEF,
             Self::Admin => ROLE_ADMIN,
         }
@@ -282,7 +285,8 @@ impl Net {
             .layout
             .officers
             .iter()
-            .find(|o| o.spec.station == station && o.spec.role == role.role())
+            .filter(|o| o.spec.station == station && o.spec.role == role.role())
+            .nth(usize::from(role == As::OtherDuty))
             .expect("example officer");
         (officer.cert.clone(), officer.key.clone())
     }

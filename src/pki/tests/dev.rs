@@ -44,8 +44,8 @@ fn init_writes_the_documented_layout_with_private_keys_owner_only() {
     assert_eq!(station.province, "33");
     let public = load_public_key(&station.signing.public_key).unwrap();
     assert_eq!(public_key_b64(&public), station.signing.public_b64);
-    assert_eq!(layout.officers.len(), 12);
-    assert_eq!(layout.officers_of("fj-shouning-xixi").count(), 4);
+    assert_eq!(layout.officers.len(), 15);
+    assert_eq!(layout.officers_of("fj-shouning-xixi").count(), 5);
 }
 
 #[test]
