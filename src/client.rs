@@ -338,6 +338,15 @@ impl ApiClient {
         self.post(&format!("/api/v1/cases/{}/forward", segment(id)), input).await
     }
 
+    /// `POST /api/v1/cases/{id}/handover`: hand the case to another officer of the station.
+    pub async fn hand_over(
+        &self,
+        id: &impl std::fmt::Display,
+        input: &crate::node::HandoverInput,
+    ) -> Result<CaseRecord, ClientError> {
+        self.post(&format!("/api/v1/cases/{}/handover", segment(id)), input).await
+    }
+
     /// One of the case actions.
     pub async fn act(&self, id: &impl std::fmt::Display, action: &Action) -> Result<CaseRecord, ClientError> {
         let id = segment(id);

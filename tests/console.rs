@@ -794,3 +794,56 @@ async fn the_english_case_page_shows_labels_not_code_words() {
     assert!(html.contains("receipt: 寿宁县公安局犀溪派出所"), "{html}");
     net.shutdown().await;
 }
+
+/// The handler (承办人) on the case page and in the inbox, the desk's filters for what is mine
+/// and what no one has taken on, and a handover from the case page's form, shown in the
+/// timeline with its signature checked.
+#[tokio::test]
+async fn the_case_page_names_the_handler_and_hands_the_case_over() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let mut new = samples::sample(CaseKind::General, vec![XIXI.parse().unwrap()], net.clocks[LUOYANG].now());
+    new.title = "协查夜班交接".into();
+    let case = net.officer(LUOYANG, As::Liaison).create_case(&new).await.unwrap();
+    let xixi = net.node(XIXI);
+    assert!(eventually(Duration::from_secs(20), || async { xixi.store().case(&case.id).unwrap().is_some() }).await);
+
+    let (_, unassigned) = get(&net, XIXI, As::Duty, "/console/inbox?handler=unassigned").await;
+    assert!(unassigned.contains("协查夜班交接") && unassigned.contains("无人承办"), "{unassigned}");
+    net.officer(XIXI, As::Duty).act(&case.id, &tiemeng::node::Action::Ack(Default::default())).await.unwrap();
+    let (_, unassigned) = get(&net, XIXI, As::Duty, "/console/inbox?handler=unassigned").await;
+    assert!(!unassigned.contains("协查夜班交接"), "taken on, so no longer unassigned");
+    let (_, mine) = get(&net, XIXI, As::Duty, "/console/inbox?handler=mine").await;
+    assert!(mine.contains("协查夜班交接") && mine.contains("郑丽娟"), "{mine}");
+    let (_, theirs) = get(&net, XIXI, As::OtherDuty, "/console/inbox?handler=mine").await;
+    assert!(!theirs.contains("协查夜班交接"));
+
+    let path = format!("/console/cases/{}", case.id);
+    let (_, other_view) = get(&net, XIXI, As::OtherDuty, &path).await;
+    assert!(other_view.contains("承办人") && other_view.contains("郑丽娟（350924002）"), "{other_view}");
+    assert!(!other_view.contains("/handover\""), "only the handler or the chief may hand it over");
+    let (_, page) = get(&net, XIXI, As::Duty, &path).await;
+    assert!(page.contains(&format!("action=\"{path}/handover\"")), "{page}");
+    assert!(page.contains("value=\"350924004\"") && !page.contains("value=\"350924001\""), "duty officers only");
+    let form =
+        [("csrf", token(&page)), ("to", "350924004".into()), ("note", "夜班接手".into()), ("confirm", "yes".into())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location, html) = post(&net, XIXI, As::Duty, &format!("{path}/handover"), &form, None).await;
+    assert_eq!((status, location.as_str()), (200, path.as_str()), "{html}");
+    assert!(html.contains("已移交"), "{html}");
+    assert!(html.contains("交接") && html.contains("郑丽娟（350924002） → 叶志勇（350924004）"), "{html}");
+    assert!(html.contains("夜班接手") && html.contains("本站记录，不发送给协作单位"));
+    let entry = &html[html.find("li class=\"handover\"").unwrap_or_else(|| panic!("{html}"))..];
+    assert!(entry[..entry.find("</li>").unwrap()].contains("签名已验证"), "{entry}");
+    let (_, mine) = get(&net, XIXI, As::OtherDuty, "/console/inbox?handler=mine").await;
+    assert!(mine.contains("协查夜班交接") && mine.contains("叶志勇"), "{mine}");
+
+    // Someone who neither handles it nor is chief is refused on the page, and nothing changes.
+    let (_, page) = get(&net, XIXI, As::Duty, &path).await;
+    let form = [("csrf", token(&page)), ("to", "350924002".into()), ("confirm", "yes".into())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, html) = post(&net, XIXI, As::Duty, &format!("{path}/handover"), &form, None).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("只有该协查的承办人或本站所长才能移交"), "{html}");
+    assert_eq!(xixi.store().case(&case.id).unwrap().unwrap().handler.unwrap().badge.as_str(), "350924004");
+    net.shutdown().await;
+}

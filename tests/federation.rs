@@ -8,6 +8,8 @@ mod support;
 mod alerts;
 #[path = "federation/events.rs"]
 mod events;
+#[path = "federation/handover.rs"]
+mod handover;
 #[path = "federation/once.rs"]
 mod once;
 #[path = "federation/refno.rs"]

@@ -17,10 +17,10 @@ use crate::domain::lifecycle::TargetState;
 use crate::i18n::Lang;
 use crate::ids::{CaseId, StationId};
 use crate::node::{
-    AckInput, Action, CaseDetail, CloseInput, DeclineInput, ForwardInput, IdempotencyKey, NewCase, Node, NodeError,
-    NoteInput, OutcomeInput, OverdueTarget, ReminderInput, WithdrawInput,
+    AckInput, Action, CaseDetail, CloseInput, DeclineInput, ForwardInput, HandoverInput, IdempotencyKey, NewCase, Node,
+    NodeError, NoteInput, OutcomeInput, OverdueTarget, ReminderInput, WithdrawInput,
 };
-use crate::store::{ListQuery, Mailbox};
+use crate::store::{Handled, ListQuery, Mailbox};
 
 type ApiResult<T> = Result<T, Problem>;
 
@@ -166,6 +166,10 @@ pub struct ListParams {
     pub peer: Option<StationId>,
     /// Only cases past a deadline.
     pub overdue: Option<bool>,
+    /// Only cases the caller handles (承办人).
+    pub mine: Option<bool>,
+    /// Only cases no one handles yet: received requests not yet taken on.
+    pub unassigned: Option<bool>,
     /// Page size, 1–200 (default 50).
     pub limit: Option<usize>,
     /// Where to continue, from the previous page's `next`.
@@ -210,6 +214,22 @@ async fn list(
             ),
         )
     })?;
+    let handled = match (params.mine.unwrap_or(false), params.unassigned.unwrap_or(false)) {
+        (true, true) => {
+            return Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                lang.pick("查询参数有误", "invalid query parameters"),
+                lang.pick(
+                    "“我承办的”与“无人承办”不能同时选择。",
+                    "mine and unassigned cannot both be asked for: a case of yours has a handler",
+                ),
+            ));
+        }
+        (true, false) => Handled::By(officer.id.badge.clone()),
+        (false, true) => Handled::Nobody,
+        (false, false) => Handled::Any,
+    };
     let now = node.clock().now();
     let query = ListQuery {
         mailbox,
@@ -217,6 +237,7 @@ async fn list(
         kind: params.kind,
         peer: params.peer,
         overdue: params.overdue.unwrap_or(false),
+        handled,
         now,
         limit: params.limit.unwrap_or(50).clamp(1, 200),
         cursor,
@@ -354,4 +375,24 @@ pub async fn forward(
     let id = case_id(&node, &id, lang)?;
     let case = node.forward(&officer, id, input).await.map_err(|e| Problem::from_node(&e, lang))?;
     Ok((StatusCode::CREATED, Json(case)))
+}
+
+/// `POST /api/v1/cases/{id}/handover` — 交接: hand the case to another officer of this station
+/// (its handler, or the station chief). Local: nothing is sent to partners. The handover is
+/// signed by this station and shown in the case's `handovers`; an unknown badge is refused
+/// with 422 `unknown_badge`, an officer whose roles cannot work the case with 422
+/// `cannot_handle`, a caller who is neither handler nor chief with 403 `not_handler`.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/handover", tag = "actions", request_body = HandoverInput,
+    params(("id" = String, Path, description = "case id, or reference number (泰罗阳协〔2026〕12号 percent-encoded, or 2026-12 for this station's own)")),
+    responses((status = 200, body = CaseRecord), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn handover(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<HandoverInput>,
+) -> ApiResult<Json<CaseRecord>> {
+    let id = case_id(&node, &id, lang)?;
+    node.hand_over(&officer, id, input).await.map(Json).map_err(|e| Problem::from_node(&e, lang))
 }

@@ -79,6 +79,12 @@ enum CaseCommand {
         /// Only overdue (超期).
         #[arg(long)]
         overdue: bool,
+        /// Only the cases you handle (我承办的).
+        #[arg(long, conflicts_with = "unassigned")]
+        mine: bool,
+        /// Only received requests no one has taken on yet (无人承办).
+        #[arg(long)]
+        unassigned: bool,
         /// Page size.
         #[arg(long, default_value_t = 50)]
         limit: usize,
@@ -103,6 +109,18 @@ enum CaseCommand {
         /// Why.
         #[arg(long)]
         message: String,
+    },
+    /// 交接 (hand the case to another officer of this station: its handler or the chief).
+    Handover {
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
+        /// Badge number (警号) of the officer who takes it on.
+        #[arg(long = "to")]
+        to: crate::ids::Badge,
+        /// What they should know.
+        #[arg(long)]
+        note: Option<String>,
     },
     /// 导出证据包 (export the case as a signed evidence bundle).
     Export {
@@ -293,7 +311,7 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
                 (false, true) => render::sent_before(&sent.case, lang),
             })
         }
-        CaseCommand::List { outbox, status, kind, peer, overdue, limit, cursor } => {
+        CaseCommand::List { outbox, status, kind, peer, overdue, mine, unassigned, limit, cursor } => {
             let mut query = vec![format!("limit={limit}")];
             query.extend(status.map(|s| format!("status={s}")));
             query.extend(kind.map(|k| format!("kind={k}")));
@@ -301,6 +319,12 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
             query.extend(cursor.map(|c| format!("cursor={c}")));
             if overdue {
                 query.push("overdue=true".into());
+            }
+            if mine {
+                query.push("mine=true".into());
+            }
+            if unassigned {
+                query.push("unassigned=true".into());
             }
             let mailbox = if outbox { Mailbox::Outbox } else { Mailbox::Inbox };
             let list = client.list(mailbox, &query.join("&")).await?;
@@ -313,6 +337,10 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
         CaseCommand::Forward { id, to, message } => {
             let case = client.forward(&id, &crate::node::ForwardInput { to, message }).await?;
             Ok(if json { to_json(&case) } else { render::sent(&case, lang) })
+        }
+        CaseCommand::Handover { id, to, note } => {
+            let case = client.hand_over(&id, &crate::node::HandoverInput { to, note }).await?;
+            Ok(if json { to_json(&case) } else { render::handed_over(&case, lang) })
         }
         CaseCommand::Export { id, out } => {
             let bytes = client.bundle(&id).await?;

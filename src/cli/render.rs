@@ -152,6 +152,51 @@ pub fn updated(case: &CaseRecord, lang: Lang) -> String {
     out
 }
 
+/// After a handover.
+pub fn handed_over(case: &CaseRecord, lang: Lang) -> String {
+    lang.pick(
+        &format!("已移交协查 {}：{}\n  承办人：{}", named(case, lang), case.title, handler_words(case, lang)),
+        &format!("case {} handed over: {}\n  handler: {}", named(case, lang), case.title, handler_words(case, lang)),
+    )
+    .to_owned()
+}
+
+/// Who handles a case: 郑丽娟（350924002）, or that no one does.
+fn handler_words(case: &CaseRecord, lang: Lang) -> String {
+    officer_words(case.handler.as_ref(), lang)
+}
+
+fn officer_words(officer: Option<&crate::envelope::Signatory>, lang: Lang) -> String {
+    match officer {
+        Some(o) => format!("{}{}", o.name, in_brackets(o.badge.as_str(), lang)),
+        None => lang.pick("无人承办", "unassigned").to_owned(),
+    }
+}
+
+/// A handover in the timeline: 交接：张三 → 李四, who did it if someone else, and the note.
+fn handover_lines(handover: &crate::node::HandoverView, lang: Lang) -> String {
+    let check = if handover.verified {
+        lang.pick("签名有效", "signature valid")
+    } else {
+        lang.pick("签名无效", "SIGNATURE INVALID")
+    };
+    let mut out = format!(
+        "\n  {}  {}{}{} → {}  [{check}]",
+        local_minute(handover.at),
+        lang.pick("交接", "handover"),
+        lang.pick("：", ": "),
+        officer_words(handover.from.as_ref(), lang),
+        officer_words(handover.to.as_ref(), lang),
+    );
+    if handover.by != handover.from {
+        let _ = write!(out, "\n    {}{}", lang.pick("经办：", "by "), officer_words(handover.by.as_ref(), lang));
+    }
+    if let Some(note) = &handover.note {
+        let _ = write!(out, "\n    {note}");
+    }
+    out
+}
+
 /// A listing as a table.
 pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> String {
     let heading = match (mailbox, lang) {
@@ -176,7 +221,7 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
         let number = case.refno.as_ref().map(|r| format!("{}  ", r.label)).unwrap_or_default();
         let _ = write!(
             out,
-            "\n{number}{}  {} {}  {}{overdue}{flag}\n    {}  {}",
+            "\n{number}{}  {} {}  {}{overdue}{flag}\n    {}  {}  {}{}",
             case.id,
             case.priority.label(lang),
             case.kind.label(lang),
@@ -190,6 +235,8 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
             } else {
                 states.join(lang.pick("；", "; "))
             },
+            lang.pick("承办人：", "handler: "),
+            handler_words(case, lang),
         );
     }
     if let Some(next) = &list.next {
@@ -203,13 +250,15 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     let case = &detail.case;
     let number = case.refno.as_ref().map(|r| format!("{} | ", r.label)).unwrap_or_default();
     let mut out = format!(
-        "{}\n{} {} | {number}{}\n{}{}\n{}{}",
+        "{}\n{} {} | {number}{}\n{}{}\n{}{}\n{}{}",
         case.title,
         case.priority.label(lang),
         case.kind.label(lang),
         case.id,
         lang.pick("发起单位：", "origin: "),
         names.of(case.origin.as_str()),
+        lang.pick("承办人：", "handler: "),
+        handler_words(case, lang),
         lang.pick("摘要：", "summary: "),
         case.summary,
     );
@@ -292,7 +341,14 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
         let _ = write!(out, "\n  {}{} {}", lang.pick("一人多次：", "same subject: "), linked.id, linked.title);
     }
     out.push_str(lang.pick("\n时间线：", "\ntimeline:"));
-    for entry in &detail.timeline {
+    for item in detail.timeline_items() {
+        let entry = match item {
+            crate::node::TimelineItem::Envelope(entry) => entry,
+            crate::node::TimelineItem::Handover(handover) => {
+                out.push_str(&handover_lines(handover, lang));
+                continue;
+            }
+        };
         let who = entry
             .officer
             .as_ref()
@@ -399,6 +455,7 @@ mod tests {
             body: Body::Request(Box::new(body)),
         };
         let mut case = CaseRecord::open(&request, &station(LUOYANG), T0).unwrap();
+        case.take_on(&request, &station(LUOYANG));
         case.summary = SUMMARY.into();
         case
     }
@@ -466,6 +523,8 @@ mod tests {
                 code: "unreachable".into(),
                 queued: 3,
             }],
+            handovers: Vec::new(),
+            handover_to: Vec::new(),
             case,
         }
     }
@@ -553,9 +612,9 @@ mod tests {
             format!(
                 "发出的协查（2）\n\
                  {}  特急 在逃人员协查  {TITLE} [超期] [一人多次]\n\
-                 \x20   2026-11-23 08:00  fj-shouning-xixi 已签收；zj-cangnan-mazhan 待送达\n\
+                 \x20   2026-11-23 08:00  fj-shouning-xixi 已签收；zj-cangnan-mazhan 待送达  承办人：陈志强（330329001）\n\
                  {}  紧急 在逃人员协查  协查走失老人吴德福\n\
-                 \x20   2026-11-23 08:00  fj-shouning-xixi 待送达\n\
+                 \x20   2026-11-23 08:00  fj-shouning-xixi 待送达  承办人：陈志强（330329001）\n\
                  下一页：--cursor 0a1b2c",
                 first.id, second.id
             )
@@ -564,7 +623,9 @@ mod tests {
         assert!(en.starts_with("sent requests"), "{en}");
         assert!(en.contains(&format!("{}  urgent Fugitive  {TITLE} [OVERDUE] [same subject]\n", first.id)), "{en}");
         assert!(
-            en.contains("  2026-11-23 08:00  fj-shouning-xixi acknowledged; zj-cangnan-mazhan awaiting delivery\n"),
+            en.contains(
+                "  2026-11-23 08:00  fj-shouning-xixi acknowledged; zj-cangnan-mazhan awaiting delivery  handler: 陈志强 (330329001)\n"
+            ),
             "{en}"
         );
         assert!(en.contains(&format!("{}  high Fugitive  协查走失老人吴德福\n", second.id)), "{en}");
@@ -577,7 +638,7 @@ mod tests {
         let zh = super::list(&list, Mailbox::Inbox, &Names::default(), Lang::Zh);
         assert!(zh.starts_with("收到的协查（2）\n"), "{zh}");
         assert!(zh.contains(&format!("{}  特急 在逃人员协查  {TITLE} [超期] [一人多次]\n", first.id)), "{zh}");
-        assert!(zh.contains("\n    2026-11-23 08:00  来自 zj-taishun-luoyang\n"), "{zh}");
+        assert!(zh.contains("\n    2026-11-23 08:00  来自 zj-taishun-luoyang  承办人：陈志强（330329001）\n"), "{zh}");
         assert!(!zh.contains("待送达"), "no target states in the inbox: {zh}");
         let en = super::list(&list, Mailbox::Inbox, &Names::default(), Lang::En);
         assert!(en.starts_with("received requests") && en.contains("  from zj-taishun-luoyang"), "{en}");
@@ -600,9 +661,12 @@ mod tests {
         };
         let names = Names::new(&me, &[station(LUOYANG, "泰顺县公安局罗阳派出所")]);
         let zh = super::list(&list, Mailbox::Inbox, &names, Lang::Zh);
-        assert!(zh.contains("\n    2026-11-23 08:00  来自 泰顺县公安局罗阳派出所  已签收\n"), "{zh}");
+        assert!(
+            zh.contains("\n    2026-11-23 08:00  来自 泰顺县公安局罗阳派出所  已签收  承办人：陈志强（330329001）\n"),
+            "{zh}"
+        );
         let en = super::list(&list, Mailbox::Inbox, &names, Lang::En);
-        assert!(en.contains("  from 泰顺县公安局罗阳派出所  acknowledged\n"), "{en}");
+        assert!(en.contains("  from 泰顺县公安局罗阳派出所  acknowledged  handler: 陈志强 (330329001)\n"), "{en}");
         let sent = super::list(&list, Mailbox::Outbox, &names, Lang::Zh);
         assert!(
             sent.contains("寿宁县公安局犀溪派出所 已签收；zj-cangnan-mazhan 待送达"),
@@ -631,6 +695,7 @@ mod tests {
                 "{TITLE}\n\
                  特急 在逃人员协查 | {id}\n\
                  发起单位：zj-taishun-luoyang\n\
+                 承办人：陈志强（330329001）\n\
                  摘要：{SUMMARY}\n\
                  处置限制：不得转发\n\
                  \x20 fj-shouning-xixi 待送达  签收时限 2026-11-23 08:10  反馈时限 2026-11-23 16:00\n\

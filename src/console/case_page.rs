@@ -22,7 +22,7 @@ use crate::i18n::{Label, Lang};
 use crate::ids::{CaseId, StationId};
 use crate::node::{
     AckInput, Action, CaseDetail, CloseInput, DeclineInput, Node, NodeError, NoteInput, OutcomeInput, ReminderInput,
-    TimelineEntry, WithdrawInput,
+    TimelineEntry, TimelineItem, WithdrawInput,
 };
 
 #[derive(Deserialize)]
@@ -61,6 +61,9 @@ pub async fn show(page: Page, Path(id): Path<String>, Query(done): Query<Done>) 
 fn done_text(action: &str, lang: Lang) -> String {
     let what = match action.parse::<ActionKind>() {
         _ if action == "sent" => lang.pick("协查请求已签名并发出。", "The request was signed and sent."),
+        _ if action == super::handover::ACTION => {
+            lang.pick("已移交，交接记录已签名。", "Handed over; the handover is signed.")
+        }
         Ok(ActionKind::Ack) => lang.pick("已签收。", "Acknowledged."),
         Ok(ActionKind::Decline) => lang.pick("已退回。", "Declined."),
         Ok(ActionKind::Note) => lang.pick("补充说明已发送。", "Note sent."),
@@ -105,6 +108,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                 dt { (lang.pick("类型", "Kind")) } dd { (case.kind.label(lang)) " · " (case.priority.label(lang)) }
                 dt { (lang.pick("发起单位", "Requesting station")) } dd { (station_name(page, &case.origin)) }
                 dt { (lang.pick("发起时间", "Sent")) } dd { (local_minute(case.created_at)) }
+                (super::handover::handler_fact(detail, lang))
                 dt { (lang.pick("摘要", "Summary")) } dd { (case.summary) }
                 @if !case.restrictions.is_empty() {
                     dt { (lang.pick("处置限制", "Restrictions")) }
@@ -169,12 +173,22 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
         }
         h2 { (lang.pick("协查内容", "The request")) }
         (request_facts(&detail.request, case.kind, lang))
-        @if !detail.actions.is_empty() {
+        @if !detail.actions.is_empty() || !detail.handover_to.is_empty() {
             h2 { (lang.pick("办理", "Actions")) }
-            div.actions { @for action in &detail.actions { (action_form(page, detail, *action)) } }
+            div.actions {
+                @for action in &detail.actions { (action_form(page, detail, *action)) }
+                (super::handover::form(page, detail))
+            }
         }
         h2 { (lang.pick("签名时间线", "Signed timeline")) }
-        ol.timeline { @for entry in &detail.timeline { (timeline_entry(page, entry)) } }
+        ol.timeline {
+            @for item in detail.timeline_items() {
+                @match item {
+                    TimelineItem::Envelope(entry) => (timeline_entry(page, entry)),
+                    TimelineItem::Handover(handover) => (super::handover::timeline_entry(handover, lang)),
+                }
+            }
+        }
     };
     layout::page(page, &case.title, Section::Case(case.id), content)
 }
@@ -402,6 +416,7 @@ fn stations(posted: &Posted) -> Vec<StationId> {
 enum Taken {
     Act(Action),
     Forward(crate::node::ForwardInput),
+    Handover(crate::node::HandoverInput),
 }
 
 /// Reads an action from a posted form; a message in the page's language when a value is malformed.
@@ -465,6 +480,7 @@ pub async fn act(
     page.check_form(&headers, &text(&posted, "csrf"))?;
     let taken = match action.parse::<ActionKind>() {
         Ok(kind) => action_of(kind, &posted, lang),
+        Err(_) if action == super::handover::ACTION => super::handover::input_of(&posted, lang).map(Taken::Handover),
         Err(_) => Err(lang.pick("没有这项操作", "no such action").to_owned()),
     };
     let problem = if text(&posted, "confirm") != "yes" {
@@ -474,6 +490,7 @@ pub async fn act(
             Err(message) => Err(Err(message)),
             Ok(Taken::Act(taken)) => node.act(&page.officer, id, taken).await.map(drop).map_err(Ok),
             Ok(Taken::Forward(input)) => node.forward(&page.officer, id, input).await.map(drop).map_err(Ok),
+            Ok(Taken::Handover(input)) => node.hand_over(&page.officer, id, input).await.map(drop).map_err(Ok),
         };
         match outcome {
             Err(Err(message)) => Some(message),

@@ -11,7 +11,7 @@ use crate::domain::details::CaseKind;
 use crate::domain::lifecycle::TargetState;
 use crate::i18n::{Label, Lang};
 use crate::node::overdue_targets;
-use crate::store::{ListQuery, Mailbox};
+use crate::store::{Handled, ListQuery, Mailbox};
 
 /// Filters as they come from the filter form (empty strings mean "any").
 #[derive(Debug, Default, Deserialize)]
@@ -24,6 +24,9 @@ pub struct Filters {
     peer: String,
     #[serde(default)]
     overdue: Option<String>,
+    /// Whose cases: `mine`, `unassigned` (inbox), or empty for anyone's.
+    #[serde(default)]
+    handler: String,
     #[serde(default)]
     cursor: Option<String>,
     /// Show finished cases (closed, withdrawn, declined) too; they are folded away otherwise.
@@ -34,7 +37,9 @@ pub struct Filters {
 impl Filters {
     fn query_without_cursor(&self) -> String {
         let mut parts = Vec::new();
-        for (name, value) in [("status", &self.status), ("kind", &self.kind), ("peer", &self.peer)] {
+        for (name, value) in
+            [("status", &self.status), ("kind", &self.kind), ("peer", &self.peer), ("handler", &self.handler)]
+        {
             if !value.is_empty() {
                 parts.push(format!("{name}={}", url_encode(value)));
             }
@@ -54,7 +59,18 @@ impl Filters {
             && self.kind.is_empty()
             && self.peer.is_empty()
             && self.overdue.is_none()
+            && self.handler.is_empty()
             && self.cursor.is_none()
+    }
+
+    /// Whose cases the officer `badge` asked for; an unknown word asks for anyone's, as an
+    /// unknown status does.
+    fn handled(&self, badge: &crate::ids::Badge) -> Handled {
+        match self.handler.as_str() {
+            "mine" => Handled::By(badge.clone()),
+            "unassigned" => Handled::Nobody,
+            _ => Handled::Any,
+        }
     }
 }
 
@@ -125,6 +141,7 @@ fn listing(page: Page, mailbox: Mailbox, filters: Filters) -> Result<Markup, Err
         kind: filters.kind.parse().ok(),
         peer: filters.peer.parse().ok(),
         overdue: filters.overdue.is_some(),
+        handled: filters.handled(&page.officer.id.badge),
         now,
         limit: 30,
         cursor: filters.cursor.as_deref().and_then(|c| hex::decode(c).ok()),
@@ -146,7 +163,7 @@ fn listing(page: Page, mailbox: Mailbox, filters: Filters) -> Result<Markup, Err
         .collect();
     let content = html! {
         h1 { (title) }
-        (filter_form(&page, &filters, path))
+        (filter_form(&page, &filters, path, mailbox))
         @if !needing.is_empty() {
             h2 { (lang.pick("需要本站处理", "Needs this station")) " (" (needing.len()) ")" }
             (table(&page, mailbox, &needing, now))
@@ -186,6 +203,7 @@ fn needs_action(page: &Page, mailbox: Mailbox, now: time::OffsetDateTime) -> Res
             kind: None,
             peer: None,
             overdue: false,
+            handled: Handled::Any,
             now,
             limit: 50,
             cursor: None,
@@ -201,7 +219,7 @@ fn needs_action(page: &Page, mailbox: Mailbox, now: time::OffsetDateTime) -> Res
     Ok(found)
 }
 
-fn filter_form(page: &Page, filters: &Filters, path: &str) -> Markup {
+fn filter_form(page: &Page, filters: &Filters, path: &str, mailbox: Mailbox) -> Markup {
     let lang = page.lang;
     html! {
         form.filters method="get" action=(path) {
@@ -229,6 +247,16 @@ fn filter_form(page: &Page, filters: &Filters, path: &str) -> Markup {
                     option value="" { (lang.pick("全部", "any")) }
                     @for peer in &page.node.config().peers {
                         option value=(peer.id) selected[filters.peer == peer.id.as_str()] { (peer.name) }
+                    }
+                }
+            }
+            div {
+                label for="handler" { (lang.pick("承办人", "Handler")) }
+                select id="handler" name="handler" {
+                    option value="" { (lang.pick("全部", "anyone")) }
+                    option value="mine" selected[filters.handler == "mine"] { (lang.pick("我承办的", "mine")) }
+                    @if mailbox == Mailbox::Inbox {
+                        option value="unassigned" selected[filters.handler == "unassigned"] { (lang.pick("无人承办", "unassigned")) }
                     }
                 }
             }
@@ -320,6 +348,7 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                 th.optional { (lang.pick("优先级", "Priority")) }
                 th { @if mailbox == Mailbox::Inbox { (lang.pick("发起单位", "From")) } @else { (lang.pick("协查单位及状态", "Targets")) } }
                 th { (lang.pick("期限", "Due")) }
+                th { (lang.pick("承办人", "Handler")) }
                 th.optional { (lang.pick("发起时间", "Sent")) }
                 th { (lang.pick("提示", "Flags")) }
             } }
@@ -351,6 +380,12 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                             }
                         }
                         td { (due_cell(due, near, now, lang)) }
+                        td {
+                            @match &case.handler {
+                                Some(h) => { (h.name) br; span.muted { (h.badge.as_str()) } },
+                                None => span.badge.flag { (lang.pick("无人承办", "unassigned")) },
+                            }
+                        }
                         td.optional { (local_minute(case.created_at)) }
                         td {
                             @for o in &overdue {

@@ -10,6 +10,7 @@ mod charts;
 pub mod csrf;
 mod dashboard;
 pub(crate) mod forms;
+mod handover;
 mod layout;
 pub(crate) mod lists;
 mod once;

@@ -12,6 +12,7 @@
 //! node, after this module has proven who signed what.
 
 pub mod body;
+mod handover;
 mod receipt;
 mod reconcile;
 mod signed;
@@ -26,6 +27,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 pub use body::{Body, Kind, Signatory};
+pub use handover::{Handover, SealedHandover};
 pub use receipt::{Receipt, SealedReceipt};
 pub use reconcile::{ReconcileAsk, SealedReconcileAsk};
 pub use signed::Signed;
@@ -40,6 +42,8 @@ pub const ENVELOPE_CONTEXT: &[u8] = b"tiemeng/envelope/v1\n";
 pub const RECEIPT_CONTEXT: &[u8] = b"tiemeng/receipt/v1\n";
 /// Domain separation for reconciliation requests.
 pub const RECONCILE_CONTEXT: &[u8] = b"tiemeng/reconcile/v1\n";
+/// Domain separation for a station's record of a case handed from one officer to another.
+pub const HANDOVER_CONTEXT: &[u8] = b"tiemeng/handover/v1\n";
 /// The largest envelope accepted on the wire; a request with long narratives is ~10 KiB.
 pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024;
 /// The only payload version this node speaks.

@@ -69,6 +69,23 @@ pub enum NodeError {
     /// officer must confirm this one is meant.
     #[error("{} open request(s) name the same subject", .0.len())]
     PossibleDuplicate(Vec<super::Duplicate>),
+    /// A handover by an officer who neither handles the case nor is the station chief.
+    #[error("only the case's handler or the station chief may hand it over")]
+    NotHandler,
+    /// A handover to a badge this station's registry does not list.
+    #[error("no officer with badge {0} is registered at this station")]
+    NoSuchBadge(String),
+    /// A handover to an officer whose roles do not let them work the case on this side.
+    #[error("officer {badge} cannot work this case")]
+    CannotHandle {
+        /// Their badge.
+        badge: String,
+        /// Roles that would let them.
+        needed: &'static [Role],
+    },
+    /// A handover to the officer who already handles the case.
+    #[error("officer {0} already handles this case")]
+    AlreadyHandler(String),
 }
 
 impl NodeError {
@@ -92,6 +109,10 @@ impl NodeError {
             Self::InvalidIdempotencyKey => "invalid_idempotency_key",
             Self::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Self::PossibleDuplicate(_) => "possible_duplicate",
+            Self::NotHandler => "not_handler",
+            Self::NoSuchBadge(_) => "unknown_badge",
+            Self::CannotHandle { .. } => "cannot_handle",
+            Self::AlreadyHandler(_) => "already_handler",
         }
     }
 
@@ -100,10 +121,18 @@ impl NodeError {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::InvalidIdempotencyKey => 400,
-            Self::UnknownOfficer(_) | Self::Forbidden { .. } | Self::Restricted(_) => 403,
+            Self::UnknownOfficer(_) | Self::Forbidden { .. } | Self::Restricted(_) | Self::NotHandler => 403,
             Self::CaseNotFound(_) | Self::UnknownHook(_) => 404,
-            Self::WrongSide { .. } | Self::NoEligibleTarget | Self::Apply(_) | Self::PossibleDuplicate(_) => 409,
-            Self::Validation(_) | Self::UnknownStation(_) | Self::IdempotencyKeyReused { .. } => 422,
+            Self::WrongSide { .. }
+            | Self::NoEligibleTarget
+            | Self::Apply(_)
+            | Self::PossibleDuplicate(_)
+            | Self::AlreadyHandler(_) => 409,
+            Self::Validation(_)
+            | Self::UnknownStation(_)
+            | Self::IdempotencyKeyReused { .. }
+            | Self::NoSuchBadge(_)
+            | Self::CannotHandle { .. } => 422,
             Self::Envelope(_) => 500,
             Self::Store(_) => 503,
         }
@@ -129,6 +158,10 @@ impl NodeError {
                 ("防重复发送标识已用于另一份协查", "idempotency key already used for another request")
             }
             Self::PossibleDuplicate(_) => ("可能重复发送", "possibly sent before"),
+            Self::NotHandler => ("只有承办人或所长可以移交", "only the handler or the chief may hand over"),
+            Self::NoSuchBadge(_) => ("本站没有该警号的民警", "no officer with that badge here"),
+            Self::CannotHandle { .. } => ("该民警不能承办此协查", "that officer cannot work this case"),
+            Self::AlreadyHandler(_) => ("该民警已是承办人", "that officer already handles it"),
         };
         lang.pick(zh, en)
     }
@@ -179,6 +212,15 @@ impl NodeError {
                     cases.join("、")
                 )
             }
+            NodeError::NotHandler => "只有该协查的承办人或本站所长才能移交，请联系承办人或所长。".to_owned(),
+            NodeError::NoSuchBadge(badge) => {
+                format!("本站民警名册中没有警号为 {badge} 的民警，请核对警号。")
+            }
+            NodeError::CannotHandle { badge, needed } => {
+                let roles: Vec<&str> = needed.iter().map(|r| r.zh()).collect();
+                format!("警号 {badge} 的民警不能承办此协查：承办人须为{}。", roles.join("或"))
+            }
+            NodeError::AlreadyHandler(badge) => format!("警号 {badge} 的民警已是该协查的承办人，无需移交。"),
         }
     }
 
@@ -227,6 +269,22 @@ impl NodeError {
                      sent; confirm to send it anyway",
                     cases.join(", ")
                 )
+            }
+            NodeError::NotHandler => {
+                "only the officer handling the case or the station chief may hand it over; ask one of them".to_owned()
+            }
+            NodeError::NoSuchBadge(badge) => {
+                format!("no officer with badge {badge} is registered at this station; check the badge number")
+            }
+            NodeError::CannotHandle { badge, needed } => {
+                let roles: Vec<&str> = needed.iter().map(|r| r.en()).collect();
+                format!(
+                    "the officer with badge {badge} cannot work this case: its handler must be a {}",
+                    roles.join(" or ")
+                )
+            }
+            NodeError::AlreadyHandler(badge) => {
+                format!("the officer with badge {badge} already handles this case; nothing to hand over")
             }
         }
     }
@@ -319,6 +377,10 @@ mod tests {
                 title: "寻找走失老人".into(),
                 partners: vec!["zj-ab".parse().expect("a station id")],
             }]),
+            NodeError::NotHandler,
+            NodeError::NoSuchBadge("350924099".into()),
+            NodeError::CannotHandle { badge: "350924001".into(), needed: &[Role::Duty] },
+            NodeError::AlreadyHandler("350924002".into()),
         ];
         all.extend(lifecycle.into_iter().map(|e| NodeError::Apply(ApplyError::Lifecycle(e))));
         all.extend(apply.into_iter().map(NodeError::Apply));
@@ -368,6 +430,10 @@ mod tests {
             NodeError::InvalidIdempotencyKey => "invalid idempotency key",
             NodeError::IdempotencyKeyReused { .. } => "idempotency key reused",
             NodeError::PossibleDuplicate(_) => "possible duplicate",
+            NodeError::NotHandler => "not handler",
+            NodeError::NoSuchBadge(_) => "no such badge",
+            NodeError::CannotHandle { .. } => "cannot handle",
+            NodeError::AlreadyHandler(_) => "already handler",
         }
     }
 
@@ -388,7 +454,7 @@ mod tests {
     fn every_refusal_reads_whole_in_chinese_and_in_english() {
         let all = every_refusal();
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(kind_of).collect();
-        assert_eq!(kinds.len(), 35, "one sample of every kind of refusal: {kinds:?}");
+        assert_eq!(kinds.len(), 39, "one sample of every kind of refusal: {kinds:?}");
         for error in &all {
             let code = error.code();
             assert!(

@@ -17,6 +17,7 @@ mod error;
 mod export;
 pub mod feed;
 mod forward;
+mod handover;
 pub mod health;
 mod inbound;
 #[cfg(test)]
@@ -44,6 +45,7 @@ pub use duplicates::Duplicate;
 pub use equivocation::{EQUIVOCATIONS_SHOWN, EquivocationView, SignedStatement};
 pub use error::NodeError;
 pub use forward::ForwardInput;
+pub use handover::{HandoverInput, HandoverView, TimelineItem, handover_choices, may_hand_over, roles_to_handle};
 pub use inbound::{InboundError, InboundOutcome};
 pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,

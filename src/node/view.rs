@@ -41,6 +41,14 @@ pub struct CaseDetail {
     /// this station's queue while their deadlines run.
     #[serde(default)]
     pub unreachable: Vec<UnreachablePartner>,
+    /// Handovers of the case between this station's officers (交接), oldest first: local
+    /// entries of the timeline, signed by this station, each signature checked just now.
+    #[serde(default)]
+    pub handovers: Vec<super::HandoverView>,
+    /// The officers this officer may hand the case to now; empty when they may not hand it
+    /// over (only its handler and the station chief may).
+    #[serde(default)]
+    pub handover_to: Vec<Signatory>,
 }
 
 /// A partner station of the case that cannot be reached now.
@@ -190,6 +198,8 @@ impl Node {
         }
         let unreachable = self.unreachable_partners(&case);
         Ok(CaseDetail {
+            handovers: self.handover_views(&case.id)?,
+            handover_to: super::handover_choices(&self.config, &case, officer),
             refused,
             unreachable,
             mailbox: Mailbox::of(&case, self.station()),

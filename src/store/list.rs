@@ -28,12 +28,38 @@ pub struct ListQuery {
     pub peer: Option<StationId>,
     /// Only cases with a target past a deadline at `now`.
     pub overdue: bool,
+    /// Only cases handled by one officer, or by no one.
+    pub handled: Handled,
     /// The time overdue is judged at.
     pub now: OffsetDateTime,
     /// Page size.
     pub limit: usize,
     /// Continue after this index key (from a previous page's `next`).
     pub cursor: Option<Vec<u8>>,
+}
+
+/// Whose cases a listing keeps. Checked on each case the walked index yields, like the other
+/// filters after the first: a station's cases are spread over a handful of officers, so a page
+/// of one officer's cases costs a few pages' worth of entries, within the scan budget.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Handled {
+    /// Anyone's or no one's.
+    #[default]
+    Any,
+    /// Those this officer handles.
+    By(crate::ids::Badge),
+    /// Those no one handles yet: received requests not yet taken on.
+    Nobody,
+}
+
+impl Handled {
+    fn keeps(&self, case: &CaseRecord) -> bool {
+        match self {
+            Self::Any => true,
+            Self::By(badge) => case.handler.as_ref().is_some_and(|h| &h.badge == badge),
+            Self::Nobody => case.handler.is_none(),
+        }
+    }
 }
 
 /// Deadline index entries [`Store::overdue_targets`] examines at most.
@@ -154,6 +180,7 @@ fn matches(case: &CaseRecord, query: &ListQuery) -> bool {
         && query.state.is_none_or(|state| case.targets.iter().any(|t| t.state == state))
         && query.peer.as_ref().is_none_or(|peer| &case.origin == peer || case.parties.contains(peer))
         && (!query.overdue || case.targets.iter().any(|t| t.overdue_at(query.now).is_some()))
+        && query.handled.keeps(case)
 }
 
 /// The smallest key greater than every key starting with `prefix`.

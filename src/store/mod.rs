@@ -15,6 +15,7 @@ mod envelope_value;
 mod equivocation;
 mod events;
 mod flush;
+mod handover;
 mod hooks;
 mod keys;
 mod late;
@@ -50,7 +51,7 @@ pub use keys::Mailbox;
 pub use late::LateGroup;
 pub use once::SentKey;
 
-pub use list::{LateTarget, ListQuery, Page};
+pub use list::{Handled, LateTarget, ListQuery, Page};
 pub use stats::Bucket;
 pub use unit::Unit;
 

@@ -89,4 +89,7 @@ trees! {
     officerkey_sent => OfficerkeySent,
     /// Origin, year, number → case; label → case: where a reference number points (`refno`).
     refno_case => RefnoCase,
+    /// Case, time, digest → a handover of the case between officers of this station, signed
+    /// here (`handover`). Local: never sent, kept as evidence with the case.
+    casetime_handover => CasetimeHandover,
 }

@@ -180,6 +180,17 @@ async fn bad_input_to_every_officer_route_is_a_4xx_that_changes_nothing() {
             json!({"text": "补充"}),
         ),
         ("forward our own request", As::Duty, format!("{case}/forward"), json!({"to": MAZHAN, "message": "转"})),
+        ("a handover to no one registered", As::Liaison, format!("{case}/handover"), json!({"to": "330329099"})),
+        ("a handover to the duty desk", As::Liaison, format!("{case}/handover"), json!({"to": "330329002"})),
+        ("a handover by someone else", As::Duty, format!("{case}/handover"), json!({"to": "330329001"})),
+        ("a handover to a name", As::Liaison, format!("{case}/handover"), json!({"to": "陈志强"})),
+        (
+            "a handover note with a control character",
+            As::Liaison,
+            format!("{case}/handover"),
+            json!({"to": "330329003", "note": "交班\u{1b}[2J"}),
+        ),
+        ("a handover with an unknown field", As::Liaison, format!("{case}/handover"), json!({"to": "1", "now": 1})),
     ];
     let before = holdings(&net);
     for (label, role, path, body) in bad {

@@ -106,3 +106,33 @@ fn deadlines_run_from_delivery_alike_at_both_sides() {
     assert_eq!((tally.ack_in_time, tally.ack_late), (1, 0));
     assert_eq!(tally, crate::stats::Tally::of_target(&at_target, &at_target.targets[0]));
 }
+
+/// Who handles a case is each station's own: opening and applying leave it to the node, which
+/// names the officer who signed this station's request or acknowledgement, once.
+#[test]
+fn the_signer_of_this_stations_request_or_ack_takes_the_case_on_and_no_one_else() {
+    let case = Case::to(&[xixi()]);
+    let mut origin = case.at_origin();
+    assert_eq!(origin.handler, None, "opening names no one");
+    origin.take_on(&case.request, &luoyang());
+    assert_eq!(origin.handler, Some(officer()), "the liaison who sent it");
+
+    let mut target = case.at_target(&xixi(), at(1));
+    target.take_on(&case.request, &xixi());
+    assert_eq!(target.handler, None, "a partner's liaison never handles it here");
+    let ack = case.by_target(&xixi(), at(5), ack(None));
+    target.apply_in_order(&ack).unwrap();
+    assert_eq!(target.handler, None, "applying names no one");
+    origin.apply_in_order(&ack).unwrap();
+    origin.take_on(&ack, &luoyang());
+    assert_eq!(origin.handler, Some(officer()), "the partner's duty officer never handles it at the origin");
+    target.take_on(&ack, &xixi());
+    let Body::Ack(body) = &ack.body else { unreachable!("an ack") };
+    assert_eq!(target.handler, Some(body.officer.clone()), "the duty officer who acknowledged it");
+
+    let given = Signatory { badge: "350924004".parse().unwrap(), name: "叶志勇".into() };
+    let mut assigned = case.at_target(&xixi(), at(1));
+    assigned.handler = Some(given.clone());
+    assigned.take_on(&ack, &xixi());
+    assert_eq!(assigned.handler, Some(given), "an officer the chief assigned before the ack keeps it");
+}
