@@ -457,6 +457,18 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
     for (method, path) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from the document");
     }
+    // The handler and handovers are documented where clients meet them.
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["CaseRecord"]["properties"].get("handler").is_some(), "{}", schemas["CaseRecord"]);
+    assert!(schemas["CaseDetail"]["properties"].get("handovers").is_some());
+    assert!(schemas["HandoverInput"]["properties"].get("to").is_some() && schemas.get("HandoverView").is_some());
+    let params: Vec<&str> = doc["paths"]["/api/v1/inbox"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert!(params.contains(&"mine") && params.contains(&"unassigned"), "{params:?}");
     // Every documented operation is served: a call gets an answer from its handler (a 2xx or
     // a problem report), never the router's bare 404/405.
     let id = tiemeng::ids::CaseId::new();
