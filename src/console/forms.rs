@@ -273,14 +273,14 @@ fn value_of(field: &Field, name: &str, posted: &Posted, errors: &mut Vec<FieldEr
         _ if name.ends_with("id_number") => match ResidentId::parse(text) {
             Ok(id) => Some(Value::String(id.as_str().to_owned())),
             Err(e) => {
-                errors.push(FieldError::new(name, e.code(), format!("公民身份号码有误：{}", e.zh()), e.to_string()));
+                errors.push(e.field_error(name));
                 None
             }
         },
         _ if name.ends_with("plate") => match Plate::parse(text) {
             Ok(plate) => Some(Value::String(plate.as_str().to_owned())),
             Err(e) => {
-                errors.push(FieldError::new(name, e.code(), format!("号牌有误：{}", e.zh()), e.to_string()));
+                errors.push(e.field_error(name));
                 None
             }
         },

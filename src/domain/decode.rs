@@ -94,9 +94,9 @@ fn within_details(path: &str, details: &Value) -> Option<FieldError> {
 /// when it is known, so a value our own types refused is described by those types.
 pub fn field_error(field: String, message: &str, found: Option<&Value>) -> FieldError {
     if let Some(Value::String(text)) = found
-        && let Some((code, zh, en)) = own_words(&field, text, message)
+        && let Some(error) = own_words(&field, text, message)
     {
-        return FieldError::new(field, code, zh, en);
+        return error;
     }
     let said = serde_words(message);
     FieldError::new(field, said.code, said.zh, said.en)
@@ -180,24 +180,21 @@ pub fn serde_words(message: &str) -> Said {
 }
 
 /// The words of our own types for a value they refused, when `message` is theirs.
-fn own_words(field: &str, text: &str, message: &str) -> Option<(&'static str, String, String)> {
+fn own_words(field: &str, text: &str, message: &str) -> Option<FieldError> {
     let leaf = field.rsplit('.').next().unwrap_or(field);
-    if leaf.ends_with("id_number")
-        && let Err(e) = ResidentId::parse(text)
-        && e.to_string() == message
-    {
-        return Some((e.code(), format!("公民身份号码有误：{}", e.zh()), e.to_string()));
-    }
-    if leaf.ends_with("plate")
-        && let Err(e) = Plate::parse(text)
-        && e.to_string() == message
-    {
-        return Some((e.code(), format!("号牌有误：{}", e.zh()), e.to_string()));
-    }
-    match text.parse::<StationId>() {
-        Err(e @ IdError::Station(_)) if e.to_string() == message => Some(("invalid_station", e.zh(), e.to_string())),
+    let refused = if leaf.ends_with("id_number") {
+        ResidentId::parse(text).err().filter(|e| e.to_string() == message).map(|e| e.field_error(field))
+    } else if leaf.ends_with("plate") {
+        Plate::parse(text).err().filter(|e| e.to_string() == message).map(|e| e.field_error(field))
+    } else {
+        None
+    };
+    refused.or_else(|| match text.parse::<StationId>() {
+        Err(e @ IdError::Station(_)) if e.to_string() == message => {
+            Some(FieldError::new(field, "invalid_station", e.zh(), e.to_string()))
+        }
         _ => None,
-    }
+    })
 }
 
 /// Splits "`x`, expected …" into the given name and what was expected.

@@ -152,6 +152,11 @@ pub enum PlateError {
 }
 
 impl PlateError {
+    /// The refusal as the error of form field `field`, in both languages.
+    pub fn field_error(&self, field: impl Into<String>) -> super::validate::FieldError {
+        super::validate::FieldError::new(field, self.code(), format!("号牌有误：{}", self.zh()), self.to_string())
+    }
+
     /// Stable machine-readable code, for field errors and logs.
     pub fn code(&self) -> &'static str {
         match self {

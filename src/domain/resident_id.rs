@@ -78,6 +78,16 @@ pub enum ResidentIdError {
 }
 
 impl ResidentIdError {
+    /// The refusal as the error of form field `field`, in both languages.
+    pub fn field_error(&self, field: impl Into<String>) -> super::validate::FieldError {
+        super::validate::FieldError::new(
+            field,
+            self.code(),
+            format!("公民身份号码有误：{}", self.zh()),
+            self.to_string(),
+        )
+    }
+
     /// Stable machine-readable code, for field errors and logs.
     pub fn code(&self) -> &'static str {
         match self {

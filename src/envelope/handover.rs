@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{EnvelopeError, HANDOVER_CONTEXT, Signatory, Signed, VERSION};
+use super::{EnvelopeError, HANDOVER_CONTEXT, Signatory, Signed};
 use crate::ids::{CaseId, StationId};
 use crate::keys::{KeyRing, Signer};
 
@@ -51,17 +51,23 @@ impl Handover {
     }
 }
 
+impl super::signed::Statement for Handover {
+    fn version(&self) -> u8 {
+        self.v
+    }
+    fn signer(&self) -> &StationId {
+        &self.station
+    }
+    fn signed_at(&self) -> OffsetDateTime {
+        self.at
+    }
+}
+
 impl SealedHandover {
     /// Verifies the signature, then parses the record strictly and checks that its station's
     /// key could sign at its time.
     pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
-        let signed = Signed::decode(wire)?;
-        let key = signed.verify(HANDOVER_CONTEXT, keys)?;
-        let handover: Handover = signed.parse_payload()?;
-        if handover.v != VERSION {
-            return Err(EnvelopeError::UnsupportedVersion(handover.v));
-        }
-        signed.check_signer(key, &handover.station, handover.at)?;
+        let (handover, signed) = Signed::open_statement(wire, HANDOVER_CONTEXT, keys)?;
         Ok(Self { handover, signed })
     }
 

@@ -56,16 +56,22 @@ impl Receipt {
     }
 }
 
+impl super::signed::Statement for Receipt {
+    fn version(&self) -> u8 {
+        self.v
+    }
+    fn signer(&self) -> &StationId {
+        &self.from
+    }
+    fn signed_at(&self) -> OffsetDateTime {
+        self.stored_at
+    }
+}
+
 impl SealedReceipt {
     /// Verifies a receipt's signature, then parses it strictly.
     pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
-        let signed = Signed::decode(wire)?;
-        let key = signed.verify(RECEIPT_CONTEXT, keys)?;
-        let receipt: Receipt = signed.parse_payload()?;
-        if receipt.v != VERSION {
-            return Err(EnvelopeError::UnsupportedVersion(receipt.v));
-        }
-        signed.check_signer(key, &receipt.from, receipt.stored_at)?;
+        let (receipt, signed) = Signed::open_statement(wire, RECEIPT_CONTEXT, keys)?;
         Ok(Self { receipt, signed })
     }
 

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{EnvelopeError, RECONCILE_CONTEXT, Signed, VERSION};
+use super::{EnvelopeError, RECONCILE_CONTEXT, Signed};
 use crate::ids::StationId;
 use crate::keys::{KeyRing, Signer};
 
@@ -45,16 +45,22 @@ impl ReconcileAsk {
     }
 }
 
+impl super::signed::Statement for ReconcileAsk {
+    fn version(&self) -> u8 {
+        self.v
+    }
+    fn signer(&self) -> &StationId {
+        &self.from
+    }
+    fn signed_at(&self) -> OffsetDateTime {
+        self.at
+    }
+}
+
 impl SealedReconcileAsk {
     /// Verifies the request's signature, then parses it strictly.
     pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
-        let signed = Signed::decode(wire)?;
-        let key = signed.verify(RECONCILE_CONTEXT, keys)?;
-        let ask: ReconcileAsk = signed.parse_payload()?;
-        if ask.v != VERSION {
-            return Err(EnvelopeError::UnsupportedVersion(ask.v));
-        }
-        signed.check_signer(key, &ask.from, ask.at)?;
+        let (ask, signed) = Signed::open_statement(wire, RECONCILE_CONTEXT, keys)?;
         Ok(Self { ask, signed })
     }
 

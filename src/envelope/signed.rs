@@ -27,6 +27,17 @@ struct Wire<'a> {
     sig: std::borrow::Cow<'a, str>,
 }
 
+/// What a signed statement (a receipt, a reconciliation request, a handover) says about its
+/// own signing, for [`Signed::open_statement`] to check.
+pub trait Statement: serde::de::DeserializeOwned {
+    /// The payload version.
+    fn version(&self) -> u8;
+    /// The station that signs it.
+    fn signer(&self) -> &StationId;
+    /// When it was signed, as it says.
+    fn signed_at(&self) -> OffsetDateTime;
+}
+
 impl Signed {
     /// Signs `context || payload`.
     pub fn sign(context: &[u8], payload: Vec<u8>, signer: &Signer) -> Self {
@@ -90,6 +101,24 @@ impl Signed {
     pub fn parse_payload<T: serde::de::DeserializeOwned>(&self) -> Result<T, EnvelopeError> {
         strict_json::check(&self.payload).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))?;
         serde_json::from_slice(&self.payload).map_err(|e| EnvelopeError::MalformedPayload(e.to_string()))
+    }
+
+    /// Opens a signed statement whose payload is a plain JSON object: verifies the signature
+    /// under `context` first, then parses strictly, checks the version, and checks that the
+    /// key belongs to the station the statement names and could sign at its time.
+    pub fn open_statement<T: Statement>(
+        wire: &[u8],
+        context: &[u8],
+        keys: &KeyRing,
+    ) -> Result<(T, Self), EnvelopeError> {
+        let signed = Self::decode(wire)?;
+        let key = signed.verify(context, keys)?;
+        let statement: T = signed.parse_payload()?;
+        if statement.version() != super::VERSION {
+            return Err(EnvelopeError::UnsupportedVersion(statement.version()));
+        }
+        signed.check_signer(key, statement.signer(), statement.signed_at())?;
+        Ok((statement, signed))
     }
 
     /// Checks what the payload claims about its signer: that the signing key, `key` (as
