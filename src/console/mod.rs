@@ -9,6 +9,7 @@ pub(crate) mod case_page;
 mod charts;
 pub mod csrf;
 mod dashboard;
+mod form_read;
 pub(crate) mod forms;
 mod handover;
 mod layout;
