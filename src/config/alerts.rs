@@ -166,7 +166,7 @@ impl AlertsConfig {
                 )
             })?;
             match (url.scheme(), &hook.ca) {
-                ("https", Some(ca)) => super::check_file(&at("ca"), ca)?,
+                ("https", Some(ca)) => super::check::check_file(&at("ca"), ca)?,
                 ("https", None) => {
                     return Err(Problem::new(
                         at("ca"),

@@ -1,6 +1,7 @@
 //! Loading a station's config: a minimal valid one, and for each mistake an admin can make,
 //! an error that names the file, the exact key and what is wrong.
 
+use std::collections::BTreeSet;
 use std::fs;
 
 use base64::Engine;
@@ -695,8 +696,11 @@ fn every_problem_the_checks_find_is_said_in_chinese_and_in_english() {
     // The URL parser gives every http:// and https:// URL a host; the check stays in case it
     // ever does not.
     let unreachable = ["\"names no host\""];
-    let sources =
-        [("src/config.rs", include_str!("../config.rs")), ("src/config/alerts.rs", include_str!("alerts.rs"))];
+    let sources = [
+        ("src/config.rs", include_str!("../config.rs")),
+        ("src/config/check.rs", include_str!("check.rs")),
+        ("src/config/alerts.rs", include_str!("alerts.rs")),
+    ];
     let reached = REACHED.with(|r| r.borrow().clone());
     for (file, source) in sources {
         for (i, line) in source.lines().enumerate() {
