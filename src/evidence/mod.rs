@@ -6,7 +6,8 @@
 //! ```text
 //! {"content": {"format":"tiemeng-evidence/v1", "case":…, "exported_by":…, "exported_at":…,
 //!              "stations":[…], "envelopes":[wire…], "receipts":[…], "keys":[…],
-//!              "equivocations":[{"kept":…, "refused":wire, "refused_at":…}] (only when there are some)},
+//!              "equivocations":[{"kept":…, "refused":wire, "refused_at":…}] (only when there are some),
+//!              "handovers":[signed handover…] (only when there are some)},
 //!  "key": "<station>#<key-id>", "sig": "<base64url over b"tiemeng/evidence/v1\n" || content bytes>"}
 //! ```
 //! The signature covers the exact bytes of `content` as they stand in the file.
@@ -119,6 +120,11 @@ pub struct Content {
     /// said two things in one place of its sequence.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub equivocations: Vec<EquivocationEntry>,
+    /// The exporting station's handovers of the case between its officers (交接), as signed:
+    /// who handled it when is evidence too. They never cross the border, so a bundle holds
+    /// only the exporter's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handovers: Vec<Box<RawValue>>,
 }
 
 #[derive(Serialize)]

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 
 use super::verify::{Finding, Verified};
 use crate::clock::local_minute;
-use crate::envelope::Body;
+use time::OffsetDateTime;
+
+use crate::envelope::{Body, Handover};
 use crate::i18n::{Label, Lang};
 
 fn name<'a>(verified: &'a Verified, station: &'a str) -> &'a str {
@@ -56,6 +58,89 @@ fn action(body: &Body, verified: &Verified, lang: Lang) -> String {
     }
 }
 
+/// One envelope with its receipts, as a paragraph.
+fn envelope_text(checked: &super::verify::CheckedEnvelope, verified: &Verified, lang: Lang) -> String {
+    let mut out = String::new();
+    let Some(envelope) = &checked.envelope else {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            lang.pick(
+                &format!("第 {} 个信封：签名无法验证，内容不可采信。", checked.index),
+                &format!("Envelope {}: the signature does not verify; its content cannot be relied on.", checked.index)
+            )
+        );
+        return out;
+    };
+    let officer = envelope.body.officer();
+    let to: Vec<&str> = envelope.to.iter().map(|s| name(verified, s.as_str())).collect();
+    let _ = writeln!(
+        out,
+        "\n{} {} {}（{}）{}{}",
+        local_minute(envelope.at),
+        name(verified, envelope.from.as_str()),
+        officer.name,
+        officer.badge,
+        action(&envelope.body, verified, lang),
+        match lang {
+            Lang::Zh => format!("，发往 {}。", to.join("、")),
+            Lang::En => format!(", to {}.", to.join(", ")),
+        }
+    );
+    let _ = writeln!(out, "  {}", lang.pick("签名有效。", "Signature valid."));
+    for good in &checked.receipts {
+        let stored = local_minute(good.receipt.stored_at);
+        let _ = writeln!(
+            out,
+            "  {}",
+            match lang {
+                Lang::Zh => format!(
+                    "{} 于 {stored} 存储并签发回执（回执签名有效）。",
+                    name(verified, good.receipt.from.as_str())
+                ),
+                Lang::En => format!(
+                    "{} stored it at {stored} and signed a receipt (valid).",
+                    name(verified, good.receipt.from.as_str())
+                ),
+            }
+        );
+    }
+    out
+}
+
+/// One handover, as a paragraph.
+fn handover_text(handover: &Handover, verified: &Verified, lang: Lang) -> String {
+    let station = name(verified, handover.station.as_str());
+    let who = |s: &crate::envelope::Signatory| format!("{}（{}）", s.name, s.badge);
+    let who_en = |s: &crate::envelope::Signatory| format!("{} ({})", s.name, s.badge);
+    let note = handover.note.as_deref().map(|n| match lang {
+        Lang::Zh => format!("；附言：{n}"),
+        Lang::En => format!("; note: {n}"),
+    });
+    let line = match (lang, &handover.from) {
+        (Lang::Zh, Some(from)) => {
+            format!("{station} {} 将本协查的承办人由 {} 交接给 {}", who(&handover.by), who(from), who(&handover.to))
+        }
+        (Lang::Zh, None) => format!("{station} {} 指定 {} 承办本协查", who(&handover.by), who(&handover.to)),
+        (Lang::En, Some(from)) => format!(
+            "{station}: {} handed the case from {} to {}",
+            who_en(&handover.by),
+            who_en(from),
+            who_en(&handover.to)
+        ),
+        (Lang::En, None) => {
+            format!("{station}: {} assigned the case to {}", who_en(&handover.by), who_en(&handover.to))
+        }
+    };
+    format!(
+        "\n{} {line}{}{}\n  {}\n",
+        local_minute(handover.at),
+        note.unwrap_or_default(),
+        lang.pick("。", "."),
+        lang.pick("交接记录签名有效。", "Signature valid.")
+    )
+}
+
 fn finding_text(finding: &Finding, lang: Lang) -> String {
     match (finding, lang) {
         (_, Lang::En) => finding.to_string(),
@@ -66,6 +151,9 @@ fn finding_text(finding: &Finding, lang: Lang) -> String {
             format!("第 {index} 个信封签名无法验证（{code}）：该信封被改动，内容不可采信")
         }
         (Finding::ForeignEnvelope { index }, Lang::Zh) => format!("第 {index} 个信封属于其他协查"),
+        (Finding::Handover { index, reason }, Lang::Zh) => {
+            format!("第 {index} 条承办交接记录不成立（{reason}）：该记录被改动或不属于本证据包，内容不可采信")
+        }
         (Finding::Receipt { envelope, station, reason }, Lang::Zh) => {
             format!("{station} 对信封 {envelope} 的回执不成立：{reason}")
         }
@@ -94,56 +182,17 @@ pub fn narrate(verified: &Verified, lang: Lang) -> String {
             ),
         }
     );
-    let mut entries: Vec<_> = verified.envelopes.iter().collect();
-    entries.sort_by_key(|e| e.envelope.as_ref().map(|env| env.at));
-    for checked in entries {
-        let Some(envelope) = &checked.envelope else {
-            let _ = writeln!(
-                out,
-                "\n{}",
-                lang.pick(
-                    &format!("第 {} 个信封：签名无法验证，内容不可采信。", checked.index),
-                    &format!(
-                        "Envelope {}: the signature does not verify; its content cannot be relied on.",
-                        checked.index
-                    )
-                )
-            );
-            continue;
-        };
-        let officer = envelope.body.officer();
-        let to: Vec<&str> = envelope.to.iter().map(|s| name(verified, s.as_str())).collect();
-        let _ = writeln!(
-            out,
-            "\n{} {} {}（{}）{}{}",
-            local_minute(envelope.at),
-            name(verified, envelope.from.as_str()),
-            officer.name,
-            officer.badge,
-            action(&envelope.body, verified, lang),
-            match lang {
-                Lang::Zh => format!("，发往 {}。", to.join("、")),
-                Lang::En => format!(", to {}.", to.join(", ")),
-            }
-        );
-        let _ = writeln!(out, "  {}", lang.pick("签名有效。", "Signature valid."));
-        for good in &checked.receipts {
-            let stored = local_minute(good.receipt.stored_at);
-            let _ = writeln!(
-                out,
-                "  {}",
-                match lang {
-                    Lang::Zh => format!(
-                        "{} 于 {stored} 存储并签发回执（回执签名有效）。",
-                        name(verified, good.receipt.from.as_str())
-                    ),
-                    Lang::En => format!(
-                        "{} stored it at {stored} and signed a receipt (valid).",
-                        name(verified, good.receipt.from.as_str())
-                    ),
-                }
-            );
-        }
+    // Envelopes and handovers in the order they happened; an envelope that does not verify
+    // has no time to trust and goes first.
+    let mut told: Vec<(Option<OffsetDateTime>, String)> = verified
+        .envelopes
+        .iter()
+        .map(|checked| (checked.envelope.as_ref().map(|e| e.at), envelope_text(checked, verified, lang)))
+        .chain(verified.handovers.iter().map(|h| (Some(h.at), handover_text(h, verified, lang))))
+        .collect();
+    told.sort_by_key(|(at, _)| *at);
+    for (_, text) in told {
+        out.push_str(&text);
     }
     for proven in &verified.equivocations {
         let (kept, refused) = (&proven.kept, &proven.refused);
@@ -173,18 +222,21 @@ pub fn narrate(verified: &Verified, lang: Lang) -> String {
         let _ = writeln!(out, "  {} = {}", key.key, key.public);
     }
     let receipts: usize = verified.envelopes.iter().map(|e| e.receipts.len()).sum();
+    let handovers = Some(verified.handovers.len()).filter(|&n| n > 0);
     if verified.findings.is_empty() {
         let _ = writeln!(
             out,
             "\n{}",
             match lang {
                 Lang::Zh => format!(
-                    "结论：全部 {} 个信封及 {receipts} 份回执签名有效，证据包未被改动。",
-                    verified.envelopes.len()
+                    "结论：全部 {} 个信封及 {receipts} 份回执{}签名有效，证据包未被改动。",
+                    verified.envelopes.len(),
+                    handovers.map(|n| format!("、{n} 条交接记录")).unwrap_or_default()
                 ),
                 Lang::En => format!(
-                    "Result: all {} envelopes and {receipts} receipts verify; the bundle is unaltered.",
-                    verified.envelopes.len()
+                    "Result: all {} envelopes and {receipts} receipts{} verify; the bundle is unaltered.",
+                    verified.envelopes.len(),
+                    handovers.map(|n| format!(" and {n} handovers")).unwrap_or_default()
                 ),
             }
         );

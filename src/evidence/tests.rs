@@ -139,7 +139,25 @@ impl Case {
             ],
             keys: vec![key(&luoyang()), key(&xixi())],
             equivocations: Vec::new(),
+            handovers: Vec::new(),
         }
+    }
+
+    /// 罗阳's handover of the case from 陈志强 to 周敏 at `at`, signed by `by_station`.
+    fn handover(&self, case: CaseId, at: OffsetDateTime, by_station: &Signer) -> Box<RawValue> {
+        let chen = Signatory { badge: "330329001".parse().unwrap(), name: "陈志强".into() };
+        let zhou = Signatory { badge: "330329004".parse().unwrap(), name: "周敏".into() };
+        let handover = crate::envelope::Handover {
+            v: crate::envelope::VERSION,
+            station: by_station.station().clone(),
+            case,
+            from: Some(chen.clone()),
+            to: zhou,
+            by: chen,
+            note: Some("交班".into()),
+            at,
+        };
+        raw(handover.seal(by_station).unwrap().wire())
     }
 
     /// 犀溪's second envelope with the ack's `seq`: a decline, kept as evidence.
@@ -525,4 +543,52 @@ fn a_file_that_is_no_bundle_is_refused_with_where_it_breaks() {
     content.format = "tiemeng-evidence/v2".into();
     let Err(finding) = verify(&sealed(&content)) else { panic!("an unknown format verified") };
     assert_eq!(finding, Finding::Unreadable("unknown format \"tiemeng-evidence/v2\"".into()));
+}
+
+#[test]
+fn the_exporters_handovers_verify_and_are_told_in_their_place_in_time() {
+    let case = Case::new();
+    let mut content = case.content();
+    content.handovers = vec![case.handover(case.id, minutes(60), &luoyang())];
+    let verified = verify(&sealed(&content)).unwrap();
+    assert!(verified.findings.is_empty(), "{:?}", verified.findings);
+    assert_eq!(verified.handovers.len(), 1);
+    let zh = narrate(&verified, Lang::Zh);
+    let line = "2026-11-23 09:00 泰顺县公安局罗阳派出所 陈志强（330329001） 将本协查的承办人由 陈志强（330329001） 交接给 周敏（330329004）；附言：交班。";
+    let (handover, ack, outcome) = (zh.find(line), zh.find("签收，承诺"), zh.find("反馈结果"));
+    assert!(handover.is_some(), "{zh}");
+    assert!(ack < handover && handover < outcome, "told between the ack (08:10) and the outcome (11:00): {zh}");
+    assert!(zh.contains("1 条交接记录签名有效"), "{zh}");
+    let en = narrate(&verified, Lang::En);
+    assert!(en.contains("handed the case from 陈志强 (330329001) to 周敏 (330329004); note: 交班."), "{en}");
+    assert!(en.contains("receipts and 1 handovers verify"), "{en}");
+}
+
+#[test]
+fn a_handover_altered_of_another_case_or_station_is_named_and_not_told() {
+    let case = Case::new();
+    let mut content = case.content();
+    let good = case.handover(case.id, minutes(60), &luoyang());
+    content.handovers = vec![
+        tampered(good.get()),
+        case.handover(CaseId::new(), minutes(61), &luoyang()),
+        case.handover(case.id, minutes(62), &xixi()),
+    ];
+    let verified = verify(&sealed(&content)).unwrap();
+    assert!(verified.handovers.is_empty(), "none of them holds");
+    let reasons: Vec<_> = verified
+        .findings
+        .iter()
+        .map(|f| match f {
+            Finding::Handover { index, reason } => (*index, reason.as_str()),
+            other => panic!("only the handovers are wrong: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [(1, "bad_signature"), (2, "it is a handover of another case"), (3, "it is not the exporting station's")]
+    );
+    let zh = narrate(&verified, Lang::Zh);
+    assert!(!zh.contains("交接给"), "nothing of them is told: {zh}");
+    assert!(zh.contains("第 1 条承办交接记录不成立（bad_signature）"), "{zh}");
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{Content, EVIDENCE_CONTEXT, FORMAT};
-use crate::envelope::{Envelope, Receipt, SealedEnvelope, SealedReceipt, strict_json};
+use crate::envelope::{Envelope, Handover, Receipt, SealedEnvelope, SealedHandover, SealedReceipt, strict_json};
 use crate::ids::KeyRef;
 use crate::keys::{KeyRing, PublicKey, parse_public_key};
 
@@ -51,6 +51,14 @@ pub enum Finding {
         /// The envelope it names.
         kept: String,
         /// Why.
+        reason: String,
+    },
+    /// A handover does not verify, or is not the exporting station's handover of this case.
+    #[error("handover {index} does not hold: {reason}")]
+    Handover {
+        /// Its position among the bundle's handovers, from 1.
+        index: usize,
+        /// Why: a rejection code, or what it names that it should not.
         reason: String,
     },
     /// A receipt does not verify or does not name the bytes of its envelope.
@@ -103,6 +111,8 @@ pub struct Verified {
     pub envelopes: Vec<CheckedEnvelope>,
     /// Equivocations the bundle proves.
     pub equivocations: Vec<ProvenEquivocation>,
+    /// The handovers that verified, in the bundle's order.
+    pub handovers: Vec<Handover>,
     /// Everything that does not hold; empty when the bundle is intact.
     pub findings: Vec<Finding>,
 }
@@ -228,7 +238,32 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, Finding> {
             }
         })
         .collect();
-    Ok(Verified { content, envelopes, equivocations, findings })
+    let handovers = content
+        .handovers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, raw)| match handover(raw, &ring, &content) {
+            Ok(handover) => Some(handover),
+            Err(reason) => {
+                findings.push(Finding::Handover { index: i + 1, reason });
+                None
+            }
+        })
+        .collect();
+    Ok(Verified { content, envelopes, equivocations, handovers, findings })
+}
+
+/// Checks one handover: it verifies, and it is the exporting station's, of the bundle's case.
+fn handover(raw: &RawValue, ring: &KeyRing, content: &Content) -> Result<Handover, String> {
+    let sealed = SealedHandover::open(raw.get().as_bytes(), ring).map_err(|e| e.code().to_owned())?;
+    let handover = sealed.handover;
+    if handover.case != content.case {
+        return Err("it is a handover of another case".into());
+    }
+    if handover.station.as_str() != content.exported_by.station {
+        return Err("it is not the exporting station's".into());
+    }
+    Ok(handover)
 }
 
 /// Checks one piece of evidence of equivocation: both envelopes verify, and they are two

@@ -8,7 +8,7 @@ use super::auth::READERS;
 use super::{Node, NodeError, Officer};
 use crate::config::Role;
 use crate::domain::case::Restriction;
-use crate::envelope::{SealedEnvelope, SealedReceipt};
+use crate::envelope::{SealedEnvelope, SealedHandover, SealedReceipt};
 use crate::evidence::{self, Content, EquivocationEntry, Exporter, ReceiptEntry, StationEntry};
 use crate::ids::{CaseId, KeyRef};
 use crate::store::{AuditDraft, StoreError};
@@ -54,6 +54,13 @@ impl Node {
                 refused_at: crate::clock::rfc3339(evidence.received_at),
             });
         }
+        let mut handovers = Vec::new();
+        for wire in self.store.handovers(&id)? {
+            if let Ok(sealed) = SealedHandover::open(&wire, &self.keys) {
+                signers.insert(sealed.signed.key().clone());
+            }
+            handovers.push(raw(wire)?);
+        }
         signers.insert(self.signer.key_ref().clone());
         let keys = signers.iter().filter_map(|k| self.keys.get(k).map(|key| evidence::key_entry(k, key))).collect();
         let mut stations =
@@ -74,6 +81,7 @@ impl Node {
             receipts,
             keys,
             equivocations,
+            handovers,
         };
         let bundle = evidence::seal(&content, &self.signer).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.store.write(now, |unit| {

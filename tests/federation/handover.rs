@@ -153,6 +153,16 @@ async fn a_handover_changes_the_handler_signed_and_audited_here_and_is_shown_in_
     let english = ok(net.cli(XIXI, As::Duty, "case", &["--lang", "en", "show", &case.id.to_string()]).await);
     assert!(english.contains("handover: 郑丽娟 (350924002) → 叶志勇 (350924004)"), "{english}");
 
+    // Who handled it when is evidence: the bundle carries the three handovers, verified.
+    let bundle = net.officer(XIXI, As::Chief).bundle(&case.id).await.unwrap();
+    let verified = tiemeng::evidence::verify(&bundle).unwrap();
+    assert!(verified.findings.is_empty(), "{:?}", verified.findings);
+    let handed: Vec<_> = verified.handovers.iter().map(|h| h.to.badge.as_str()).collect();
+    assert_eq!(handed, [YE, ZHENG, YE]);
+    let told = tiemeng::evidence::narrate(&verified, tiemeng::i18n::Lang::Zh);
+    assert!(told.contains("交接给 叶志勇（350924004）；附言：交班，嫌疑人线索见补充说明。"), "{told}");
+    assert!(told.contains("3 条交接记录签名有效"), "{told}");
+
     // Nothing crossed the border: 罗阳 still has its own handler and no handovers.
     let origin = net.officer(LUOYANG, As::Liaison).case(&case.id).await.unwrap();
     assert_eq!(handler(&origin.case), Some(CHEN_LIAISON));
