@@ -561,6 +561,8 @@ async fn the_dashboard_shows_the_joint_record_charts_and_overdue_list() {
         "the unacknowledged alert is on the overdue list"
     );
     assert!(html.contains("签收") && html.contains("分钟"), "with how long overdue");
+    let number = waiting.refno.as_ref().map(|r| r.label.clone()).expect("a numbered request");
+    assert!(html.contains(&format!("{number} · 在逃人员")), "named by its reference number: {html}");
     let (_, english) = get(&net, LUOYANG, As::Chief, "/console/dashboard?lang=en").await;
     assert!(english.contains("1 missing persons found"));
     net.shutdown().await;

@@ -617,6 +617,10 @@ async fn the_statistics_count_every_overdue_target_and_name_the_longest_overdue(
     assert_eq!(report.overdue_total, count, "every late target counted");
     assert_eq!(report.overdue.len(), OVERDUE_SHOWN, "only the longest overdue named");
     assert_eq!(report.overdue[0].case, created[0].id, "longest overdue first");
+    let numbers: Vec<_> = report.overdue.iter().map(|o| o.refno.clone()).collect();
+    let sent: Vec<_> = created[..OVERDUE_SHOWN].iter().map(|c| c.refno.as_ref().map(|r| r.label.clone())).collect();
+    assert!(numbers.iter().all(Option::is_some), "each named with its reference number: {numbers:?}");
+    assert_eq!(numbers, sent, "the number each was sent with");
     assert!(report.overdue.windows(2).all(|w| w[0].due <= w[1].due));
     assert_eq!(report.by_peer.iter().map(|p| p.overdue_open).sum::<usize>(), count, "per partner, all of them");
     net.shutdown().await;

@@ -220,7 +220,10 @@ fn overdue_table(page: &Page, report: &StatsReport, lang: Lang) -> Markup {
                     th { (lang.pick("超期环节", "Deadline")) } th { (lang.pick("已超期", "Overdue by")) }
                 } }
                 tbody { @for o in &report.overdue { tr.overdue {
-                    td { a href={ "/console/cases/" (o.case) } { (o.title) } br; span.muted { (o.kind.label(lang)) } }
+                    td {
+                        a href={ "/console/cases/" (o.case) } { (o.title) } br;
+                        span.muted { @if let Some(refno) = &o.refno { (refno) " · " } (o.kind.label(lang)) }
+                    }
                     td { @if o.direction == Direction::Sent { (lang.pick("发出", "sent")) } @else { (lang.pick("收到", "received")) } }
                     td { (name(&o.target)) }
                     td { @if o.deadline == "ack" { (lang.pick("签收", "acknowledge")) } @else { (lang.pick("首次反馈", "first report")) } }

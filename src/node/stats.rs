@@ -144,6 +144,10 @@ pub struct OverdueEntry {
     /// The case.
     #[schema(value_type = String)]
     pub case: CaseId,
+    /// Its reference number as shown (协查文号); absent for requests from releases before
+    /// numbering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refno: Option<String>,
     /// Its title.
     pub title: String,
     /// Its kind.
@@ -344,26 +348,27 @@ impl Node {
         let named = self
             .store
             .overdue_targets(now, OVERDUE_SHOWN, |late| wanted(&LateGroup::of(&late.summary, &late.target)))?;
-        let named = named
-            .into_iter()
-            .map(|late| {
-                let group = LateGroup::of(&late.summary, &late.target);
-                OverdueEntry {
-                    case: late.case,
-                    title: late.summary.title,
-                    kind: late.summary.kind,
-                    direction: match group.mailbox {
-                        Mailbox::Outbox => Direction::Sent,
-                        Mailbox::Inbox => Direction::Received,
-                    },
-                    target: late.target,
-                    peer: group.peer,
-                    deadline: if late.summary.report { "report" } else { "ack" }.into(),
-                    due: late.due,
-                    minutes_overdue: (now - late.due).whole_minutes(),
-                }
-            })
-            .collect();
-        Ok((by_peer, named))
+        let mut entries = Vec::with_capacity(named.len());
+        for late in named {
+            let group = LateGroup::of(&late.summary, &late.target);
+            // The number is in the case's record, not in the deadline index: a handful of reads.
+            let refno = self.store.case(&late.case)?.and_then(|case| case.refno).map(|refno| refno.label);
+            entries.push(OverdueEntry {
+                case: late.case,
+                refno,
+                title: late.summary.title,
+                kind: late.summary.kind,
+                direction: match group.mailbox {
+                    Mailbox::Outbox => Direction::Sent,
+                    Mailbox::Inbox => Direction::Received,
+                },
+                target: late.target,
+                peer: group.peer,
+                deadline: if late.summary.report { "report" } else { "ack" }.into(),
+                due: late.due,
+                minutes_overdue: (now - late.due).whole_minutes(),
+            });
+        }
+        Ok((by_peer, entries))
     }
 }
