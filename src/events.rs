@@ -13,7 +13,7 @@ use crate::domain::case::Priority;
 use crate::domain::deadline::Overdue;
 use crate::domain::details::CaseKind;
 use crate::domain::lifecycle::TargetState;
-use crate::envelope::Kind;
+use crate::envelope::{Kind, Signatory};
 use crate::ids::{CaseId, StationId};
 
 pub mod words;
@@ -102,6 +102,23 @@ pub enum What {
         /// The case's priority.
         priority: Priority,
     },
+    /// A case was handed to another officer of this station (交接): the officer it went to
+    /// should hear of it wherever they are.
+    HandedOver {
+        /// The case.
+        #[schema(value_type = String)]
+        case: CaseId,
+        /// Its title.
+        title: String,
+        /// The case's priority.
+        priority: Priority,
+        /// Who handled it until now; none when no one had taken it on.
+        from: Option<Signatory>,
+        /// Who handles it from now on.
+        to: Signatory,
+        /// Who handed it over.
+        by: Signatory,
+    },
     /// Deliveries to a partner station fail (对方节点不可达) or work again.
     Partner {
         /// The partner.
@@ -126,6 +143,8 @@ pub enum EventKind {
     CaseUpdated,
     /// A deadline is near or has passed.
     Deadline,
+    /// A case was handed to another officer of this station.
+    HandedOver,
     /// A partner station cannot be reached, or can again.
     Partner,
 }
@@ -138,6 +157,7 @@ impl EventKind {
             Self::RequestSent => "request_sent",
             Self::CaseUpdated => "case_updated",
             Self::Deadline => "deadline",
+            Self::HandedOver => "handed_over",
             Self::Partner => "partner",
         }
     }
@@ -177,7 +197,8 @@ impl Event {
             What::RequestReceived { case, .. }
             | What::RequestSent { case, .. }
             | What::CaseUpdated { case, .. }
-            | What::Deadline { case, .. } => Some(*case),
+            | What::Deadline { case, .. }
+            | What::HandedOver { case, .. } => Some(*case),
             What::Partner { .. } => None,
         }
     }
@@ -188,7 +209,8 @@ impl Event {
             What::RequestReceived { priority, .. }
             | What::RequestSent { priority, .. }
             | What::CaseUpdated { priority, .. }
-            | What::Deadline { priority, .. } => Some(*priority),
+            | What::Deadline { priority, .. }
+            | What::HandedOver { priority, .. } => Some(*priority),
             What::Partner { .. } => None,
         }
     }
@@ -205,6 +227,7 @@ impl Event {
             What::RequestSent { .. } => EventKind::RequestSent,
             What::CaseUpdated { .. } => EventKind::CaseUpdated,
             What::Deadline { .. } => EventKind::Deadline,
+            What::HandedOver { .. } => EventKind::HandedOver,
             What::Partner { .. } => EventKind::Partner,
         }
     }

@@ -838,6 +838,10 @@ async fn the_case_page_names_the_handler_and_hands_the_case_over() {
     assert!(entry[..entry.find("</li>").unwrap()].contains("签名已验证"), "{entry}");
     let (_, mine) = get(&net, XIXI, As::OtherDuty, "/console/inbox?handler=mine").await;
     assert!(mine.contains("协查夜班交接") && mine.contains("叶志勇"), "{mine}");
+    // The live script knows whose desk it is on, to ring there when a case is handed to them.
+    assert!(mine.contains("data-badge=\"350924004\""), "{mine}");
+    let (_, script) = get(&net, XIXI, As::OtherDuty, "/console/static/live.js").await;
+    assert!(script.contains("\"handed_over\"") && script.contains("event.to.badge === badge"), "{script}");
 
     // Someone who neither handles it nor is chief is refused on the page, and nothing changes.
     let (_, page) = get(&net, XIXI, As::Duty, &path).await;

@@ -46,7 +46,7 @@ pub struct EventsParams {
 }
 
 /// `GET /api/v1/events` — Server-Sent Events: `id` a durable, increasing event id; `event` the
-/// kind (`request_received`, `request_sent`, `case_updated`, `deadline`, `partner`); `data` the
+/// kind (`request_received`, `request_sent`, `case_updated`, `deadline`, `handed_over`, `partner`); `data` the
 /// event as JSON. Reconnect with `Last-Event-ID` to get every event missed, across restarts of
 /// the node too. Officers who read cases (liaison, duty, chief) get every event; others (an
 /// admin) only partner stations' reachability.

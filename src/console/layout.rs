@@ -67,7 +67,8 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                 link rel="stylesheet" href="/console/static/console.css";
                 script src="/console/static/live.js" defer {}
             }
-            body data-page=(section.name()) data-case=[case_of(section)] data-station=(station.id) {
+            body data-page=(section.name()) data-case=[case_of(section)] data-station=(station.id)
+                data-badge=(ctx.officer.id.badge.as_str()) {
                 header.top {
                     a.brand href="/console" { (lang.pick("铁盟", "tiemeng")) " · " (station.name) }
                     nav {

@@ -7,12 +7,13 @@
   const body = document.body;
   const lang = document.documentElement.lang === "en" ? "en" : "zh";
   const words = {
-    zh: { urgent: "特急", high: "紧急", newRequest: "新协查", near: "签收期限将至", enable: "开启声音与通知", silence: "静音", silenceOne: "静音此条", flash: "新协查" },
-    en: { urgent: "urgent", high: "high", newRequest: "New request", near: "Acknowledgement due soon", enable: "Turn on sound and notifications", silence: "Silence", silenceOne: "Silence this one", flash: "new request" },
+    zh: { urgent: "特急", high: "紧急", newRequest: "新协查", near: "签收期限将至", handedToYou: "交接给你", enable: "开启声音与通知", silence: "静音", silenceOne: "静音此条", flash: "新协查" },
+    en: { urgent: "urgent", high: "high", newRequest: "New request", near: "Acknowledgement due soon", handedToYou: "Handed to you", enable: "Turn on sound and notifications", silence: "Silence", silenceOne: "Silence this one", flash: "new request" },
   }[lang];
   const page = body.dataset.page || "";
   const caseId = body.dataset.case || "";
   const station = body.dataset.station || "";
+  const badge = body.dataset.badge || "";
   const title = document.title;
   const ringing = new Map(); // case id → title, while urgent and not acknowledged
   let soundOn = localStorage.getItem("tiemeng-sound") === "on";
@@ -156,6 +157,10 @@
       titleOf(event.case).then((what) => ring(event.case, "[" + words.near + "] " + what));
     }
     if (event.type === "case_updated" && event.action === "ack") { ringing.delete(event.case); showRinging(); }
+    // A case handed to this officer rings at their desk, whatever its priority: it is theirs now.
+    if (event.type === "handed_over" && event.to && event.to.badge === badge) {
+      ring(event.case, "[" + words.handedToYou + "] " + event.title);
+    }
     const concerns = page === "inbox" || page === "outbox" || page === "dashboard" || (caseId && event.case === caseId);
     if (concerns) refreshMain();
   }
@@ -163,7 +168,7 @@
   showPrint();
   setUp();
   const stream = new EventSource("/api/v1/events");
-  for (const name of ["request_received", "request_sent", "case_updated", "deadline", "partner"]) {
+  for (const name of ["request_received", "request_sent", "case_updated", "deadline", "handed_over", "partner"]) {
     stream.addEventListener(name, onEvent);
   }
   body.dataset.live = "on";

@@ -58,6 +58,22 @@ pub fn describe(event: &Event, names: &BTreeMap<String, String>, lang: Lang) -> 
                 }
             }
         }
+        What::HandedOver { case, title, from, to, by, .. } => match lang {
+            Lang::Zh => format!(
+                "交接「{title}」：{} → {}（{}），{}办理 {case}",
+                from.as_ref().map_or_else(|| "无人承办".to_owned(), |f| format!("{}（{}）", f.name, f.badge)),
+                to.name,
+                to.badge,
+                by.name
+            ),
+            Lang::En => format!(
+                "handover of “{title}”: {} → {} ({}), by {} {case}",
+                from.as_ref().map_or_else(|| "no one".to_owned(), |f| format!("{} ({})", f.name, f.badge)),
+                to.name,
+                to.badge,
+                by.name
+            ),
+        },
         What::Partner { station, reachable: true, .. } => lang
             .pick(
                 &format!("{} 节点已恢复连通", name(station.as_str())),

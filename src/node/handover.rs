@@ -14,6 +14,7 @@ use crate::config::{Config, Role};
 use crate::domain::text::Layout;
 use crate::domain::validate::Errors;
 use crate::envelope::{Handover, SealedHandover, Signatory, VERSION};
+use crate::events::What;
 use crate::ids::{Badge, CaseId, StationId};
 use crate::store::AuditDraft;
 
@@ -114,8 +115,16 @@ impl Node {
             let sealed = handover.seal(&self.signer)?;
             let wire = sealed.wire();
             unit.put_handover(&case.id, at, &wire);
-            case.handler = Some(to);
+            case.handler = Some(to.clone());
             unit.put_case(&case)?;
+            unit.event(What::HandedOver {
+                case: case.id,
+                title: case.title.clone(),
+                priority: case.priority,
+                from: sealed.handover.from.clone(),
+                to,
+                by: officer.signatory(),
+            });
             let mut audit = AuditDraft::new(officer.actor(), "case.handover").case(case.id).detail(format!(
                 "{} -> {}",
                 sealed.handover.from.as_ref().map_or("-", |f| f.badge.as_str()),

@@ -153,6 +153,33 @@ async fn a_handover_changes_the_handler_signed_and_audited_here_and_is_shown_in_
     let english = ok(net.cli(XIXI, As::Duty, "case", &["--lang", "en", "show", &case.id.to_string()]).await);
     assert!(english.contains("handover: 郑丽娟 (350924002) → 叶志勇 (350924004)"), "{english}");
 
+    // Each handover is an event for the desk, naming who it went to; the watch tells it in words.
+    let events = net.node(XIXI).store().events_after(0, 10_000).unwrap();
+    let handed: Vec<_> = events
+        .iter()
+        .filter_map(|(_, e)| match &e.what {
+            tiemeng::events::What::HandedOver { case: c, to, by, .. } if *c == case.id => {
+                Some((to.badge.as_str().to_owned(), by.badge.as_str().to_owned()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(handed, [(YE.into(), ZHENG.into()), (ZHENG.into(), YE.into()), (YE.into(), "350924003".into())]);
+    let names = std::collections::BTreeMap::from([(XIXI.to_owned(), "犀溪".to_owned())]);
+    let last = events.iter().rev().find(|(_, e)| e.kind() == tiemeng::events::EventKind::HandedOver).unwrap();
+    let words = tiemeng::events::words::describe(&last.1, &names, tiemeng::i18n::Lang::Zh);
+    assert!(words.contains("交接「协查"), "{words}");
+    assert!(words.contains("郑丽娟（350924002） → 叶志勇（350924004）"), "{words}");
+    assert!(
+        !net.node(LUOYANG)
+            .store()
+            .events_after(0, 10_000)
+            .unwrap()
+            .iter()
+            .any(|(_, e)| { e.kind() == tiemeng::events::EventKind::HandedOver }),
+        "nothing of it at the partner"
+    );
+
     // Who handled it when is evidence: the bundle carries the three handovers, verified.
     let bundle = net.officer(XIXI, As::Chief).bundle(&case.id).await.unwrap();
     let verified = tiemeng::evidence::verify(&bundle).unwrap();
