@@ -64,6 +64,14 @@ pub enum ClientError {
     /// The node answered with a problem report.
     #[error("{} ({}): {}", .0.title, .0.code, .0.detail)]
     Problem(RemoteProblem),
+    /// A file to upload could not be read.
+    #[error("cannot read {path}: {source}")]
+    ReadFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The answer could not be read.
     #[error("unexpected answer from {url}: {reason}")]
     Decode {
@@ -237,6 +245,33 @@ impl ApiClient {
         }
         let (status, case) = self.send_for_status(request, &url).await?;
         Ok(SentCase { case, repeated: status == reqwest::StatusCode::OK })
+    }
+
+    /// `POST /api/v1/attachments` with `bytes` as the file.
+    pub async fn upload(&self, bytes: Vec<u8>) -> Result<crate::node::Uploaded, ClientError> {
+        let url = format!("{}/api/v1/attachments", self.base);
+        let request =
+            self.http.post(&url).header(reqwest::header::CONTENT_TYPE, "application/octet-stream").body(bytes);
+        self.send(request, &url).await
+    }
+
+    /// `POST /api/v1/attachments` with the file at `path`, streamed: a large scan is never read
+    /// into memory whole.
+    pub async fn upload_file(&self, path: &std::path::Path) -> Result<crate::node::Uploaded, ClientError> {
+        let url = format!("{}/api/v1/attachments", self.base);
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|source| ClientError::ReadFile { path: path.to_owned(), source })?;
+        let len = file.metadata().await.map(|m| m.len()).ok();
+        let mut request = self
+            .http
+            .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(file)));
+        if let Some(len) = len {
+            request = request.header(reqwest::header::CONTENT_LENGTH, len);
+        }
+        self.send(request, &url).await
     }
 
     /// `GET /api/v1/cases/{id}`; `id` is a case id or a reference number.

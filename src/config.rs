@@ -159,6 +159,51 @@ pub struct Config {
     /// Alerts beyond the browser: the station's SMS or paging gateways.
     #[serde(default)]
     pub alerts: alerts::AlertsConfig,
+    /// How much may be attached to a request or a note.
+    #[serde(default)]
+    pub attachments: AttachmentsConfig,
+}
+
+/// `[attachments]`: the limits on photos and documents, in MB (MiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentsConfig {
+    /// Largest file (default 20).
+    #[serde(default = "default_file_mb")]
+    pub max_file_mb: u64,
+    /// Most files on one request or note (default 10).
+    #[serde(default = "default_files")]
+    pub max_files: usize,
+    /// Largest sum on one request or note (default 100).
+    #[serde(default = "default_total_mb")]
+    pub max_total_mb: u64,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        Self { max_file_mb: default_file_mb(), max_files: default_files(), max_total_mb: default_total_mb() }
+    }
+}
+
+impl AttachmentsConfig {
+    /// The limits in bytes.
+    pub fn limits(&self) -> crate::domain::attachment::Limits {
+        crate::domain::attachment::Limits {
+            file_bytes: self.max_file_mb << 20,
+            files: self.max_files,
+            total_bytes: self.max_total_mb << 20,
+        }
+    }
+}
+
+fn default_file_mb() -> u64 {
+    20
+}
+fn default_files() -> usize {
+    10
+}
+fn default_total_mb() -> u64 {
+    100
 }
 
 /// `[desk]`: how long before a deadline the desk is warned, by priority (`"2m"`, `"1h"`).

@@ -51,6 +51,7 @@ pub mod evidence;
 pub mod federation;
 pub mod i18n;
 pub mod ids;
+pub mod images;
 pub mod keys;
 pub mod node;
 pub mod pki;

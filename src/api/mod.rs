@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod attachments;
 pub mod cases;
 pub mod events;
 pub mod extract;
@@ -51,6 +52,7 @@ const API_BODY_LIMIT: usize = 256 * 1024;
         (name = "officers", description = "who is calling, partner stations"),
         (name = "federation", description = "station to station"),
         (name = "admin", description = "peer health, dead letters, alert hooks, metrics"),
+        (name = "attachments", description = "附件: photos and documents, uploaded and then named by their SHA-256"),
         (name = "events", description = "live events for the desk (Server-Sent Events)"),
         (name = "statistics", description = "联合协作统计 for chiefs"),
         (name = "health", description = "liveness"),
@@ -98,6 +100,10 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .routes(routes!(alerts::test))
         .routes(routes!(health))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
+    // Uploads stream to disk under the node's own limit (`[attachments]`), not the body limit
+    // of the JSON routes.
+    let attachments_api = OpenApiRouter::new().routes(routes!(attachments::upload)).layer(DefaultBodyLimit::disable());
+    let officer_api = officer_api.merge(attachments_api);
     let fed_api = OpenApiRouter::new()
         .routes(routes!(fed::inbox))
         .routes(routes!(fed::hello))

@@ -78,6 +78,10 @@ pub fn client_error(error: &ClientError, lang: Lang) -> String {
         ClientError::Decode { url, reason } => {
             lang.pick(&format!("无法读取 {url} 的内容：{reason}"), &format!("cannot read {url}: {reason}")).to_owned()
         }
+        ClientError::ReadFile { path, source } => match lang {
+            Lang::Zh => format!("无法读取文件 {}：{}", path.display(), crate::i18n::io_error(source, lang)),
+            Lang::En => format!("cannot read {}: {source}", path.display()),
+        },
     }
 }
 

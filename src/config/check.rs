@@ -88,6 +88,21 @@ impl Config {
                 "request limits must be at least 1 per minute",
             ));
         }
+        let attachments = &self.attachments;
+        if !(1..=1024).contains(&attachments.max_file_mb) || !(1..=100).contains(&attachments.max_files) {
+            return Err(Problem::new(
+                "attachments",
+                "单个附件上限须在 1 到 1024 MB 之间，附件个数上限须在 1 到 100 之间",
+                "the largest file must be 1 to 1024 MB, and the most files 1 to 100",
+            ));
+        }
+        if attachments.max_total_mb < attachments.max_file_mb || attachments.max_total_mb > 10 * 1024 {
+            return Err(Problem::new(
+                "attachments.max_total_mb",
+                "附件合计上限不能小于单个附件上限，也不能超过 10240 MB",
+                "the total may not be below the largest file, nor above 10240 MB",
+            ));
+        }
         if !(1..=1000).contains(&self.federation.batch_size) {
             return Err(Problem::new("federation.batch_size", "必须在 1 到 1000 之间", "must be between 1 and 1000"));
         }

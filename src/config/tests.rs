@@ -678,6 +678,8 @@ fn refused_by_each_check(station: &Station) -> Vec<(String, &'static str)> {
         (hook("").replace("http://", "https://"), "alerts.hooks[0].ca"),
         (hook("ca = \"33-ca.pem\"\n"), "alerts.hooks[0].ca"),
         (hook("").replace("http://", "ftp://"), "alerts.hooks[0].url"),
+        (minimal_plus("[attachments]\nmax_file_mb = 0\n"), "attachments"),
+        (minimal_plus("[attachments]\nmax_file_mb = 50\nmax_total_mb = 40\n"), "attachments.max_total_mb"),
     ]
 }
 

@@ -1,5 +1,6 @@
 //! The vocabulary of cross-border assist requests. Pure: no I/O, no clocks, no storage.
 
+pub mod attachment;
 pub mod case;
 pub mod deadline;
 pub mod decode;

@@ -86,6 +86,24 @@ pub enum NodeError {
     /// A handover to the officer who already handles the case.
     #[error("officer {0} already handles this case")]
     AlreadyHandler(String),
+    /// An attachment larger than the station accepts.
+    #[error("the file is larger than {limit} bytes")]
+    AttachmentTooLarge {
+        /// The limit, in bytes.
+        limit: u64,
+    },
+    /// A file that is no JPEG, PNG, WebP or PDF, whatever its name says.
+    #[error("the file is not a JPEG, PNG, WebP or PDF")]
+    UnsupportedMedia,
+    /// A file of an accepted type that fails its check (cut short, a bomb, hidden markup).
+    #[error(transparent)]
+    AttachmentRefused(crate::images::FileProblem),
+    /// A request or note names a file that was not uploaded here.
+    #[error("attachment {0} was not uploaded to this station")]
+    AttachmentNotUploaded(crate::domain::attachment::Sha256),
+    /// No such attachment on this case.
+    #[error("the case has no attachment {0}")]
+    AttachmentNotFound(String),
 }
 
 impl NodeError {
@@ -113,6 +131,11 @@ impl NodeError {
             Self::NoSuchBadge(_) => "unknown_badge",
             Self::CannotHandle { .. } => "cannot_handle",
             Self::AlreadyHandler(_) => "already_handler",
+            Self::AttachmentTooLarge { .. } => "attachment_too_large",
+            Self::UnsupportedMedia => "unsupported_media_type",
+            Self::AttachmentRefused(problem) => problem.code(),
+            Self::AttachmentNotUploaded(_) => "attachment_not_uploaded",
+            Self::AttachmentNotFound(_) => "attachment_not_found",
         }
     }
 
@@ -122,7 +145,9 @@ impl NodeError {
         match self {
             Self::InvalidIdempotencyKey => 400,
             Self::UnknownOfficer(_) | Self::Forbidden { .. } | Self::Restricted(_) | Self::NotHandler => 403,
-            Self::CaseNotFound(_) | Self::UnknownHook(_) => 404,
+            Self::CaseNotFound(_) | Self::UnknownHook(_) | Self::AttachmentNotFound(_) => 404,
+            Self::AttachmentTooLarge { .. } => 413,
+            Self::UnsupportedMedia => 415,
             Self::WrongSide { .. }
             | Self::NoEligibleTarget
             | Self::Apply(_)
@@ -132,7 +157,9 @@ impl NodeError {
             | Self::UnknownStation(_)
             | Self::IdempotencyKeyReused { .. }
             | Self::NoSuchBadge(_)
-            | Self::CannotHandle { .. } => 422,
+            | Self::CannotHandle { .. }
+            | Self::AttachmentRefused(_)
+            | Self::AttachmentNotUploaded(_) => 422,
             Self::Envelope(_) => 500,
             Self::Store(_) => 503,
         }
@@ -162,6 +189,11 @@ impl NodeError {
             Self::NoSuchBadge(_) => ("本站没有该警号的民警", "no officer with that badge here"),
             Self::CannotHandle { .. } => ("该民警不能承办此协查", "that officer cannot work this case"),
             Self::AlreadyHandler(_) => ("该民警已是承办人", "that officer already handles it"),
+            Self::AttachmentTooLarge { .. } => ("附件过大", "the file is too large"),
+            Self::UnsupportedMedia => ("不支持的文件类型", "file type not accepted"),
+            Self::AttachmentRefused(_) => ("文件未通过检查", "the file failed its check"),
+            Self::AttachmentNotUploaded(_) => ("附件尚未上传", "attachment not uploaded"),
+            Self::AttachmentNotFound(_) => ("未找到该附件", "attachment not found"),
         };
         lang.pick(zh, en)
     }
@@ -221,6 +253,19 @@ impl NodeError {
                 format!("警号 {badge} 的民警不能承办此协查：承办人须为{}。", roles.join("或"))
             }
             NodeError::AlreadyHandler(badge) => format!("警号 {badge} 的民警已是该协查的承办人，无需移交。"),
+            NodeError::AttachmentTooLarge { limit } => format!(
+                "单个附件不得超过 {}，本文件未保存。请压缩图片或分开扫描后再附加。",
+                crate::domain::attachment::size_words(*limit)
+            ),
+            NodeError::UnsupportedMedia => {
+                "只接受 JPEG、PNG、WebP 格式的照片和 PDF 文档（按文件内容判断，与文件名无关），本文件未保存。"
+                    .to_owned()
+            }
+            NodeError::AttachmentRefused(problem) => format!("{}。本文件未保存。", problem.zh()),
+            NodeError::AttachmentNotUploaded(sha) => {
+                format!("附件 {} 尚未上传到本站，请先上传文件再发送。", &sha.hex()[..12])
+            }
+            NodeError::AttachmentNotFound(sha) => format!("该协查没有编号为 {sha} 的附件。"),
         }
     }
 
@@ -286,6 +331,18 @@ impl NodeError {
             NodeError::AlreadyHandler(badge) => {
                 format!("the officer with badge {badge} already handles this case; nothing to hand over")
             }
+            NodeError::AttachmentTooLarge { limit } => format!(
+                "one file may be at most {}; nothing was kept. Compress the photo or scan in parts",
+                crate::domain::attachment::size_words(*limit)
+            ),
+            NodeError::UnsupportedMedia => "only JPEG, PNG and WebP photos and PDF documents are accepted (judged by \
+                 the content, not the name); nothing was kept"
+                .to_owned(),
+            NodeError::AttachmentRefused(problem) => format!("{problem}; nothing was kept"),
+            NodeError::AttachmentNotUploaded(sha) => {
+                format!("attachment {} was not uploaded to this station; upload the file first", &sha.hex()[..12])
+            }
+            NodeError::AttachmentNotFound(sha) => format!("the case has no attachment {sha}"),
         }
     }
 }
@@ -314,6 +371,7 @@ mod tests {
     use super::*;
     use crate::domain::case::Restriction;
     use crate::domain::lifecycle::{LifecycleError, Party, Step, TargetState};
+    use crate::images::FileProblem;
     use crate::keys::KeyUseError;
 
     /// One refusal of every kind an officer can meet, so that each is read in both languages.
@@ -381,6 +439,14 @@ mod tests {
             NodeError::NoSuchBadge("350924099".into()),
             NodeError::CannotHandle { badge: "350924001".into(), needed: &[Role::Duty] },
             NodeError::AlreadyHandler("350924002".into()),
+            NodeError::AttachmentTooLarge { limit: 20 << 20 },
+            NodeError::UnsupportedMedia,
+            NodeError::AttachmentRefused(FileProblem::TooManyPixels { width: 90_000, height: 90_000 }),
+            NodeError::AttachmentRefused(FileProblem::Undecodable("failed to fill whole buffer".into())),
+            NodeError::AttachmentRefused(FileProblem::Truncated),
+            NodeError::AttachmentRefused(FileProblem::Markup("<script")),
+            NodeError::AttachmentNotUploaded(crate::domain::attachment::Sha256::of(b"photo")),
+            NodeError::AttachmentNotFound("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".into()),
         ];
         all.extend(lifecycle.into_iter().map(|e| NodeError::Apply(ApplyError::Lifecycle(e))));
         all.extend(apply.into_iter().map(NodeError::Apply));
@@ -434,6 +500,16 @@ mod tests {
             NodeError::NoSuchBadge(_) => "no such badge",
             NodeError::CannotHandle { .. } => "cannot handle",
             NodeError::AlreadyHandler(_) => "already handler",
+            NodeError::AttachmentTooLarge { .. } => "attachment too large",
+            NodeError::UnsupportedMedia => "unsupported media",
+            NodeError::AttachmentRefused(problem) => match problem {
+                FileProblem::TooManyPixels { .. } => "too many pixels",
+                FileProblem::Undecodable(_) => "undecodable",
+                FileProblem::Truncated => "truncated",
+                FileProblem::Markup(_) => "markup",
+            },
+            NodeError::AttachmentNotUploaded(_) => "attachment not uploaded",
+            NodeError::AttachmentNotFound(_) => "attachment not found",
         }
     }
 
@@ -443,7 +519,7 @@ mod tests {
 
     /// Words of three or more Latin letters: in a Chinese sentence only these names may appear.
     fn english_words_in(text: &str) -> Vec<&str> {
-        const NAMES: [&str; 5] = ["base64url", "alerts", "hooks", "UUID", "JSON"];
+        const NAMES: [&str; 9] = ["base64url", "alerts", "hooks", "UUID", "JSON", "JPEG", "PNG", "WebP", "PDF"];
         text.split(|c: char| !c.is_ascii_alphanumeric())
             .filter(|w| w.len() >= 3 && w.chars().all(|c| c.is_ascii_alphabetic()))
             .filter(|w| !NAMES.contains(w))
@@ -454,7 +530,7 @@ mod tests {
     fn every_refusal_reads_whole_in_chinese_and_in_english() {
         let all = every_refusal();
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(kind_of).collect();
-        assert_eq!(kinds.len(), 39, "one sample of every kind of refusal: {kinds:?}");
+        assert_eq!(kinds.len(), 47, "one sample of every kind of refusal: {kinds:?}");
         for error in &all {
             let code = error.code();
             assert!(

@@ -5,6 +5,7 @@
 //! a unit (`combine`), each still all or nothing.
 
 mod alerts;
+mod attachments;
 mod auth;
 mod backup;
 mod bulk;
@@ -38,6 +39,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 pub use alerts::{HookStatus, HookTest};
+pub use attachments::{UNUSED_FOR, Uploaded};
 pub use auth::{ADMIN, Caller, DUTY, LIAISON, NOTE_WRITERS, Officer, READERS};
 pub use delivery::{Answer, Pending, ReceiptError, Stop};
 pub use desk::DeskCounts;

@@ -324,9 +324,13 @@ async fn watch_storage(node: Arc<Node>, shutdown: CancellationToken) {
 
 /// How often the desk's deadline watch looks.
 const DEADLINE_WATCH: Duration = Duration::from_secs(5);
+/// Every how many rounds of the deadline watch unused attachment files are swept (10 minutes).
+const ATTACHMENT_SWEEP_ROUNDS: u32 = 120;
 
-/// Tells the desk of deadlines that come near or pass, and forgets expired idempotency keys.
+/// Tells the desk of deadlines that come near or pass, forgets expired idempotency keys, and
+/// sweeps attachment files no one will use.
 async fn watch_deadlines(node: Arc<Node>, shutdown: CancellationToken) {
+    let mut round: u32 = 0;
     loop {
         tokio::select! {
             () = tokio::time::sleep(DEADLINE_WATCH) => {}
@@ -339,6 +343,15 @@ async fn watch_deadlines(node: Arc<Node>, shutdown: CancellationToken) {
         if let Err(e) = node.forget_old_keys() {
             tracing::warn!(error = %e, "old idempotency keys could not be forgotten");
         }
+        // Unused uploads are swept every few minutes: the sweep reads every file's record.
+        if round.is_multiple_of(ATTACHMENT_SWEEP_ROUNDS) {
+            match node.sweep_attachments().await {
+                Ok(0) => {}
+                Ok(swept) => tracing::info!(swept, "unused or abandoned attachment files removed"),
+                Err(e) => tracing::warn!(error = %e, "attachment files could not be swept"),
+            }
+        }
+        round = round.wrapping_add(1);
     }
 }
 

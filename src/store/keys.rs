@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use super::TreeId;
 use crate::case::CaseRecord;
 use crate::clock::unix_ms;
+use crate::domain::attachment::MediaType;
 use crate::domain::deadline::Overdue;
 use crate::domain::details::CaseKind;
 use crate::ids::{CaseId, EnvelopeId, StationId};
@@ -76,6 +77,21 @@ pub fn kind_tag(kind: CaseKind) -> u8 {
         CaseKind::Dispute => 3,
         CaseKind::General => 4,
     }
+}
+
+/// The byte of an attachment's media type in `sha_file`. Never renumber.
+pub fn media_tag(media_type: MediaType) -> u8 {
+    match media_type {
+        MediaType::Jpeg => 0,
+        MediaType::Png => 1,
+        MediaType::Webp => 2,
+        MediaType::Pdf => 3,
+    }
+}
+
+/// The media type whose [`media_tag`] is `tag`.
+pub fn media_of_tag(tag: u8) -> Option<MediaType> {
+    MediaType::ALL.iter().copied().find(|m| media_tag(*m) == tag)
 }
 
 /// The case kind whose [`kind_tag`] is `tag`.
@@ -264,6 +280,9 @@ mod tests {
             ]
         );
         assert!(CaseKind::ALL.into_iter().all(|k| kind_of_tag(kind_tag(k)) == Some(k)));
+        let media: Vec<(MediaType, u8)> = MediaType::ALL.iter().map(|&m| (m, media_tag(m))).collect();
+        assert_eq!(media, [(MediaType::Jpeg, 0), (MediaType::Png, 1), (MediaType::Webp, 2), (MediaType::Pdf, 3)]);
+        assert!(MediaType::ALL.iter().all(|&m| media_of_tag(media_tag(m)) == Some(m)));
         assert_eq!((Mailbox::Outbox.tag(), Mailbox::Inbox.tag()), (b'o', b'i'));
         use crate::domain::lifecycle::TargetState::*;
         let states = [Sent, Delivered, Acknowledged, Declined, Resolved, Closed, Withdrawn].map(|s| s.tag());

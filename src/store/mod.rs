@@ -14,6 +14,7 @@ mod codec;
 mod envelope_value;
 mod equivocation;
 mod events;
+mod files;
 mod flush;
 mod handover;
 mod hooks;
@@ -58,6 +59,7 @@ pub use unit::Unit;
 use crate::case::CaseRecord;
 use crate::envelope::Kind;
 use crate::ids::{CaseId, EnvelopeId, StationId};
+pub use files::{FileInfo, Incoming, IncomingError, Received};
 use flush::GroupFlush;
 pub(crate) use trees::{TreeId, Trees};
 
@@ -88,6 +90,9 @@ pub enum StoreError {
     /// written); the store itself is unharmed.
     #[error("the backup was not taken: {0}")]
     Backup(String),
+    /// An attachment file could not be written, synced, moved or read.
+    #[error("attachment file: {0}")]
+    Files(String),
     /// A writer panicked while holding the write lock.
     #[error("a writer failed while holding the write lock; restart the node")]
     Poisoned,

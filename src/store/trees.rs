@@ -92,4 +92,10 @@ trees! {
     /// Case, time, digest → a handover of the case between officers of this station, signed
     /// here (`handover`). Local: never sent, kept as evidence with the case.
     casetime_handover => CasetimeHandover,
+    /// SHA-256 → an attachment file kept under `attachments/sha256/`: size, type, when
+    /// (`files`). Written once the file is synced in place.
+    sha_file => ShaFile,
+    /// SHA-256, case → (): the cases naming a file, written with the envelope that names it;
+    /// a file no case names is swept a day after it arrived (`files`).
+    shacase_file => ShacaseFile,
 }

@@ -1,0 +1,122 @@
+//! Attachments at the node: an officer uploads a file (streamed to disk, never held whole
+//! while it arrives), the node checks it for what it claims to be and keeps it by its hash,
+//! with a preview for images; a request or note then names it by that hash.
+
+use futures_util::{Stream, StreamExt as _};
+use serde::{Deserialize, Serialize};
+use time::Duration;
+use utoipa::ToSchema;
+
+use super::auth::NOTE_WRITERS;
+use super::{Node, NodeError, Officer};
+use crate::domain::attachment::{MediaType, Sha256};
+use crate::store::{AuditDraft, IncomingError, StoreError};
+
+/// How long an upload may lie unused before the sweep removes it.
+pub const UNUSED_FOR: Duration = Duration::days(1);
+/// How old a half-received file must be before the sweep takes it for abandoned.
+const ABANDONED_AFTER: Duration = Duration::hours(1);
+
+/// A file kept here, as the upload answers it: what a request or note names it by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Uploaded {
+    /// SHA-256 of its bytes, 64 lowercase hex digits.
+    #[schema(value_type = String)]
+    pub sha256: Sha256,
+    /// Size in bytes.
+    pub size: u64,
+    /// What its content is, whatever its name said.
+    pub media_type: MediaType,
+    /// Width and height in pixels, for images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<(u32, u32)>,
+}
+
+fn refused(error: IncomingError) -> NodeError {
+    match error {
+        IncomingError::TooLarge { limit } => NodeError::AttachmentTooLarge { limit },
+        IncomingError::Unsupported | IncomingError::Empty => NodeError::UnsupportedMedia,
+        IncomingError::Io(e) => NodeError::Store(StoreError::Files(e.to_string())),
+    }
+}
+
+impl Node {
+    /// Receives one file from `body`: refuses it as soon as it is over the limit or its
+    /// first bytes are no accepted type, checks the whole of it, and keeps it by its hash,
+    /// synced, before answering. `declared` is the length the client announced, if any: one
+    /// over the limit is refused before a byte is read. Audited.
+    pub async fn upload_attachment<S, B, E>(
+        &self,
+        officer: &Officer,
+        declared: Option<u64>,
+        mut body: S,
+    ) -> Result<Uploaded, NodeError>
+    where
+        S: Stream<Item = Result<B, E>> + Unpin,
+        B: AsRef<[u8]>,
+        E: std::fmt::Display,
+    {
+        officer.require(NOTE_WRITERS)?;
+        let limit = self.config.attachments.limits().file_bytes;
+        if declared.is_some_and(|n| n > limit) {
+            return Err(NodeError::AttachmentTooLarge { limit });
+        }
+        let mut incoming = self.store.receive_file(limit).await?;
+        while let Some(piece) = body.next().await {
+            let written = match piece {
+                Ok(piece) => incoming.write(piece.as_ref()).await.map_err(refused),
+                // The client went away or sent a broken body: nothing is kept.
+                Err(e) => Err(NodeError::Store(StoreError::Files(format!("the upload broke off: {e}")))),
+            };
+            if let Err(e) = written {
+                incoming.abandon().await;
+                return Err(e);
+            }
+        }
+        let received = incoming.finish().await.map_err(refused)?;
+        let (path, media_type) = (received.path().to_owned(), received.media_type);
+        let checked = tokio::task::spawn_blocking(move || {
+            let bytes = std::fs::read(path)?;
+            Ok::<_, std::io::Error>(crate::images::check(&bytes, media_type))
+        })
+        .await
+        .map_err(|e| NodeError::Store(StoreError::Files(e.to_string())))?
+        .map_err(|e| NodeError::Store(StoreError::Files(e.to_string())));
+        let checked = match checked {
+            Ok(Ok(checked)) => checked,
+            Ok(Err(problem)) => {
+                received.discard().await;
+                return Err(NodeError::AttachmentRefused(problem));
+            }
+            Err(e) => {
+                received.discard().await;
+                return Err(e);
+            }
+        };
+        let sha256 = received.sha256;
+        if let Some(preview) = &checked.preview {
+            self.store.put_preview(&sha256, preview).await?;
+        }
+        let info = self.store.keep_file(received, self.now()).await?;
+        let mut audit = AuditDraft::new(officer.actor(), "attachment.upload").detail(format!(
+            "{} {} bytes",
+            info.media_type.as_str(),
+            info.size
+        ));
+        audit.sha256 = Some(sha256.hex());
+        self.store.write(self.now(), |unit| {
+            unit.audit(audit);
+            Ok::<_, NodeError>(())
+        })?;
+        self.store.durable().await?;
+        tracing::info!(sha256 = %sha256, size = info.size, "attachment uploaded");
+        Ok(Uploaded { sha256, size: info.size, media_type: info.media_type, dimensions: checked.dimensions })
+    }
+
+    /// Removes uploads no request or note used within [`UNUSED_FOR`], and files an upload left
+    /// half-written; returns how many went.
+    pub async fn sweep_attachments(&self) -> Result<usize, NodeError> {
+        let now = self.now();
+        Ok(self.store.sweep_files(now - ABANDONED_AFTER, now - UNUSED_FOR).await?)
+    }
+}
