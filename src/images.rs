@@ -141,7 +141,12 @@ pub fn check(bytes: &[u8], media_type: MediaType) -> Result<Checked, FileProblem
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits);
     let image = reader.decode().map_err(undecodable)?;
-    let small = image.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE).to_rgb8();
+    // `thumbnail` would also enlarge a small image.
+    let small = if width > PREVIEW_SIDE || height > PREVIEW_SIDE {
+        image.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE).to_rgb8()
+    } else {
+        image.to_rgb8()
+    };
     let mut preview = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut preview, PREVIEW_QUALITY)
         .encode_image(&small)

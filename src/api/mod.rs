@@ -87,6 +87,7 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::withdraw))
         .routes(routes!(cases::forward))
         .routes(routes!(cases::handover))
+        .routes(routes!(attachments::file))
         .routes(routes!(events::events))
         .routes(routes!(stats::stats))
         .routes(routes!(stats::stats_csv))

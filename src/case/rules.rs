@@ -18,6 +18,11 @@ const TITLE_MAX: usize = 120;
 const TEXT_MAX: usize = 8000;
 const SHORT_MAX: usize = 200;
 
+/// The most any station may attach, whatever its own limits: what a receiver accepts from any
+/// sender (the largest limits a config allows).
+const PROTOCOL_LIMITS: crate::domain::attachment::Limits =
+    crate::domain::attachment::Limits { file_bytes: 1 << 30, files: 100, total_bytes: 10 << 30 };
+
 /// Content rules of a request, judged at its own time so every node judges it the same.
 pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(), ApplyError> {
     let mut errors = Errors::default();
@@ -35,6 +40,7 @@ pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(),
             errors.push(problem);
         }
     }
+    crate::domain::attachment::check("attachments", &request.attachments, PROTOCOL_LIMITS, &mut errors);
     if let Some(review_by) = request.review_by
         && review_by < crate::clock::beijing_date(at)
     {

@@ -504,6 +504,7 @@ mod tests {
         };
         CaseDetail {
             mailbox: Mailbox::Outbox,
+            attachments: Vec::new(),
             request: serde_json::Value::Null,
             overdue: vec![OverdueTarget {
                 station: station(XIXI),

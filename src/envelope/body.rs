@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 use utoipa::ToSchema;
 
+use crate::domain::attachment::AttachmentRef;
 use crate::domain::case::{DeclineReason, Outcome, Priority, Restriction, WithdrawReason};
 use crate::domain::details::CaseDetails;
 use crate::domain::refno::RefNo;
@@ -83,6 +84,10 @@ pub struct RequestBody {
     /// signed with it so every station shows the same. Absent from requests of earlier releases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refno: Option<RefNo>,
+    /// Photos and documents (附件), each named by its SHA-256 so the signature covers its bytes;
+    /// the bytes travel apart. Absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRef>,
 }
 
 /// Where a forwarded request came from.
@@ -221,6 +226,14 @@ impl Body {
             Self::Outcome(_) => Kind::Outcome,
             Self::Close(_) => Kind::Close,
             Self::Withdraw(_) => Kind::Withdraw,
+        }
+    }
+
+    /// The photos and documents the envelope names.
+    pub fn attachments(&self) -> &[crate::domain::attachment::AttachmentRef] {
+        match self {
+            Self::Request(request) => &request.attachments,
+            _ => &[],
         }
     }
 

@@ -7,15 +7,30 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 use utoipa::ToSchema;
 
-use super::auth::NOTE_WRITERS;
+use super::auth::{NOTE_WRITERS, READERS};
 use super::{Node, NodeError, Officer};
-use crate::domain::attachment::{MediaType, Sha256};
+use crate::domain::attachment::{AttachmentRef, MediaType, Sha256, size_words};
+use crate::domain::validate::FieldError;
+use crate::envelope::Envelope;
+use crate::i18n::Label as _;
+use crate::ids::CaseId;
 use crate::store::{AuditDraft, IncomingError, StoreError};
 
 /// How long an upload may lie unused before the sweep removes it.
 pub const UNUSED_FOR: Duration = Duration::days(1);
 /// How old a half-received file must be before the sweep takes it for abandoned.
 const ABANDONED_AFTER: Duration = Duration::hours(1);
+
+/// A file to serve: which, and where it lies.
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// What the case's envelope says of it.
+    pub attachment: AttachmentRef,
+    /// The file to send.
+    pub path: std::path::PathBuf,
+    /// True for an image's re-encoded preview (a JPEG), false for the original.
+    pub preview: bool,
+}
 
 /// A file kept here, as the upload answers it: what a request or note names it by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -111,6 +126,99 @@ impl Node {
         self.store.durable().await?;
         tracing::info!(sha256 = %sha256, size = info.size, "attachment uploaded");
         Ok(Uploaded { sha256, size: info.size, media_type: info.media_type, dimensions: checked.dimensions })
+    }
+
+    /// Refuses a request or note naming a file not uploaded here, or naming it with another
+    /// size or type than the upload found: what is signed must be what is kept.
+    pub(super) fn check_uploaded(&self, attachments: &[AttachmentRef]) -> Result<(), NodeError> {
+        let mut errors = Vec::new();
+        for (i, attachment) in attachments.iter().enumerate() {
+            let Some(kept) = self.store.file_info(&attachment.sha256)? else {
+                return Err(NodeError::AttachmentNotUploaded(attachment.sha256));
+            };
+            if kept.size != attachment.size || kept.media_type != attachment.media_type {
+                errors.push(FieldError::new(
+                    format!("attachments[{i}]"),
+                    "mismatch",
+                    format!(
+                        "附件“{}”的大小或类型与上传的文件不符（上传的是 {}，{}）",
+                        attachment.name,
+                        kept.media_type.zh(),
+                        size_words(kept.size)
+                    ),
+                    format!(
+                        "attachment “{}” does not match the uploaded file's size or type (uploaded: {}, {})",
+                        attachment.name,
+                        kept.media_type.en(),
+                        size_words(kept.size)
+                    ),
+                ));
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(NodeError::Validation(errors)) }
+    }
+
+    /// A file of case `id` for `officer` to read: the original, or with `preview` the
+    /// re-encoded preview of an image (made again if it was lost). Only what the case's
+    /// envelopes name, and only once the file is here; audited like any read.
+    pub async fn attachment(
+        &self,
+        officer: &Officer,
+        id: CaseId,
+        sha256: &str,
+        preview: bool,
+    ) -> Result<Served, NodeError> {
+        officer.require(READERS)?;
+        let not_found = || NodeError::AttachmentNotFound(sha256.to_owned());
+        let sha: Sha256 = sha256.parse().map_err(|_| not_found())?;
+        self.store.case(&id)?.ok_or_else(|| NodeError::CaseNotFound(id.to_string()))?;
+        if !self.store.case_names_file(&sha, &id)? {
+            return Err(not_found());
+        }
+        let named = self
+            .store
+            .timeline(&id)?
+            .iter()
+            .filter_map(|stored| Envelope::from_stored(&stored.wire).ok())
+            .find_map(|envelope| envelope.body.attachments().iter().find(|a| a.sha256 == sha).cloned())
+            .ok_or_else(not_found)?;
+        let kept = self.store.file_info(&sha)?.ok_or_else(not_found)?;
+        let path = if preview {
+            if !kept.media_type.is_image() {
+                return Err(not_found());
+            }
+            self.preview_of(&kept).await?
+        } else {
+            self.store.file_path(&sha)
+        };
+        let mut audit = AuditDraft::new(officer.actor(), "attachment.read").case(id);
+        audit.sha256 = Some(sha.hex());
+        audit.detail = preview.then(|| "preview".to_owned());
+        self.store.write(self.now(), |unit| {
+            unit.audit(audit);
+            Ok::<_, NodeError>(())
+        })?;
+        self.store.durable().await?;
+        Ok(Served { attachment: named, path, preview })
+    }
+
+    /// The preview of a kept image, made again from the original if it is missing.
+    async fn preview_of(&self, kept: &crate::store::FileInfo) -> Result<std::path::PathBuf, NodeError> {
+        let path = self.store.preview_path(&kept.sha256);
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            return Ok(path);
+        }
+        let (original, media_type) = (self.store.file_path(&kept.sha256), kept.media_type);
+        let remade = tokio::task::spawn_blocking(move || {
+            let bytes = std::fs::read(original).map_err(|e| StoreError::Files(e.to_string()))?;
+            crate::images::check(&bytes, media_type).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .await
+        .map_err(|e| StoreError::Files(e.to_string()))??;
+        if let Some(preview) = remade.preview {
+            self.store.put_preview(&kept.sha256, &preview).await?;
+        }
+        Ok(path)
     }
 
     /// Removes uploads no request or note used within [`UNUSED_FOR`], and files an upload left

@@ -39,7 +39,7 @@ use time::OffsetDateTime;
 use tokio::sync::Notify;
 
 pub use alerts::{HookStatus, HookTest};
-pub use attachments::{UNUSED_FOR, Uploaded};
+pub use attachments::{Served, UNUSED_FOR, Uploaded};
 pub use auth::{ADMIN, Caller, DUTY, LIAISON, NOTE_WRITERS, Officer, READERS};
 pub use delivery::{Answer, Pending, ReceiptError, Stop};
 pub use desk::DeskCounts;
@@ -60,8 +60,8 @@ pub use stats::{
     StatsReport, TwoWay,
 };
 pub use view::{
-    CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, UnreachablePartner, allowed_actions,
-    overdue_targets,
+    AttachmentView, CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, UnreachablePartner,
+    allowed_actions, overdue_targets,
 };
 
 use crate::clock::Clock;

@@ -54,6 +54,10 @@ pub struct NewCase {
     /// person, vehicle or case (otherwise refused with `possible_duplicate`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub confirm_duplicate: bool,
+    /// Photos and documents uploaded before (`POST /api/v1/attachments`), as the upload
+    /// answered them, each with the name and caption the officer gives it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::domain::attachment::AttachmentRef>,
 }
 
 impl NewCase {
@@ -79,6 +83,7 @@ impl NewCase {
             report_by: at + windows.report.0,
             forwarded_from: None,
             refno: None,
+            attachments: self.attachments,
         };
         (self.targets, request)
     }
@@ -264,6 +269,7 @@ impl Node {
     async fn seal_and_record(&self, officer: &Officer, new: NewCase, once: Option<Once>) -> Result<Sent, NodeError> {
         let at = self.now();
         let envelope = request_envelope(&self.config, officer, new, at)?;
+        self.check_uploaded(envelope.body.attachments())?;
         let targets = envelope.to.clone();
         let (sent, woken) =
             self.requests.submit((officer.clone(), envelope, once), |batch| self.record_requests(batch)).await?;
@@ -478,6 +484,14 @@ pub fn request_envelope(
         Ok(()) => {}
         Err(ApplyError::InvalidBody(content)) => errors.extend(content),
         Err(other) => return Err(other.into()),
+    }
+    // This station's own limits, on top of the protocol's outer ones the rules checked.
+    let mut limits = crate::domain::validate::Errors::default();
+    crate::domain::attachment::check("attachments", &request.attachments, config.attachments.limits(), &mut limits);
+    for error in limits.into_vec() {
+        if !errors.iter().any(|e| e.field == error.field && e.code == error.code) {
+            errors.push(error);
+        }
     }
     if !errors.is_empty() {
         return Err(NodeError::Validation(errors));

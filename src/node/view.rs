@@ -8,12 +8,13 @@ use utoipa::ToSchema;
 use super::auth::{READERS, roles_for};
 use super::{Node, NodeError, Officer};
 use crate::case::CaseRecord;
+use crate::domain::attachment::AttachmentRef;
 use crate::domain::case::Restriction;
 use crate::domain::deadline::Overdue;
 use crate::domain::lifecycle::{ActionKind, Party};
 use crate::envelope::{Kind, SealedEnvelope, SealedReceipt, Signatory};
 use crate::ids::{CaseId, StationId};
-use crate::store::{AuditDraft, DeadLetter, Mailbox, StoredEnvelope};
+use crate::store::{AuditDraft, DeadLetter, Mailbox, StoreError, StoredEnvelope};
 
 /// A case as an officer reads it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -49,6 +50,25 @@ pub struct CaseDetail {
     /// over (only its handler and the station chief may).
     #[serde(default)]
     pub handover_to: Vec<Signatory>,
+    /// The photos and documents the case's envelopes name, oldest first.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// An attachment of the case as an officer sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AttachmentView {
+    /// What the signed envelope says of it.
+    pub attachment: AttachmentRef,
+    /// The station whose envelope named it.
+    #[schema(value_type = String)]
+    pub from: StationId,
+    /// That envelope's time.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// True when the file is here, whole and checked; false while it is on its way.
+    pub here: bool,
 }
 
 /// A partner station of the case that cannot be reached now.
@@ -197,7 +217,9 @@ impl Node {
             refused.extend(letters.into_iter().map(|letter| RefusedEnvelope { station: party.clone(), letter }));
         }
         let unreachable = self.unreachable_partners(&case);
+        let attachments = self.attachment_views(&timeline)?;
         Ok(CaseDetail {
+            attachments,
             handovers: self.handover_views(&case.id)?,
             handover_to: super::handover_choices(&self.config, &case, officer),
             refused,
@@ -210,6 +232,28 @@ impl Node {
             same_subject,
             case,
         })
+    }
+
+    /// The attachments the verified envelopes of a timeline name, each once.
+    fn attachment_views(&self, timeline: &[TimelineEntry]) -> Result<Vec<AttachmentView>, NodeError> {
+        let mut views: Vec<AttachmentView> = Vec::new();
+        for entry in timeline.iter().filter(|e| e.verified) {
+            let named: Vec<AttachmentRef> = entry
+                .body
+                .get("attachments")
+                .map(|list| serde_json::from_value(list.clone()))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("the attachments of envelope {}: {e}", entry.id)))?
+                .unwrap_or_default();
+            for attachment in named {
+                if views.iter().any(|v| v.attachment.sha256 == attachment.sha256) {
+                    continue;
+                }
+                let here = self.store.file_info(&attachment.sha256)?.is_some();
+                views.push(AttachmentView { attachment, from: entry.from.clone(), at: entry.at, here });
+            }
+        }
+        Ok(views)
     }
 
     /// The partners of `case` that cannot be reached now (the other parties of an open case).

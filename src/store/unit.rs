@@ -139,6 +139,10 @@ impl<'s> Unit<'s> {
         self.envelopes.push(envelope.clone());
         self.envelope_values.insert(envelope.id, EnvelopeValue { meta, wire: sealed.wire(), own_receipt: None });
         self.timelines.entry(envelope.case).or_default().push(case_value::entry(envelope.at, &envelope.id));
+        // The files an envelope names are the case's from now on (here already, or to come).
+        for attachment in envelope.body.attachments() {
+            self.link_file(&attachment.sha256, &envelope.case);
+        }
         if &envelope.from == self.store.station() {
             for peer in &envelope.to {
                 self.put(

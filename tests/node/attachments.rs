@@ -3,12 +3,14 @@
 //! are not what a station accepts; unused uploads swept.
 
 use std::io::Cursor;
+use std::time::Duration;
 
 use serde_json::Value;
 use tiemeng::client::ClientError;
-use tiemeng::domain::attachment::{MediaType, Sha256};
+use tiemeng::domain::attachment::{AttachmentRef, MediaType, Sha256};
+use tiemeng::samples;
 
-use super::support::{As, LUOYANG, Net};
+use super::support::{As, LUOYANG, Net, XIXI, eventually};
 
 /// A JPEG photo of `width`×`height`.
 fn photo(width: u32, height: u32) -> Vec<u8> {
@@ -130,5 +132,114 @@ async fn an_upload_no_request_names_is_swept_after_a_day() {
     assert!(!node.store().file_path(&uploaded.sha256).exists());
     assert!(!node.store().preview_path(&uploaded.sha256).exists());
     assert_eq!(node.store().file_info(&uploaded.sha256).unwrap(), None);
+    net.shutdown().await;
+}
+
+/// A one-page PDF as a scanner writes one, enough for the check: header, body, end.
+fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
+}
+
+#[tokio::test]
+async fn a_request_names_its_photos_and_letter_signed_and_the_origin_serves_them_to_its_officers() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let (face, scene, letter) = (photo(900, 1200), png(640, 480), pdf());
+    let mut named = Vec::new();
+    for (bytes, name, caption) in [
+        (&face, "吴德福近照.jpg", Some("2026年10月摄")),
+        (&scene, "监控截图.png", None),
+        (&letter, "协查函.pdf", Some("盖章扫描件")),
+    ] {
+        let up = liaison.upload(bytes.clone()).await.unwrap();
+        named.push(AttachmentRef {
+            sha256: up.sha256,
+            size: up.size,
+            media_type: up.media_type,
+            name: name.into(),
+            caption: caption.map(Into::into),
+        });
+    }
+    let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    new.attachments = named.clone();
+    let case = liaison.create_case(&new).await.unwrap();
+
+    let detail = liaison.case(&case.id).await.unwrap();
+    let shown: Vec<_> = detail.attachments.iter().map(|a| (&a.attachment, a.here)).collect();
+    assert_eq!(shown, named.iter().map(|a| (a, true)).collect::<Vec<_>>(), "in order, all here");
+    assert_eq!(detail.request["attachments"][0]["sha256"], named[0].sha256.hex(), "in the signed request");
+
+    // The original, byte for byte, as a download; a preview of a photo, re-encoded.
+    let base = format!("{}/api/v1/cases/{}/attachments", net.url(LUOYANG), case.id);
+    let response = liaison.http().get(format!("{base}/{}", named[0].sha256)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    assert_eq!(headers["content-type"], "image/jpeg");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let disposition = headers["content-disposition"].to_str().unwrap();
+    assert!(disposition.starts_with("attachment;") && disposition.contains("UTF-8''%E5%90%B4"), "{disposition}");
+    assert_eq!(response.bytes().await.unwrap().as_ref(), face.as_slice());
+    let preview = liaison.http().get(format!("{base}/{}?preview=1", named[1].sha256)).send().await.unwrap();
+    assert_eq!(preview.status(), 200);
+    assert!(preview.headers()["content-disposition"].to_str().unwrap().starts_with("inline;"));
+    let preview = image::load_from_memory(&preview.bytes().await.unwrap()).unwrap();
+    assert_eq!((preview.width(), preview.height()), (640, 480));
+    let pdf_served = liaison.http().get(format!("{base}/{}", named[2].sha256)).send().await.unwrap();
+    assert_eq!(pdf_served.headers()["content-type"], "application/pdf");
+    let no_preview = liaison.http().get(format!("{base}/{}?preview=1", named[2].sha256)).send().await.unwrap();
+    assert_eq!(no_preview.status(), 404, "a document has no preview");
+    let reads: Vec<_> = net
+        .node(LUOYANG)
+        .store()
+        .audit_entries(0, 1_000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "attachment.read")
+        .collect();
+    assert_eq!(reads.len(), 3, "every download and preview read is audited");
+
+    // A file the case does not name is not served through it, even when it is kept here.
+    let other = liaison.upload(photo(10, 10)).await.unwrap();
+    let response = liaison.http().get(format!("{base}/{}", other.sha256)).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    let admin = net.officer(LUOYANG, As::Admin).http().get(format!("{base}/{}", named[0].sha256)).send().await.unwrap();
+    assert_eq!(admin.status(), 403);
+
+    // The target sees what the request names, not yet the files: they follow on their own.
+    let duty = net.officer(XIXI, As::Duty);
+    assert!(eventually(Duration::from_secs(20), || async { duty.case(&case.id).await.is_ok() }).await);
+    let there = duty.case(&case.id).await.unwrap();
+    assert_eq!(there.attachments.len(), 3);
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_naming_a_file_not_uploaded_or_misdescribed_is_refused_and_sends_nothing() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], now);
+    let bytes = photo(20, 20);
+    new.attachments = vec![AttachmentRef {
+        sha256: Sha256::of(&bytes),
+        size: bytes.len() as u64,
+        media_type: MediaType::Jpeg,
+        name: "照片.jpg".into(),
+        caption: None,
+    }];
+    let refused = liaison.create_case(&new).await.unwrap_err();
+    assert!(matches!(&refused, ClientError::Problem(p) if p.code == "attachment_not_uploaded"), "{refused}");
+    liaison.upload(bytes.clone()).await.unwrap();
+    new.attachments[0].media_type = MediaType::Png;
+    let refused = liaison.create_case(&new).await.unwrap_err();
+    let ClientError::Problem(problem) = refused else { panic!("{refused}") };
+    assert_eq!((problem.code.as_str(), problem.errors[0].code.as_str()), ("validation_failed", "mismatch"));
+    assert!(problem.errors[0].zh.contains("JPEG 照片"), "{:?}", problem.errors[0]);
+    new.attachments[0].media_type = MediaType::Jpeg;
+    new.attachments[0].name = "../../etc/passwd".into();
+    let refused = liaison.create_case(&new).await.unwrap_err();
+    assert!(matches!(&refused, ClientError::Problem(p) if p.errors[0].code == "folder_in_name"), "{refused}");
+    let outbox = liaison.list(tiemeng::store::Mailbox::Outbox, "").await.unwrap();
+    assert!(outbox.cases.is_empty(), "nothing sent");
     net.shutdown().await;
 }

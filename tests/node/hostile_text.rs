@@ -191,6 +191,37 @@ async fn bad_input_to_every_officer_route_is_a_4xx_that_changes_nothing() {
             json!({"to": "330329003", "note": "交班\u{1b}[2J"}),
         ),
         ("a handover with an unknown field", As::Liaison, format!("{case}/handover"), json!({"to": "1", "now": 1})),
+        (
+            "an attachment never uploaded",
+            As::Liaison,
+            "/api/v1/cases".into(),
+            with(
+                request.clone(),
+                "/attachments",
+                json!([{"sha256": "ab".repeat(32), "size": 10, "media_type": "jpeg", "name": "照片.jpg"}]),
+            ),
+        ),
+        (
+            "an attachment hash that is not one",
+            As::Liaison,
+            "/api/v1/cases".into(),
+            with(
+                request.clone(),
+                "/attachments",
+                json!([{"sha256": "x", "size": 1, "media_type": "jpeg", "name": "a"}]),
+            ),
+        ),
+        (
+            "an attachment of an unknown type",
+            As::Liaison,
+            "/api/v1/cases".into(),
+            with(
+                request.clone(),
+                "/attachments",
+                json!([{"sha256": "ab".repeat(32), "size": 1, "media_type": "exe", "name": "a"}]),
+            ),
+        ),
+        ("a web page as an upload", As::Liaison, "/api/v1/attachments".into(), json!({"html": "<script>"})),
     ];
     let before = holdings(&net);
     for (label, role, path, body) in bad {

@@ -372,6 +372,7 @@ pub(super) fn request_body() -> impl Strategy<Value = (RequestBody, OffsetDateTi
                     report_by: at + Duration::minutes(ack + report),
                     forwarded_from: None,
                     refno: None,
+                    attachments: Vec::new(),
                 };
                 (body, at)
             },
