@@ -224,3 +224,24 @@ mod tests {
         assert_eq!(batch.envelopes[1].get(), r#"{"b":2}"#);
     }
 }
+
+/// The most bytes of a file one `PUT /fed/v1/files/{sha256}` carries.
+pub const FILE_PIECE: usize = 1 << 20;
+/// The header naming where in the file a piece starts.
+pub const OFFSET_HEADER: &str = "tiemeng-offset";
+/// The header naming the whole file's size.
+pub const TOTAL_HEADER: &str = "tiemeng-total";
+
+/// The answer to a piece of a file: how much of it the receiver holds, synced; once it holds
+/// the whole file, checked against its hash, its signed file receipt.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileAck {
+    /// Bytes of the file the receiver holds, from its start.
+    pub have: u64,
+    /// The receiver's signed [`FileReceipt`](crate::envelope::FileReceipt), once it holds
+    /// the whole file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub receipt: Option<Box<RawValue>>,
+}

@@ -13,6 +13,7 @@ pub mod cases;
 pub mod events;
 pub mod extract;
 pub mod fed;
+pub mod fed_files;
 pub mod limit;
 mod openapi;
 pub mod problem;
@@ -110,7 +111,9 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .routes(routes!(fed::hello))
         .routes(routes!(fed::keys))
         .routes(routes!(fed::reconcile))
-        .layer(DefaultBodyLimit::max(fed::body_limit()));
+        .layer(DefaultBodyLimit::max(fed::body_limit()))
+        // A piece of a file is read up to its own limit (`protocol::FILE_PIECE`).
+        .merge(OpenApiRouter::new().routes(routes!(fed_files::piece)).layer(DefaultBodyLimit::disable()));
     let (router, mut doc) = officer_api.merge(fed_api).split_for_parts();
     // Applied to the finished document: the details schemas only exist once routes are added.
     utoipa::Modify::modify(&KindTagInSchemas, &mut doc);

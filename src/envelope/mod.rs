@@ -12,6 +12,7 @@
 //! node, after this module has proven who signed what.
 
 pub mod body;
+mod file_receipt;
 mod handover;
 mod receipt;
 mod reconcile;
@@ -27,6 +28,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 pub use body::{Body, Kind, Signatory};
+pub use file_receipt::{FileReceipt, SealedFileReceipt};
 pub use handover::{Handover, SealedHandover};
 pub use receipt::{Receipt, SealedReceipt};
 pub use reconcile::{ReconcileAsk, SealedReconcileAsk};
@@ -44,6 +46,8 @@ pub const RECEIPT_CONTEXT: &[u8] = b"tiemeng/receipt/v1\n";
 pub const RECONCILE_CONTEXT: &[u8] = b"tiemeng/reconcile/v1\n";
 /// Domain separation for a station's record of a case handed from one officer to another.
 pub const HANDOVER_CONTEXT: &[u8] = b"tiemeng/handover/v1\n";
+/// Domain separation for file receipts: a station holds an attachment, whole and checked.
+pub const FILE_RECEIPT_CONTEXT: &[u8] = b"tiemeng/file-receipt/v1\n";
 /// The largest envelope accepted on the wire; a request with long narratives is ~10 KiB.
 pub const MAX_ENVELOPE_BYTES: usize = 256 * 1024;
 /// The only payload version this node speaks.

@@ -3,6 +3,7 @@
 //! is lost on restart because the queue is on disk.
 
 mod backoff;
+mod files;
 pub mod metrics;
 mod worker;
 
@@ -41,6 +42,13 @@ pub fn start(node: &Arc<Node>, tasks: &TaskTracker, shutdown: &CancellationToken
             shutdown: shutdown.clone(),
         };
         tasks.spawn(worker.run());
+        let files = files::FileSender {
+            node: node.clone(),
+            peer: peer.clone(),
+            client: peer_client(node, peer)?,
+            shutdown: shutdown.clone(),
+        };
+        tasks.spawn(files.run());
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ mod equivocation;
 mod error;
 mod export;
 pub mod feed;
+mod file_intake;
 mod forward;
 mod handover;
 pub mod health;
@@ -46,6 +47,7 @@ pub use desk::DeskCounts;
 pub use duplicates::Duplicate;
 pub use equivocation::{EQUIVOCATIONS_SHOWN, EquivocationView, SignedStatement};
 pub use error::NodeError;
+pub use file_intake::FileRefusal;
 pub use forward::ForwardInput;
 pub use handover::{HandoverInput, HandoverView, TimelineItem, handover_choices, may_hand_over, roles_to_handle};
 pub use inbound::{InboundError, InboundOutcome};
@@ -162,6 +164,8 @@ pub struct Node {
     alerts: crate::alerts::deliver::Board,
     /// The latest events, rendered for open streams.
     feed: feed::EventFeed,
+    /// Taken while a piece of a partner's file is appended.
+    file_intake: tokio::sync::Mutex<()>,
 }
 
 /// Signals to the delivery task of one peer.
@@ -171,6 +175,8 @@ pub struct PeerSignals {
     pub work: Arc<Notify>,
     /// The peer just spoke to us, so it is up: stop backing off.
     pub alive: Arc<Notify>,
+    /// Files are waiting to be sent.
+    pub files: Arc<Notify>,
 }
 
 impl std::fmt::Debug for Node {
@@ -207,6 +213,7 @@ impl Node {
             requests: Default::default(),
             alerts: Default::default(),
             feed,
+            file_intake: tokio::sync::Mutex::new(()),
         };
         node.plan_reconciliation().map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         Ok(node)
@@ -282,6 +289,7 @@ impl Node {
         for peer in peers {
             if let Some(signals) = self.signals.get(peer) {
                 signals.work.notify_one();
+                signals.files.notify_one();
             }
         }
     }

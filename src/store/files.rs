@@ -78,6 +78,11 @@ pub struct Received {
 }
 
 impl Received {
+    /// A whole file at `path`, hashed and sized already.
+    pub(super) fn at(path: PathBuf, sha256: Sha256, size: u64, media_type: MediaType) -> Self {
+        Self { path, sha256, size, media_type }
+    }
+
     /// Where it lies until it is kept or dropped.
     pub fn path(&self) -> &Path {
         &self.path
@@ -240,6 +245,19 @@ impl Store {
     pub fn file_info(&self, sha256: &Sha256) -> Result<Option<FileInfo>, StoreError> {
         let inner = self.inner()?;
         inner.trees.sha_file.get(sha256.0)?.map(|value| decode(*sha256, &value)).transpose()
+    }
+
+    /// The cases that name the file.
+    pub fn cases_naming_file(&self, sha256: &Sha256) -> Result<Vec<CaseId>, StoreError> {
+        let inner = self.inner()?;
+        let mut cases = Vec::new();
+        for item in inner.trees.shacase_file.scan_prefix(sha256.0) {
+            let (key, _) = item?;
+            let id: [u8; 16] =
+                key[32..].try_into().map_err(|_| StoreError::Corrupt("a file's case key is damaged".into()))?;
+            cases.push(CaseId::from_bytes(id));
+        }
+        Ok(cases)
     }
 
     /// True when `case` names the file.

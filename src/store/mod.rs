@@ -31,6 +31,7 @@ mod stats;
 mod sync;
 mod tally_cache;
 mod tally_codec;
+mod transfers;
 mod trees;
 mod unit;
 
@@ -61,6 +62,7 @@ use crate::envelope::Kind;
 use crate::ids::{CaseId, EnvelopeId, StationId};
 pub use files::{FileInfo, Incoming, IncomingError, Received};
 use flush::GroupFlush;
+pub use transfers::{Outgoing, Transfer};
 pub(crate) use trees::{TreeId, Trees};
 
 /// A storage failure. None of these is the caller's fault; all of them mean "not done".

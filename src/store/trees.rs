@@ -98,4 +98,10 @@ trees! {
     /// SHA-256, case → (): the cases naming a file, written with the envelope that names it;
     /// a file no case names is swept a day after it arrived (`files`).
     shacase_file => ShacaseFile,
+    /// Partner, 0, SHA-256 → how much of a file the partner confirmed holding, or its refusal
+    /// (`transfers`): the files still to send, queued with the envelope that names them.
+    peersha_send => PeershaSend,
+    /// SHA-256, partner → the file receipt the partner signed once it held the whole file,
+    /// checked (`transfers`): kept as evidence of delivery.
+    shapeer_filereceipt => ShapeerFilereceipt,
 }

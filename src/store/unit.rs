@@ -144,6 +144,13 @@ impl<'s> Unit<'s> {
             self.link_file(&attachment.sha256, &envelope.case);
         }
         if &envelope.from == self.store.station() {
+            // Files follow their envelope on a queue of their own: a large photo never holds
+            // back the next request.
+            for peer in &envelope.to {
+                for attachment in envelope.body.attachments() {
+                    self.queue_file(peer, &attachment.sha256, attachment.size)?;
+                }
+            }
             for peer in &envelope.to {
                 self.put(
                     TreeId::PeerdirtimeEnvelope,

@@ -20,6 +20,21 @@ fn photo(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
+/// A photo of noise: nothing for JPEG to squeeze, so it is megabytes, not kilobytes.
+fn noisy_photo(width: u32, height: u32) -> Vec<u8> {
+    let mut state = 0x2545_f491_u32;
+    let image = image::RgbImage::from_fn(width, height, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let [a, b, c, _] = state.to_le_bytes();
+        image::Rgb([a, b, c])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&image).unwrap();
+    out
+}
+
 fn png(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_pixel(width, height, image::Rgb([10, 20, 30]));
     let mut out = Cursor::new(Vec::new());
@@ -241,5 +256,51 @@ async fn a_request_naming_a_file_not_uploaded_or_misdescribed_is_refused_and_sen
     assert!(matches!(&refused, ClientError::Problem(p) if p.errors[0].code == "folder_in_name"), "{refused}");
     let outbox = liaison.list(tiemeng::store::Mailbox::Outbox, "").await.unwrap();
     assert!(outbox.cases.is_empty(), "nothing sent");
+    net.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_files_follow_their_request_to_the_partner_byte_for_byte_checked_and_signed_for() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    // A photo larger than one piece, so it travels in several.
+    let (face, letter) = (noisy_photo(1200, 900), pdf());
+    assert!(face.len() > 1 << 20, "{} bytes", face.len());
+    let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    for (bytes, name) in [(&face, "近照.jpg"), (&letter, "协查函.pdf")] {
+        let up = liaison.upload(bytes.clone()).await.unwrap();
+        new.attachments.push(AttachmentRef {
+            sha256: up.sha256,
+            size: up.size,
+            media_type: up.media_type,
+            name: name.into(),
+            caption: None,
+        });
+    }
+    let case = liaison.create_case(&new).await.unwrap();
+    let duty = net.officer(XIXI, As::Duty);
+    let arrived = eventually(Duration::from_secs(30), || async {
+        duty.case(&case.id).await.is_ok_and(|d| d.attachments.iter().all(|a| a.here) && d.attachments.len() == 2)
+    })
+    .await;
+    assert!(arrived, "both files reach 犀溪");
+    let xixi = net.node(XIXI);
+    for (bytes, named) in [(&face, &new.attachments[0]), (&letter, &new.attachments[1])] {
+        assert_eq!(&std::fs::read(xixi.store().file_path(&named.sha256)).unwrap(), bytes, "byte for byte");
+    }
+    // 犀溪's duty officer opens the photo there.
+    let url = format!("{}/api/v1/cases/{}/attachments/{}", net.url(XIXI), case.id, new.attachments[0].sha256);
+    let served = duty.http().get(&url).send().await.unwrap();
+    assert_eq!(served.bytes().await.unwrap().as_ref(), face.as_slice());
+    // 罗阳 holds 犀溪's signed receipt for each, and nothing is left to send.
+    let luoyang = net.node(LUOYANG);
+    let signed = eventually(Duration::from_secs(10), || async {
+        new.attachments
+            .iter()
+            .all(|a| luoyang.store().file_receipt(&a.sha256, &XIXI.parse().unwrap()).unwrap().is_some())
+    })
+    .await;
+    assert!(signed);
+    assert!(luoyang.store().files_to_send(&XIXI.parse().unwrap()).unwrap().is_empty());
     net.shutdown().await;
 }

@@ -1,0 +1,204 @@
+//! Attachment files on their way between stations.
+//!
+//! Sending: `peersha_send` holds, per partner and file, how much the partner has confirmed
+//! holding (written with the envelope that names the file, so a file is queued exactly when
+//! its request is); a transfer that ends leaves its partner's signed file receipt in
+//! `shapeer_filereceipt`, or the partner's refusal in the queue entry.
+//!
+//! Receiving: a file arrives in `attachments/partial/<partner>/<hash>`, appended and synced
+//! piece by piece, so after a cut only what did not arrive is sent again; once whole and its
+//! hash checked it is kept like an upload.
+
+use std::path::PathBuf;
+
+use sha2::Digest as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use super::files::Received;
+use super::{Store, StoreError, TreeId, Unit};
+use crate::domain::attachment::{MediaType, Sha256};
+use crate::ids::StationId;
+
+const SEND_V1: u8 = 1;
+
+/// Where a file on its way to a partner stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The file.
+    pub sha256: Sha256,
+    /// Its size.
+    pub size: u64,
+    /// How much of it the partner confirmed holding.
+    pub confirmed: u64,
+    /// The partner's refusal for good (its code), after which nothing is sent.
+    pub refused: Option<String>,
+}
+
+fn send_key(peer: &StationId, sha256: &Sha256) -> Vec<u8> {
+    [peer.as_str().as_bytes(), &[0], &sha256.0].concat()
+}
+
+fn encode(outgoing: &Outgoing) -> Vec<u8> {
+    let mut value = vec![SEND_V1];
+    value.extend_from_slice(&outgoing.size.to_be_bytes());
+    value.extend_from_slice(&outgoing.confirmed.to_be_bytes());
+    if let Some(code) = &outgoing.refused {
+        value.extend_from_slice(code.as_bytes());
+    }
+    value
+}
+
+fn decode(sha256: Sha256, value: &[u8]) -> Result<Outgoing, StoreError> {
+    let corrupt = || StoreError::Corrupt(format!("the transfer record of {sha256} is damaged"));
+    let [SEND_V1, rest @ ..] = value else { return Err(corrupt()) };
+    if rest.len() < 16 {
+        return Err(corrupt());
+    }
+    let number = |range: std::ops::Range<usize>| rest[range].try_into().map(u64::from_be_bytes).map_err(|_| corrupt());
+    let refused = (rest.len() > 16).then(|| String::from_utf8_lossy(&rest[16..]).into_owned());
+    Ok(Outgoing { sha256, size: number(0..8)?, confirmed: number(8..16)?, refused })
+}
+
+fn receipt_key(sha256: &Sha256, peer: &StationId) -> Vec<u8> {
+    [&sha256.0[..], peer.as_str().as_bytes()].concat()
+}
+
+impl Unit<'_> {
+    /// Queues the file for `peer`, unless the peer signed for it already.
+    pub fn queue_file(&mut self, peer: &StationId, sha256: &Sha256, size: u64) -> Result<(), StoreError> {
+        if self.inner.trees.shapeer_filereceipt.contains_key(receipt_key(sha256, peer))? {
+            return Ok(());
+        }
+        let key = send_key(peer, sha256);
+        if self.inner.trees.peersha_send.contains_key(&key)? {
+            return Ok(());
+        }
+        let outgoing = Outgoing { sha256: *sha256, size, confirmed: 0, refused: None };
+        self.put(TreeId::PeershaSend, key, encode(&outgoing));
+        Ok(())
+    }
+
+    /// Records how much of the file `peer` holds, or its refusal.
+    pub fn file_progress(&mut self, peer: &StationId, outgoing: &Outgoing) {
+        self.put(TreeId::PeershaSend, send_key(peer, &outgoing.sha256), encode(outgoing));
+    }
+
+    /// Ends the file's transfer to `peer` with the receipt it signed.
+    pub fn file_delivered(&mut self, peer: &StationId, sha256: &Sha256, receipt: Vec<u8>) {
+        self.remove_key(TreeId::PeershaSend, send_key(peer, sha256));
+        self.put(TreeId::ShapeerFilereceipt, receipt_key(sha256, peer), receipt);
+    }
+}
+
+impl Store {
+    /// The files queued for `peer`, those it refused included.
+    pub fn files_to_send(&self, peer: &StationId) -> Result<Vec<Outgoing>, StoreError> {
+        let inner = self.inner()?;
+        let prefix = [peer.as_str().as_bytes(), &[0]].concat();
+        let mut out = Vec::new();
+        for item in inner.trees.peersha_send.scan_prefix(&prefix) {
+            let (key, value) = item?;
+            let sha = key[prefix.len()..]
+                .try_into()
+                .map(Sha256)
+                .map_err(|_| StoreError::Corrupt("a transfer key is damaged".into()))?;
+            out.push(decode(sha, &value)?);
+        }
+        Ok(out)
+    }
+
+    /// Where the file stands with `peer`: queued (with how much it holds), or delivered.
+    pub fn file_transfer(&self, peer: &StationId, sha256: &Sha256) -> Result<Transfer, StoreError> {
+        let inner = self.inner()?;
+        if inner.trees.shapeer_filereceipt.contains_key(receipt_key(sha256, peer))? {
+            return Ok(Transfer::Delivered);
+        }
+        match inner.trees.peersha_send.get(send_key(peer, sha256))? {
+            Some(value) => Ok(Transfer::Queued(decode(*sha256, &value)?)),
+            None => Ok(Transfer::None),
+        }
+    }
+
+    /// The receipt `peer` signed for the file, if it did.
+    pub fn file_receipt(&self, sha256: &Sha256, peer: &StationId) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.inner()?.trees.shapeer_filereceipt.get(receipt_key(sha256, peer))?.map(|v| v.to_vec()))
+    }
+
+    fn partial_path(&self, peer: &StationId, sha256: &Sha256) -> PathBuf {
+        self.dir.join("attachments").join("partial").join(peer.as_str()).join(sha256.hex())
+    }
+
+    /// How much of the file from `peer` is here so far.
+    pub async fn partial_len(&self, peer: &StationId, sha256: &Sha256) -> u64 {
+        tokio::fs::metadata(self.partial_path(peer, sha256)).await.map_or(0, |m| m.len())
+    }
+
+    /// Appends `piece` at `offset` to the file arriving from `peer` and syncs it: on disk
+    /// before the sender is told. `Err(have)` when `offset` is not where the file ends.
+    pub async fn append_partial(
+        &self,
+        peer: &StationId,
+        sha256: &Sha256,
+        offset: u64,
+        piece: &[u8],
+    ) -> Result<Result<u64, u64>, StoreError> {
+        let io = |e: std::io::Error| StoreError::Files(e.to_string());
+        let path = self.partial_path(peer, sha256);
+        if let Some(folder) = path.parent() {
+            tokio::fs::create_dir_all(folder).await.map_err(io)?;
+        }
+        let mut file = tokio::fs::File::options().create(true).append(true).open(&path).await.map_err(io)?;
+        let have = file.metadata().await.map_err(io)?.len();
+        if have != offset {
+            return Ok(Err(have));
+        }
+        file.write_all(piece).await.map_err(io)?;
+        file.sync_data().await.map_err(io)?;
+        Ok(Ok(have + piece.len() as u64))
+    }
+
+    /// The whole file from `peer`, once its hash is that of its name: ready to be checked and
+    /// kept. A file whose bytes hash otherwise is removed, so it is sent again from the start.
+    pub async fn whole_partial(
+        &self,
+        peer: &StationId,
+        sha256: &Sha256,
+        media_type: MediaType,
+    ) -> Result<Option<Received>, StoreError> {
+        let io = |e: std::io::Error| StoreError::Files(e.to_string());
+        let path = self.partial_path(peer, sha256);
+        let mut file = tokio::fs::File::open(&path).await.map_err(io)?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let n = file.read(&mut buffer).await.map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            size += n as u64;
+        }
+        if Sha256(hasher.finalize().into()) != *sha256 {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Ok(None);
+        }
+        Ok(Some(Received::at(path, *sha256, size, media_type)))
+    }
+
+    /// Drops what arrived of the file from `peer`.
+    pub async fn drop_partial(&self, peer: &StationId, sha256: &Sha256) {
+        let _ = tokio::fs::remove_file(self.partial_path(peer, sha256)).await;
+    }
+}
+
+/// Where a file stands with one partner, at the sending station.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transfer {
+    /// Not queued for it.
+    None,
+    /// On its way, or refused.
+    Queued(Outgoing),
+    /// The partner signed for it.
+    Delivered,
+}
