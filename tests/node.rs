@@ -10,6 +10,8 @@ mod hostile_text;
 mod impostor;
 #[path = "node/once.rs"]
 mod once;
+#[path = "node/search.rs"]
+mod search;
 
 use std::time::Duration;
 

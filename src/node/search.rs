@@ -101,7 +101,8 @@ impl SearchInput {
         detail
     }
 
-    fn query(&self) -> SearchQuery {
+    /// The store's query for this search: its words as terms, its days as Beijing days.
+    pub fn query(&self) -> SearchQuery {
         let start_of = |day: Date| day.midnight().assume_offset(BEIJING).to_offset(time::UtcOffset::UTC);
         SearchQuery {
             terms: words::query_terms(&self.q),

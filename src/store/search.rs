@@ -391,6 +391,19 @@ impl Store {
     }
 }
 
+impl Store {
+    /// **Tests only.** Removes the search index and its marker, leaving the store as a
+    /// release without search wrote it.
+    #[cfg(feature = "test-support")]
+    pub fn forget_search_index_for_tests(&self) -> Result<(), StoreError> {
+        let inner = self.inner()?;
+        inner.trees.term_case.clear()?;
+        inner.trees.meta.remove(BUILT)?;
+        inner.flush_now()?;
+        Ok(())
+    }
+}
+
 impl Unit<'_> {
     /// Writes the search entries of a case from its request envelope, in this unit.
     pub(super) fn index_request(&mut self, envelope: &Envelope) {
