@@ -212,6 +212,19 @@ async fn a_received_request_is_found_at_its_target_and_only_there_and_each_searc
     assert_eq!(by_refno.results[0].case.id, sent.id);
     assert!(by_refno.results[0].matched.contains(&SearchField::Refno), "{:?}", by_refno.results[0].matched);
 
+    // The command line: a table in Chinese with the number, kind, title and what matched.
+    let output = net.cli(XIXI, As::Duty, "case", &["search", "欧阳", "铁柱", "--state", "delivered"]).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert!(printed.starts_with("搜索“欧阳 铁柱”：1 件"), "{printed}");
+    assert!(printed.contains(&refno) && printed.contains("在逃人员") && printed.contains("匹配：姓名"), "{printed}");
+    let output = net.cli(XIXI, As::Duty, "case", &["--json", "search", "司马翠花"]).await;
+    let parsed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(parsed["results"].as_array().map(Vec::len), Some(0), "{parsed}");
+    let output = net.cli(XIXI, As::Duty, "case", &["search", "x", "--from", "tomorrow"]).await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("2026-12-01"), "says what a day looks like");
+
     let audit = xixi_node.store().audit_entries(0, 1000).unwrap();
     let searches: Vec<&str> =
         audit.iter().filter(|e| e.action == "case.search").filter_map(|e| e.detail.as_deref()).collect();
