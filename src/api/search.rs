@@ -17,7 +17,7 @@ use crate::domain::details::CaseKind;
 use crate::domain::lifecycle::TargetState;
 use crate::i18n::Lang;
 use crate::ids::StationId;
-use crate::node::{Node, NodeError, OverdueTarget, SearchInput};
+use crate::node::{Node, NodeError, OverdueTarget, SearchInput, parse_day};
 use crate::store::SearchField;
 
 /// What to search for. Every word must match; filters narrow further; without words the
@@ -76,11 +76,6 @@ fn bad_query(lang: Lang, zh: &str, en: &str) -> Problem {
         lang.pick("查询参数有误", "invalid query parameters"),
         lang.pick(zh, en),
     )
-}
-
-/// A day as `2026-12-01`.
-pub fn parse_day(raw: &str) -> Option<Date> {
-    Date::parse(raw.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
 }
 
 impl SearchParams {

@@ -22,6 +22,11 @@ pub const QUERY_MAX_CHARS: usize = 100;
 /// Largest page.
 pub const SEARCH_LIMIT_MAX: usize = 200;
 
+/// A day as officers write it, `2026-12-01`.
+pub fn parse_day(raw: &str) -> Option<Date> {
+    Date::parse(raw.trim(), time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 /// A search as asked.
 #[derive(Debug, Clone, Default)]
 pub struct SearchInput {
