@@ -342,6 +342,11 @@ impl Store {
         Ok(hits.into_iter().map(|(_, hit)| hit).collect())
     }
 
+    /// The request of a stored case, parsed from its envelope (verified when it was stored).
+    pub fn request(&self, case: &CaseRecord) -> Result<Option<RequestBody>, StoreError> {
+        Ok(self.request_of(case)?.map(|(_, request)| request))
+    }
+
     /// The request envelope of a stored case, parsed (it was verified when it was stored).
     fn request_of(&self, case: &CaseRecord) -> Result<Option<(Envelope, RequestBody)>, StoreError> {
         let Some(stored) = self.envelope(&case.request)? else { return Ok(None) };
