@@ -22,7 +22,7 @@ pub const TERM_MAX_BYTES: usize = 64;
 pub enum Grain {
     /// Character pairs only (long free text: keeps the index small).
     Pairs,
-    /// Pairs and single characters (names and titles: a surname alone finds them).
+    /// Pairs and single characters (names: a surname alone finds them).
     WithSingles,
 }
 

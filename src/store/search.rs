@@ -130,7 +130,7 @@ pub fn request_terms(request: &RequestBody) -> BTreeMap<String, u8> {
     for name in names {
         add(Field::Name, words::terms(name, Grain::WithSingles));
     }
-    add(Field::Title, words::terms(&request.title, Grain::WithSingles));
+    add(Field::Title, words::terms(&request.title, Grain::Pairs));
     add(Field::Narrative, words::terms(&request.narrative, Grain::Pairs));
     out
 }
