@@ -314,16 +314,20 @@ impl Store {
     }
 
     /// The same search by reading every case and its request: what the index must agree
-    /// with (tests), and what it is measured against (the benchmark). All pages at once.
+    /// with (tests), and what it is measured against (the benchmark). All pages at once; the
+    /// cursor and the limit are not used.
     pub fn search_by_scan(&self, query: &SearchQuery) -> Result<Vec<SearchHit>, StoreError> {
         let inner = self.inner()?;
-        let (start, end) = query.bounds();
         let mut hits = Vec::new();
         for item in inner.trees.caseid_case.iter() {
             let (_, value) = item?;
             let case = super::case_value::record(&value)?;
             let pos = position(case.created_at, &case.id).to_vec();
-            if pos < start || pos >= end || !query.keeps(&case) {
+            // The days compared as times, not as the index's key bounds, so that a mistake in
+            // those shows.
+            let in_days =
+                query.from.is_none_or(|from| case.created_at >= from) && query.to.is_none_or(|to| case.created_at < to);
+            if !in_days || !query.keeps(&case) {
                 continue;
             }
             let Some((envelope, request)) = self.request_of(&case)? else { continue };
