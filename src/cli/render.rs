@@ -677,6 +677,53 @@ mod tests {
     }
 
     #[test]
+    fn search_results_give_the_number_kind_title_partners_and_what_matched() {
+        let mut first = case(TITLE, &[XIXI]);
+        first.refno =
+            Some(crate::domain::refno::RefNo { year: 2026, number: 12, label: "泰罗阳协〔2026〕12号".into() });
+        let second = case("协查走失老人吴德福", &[XIXI]);
+        let found = SearchResults {
+            results: vec![
+                crate::api::search::SearchResult {
+                    case: first,
+                    matched: vec![crate::store::SearchField::Name, crate::store::SearchField::Title],
+                    overdue: Vec::new(),
+                },
+                crate::api::search::SearchResult { case: second.clone(), matched: Vec::new(), overdue: Vec::new() },
+            ],
+            next: Some("ff".into()),
+        };
+        let me = Me {
+            identity: String::new(),
+            badge: "330329001".into(),
+            name: "陈志强".into(),
+            roles: vec![Role::Liaison],
+            station: crate::api::cases::StationView {
+                id: LUOYANG.into(),
+                name: "罗阳".into(),
+                division: String::new(),
+            },
+        };
+        let names = Names::new(&me, &[]);
+        assert_eq!(
+            super::search(&found, "郑某", &names, Lang::Zh),
+            format!(
+                "搜索“郑某”：2 件\n\
+                 泰罗阳协〔2026〕12号  在逃人员协查  {TITLE}\n\
+                 \x20   2026-11-23 08:00  fj-shouning-xixi 待送达  匹配：姓名、标题\n\
+                 {}  在逃人员协查  协查走失老人吴德福\n\
+                 \x20   2026-11-23 08:00  fj-shouning-xixi 待送达\n\
+                 下一页：--cursor ff",
+                second.id
+            )
+        );
+        let en = super::search(&found, "郑某", &names, Lang::En);
+        assert!(en.starts_with("search “郑某”: 2 case(s)\n") && en.contains("  matched: name, title\n"), "{en}");
+        let none = SearchResults { results: Vec::new(), next: None };
+        assert_eq!(super::search(&none, "x", &names, Lang::Zh), "搜索“x”：0 件\n  （无）");
+    }
+
+    #[test]
     fn a_received_list_names_the_origin_instead_of_the_targets() {
         let (list, first, _) = listing();
         let zh = super::list(&list, Mailbox::Inbox, &Names::default(), Lang::Zh);
