@@ -108,14 +108,15 @@ impl SearchInput {
 
     /// The store's query for this search: its words as terms, its days as Beijing days.
     pub fn query(&self) -> SearchQuery {
-        let start_of = |day: Date| day.midnight().assume_offset(BEIJING).to_offset(time::UtcOffset::UTC);
+        // The first and last days representable have no Beijing midnight in UTC: unbounded.
+        let start_of = |day: Date| day.midnight().assume_offset(BEIJING).checked_to_offset(time::UtcOffset::UTC);
         SearchQuery {
             terms: words::query_terms(&self.q),
             kind: self.kind,
             peer: self.peer.clone(),
             state: self.state,
-            from: self.from.map(start_of),
-            to: self.to.and_then(|day| day.next_day()).map(start_of),
+            from: self.from.and_then(start_of),
+            to: self.to.and_then(|day| day.next_day()).and_then(start_of),
             limit: self.limit.clamp(1, SEARCH_LIMIT_MAX),
             cursor: self.cursor.clone(),
         }
@@ -181,6 +182,8 @@ mod tests {
         assert_eq!(query.from, Some(time::macros::datetime!(2026-11-30 16:00 UTC)));
         assert_eq!(query.to, Some(time::macros::datetime!(2026-12-01 16:00 UTC)));
         assert!(input.problems().is_empty());
+        let extremes = SearchInput { from: Some(Date::MIN), to: Some(Date::MAX), ..SearchInput::default() };
+        assert_eq!((extremes.query().from, extremes.query().to), (None, None), "no panic at the ends of time");
     }
 
     #[test]

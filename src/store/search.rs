@@ -234,8 +234,9 @@ impl SearchQuery {
     fn bounds(&self) -> (Vec<u8>, Vec<u8>) {
         // Newest first: the end of the date range (`to`, not included) is where the walk
         // starts, at the first case created a millisecond before it.
-        let mut start = match self.to {
-            Some(to) => position(to - time::Duration::milliseconds(1), &CaseId::from_bytes([0; 16])).to_vec(),
+        let last = self.to.and_then(|to| to.checked_sub(time::Duration::milliseconds(1)));
+        let mut start = match last {
+            Some(last) => position(last, &CaseId::from_bytes([0; 16])).to_vec(),
             None => Vec::new(),
         };
         if let Some(cursor) = &self.cursor {
