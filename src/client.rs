@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::cases::{CaseList, Me, StationView};
+use crate::api::search::SearchResults;
 use crate::case::CaseRecord;
 use crate::ids::CaseId;
 use crate::node::{Action, CaseDetail, NewCase};
@@ -252,6 +253,14 @@ impl ApiClient {
         };
         let separator = if query.is_empty() { "" } else { "?" };
         self.get(&format!("/api/v1/{which}{separator}{query}")).await
+    }
+
+    /// `GET /api/v1/search` with these parameters (`q`, `kind`, `peer`, `state`, `from`, `to`,
+    /// `limit`, `cursor`), each percent-encoded here.
+    pub async fn search(&self, params: &[(&str, &str)]) -> Result<SearchResults, ClientError> {
+        let query: Vec<String> = params.iter().map(|(name, value)| format!("{name}={}", segment(value))).collect();
+        let separator = if query.is_empty() { "" } else { "?" };
+        self.get(&format!("/api/v1/search{separator}{}", query.join("&"))).await
     }
 
     /// `GET /api/v1/cases/{id}/bundle`: the evidence bundle's bytes.

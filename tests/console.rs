@@ -6,6 +6,8 @@ mod support;
 
 #[path = "console/once.rs"]
 mod once;
+#[path = "console/search.rs"]
+mod search;
 
 use std::time::Duration;
 

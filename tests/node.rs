@@ -10,6 +10,8 @@ mod hostile_text;
 mod impostor;
 #[path = "node/once.rs"]
 mod once;
+#[path = "node/search.rs"]
+mod search;
 
 use std::time::Duration;
 
@@ -430,6 +432,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("get", "/api/v1/cases/{id}/bundle"),
         ("get", "/api/v1/inbox"),
         ("get", "/api/v1/outbox"),
+        ("get", "/api/v1/search"),
         ("post", "/api/v1/cases/{id}/ack"),
         ("post", "/api/v1/cases/{id}/decline"),
         ("post", "/api/v1/cases/{id}/notes"),

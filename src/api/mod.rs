@@ -15,6 +15,7 @@ pub mod fed;
 pub mod limit;
 mod openapi;
 pub mod problem;
+pub mod search;
 pub mod stats;
 
 use std::sync::Arc;
@@ -76,6 +77,7 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::bundle))
         .routes(routes!(cases::inbox))
         .routes(routes!(cases::outbox))
+        .routes(routes!(search::search))
         .routes(routes!(cases::ack))
         .routes(routes!(cases::decline))
         .routes(routes!(cases::note))

@@ -92,6 +92,33 @@ enum CaseCommand {
         #[arg(long)]
         cursor: Option<String>,
     },
+    /// 搜索协查 (search this station's cases: a name, a resident ID or 尾号1234, a plate, a case or
+    /// warrant number, a reference number, words of the title or narrative; all words must match).
+    Search {
+        /// The words; none lists by the filters alone.
+        words: Vec<String>,
+        /// Kind of request.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Partner station.
+        #[arg(long)]
+        partner: Option<String>,
+        /// sent, delivered, acknowledged, declined, resolved, closed, withdrawn.
+        #[arg(long)]
+        state: Option<String>,
+        /// Sent on or after this day (2026-12-01, Beijing time).
+        #[arg(long)]
+        from: Option<String>,
+        /// Sent on or before this day (2026-12-31, Beijing time).
+        #[arg(long)]
+        to: Option<String>,
+        /// Page size.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Continue from a previous page.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
     /// 查看协查详情 (show one case with its signed timeline).
     Show {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
@@ -329,6 +356,15 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
             let mailbox = if outbox { Mailbox::Outbox } else { Mailbox::Inbox };
             let list = client.list(mailbox, &query.join("&")).await?;
             Ok(if json { to_json(&list) } else { render::list(&list, mailbox, &names(client).await?, lang) })
+        }
+        CaseCommand::Search { words, kind, partner, state, from, to, limit, cursor } => {
+            let (q, limit) = (words.join(" "), limit.to_string());
+            let mut params: Vec<(&str, &str)> = vec![("q", q.as_str()), ("limit", limit.as_str())];
+            let filters = [("kind", &kind), ("peer", &partner), ("state", &state), ("from", &from), ("to", &to)];
+            params.extend(filters.iter().filter_map(|(name, value)| Some((*name, value.as_deref()?))));
+            params.extend(cursor.as_deref().map(|c| ("cursor", c)));
+            let found = client.search(&params).await?;
+            Ok(if json { to_json(&found) } else { render::search(&found, &q, &names(client).await?, lang) })
         }
         CaseCommand::Show { id } => {
             let detail = client.case(&id).await?;

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::api::cases::{CaseList, Me};
+use crate::api::search::SearchResults;
 use crate::case::{CaseRecord, TargetRecord};
 use crate::client::ClientError;
 use crate::clock::local_minute;
@@ -240,6 +241,49 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
         );
     }
     if let Some(next) = &list.next {
+        let _ = write!(out, "\n{}{next}", lang.pick("下一页：--cursor ", "next page: --cursor "));
+    }
+    out
+}
+
+/// Cases found by `case search`: one line a case with its reference number, kind, title,
+/// partner, state and where the words matched.
+pub fn search(found: &SearchResults, words: &str, names: &Names, lang: Lang) -> String {
+    let mut out = match lang {
+        Lang::Zh => format!("搜索“{words}”：{} 件", found.results.len()),
+        Lang::En => format!("search “{words}”: {} case(s)", found.results.len()),
+    };
+    if found.results.is_empty() {
+        out.push_str(lang.pick("\n  （无）", "\n  (none)"));
+    }
+    for result in &found.results {
+        let case = &result.case;
+        let number = case.refno.as_ref().map_or_else(|| case.id.to_string(), |r| r.label.clone());
+        let home = names.home.as_deref();
+        let partners: Vec<String> = if home == Some(case.origin.as_str()) {
+            case.targets.iter().map(|t| format!("{} {}", names.of(t.station.as_str()), t.state.label(lang))).collect()
+        } else {
+            let ours = case.targets.iter().find(|t| home == Some(t.station.as_str()));
+            let state = ours.map(|t| format!(" {}", t.state.label(lang))).unwrap_or_default();
+            vec![format!("{} {}{state}", lang.pick("来自", "from"), names.of(case.origin.as_str()))]
+        };
+        let matched: Vec<&str> = result.matched.iter().map(|f| f.label(lang)).collect();
+        let matched = if matched.is_empty() {
+            String::new()
+        } else {
+            format!("  {}{}", lang.pick("匹配：", "matched: "), matched.join(lang.pick("、", ", ")))
+        };
+        let overdue = if result.overdue.is_empty() { "" } else { lang.pick(" [超期]", " [OVERDUE]") };
+        let _ = write!(
+            out,
+            "\n{number}  {}  {}{overdue}\n    {}  {}{matched}",
+            case.kind.label(lang),
+            case.title,
+            local_minute(case.created_at),
+            partners.join(lang.pick("；", "; ")),
+        );
+    }
+    if let Some(next) = &found.next {
         let _ = write!(out, "\n{}{next}", lang.pick("下一页：--cursor ", "next page: --cursor "));
     }
     out
@@ -630,6 +674,53 @@ mod tests {
         );
         assert!(en.contains(&format!("{}  high Fugitive  协查走失老人吴德福\n", second.id)), "{en}");
         assert!(en.ends_with("\nnext page: --cursor 0a1b2c"), "{en}");
+    }
+
+    #[test]
+    fn search_results_give_the_number_kind_title_partners_and_what_matched() {
+        let mut first = case(TITLE, &[XIXI]);
+        first.refno =
+            Some(crate::domain::refno::RefNo { year: 2026, number: 12, label: "泰罗阳协〔2026〕12号".into() });
+        let second = case("协查走失老人吴德福", &[XIXI]);
+        let found = SearchResults {
+            results: vec![
+                crate::api::search::SearchResult {
+                    case: first,
+                    matched: vec![crate::store::SearchField::Name, crate::store::SearchField::Title],
+                    overdue: Vec::new(),
+                },
+                crate::api::search::SearchResult { case: second.clone(), matched: Vec::new(), overdue: Vec::new() },
+            ],
+            next: Some("ff".into()),
+        };
+        let me = Me {
+            identity: String::new(),
+            badge: "330329001".into(),
+            name: "陈志强".into(),
+            roles: vec![Role::Liaison],
+            station: crate::api::cases::StationView {
+                id: LUOYANG.into(),
+                name: "罗阳".into(),
+                division: String::new(),
+            },
+        };
+        let names = Names::new(&me, &[]);
+        assert_eq!(
+            super::search(&found, "郑某", &names, Lang::Zh),
+            format!(
+                "搜索“郑某”：2 件\n\
+                 泰罗阳协〔2026〕12号  在逃人员协查  {TITLE}\n\
+                 \x20   2026-11-23 08:00  fj-shouning-xixi 待送达  匹配：姓名、标题\n\
+                 {}  在逃人员协查  协查走失老人吴德福\n\
+                 \x20   2026-11-23 08:00  fj-shouning-xixi 待送达\n\
+                 下一页：--cursor ff",
+                second.id
+            )
+        );
+        let en = super::search(&found, "郑某", &names, Lang::En);
+        assert!(en.starts_with("search “郑某”: 2 case(s)\n") && en.contains("  matched: name, title\n"), "{en}");
+        let none = SearchResults { results: Vec::new(), next: None };
+        assert_eq!(super::search(&none, "x", &names, Lang::Zh), "搜索“x”：0 件\n  （无）");
     }
 
     #[test]

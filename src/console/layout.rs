@@ -30,6 +30,8 @@ pub enum Section {
     Peers,
     /// One case's page.
     Case(crate::ids::CaseId),
+    /// Search results.
+    Search,
 }
 
 impl Section {
@@ -42,6 +44,7 @@ impl Section {
             Self::Dashboard => "dashboard",
             Self::Peers => "peers",
             Self::Case(_) => "case",
+            Self::Search => "search",
         }
     }
 }
@@ -83,11 +86,11 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                         }
                     }
                     @if counts.is_some() {
-                        form.open method="get" action="/console/open" role="search" {
+                        form.open method="get" action="/console/search" role="search" {
                             input type="search" name="q" required
-                                placeholder=(lang.pick("文号或编号", "Reference or case id"))
-                                aria-label=(lang.pick("按协查文号或编号打开", "Open a case by its reference number or id"));
-                            button type="submit" { (lang.pick("打开", "Open")) }
+                                placeholder=(lang.pick("姓名、身份证尾号、车牌、文号…", "Name, ID digits, plate, reference…"))
+                                aria-label=(lang.pick("搜索协查：文号或编号直接打开", "Search cases; a reference number or case id opens it"));
+                            button type="submit" { (lang.pick("搜索", "Search")) }
                         }
                     }
                     span.who {

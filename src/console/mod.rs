@@ -16,6 +16,7 @@ mod layout;
 pub(crate) mod lists;
 mod once;
 mod peers;
+mod search;
 
 use std::sync::Arc;
 
@@ -172,6 +173,7 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/console/new", get(forms::choose_kind))
         .route("/console/new/{kind}", get(forms::new_case).post(forms::submit_case))
         .route("/console/open", get(case_page::open))
+        .route("/console/search", get(search::search))
         .route("/console/cases/{id}", get(case_page::show))
         .route("/console/cases/{id}/{action}", post(case_page::act))
         .route("/console/dashboard", get(dashboard::show))

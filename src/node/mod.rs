@@ -27,6 +27,7 @@ mod once;
 pub mod peer_words;
 mod reconcile;
 mod refno;
+mod search;
 mod stats;
 mod subjects;
 mod view;
@@ -53,6 +54,7 @@ pub use officer::{
 };
 pub use once::{IdempotencyKey, KEY_LIFE, Sent};
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, ReconcileRefusal, Returned, TakenBack};
+pub use search::{Found, QUERY_MAX_CHARS, Results as SearchResults, SEARCH_LIMIT_MAX, SearchInput, parse_day};
 pub use stats::{
     KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, QueryError, StatsParams, StatsQuery,
     StatsReport, TwoWay,

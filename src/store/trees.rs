@@ -92,4 +92,7 @@ trees! {
     /// Case, time, digest → a handover of the case between officers of this station, signed
     /// here (`handover`). Local: never sent, kept as evidence with the case.
     casetime_handover => CasetimeHandover,
+    /// Term, 0, inverted creation time, case → the fields of its request the term is in: the
+    /// search index (`search`), written with the request envelope.
+    term_case => TermCase,
 }

@@ -198,6 +198,26 @@ async fn bad_input_to_every_officer_route_is_a_4xx_that_changes_nothing() {
         assert!((400..500).contains(&status), "{label}: {status} {problem}");
         assert!(problem["code"].as_str().is_some_and(|c| !c.is_empty()), "{label}: a stable code: {problem}");
     }
+    // A search with a bad filter is refused in words, and not even recorded as a search.
+    let searcher = net.officer(LUOYANG, As::Liaison);
+    for query in [
+        "kind=bomb",
+        "state=lost",
+        "peer=%E7%BD%97%E9%98%B3",
+        "from=yesterday",
+        "from=2026-12-02&to=2026-12-01",
+        "cursor=zz",
+        "limit=many",
+        "q=%1B%5B2J",
+        "urgent=1",
+    ] {
+        let url = format!("{}/api/v1/search?{query}", net.url(LUOYANG));
+        let response = searcher.http().get(url).send().await.unwrap();
+        let status = response.status().as_u16();
+        let problem: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!((status, problem["code"].as_str()), (400, Some("invalid_query")), "search {query}: {problem}");
+        assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()), "search {query}: in words: {problem}");
+    }
     assert_eq!(holdings(&net), before, "nothing changed");
     let (status, problem) =
         post_json(&net, As::Liaison, "/api/v1/cases", &with(request, "/targets", json!([XIXI, XIXI]))).await;
