@@ -10,6 +10,8 @@ mod alerts;
 mod events;
 #[path = "federation/handover.rs"]
 mod handover;
+#[path = "federation/letter.rs"]
+mod letter;
 #[path = "federation/once.rs"]
 mod once;
 #[path = "federation/refno.rs"]

@@ -98,6 +98,15 @@ enum CaseCommand {
         #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
     },
+    /// 打印协查函 (write the request as a formal A4 letter with its check code, as HTML to print).
+    Letter {
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
+        /// The HTML file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// 转发 (pass a received request on to another partner station).
     Forward {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
@@ -333,6 +342,23 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
         CaseCommand::Show { id } => {
             let detail = client.case(&id).await?;
             Ok(if json { to_json(&detail) } else { render::detail(&detail, &names(client).await?, lang) })
+        }
+        CaseCommand::Letter { id, out } => {
+            let detail = client.case(&id).await?;
+            let names = names(client).await?;
+            let name = |station: &StationId| names.of(station.as_str()).to_owned();
+            let html =
+                crate::console::letter::document(&detail, &name, lang, crate::console::letter::Style::Standalone);
+            std::fs::write(&out, html.into_string())
+                .map_err(|e| ClientError::Decode { url: out.display().to_string(), reason: e.to_string() })?;
+            let code = crate::node::LetterCode::of(&detail).map(|c| c.to_string()).unwrap_or_default();
+            Ok(match lang {
+                Lang::Zh => format!("协查函已保存：{}（用浏览器打开后打印，A4）\n核验码：{code}", out.display()),
+                Lang::En => format!(
+                    "letter saved to {} (open it in a browser and print on A4)\ncheck code: {code}",
+                    out.display()
+                ),
+            })
         }
         CaseCommand::Forward { id, to, message } => {
             let case = client.forward(&id, &crate::node::ForwardInput { to, message }).await?;

@@ -92,6 +92,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
     let content = html! {
         h1 { (case.title) }
         @if let Some(refno) = &case.refno { p.refno { (lang.pick("协查文号 ", "Reference ")) strong { (refno.label) } } }
+        p { a.letter-link href={ "/console/cases/" (case.id) "/letter" } { (lang.pick("打印协查函", "Print the letter (协查函)")) } }
         @if let Some(text) = notice { (layout::notice("notice", text)) }
         @if let Some(text) = error { div.box.error role="alert" { (text) } }
         @for partner in &detail.unreachable {

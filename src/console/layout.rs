@@ -30,6 +30,8 @@ pub enum Section {
     Peers,
     /// One case's page.
     Case(crate::ids::CaseId),
+    /// Checking a letter's code (核验).
+    Verify,
 }
 
 impl Section {
@@ -42,6 +44,7 @@ impl Section {
             Self::Dashboard => "dashboard",
             Self::Peers => "peers",
             Self::Case(_) => "case",
+            Self::Verify => "verify",
         }
     }
 }
@@ -78,6 +81,9 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                             (nav("/console/new", Section::New, "发起协查", "New request"))
                         }
                         (nav("/console/dashboard", Section::Dashboard, "统计", "Statistics"))
+                        @if counts.is_some() {
+                            (nav("/console/verify", Section::Verify, "核验", "Verify"))
+                        }
                         @if ctx.officer.has(Role::Admin) {
                             (nav("/console/peers", Section::Peers, "协作单位", "Partners"))
                         }

@@ -13,9 +13,11 @@ mod form_read;
 pub(crate) mod forms;
 mod handover;
 mod layout;
+pub(crate) mod letter;
 pub(crate) mod lists;
 mod once;
 mod peers;
+mod verify;
 
 use std::sync::Arc;
 
@@ -173,6 +175,8 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/console/new/{kind}", get(forms::new_case).post(forms::submit_case))
         .route("/console/open", get(case_page::open))
         .route("/console/cases/{id}", get(case_page::show))
+        .route("/console/cases/{id}/letter", get(letter::show))
+        .route("/console/verify", get(verify::show))
         .route("/console/cases/{id}/{action}", post(case_page::act))
         .route("/console/dashboard", get(dashboard::show))
         .route("/console/peers", get(peers::show))

@@ -86,6 +86,9 @@ pub enum NodeError {
     /// A handover to the officer who already handles the case.
     #[error("officer {0} already handles this case")]
     AlreadyHandler(String),
+    /// A scanned 协查函 code this node cannot vouch for.
+    #[error("letter code refused: {}", .0.code())]
+    Letter(super::LetterRefusal),
 }
 
 impl NodeError {
@@ -113,6 +116,7 @@ impl NodeError {
             Self::NoSuchBadge(_) => "unknown_badge",
             Self::CannotHandle { .. } => "cannot_handle",
             Self::AlreadyHandler(_) => "already_handler",
+            Self::Letter(refusal) => refusal.code(),
         }
     }
 
@@ -122,12 +126,13 @@ impl NodeError {
         match self {
             Self::InvalidIdempotencyKey => 400,
             Self::UnknownOfficer(_) | Self::Forbidden { .. } | Self::Restricted(_) | Self::NotHandler => 403,
-            Self::CaseNotFound(_) | Self::UnknownHook(_) => 404,
+            Self::CaseNotFound(_) | Self::UnknownHook(_) | Self::Letter(super::LetterRefusal::UnknownCase) => 404,
             Self::WrongSide { .. }
             | Self::NoEligibleTarget
             | Self::Apply(_)
             | Self::PossibleDuplicate(_)
             | Self::AlreadyHandler(_) => 409,
+            Self::Letter(_) => 422,
             Self::Validation(_)
             | Self::UnknownStation(_)
             | Self::IdempotencyKeyReused { .. }
@@ -162,6 +167,7 @@ impl NodeError {
             Self::NoSuchBadge(_) => ("本站没有该警号的民警", "no officer with that badge here"),
             Self::CannotHandle { .. } => ("该民警不能承办此协查", "that officer cannot work this case"),
             Self::AlreadyHandler(_) => ("该民警已是承办人", "that officer already handles it"),
+            Self::Letter(_) => ("协查函核验未通过", "the letter did not verify"),
         };
         lang.pick(zh, en)
     }
@@ -221,6 +227,7 @@ impl NodeError {
                 format!("警号 {badge} 的民警不能承办此协查：承办人须为{}。", roles.join("或"))
             }
             NodeError::AlreadyHandler(badge) => format!("警号 {badge} 的民警已是该协查的承办人，无需移交。"),
+            NodeError::Letter(refusal) => refusal.zh().to_owned(),
         }
     }
 
@@ -286,6 +293,7 @@ impl NodeError {
             NodeError::AlreadyHandler(badge) => {
                 format!("the officer with badge {badge} already handles this case; nothing to hand over")
             }
+            NodeError::Letter(refusal) => refusal.en().to_owned(),
         }
     }
 }
@@ -381,6 +389,10 @@ mod tests {
             NodeError::NoSuchBadge("350924099".into()),
             NodeError::CannotHandle { badge: "350924001".into(), needed: &[Role::Duty] },
             NodeError::AlreadyHandler("350924002".into()),
+            NodeError::Letter(super::super::LetterRefusal::Malformed),
+            NodeError::Letter(super::super::LetterRefusal::UnknownCase),
+            NodeError::Letter(super::super::LetterRefusal::WrongStation),
+            NodeError::Letter(super::super::LetterRefusal::HashMismatch),
         ];
         all.extend(lifecycle.into_iter().map(|e| NodeError::Apply(ApplyError::Lifecycle(e))));
         all.extend(apply.into_iter().map(NodeError::Apply));
@@ -434,6 +446,12 @@ mod tests {
             NodeError::NoSuchBadge(_) => "no such badge",
             NodeError::CannotHandle { .. } => "cannot handle",
             NodeError::AlreadyHandler(_) => "already handler",
+            NodeError::Letter(refusal) => match refusal {
+                super::super::LetterRefusal::Malformed => "letter malformed",
+                super::super::LetterRefusal::UnknownCase => "letter unknown case",
+                super::super::LetterRefusal::WrongStation => "letter wrong station",
+                super::super::LetterRefusal::HashMismatch => "letter hash mismatch",
+            },
         }
     }
 
@@ -454,7 +472,7 @@ mod tests {
     fn every_refusal_reads_whole_in_chinese_and_in_english() {
         let all = every_refusal();
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(kind_of).collect();
-        assert_eq!(kinds.len(), 39, "one sample of every kind of refusal: {kinds:?}");
+        assert_eq!(kinds.len(), 43, "one sample of every kind of refusal: {kinds:?}");
         for error in &all {
             let code = error.code();
             assert!(

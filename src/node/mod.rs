@@ -22,6 +22,7 @@ pub mod health;
 mod inbound;
 #[cfg(test)]
 mod inbound_fuzz;
+mod letter;
 mod officer;
 mod once;
 pub mod peer_words;
@@ -47,6 +48,7 @@ pub use error::NodeError;
 pub use forward::ForwardInput;
 pub use handover::{HandoverInput, HandoverView, TimelineItem, handover_choices, may_hand_over, roles_to_handle};
 pub use inbound::{InboundError, InboundOutcome};
+pub use letter::{LetterCheck, LetterCode, LetterRefusal};
 pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
     action_body, request_envelope,
