@@ -14,6 +14,8 @@ mod handover;
 mod letter;
 #[path = "federation/once.rs"]
 mod once;
+#[path = "federation/redirect.rs"]
+mod redirect;
 #[path = "federation/refno.rs"]
 mod refno;
 

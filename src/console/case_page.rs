@@ -120,6 +120,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                     dt { (lang.pick("转发自", "Forwarded from")) }
                     dd { (from.parse().map(|s| station_name(page, &s)).unwrap_or_else(|_: crate::ids::IdError| from.to_owned())) " · " (detail.request["forwarded_from"]["case"].as_str().unwrap_or_default()) }
                 }
+                (super::redirect::facts(page, detail))
                 @if let Some(refno) = &case.refno { dt { (lang.pick("协查文号", "Reference")) } dd { (refno.label) } }
                 dt { (lang.pick("编号", "Case id")) } dd.muted { (case.id) }
             }
@@ -148,11 +149,13 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                             @if let Some(outcome) = target.outcome { (outcome.label(lang)) " (" (target.outcome_count) ")" }
                             @if let Some(e) = target.evaluation { br; (lang.pick("满意度", "evaluation")) " " (e) "/5" }
                             @if let Some(reason) = target.decline_reason { (lang.pick("退回：", "declined: ")) (reason.label(lang)) }
+                            @if let Some(s) = &target.suggested_station { br; (lang.pick("建议改发：", "suggested instead: ")) (station_name(page, s)) }
                         }
                     }
                 }
             }
         }
+        (super::redirect::buttons(page, detail))
         @if !detail.refused.is_empty() {
             div.box.refused {
                 span.badge.overdue { (lang.pick("对方拒收", "refused")) }

@@ -17,6 +17,7 @@ pub(crate) mod letter;
 pub(crate) mod lists;
 mod once;
 mod peers;
+mod redirect;
 mod verify;
 
 use std::sync::Arc;
@@ -157,6 +158,14 @@ impl Page {
         }
         Ok(())
     }
+}
+
+/// A station's name as this station knows it, or its id.
+fn station_name(node: &Node, id: &crate::ids::StationId) -> String {
+    if id == node.station() {
+        return node.config().station.name.clone();
+    }
+    node.config().peer(id).map_or_else(|| id.to_string(), |p| p.name.clone())
 }
 
 /// The console's routes.

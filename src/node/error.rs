@@ -89,6 +89,9 @@ pub enum NodeError {
     /// A scanned 协查函 code this node cannot vouch for.
     #[error("letter code refused: {}", .0.code())]
     Letter(super::LetterRefusal),
+    /// 改发 of a request the named station did not decline.
+    #[error("{0} did not decline this request")]
+    NotDeclined(StationId),
 }
 
 impl NodeError {
@@ -117,6 +120,7 @@ impl NodeError {
             Self::CannotHandle { .. } => "cannot_handle",
             Self::AlreadyHandler(_) => "already_handler",
             Self::Letter(refusal) => refusal.code(),
+            Self::NotDeclined(_) => "not_declined",
         }
     }
 
@@ -131,7 +135,8 @@ impl NodeError {
             | Self::NoEligibleTarget
             | Self::Apply(_)
             | Self::PossibleDuplicate(_)
-            | Self::AlreadyHandler(_) => 409,
+            | Self::AlreadyHandler(_)
+            | Self::NotDeclined(_) => 409,
             Self::Letter(_) => 422,
             Self::Validation(_)
             | Self::UnknownStation(_)
@@ -168,6 +173,7 @@ impl NodeError {
             Self::CannotHandle { .. } => ("该民警不能承办此协查", "that officer cannot work this case"),
             Self::AlreadyHandler(_) => ("该民警已是承办人", "that officer already handles it"),
             Self::Letter(_) => ("协查函核验未通过", "the letter did not verify"),
+            Self::NotDeclined(_) => ("该单位未退回此协查，不能改发", "that station did not decline this request"),
         };
         lang.pick(zh, en)
     }
@@ -228,6 +234,9 @@ impl NodeError {
             }
             NodeError::AlreadyHandler(badge) => format!("警号 {badge} 的民警已是该协查的承办人，无需移交。"),
             NodeError::Letter(refusal) => refusal.zh().to_owned(),
+            NodeError::NotDeclined(id) => {
+                format!("{id} 没有退回这份协查。只有协作单位退回的协查才能改发；请刷新后查看各单位状态。")
+            }
         }
     }
 
@@ -294,6 +303,10 @@ impl NodeError {
                 format!("the officer with badge {badge} already handles this case; nothing to hand over")
             }
             NodeError::Letter(refusal) => refusal.en().to_owned(),
+            NodeError::NotDeclined(id) => format!(
+                "{id} did not decline this request; only a request a partner declined can be redirected. Reload to see \
+                 each station's state"
+            ),
         }
     }
 }
@@ -393,6 +406,7 @@ mod tests {
             NodeError::Letter(super::super::LetterRefusal::UnknownCase),
             NodeError::Letter(super::super::LetterRefusal::WrongStation),
             NodeError::Letter(super::super::LetterRefusal::HashMismatch),
+            NodeError::NotDeclined("zj-ab".parse().expect("a station id")),
         ];
         all.extend(lifecycle.into_iter().map(|e| NodeError::Apply(ApplyError::Lifecycle(e))));
         all.extend(apply.into_iter().map(NodeError::Apply));
@@ -452,6 +466,7 @@ mod tests {
                 super::super::LetterRefusal::WrongStation => "letter wrong station",
                 super::super::LetterRefusal::HashMismatch => "letter hash mismatch",
             },
+            NodeError::NotDeclined(_) => "not declined",
         }
     }
 
@@ -472,7 +487,7 @@ mod tests {
     fn every_refusal_reads_whole_in_chinese_and_in_english() {
         let all = every_refusal();
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(kind_of).collect();
-        assert_eq!(kinds.len(), 43, "one sample of every kind of refusal: {kinds:?}");
+        assert_eq!(kinds.len(), 44, "one sample of every kind of refusal: {kinds:?}");
         for error in &all {
             let code = error.code();
             assert!(

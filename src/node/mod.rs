@@ -27,6 +27,7 @@ mod officer;
 mod once;
 pub mod peer_words;
 mod reconcile;
+mod redirect;
 mod refno;
 mod stats;
 mod subjects;
@@ -55,6 +56,7 @@ pub use officer::{
 };
 pub use once::{IdempotencyKey, KEY_LIFE, Sent};
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, ReconcileRefusal, Returned, TakenBack};
+pub use redirect::{RedirectOf, RedirectView, redirected_request};
 pub use stats::{
     KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, QueryError, StatsParams, StatsQuery,
     StatsReport, TwoWay,

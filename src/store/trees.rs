@@ -92,4 +92,7 @@ trees! {
     /// Case, time, digest → a handover of the case between officers of this station, signed
     /// here (`handover`). Local: never sent, kept as evidence with the case.
     casetime_handover => CasetimeHandover,
+    /// Declined case, new case → the station that declined: a request sent in place of a
+    /// declined one (改发), the way back from the declined case (`redirect`).
+    declinedcase_redirect => DeclinedcaseRedirect,
 }
