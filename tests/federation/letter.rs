@@ -94,6 +94,11 @@ async fn a_letter_prints_every_field_and_its_code_verifies_at_the_partner_while_
     let (_, english) = page(&net, LUOYANG, As::Liaison, &format!("/console/cases/{}/letter", case.id), "en").await;
     assert!(english.contains("Request for assistance") && english.contains(&text));
 
+    // The partner may print the letter it received too: the same letter, the same code.
+    let (status, received) = page(&net, XIXI, As::Duty, &format!("/console/cases/{}/letter", case.id), "zh").await;
+    assert_eq!(status, 200);
+    assert!(received.contains(&text) && received.contains(&refno));
+
     // At 犀溪, the partner: the code verifies through the API and on the 核验 page.
     let duty = net.officer(XIXI, As::Duty);
     let check = duty.verify_letter(&format!(" {text}\n")).await.unwrap();
