@@ -245,6 +245,11 @@ impl ApiClient {
         self.get(&format!("/api/v1/cases/{}", segment(id))).await
     }
 
+    /// `POST /api/v1/letters/verify`: whether the station holds the request a 协查函's code names.
+    pub async fn verify_letter(&self, code: &str) -> Result<crate::node::LetterCheck, ClientError> {
+        self.post("/api/v1/letters/verify", &crate::api::letters::LetterText { code: code.to_owned() }).await
+    }
+
     /// `GET /api/v1/inbox` or `/outbox` with a query string (`status=…&kind=…`).
     pub async fn list(&self, mailbox: Mailbox, query: &str) -> Result<CaseList, ClientError> {
         let which = match mailbox {

@@ -55,6 +55,7 @@ fn case(
         restrictions: Vec::new(),
         review_by: None,
         confirm_duplicate: false,
+        redirect_of: None,
     }
 }
 

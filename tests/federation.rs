@@ -10,8 +10,12 @@ mod alerts;
 mod events;
 #[path = "federation/handover.rs"]
 mod handover;
+#[path = "federation/letter.rs"]
+mod letter;
 #[path = "federation/once.rs"]
 mod once;
+#[path = "federation/redirect.rs"]
+mod redirect;
 #[path = "federation/refno.rs"]
 mod refno;
 

@@ -442,6 +442,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("post", "/api/v1/cases/{id}/withdraw"),
         ("post", "/api/v1/cases/{id}/forward"),
         ("post", "/api/v1/cases/{id}/handover"),
+        ("post", "/api/v1/letters/verify"),
         ("get", "/api/v1/stats"),
         ("get", "/api/v1/stats.csv"),
         ("get", "/api/v1/peers"),

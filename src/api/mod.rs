@@ -12,6 +12,7 @@ pub mod cases;
 pub mod events;
 pub mod extract;
 pub mod fed;
+pub mod letters;
 pub mod limit;
 mod openapi;
 pub mod problem;
@@ -87,6 +88,7 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::withdraw))
         .routes(routes!(cases::forward))
         .routes(routes!(cases::handover))
+        .routes(routes!(letters::verify))
         .routes(routes!(events::events))
         .routes(routes!(stats::stats))
         .routes(routes!(stats::stats_csv))

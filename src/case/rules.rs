@@ -30,6 +30,10 @@ pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(),
     if let Some(reference) = &request.reference {
         errors.text("reference", reference, 64, OneLine);
     }
+    // The declined request's number as the origin shows it: text from a partner like any other.
+    if let Some(refno) = request.redirected_from.as_ref().and_then(|from| from.refno.as_ref()) {
+        errors.text("redirected_from.refno", refno, 64, OneLine);
+    }
     if let Some(refno) = &request.refno {
         for problem in refno.problems() {
             errors.push(problem);

@@ -215,8 +215,11 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
     }
     for item in &list.cases {
         let case = &item.case;
-        let states: Vec<String> =
-            case.targets.iter().map(|t| format!("{} {}", names.of(t.station.as_str()), t.state.label(lang))).collect();
+        let states: Vec<String> = case
+            .targets
+            .iter()
+            .map(|t| format!("{} {}{}", names.of(t.station.as_str()), t.state.label(lang), suggestion(t, names, lang)))
+            .collect();
         let overdue = if item.overdue.is_empty() { "" } else { lang.pick(" [超期]", " [OVERDUE]") };
         let flag = if case.same_subject.is_empty() { "" } else { lang.pick(" [一人多次]", " [same subject]") };
         let number = case.refno.as_ref().map(|r| format!("{}  ", r.label)).unwrap_or_default();
@@ -289,6 +292,16 @@ pub fn search(found: &SearchResults, words: &str, names: &Names, lang: Lang) -> 
     out
 }
 
+/// The station a declined target suggested instead, in brackets; empty otherwise.
+fn suggestion(target: &TargetRecord, names: &Names, lang: Lang) -> String {
+    match &target.suggested_station {
+        Some(s) if target.state == crate::domain::lifecycle::TargetState::Declined => {
+            in_brackets(&format!("{}{}", lang.pick("建议改发：", "suggested: "), names.of(s.as_str())), lang)
+        }
+        _ => String::new(),
+    }
+}
+
 /// One case with its timeline.
 pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     let case = &detail.case;
@@ -325,12 +338,30 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
             let _ = write!(out, "\n{label}{colon}{text}");
         }
     }
+    let name = |s: &crate::ids::StationId| names.of(s.as_str()).to_owned();
+    if let Some(from) = detail.request["redirected_from"].as_object() {
+        let words = crate::console::letter::redirected_words(from, &name, lang);
+        let _ = write!(out, "\n{}{colon}{words}", lang.pick("改发自", "redirected from"));
+    }
+    for redirect in &detail.redirects {
+        let to: Vec<String> = redirect.to.iter().map(name).collect();
+        let number = redirect.refno.clone().unwrap_or_else(|| redirect.case.to_string());
+        let _ = write!(
+            out,
+            "\n{}{colon}{number} {} {}{}",
+            lang.pick("已改发", "redirected"),
+            lang.pick("至", "to"),
+            to.join(lang.pick("、", ", ")),
+            in_brackets(&format!("{}{}", name(&redirect.declined_by), lang.pick("退回", " declined")), lang),
+        );
+    }
     for target in &case.targets {
         let _ = write!(
             out,
-            "\n  {} {}  {} {}  {} {}",
+            "\n  {} {}{}  {} {}  {} {}",
             names.of(target.station.as_str()),
             target.state.label(lang),
+            suggestion(target, names, lang),
             lang.pick("签收时限", "ack by"),
             local_minute(target.ack_by),
             lang.pick("反馈时限", "report by"),
@@ -569,6 +600,7 @@ mod tests {
             }],
             handovers: Vec::new(),
             handover_to: Vec::new(),
+            redirects: Vec::new(),
             case,
         }
     }

@@ -92,6 +92,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
     let content = html! {
         h1 { (case.title) }
         @if let Some(refno) = &case.refno { p.refno { (lang.pick("协查文号 ", "Reference ")) strong { (refno.label) } } }
+        p { a.letter-link href={ "/console/cases/" (case.id) "/letter" } { (lang.pick("打印协查函", "Print the letter (协查函)")) } }
         @if let Some(text) = notice { (layout::notice("notice", text)) }
         @if let Some(text) = error { div.box.error role="alert" { (text) } }
         @for partner in &detail.unreachable {
@@ -119,6 +120,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                     dt { (lang.pick("转发自", "Forwarded from")) }
                     dd { (from.parse().map(|s| station_name(page, &s)).unwrap_or_else(|_: crate::ids::IdError| from.to_owned())) " · " (detail.request["forwarded_from"]["case"].as_str().unwrap_or_default()) }
                 }
+                (super::redirect::facts(page, detail))
                 @if let Some(refno) = &case.refno { dt { (lang.pick("协查文号", "Reference")) } dd { (refno.label) } }
                 dt { (lang.pick("编号", "Case id")) } dd.muted { (case.id) }
             }
@@ -147,11 +149,13 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                             @if let Some(outcome) = target.outcome { (outcome.label(lang)) " (" (target.outcome_count) ")" }
                             @if let Some(e) = target.evaluation { br; (lang.pick("满意度", "evaluation")) " " (e) "/5" }
                             @if let Some(reason) = target.decline_reason { (lang.pick("退回：", "declined: ")) (reason.label(lang)) }
+                            @if let Some(s) = &target.suggested_station { br; (lang.pick("建议改发：", "suggested instead: ")) (station_name(page, s)) }
                         }
                     }
                 }
             }
         }
+        (super::redirect::buttons(page, detail))
         @if !detail.refused.is_empty() {
             div.box.refused {
                 span.badge.overdue { (lang.pick("对方拒收", "refused")) }

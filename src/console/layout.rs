@@ -32,6 +32,8 @@ pub enum Section {
     Case(crate::ids::CaseId),
     /// Search results.
     Search,
+    /// Checking a letter's code (核验).
+    Verify,
 }
 
 impl Section {
@@ -45,6 +47,7 @@ impl Section {
             Self::Peers => "peers",
             Self::Case(_) => "case",
             Self::Search => "search",
+            Self::Verify => "verify",
         }
     }
 }
@@ -81,6 +84,9 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                             (nav("/console/new", Section::New, "发起协查", "New request"))
                         }
                         (nav("/console/dashboard", Section::Dashboard, "统计", "Statistics"))
+                        @if counts.is_some() {
+                            (nav("/console/verify", Section::Verify, "核验", "Verify"))
+                        }
                         @if ctx.officer.has(Role::Admin) {
                             (nav("/console/peers", Section::Peers, "协作单位", "Partners"))
                         }

@@ -375,6 +375,9 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                                         @if let Some(since) = unreachable_since(page, &target.station).filter(|_| target.state == TargetState::Sent) {
                                             " " span.badge.bad { (lang.pick("对方节点不可达", "partner unreachable")) " " (short_time(since, now)) }
                                         }
+                                        @if let Some(s) = target.suggested_station.as_ref().filter(|_| target.state == TargetState::Declined) {
+                                            " " span.muted { (lang.pick("建议改发：", "suggested: ")) (station_name(page, s)) }
+                                        }
                                     }
                                 }
                             }

@@ -79,6 +79,11 @@ pub struct RequestBody {
     /// Set when a target passed the request on to this station: the case it came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded_from: Option<ForwardedFrom>,
+    /// Set when the origin sends this request in place of one another station declined
+    /// (改发): that request, so the new target sees why it gets it. Absent otherwise, so the
+    /// bytes of other requests are as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirected_from: Option<RedirectedFrom>,
     /// The origin's reference number for this request (协查文号), given when it is stored and
     /// signed with it so every station shows the same. Absent from requests of earlier releases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +98,21 @@ pub struct ForwardedFrom {
     #[schema(value_type = String)]
     pub case: crate::ids::CaseId,
     /// The station that sent the original request.
+    #[schema(value_type = String)]
+    pub station: StationId,
+}
+
+/// The declined request a redirected one replaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectedFrom {
+    /// The declined case, at the origin.
+    #[schema(value_type = String)]
+    pub case: crate::ids::CaseId,
+    /// Its reference number (协查文号) as people read it, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refno: Option<String>,
+    /// The station that declined it.
     #[schema(value_type = String)]
     pub station: StationId,
 }

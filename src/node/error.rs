@@ -86,6 +86,12 @@ pub enum NodeError {
     /// A handover to the officer who already handles the case.
     #[error("officer {0} already handles this case")]
     AlreadyHandler(String),
+    /// A scanned 协查函 code this node cannot vouch for.
+    #[error("letter code refused: {}", .0.code())]
+    Letter(super::LetterRefusal),
+    /// 改发 of a request the named station did not decline.
+    #[error("{0} did not decline this request")]
+    NotDeclined(StationId),
 }
 
 impl NodeError {
@@ -113,6 +119,8 @@ impl NodeError {
             Self::NoSuchBadge(_) => "unknown_badge",
             Self::CannotHandle { .. } => "cannot_handle",
             Self::AlreadyHandler(_) => "already_handler",
+            Self::Letter(refusal) => refusal.code(),
+            Self::NotDeclined(_) => "not_declined",
         }
     }
 
@@ -122,12 +130,14 @@ impl NodeError {
         match self {
             Self::InvalidIdempotencyKey => 400,
             Self::UnknownOfficer(_) | Self::Forbidden { .. } | Self::Restricted(_) | Self::NotHandler => 403,
-            Self::CaseNotFound(_) | Self::UnknownHook(_) => 404,
+            Self::CaseNotFound(_) | Self::UnknownHook(_) | Self::Letter(super::LetterRefusal::UnknownCase) => 404,
             Self::WrongSide { .. }
             | Self::NoEligibleTarget
             | Self::Apply(_)
             | Self::PossibleDuplicate(_)
-            | Self::AlreadyHandler(_) => 409,
+            | Self::AlreadyHandler(_)
+            | Self::NotDeclined(_) => 409,
+            Self::Letter(_) => 422,
             Self::Validation(_)
             | Self::UnknownStation(_)
             | Self::IdempotencyKeyReused { .. }
@@ -162,6 +172,8 @@ impl NodeError {
             Self::NoSuchBadge(_) => ("本站没有该警号的民警", "no officer with that badge here"),
             Self::CannotHandle { .. } => ("该民警不能承办此协查", "that officer cannot work this case"),
             Self::AlreadyHandler(_) => ("该民警已是承办人", "that officer already handles it"),
+            Self::Letter(_) => ("协查函核验未通过", "the letter did not verify"),
+            Self::NotDeclined(_) => ("该单位未退回此协查，不能改发", "that station did not decline this request"),
         };
         lang.pick(zh, en)
     }
@@ -221,6 +233,10 @@ impl NodeError {
                 format!("警号 {badge} 的民警不能承办此协查：承办人须为{}。", roles.join("或"))
             }
             NodeError::AlreadyHandler(badge) => format!("警号 {badge} 的民警已是该协查的承办人，无需移交。"),
+            NodeError::Letter(refusal) => refusal.zh().to_owned(),
+            NodeError::NotDeclined(id) => {
+                format!("{id} 没有退回这份协查。只有协作单位退回的协查才能改发；请刷新后查看各单位状态。")
+            }
         }
     }
 
@@ -286,6 +302,11 @@ impl NodeError {
             NodeError::AlreadyHandler(badge) => {
                 format!("the officer with badge {badge} already handles this case; nothing to hand over")
             }
+            NodeError::Letter(refusal) => refusal.en().to_owned(),
+            NodeError::NotDeclined(id) => format!(
+                "{id} did not decline this request; only a request a partner declined can be redirected. Reload to see \
+                 each station's state"
+            ),
         }
     }
 }
@@ -381,6 +402,11 @@ mod tests {
             NodeError::NoSuchBadge("350924099".into()),
             NodeError::CannotHandle { badge: "350924001".into(), needed: &[Role::Duty] },
             NodeError::AlreadyHandler("350924002".into()),
+            NodeError::Letter(super::super::LetterRefusal::Malformed),
+            NodeError::Letter(super::super::LetterRefusal::UnknownCase),
+            NodeError::Letter(super::super::LetterRefusal::WrongStation),
+            NodeError::Letter(super::super::LetterRefusal::HashMismatch),
+            NodeError::NotDeclined("zj-ab".parse().expect("a station id")),
         ];
         all.extend(lifecycle.into_iter().map(|e| NodeError::Apply(ApplyError::Lifecycle(e))));
         all.extend(apply.into_iter().map(NodeError::Apply));
@@ -434,6 +460,13 @@ mod tests {
             NodeError::NoSuchBadge(_) => "no such badge",
             NodeError::CannotHandle { .. } => "cannot handle",
             NodeError::AlreadyHandler(_) => "already handler",
+            NodeError::Letter(refusal) => match refusal {
+                super::super::LetterRefusal::Malformed => "letter malformed",
+                super::super::LetterRefusal::UnknownCase => "letter unknown case",
+                super::super::LetterRefusal::WrongStation => "letter wrong station",
+                super::super::LetterRefusal::HashMismatch => "letter hash mismatch",
+            },
+            NodeError::NotDeclined(_) => "not declined",
         }
     }
 
@@ -454,7 +487,7 @@ mod tests {
     fn every_refusal_reads_whole_in_chinese_and_in_english() {
         let all = every_refusal();
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(kind_of).collect();
-        assert_eq!(kinds.len(), 39, "one sample of every kind of refusal: {kinds:?}");
+        assert_eq!(kinds.len(), 44, "one sample of every kind of refusal: {kinds:?}");
         for error in &all {
             let code = error.code();
             assert!(

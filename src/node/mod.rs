@@ -22,10 +22,12 @@ pub mod health;
 mod inbound;
 #[cfg(test)]
 mod inbound_fuzz;
+mod letter;
 mod officer;
 mod once;
 pub mod peer_words;
 mod reconcile;
+mod redirect;
 mod refno;
 mod search;
 mod stats;
@@ -48,12 +50,14 @@ pub use error::NodeError;
 pub use forward::ForwardInput;
 pub use handover::{HandoverInput, HandoverView, TimelineItem, handover_choices, may_hand_over, roles_to_handle};
 pub use inbound::{InboundError, InboundOutcome};
+pub use letter::{LetterCheck, LetterCode, LetterRefusal};
 pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
     action_body, request_envelope,
 };
 pub use once::{IdempotencyKey, KEY_LIFE, Sent};
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, ReconcileRefusal, Returned, TakenBack};
+pub use redirect::{RedirectOf, RedirectView, redirected_request};
 pub use search::{Found, QUERY_MAX_CHARS, Results as SearchResults, SEARCH_LIMIT_MAX, SearchInput, parse_day};
 pub use stats::{
     KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, QueryError, StatsParams, StatsQuery,

@@ -49,6 +49,9 @@ pub struct CaseDetail {
     /// over (only its handler and the station chief may).
     #[serde(default)]
     pub handover_to: Vec<Signatory>,
+    /// Requests this station sent in place of this one where a partner declined it (改发).
+    #[serde(default)]
+    pub redirects: Vec<super::RedirectView>,
 }
 
 /// A partner station of the case that cannot be reached now.
@@ -198,6 +201,7 @@ impl Node {
         }
         let unreachable = self.unreachable_partners(&case);
         Ok(CaseDetail {
+            redirects: self.redirect_views(&case.id)?,
             handovers: self.handover_views(&case.id)?,
             handover_to: super::handover_choices(&self.config, &case, officer),
             refused,

@@ -25,6 +25,7 @@ mod once;
 mod outbox;
 mod peer_note;
 mod reconcile;
+mod redirect;
 mod refno;
 mod search;
 mod stats;

@@ -95,4 +95,7 @@ trees! {
     /// Term, 0, inverted creation time, case → the fields of its request the term is in: the
     /// search index (`search`), written with the request envelope.
     term_case => TermCase,
+    /// Declined case, new case → the station that declined: a request sent in place of a
+    /// declined one (改发), the way back from the declined case (`redirect`).
+    declinedcase_redirect => DeclinedcaseRedirect,
 }

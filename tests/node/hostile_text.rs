@@ -191,6 +191,21 @@ async fn bad_input_to_every_officer_route_is_a_4xx_that_changes_nothing() {
             json!({"to": "330329003", "note": "交班\u{1b}[2J"}),
         ),
         ("a handover with an unknown field", As::Liaison, format!("{case}/handover"), json!({"to": "1", "now": 1})),
+        (
+            "a redirect of a request no one declined",
+            As::Liaison,
+            "/api/v1/cases".into(),
+            with(request.clone(), "/redirect_of", json!({"case": sent.id, "station": XIXI})),
+        ),
+        (
+            "a redirect of a case that does not exist",
+            As::Liaison,
+            "/api/v1/cases".into(),
+            with(request.clone(), "/redirect_of", json!({"case": tiemeng::ids::CaseId::new(), "station": XIXI})),
+        ),
+        ("a letter code that is a link", As::Duty, "/api/v1/letters/verify".into(), json!({"code": "https://x.cn/"})),
+        ("a letter code that is a number", As::Duty, "/api/v1/letters/verify".into(), json!({"code": 7})),
+        ("a letter code and more", As::Duty, "/api/v1/letters/verify".into(), json!({"code": "x", "scan": 1})),
     ];
     let before = holdings(&net);
     for (label, role, path, body) in bad {
