@@ -476,6 +476,7 @@ mod tests {
             problem: (!verified).then(|| "bad_signature".into()),
             receipts: Vec::new(),
             superseded_for: Vec::new(),
+            relayed: None,
         }
     }
 
@@ -525,6 +526,8 @@ mod tests {
             }],
             handovers: Vec::new(),
             handover_to: Vec::new(),
+            decisive: None,
+            stand_down: None,
             case,
         }
     }

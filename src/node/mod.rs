@@ -27,6 +27,8 @@ mod once;
 pub mod peer_words;
 mod reconcile;
 mod refno;
+mod relay;
+mod stand_down;
 mod stats;
 mod subjects;
 mod view;
@@ -53,13 +55,14 @@ pub use officer::{
 };
 pub use once::{IdempotencyKey, KEY_LIFE, Sent};
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, ReconcileRefusal, Returned, TakenBack};
+pub use stand_down::{StandDownInput, StandDownOffer};
 pub use stats::{
     KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, QueryError, StatsParams, StatsQuery,
     StatsReport, TwoWay,
 };
 pub use view::{
-    CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, UnreachablePartner, allowed_actions,
-    overdue_targets,
+    CaseDetail, DecisiveView, LinkedCase, OverdueTarget, ReceiptView, RelayedView, TimelineEntry, UnreachablePartner,
+    allowed_actions, overdue_targets,
 };
 
 use crate::clock::Clock;
