@@ -6,6 +6,8 @@ mod support;
 
 #[path = "console/once.rs"]
 mod once;
+#[path = "console/stand_down.rs"]
+mod stand_down;
 
 use std::time::Duration;
 

@@ -93,7 +93,6 @@ async fn an_interception_at_one_target_reaches_the_other_and_the_origin_stands_i
             if by.as_str() == XIXI && target.as_str() == XIXI)
     });
     assert!(told, "马站's desk hears of the interception at once: {events:?}");
-
     // The origin is offered the stand-down, with 已到案 preselected, for 马站 only.
     let at_origin = origin.case(&case.id).await.unwrap();
     let offer = at_origin.stand_down.as_ref().expect("the origin is offered the stand-down");
