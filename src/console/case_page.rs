@@ -145,11 +145,14 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
             tbody {
                 @for target in &case.targets {
                     @let overdue = detail.overdue.iter().find(|o| o.station == target.station);
-                    tr class=[overdue.map(|_| "overdue")] {
+                    // After a decisive outcome elsewhere the deadline still stands (both ends
+                    // count it alike) but is no alarm: the search is over.
+                    @let alarm = overdue.filter(|_| detail.decisive.is_none());
+                    tr class=[alarm.map(|_| "overdue")] {
                         td { (station_name(page, &target.station)) }
                         td {
                             span.badge.state { (target.state.label(lang)) }
-                            @if let Some(o) = overdue { " " span.badge.overdue { (lang.pick("超期", "overdue")) " " (duration_words(o.minutes_overdue, lang)) } }
+                            @if let Some(o) = overdue { " " span class={ "badge " @if alarm.is_some() { "overdue" } @else { "flag" } } { (lang.pick("超期", "overdue")) " " (duration_words(o.minutes_overdue, lang)) } }
                             @if target.reminders > 0 { " " span.muted { (lang.pick("催办", "reminders")) " ×" (target.reminders) } }
                         }
                         td { (local_minute(target.ack_by)) }
