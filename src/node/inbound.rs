@@ -316,11 +316,15 @@ impl Node {
             (_, Some(mut case)) => {
                 // A relay's own checks come first: only the origin relays, and what it carries
                 // must be about another party of this case.
-                let told = match envelope.kind() {
+                let mut told = match envelope.kind() {
                     Kind::Relay => self.take_relay(unit, &mut case, envelope)?,
-                    _ => self.note_co_addressees(unit, &mut case, envelope)?,
+                    _ => Vec::new(),
                 };
                 case.apply(envelope, || Ok::<_, InboundError>(unit.case_history(&envelope.case)?))?;
+                // Then what an envelope addressed to several targets says of the others.
+                if envelope.kind() != Kind::Relay {
+                    told = self.note_co_addressees(unit, &mut case, envelope)?;
+                }
                 subjects::release_if_closed(unit, &case)?;
                 if restored.is_none() {
                     told.into_iter().for_each(|what| unit.event(what));
