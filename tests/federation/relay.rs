@@ -93,6 +93,13 @@ async fn an_interception_at_one_target_reaches_the_other_and_the_origin_stands_i
             if by.as_str() == XIXI && target.as_str() == XIXI)
     });
     assert!(told, "马站's desk hears of the interception at once: {events:?}");
+    // 马站's evidence bundle carries the relays; checked offline, it holds and tells them.
+    let bundle = mazhan.bundle(&case.id).await.unwrap();
+    let verified = tiemeng::evidence::verify(&bundle).unwrap();
+    assert!(verified.findings.is_empty(), "{:?}", verified.findings);
+    let told = tiemeng::evidence::narrate(&verified, tiemeng::i18n::Lang::Zh);
+    assert!(told.contains("转告寿宁县公安局犀溪派出所：反馈结果：已拦截（1）"), "{told}");
+
     // The origin is offered the stand-down, with 已到案 preselected, for 马站 only.
     let at_origin = origin.case(&case.id).await.unwrap();
     let offer = at_origin.stand_down.as_ref().expect("the origin is offered the stand-down");
