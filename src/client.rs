@@ -361,6 +361,15 @@ impl ApiClient {
         self.post(&format!("/api/v1/cases/{}/handover", segment(id)), input).await
     }
 
+    /// 其余单位撤回: stands down every target of the case still working it.
+    pub async fn stand_down(
+        &self,
+        id: &impl std::fmt::Display,
+        input: &crate::node::StandDownInput,
+    ) -> Result<CaseRecord, ClientError> {
+        self.post(&format!("/api/v1/cases/{}/stand-down", segment(id)), input).await
+    }
+
     /// One of the case actions.
     pub async fn act(&self, id: &impl std::fmt::Display, action: &Action) -> Result<CaseRecord, ClientError> {
         let id = segment(id);

@@ -8,6 +8,8 @@ mod support;
 mod once;
 #[path = "console/search.rs"]
 mod search;
+#[path = "console/stand_down.rs"]
+mod stand_down;
 
 use std::time::Duration;
 

@@ -440,6 +440,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("post", "/api/v1/cases/{id}/outcome"),
         ("post", "/api/v1/cases/{id}/close"),
         ("post", "/api/v1/cases/{id}/withdraw"),
+        ("post", "/api/v1/cases/{id}/stand-down"),
         ("post", "/api/v1/cases/{id}/forward"),
         ("post", "/api/v1/cases/{id}/handover"),
         ("post", "/api/v1/letters/verify"),

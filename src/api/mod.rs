@@ -86,6 +86,7 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::outcome))
         .routes(routes!(cases::close))
         .routes(routes!(cases::withdraw))
+        .routes(routes!(cases::stand_down))
         .routes(routes!(cases::forward))
         .routes(routes!(cases::handover))
         .routes(routes!(letters::verify))

@@ -162,6 +162,19 @@ enum CaseCommand {
         #[arg(long)]
         message: String,
     },
+    /// 其余单位撤回 (stand the remaining targets down after one reported the subject found or
+    /// in custody).
+    StandDown {
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
+        /// in_custody (已到案), person_found (已找到), resolved_elsewhere, other, …
+        #[arg(long)]
+        reason: WithdrawReason,
+        /// Explanation for the targets.
+        #[arg(long)]
+        message: Option<String>,
+    },
     /// 交接 (hand the case to another officer of this station: its handler or the chief).
     Handover {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
@@ -280,7 +293,7 @@ enum ActCommand {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
         #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
-        /// resolved_elsewhere, lapsed, entered_in_error, other.
+        /// resolved_elsewhere, lapsed, in_custody, person_found, entered_in_error, other.
         #[arg(long)]
         reason: WithdrawReason,
         /// Explanation.
@@ -431,6 +444,10 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
         CaseCommand::Forward { id, to, message } => {
             let case = client.forward(&id, &crate::node::ForwardInput { to, message }).await?;
             Ok(if json { to_json(&case) } else { render::sent(&case, lang) })
+        }
+        CaseCommand::StandDown { id, reason, message } => {
+            let case = client.stand_down(&id, &crate::node::StandDownInput { reason, message }).await?;
+            Ok(if json { to_json(&case) } else { render::updated(&case, lang) })
         }
         CaseCommand::Handover { id, to, note } => {
             let case = client.hand_over(&id, &crate::node::HandoverInput { to, note }).await?;

@@ -153,6 +153,16 @@ pub fn updated(case: &CaseRecord, lang: Lang) -> String {
     out
 }
 
+/// A decisive outcome elsewhere: "犀溪派出所 已拦截 · 2026-12-07 14:05".
+fn decisive_words(
+    station: &str,
+    outcome: crate::domain::case::Outcome,
+    at: time::OffsetDateTime,
+    lang: Lang,
+) -> String {
+    format!("{station} {} · {}", outcome.label(lang), local_minute(at))
+}
+
 /// After a handover.
 pub fn handed_over(case: &CaseRecord, lang: Lang) -> String {
     lang.pick(
@@ -222,6 +232,15 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
             .collect();
         let overdue = if item.overdue.is_empty() { "" } else { lang.pick(" [超期]", " [OVERDUE]") };
         let flag = if case.same_subject.is_empty() { "" } else { lang.pick(" [一人多次]", " [same subject]") };
+        let decisive = names
+            .home
+            .as_deref()
+            .and_then(|home| home.parse().ok())
+            .and_then(|home| case.decisive_elsewhere(&home))
+            .and_then(|t| Some(decisive_words(names.of(t.station.as_str()), t.outcome?, t.resolved_at?, lang)))
+            .map(|words| format!(" [{words}]"))
+            .unwrap_or_default();
+        let flag = format!("{decisive}{flag}");
         let number = case.refno.as_ref().map(|r| format!("{}  ", r.label)).unwrap_or_default();
         let _ = write!(
             out,
@@ -319,6 +338,26 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
         lang.pick("摘要：", "summary: "),
         case.summary,
     );
+    if let Some(decisive) = &detail.decisive {
+        let _ = write!(
+            out,
+            "\n>> {}",
+            decisive_words(names.of(decisive.station.as_str()), decisive.outcome, decisive.at, lang)
+        );
+    }
+    if let Some(offer) = &detail.stand_down {
+        let stations: Vec<&str> = offer.targets.iter().map(|t| names.of(t.as_str())).collect();
+        let _ = write!(
+            out,
+            "\n>> {}{}{}",
+            lang.pick("可一并撤回其余单位：", "the rest can be stood down: "),
+            stations.join(lang.pick("、", ", ")),
+            lang.pick(
+                &format!("（tiemeng case stand-down {} --reason {}）", case.id, offer.reason),
+                &format!(" (tiemeng case stand-down {} --reason {})", case.id, offer.reason),
+            ),
+        );
+    }
     if !case.restrictions.is_empty() {
         let labels: Vec<&str> = case.restrictions.iter().map(|r| r.label(lang)).collect();
         let _ = write!(out, "\n{}{}", lang.pick("处置限制：", "restrictions: "), labels.join(lang.pick("、", ", ")));
@@ -366,6 +405,16 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
             local_minute(target.ack_by),
             lang.pick("反馈时限", "report by"),
             local_minute(target.report_by),
+        );
+    }
+    for target in &case.co_targets {
+        let outcome = target.outcome.map(|o| format!("  {}", o.label(lang))).unwrap_or_default();
+        let _ = write!(
+            out,
+            "\n  {}{} {}{outcome}",
+            lang.pick("（转告）", "(relayed) "),
+            names.of(target.station.as_str()),
+            target.state.label(lang),
         );
     }
     for partner in &detail.unreachable {
@@ -551,6 +600,7 @@ mod tests {
             problem: (!verified).then(|| "bad_signature".into()),
             receipts: Vec::new(),
             superseded_for: Vec::new(),
+            relayed: None,
         }
     }
 
@@ -601,6 +651,8 @@ mod tests {
             handovers: Vec::new(),
             handover_to: Vec::new(),
             redirects: Vec::new(),
+            decisive: None,
+            stand_down: None,
             case,
         }
     }
@@ -765,6 +817,53 @@ mod tests {
         assert!(!zh.contains("待送达"), "no target states in the inbox: {zh}");
         let en = super::list(&list, Mailbox::Inbox, &Names::default(), Lang::En);
         assert!(en.starts_with("received requests") && en.contains("  from zj-taishun-luoyang"), "{en}");
+    }
+
+    /// At 马站: 犀溪 intercepted him at 14:05, as 罗阳 relayed it. `case show` leads with it and
+    /// lists 犀溪 among the others; `case list` flags the row; at 罗阳 `case show` names the
+    /// stand-down command.
+    #[test]
+    fn a_decisive_outcome_elsewhere_leads_show_and_flags_the_list() {
+        use crate::domain::case::{Outcome, WithdrawReason};
+        let at = datetime!(2026-11-23 06:05 UTC);
+        let mut record = case(TITLE, &[XIXI, MAZHAN]);
+        let mut xixi = record.targets.remove(0);
+        (xixi.state, xixi.outcome, xixi.outcome_count, xixi.resolved_at) =
+            (TargetState::Resolved, Some(Outcome::Intercepted), 1, Some(at));
+        record.co_targets = vec![xixi];
+        let mut shown = detail(TITLE);
+        shown.case = record.clone();
+        shown.decisive = Some(crate::node::DecisiveView { station: station(XIXI), outcome: Outcome::Intercepted, at });
+        let station_view =
+            |id: &str, name: &str| StationView { id: id.into(), name: name.into(), division: String::new() };
+        let me = Me {
+            identity: String::new(),
+            badge: "330327002".into(),
+            name: "林海".into(),
+            roles: vec![Role::Duty],
+            station: station_view(MAZHAN, "苍南县公安局马站派出所"),
+        };
+        let names = Names::new(&me, &[station_view(XIXI, "寿宁县公安局犀溪派出所")]);
+        let zh = super::detail(&shown, &names, Lang::Zh);
+        assert!(zh.contains(&format!("{SUMMARY}\n>> 寿宁县公安局犀溪派出所 已拦截 · 2026-11-23 14:05")), "{zh}");
+        assert!(zh.contains("\n  （转告）寿宁县公安局犀溪派出所 已反馈  已拦截"), "{zh}");
+        let en = super::detail(&shown, &names, Lang::En);
+        assert!(en.contains(">> 寿宁县公安局犀溪派出所 intercepted · 2026-11-23 14:05"), "{en}");
+        assert!(en.contains("(relayed) 寿宁县公安局犀溪派出所 outcome reported  intercepted"), "{en}");
+        let list = CaseList { cases: vec![ListedCase { case: record, overdue: Vec::new() }], next: None };
+        let listed = super::list(&list, Mailbox::Inbox, &names, Lang::Zh);
+        assert!(listed.contains(&format!("{TITLE} [寿宁县公安局犀溪派出所 已拦截 · 2026-11-23 14:05]")), "{listed}");
+
+        shown.stand_down =
+            Some(crate::node::StandDownOffer { reason: WithdrawReason::InCustody, targets: vec![station(MAZHAN)] });
+        let at_origin = super::detail(&shown, &names, Lang::Zh);
+        let id = shown.case.id;
+        assert!(
+            at_origin.contains(&format!(
+                ">> 可一并撤回其余单位：苍南县公安局马站派出所（tiemeng case stand-down {id} --reason in_custody）"
+            )),
+            "{at_origin}"
+        );
     }
 
     #[test]

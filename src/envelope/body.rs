@@ -30,6 +30,8 @@ labelled_enum! {
         Close => ("close", "办结评价", "close and evaluation"),
         /// The origin withdraws the request (撤回).
         Withdraw => ("withdraw", "撤回", "withdrawal"),
+        /// The origin passes one party's envelope on to the other targets (转告).
+        Relay => ("relay", "转告", "relayed to co-targets"),
     }
 }
 
@@ -207,6 +209,31 @@ pub struct WithdrawBody {
     pub message: Option<String>,
 }
 
+/// `relay`: the origin passes an envelope about one target on to another target of the case,
+/// so every party sees every target (see [`super::relay`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayBody {
+    /// The origin's officer in whose name it is passed on: who handles the case there.
+    pub officer: Signatory,
+    /// The station that signed the relayed envelope.
+    pub station: StationId,
+    /// The relayed envelope in its wire form, exactly as the origin holds it, signature intact.
+    pub envelope: RelayedWire,
+}
+
+/// An envelope's wire form (`{"signed","key","sig"}`) carried inside a relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayedWire {
+    /// base64url of the signed payload bytes.
+    pub signed: String,
+    /// The signing key, `<station>#<key-id>`.
+    pub key: String,
+    /// base64url of the signature.
+    pub sig: String,
+}
+
 /// The body of an envelope, one variant per [`Kind`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -227,6 +254,8 @@ pub enum Body {
     Close(CloseBody),
     /// See [`WithdrawBody`].
     Withdraw(WithdrawBody),
+    /// See [`RelayBody`].
+    Relay(RelayBody),
 }
 
 impl Body {
@@ -241,6 +270,7 @@ impl Body {
             Self::Outcome(_) => Kind::Outcome,
             Self::Close(_) => Kind::Close,
             Self::Withdraw(_) => Kind::Withdraw,
+            Self::Relay(_) => Kind::Relay,
         }
     }
 
@@ -255,6 +285,7 @@ impl Body {
             Self::Outcome(b) => &b.officer,
             Self::Close(b) => &b.officer,
             Self::Withdraw(b) => &b.officer,
+            Self::Relay(b) => &b.officer,
         }
     }
 
@@ -270,6 +301,7 @@ impl Body {
             Kind::Outcome => Self::Outcome(serde_json::from_str(json)?),
             Kind::Close => Self::Close(serde_json::from_str(json)?),
             Kind::Withdraw => Self::Withdraw(serde_json::from_str(json)?),
+            Kind::Relay => Self::Relay(serde_json::from_str(json)?),
         })
     }
 }

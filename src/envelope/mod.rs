@@ -15,6 +15,7 @@ pub mod body;
 mod handover;
 mod receipt;
 mod reconcile;
+pub mod relay;
 mod signed;
 pub mod strict_json;
 

@@ -36,6 +36,9 @@ pub enum NodeError {
     /// No target of the case is in a state the action applies to.
     #[error("no target of this case can take this action now")]
     NoEligibleTarget,
+    /// A stand-down needs a target to have reported an outcome that ends the search.
+    #[error("no target has reported an outcome that ends the search; withdraw targets one by one instead")]
+    NothingDecisive,
     /// A handling restriction of the case forbids this.
     #[error("the case's handling restriction {} forbids this", .0.as_str())]
     Restricted(crate::domain::case::Restriction),
@@ -104,6 +107,7 @@ impl NodeError {
             Self::Validation(_) => "validation_failed",
             Self::WrongSide { .. } => "wrong_party",
             Self::NoEligibleTarget => "no_eligible_target",
+            Self::NothingDecisive => "no_decisive_outcome",
             Self::UnknownStation(_) => "unknown_station",
             Self::UnknownHook(_) => "unknown_hook",
             Self::Restricted(crate::domain::case::Restriction::NoExport) => "export_restricted",
@@ -133,6 +137,7 @@ impl NodeError {
             Self::CaseNotFound(_) | Self::UnknownHook(_) | Self::Letter(super::LetterRefusal::UnknownCase) => 404,
             Self::WrongSide { .. }
             | Self::NoEligibleTarget
+            | Self::NothingDecisive
             | Self::Apply(_)
             | Self::PossibleDuplicate(_)
             | Self::AlreadyHandler(_)
@@ -157,6 +162,7 @@ impl NodeError {
             Self::Validation(_) => ("填写内容有误", "the submission has errors"),
             Self::WrongSide { .. } => ("本站不能进行此操作", "this station cannot take this action"),
             Self::NoEligibleTarget => ("当前没有可进行此操作的协查单位", "no target can take this action now"),
+            Self::NothingDecisive => ("尚无单位反馈到案或找到", "no target has reported the subject found"),
             Self::UnknownStation(_) => ("不是本站的协作单位", "not a partner station"),
             Self::UnknownHook(_) => ("未配置该告警推送", "no such alert hook"),
             Self::Restricted(_) => ("处置限制不允许此操作", "the case's handling restriction forbids this"),
@@ -198,6 +204,10 @@ impl NodeError {
             NodeError::WrongSide { needed: "target" } => "只有被请求协查的单位才能进行此操作。".to_owned(),
             NodeError::WrongSide { .. } => "只有发起协查的单位才能进行此操作。".to_owned(),
             NodeError::NoEligibleTarget => "没有处于可操作状态的协查单位，请刷新后查看最新状态。".to_owned(),
+            NodeError::NothingDecisive => {
+                "尚无协查单位反馈已拦截、已抓获、已查明下落或已找到，不能一并撤回其余单位；如需撤回，请逐个撤回。"
+                    .to_owned()
+            }
             NodeError::UnknownStation(id) => format!("{id} 不在本站配置的协作单位中。"),
             NodeError::UnknownHook(name) => {
                 format!("本站配置中没有名为 {name} 的告警推送（[[alerts.hooks]]），请核对名称。")
@@ -258,6 +268,7 @@ impl NodeError {
             NodeError::NoEligibleTarget => {
                 "no target station is in a state that allows this; reload to see the latest".to_owned()
             }
+            NodeError::NothingDecisive => "no target has reported the subject intercepted, arrested, located or found, so the rest cannot be stood down at once; withdraw them one by one if needed".to_owned(),
             NodeError::UnknownStation(id) => format!("{id} is not among this station's partner stations"),
             NodeError::UnknownHook(name) => {
                 format!("this station's config has no alert hook named {name} ([[alerts.hooks]]); check the name")
@@ -333,6 +344,7 @@ impl From<ApplyError> for NodeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::RelayFault;
     use crate::domain::case::Restriction;
     use crate::domain::lifecycle::{LifecycleError, Party, Step, TargetState};
     use crate::keys::KeyUseError;
@@ -358,6 +370,13 @@ mod tests {
             ApplyError::Equivocation { seq: 3, kept: crate::ids::EnvelopeId::new() },
             ApplyError::OutOfOrder { seq: 2, next: 4 },
             ApplyError::HistoryMissing { seen: 5, held: 3 },
+            ApplyError::Relay(RelayFault::NotFromOrigin(station.clone())),
+            ApplyError::Relay(RelayFault::Inner("signature does not verify".into())),
+            ApplyError::Relay(RelayFault::WrongCase),
+            ApplyError::Relay(RelayFault::StationMismatch { named: station.clone(), signer: station.clone() }),
+            ApplyError::Relay(RelayFault::SignerNotParty(station.clone())),
+            ApplyError::Relay(RelayFault::AboutUs),
+            ApplyError::Relay(RelayFault::KindNotRelayed(crate::envelope::Kind::Note)),
         ];
         let envelope = [
             EnvelopeError::TooLarge(300_000),
@@ -385,6 +404,7 @@ mod tests {
             NodeError::WrongSide { needed: "target" },
             NodeError::WrongSide { needed: "origin" },
             NodeError::NoEligibleTarget,
+            NodeError::NothingDecisive,
             NodeError::Restricted(Restriction::NoExport),
             NodeError::Restricted(Restriction::NoOnward),
             NodeError::Restricted(Restriction::PoliceOnly),
@@ -428,6 +448,7 @@ mod tests {
                 ApplyError::Equivocation { .. } => "equivocation",
                 ApplyError::OutOfOrder { .. } => "out of order",
                 ApplyError::HistoryMissing { .. } => "history missing",
+                ApplyError::Relay(fault) => fault.code(),
             },
             NodeError::Envelope(e) => match e {
                 EnvelopeError::TooLarge(_) => "too large",
@@ -449,6 +470,7 @@ mod tests {
             NodeError::Validation(_) => "validation",
             NodeError::WrongSide { .. } => "wrong side",
             NodeError::NoEligibleTarget => "no eligible target",
+            NodeError::NothingDecisive => "nothing decisive",
             NodeError::Restricted(_) => "restricted",
             NodeError::UnknownStation(_) => "unknown station",
             NodeError::UnknownHook(_) => "unknown hook",
@@ -487,7 +509,7 @@ mod tests {
     fn every_refusal_reads_whole_in_chinese_and_in_english() {
         let all = every_refusal();
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(kind_of).collect();
-        assert_eq!(kinds.len(), 44, "one sample of every kind of refusal: {kinds:?}");
+        assert_eq!(kinds.len(), 52, "one sample of every kind of refusal: {kinds:?}");
         for error in &all {
             let code = error.code();
             assert!(

@@ -30,6 +30,8 @@ mod reconcile;
 mod redirect;
 mod refno;
 mod search;
+mod relay;
+mod stand_down;
 mod stats;
 mod subjects;
 mod view;
@@ -59,13 +61,14 @@ pub use once::{IdempotencyKey, KEY_LIFE, Sent};
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, ReconcileRefusal, Returned, TakenBack};
 pub use redirect::{RedirectOf, RedirectView, redirected_request};
 pub use search::{Found, QUERY_MAX_CHARS, Results as SearchResults, SEARCH_LIMIT_MAX, SearchInput, parse_day};
+pub use stand_down::{StandDownInput, StandDownOffer};
 pub use stats::{
     KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, QueryError, StatsParams, StatsQuery,
     StatsReport, TwoWay,
 };
 pub use view::{
-    CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, UnreachablePartner, allowed_actions,
-    overdue_targets,
+    CaseDetail, DecisiveView, LinkedCase, OverdueTarget, ReceiptView, RelayedView, TimelineEntry, UnreachablePartner,
+    allowed_actions, overdue_targets,
 };
 
 use crate::clock::Clock;

@@ -428,6 +428,10 @@ impl Node {
         case.take_on(&sealed.envelope, self.station());
         subjects::release_if_closed(unit, &case)?;
         record_sent(unit, &sealed, &case, officer, audit_name)?;
+        // A close or withdrawal of some targets is told to the others, in this same unit.
+        if !self.relay_onward::<NodeError>(unit, &mut case, &sealed, Some(officer.signatory()), at)?.is_empty() {
+            unit.put_case(&case)?;
+        }
         for transition in moved {
             unit.event(What::CaseUpdated {
                 case: case.id,

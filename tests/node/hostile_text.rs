@@ -171,6 +171,20 @@ async fn bad_input_to_every_officer_route_is_a_4xx_that_changes_nothing() {
         ("a note with a control character", As::Liaison, format!("{case}/notes"), json!({"text": "补充\u{1b}[2J"})),
         ("a note of zero-width", As::Liaison, format!("{case}/notes"), json!({"text": "\u{200b}"})),
         ("a withdrawal for no reason", As::Liaison, format!("{case}/withdraw"), json!({"reason": "bored"})),
+        (
+            "a stand-down with nothing decisive",
+            As::Liaison,
+            format!("{case}/stand-down"),
+            json!({"reason": "in_custody"}),
+        ),
+        ("a stand-down for no reason", As::Liaison, format!("{case}/stand-down"), json!({"reason": "bored"})),
+        ("a stand-down by the duty desk", As::Duty, format!("{case}/stand-down"), json!({"reason": "in_custody"})),
+        (
+            "a stand-down with an unknown field",
+            As::Liaison,
+            format!("{case}/stand-down"),
+            json!({"reason": "in_custody", "targets": [XIXI]}),
+        ),
         ("an unknown field", As::Liaison, format!("{case}/reminders"), json!({"urgent": true})),
         ("a case that is not one", As::Liaison, "/api/v1/cases/not-a-case/notes".into(), json!({"text": "补充"})),
         (
