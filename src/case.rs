@@ -25,9 +25,11 @@
 //! less than it had; its action must then have been allowed in that earlier state, and the
 //! origin's precedence decides the crossing.
 
+mod co_targets;
 mod replay;
 mod rules;
 
+pub use co_targets::RelayFault;
 use rules::validate_body;
 pub use rules::validate_request;
 
@@ -88,6 +90,9 @@ pub enum ApplyError {
         /// One past the highest `seq` of the sender applied here.
         next: u32,
     },
+    /// A relay that cannot be taken: see [`RelayFault`].
+    #[error("relay refused: {0}")]
+    Relay(RelayFault),
     /// The sender says it held more of this node's envelopes on the case than this node has:
     /// this node lost some (a restore from backup) and gets them back by reconciliation.
     #[error("the sender had seen {seen} of this station's envelopes on this case, but only {held} are held here")]
@@ -113,6 +118,7 @@ impl ApplyError {
             Self::HistoryMissing { .. } => "history_missing",
             Self::Equivocation { .. } => "equivocation",
             Self::OutOfOrder { .. } => "out_of_order",
+            Self::Relay(fault) => fault.code(),
         }
     }
 
@@ -126,6 +132,7 @@ impl ApplyError {
             (Self::NotParty(station), Lang::Zh) => format!("{station} 不是该协查的参与单位"),
             (Self::BadAddressing(_), Lang::Zh) => "报文的收件单位不符合该类报文的规定".to_owned(),
             (Self::Lifecycle(e), _) => e.describe(lang),
+            (Self::Relay(fault), _) => fault.describe(lang),
             (Self::UnknownCase, Lang::Zh) => "本站没有该协查；只有协查请求才能新建协查".to_owned(),
             (Self::CaseExists, Lang::Zh) => "该协查已经存在，一个协查只有一份请求".to_owned(),
             (Self::InvalidBody(errors), Lang::Zh) => format!("内容不符合要求：{}", fields(errors)),
@@ -357,6 +364,12 @@ pub struct CaseRecord {
     pub parties: Vec<StationId>,
     /// The targets this node tracks: all of them at the origin, itself at a target.
     pub targets: Vec<TargetRecord>,
+    /// At a target: the other targets of the case as the origin's relays tell of them (their
+    /// acknowledgements, declines, outcomes, closes and withdrawals). For the officers to see
+    /// only: never counted in this station's statistics, deadlines or actions, which follow
+    /// `targets` alone. Empty at the origin and for a case with one target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub co_targets: Vec<TargetRecord>,
     /// Identifiers the case names (resident IDs, plates, case numbers), for same-subject flags.
     #[schema(value_type = Vec<Object>)]
     pub subjects: Vec<SubjectKey>,
@@ -420,6 +433,7 @@ impl CaseRecord {
             request: envelope.id,
             parties: envelope.to.clone(),
             targets,
+            co_targets: Vec::new(),
             subjects: request.details.subject_keys(),
             same_subject: Vec::new(),
             updated_at: envelope.at,
@@ -645,6 +659,7 @@ fn step_of(kind: Kind) -> Result<Step, ApplyError> {
         Kind::Outcome => Step::Outcome,
         Kind::Close => Step::Close,
         Kind::Withdraw => Step::Withdraw,
+        Kind::Relay => Step::Relay,
         Kind::Request => return Err(ApplyError::CaseExists),
     })
 }
@@ -681,7 +696,8 @@ fn record_effects(target: &mut TargetRecord, body: &Body, by: Party, at: OffsetD
             target.ended_at = Some(at);
         }
         Body::Withdraw(_) => target.ended_at = Some(at),
-        Body::Request(_) => {}
+        // What a relay tells goes to the co-target view (see `co_targets`), not to this target.
+        Body::Request(_) | Body::Relay(_) => {}
     }
 }
 

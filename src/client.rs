@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::cases::{CaseList, Me, StationView};
+use crate::api::search::SearchResults;
 use crate::case::CaseRecord;
 use crate::ids::CaseId;
 use crate::node::{Action, CaseDetail, NewCase};
@@ -279,6 +280,11 @@ impl ApiClient {
         self.get(&format!("/api/v1/cases/{}", segment(id))).await
     }
 
+    /// `POST /api/v1/letters/verify`: whether the station holds the request a 协查函's code names.
+    pub async fn verify_letter(&self, code: &str) -> Result<crate::node::LetterCheck, ClientError> {
+        self.post("/api/v1/letters/verify", &crate::api::letters::LetterText { code: code.to_owned() }).await
+    }
+
     /// `GET /api/v1/inbox` or `/outbox` with a query string (`status=…&kind=…`).
     pub async fn list(&self, mailbox: Mailbox, query: &str) -> Result<CaseList, ClientError> {
         let which = match mailbox {
@@ -287,6 +293,14 @@ impl ApiClient {
         };
         let separator = if query.is_empty() { "" } else { "?" };
         self.get(&format!("/api/v1/{which}{separator}{query}")).await
+    }
+
+    /// `GET /api/v1/search` with these parameters (`q`, `kind`, `peer`, `state`, `from`, `to`,
+    /// `limit`, `cursor`), each percent-encoded here.
+    pub async fn search(&self, params: &[(&str, &str)]) -> Result<SearchResults, ClientError> {
+        let query: Vec<String> = params.iter().map(|(name, value)| format!("{name}={}", segment(value))).collect();
+        let separator = if query.is_empty() { "" } else { "?" };
+        self.get(&format!("/api/v1/search{separator}{}", query.join("&"))).await
     }
 
     /// `GET /api/v1/cases/{id}/bundle`: the evidence bundle's bytes.
@@ -380,6 +394,15 @@ impl ApiClient {
         input: &crate::node::HandoverInput,
     ) -> Result<CaseRecord, ClientError> {
         self.post(&format!("/api/v1/cases/{}/handover", segment(id)), input).await
+    }
+
+    /// 其余单位撤回: stands down every target of the case still working it.
+    pub async fn stand_down(
+        &self,
+        id: &impl std::fmt::Display,
+        input: &crate::node::StandDownInput,
+    ) -> Result<CaseRecord, ClientError> {
+        self.post(&format!("/api/v1/cases/{}/stand-down", segment(id)), input).await
     }
 
     /// One of the case actions.

@@ -14,10 +14,10 @@
 //! - [`case`], [`stats`]: a case materialised from its envelopes by one pure `apply`, and the
 //!   tallies behind the chiefs' statistics. Pure.
 //! - [`store`]: the only module touching sled: each state change whole in one transaction,
-//!   group-committed flushes, the audit chain, listings, backups.
+//!   group-committed flushes, the audit chain, listings, the search index, backups.
 //! - [`config`], [`tls`]: a station's configuration, and the only module touching rustls
 //!   (which CA vouches for whom, and the identity a connection proved).
-//! - [`node`]: the station's operations (create, act, read, receive, reconcile, export),
+//! - [`node`]: the station's operations (create, act, read, search, receive, reconcile, export),
 //!   authorisation included, and the health of each partner as delivery finds it.
 //! - [`federation`]: one delivery task per partner, draining its durable outbox over mTLS.
 //! - [`api`], [`console`], [`server`]: the officer and federation routes with their OpenAPI

@@ -56,6 +56,7 @@ fn case(
         review_by: None,
         confirm_duplicate: false,
         attachments: Vec::new(),
+        redirect_of: None,
     }
 }
 

@@ -30,6 +30,7 @@ fn every_scenario_runs_and_reports_what_it_checked() {
         "## 8. Federation at scale",
         "## 9. A backup of",
         "## 10. The desk's live events",
+        "## 11. Search with",
     ] {
         assert!(report.contains(section), "{section} missing from the report");
     }
@@ -49,5 +50,6 @@ fn every_scenario_runs_and_reports_what_it_checked() {
     );
     assert!(table.contains("0 / 0 / in order"), "the drain lost, doubled or reordered nothing:\n{table}");
     assert!(report.contains("they agree"), "the statistics equal a recount from the stored cases");
+    assert!(report.contains("The scan's newest 50 equal the index's first page"), "search finds what a scan finds");
     assert!(!report.contains("FAILED"), "{report}");
 }

@@ -129,6 +129,19 @@ async fn a_case_sent_in_one_console_is_worked_in_the_other_and_shows_up_on_the_d
     assert!(page.contains("已反馈") && page.contains("已找到失踪人员"), "{page}");
     assert!(page.contains("郑丽娟") && page.matches("签名已验证").count() >= 3, "{page}");
     liaison.screenshot(&artifact("5-luoyang-case.png")).await.unwrap();
+    // The search box in the top bar: the last digits of the ID find the case and say where
+    // they matched; its reference number opens it.
+    liaison.fill("form.open input[name=q]", &format!("尾号{}", &id_number.as_str()[14..])).await.unwrap();
+    liaison.submit_form("form.open").await.unwrap();
+    liaison.wait_for_text("h1", "搜索协查", Duration::from_secs(10)).await.unwrap();
+    let row = liaison.text_of(&format!("tr[data-case='{case_id}']")).await.unwrap();
+    assert!(row.contains("协查走失老人吴德福") && row.contains("身份证号") && row.contains("已反馈"), "{row}");
+    liaison.screenshot(&artifact("5-luoyang-search.png")).await.unwrap();
+    let label = origin.store().case(&case_id).unwrap().unwrap().refno.unwrap().label;
+    liaison.fill("form.open input[name=q]", &label).await.unwrap();
+    liaison.submit_form("form.open").await.unwrap();
+    liaison.wait_for("form[action$='/close']", Duration::from_secs(10)).await.unwrap();
+    assert!(liaison.current_url().await.unwrap().ends_with(&format!("/console/cases/{case_id}")));
     // In English every value is a label and the timeline punctuates the English way.
     liaison.goto(&format!("{luoyang}/console/cases/{case_id}?lang=en")).await.unwrap();
     let english = liaison.text_of("main").await.unwrap();

@@ -6,6 +6,10 @@ mod support;
 
 #[path = "console/once.rs"]
 mod once;
+#[path = "console/search.rs"]
+mod search;
+#[path = "console/stand_down.rs"]
+mod stand_down;
 
 use std::time::Duration;
 

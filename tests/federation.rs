@@ -10,10 +10,16 @@ mod alerts;
 mod events;
 #[path = "federation/handover.rs"]
 mod handover;
+#[path = "federation/letter.rs"]
+mod letter;
 #[path = "federation/once.rs"]
 mod once;
+#[path = "federation/redirect.rs"]
+mod redirect;
 #[path = "federation/refno.rs"]
 mod refno;
+#[path = "federation/relay.rs"]
+mod relay;
 
 use std::time::Duration;
 
@@ -174,7 +180,16 @@ async fn one_alert_to_three_stations_is_tracked_per_target_and_withdrawn_at_all(
     }
     let qianqi = net.officer(QIANQI, As::Duty).case(&case.id).await.unwrap();
     assert_eq!(qianqi.case.targets[0].state, TargetState::Declined);
-    assert_eq!(qianqi.timeline.len(), 2, "the withdraw was not sent to the station that had declined");
+    let own: Vec<_> = qianqi.timeline.iter().filter(|e| e.kind != tiemeng::envelope::Kind::Relay).collect();
+    assert_eq!(own.len(), 2, "the withdraw was not sent to the station that had declined");
+    // It hears of it as a co-target, by the origin's relay, with 马站's acknowledgement.
+    let told = eventually(PATIENCE, || async {
+        let qianqi = net.officer(QIANQI, As::Duty).case(&case.id).await.unwrap();
+        let co: Vec<_> = qianqi.case.co_targets.iter().map(|t| (t.station.to_string(), t.state)).collect();
+        co == [(XIXI.to_owned(), TargetState::Withdrawn), (MAZHAN.to_owned(), TargetState::Withdrawn)]
+    })
+    .await;
+    assert!(told, "前岐 hears how the others ended");
     net.shutdown().await;
 }
 

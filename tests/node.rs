@@ -12,6 +12,8 @@ mod hostile_text;
 mod impostor;
 #[path = "node/once.rs"]
 mod once;
+#[path = "node/search.rs"]
+mod search;
 
 use std::time::Duration;
 
@@ -432,6 +434,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("get", "/api/v1/cases/{id}/bundle"),
         ("get", "/api/v1/inbox"),
         ("get", "/api/v1/outbox"),
+        ("get", "/api/v1/search"),
         ("post", "/api/v1/cases/{id}/ack"),
         ("post", "/api/v1/cases/{id}/decline"),
         ("post", "/api/v1/cases/{id}/notes"),
@@ -439,10 +442,12 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("post", "/api/v1/cases/{id}/outcome"),
         ("post", "/api/v1/cases/{id}/close"),
         ("post", "/api/v1/cases/{id}/withdraw"),
+        ("post", "/api/v1/cases/{id}/stand-down"),
         ("post", "/api/v1/cases/{id}/forward"),
         ("post", "/api/v1/cases/{id}/handover"),
         ("post", "/api/v1/attachments"),
         ("get", "/api/v1/cases/{id}/attachments/{sha256}"),
+        ("post", "/api/v1/letters/verify"),
         ("get", "/api/v1/stats"),
         ("get", "/api/v1/stats.csv"),
         ("get", "/api/v1/peers"),
@@ -460,6 +465,7 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
         ("post", "/fed/v1/hello"),
         ("get", "/fed/v1/keys"),
         ("post", "/fed/v1/reconcile"),
+        ("put", "/fed/v1/files/{sha256}"),
     ];
     for (method, path) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from the document");
@@ -481,10 +487,12 @@ async fn the_openapi_document_lists_every_route_and_every_listed_route_exists() 
     let id = tiemeng::ids::CaseId::new();
     for (path, operations) in paths {
         for method in operations.as_object().unwrap().keys() {
-            let url = format!("{}{}", net.url(LUOYANG), path.replace("{id}", &id.to_string()));
+            let path = path.replace("{id}", &id.to_string()).replace("{sha256}", &"ab".repeat(32));
+            let url = format!("{}{path}", net.url(LUOYANG));
             let request = match method.as_str() {
                 "get" => admin.http().get(&url),
                 "post" => admin.http().post(&url).json(&serde_json::json!({})),
+                "put" => admin.http().put(&url).body(Vec::new()),
                 other => panic!("unexpected method {other}"),
             };
             let response = request.send().await.unwrap();

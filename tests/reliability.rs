@@ -137,6 +137,12 @@ async fn a_node_restored_from_an_older_backup_gets_back_what_its_peer_holds() {
         let at_b = net.node(XIXI).store().case(id).unwrap().unwrap();
         assert_eq!(at_a.targets, at_b.targets, "both sides agree on case {id}");
     }
+    // Search finds them all: the request in the backup, and those taken back from 犀溪.
+    let searcher = net.officer(LUOYANG, As::Duty);
+    for (kind, id) in [("general", before.id), ("dispute", sent_after.id), ("serial_theft", received_after.id)] {
+        let found = searcher.search(&[("kind", kind)]).await.unwrap();
+        assert_eq!(found.results.iter().map(|r| r.case.id).collect::<Vec<_>>(), [id], "{kind} found after the restore");
+    }
     assert!(a.store().verify_audit().unwrap() > 0);
     let b_receives_after = net
         .node(XIXI)

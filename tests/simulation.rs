@@ -218,6 +218,8 @@ impl Sim {
         self.check();
         let superseded = self.superseded();
         self.tally.count("superseded", superseded);
+        let co_targets = self.co_targets();
+        self.tally.count("co-target", co_targets);
     }
 
     /// One step: time passes, faults begin or end, perhaps an officer acts, and some packets
@@ -388,6 +390,7 @@ async fn nodes_on_a_faulty_network_deliver_once_in_order_and_agree() {
             "orphan answer",
             "waited for news",
             "superseded",
+            "co-target",
         ];
         let actions = ["request", "ack", "decline", "note", "reminder", "outcome", "close", "withdraw"];
         for what in expected.into_iter().chain(actions) {

@@ -336,6 +336,24 @@ action_route!(
     withdraw, "/api/v1/cases/{id}/withdraw", WithdrawInput, Withdraw
 );
 
+/// `POST /api/v1/cases/{id}/stand-down` — 其余单位撤回 (the origin's liaison): after a target
+/// reported the subject intercepted, arrested, located or found, withdraws every other target
+/// still working the case, one withdrawal each, all at once.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/stand-down", tag = "actions", request_body = crate::node::StandDownInput,
+    params(("id" = String, Path, description = "case id, or reference number (泰罗阳协〔2026〕12号 percent-encoded, or 2026-12 for this station's own)")),
+    responses((status = 200, body = CaseRecord), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub async fn stand_down(
+    State(node): State<Arc<Node>>,
+    AuthOfficer(officer): AuthOfficer,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<crate::node::StandDownInput>,
+) -> ApiResult<Json<CaseRecord>> {
+    let id = case_id(&node, &id, lang)?;
+    node.stand_down(&officer, id, input).await.map(Json).map_err(|e| Problem::from_node(&e, lang))
+}
+
 /// `GET /api/v1/cases/{id}/bundle` — the case as a signed evidence bundle (the export is
 /// audited; `no_export` cases only for chiefs).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/bundle", tag = "cases",

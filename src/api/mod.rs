@@ -14,9 +14,11 @@ pub mod events;
 pub mod extract;
 pub mod fed;
 pub mod fed_files;
+pub mod letters;
 pub mod limit;
 mod openapi;
 pub mod problem;
+pub mod search;
 pub mod stats;
 
 use std::sync::Arc;
@@ -79,6 +81,7 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::bundle))
         .routes(routes!(cases::inbox))
         .routes(routes!(cases::outbox))
+        .routes(routes!(search::search))
         .routes(routes!(cases::ack))
         .routes(routes!(cases::decline))
         .routes(routes!(cases::note))
@@ -86,9 +89,11 @@ fn routes_and_doc() -> (Router<Arc<Node>>, utoipa::openapi::OpenApi) {
         .routes(routes!(cases::outcome))
         .routes(routes!(cases::close))
         .routes(routes!(cases::withdraw))
+        .routes(routes!(cases::stand_down))
         .routes(routes!(cases::forward))
         .routes(routes!(cases::handover))
         .routes(routes!(attachments::file))
+        .routes(routes!(letters::verify))
         .routes(routes!(events::events))
         .routes(routes!(stats::stats))
         .routes(routes!(stats::stats_csv))

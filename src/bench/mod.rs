@@ -11,7 +11,7 @@
 //! - [`net`]: a network of stations in a work folder; [`load`]: closed-loop load and
 //!   latency samples; [`workload`]: varied valid requests; [`dataset`]: the million-case history.
 //! - One module per scenario: [`intake`], [`compute`], [`latency`], [`drain`], [`stats`],
-//!   [`startup`], [`memory`], [`fanout`], [`backup`].
+//!   [`startup`], [`memory`], [`fanout`], [`backup`], [`events`], [`search`].
 //! - [`report`]: the result model, the terminal table and the markdown writer.
 
 pub mod backup;
@@ -27,6 +27,7 @@ pub mod load;
 pub mod memory;
 pub mod net;
 pub mod report;
+pub mod search;
 pub mod startup;
 pub mod stats;
 pub mod sys;
@@ -100,11 +101,13 @@ pub enum Scenario {
     Backup,
     /// 10. The desk's live events: latency to an open stream, and the intake cost of 200.
     Events,
+    /// 11. Search with a million cases stored, beside a full scan.
+    Search,
 }
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Scenario; 10] = [
+    pub const ALL: [Scenario; 11] = [
         Self::Intake,
         Self::Compute,
         Self::Latency,
@@ -115,6 +118,7 @@ impl Scenario {
         Self::Fanout,
         Self::Backup,
         Self::Events,
+        Self::Search,
     ];
 }
 
@@ -247,6 +251,7 @@ async fn run_async(args: &BenchArgs) -> Report {
             Scenario::Fanout => fanout::run(&work, &scale).await,
             Scenario::Backup => backup::run(&mut large, &scale).await,
             Scenario::Events => events::run(&work, &scale).await,
+            Scenario::Search => search::run(&mut large, &scale).await,
         };
         let section = section.unwrap_or_else(|e| Section::failed(scenario, e));
         eprintln!("   done in {:.1} s", started.elapsed().as_secs_f64());

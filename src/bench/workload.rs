@@ -45,18 +45,48 @@ pub fn new_case(rng: &mut StdRng, targets: Vec<StationId>, at: OffsetDateTime) -
 pub fn new_case_of(rng: &mut StdRng, kind: CaseKind, targets: Vec<StationId>, at: OffsetDateTime) -> NewCase {
     let mut new = samples::sample(kind, targets, at);
     vary(rng, &mut new.details, at);
+    // Titles and narratives name a place, so a word search finds some cases, not all.
+    let place = PLACES[rng.gen_range(0..PLACES.len())];
+    new.title = format!("{}（{place}）", new.title);
+    new.narrative = format!("{place}方向。{}", new.narrative);
     new
+}
+
+/// Surnames, most common first, for generated names.
+const SURNAMES: &[char] = &[
+    '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何', '林', '罗',
+    '郑',
+];
+/// Characters of given names.
+const GIVEN: &[char] = &[
+    '伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超', '秀', '霞',
+    '平', '刚', '桂', '英', '华', '建', '国', '德', '福', '志', '海',
+];
+/// Places on the border named in titles and narratives.
+const PLACES: &[&str] =
+    &["罗阳镇", "马站镇", "西溪乡", "前岐镇", "泗溪镇", "南溪镇", "雅阳镇", "沙埕镇", "桐山街道", "龙港"];
+
+/// A generated Chinese name: a surname and one or two given characters, so that a name is
+/// shared by a few cases in a thousand, as real ones are.
+pub fn name(rng: &mut StdRng) -> String {
+    let mut name = String::from(SURNAMES[rng.gen_range(0..SURNAMES.len())]);
+    for _ in 0..rng.gen_range(1..=2) {
+        name.push(GIVEN[rng.gen_range(0..GIVEN.len())]);
+    }
+    name
 }
 
 fn vary(rng: &mut StdRng, details: &mut CaseDetails, at: OffsetDateTime) {
     match details {
         CaseDetails::MissingPerson(d) => {
+            d.name = name(rng);
             // The ID decides age and sex, so the sample's fixed age is dropped.
             let id = resident_id(rng, at, d.sex == crate::domain::details::Sex::Male);
             d.age = None;
             d.id_number = id;
         }
         CaseDetails::Fugitive(d) => {
+            d.name = name(rng);
             let male = rng.r#gen();
             d.id_number = resident_id(rng, at, male);
             d.warrant_number = format!("T{}", digits(rng, 16));
@@ -69,6 +99,7 @@ fn vary(rng: &mut StdRng, details: &mut CaseDetails, at: OffsetDateTime) {
                 *number = format!("A{}", digits(rng, 22));
             }
             for suspect in &mut d.suspects {
+                suspect.name = Some(name(rng));
                 let male = rng.r#gen();
                 suspect.id_number = resident_id(rng, at, male);
             }
@@ -76,7 +107,8 @@ fn vary(rng: &mut StdRng, details: &mut CaseDetails, at: OffsetDateTime) {
                 vehicle.plate = plate(rng, '闽');
             }
         }
-        CaseDetails::Dispute(_) | CaseDetails::General(_) => {}
+        CaseDetails::General(d) => d.subject = format!("核查暂住人员{}", name(rng)),
+        CaseDetails::Dispute(_) => {}
     }
 }
 

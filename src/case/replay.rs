@@ -117,7 +117,7 @@ fn seen(envelope: &Envelope, counterpart: &StationId) -> usize {
     envelope.seen.get(counterpart).map_or(0, |n| usize::try_from(*n).unwrap_or(usize::MAX))
 }
 
-fn play(record: &mut TargetRecord, envelope: &Envelope, by: Party) {
+pub(super) fn play(record: &mut TargetRecord, envelope: &Envelope, by: Party) {
     let allowed = step_of(envelope.kind()).ok().and_then(|step| transition(record.state, by, step).ok());
     match allowed {
         Some(after) => {

@@ -35,6 +35,10 @@ pub fn validate_request(request: &RequestBody, at: OffsetDateTime) -> Result<(),
     if let Some(reference) = &request.reference {
         errors.text("reference", reference, 64, OneLine);
     }
+    // The declined request's number as the origin shows it: text from a partner like any other.
+    if let Some(refno) = request.redirected_from.as_ref().and_then(|from| from.refno.as_ref()) {
+        errors.text("redirected_from.refno", refno, 64, OneLine);
+    }
     if let Some(refno) = &request.refno {
         for problem in refno.problems() {
             errors.push(problem);
@@ -131,6 +135,8 @@ pub(super) fn validate_body(body: &Body, kind: CaseKind, at: OffsetDateTime) -> 
                 errors.text("message", message, TEXT_MAX, Lines);
             }
         }
+        // What it carries is opened and judged on its own when the relay is taken.
+        Body::Relay(_) => {}
     }
     // A request's signatory is checked with the request.
     if !matches!(body, Body::Request(_)) {

@@ -92,11 +92,63 @@ enum CaseCommand {
         #[arg(long)]
         cursor: Option<String>,
     },
+    /// 搜索协查 (search this station's cases: a name, a resident ID or 尾号1234, a plate, a case or
+    /// warrant number, a reference number, words of the title or narrative; all words must match).
+    Search {
+        /// The words; none lists by the filters alone.
+        words: Vec<String>,
+        /// Kind of request.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Partner station.
+        #[arg(long)]
+        partner: Option<String>,
+        /// sent, delivered, acknowledged, declined, resolved, closed, withdrawn.
+        #[arg(long)]
+        state: Option<String>,
+        /// Sent on or after this day (2026-12-01, Beijing time).
+        #[arg(long)]
+        from: Option<String>,
+        /// Sent on or before this day (2026-12-31, Beijing time).
+        #[arg(long)]
+        to: Option<String>,
+        /// Page size.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Continue from a previous page.
+        #[arg(long)]
+        cursor: Option<String>,
+    },
     /// 查看协查详情 (show one case with its signed timeline).
     Show {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
         #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
+    },
+    /// 打印协查函 (write the request as a formal A4 letter with its check code, as HTML to print).
+    Letter {
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
+        /// The HTML file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 改发 (send a request a partner declined to another station: the one the decline
+    /// suggested, or --to; shows what it will send, and sends with --yes).
+    Redirect {
+        /// Case id or reference number of the declined request (this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
+        /// The station that declined it (needed when more than one did).
+        #[arg(long)]
+        from: Option<StationId>,
+        /// Where to send it instead (default: the station the decline suggested).
+        #[arg(long = "to")]
+        to: Vec<StationId>,
+        /// Send it: without this, only show what would be sent.
+        #[arg(long)]
+        yes: bool,
     },
     /// 转发 (pass a received request on to another partner station).
     Forward {
@@ -109,6 +161,19 @@ enum CaseCommand {
         /// Why.
         #[arg(long)]
         message: String,
+    },
+    /// 其余单位撤回 (stand the remaining targets down after one reported the subject found or
+    /// in custody).
+    StandDown {
+        /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
+        #[arg(value_parser = crate::domain::refno::case_ref)]
+        id: String,
+        /// in_custody (已到案), person_found (已找到), resolved_elsewhere, other, …
+        #[arg(long)]
+        reason: WithdrawReason,
+        /// Explanation for the targets.
+        #[arg(long)]
+        message: Option<String>,
     },
     /// 交接 (hand the case to another officer of this station: its handler or the chief).
     Handover {
@@ -228,7 +293,7 @@ enum ActCommand {
         /// Case id or reference number (泰罗阳协〔2026〕12号, or 2026-12 for this station's own).
         #[arg(value_parser = crate::domain::refno::case_ref)]
         id: String,
-        /// resolved_elsewhere, lapsed, entered_in_error, other.
+        /// resolved_elsewhere, lapsed, in_custody, person_found, entered_in_error, other.
         #[arg(long)]
         reason: WithdrawReason,
         /// Explanation.
@@ -330,13 +395,59 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
             let list = client.list(mailbox, &query.join("&")).await?;
             Ok(if json { to_json(&list) } else { render::list(&list, mailbox, &names(client).await?, lang) })
         }
+        CaseCommand::Search { words, kind, partner, state, from, to, limit, cursor } => {
+            let (q, limit) = (words.join(" "), limit.to_string());
+            let mut params: Vec<(&str, &str)> = vec![("q", q.as_str()), ("limit", limit.as_str())];
+            let filters = [("kind", &kind), ("peer", &partner), ("state", &state), ("from", &from), ("to", &to)];
+            params.extend(filters.iter().filter_map(|(name, value)| Some((*name, value.as_deref()?))));
+            params.extend(cursor.as_deref().map(|c| ("cursor", c)));
+            let found = client.search(&params).await?;
+            Ok(if json { to_json(&found) } else { render::search(&found, &q, &names(client).await?, lang) })
+        }
         CaseCommand::Show { id } => {
             let detail = client.case(&id).await?;
             Ok(if json { to_json(&detail) } else { render::detail(&detail, &names(client).await?, lang) })
         }
+        CaseCommand::Letter { id, out } => {
+            let detail = client.case(&id).await?;
+            let names = names(client).await?;
+            let name = |station: &StationId| names.of(station.as_str()).to_owned();
+            let html =
+                crate::console::letter::document(&detail, &name, lang, crate::console::letter::Style::Standalone);
+            std::fs::write(&out, html.into_string())
+                .map_err(|e| ClientError::Decode { url: out.display().to_string(), reason: e.to_string() })?;
+            let code = crate::node::LetterCode::of(&detail).map(|c| c.to_string()).unwrap_or_default();
+            Ok(match lang {
+                Lang::Zh => format!("协查函已保存：{}（用浏览器打开后打印，A4）\n核验码：{code}", out.display()),
+                Lang::En => format!(
+                    "letter saved to {} (open it in a browser and print on A4)\ncheck code: {code}",
+                    out.display()
+                ),
+            })
+        }
+        CaseCommand::Redirect { id, from, to, yes } => {
+            let detail = client.case(&id).await?;
+            let names = names(client).await?;
+            let plan = redirect_plan(&detail, from, to, &names, lang)?;
+            if !yes {
+                return Ok(plan.preview);
+            }
+            let text = serde_json::to_string(&plan.new).unwrap_or_default();
+            let key = file_key(client, &text).await?;
+            let sent = client.send_case(&plan.new, Some(&key)).await?;
+            Ok(match (json, sent.repeated) {
+                (true, _) => to_json(&sent.case),
+                (false, false) => render::sent(&sent.case, lang),
+                (false, true) => render::sent_before(&sent.case, lang),
+            })
+        }
         CaseCommand::Forward { id, to, message } => {
             let case = client.forward(&id, &crate::node::ForwardInput { to, message }).await?;
             Ok(if json { to_json(&case) } else { render::sent(&case, lang) })
+        }
+        CaseCommand::StandDown { id, reason, message } => {
+            let case = client.stand_down(&id, &crate::node::StandDownInput { reason, message }).await?;
+            Ok(if json { to_json(&case) } else { render::updated(&case, lang) })
         }
         CaseCommand::Handover { id, to, note } => {
             let case = client.hand_over(&id, &crate::node::HandoverInput { to, note }).await?;
@@ -359,6 +470,89 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
             Ok(if json { to_json(&case) } else { render::updated(&case, lang) })
         }
     }
+}
+
+/// What `case redirect` would send, and the words that show it.
+struct RedirectPlan {
+    new: crate::node::NewCase,
+    preview: String,
+}
+
+/// The new request replacing the declined one: from the station `from` that declined it (the
+/// only one that did, if not given), to `to` (the station it suggested, if not given).
+fn redirect_plan(
+    detail: &crate::node::CaseDetail,
+    from: Option<StationId>,
+    to: Vec<StationId>,
+    names: &render::Names,
+    lang: Lang,
+) -> Result<RedirectPlan, ClientError> {
+    // Refused here as the node would refuse it, with a code to act on, before anything is sent.
+    let refused = |status: u16, code: &str, title: (&str, &str), detail: (&str, &str)| {
+        ClientError::Problem(crate::client::RemoteProblem {
+            status,
+            code: code.to_owned(),
+            title: lang.pick(title.0, title.1).to_owned(),
+            detail: lang.pick(detail.0, detail.1).to_owned(),
+            errors: Vec::new(),
+            duplicates: Box::default(),
+        })
+    };
+    use crate::domain::lifecycle::TargetState;
+    let declined: Vec<_> = detail.case.targets.iter().filter(|t| t.state == TargetState::Declined).collect();
+    let target = match (&from, declined.as_slice()) {
+        (Some(from), _) => declined.iter().find(|t| &t.station == from).copied(),
+        (None, [only]) => Some(*only),
+        (None, []) => None,
+        (None, _) => {
+            return Err(refused(
+                422,
+                "redirect_which",
+                ("请指明改发哪一个单位退回的协查", "say which decline to redirect"),
+                (
+                    "有多个单位退回了这份协查，请用 --from 指定。",
+                    "more than one station declined it: name one with --from.",
+                ),
+            ));
+        }
+    };
+    let Some(target) = target else {
+        return Err(refused(
+            409,
+            "not_declined",
+            ("该单位未退回此协查，不能改发", "that station did not decline this request"),
+            ("只有协作单位退回的协查才能改发。", "only a request a partner declined can be redirected."),
+        ));
+    };
+    let to = if to.is_empty() { target.suggested_station.clone().into_iter().collect() } else { to };
+    if to.is_empty() {
+        return Err(refused(
+            422,
+            "redirect_to",
+            ("请指定发往单位", "say where to send it"),
+            ("退回时没有建议改发单位，请用 --to 指定。", "the decline suggested no station: name one with --to."),
+        ));
+    }
+    let of = crate::node::RedirectOf { case: detail.case.id, station: target.station.clone() };
+    let new = crate::node::redirected_request(&detail.request, of, to.clone())
+        .map_err(|e| ClientError::Decode { url: detail.case.id.to_string(), reason: e.to_string() })?;
+    let stations: Vec<&str> = to.iter().map(|s| names.of(s.as_str())).collect();
+    let number = detail.case.refno.as_ref().map_or_else(|| detail.case.id.to_string(), |r| r.label.clone());
+    let preview = match lang {
+        Lang::Zh => format!(
+            "将改发：{number}（{}退回）\n新协查：{}\n发往：{}\n内容与原请求相同，将另行编号、签名发送。确认无误后加 --yes 重新执行。",
+            names.of(target.station.as_str()),
+            new.title,
+            stations.join("、")
+        ),
+        Lang::En => format!(
+            "to redirect: {number} (declined by {})\nnew request: {}\nto: {}\nThe same content, numbered and signed anew. Run again with --yes to send it.",
+            names.of(target.station.as_str()),
+            new.title,
+            stations.join(", ")
+        ),
+    };
+    Ok(RedirectPlan { new, preview })
 }
 
 fn action_of(command: ActCommand) -> (String, Action) {

@@ -71,11 +71,9 @@ pub enum Command {
     Case(case::CaseArgs),
     /// 联合协作统计 (joint statistics of a station, for chiefs).
     Stats(stats::StatsArgs),
-    /// 离线核验证据包 (check an evidence bundle offline).
-    Verify {
-        /// The bundle file.
-        bundle: PathBuf,
-    },
+    /// 离线核验证据包；或向本站核验协查函的核验码 (check an evidence bundle offline; or, with
+    /// --letter, ask the node whether it holds the request a 协查函's QR code names).
+    Verify(VerifyArgs),
     /// 备份运行中的节点 (take a consistent backup of a running node; admins).
     Backup(backup::BackupArgs),
     /// 协作单位投递情况与拒收报文 (delivery to partner stations, dead letters, resending; admins).
@@ -96,6 +94,19 @@ pub enum Command {
     #[cfg(feature = "bench")]
     #[command(hide = true)]
     BenchNode(crate::bench::child::NodeArgs),
+}
+
+/// `tiemeng verify FILE` or `tiemeng verify --letter CODE`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The bundle file.
+    #[arg(required_unless_present = "letter", conflicts_with = "letter")]
+    bundle: Option<PathBuf>,
+    /// The text of a 协查函's QR code (`TIEMENG1:…`), checked by the node at --url.
+    #[arg(long)]
+    letter: Option<String>,
+    #[command(flatten)]
+    connection: connection::Connection,
 }
 
 /// `tiemeng config …`.
@@ -129,7 +140,10 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Command::Case(args) => case::run(args, lang),
         Command::Stats(args) => stats::run(args, lang),
-        Command::Verify { bundle } => verify_bundle(&bundle, lang),
+        Command::Verify(VerifyArgs { bundle: Some(bundle), .. }) => verify_bundle(&bundle, lang),
+        Command::Verify(VerifyArgs { letter, connection, .. }) => {
+            verify_letter(&connection, letter.as_deref().unwrap_or_default(), lang)
+        }
         Command::Backup(args) => backup::backup(args, lang),
         Command::Restore(args) => backup::restore(args, lang),
         Command::Peers(args) => peers::run(args, lang),
@@ -186,6 +200,30 @@ fn verify_bundle(path: &std::path::Path, lang: Lang) -> ExitCode {
             if verified.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
         Err(finding) => fail(&crate::evidence::unreadable(&finding, lang)),
+    }
+}
+
+fn verify_letter(connection: &connection::Connection, code: &str, lang: Lang) -> ExitCode {
+    let (client, runtime) = match connection.open(lang) {
+        Ok(opened) => opened,
+        Err(message) => return fail(&message),
+    };
+    match runtime.block_on(client.verify_letter(code)) {
+        Ok(check) => {
+            let refno = check.refno.unwrap_or_default();
+            print(&match lang {
+                Lang::Zh => format!(
+                    "核验通过：本站收到的协查请求与该函一致。\n发函单位：{}\n协查文号：{refno}\n事由：{}\n编号：{}",
+                    check.station, check.title, check.case
+                ),
+                Lang::En => format!(
+                    "verified: this station holds this very request.\nfrom: {}\nreference: {refno}\nsubject: {}\ncase: {}",
+                    check.station, check.title, check.case
+                ),
+            });
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&render::client_error(&e, lang)),
     }
 }
 

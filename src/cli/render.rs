@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::api::cases::{CaseList, Me};
+use crate::api::search::SearchResults;
 use crate::case::{CaseRecord, TargetRecord};
 use crate::client::ClientError;
 use crate::clock::local_minute;
@@ -156,6 +157,16 @@ pub fn updated(case: &CaseRecord, lang: Lang) -> String {
     out
 }
 
+/// A decisive outcome elsewhere: "犀溪派出所 已拦截 · 2026-12-07 14:05".
+fn decisive_words(
+    station: &str,
+    outcome: crate::domain::case::Outcome,
+    at: time::OffsetDateTime,
+    lang: Lang,
+) -> String {
+    format!("{station} {} · {}", outcome.label(lang), local_minute(at))
+}
+
 /// After a handover.
 pub fn handed_over(case: &CaseRecord, lang: Lang) -> String {
     lang.pick(
@@ -218,10 +229,22 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
     }
     for item in &list.cases {
         let case = &item.case;
-        let states: Vec<String> =
-            case.targets.iter().map(|t| format!("{} {}", names.of(t.station.as_str()), t.state.label(lang))).collect();
+        let states: Vec<String> = case
+            .targets
+            .iter()
+            .map(|t| format!("{} {}{}", names.of(t.station.as_str()), t.state.label(lang), suggestion(t, names, lang)))
+            .collect();
         let overdue = if item.overdue.is_empty() { "" } else { lang.pick(" [超期]", " [OVERDUE]") };
         let flag = if case.same_subject.is_empty() { "" } else { lang.pick(" [一人多次]", " [same subject]") };
+        let decisive = names
+            .home
+            .as_deref()
+            .and_then(|home| home.parse().ok())
+            .and_then(|home| case.decisive_elsewhere(&home))
+            .and_then(|t| Some(decisive_words(names.of(t.station.as_str()), t.outcome?, t.resolved_at?, lang)))
+            .map(|words| format!(" [{words}]"))
+            .unwrap_or_default();
+        let flag = format!("{decisive}{flag}");
         let number = case.refno.as_ref().map(|r| format!("{}  ", r.label)).unwrap_or_default();
         let _ = write!(
             out,
@@ -249,6 +272,59 @@ pub fn list(list: &CaseList, mailbox: Mailbox, names: &Names, lang: Lang) -> Str
     out
 }
 
+/// Cases found by `case search`: one line a case with its reference number, kind, title,
+/// partner, state and where the words matched.
+pub fn search(found: &SearchResults, words: &str, names: &Names, lang: Lang) -> String {
+    let mut out = match lang {
+        Lang::Zh => format!("搜索“{words}”：{} 件", found.results.len()),
+        Lang::En => format!("search “{words}”: {} case(s)", found.results.len()),
+    };
+    if found.results.is_empty() {
+        out.push_str(lang.pick("\n  （无）", "\n  (none)"));
+    }
+    for result in &found.results {
+        let case = &result.case;
+        let number = case.refno.as_ref().map_or_else(|| case.id.to_string(), |r| r.label.clone());
+        let home = names.home.as_deref();
+        let partners: Vec<String> = if home == Some(case.origin.as_str()) {
+            case.targets.iter().map(|t| format!("{} {}", names.of(t.station.as_str()), t.state.label(lang))).collect()
+        } else {
+            let ours = case.targets.iter().find(|t| home == Some(t.station.as_str()));
+            let state = ours.map(|t| format!(" {}", t.state.label(lang))).unwrap_or_default();
+            vec![format!("{} {}{state}", lang.pick("来自", "from"), names.of(case.origin.as_str()))]
+        };
+        let matched: Vec<&str> = result.matched.iter().map(|f| f.label(lang)).collect();
+        let matched = if matched.is_empty() {
+            String::new()
+        } else {
+            format!("  {}{}", lang.pick("匹配：", "matched: "), matched.join(lang.pick("、", ", ")))
+        };
+        let overdue = if result.overdue.is_empty() { "" } else { lang.pick(" [超期]", " [OVERDUE]") };
+        let _ = write!(
+            out,
+            "\n{number}  {}  {}{overdue}\n    {}  {}{matched}",
+            case.kind.label(lang),
+            case.title,
+            local_minute(case.created_at),
+            partners.join(lang.pick("；", "; ")),
+        );
+    }
+    if let Some(next) = &found.next {
+        let _ = write!(out, "\n{}{next}", lang.pick("下一页：--cursor ", "next page: --cursor "));
+    }
+    out
+}
+
+/// The station a declined target suggested instead, in brackets; empty otherwise.
+fn suggestion(target: &TargetRecord, names: &Names, lang: Lang) -> String {
+    match &target.suggested_station {
+        Some(s) if target.state == crate::domain::lifecycle::TargetState::Declined => {
+            in_brackets(&format!("{}{}", lang.pick("建议改发：", "suggested: "), names.of(s.as_str())), lang)
+        }
+        _ => String::new(),
+    }
+}
+
 /// One case with its timeline.
 pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     let case = &detail.case;
@@ -266,6 +342,26 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
         lang.pick("摘要：", "summary: "),
         case.summary,
     );
+    if let Some(decisive) = &detail.decisive {
+        let _ = write!(
+            out,
+            "\n>> {}",
+            decisive_words(names.of(decisive.station.as_str()), decisive.outcome, decisive.at, lang)
+        );
+    }
+    if let Some(offer) = &detail.stand_down {
+        let stations: Vec<&str> = offer.targets.iter().map(|t| names.of(t.as_str())).collect();
+        let _ = write!(
+            out,
+            "\n>> {}{}{}",
+            lang.pick("可一并撤回其余单位：", "the rest can be stood down: "),
+            stations.join(lang.pick("、", ", ")),
+            lang.pick(
+                &format!("（tiemeng case stand-down {} --reason {}）", case.id, offer.reason),
+                &format!(" (tiemeng case stand-down {} --reason {})", case.id, offer.reason),
+            ),
+        );
+    }
     if !case.restrictions.is_empty() {
         let labels: Vec<&str> = case.restrictions.iter().map(|r| r.label(lang)).collect();
         let _ = write!(out, "\n{}{}", lang.pick("处置限制：", "restrictions: "), labels.join(lang.pick("、", ", ")));
@@ -285,16 +381,44 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
             let _ = write!(out, "\n{label}{colon}{text}");
         }
     }
+    let name = |s: &crate::ids::StationId| names.of(s.as_str()).to_owned();
+    if let Some(from) = detail.request["redirected_from"].as_object() {
+        let words = crate::console::letter::redirected_words(from, &name, lang);
+        let _ = write!(out, "\n{}{colon}{words}", lang.pick("改发自", "redirected from"));
+    }
+    for redirect in &detail.redirects {
+        let to: Vec<String> = redirect.to.iter().map(name).collect();
+        let number = redirect.refno.clone().unwrap_or_else(|| redirect.case.to_string());
+        let _ = write!(
+            out,
+            "\n{}{colon}{number} {} {}{}",
+            lang.pick("已改发", "redirected"),
+            lang.pick("至", "to"),
+            to.join(lang.pick("、", ", ")),
+            in_brackets(&format!("{}{}", name(&redirect.declined_by), lang.pick("退回", " declined")), lang),
+        );
+    }
     for target in &case.targets {
         let _ = write!(
             out,
-            "\n  {} {}  {} {}  {} {}",
+            "\n  {} {}{}  {} {}  {} {}",
             names.of(target.station.as_str()),
             target.state.label(lang),
+            suggestion(target, names, lang),
             lang.pick("签收时限", "ack by"),
             local_minute(target.ack_by),
             lang.pick("反馈时限", "report by"),
             local_minute(target.report_by),
+        );
+    }
+    for target in &case.co_targets {
+        let outcome = target.outcome.map(|o| format!("  {}", o.label(lang))).unwrap_or_default();
+        let _ = write!(
+            out,
+            "\n  {}{} {}{outcome}",
+            lang.pick("（转告）", "(relayed) "),
+            names.of(target.station.as_str()),
+            target.state.label(lang),
         );
     }
     for partner in &detail.unreachable {
@@ -480,6 +604,7 @@ mod tests {
             problem: (!verified).then(|| "bad_signature".into()),
             receipts: Vec::new(),
             superseded_for: Vec::new(),
+            relayed: None,
         }
     }
 
@@ -530,6 +655,9 @@ mod tests {
             }],
             handovers: Vec::new(),
             handover_to: Vec::new(),
+            redirects: Vec::new(),
+            decisive: None,
+            stand_down: None,
             case,
         }
     }
@@ -638,6 +766,53 @@ mod tests {
     }
 
     #[test]
+    fn search_results_give_the_number_kind_title_partners_and_what_matched() {
+        let mut first = case(TITLE, &[XIXI]);
+        first.refno =
+            Some(crate::domain::refno::RefNo { year: 2026, number: 12, label: "泰罗阳协〔2026〕12号".into() });
+        let second = case("协查走失老人吴德福", &[XIXI]);
+        let found = SearchResults {
+            results: vec![
+                crate::api::search::SearchResult {
+                    case: first,
+                    matched: vec![crate::store::SearchField::Name, crate::store::SearchField::Title],
+                    overdue: Vec::new(),
+                },
+                crate::api::search::SearchResult { case: second.clone(), matched: Vec::new(), overdue: Vec::new() },
+            ],
+            next: Some("ff".into()),
+        };
+        let me = Me {
+            identity: String::new(),
+            badge: "330329001".into(),
+            name: "陈志强".into(),
+            roles: vec![Role::Liaison],
+            station: crate::api::cases::StationView {
+                id: LUOYANG.into(),
+                name: "罗阳".into(),
+                division: String::new(),
+            },
+        };
+        let names = Names::new(&me, &[]);
+        assert_eq!(
+            super::search(&found, "郑某", &names, Lang::Zh),
+            format!(
+                "搜索“郑某”：2 件\n\
+                 泰罗阳协〔2026〕12号  在逃人员协查  {TITLE}\n\
+                 \x20   2026-11-23 08:00  fj-shouning-xixi 待送达  匹配：姓名、标题\n\
+                 {}  在逃人员协查  协查走失老人吴德福\n\
+                 \x20   2026-11-23 08:00  fj-shouning-xixi 待送达\n\
+                 下一页：--cursor ff",
+                second.id
+            )
+        );
+        let en = super::search(&found, "郑某", &names, Lang::En);
+        assert!(en.starts_with("search “郑某”: 2 case(s)\n") && en.contains("  matched: name, title\n"), "{en}");
+        let none = SearchResults { results: Vec::new(), next: None };
+        assert_eq!(super::search(&none, "x", &names, Lang::Zh), "搜索“x”：0 件\n  （无）");
+    }
+
+    #[test]
     fn a_received_list_names_the_origin_instead_of_the_targets() {
         let (list, first, _) = listing();
         let zh = super::list(&list, Mailbox::Inbox, &Names::default(), Lang::Zh);
@@ -647,6 +822,53 @@ mod tests {
         assert!(!zh.contains("待送达"), "no target states in the inbox: {zh}");
         let en = super::list(&list, Mailbox::Inbox, &Names::default(), Lang::En);
         assert!(en.starts_with("received requests") && en.contains("  from zj-taishun-luoyang"), "{en}");
+    }
+
+    /// At 马站: 犀溪 intercepted him at 14:05, as 罗阳 relayed it. `case show` leads with it and
+    /// lists 犀溪 among the others; `case list` flags the row; at 罗阳 `case show` names the
+    /// stand-down command.
+    #[test]
+    fn a_decisive_outcome_elsewhere_leads_show_and_flags_the_list() {
+        use crate::domain::case::{Outcome, WithdrawReason};
+        let at = datetime!(2026-11-23 06:05 UTC);
+        let mut record = case(TITLE, &[XIXI, MAZHAN]);
+        let mut xixi = record.targets.remove(0);
+        (xixi.state, xixi.outcome, xixi.outcome_count, xixi.resolved_at) =
+            (TargetState::Resolved, Some(Outcome::Intercepted), 1, Some(at));
+        record.co_targets = vec![xixi];
+        let mut shown = detail(TITLE);
+        shown.case = record.clone();
+        shown.decisive = Some(crate::node::DecisiveView { station: station(XIXI), outcome: Outcome::Intercepted, at });
+        let station_view =
+            |id: &str, name: &str| StationView { id: id.into(), name: name.into(), division: String::new() };
+        let me = Me {
+            identity: String::new(),
+            badge: "330327002".into(),
+            name: "林海".into(),
+            roles: vec![Role::Duty],
+            station: station_view(MAZHAN, "苍南县公安局马站派出所"),
+        };
+        let names = Names::new(&me, &[station_view(XIXI, "寿宁县公安局犀溪派出所")]);
+        let zh = super::detail(&shown, &names, Lang::Zh);
+        assert!(zh.contains(&format!("{SUMMARY}\n>> 寿宁县公安局犀溪派出所 已拦截 · 2026-11-23 14:05")), "{zh}");
+        assert!(zh.contains("\n  （转告）寿宁县公安局犀溪派出所 已反馈  已拦截"), "{zh}");
+        let en = super::detail(&shown, &names, Lang::En);
+        assert!(en.contains(">> 寿宁县公安局犀溪派出所 intercepted · 2026-11-23 14:05"), "{en}");
+        assert!(en.contains("(relayed) 寿宁县公安局犀溪派出所 outcome reported  intercepted"), "{en}");
+        let list = CaseList { cases: vec![ListedCase { case: record, overdue: Vec::new() }], next: None };
+        let listed = super::list(&list, Mailbox::Inbox, &names, Lang::Zh);
+        assert!(listed.contains(&format!("{TITLE} [寿宁县公安局犀溪派出所 已拦截 · 2026-11-23 14:05]")), "{listed}");
+
+        shown.stand_down =
+            Some(crate::node::StandDownOffer { reason: WithdrawReason::InCustody, targets: vec![station(MAZHAN)] });
+        let at_origin = super::detail(&shown, &names, Lang::Zh);
+        let id = shown.case.id;
+        assert!(
+            at_origin.contains(&format!(
+                ">> 可一并撤回其余单位：苍南县公安局马站派出所（tiemeng case stand-down {id} --reason in_custody）"
+            )),
+            "{at_origin}"
+        );
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub async fn show(page: Page, Path(id): Path<String>, Query(done): Query<Done>) 
 fn done_text(action: &str, lang: Lang) -> String {
     let what = match action.parse::<ActionKind>() {
         _ if action == "sent" => lang.pick("协查请求已签名并发出。", "The request was signed and sent."),
+        _ if action == STAND_DOWN => {
+            lang.pick("其余单位已撤回，并已转告各单位。", "The rest were stood down; every station is told.")
+        }
         _ if action == super::handover::ACTION => {
             lang.pick("已移交，交接记录已签名。", "Handed over; the handover is signed.")
         }
@@ -92,8 +95,18 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
     let content = html! {
         h1 { (case.title) }
         @if let Some(refno) = &case.refno { p.refno { (lang.pick("协查文号 ", "Reference ")) strong { (refno.label) } } }
+        p { a.letter-link href={ "/console/cases/" (case.id) "/letter" } { (lang.pick("打印协查函", "Print the letter (协查函)")) } }
         @if let Some(text) = notice { (layout::notice("notice", text)) }
         @if let Some(text) = error { div.box.error role="alert" { (text) } }
+        @if let Some(decisive) = &detail.decisive {
+            div.box.decisive role="status" {
+                strong { (decisive_words(page, &decisive.station, decisive.outcome, decisive.at, page.node.clock().now())) }
+                " " (lang.pick(
+                    if case.origin == *page.node.station() { "：如无需其余单位继续查找，可一并撤回。" } else { "：本站可停止查找，等待发起单位撤回。" },
+                    if case.origin == *page.node.station() { ": the other stations can be stood down at once." } else { ": this station can stop searching; the requesting station will stand it down." },
+                ))
+            }
+        }
         @for partner in &detail.unreachable {
             div.box.error role="status" {
                 strong { (station_name(page, &partner.station)) } " "
@@ -119,6 +132,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                     dt { (lang.pick("转发自", "Forwarded from")) }
                     dd { (from.parse().map(|s| station_name(page, &s)).unwrap_or_else(|_: crate::ids::IdError| from.to_owned())) " · " (detail.request["forwarded_from"]["case"].as_str().unwrap_or_default()) }
                 }
+                (super::redirect::facts(page, detail))
                 @if let Some(refno) = &case.refno { dt { (lang.pick("协查文号", "Reference")) } dd { (refno.label) } }
                 dt { (lang.pick("编号", "Case id")) } dd.muted { (case.id) }
             }
@@ -133,11 +147,14 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
             tbody {
                 @for target in &case.targets {
                     @let overdue = detail.overdue.iter().find(|o| o.station == target.station);
-                    tr class=[overdue.map(|_| "overdue")] {
+                    // After a decisive outcome elsewhere the deadline still stands (both ends
+                    // count it alike) but is no alarm: the search is over.
+                    @let alarm = overdue.filter(|_| detail.decisive.is_none());
+                    tr class=[alarm.map(|_| "overdue")] {
                         td { (station_name(page, &target.station)) }
                         td {
                             span.badge.state { (target.state.label(lang)) }
-                            @if let Some(o) = overdue { " " span.badge.overdue { (lang.pick("超期", "overdue")) " " (duration_words(o.minutes_overdue, lang)) } }
+                            @if let Some(o) = overdue { " " span class={ "badge " @if alarm.is_some() { "overdue" } @else { "flag" } } { (lang.pick("超期", "overdue")) " " (duration_words(o.minutes_overdue, lang)) } }
                             @if target.reminders > 0 { " " span.muted { (lang.pick("催办", "reminders")) " ×" (target.reminders) } }
                         }
                         td { (local_minute(target.ack_by)) }
@@ -147,6 +164,31 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
                             @if let Some(outcome) = target.outcome { (outcome.label(lang)) " (" (target.outcome_count) ")" }
                             @if let Some(e) = target.evaluation { br; (lang.pick("满意度", "evaluation")) " " (e) "/5" }
                             @if let Some(reason) = target.decline_reason { (lang.pick("退回：", "declined: ")) (reason.label(lang)) }
+                            @if let Some(s) = &target.suggested_station { br; (lang.pick("建议改发：", "suggested instead: ")) (station_name(page, s)) }
+                        }
+                    }
+                }
+            }
+        }
+        (super::redirect::buttons(page, detail))
+        @if !case.co_targets.is_empty() {
+            h2 { (lang.pick("其他协查单位（发起单位转告）", "Other stations asked (as the requesting station relays)")) }
+            table.co-targets {
+                thead { tr {
+                    th { (lang.pick("单位", "Station")) } th { (lang.pick("状态", "State")) }
+                    th.optional { (lang.pick("签收时间", "Acked")) } th { (lang.pick("结果", "Outcome")) }
+                } }
+                tbody {
+                    @for target in &case.co_targets {
+                        tr {
+                            td { (station_name(page, &target.station)) }
+                            td { span.badge.state { (target.state.label(lang)) } }
+                            td.optional { @if let Some(at) = target.acked_at { (local_minute(at)) } }
+                            td {
+                                @if let Some(outcome) = target.outcome { (outcome.label(lang)) " (" (target.outcome_count) ")" }
+                                @if let Some(at) = target.resolved_at { " · " (local_minute(at)) }
+                                @if let Some(reason) = target.decline_reason { (lang.pick("退回：", "declined: ")) (reason.label(lang)) }
+                            }
                         }
                     }
                 }
@@ -173,9 +215,10 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
         }
         h2 { (lang.pick("协查内容", "The request")) }
         (request_facts(&detail.request, case.kind, lang))
-        @if !detail.actions.is_empty() || !detail.handover_to.is_empty() {
+        @if !detail.actions.is_empty() || !detail.handover_to.is_empty() || detail.stand_down.is_some() {
             h2 { (lang.pick("办理", "Actions")) }
             div.actions {
+                @if let Some(offer) = &detail.stand_down { (stand_down_form(page, detail, offer)) }
                 @for action in &detail.actions { (action_form(page, detail, *action)) }
                 (super::handover::form(page, detail))
             }
@@ -264,9 +307,62 @@ pub(crate) fn body_text(entry: &TimelineEntry, lang: Lang) -> String {
                 .unwrap_or_default();
             format!("{reason} {}", text("message"))
         }
+        // What a relay carries is shown beside it (its signer, kind and signature); its words
+        // are the relayed envelope's own.
+        "relay" => {
+            let inner = serde_json::from_value::<crate::envelope::body::RelayBody>(body.clone())
+                .ok()
+                .and_then(|relay| crate::envelope::Envelope::from_stored(&relay.inner_wire()).ok());
+            match inner {
+                Some(inner) => {
+                    let shown = TimelineEntry {
+                        kind: inner.kind(),
+                        body: serde_json::to_value(&inner.body).unwrap_or_default(),
+                        ..entry.clone()
+                    };
+                    body_text(&shown, lang)
+                }
+                None => String::new(),
+            }
+        }
         _ => String::new(),
     }
 }
+
+/// The line a decisive outcome elsewhere shows as: "犀溪派出所 已拦截 · 14:05" (the date too
+/// when it was not today).
+pub(crate) fn decisive_words(
+    page: &Page,
+    station: &StationId,
+    outcome: Outcome,
+    at: time::OffsetDateTime,
+    now: time::OffsetDateTime,
+) -> String {
+    format!("{} {} · {}", station_name(page, station), outcome.label(page.lang), super::lists::short_time(at, now))
+}
+
+/// 其余单位撤回: one form, the reason that fits the outcome preselected.
+fn stand_down_form(page: &Page, detail: &CaseDetail, offer: &crate::node::StandDownOffer) -> Markup {
+    let lang = page.lang;
+    let names: Vec<String> = offer.targets.iter().map(|t| station_name(page, t)).collect();
+    html! {
+        form.stand-down method="post" action={ "/console/cases/" (detail.case.id) "/" (STAND_DOWN) } {
+            (layout::token_field(page))
+            strong { (lang.pick("其余单位撤回", "Stand the rest down")) }
+            p { (lang.pick("将撤回：", "Withdraws: ")) (names.join(lang.pick("、", ", "))) }
+            label for="stand-down-reason" { (lang.pick("原因", "Reason")) }
+            select id="stand-down-reason" name="reason" {
+                @for r in WithdrawReason::ALL { option value=(r.as_str()) selected[*r == offer.reason] { (r.label(lang)) } }
+            }
+            input type="text" name="message" aria-label=(lang.pick("说明", "explanation")) placeholder=(lang.pick("说明（可选）", "explanation (optional)"));
+            p { (confirm(lang)) }
+            button type="submit" class="danger" { (lang.pick("撤回其余单位", "Withdraw the rest")) }
+        }
+    }
+}
+
+/// The path segment of the stand-down form.
+const STAND_DOWN: &str = "stand-down";
 
 fn timeline_entry(page: &Page, entry: &TimelineEntry) -> Markup {
     let lang = page.lang;
@@ -284,6 +380,18 @@ fn timeline_entry(page: &Page, entry: &TimelineEntry) -> Markup {
                     @for (i, station) in entry.superseded_for.iter().enumerate() {
                         @if i > 0 { "、" }
                         (station_name(page, station))
+                    }
+                }
+            }
+            @if let Some(relayed) = &entry.relayed {
+                div {
+                    (station_name(page, &relayed.from)) " · " (relayed.kind.label(lang)) " "
+                    @if relayed.verified {
+                        span.badge.ok { "✓ " (lang.pick("原报文签名已验证", "its own signature verified")) }
+                    } @else {
+                        span.badge.flag title=(lang.pick("本站未持有该单位公钥，以发起单位的签名为凭", "this station holds no key of that station; the requesting station's signature vouches for it")) {
+                            (lang.pick("以发起单位签名为凭", "on the requesting station's word"))
+                        }
                     }
                 }
             }
@@ -417,6 +525,7 @@ enum Taken {
     Act(Action),
     Forward(crate::node::ForwardInput),
     Handover(crate::node::HandoverInput),
+    StandDown(crate::node::StandDownInput),
 }
 
 /// Reads an action from a posted form; a message in the page's language when a value is malformed.
@@ -481,6 +590,12 @@ pub async fn act(
     let taken = match action.parse::<ActionKind>() {
         Ok(kind) => action_of(kind, &posted, lang),
         Err(_) if action == super::handover::ACTION => super::handover::input_of(&posted, lang).map(Taken::Handover),
+        Err(_) if action == STAND_DOWN => match text(&posted, "reason").parse() {
+            Ok(reason) => {
+                Ok(Taken::StandDown(crate::node::StandDownInput { reason, message: optional(&posted, "message") }))
+            }
+            Err(_) => Err(lang.pick("请选择撤回原因", "choose a reason").to_owned()),
+        },
         Err(_) => Err(lang.pick("没有这项操作", "no such action").to_owned()),
     };
     let problem = if text(&posted, "confirm") != "yes" {
@@ -491,6 +606,7 @@ pub async fn act(
             Ok(Taken::Act(taken)) => node.act(&page.officer, id, taken).await.map(drop).map_err(Ok),
             Ok(Taken::Forward(input)) => node.forward(&page.officer, id, input).await.map(drop).map_err(Ok),
             Ok(Taken::Handover(input)) => node.hand_over(&page.officer, id, input).await.map(drop).map_err(Ok),
+            Ok(Taken::StandDown(input)) => node.stand_down(&page.officer, id, input).await.map(drop).map_err(Ok),
         };
         match outcome {
             Err(Err(message)) => Some(message),

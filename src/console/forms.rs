@@ -19,7 +19,7 @@ use crate::domain::case::{Priority, Restriction};
 use crate::domain::details::{CaseKind, DangerFlag, RequestedAction, Sex};
 use crate::domain::validate::FieldError;
 use crate::i18n::{Choice, Choices, Label, Lang};
-use crate::node::{IdempotencyKey, Node, NodeError};
+use crate::node::{IdempotencyKey, NewCase, Node, NodeError};
 
 /// How a field is entered.
 #[derive(Debug, Clone, Copy)]
@@ -230,9 +230,18 @@ fn kind_of(raw: &str, lang: Lang) -> Result<CaseKind, ErrorPage> {
         .map_err(|_| ErrorPage::new(StatusCode::NOT_FOUND, lang, ("没有这类协查", "no such kind"), raw.to_owned()))
 }
 
-/// `GET /console/new/{kind}`: the empty form.
-pub async fn new_case(page: Page, Path(kind): Path<String>) -> Result<Markup, ErrorPage> {
+/// `GET /console/new/{kind}`: the empty form; with `?redirect=<case>&station=<station>`, the
+/// form filled in from a declined request to send in its place (改发).
+pub async fn new_case(
+    page: Page,
+    Path(kind): Path<String>,
+    axum::extract::Query(redirect): axum::extract::Query<super::redirect::RedirectQuery>,
+) -> Result<Markup, ErrorPage> {
     let kind = kind_of(&kind, page.lang)?;
+    if let Some((kind, mut posted)) = super::redirect::prefilled(&page, &redirect).await? {
+        posted.insert(KEY_FIELD.into(), vec![once::fresh_key()]);
+        return Ok(form_page(&page, kind, &posted, &[], &Notice::None));
+    }
     let mut defaults = Posted::new();
     defaults.insert("priority".into(), vec!["high".into()]);
     defaults.insert("contact".into(), vec![page.officer.name.clone()]);
@@ -259,7 +268,8 @@ pub async fn submit_case(
     let now = node.clock().now();
     let mut format = Vec::new();
     let json = request_json(kind, &posted, now, &mut format);
-    let new = readable_request(kind, json, now, &mut format);
+    let new = readable_request(kind, json, now, &mut format)
+        .map(|new| NewCase { redirect_of: super::redirect::of_posted(&posted), ..new });
     // The node judges what could be read even when the form has format errors, so the officer
     // sees every problem at once rather than one kind per send.
     let content = match &new {
@@ -317,6 +327,7 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
         form method="post" action={ "/console/new/" (kind.as_str()) } {
             (layout::token_field(page))
             (once::key_field(first(posted, KEY_FIELD)))
+            (super::redirect::form_part(page, posted))
             @if details_spec(kind).iter().any(|i| matches!(i, Item::Rows { .. })) {
                 // Enter in a field presses the form's first submit button: this one, so that
                 // Enter sends the request as before instead of adding a row.

@@ -30,6 +30,10 @@ pub enum Section {
     Peers,
     /// One case's page.
     Case(crate::ids::CaseId),
+    /// Search results.
+    Search,
+    /// Checking a letter's code (核验).
+    Verify,
 }
 
 impl Section {
@@ -42,6 +46,8 @@ impl Section {
             Self::Dashboard => "dashboard",
             Self::Peers => "peers",
             Self::Case(_) => "case",
+            Self::Search => "search",
+            Self::Verify => "verify",
         }
     }
 }
@@ -78,16 +84,19 @@ pub fn page(ctx: &Page, title: &str, section: Section, content: Markup) -> Marku
                             (nav("/console/new", Section::New, "发起协查", "New request"))
                         }
                         (nav("/console/dashboard", Section::Dashboard, "统计", "Statistics"))
+                        @if counts.is_some() {
+                            (nav("/console/verify", Section::Verify, "核验", "Verify"))
+                        }
                         @if ctx.officer.has(Role::Admin) {
                             (nav("/console/peers", Section::Peers, "协作单位", "Partners"))
                         }
                     }
                     @if counts.is_some() {
-                        form.open method="get" action="/console/open" role="search" {
+                        form.open method="get" action="/console/search" role="search" {
                             input type="search" name="q" required
-                                placeholder=(lang.pick("文号或编号", "Reference or case id"))
-                                aria-label=(lang.pick("按协查文号或编号打开", "Open a case by its reference number or id"));
-                            button type="submit" { (lang.pick("打开", "Open")) }
+                                placeholder=(lang.pick("姓名、身份证尾号、车牌、文号…", "Name, ID digits, plate, reference…"))
+                                aria-label=(lang.pick("搜索协查：文号或编号直接打开", "Search cases; a reference number or case id opens it"));
+                            button type="submit" { (lang.pick("搜索", "Search")) }
                         }
                     }
                     span.who {

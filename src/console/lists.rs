@@ -292,7 +292,7 @@ fn station_name(page: &Page, id: &crate::ids::StationId) -> String {
 
 /// A time as short as it can be read unambiguously: the time of day when it is today (Beijing),
 /// else the month and day too.
-fn short_time(at: time::OffsetDateTime, now: time::OffsetDateTime) -> String {
+pub(super) fn short_time(at: time::OffsetDateTime, now: time::OffsetDateTime) -> String {
     let full = crate::clock::local_minute(at);
     let same_day = crate::clock::beijing_date(at) == crate::clock::beijing_date(now);
     let from = if same_day { 11 } else { 5 };
@@ -357,7 +357,11 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                     @let overdue = overdue_targets(case, now);
                     @let due = next_due(case);
                     @let near = near(page, case, due, now);
-                    tr class={ "priority-" (case.priority.as_str()) @if !overdue.is_empty() { " overdue" } @if near { " near" } @if finished(case) { " finished" } } {
+                    // After another station reported the subject in hand, this station's own
+                    // deadlines stand as they are (and count alike at both ends), but no longer
+                    // colour the row: the search is over, the origin stands the rest down.
+                    @let decisive = case.decisive_elsewhere(page.node.station());
+                    tr class={ "priority-" (case.priority.as_str()) @if !overdue.is_empty() && decisive.is_none() { " overdue" } @if near && decisive.is_none() { " near" } @if finished(case) { " finished" } @if decisive.is_some() { " decisive" } } {
                         td {
                             @if let Some(refno) = &case.refno { span.refno { (refno.label) } br; }
                             a href={ "/console/cases/" (case.id) } { (case.title) } br; span.muted { (case.summary) }
@@ -375,6 +379,9 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                                         @if let Some(since) = unreachable_since(page, &target.station).filter(|_| target.state == TargetState::Sent) {
                                             " " span.badge.bad { (lang.pick("对方节点不可达", "partner unreachable")) " " (short_time(since, now)) }
                                         }
+                                        @if let Some(s) = target.suggested_station.as_ref().filter(|_| target.state == TargetState::Declined) {
+                                            " " span.muted { (lang.pick("建议改发：", "suggested: ")) (station_name(page, s)) }
+                                        }
                                     }
                                 }
                             }
@@ -388,8 +395,14 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                         }
                         td.optional { (local_minute(case.created_at)) }
                         td {
+                            @if let Some(t) = decisive {
+                                @if let (Some(outcome), Some(at)) = (t.outcome, t.resolved_at) {
+                                    span.badge.decisive { (super::case_page::decisive_words(page, &t.station, outcome, at, now)) }
+                                    " "
+                                }
+                            }
                             @for o in &overdue {
-                                span.badge.overdue {
+                                span class={ "badge " @if decisive.is_some() { "flag" } @else { "overdue" } } {
                                     @if o.deadline == "ack" { (lang.pick("签收超期", "ack overdue")) } @else { (lang.pick("反馈超期", "report overdue")) }
                                     " " (duration_words(o.minutes_overdue, lang))
                                 }

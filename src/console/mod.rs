@@ -13,9 +13,13 @@ mod form_read;
 pub(crate) mod forms;
 mod handover;
 mod layout;
+pub(crate) mod letter;
 pub(crate) mod lists;
 mod once;
 mod peers;
+mod redirect;
+mod search;
+mod verify;
 
 use std::sync::Arc;
 
@@ -157,6 +161,14 @@ impl Page {
     }
 }
 
+/// A station's name as this station knows it, or its id.
+fn station_name(node: &Node, id: &crate::ids::StationId) -> String {
+    if id == node.station() {
+        return node.config().station.name.clone();
+    }
+    node.config().peer(id).map_or_else(|| id.to_string(), |p| p.name.clone())
+}
+
 /// The console's routes.
 pub fn router() -> Router<Arc<Node>> {
     Router::new()
@@ -172,7 +184,10 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/console/new", get(forms::choose_kind))
         .route("/console/new/{kind}", get(forms::new_case).post(forms::submit_case))
         .route("/console/open", get(case_page::open))
+        .route("/console/search", get(search::search))
         .route("/console/cases/{id}", get(case_page::show))
+        .route("/console/cases/{id}/letter", get(letter::show))
+        .route("/console/verify", get(verify::show))
         .route("/console/cases/{id}/{action}", post(case_page::act))
         .route("/console/dashboard", get(dashboard::show))
         .route("/console/peers", get(peers::show))

@@ -73,6 +73,10 @@ labelled_enum! {
         ResolvedElsewhere => ("resolved_elsewhere", "已另行解决", "resolved elsewhere"),
         /// A standing alert passed its review date.
         Lapsed => ("lapsed", "有效期届满", "validity lapsed"),
+        /// Another target has the subject in hand (intercepted, arrested): the rest stand down.
+        InCustody => ("in_custody", "已到案", "subject in custody"),
+        /// Another target found the missing person: the rest stand down.
+        PersonFound => ("person_found", "已找到", "person found"),
         /// The request was sent by mistake.
         EnteredInError => ("entered_in_error", "误发", "entered in error"),
         /// Any other reason, explained in the message.
@@ -91,6 +95,26 @@ impl Outcome {
             CaseKind::SerialTheft => &[Outcome::CaseSolved, Outcome::SuspectIdentified, Outcome::NoTrace],
             CaseKind::Dispute => &[Outcome::DisputeResolved, Outcome::NoTrace],
             CaseKind::General => &[Outcome::Completed, Outcome::NoTrace],
+        }
+    }
+
+    /// True when the outcome ends the search for everyone: the person or fugitive the request
+    /// is about is found, in hand or located, so the other targets of the case can stop. A
+    /// solved theft series, an identified suspect or a settled dispute is one station's part
+    /// of a matter the others may still hold pieces of, and `completed` or `no_trace` tell the
+    /// others nothing they must act on: none of those is decisive.
+    pub fn is_decisive(self) -> bool {
+        matches!(self, Self::PersonFound | Self::Located | Self::Intercepted | Self::Arrested)
+    }
+
+    /// The reason offered for standing the other targets down after this outcome: a person
+    /// found, or a fugitive in custody; a fugitive only located is settled elsewhere.
+    pub fn stand_down_reason(self) -> Option<WithdrawReason> {
+        match self {
+            Self::PersonFound => Some(WithdrawReason::PersonFound),
+            Self::Intercepted | Self::Arrested => Some(WithdrawReason::InCustody),
+            Self::Located => Some(WithdrawReason::ResolvedElsewhere),
+            _ => None,
         }
     }
 }
@@ -127,5 +151,18 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", priority.as_str()));
         }
         assert_eq!(Restriction::NoOnward.zh(), "不得转发");
+    }
+
+    /// Only an outcome that ends the search offers a stand-down, and the reason it offers
+    /// fits it.
+    #[test]
+    fn decisive_outcomes_offer_their_stand_down_reason() {
+        for outcome in Outcome::ALL {
+            assert_eq!(outcome.is_decisive(), outcome.stand_down_reason().is_some(), "{outcome:?}");
+        }
+        assert_eq!(Outcome::Intercepted.stand_down_reason(), Some(WithdrawReason::InCustody));
+        assert_eq!(WithdrawReason::InCustody.zh(), "已到案");
+        assert_eq!(WithdrawReason::PersonFound.zh(), "已找到");
+        assert!(!Outcome::CaseSolved.is_decisive() && !Outcome::NoTrace.is_decisive());
     }
 }

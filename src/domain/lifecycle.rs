@@ -79,6 +79,10 @@ pub enum Step {
     Close,
     /// 撤回.
     Withdraw,
+    /// 转告: the origin passes on what another target did. It tells the receiving target of
+    /// its co-targets and changes nothing of its own part, in any state: a target already
+    /// finished still hears how the case ended elsewhere.
+    Relay,
 }
 
 /// Why a step is not allowed.
@@ -155,6 +159,7 @@ impl Label for Step {
             Self::Outcome => "反馈结果",
             Self::Close => "办结评价",
             Self::Withdraw => "撤回",
+            Self::Relay => "转告",
         }
     }
     fn en(&self) -> &'static str {
@@ -167,6 +172,7 @@ impl Label for Step {
             Self::Outcome => "report an outcome",
             Self::Close => "close and evaluate",
             Self::Withdraw => "withdraw",
+            Self::Relay => "relay to the other targets",
         }
     }
 }
@@ -176,7 +182,7 @@ impl Step {
     pub fn party(self) -> Option<Party> {
         match self {
             Self::Receipt | Self::Ack | Self::Decline | Self::Outcome => Some(Party::Target),
-            Self::Reminder | Self::Close | Self::Withdraw => Some(Party::Origin),
+            Self::Reminder | Self::Close | Self::Withdraw | Self::Relay => Some(Party::Origin),
             Self::Note => None,
         }
     }
@@ -199,6 +205,7 @@ pub fn transition(state: TargetState, by: Party, step: Step) -> Result<TargetSta
         (Step::Outcome, Acknowledged) => Resolved,
         (Step::Close, Resolved) => Closed,
         (Step::Withdraw, open) if open.is_open() => Withdrawn,
+        (Step::Relay, any) => any,
         _ => return Err(LifecycleError::NotAllowed { step, state }),
     };
     Ok(next)
@@ -295,7 +302,7 @@ mod tests {
         assert!(open.iter().all(|s| ActionKind::Note.applies(*s, Party::Target)), "either side adds notes");
     }
 
-    const STEPS: [Step; 8] = [
+    const STEPS: [Step; 9] = [
         Step::Receipt,
         Step::Ack,
         Step::Decline,
@@ -304,6 +311,7 @@ mod tests {
         Step::Outcome,
         Step::Close,
         Step::Withdraw,
+        Step::Relay,
     ];
 
     /// A reference model written from the story, not the table: it remembers what happened
@@ -346,6 +354,7 @@ mod tests {
                 Step::Outcome => !origin && self.acked && !self.outcome && !self.finished(),
                 Step::Close => origin && self.outcome && !self.finished(),
                 Step::Withdraw => origin && !self.finished(),
+                Step::Relay => origin,
             };
             if ok {
                 match step {
@@ -355,7 +364,7 @@ mod tests {
                     Step::Outcome => self.outcome = true,
                     Step::Close => self.closed = true,
                     Step::Withdraw => self.withdrawn = true,
-                    Step::Note | Step::Reminder => {}
+                    Step::Note | Step::Reminder | Step::Relay => {}
                 }
             }
             ok

@@ -11,6 +11,7 @@ pub mod refno;
 pub mod resident_id;
 pub mod text;
 pub mod validate;
+pub mod words;
 
 #[cfg(test)]
 mod details_fuzz;

@@ -31,6 +31,8 @@ labelled_enum! {
         Close => ("close", "办结评价", "close and evaluation"),
         /// The origin withdraws the request (撤回).
         Withdraw => ("withdraw", "撤回", "withdrawal"),
+        /// The origin passes one party's envelope on to the other targets (转告).
+        Relay => ("relay", "转告", "relayed to co-targets"),
     }
 }
 
@@ -80,6 +82,11 @@ pub struct RequestBody {
     /// Set when a target passed the request on to this station: the case it came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded_from: Option<ForwardedFrom>,
+    /// Set when the origin sends this request in place of one another station declined
+    /// (改发): that request, so the new target sees why it gets it. Absent otherwise, so the
+    /// bytes of other requests are as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirected_from: Option<RedirectedFrom>,
     /// The origin's reference number for this request (协查文号), given when it is stored and
     /// signed with it so every station shows the same. Absent from requests of earlier releases.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,6 +105,21 @@ pub struct ForwardedFrom {
     #[schema(value_type = String)]
     pub case: crate::ids::CaseId,
     /// The station that sent the original request.
+    #[schema(value_type = String)]
+    pub station: StationId,
+}
+
+/// The declined request a redirected one replaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedirectedFrom {
+    /// The declined case, at the origin.
+    #[schema(value_type = String)]
+    pub case: crate::ids::CaseId,
+    /// Its reference number (协查文号) as people read it, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refno: Option<String>,
+    /// The station that declined it.
     #[schema(value_type = String)]
     pub station: StationId,
 }
@@ -192,6 +214,31 @@ pub struct WithdrawBody {
     pub message: Option<String>,
 }
 
+/// `relay`: the origin passes an envelope about one target on to another target of the case,
+/// so every party sees every target (see [`super::relay`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayBody {
+    /// The origin's officer in whose name it is passed on: who handles the case there.
+    pub officer: Signatory,
+    /// The station that signed the relayed envelope.
+    pub station: StationId,
+    /// The relayed envelope in its wire form, exactly as the origin holds it, signature intact.
+    pub envelope: RelayedWire,
+}
+
+/// An envelope's wire form (`{"signed","key","sig"}`) carried inside a relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelayedWire {
+    /// base64url of the signed payload bytes.
+    pub signed: String,
+    /// The signing key, `<station>#<key-id>`.
+    pub key: String,
+    /// base64url of the signature.
+    pub sig: String,
+}
+
 /// The body of an envelope, one variant per [`Kind`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -212,6 +259,8 @@ pub enum Body {
     Close(CloseBody),
     /// See [`WithdrawBody`].
     Withdraw(WithdrawBody),
+    /// See [`RelayBody`].
+    Relay(RelayBody),
 }
 
 impl Body {
@@ -226,6 +275,7 @@ impl Body {
             Self::Outcome(_) => Kind::Outcome,
             Self::Close(_) => Kind::Close,
             Self::Withdraw(_) => Kind::Withdraw,
+            Self::Relay(_) => Kind::Relay,
         }
     }
 
@@ -248,6 +298,7 @@ impl Body {
             Self::Outcome(b) => &b.officer,
             Self::Close(b) => &b.officer,
             Self::Withdraw(b) => &b.officer,
+            Self::Relay(b) => &b.officer,
         }
     }
 
@@ -263,6 +314,7 @@ impl Body {
             Kind::Outcome => Self::Outcome(serde_json::from_str(json)?),
             Kind::Close => Self::Close(serde_json::from_str(json)?),
             Kind::Withdraw => Self::Withdraw(serde_json::from_str(json)?),
+            Kind::Relay => Self::Relay(serde_json::from_str(json)?),
         })
     }
 }

@@ -16,6 +16,7 @@ mod file_receipt;
 mod handover;
 mod receipt;
 mod reconcile;
+pub mod relay;
 mod signed;
 pub mod strict_json;
 

@@ -23,6 +23,7 @@ mod key_checks;
 mod payloads;
 mod receipts;
 mod reconcile_asks;
+mod relays;
 mod round_trips;
 mod signatures;
 mod wire_form;

@@ -55,6 +55,18 @@ fn action(body: &Body, verified: &Verified, lang: Lang) -> String {
             Lang::En => format!("closed and evaluated {}/5", c.evaluation),
         },
         Body::Withdraw(w) => format!("{}（{}）", lang.pick("撤回", "withdrew"), w.reason.label(lang)),
+        Body::Relay(r) => {
+            // What it carries, told from the envelope the origin passed on (taken as it reads;
+            // its own signature is the relayed station's and is not checked here).
+            let told = crate::envelope::Envelope::from_stored(&r.inner_wire())
+                .map(|inner| action(&inner.body, verified, lang))
+                .unwrap_or_else(|_| lang.pick("（无法读取）", "(unreadable)").to_owned());
+            let from = name(verified, r.station.as_str());
+            match lang {
+                Lang::Zh => format!("转告{from}：{told}"),
+                Lang::En => format!("relayed from {from}: {told}"),
+            }
+        }
     }
 }
 

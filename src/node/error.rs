@@ -36,6 +36,9 @@ pub enum NodeError {
     /// No target of the case is in a state the action applies to.
     #[error("no target of this case can take this action now")]
     NoEligibleTarget,
+    /// A stand-down needs a target to have reported an outcome that ends the search.
+    #[error("no target has reported an outcome that ends the search; withdraw targets one by one instead")]
+    NothingDecisive,
     /// A handling restriction of the case forbids this.
     #[error("the case's handling restriction {} forbids this", .0.as_str())]
     Restricted(crate::domain::case::Restriction),
@@ -104,6 +107,12 @@ pub enum NodeError {
     /// No such attachment on this case.
     #[error("the case has no attachment {0}")]
     AttachmentNotFound(String),
+    /// A scanned 协查函 code this node cannot vouch for.
+    #[error("letter code refused: {}", .0.code())]
+    Letter(super::LetterRefusal),
+    /// 改发 of a request the named station did not decline.
+    #[error("{0} did not decline this request")]
+    NotDeclined(StationId),
 }
 
 impl NodeError {
@@ -116,6 +125,7 @@ impl NodeError {
             Self::Validation(_) => "validation_failed",
             Self::WrongSide { .. } => "wrong_party",
             Self::NoEligibleTarget => "no_eligible_target",
+            Self::NothingDecisive => "no_decisive_outcome",
             Self::UnknownStation(_) => "unknown_station",
             Self::UnknownHook(_) => "unknown_hook",
             Self::Restricted(crate::domain::case::Restriction::NoExport) => "export_restricted",
@@ -136,6 +146,8 @@ impl NodeError {
             Self::AttachmentRefused(problem) => problem.code(),
             Self::AttachmentNotUploaded(_) => "attachment_not_uploaded",
             Self::AttachmentNotFound(_) => "attachment_not_found",
+            Self::Letter(refusal) => refusal.code(),
+            Self::NotDeclined(_) => "not_declined",
         }
     }
 
@@ -145,14 +157,20 @@ impl NodeError {
         match self {
             Self::InvalidIdempotencyKey => 400,
             Self::UnknownOfficer(_) | Self::Forbidden { .. } | Self::Restricted(_) | Self::NotHandler => 403,
-            Self::CaseNotFound(_) | Self::UnknownHook(_) | Self::AttachmentNotFound(_) => 404,
+            Self::CaseNotFound(_)
+            | Self::UnknownHook(_)
+            | Self::AttachmentNotFound(_)
+            | Self::Letter(super::LetterRefusal::UnknownCase) => 404,
             Self::AttachmentTooLarge { .. } => 413,
             Self::UnsupportedMedia => 415,
             Self::WrongSide { .. }
             | Self::NoEligibleTarget
+            | Self::NothingDecisive
             | Self::Apply(_)
             | Self::PossibleDuplicate(_)
-            | Self::AlreadyHandler(_) => 409,
+            | Self::AlreadyHandler(_)
+            | Self::NotDeclined(_) => 409,
+            Self::Letter(_) => 422,
             Self::Validation(_)
             | Self::UnknownStation(_)
             | Self::IdempotencyKeyReused { .. }
@@ -174,6 +192,7 @@ impl NodeError {
             Self::Validation(_) => ("填写内容有误", "the submission has errors"),
             Self::WrongSide { .. } => ("本站不能进行此操作", "this station cannot take this action"),
             Self::NoEligibleTarget => ("当前没有可进行此操作的协查单位", "no target can take this action now"),
+            Self::NothingDecisive => ("尚无单位反馈到案或找到", "no target has reported the subject found"),
             Self::UnknownStation(_) => ("不是本站的协作单位", "not a partner station"),
             Self::UnknownHook(_) => ("未配置该告警推送", "no such alert hook"),
             Self::Restricted(_) => ("处置限制不允许此操作", "the case's handling restriction forbids this"),
@@ -194,6 +213,8 @@ impl NodeError {
             Self::AttachmentRefused(_) => ("文件未通过检查", "the file failed its check"),
             Self::AttachmentNotUploaded(_) => ("附件尚未上传", "attachment not uploaded"),
             Self::AttachmentNotFound(_) => ("未找到该附件", "attachment not found"),
+            Self::Letter(_) => ("协查函核验未通过", "the letter did not verify"),
+            Self::NotDeclined(_) => ("该单位未退回此协查，不能改发", "that station did not decline this request"),
         };
         lang.pick(zh, en)
     }
@@ -218,6 +239,10 @@ impl NodeError {
             NodeError::WrongSide { needed: "target" } => "只有被请求协查的单位才能进行此操作。".to_owned(),
             NodeError::WrongSide { .. } => "只有发起协查的单位才能进行此操作。".to_owned(),
             NodeError::NoEligibleTarget => "没有处于可操作状态的协查单位，请刷新后查看最新状态。".to_owned(),
+            NodeError::NothingDecisive => {
+                "尚无协查单位反馈已拦截、已抓获、已查明下落或已找到，不能一并撤回其余单位；如需撤回，请逐个撤回。"
+                    .to_owned()
+            }
             NodeError::UnknownStation(id) => format!("{id} 不在本站配置的协作单位中。"),
             NodeError::UnknownHook(name) => {
                 format!("本站配置中没有名为 {name} 的告警推送（[[alerts.hooks]]），请核对名称。")
@@ -266,6 +291,10 @@ impl NodeError {
                 format!("附件 {} 尚未上传到本站，请先上传文件再发送。", &sha.hex()[..12])
             }
             NodeError::AttachmentNotFound(sha) => format!("该协查没有编号为 {sha} 的附件。"),
+            NodeError::Letter(refusal) => refusal.zh().to_owned(),
+            NodeError::NotDeclined(id) => {
+                format!("{id} 没有退回这份协查。只有协作单位退回的协查才能改发；请刷新后查看各单位状态。")
+            }
         }
     }
 
@@ -287,6 +316,7 @@ impl NodeError {
             NodeError::NoEligibleTarget => {
                 "no target station is in a state that allows this; reload to see the latest".to_owned()
             }
+            NodeError::NothingDecisive => "no target has reported the subject intercepted, arrested, located or found, so the rest cannot be stood down at once; withdraw them one by one if needed".to_owned(),
             NodeError::UnknownStation(id) => format!("{id} is not among this station's partner stations"),
             NodeError::UnknownHook(name) => {
                 format!("this station's config has no alert hook named {name} ([[alerts.hooks]]); check the name")
@@ -343,6 +373,11 @@ impl NodeError {
                 format!("attachment {} was not uploaded to this station; upload the file first", &sha.hex()[..12])
             }
             NodeError::AttachmentNotFound(sha) => format!("the case has no attachment {sha}"),
+            NodeError::Letter(refusal) => refusal.en().to_owned(),
+            NodeError::NotDeclined(id) => format!(
+                "{id} did not decline this request; only a request a partner declined can be redirected. Reload to see \
+                 each station's state"
+            ),
         }
     }
 }
@@ -369,6 +404,7 @@ impl From<ApplyError> for NodeError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::RelayFault;
     use crate::domain::case::Restriction;
     use crate::domain::lifecycle::{LifecycleError, Party, Step, TargetState};
     use crate::images::FileProblem;
@@ -395,6 +431,13 @@ mod tests {
             ApplyError::Equivocation { seq: 3, kept: crate::ids::EnvelopeId::new() },
             ApplyError::OutOfOrder { seq: 2, next: 4 },
             ApplyError::HistoryMissing { seen: 5, held: 3 },
+            ApplyError::Relay(RelayFault::NotFromOrigin(station.clone())),
+            ApplyError::Relay(RelayFault::Inner("signature does not verify".into())),
+            ApplyError::Relay(RelayFault::WrongCase),
+            ApplyError::Relay(RelayFault::StationMismatch { named: station.clone(), signer: station.clone() }),
+            ApplyError::Relay(RelayFault::SignerNotParty(station.clone())),
+            ApplyError::Relay(RelayFault::AboutUs),
+            ApplyError::Relay(RelayFault::KindNotRelayed(crate::envelope::Kind::Note)),
         ];
         let envelope = [
             EnvelopeError::TooLarge(300_000),
@@ -422,6 +465,7 @@ mod tests {
             NodeError::WrongSide { needed: "target" },
             NodeError::WrongSide { needed: "origin" },
             NodeError::NoEligibleTarget,
+            NodeError::NothingDecisive,
             NodeError::Restricted(Restriction::NoExport),
             NodeError::Restricted(Restriction::NoOnward),
             NodeError::Restricted(Restriction::PoliceOnly),
@@ -447,6 +491,11 @@ mod tests {
             NodeError::AttachmentRefused(FileProblem::Markup("<script")),
             NodeError::AttachmentNotUploaded(crate::domain::attachment::Sha256::of(b"photo")),
             NodeError::AttachmentNotFound("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".into()),
+            NodeError::Letter(super::super::LetterRefusal::Malformed),
+            NodeError::Letter(super::super::LetterRefusal::UnknownCase),
+            NodeError::Letter(super::super::LetterRefusal::WrongStation),
+            NodeError::Letter(super::super::LetterRefusal::HashMismatch),
+            NodeError::NotDeclined("zj-ab".parse().expect("a station id")),
         ];
         all.extend(lifecycle.into_iter().map(|e| NodeError::Apply(ApplyError::Lifecycle(e))));
         all.extend(apply.into_iter().map(NodeError::Apply));
@@ -468,6 +517,7 @@ mod tests {
                 ApplyError::Equivocation { .. } => "equivocation",
                 ApplyError::OutOfOrder { .. } => "out of order",
                 ApplyError::HistoryMissing { .. } => "history missing",
+                ApplyError::Relay(fault) => fault.code(),
             },
             NodeError::Envelope(e) => match e {
                 EnvelopeError::TooLarge(_) => "too large",
@@ -489,6 +539,7 @@ mod tests {
             NodeError::Validation(_) => "validation",
             NodeError::WrongSide { .. } => "wrong side",
             NodeError::NoEligibleTarget => "no eligible target",
+            NodeError::NothingDecisive => "nothing decisive",
             NodeError::Restricted(_) => "restricted",
             NodeError::UnknownStation(_) => "unknown station",
             NodeError::UnknownHook(_) => "unknown hook",
@@ -510,6 +561,13 @@ mod tests {
             },
             NodeError::AttachmentNotUploaded(_) => "attachment not uploaded",
             NodeError::AttachmentNotFound(_) => "attachment not found",
+            NodeError::Letter(refusal) => match refusal {
+                super::super::LetterRefusal::Malformed => "letter malformed",
+                super::super::LetterRefusal::UnknownCase => "letter unknown case",
+                super::super::LetterRefusal::WrongStation => "letter wrong station",
+                super::super::LetterRefusal::HashMismatch => "letter hash mismatch",
+            },
+            NodeError::NotDeclined(_) => "not declined",
         }
     }
 
@@ -530,7 +588,7 @@ mod tests {
     fn every_refusal_reads_whole_in_chinese_and_in_english() {
         let all = every_refusal();
         let kinds: std::collections::BTreeSet<&str> = all.iter().map(kind_of).collect();
-        assert_eq!(kinds.len(), 47, "one sample of every kind of refusal: {kinds:?}");
+        assert_eq!(kinds.len(), 60, "one sample of every kind of refusal: {kinds:?}");
         for error in &all {
             let code = error.code();
             assert!(

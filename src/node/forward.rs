@@ -66,6 +66,8 @@ impl Node {
                 ack_by: at + windows.ack.0,
                 report_by: at + windows.report.0,
                 forwarded_from: Some(ForwardedFrom { case: case_id, station: case.origin.clone() }),
+                // Whatever this request replaced is its origin's business, not the new target's.
+                redirected_from: None,
                 // The forwarded request is this station's own and gets its own number.
                 refno: None,
                 ..original

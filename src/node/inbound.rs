@@ -150,7 +150,7 @@ impl Node {
         if let Some(first) = admitted.iter().position(|a| a.as_ref().is_err_and(InboundError::is_transient)) {
             admitted[first + 1..].iter_mut().for_each(|a| *a = Err(InboundError::HeldBack));
         }
-        let mut results = self.store_admitted(peer, admitted, now);
+        let (mut results, woken) = self.store_admitted(peer, admitted, now);
         let wrote = |r: &Result<InboundOutcome, InboundError>| {
             matches!(r, Ok(InboundOutcome::Accepted(_)) | Err(InboundError::Apply(ApplyError::Equivocation { .. })))
         };
@@ -160,7 +160,10 @@ impl Node {
             tracing::error!(%peer, error = %e, "flush failed; withholding receipts");
             let failed = || Err(InboundError::Store(StoreError::Flush(e.to_string())));
             results = results.into_iter().map(|r| if r.is_ok() { failed() } else { r }).collect();
+            return results;
         }
+        // Relays to the other targets of a case went into outboxes with what they relay.
+        self.wake(&woken);
         results
     }
 
@@ -194,7 +197,7 @@ impl Node {
         peer: &StationId,
         admitted: Vec<Result<SealedEnvelope, InboundError>>,
         now: OffsetDateTime,
-    ) -> Vec<Result<InboundOutcome, InboundError>> {
+    ) -> (Vec<Result<InboundOutcome, InboundError>>, Vec<StationId>) {
         let sealed: Vec<&SealedEnvelope> = admitted.iter().filter_map(|a| a.as_ref().ok()).collect();
         let ids: std::collections::HashSet<_> = sealed.iter().map(|s| s.envelope.id).collect();
         let together = (sealed.len() > 1 && ids.len() == sealed.len())
@@ -204,9 +207,13 @@ impl Node {
                 })
             })
             .and_then(Result::ok);
-        let mut outcomes = together.map(|(outcomes, _)| outcomes.into_iter());
+        let mut woken: Vec<StationId> = Vec::new();
+        let mut outcomes = together.map(|(outcomes, grew)| {
+            woken.extend(grew);
+            outcomes.into_iter()
+        });
         let mut waiting = false;
-        admitted
+        let results = admitted
             .into_iter()
             .map(|admitted| {
                 let sealed = admitted?;
@@ -217,7 +224,12 @@ impl Node {
                     Some(outcomes) => {
                         outcomes.next().ok_or_else(|| StoreError::Corrupt("a batch outcome is missing".into()).into())
                     }
-                    None => self.store.write(now, |unit| self.store_inbound(unit, &sealed, now, None)).map(|(o, _)| o),
+                    None => {
+                        self.store.write(now, |unit| self.store_inbound(unit, &sealed, now, None)).map(|(o, grew)| {
+                            woken.extend(grew);
+                            o
+                        })
+                    }
                 };
                 waiting = result.as_ref().is_err_and(InboundError::is_transient);
                 if let Err(InboundError::Apply(ApplyError::Equivocation { seq, kept })) = &result {
@@ -226,7 +238,10 @@ impl Node {
                 log_outcome(peer, &sealed, &result);
                 result
             })
-            .collect()
+            .collect();
+        woken.sort();
+        woken.dedup();
+        (results, woken)
     }
 
     /// Keeps a refused envelope that reused one of its sender's `seq`s, with an audit entry,
@@ -299,13 +314,32 @@ impl Node {
             }
             (_, None) => return Err(ApplyError::UnknownCase.into()),
             (_, Some(mut case)) => {
+                // A relay's own checks come first: only the origin relays, and what it carries
+                // must be about another party of this case.
+                let mut told = match envelope.kind() {
+                    Kind::Relay => self.take_relay(unit, &mut case, envelope)?,
+                    _ => Vec::new(),
+                };
                 case.apply(envelope, || Ok::<_, InboundError>(unit.case_history(&envelope.case)?))?;
+                // Then what an envelope addressed to several targets says of the others.
+                if envelope.kind() != Kind::Relay {
+                    told = self.note_co_addressees(unit, &mut case, envelope)?;
+                }
                 subjects::release_if_closed(unit, &case)?;
+                if restored.is_none() {
+                    told.into_iter().for_each(|what| unit.event(what));
+                }
                 case
             }
         };
+        let mut case = case;
         if restored.is_none() {
-            unit.event(arrived(&case, envelope, self.station()));
+            if envelope.kind() != Kind::Relay {
+                unit.event(arrived(&case, envelope, self.station()));
+            }
+            // At the origin: the other targets hear of it, in this same unit. A partner's
+            // envelope recovered after a restore was relayed when it first came.
+            self.relay_onward::<InboundError>(unit, &mut case, sealed, None, now)?;
         }
         let receipt = match restored {
             Some(receipt) => receipt.wire(),

@@ -24,11 +24,16 @@ pub mod health;
 mod inbound;
 #[cfg(test)]
 mod inbound_fuzz;
+mod letter;
 mod officer;
 mod once;
 pub mod peer_words;
 mod reconcile;
+mod redirect;
 mod refno;
+mod relay;
+mod search;
+mod stand_down;
 mod stats;
 mod subjects;
 mod view;
@@ -51,19 +56,23 @@ pub use file_intake::FileRefusal;
 pub use forward::ForwardInput;
 pub use handover::{HandoverInput, HandoverView, TimelineItem, handover_choices, may_hand_over, roles_to_handle};
 pub use inbound::{InboundError, InboundOutcome};
+pub use letter::{LetterCheck, LetterCode, LetterRefusal};
 pub use officer::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
     action_body, request_envelope,
 };
 pub use once::{IdempotencyKey, KEY_LIFE, Sent};
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, ReconcileRefusal, Returned, TakenBack};
+pub use redirect::{RedirectOf, RedirectView, redirected_request};
+pub use search::{Found, QUERY_MAX_CHARS, Results as SearchResults, SEARCH_LIMIT_MAX, SearchInput, parse_day};
+pub use stand_down::{StandDownInput, StandDownOffer};
 pub use stats::{
     KindStats, MonthStats, OVERDUE_SHOWN, OverdueEntry, PairStats, PeerStats, QueryError, StatsParams, StatsQuery,
     StatsReport, TwoWay,
 };
 pub use view::{
-    AttachmentView, CaseDetail, LinkedCase, OverdueTarget, ReceiptView, TimelineEntry, UnreachablePartner,
-    allowed_actions, overdue_targets,
+    AttachmentView, CaseDetail, DecisiveView, LinkedCase, OverdueTarget, ReceiptView, RelayedView, TimelineEntry,
+    UnreachablePartner, allowed_actions, overdue_targets,
 };
 
 use crate::clock::Clock;

@@ -58,6 +58,10 @@ pub struct NewCase {
     /// answered them, each with the name and caption the officer gives it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<crate::domain::attachment::AttachmentRef>,
+    /// 改发: send this in place of a request of this station that a partner declined; the new
+    /// request names it, signed, and the declined case shows where it went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_of: Option<super::RedirectOf>,
 }
 
 impl NewCase {
@@ -82,6 +86,7 @@ impl NewCase {
             ack_by: at + windows.ack.0,
             report_by: at + windows.report.0,
             forwarded_from: None,
+            redirected_from: None,
             refno: None,
             attachments: self.attachments,
         };
@@ -236,6 +241,9 @@ impl Node {
     /// of the request in one round trip instead of one kind of problem per send.
     pub fn check_case(&self, officer: &Officer, new: NewCase) -> Result<(), NodeError> {
         officer.require(LIAISON)?;
+        if let Some(of) = &new.redirect_of {
+            self.redirect_source(of)?;
+        }
         request_envelope(&self.config, officer, new, self.now()).map(drop)
     }
 
@@ -268,8 +276,12 @@ impl Node {
 
     async fn seal_and_record(&self, officer: &Officer, new: NewCase, once: Option<Once>) -> Result<Sent, NodeError> {
         let at = self.now();
-        let envelope = request_envelope(&self.config, officer, new, at)?;
+        let redirected_from = new.redirect_of.as_ref().map(|of| self.redirect_source(of)).transpose()?;
+        let mut envelope = request_envelope(&self.config, officer, new, at)?;
         self.check_uploaded(envelope.body.attachments())?;
+        if let Body::Request(request) = &mut envelope.body {
+            request.redirected_from = redirected_from;
+        }
         let targets = envelope.to.clone();
         let (sent, woken) =
             self.requests.submit((officer.clone(), envelope, once), |batch| self.record_requests(batch)).await?;
@@ -373,6 +385,7 @@ impl Node {
         let mut case = CaseRecord::open(&sealed.envelope, self.station(), unit.at())?;
         case.take_on(&sealed.envelope, self.station());
         subjects::flag_same_subject(unit, &mut case)?;
+        super::redirect::record_redirect(unit, sealed, self.station());
         record_sent(unit, sealed, &case, officer, "case.create")?;
         unit.event(What::RequestSent {
             case: case.id,
@@ -421,6 +434,10 @@ impl Node {
         case.take_on(&sealed.envelope, self.station());
         subjects::release_if_closed(unit, &case)?;
         record_sent(unit, &sealed, &case, officer, audit_name)?;
+        // A close or withdrawal of some targets is told to the others, in this same unit.
+        if !self.relay_onward::<NodeError>(unit, &mut case, &sealed, Some(officer.signatory()), at)?.is_empty() {
+            unit.put_case(&case)?;
+        }
         for transition in moved {
             unit.event(What::CaseUpdated {
                 case: case.id,

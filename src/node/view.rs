@@ -50,6 +50,18 @@ pub struct CaseDetail {
     /// over (only its handler and the station chief may).
     #[serde(default)]
     pub handover_to: Vec<Signatory>,
+    /// Requests this station sent in place of this one where a partner declined it (改发).
+    #[serde(default)]
+    pub redirects: Vec<super::RedirectView>,
+    /// An outcome another target reported that ends the search (intercepted, arrested,
+    /// located, person found): shown first, at the origin and at every other target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decisive: Option<DecisiveView>,
+    /// At the origin, after such an outcome while other targets are still open: the one action
+    /// that stands them down (其余单位撤回), with the reason that fits, for officers who may
+    /// withdraw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stand_down: Option<super::StandDownOffer>,
     /// The photos and documents the case's envelopes name, oldest first.
     #[serde(default)]
     pub attachments: Vec<AttachmentView>,
@@ -69,6 +81,43 @@ pub struct AttachmentView {
     pub at: OffsetDateTime,
     /// True when the file is here, whole and checked; false while it is on its way.
     pub here: bool,
+}
+
+/// A decisive outcome at another target: "犀溪 已拦截 · 14:05".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct DecisiveView {
+    /// The station that reported it.
+    #[schema(value_type = String)]
+    pub station: StationId,
+    /// What it reported.
+    pub outcome: crate::domain::case::Outcome,
+    /// When it reported it (the outcome envelope's time).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+}
+
+impl DecisiveView {
+    /// The decisive outcome of `case` reported by a target other than `me`, if any.
+    pub fn of(case: &CaseRecord, me: &StationId) -> Option<Self> {
+        let target = case.decisive_elsewhere(me)?;
+        Some(Self { station: target.station.clone(), outcome: target.outcome?, at: target.resolved_at? })
+    }
+}
+
+/// What a relay (转告) carries, as read here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RelayedView {
+    /// The relayed envelope's id.
+    pub id: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// The station that signed it.
+    #[schema(value_type = String)]
+    pub from: StationId,
+    /// Whether its own signature verified here just now; false when this station does not
+    /// hold that station's key and takes it on the origin's word.
+    pub verified: bool,
 }
 
 /// A partner station of the case that cannot be reached now.
@@ -167,6 +216,9 @@ pub struct TimelineEntry {
     /// that, in the order both nodes agree on, came first (a withdrawal after a decline).
     #[schema(value_type = Vec<String>)]
     pub superseded_for: Vec<StationId>,
+    /// For a relay: the envelope it carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relayed: Option<RelayedView>,
 }
 
 /// A signed receipt for an envelope.
@@ -218,8 +270,12 @@ impl Node {
         }
         let unreachable = self.unreachable_partners(&case);
         let attachments = self.attachment_views(&timeline)?;
+        let may_withdraw = officer.require(roles_for(ActionKind::Withdraw)).is_ok();
         Ok(CaseDetail {
             attachments,
+            redirects: self.redirect_views(&case.id)?,
+            decisive: DecisiveView::of(&case, self.station()),
+            stand_down: super::stand_down::offer(&case, self.station()).filter(|_| may_withdraw),
             handovers: self.handover_views(&case.id)?,
             handover_to: super::handover_choices(&self.config, &case, officer),
             refused,
@@ -292,6 +348,15 @@ impl Node {
             ),
             None => (serde_json::Value::Null, None, Vec::new(), String::new(), String::new()),
         };
+        let relayed = match parsed.as_ref().map(|s| &s.envelope.body) {
+            Some(crate::envelope::Body::Relay(relay)) => relay.open(&self.keys).ok().map(|inner| RelayedView {
+                id: inner.envelope.id.to_string(),
+                kind: inner.envelope.kind(),
+                from: inner.envelope.from,
+                verified: inner.verified,
+            }),
+            _ => None,
+        };
         Ok(TimelineEntry {
             id: parsed.as_ref().map(|s| s.envelope.id.to_string()).unwrap_or_default(),
             kind: meta.kind,
@@ -307,6 +372,7 @@ impl Node {
             problem,
             receipts,
             superseded_for,
+            relayed,
         })
     }
 

@@ -438,6 +438,7 @@ mod tests {
             request: EnvelopeId::new(),
             parties: targets.iter().map(|t| t.station.clone()).collect(),
             targets,
+            co_targets: Vec::new(),
             subjects: Vec::new(),
             same_subject: Vec::new(),
             updated_at: AT,

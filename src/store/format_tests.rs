@@ -73,6 +73,7 @@ fn a_case_record_is_stored_as_it_always_was() {
         request: EnvelopeId::from_bytes(id(2)),
         parties: vec![station("fj-shouning-xixi")],
         targets: vec![target],
+        co_targets: vec![],
         subjects: vec![SubjectKey::Plate("浙C12345".into())],
         same_subject: vec![],
         updated_at: at,

@@ -26,7 +26,9 @@ mod once;
 mod outbox;
 mod peer_note;
 mod reconcile;
+mod redirect;
 mod refno;
+mod search;
 mod stats;
 mod sync;
 mod tally_cache;
@@ -54,6 +56,7 @@ pub use late::LateGroup;
 pub use once::SentKey;
 
 pub use list::{Handled, LateTarget, ListQuery, Page};
+pub use search::{CURSOR_MAX, Field as SearchField, SearchHit, SearchPage, SearchQuery};
 pub use stats::Bucket;
 pub use unit::Unit;
 
@@ -282,6 +285,7 @@ impl Store {
         let store = Self::assemble(inner, station.clone(), dir, cache_bytes);
         store.ensure_late_counts()?;
         store.ensure_tallies()?;
+        store.ensure_search_index()?;
         Ok(store)
     }
 

@@ -92,6 +92,12 @@ trees! {
     /// Case, time, digest → a handover of the case between officers of this station, signed
     /// here (`handover`). Local: never sent, kept as evidence with the case.
     casetime_handover => CasetimeHandover,
+    /// Term, 0, inverted creation time, case → the fields of its request the term is in: the
+    /// search index (`search`), written with the request envelope.
+    term_case => TermCase,
+    /// Declined case, new case → the station that declined: a request sent in place of a
+    /// declined one (改发), the way back from the declined case (`redirect`).
+    declinedcase_redirect => DeclinedcaseRedirect,
     /// SHA-256 → an attachment file kept under `attachments/sha256/`: size, type, when
     /// (`files`). Written once the file is synced in place.
     sha_file => ShaFile,

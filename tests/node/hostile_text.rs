@@ -171,6 +171,20 @@ async fn bad_input_to_every_officer_route_is_a_4xx_that_changes_nothing() {
         ("a note with a control character", As::Liaison, format!("{case}/notes"), json!({"text": "补充\u{1b}[2J"})),
         ("a note of zero-width", As::Liaison, format!("{case}/notes"), json!({"text": "\u{200b}"})),
         ("a withdrawal for no reason", As::Liaison, format!("{case}/withdraw"), json!({"reason": "bored"})),
+        (
+            "a stand-down with nothing decisive",
+            As::Liaison,
+            format!("{case}/stand-down"),
+            json!({"reason": "in_custody"}),
+        ),
+        ("a stand-down for no reason", As::Liaison, format!("{case}/stand-down"), json!({"reason": "bored"})),
+        ("a stand-down by the duty desk", As::Duty, format!("{case}/stand-down"), json!({"reason": "in_custody"})),
+        (
+            "a stand-down with an unknown field",
+            As::Liaison,
+            format!("{case}/stand-down"),
+            json!({"reason": "in_custody", "targets": [XIXI]}),
+        ),
         ("an unknown field", As::Liaison, format!("{case}/reminders"), json!({"urgent": true})),
         ("a case that is not one", As::Liaison, "/api/v1/cases/not-a-case/notes".into(), json!({"text": "补充"})),
         (
@@ -222,12 +236,47 @@ async fn bad_input_to_every_officer_route_is_a_4xx_that_changes_nothing() {
             ),
         ),
         ("a web page as an upload", As::Liaison, "/api/v1/attachments".into(), json!({"html": "<script>"})),
+        (
+            "a redirect of a request no one declined",
+            As::Liaison,
+            "/api/v1/cases".into(),
+            with(request.clone(), "/redirect_of", json!({"case": sent.id, "station": XIXI})),
+        ),
+        (
+            "a redirect of a case that does not exist",
+            As::Liaison,
+            "/api/v1/cases".into(),
+            with(request.clone(), "/redirect_of", json!({"case": tiemeng::ids::CaseId::new(), "station": XIXI})),
+        ),
+        ("a letter code that is a link", As::Duty, "/api/v1/letters/verify".into(), json!({"code": "https://x.cn/"})),
+        ("a letter code that is a number", As::Duty, "/api/v1/letters/verify".into(), json!({"code": 7})),
+        ("a letter code and more", As::Duty, "/api/v1/letters/verify".into(), json!({"code": "x", "scan": 1})),
     ];
     let before = holdings(&net);
     for (label, role, path, body) in bad {
         let (status, problem) = post_json(&net, role, &path, &body).await;
         assert!((400..500).contains(&status), "{label}: {status} {problem}");
         assert!(problem["code"].as_str().is_some_and(|c| !c.is_empty()), "{label}: a stable code: {problem}");
+    }
+    // A search with a bad filter is refused in words, and not even recorded as a search.
+    let searcher = net.officer(LUOYANG, As::Liaison);
+    for query in [
+        "kind=bomb",
+        "state=lost",
+        "peer=%E7%BD%97%E9%98%B3",
+        "from=yesterday",
+        "from=2026-12-02&to=2026-12-01",
+        "cursor=zz",
+        "limit=many",
+        "q=%1B%5B2J",
+        "urgent=1",
+    ] {
+        let url = format!("{}/api/v1/search?{query}", net.url(LUOYANG));
+        let response = searcher.http().get(url).send().await.unwrap();
+        let status = response.status().as_u16();
+        let problem: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!((status, problem["code"].as_str()), (400, Some("invalid_query")), "search {query}: {problem}");
+        assert!(problem["detail"].as_str().is_some_and(|d| !d.is_empty()), "search {query}: in words: {problem}");
     }
     assert_eq!(holdings(&net), before, "nothing changed");
     let (status, problem) =

@@ -5,8 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use time::Duration;
 
 use super::{Case, START, Sim};
-use tiemeng::case::CaseRecord;
+use tiemeng::case::{CaseRecord, TargetRecord};
 use tiemeng::domain::details::CaseKind;
+use tiemeng::domain::lifecycle::TargetState;
+use tiemeng::envelope::{Envelope, Kind};
 use tiemeng::ids::{CaseId, CertIdentity, EnvelopeId, StationId};
 use tiemeng::node::{StatsQuery, TwoWay};
 use tiemeng::stats::{Direction, Figures, Tally, contributions, date_of_day};
@@ -34,6 +36,17 @@ impl Sim {
             .iter()
             .filter_map(|case| self.node(case.origin).store().case(&case.id).unwrap())
             .map(|record| record.targets.iter().map(|t| t.superseded.len()).sum::<usize>())
+            .sum()
+    }
+
+    /// How many co-targets the targets hear of by relay, over every case: each one compared
+    /// with its origin's record by the checks.
+    pub(super) fn co_targets(&self) -> usize {
+        self.cases
+            .iter()
+            .flat_map(|case| case.targets.iter().map(move |&t| (case.id, t)))
+            .filter_map(|(id, t)| self.node(t).store().case(&id).unwrap())
+            .map(|record| record.co_targets.len())
             .sum()
     }
 
@@ -113,12 +126,24 @@ impl Sim {
                     .iter()
                     .map(|l| l.envelope)
                     .collect();
+                // What the sender's officers sent, and what its node relayed (转告) between them,
+                // each queued as its unit committed: in the order of the sender's audit chain.
+                let officers: BTreeSet<EnvelopeId> =
+                    self.sent.iter().filter(|s| s.from == from && s.to.contains(&to)).map(|s| s.id).collect();
+                let relays = self.relays_to(from, to);
                 let expected: Vec<EnvelopeId> = self
-                    .sent
-                    .iter()
-                    .filter(|s| s.from == from && s.to.contains(&to) && !dead.contains(&s.id))
-                    .map(|s| s.id)
+                    .node(from)
+                    .store()
+                    .audit_entries(0, usize::MAX)
+                    .unwrap()
+                    .into_iter()
+                    .filter(|e| e.action != "case.read")
+                    .filter_map(|e| e.envelope)
+                    .filter(|id| officers.contains(id) || relays.contains(id))
+                    .filter(|id| !dead.contains(id))
                     .collect();
+                let mut once_each = BTreeSet::new();
+                let expected: Vec<EnvelopeId> = expected.into_iter().filter(|id| once_each.insert(*id)).collect();
                 assert_eq!(received, expected, "{} did not receive what {} sent, in order", receiver.id, sender.id);
             }
         }
@@ -146,14 +171,17 @@ impl Sim {
                 self.name(t),
                 case.id
             );
+            self.check_co_targets_follow_the_origin(case, t, &at_origin, &at_target);
             let target_timeline = target.timeline(&case.id).unwrap();
             assert_once_each(&target_timeline, self.name(t), case.id);
+            let relayed = self.relays_to(case.origin, t);
             let between: BTreeSet<EnvelopeId> = case
                 .sent
                 .iter()
                 .map(|&s| &self.sent[s])
                 .filter(|s| s.from == t || s.to.contains(&t))
                 .map(|s| s.id)
+                .chain(origin_timeline.iter().map(|e| e.meta.id).filter(|id| relayed.contains(id)))
                 .collect();
             let wires = |timeline: &[StoredEnvelope]| -> Vec<Vec<u8>> {
                 timeline.iter().filter(|e| between.contains(&e.meta.id)).map(|e| e.wire.clone()).collect()
@@ -166,6 +194,57 @@ impl Sim {
                 self.name(t)
             );
         }
+    }
+
+    /// The relays (转告) station `from` signed to station `to`, of every case.
+    fn relays_to(&self, from: usize, to: usize) -> BTreeSet<EnvelopeId> {
+        let store = self.node(from).store();
+        let actor = CertIdentity::Station(self.stations[from].id.clone()).to_string();
+        store
+            .audit_entries(0, usize::MAX)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "case.relay" && e.actor == actor)
+            .filter_map(|e| e.envelope)
+            .filter(|id| {
+                let stored = store.envelope(id).unwrap().expect("a relay is kept by the station that signed it");
+                let envelope = Envelope::from_stored(&stored.wire).unwrap();
+                envelope.kind() == Kind::Relay && envelope.to == [self.stations[to].id.clone()]
+            })
+            .collect()
+    }
+
+    /// Target `t`'s view of the other targets of `case`, from the origin's relays, matches the
+    /// origin's own record of them: every target whose part moved (acknowledged, declined,
+    /// reported, closed or withdrawn) is there, as the origin has it. Only what the relays
+    /// carry is compared: receipts, notes and reminders stay between the two they concern.
+    fn check_co_targets_follow_the_origin(
+        &self,
+        case: &Case,
+        t: usize,
+        at_origin: &CaseRecord,
+        at_target: &CaseRecord,
+    ) {
+        let me = &self.stations[t].id;
+        let relayed = |r: &TargetRecord| {
+            (r.state, r.outcome, r.outcome_count, r.acked_at, r.resolved_at, r.ended_at, r.decline_reason, r.evaluation)
+        };
+        let mut expected: Vec<_> = at_origin
+            .targets
+            .iter()
+            .filter(|c| &c.station != me && !matches!(c.state, TargetState::Sent | TargetState::Delivered))
+            .map(|c| (c.station.clone(), relayed(c)))
+            .collect();
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        let seen: Vec<_> = at_target.co_targets.iter().map(|c| (c.station.clone(), relayed(c))).collect();
+        assert_eq!(
+            seen,
+            expected,
+            "{} sees the other targets of case {} otherwise than its origin {} has them",
+            self.name(t),
+            case.id,
+            self.name(case.origin)
+        );
     }
 
     /// What one station counts as sent to a peer, the peer counts as received from it: the

@@ -256,6 +256,9 @@ fn choices(side: &Side) -> Vec<Body> {
             (Step::Reminder, reminder()),
             (Step::Close, close(4)),
             (Step::Withdraw, withdraw()),
+            // A relay of another target's news crosses this target's actions like any origin
+            // envelope, in any state; both sides must still agree.
+            (Step::Relay, relayed()),
         ],
         Party::Target => vec![
             (Step::Ack, ack(None)),
@@ -266,6 +269,13 @@ fn choices(side: &Side) -> Vec<Body> {
     };
     let state = side.own().state;
     candidates.into_iter().filter(|(step, _)| transition(state, side.party(), *step).is_ok()).map(|(_, b)| b).collect()
+}
+
+/// A relay, as the pure record sees it: its place in the exchange, no effect on the target.
+fn relayed() -> Body {
+    use crate::envelope::body::{RelayBody, RelayedWire};
+    let envelope = RelayedWire { signed: String::new(), key: String::new(), sig: String::new() };
+    Body::Relay(RelayBody { officer: officer(), station: mazhan(), envelope })
 }
 
 /// What a random run left: both sides, and every envelope sent, in the order they were signed.

@@ -371,6 +371,7 @@ pub(super) fn request_body() -> impl Strategy<Value = (RequestBody, OffsetDateTi
                     ack_by: at + Duration::minutes(ack),
                     report_by: at + Duration::minutes(ack + report),
                     forwarded_from: None,
+                    redirected_from: None,
                     refno: None,
                     attachments: Vec::new(),
                 };
