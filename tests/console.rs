@@ -4,6 +4,8 @@
 
 mod support;
 
+#[path = "console/attachments.rs"]
+mod attachments;
 #[path = "console/once.rs"]
 mod once;
 #[path = "console/search.rs"]

@@ -256,11 +256,16 @@ pub async fn submit_case(
     State(node): State<std::sync::Arc<Node>>,
     Path(kind): Path<String>,
     headers: HeaderMap,
-    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+    request: axum::extract::Request,
 ) -> Result<Response, ErrorPage> {
     let kind = kind_of(&kind, page.lang)?;
-    let posted = posted(pairs);
-    page.check_form(&headers, first(&posted, "csrf"))?;
+    // The token is checked as the form is read, before any file it carries is taken.
+    let form = super::attach_form::read(&page, &headers, request).await?;
+    let posted = form.posted;
+    if let Some(status) = form.status {
+        // A file was refused: the form again, with the files that were taken, and nothing sent.
+        return Ok((status, form_page(&page, kind, &posted, &form.refused, &Notice::None)).into_response());
+    }
     if !first(&posted, "add_row").is_empty() {
         // 增加一行: the same form again with one more row, nothing checked and nothing sent.
         return Ok(form_page(&page, kind, &posted, &[], &Notice::None).into_response());
@@ -268,8 +273,11 @@ pub async fn submit_case(
     let now = node.clock().now();
     let mut format = Vec::new();
     let json = request_json(kind, &posted, now, &mut format);
-    let new = readable_request(kind, json, now, &mut format)
-        .map(|new| NewCase { redirect_of: super::redirect::of_posted(&posted), ..new });
+    let new = readable_request(kind, json, now, &mut format).map(|new| NewCase {
+        redirect_of: super::redirect::of_posted(&posted),
+        attachments: form.attachments,
+        ..new
+    });
     // The node judges what could be read even when the form has format errors, so the officer
     // sees every problem at once rather than one kind per send.
     let content = match &new {
@@ -298,6 +306,12 @@ pub async fn submit_case(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors, &Notice::None))
                 .into_response())
         }
+        Err(error @ NodeError::AttachmentNotUploaded(_)) => {
+            // A file the form carried is gone (swept after a day unused): the officer chooses it again.
+            let errors = [FieldError::new("attachments", error.code(), error.detail(Lang::Zh), error.detail(Lang::En))];
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&page, kind, &posted, &errors, &Notice::None))
+                .into_response())
+        }
         Err(NodeError::PossibleDuplicate(found)) => {
             Ok((StatusCode::CONFLICT, form_page(&page, kind, &posted, &[], &Notice::Duplicates(found))).into_response())
         }
@@ -314,7 +328,8 @@ pub async fn submit_case(
 fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError], notice: &Notice) -> Markup {
     let lang = page.lang;
     let known: Vec<String> = all_field_names(kind, posted);
-    let unplaced: Vec<&FieldError> = errors.iter().filter(|e| !known.contains(&e.field)).collect();
+    let unplaced: Vec<&FieldError> =
+        errors.iter().filter(|e| !known.contains(&e.field) && !super::attach_form::is_attachment_error(e)).collect();
     let title = format!("{}：{}", lang.pick("发起协查", "New request"), kind.label(lang));
     let content = html! {
         h1 { (title) }
@@ -324,7 +339,7 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
                 @for e in &unplaced { br; (e.field) "：" (lang.pick(&e.zh, &e.en)) }
             }
         }
-        form method="post" action={ "/console/new/" (kind.as_str()) } {
+        form method="post" action={ "/console/new/" (kind.as_str()) } enctype="multipart/form-data" {
             (layout::token_field(page))
             (once::key_field(first(posted, KEY_FIELD)))
             (super::redirect::form_part(page, posted))
@@ -350,6 +365,7 @@ fn form_page(page: &Page, kind: CaseKind, posted: &Posted, errors: &[FieldError]
                 @for item in details_spec(kind).iter().filter(|i| matches!(i, Item::Rows { .. })) { (render_item(item, kind, posted, errors, lang)) }
             }
             fieldset.grid { legend { (lang.pick("说明与限制", "Details and handling")) } @for item in COMMON_TAIL { (render_item(item, kind, posted, errors, lang)) } }
+            (super::attach_form::part(page, posted, errors))
             p.muted { (lang.pick("时间均按北京时间填写。签收和反馈时限由本站配置自动计算并随请求签名。", "Times are Beijing time. Deadlines are set from this station's configuration and signed with the request.")) }
             (once::notice_box(notice, lang))
             button type="submit" { (lang.pick("签名并发送", "Sign and send")) }

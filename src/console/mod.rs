@@ -5,6 +5,7 @@
 //! protected against cross-site request forgery (see [`csrf`]).
 
 mod alerts;
+mod attach_form;
 pub(crate) mod case_page;
 mod charts;
 pub mod csrf;
@@ -182,7 +183,12 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/console/inbox", get(lists::inbox))
         .route("/console/outbox", get(lists::outbox))
         .route("/console/new", get(forms::choose_kind))
-        .route("/console/new/{kind}", get(forms::new_case).post(forms::submit_case))
+        // Files are bounded one by one as they are uploaded, and the text as it is read
+        // (`attach_form`), so the blanket body limit would only cut a request with photos.
+        .route(
+            "/console/new/{kind}",
+            get(forms::new_case).post(forms::submit_case).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/console/open", get(case_page::open))
         .route("/console/search", get(search::search))
         .route("/console/cases/{id}", get(case_page::show))

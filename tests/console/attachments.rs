@@ -1,0 +1,141 @@
+//! Photos and documents on the console's new-request form, posted as a browser without
+//! JavaScript posts a form with files (`multipart/form-data`).
+
+use super::support::{As, LUOYANG, Net, XIXI};
+use super::{get, token};
+use tiemeng::domain::attachment::Sha256;
+
+/// A JPEG photo of `width`×`height`.
+fn photo(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 90]));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&image).unwrap();
+    out
+}
+
+/// A file a form posts: its field, its name as the officer's computer has it, its bytes.
+struct Upload<'a> {
+    field: &'a str,
+    name: &'a str,
+    bytes: &'a [u8],
+}
+
+/// A `multipart/form-data` body as a browser sends it: the fields in order, then the files.
+fn multipart(fields: &[(&str, String)], files: &[Upload<'_>]) -> (String, Vec<u8>) {
+    let boundary = "----tiemeng-test-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for file in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+                file.field, file.name
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn post_multipart(
+    net: &Net,
+    path: &str,
+    fields: &[(&str, String)],
+    files: &[Upload<'_>],
+) -> (u16, String, String) {
+    let (content_type, body) = multipart(fields, files);
+    let response = net
+        .officer(LUOYANG, As::Liaison)
+        .http()
+        .post(format!("{}{path}", net.url(LUOYANG)))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let location = response.url().path().to_owned();
+    (status, location, response.text().await.unwrap())
+}
+
+/// The fields of a missing-person request, as an officer fills them in.
+fn request_fields(csrf: &str) -> Vec<(&'static str, String)> {
+    let id_number = tiemeng::samples::resident_id("33032919480312001").unwrap().as_str().to_owned();
+    [
+        ("csrf", csrf.to_owned()),
+        ("targets", XIXI.to_owned()),
+        ("priority", "urgent".to_owned()),
+        ("title", "协查走失老人吴德福".to_owned()),
+        ("details.name", "吴德福".to_owned()),
+        ("details.sex", "male".to_owned()),
+        ("details.age", "78".to_owned()),
+        ("details.id_number", id_number),
+        ("details.description", "身高约165厘米，穿深蓝色中山装".to_owned()),
+        ("details.last_seen_place", "罗阳镇洲岭村村口".to_owned()),
+        ("details.last_seen_at", "2026-11-23T06:30".to_owned()),
+        ("contact", "陈志强 0577-67580110".to_owned()),
+        ("attachments[0].caption", "2026年10月摄".to_owned()),
+    ]
+    .to_vec()
+}
+
+#[tokio::test]
+async fn a_file_the_station_does_not_take_is_the_forms_error_and_nothing_is_sent() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let (_, form) = get(&net, LUOYANG, As::Liaison, "/console/new/missing_person").await;
+    let csrf = token(&form);
+    let fields = request_fields(&csrf);
+    let face = photo(64, 64);
+    let page_as_photo = b"<!doctype html><script>alert(document.cookie)</script>".to_vec();
+    let files = [
+        Upload { field: "attachments[0].file", name: "近照.jpg", bytes: &face },
+        Upload { field: "attachments[1].file", name: "现场.jpg", bytes: &page_as_photo },
+    ];
+    let (status, _, html) = post_multipart(&net, "/console/new/missing_person", &fields, &files).await;
+    assert_eq!(status, 415, "the refusal's status");
+    assert!(html.contains("“现场.jpg”：只接受 JPEG、PNG、WebP"), "the file named, in Chinese");
+    assert!(html.contains("value=\"吴德福\""), "what the officer typed is kept");
+    assert!(html.contains(&format!("value=\"{}\"", Sha256::of(&face))), "the good photo is carried, not chosen again");
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    assert!(liaison.list(tiemeng::store::Mailbox::Outbox, "").await.unwrap().cases.is_empty(), "nothing sent");
+    let node = net.node(LUOYANG);
+    assert_eq!(node.store().file_info(&Sha256::of(&page_as_photo)).unwrap(), None, "nothing of it kept");
+
+    // In English, the same refusal; a cut photo is refused with its own words.
+    let cut = &face[..face.len() / 2];
+    let files = [Upload { field: "attachments[0].file", name: "cut.jpg", bytes: cut }];
+    let (status, _, html) = post_multipart(&net, "/console/new/missing_person?lang=en", &fields, &files).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("“cut.jpg”: ") && html.contains("nothing was kept"), "in English");
+
+    // A form without its token takes no file at all.
+    let forged: Vec<(&str, String)> = fields.iter().filter(|(k, _)| *k != "csrf").cloned().collect();
+    let other = photo(70, 70);
+    let files = [Upload { field: "attachments[0].file", name: "a.jpg", bytes: &other }];
+    let (status, _, _) = post_multipart(&net, "/console/new/missing_person", &forged, &files).await;
+    assert_eq!(status, 403);
+    assert_eq!(node.store().file_info(&Sha256::of(&other)).unwrap(), None, "no file taken from a forged form");
+
+    // The carried photo is sent with the form posted again, without choosing it again.
+    let mut again = fields.clone();
+    again.extend([
+        ("attachments[0].sha256", Sha256::of(&face).hex()),
+        ("attachments[0].size", face.len().to_string()),
+        ("attachments[0].media_type", "jpeg".to_owned()),
+        ("attachments[0].name", "近照.jpg".to_owned()),
+    ]);
+    let (status, path, html) = post_multipart(&net, "/console/new/missing_person", &again, &[]).await;
+    assert_eq!(status, 200, "{html}");
+    let id: tiemeng::ids::CaseId = path.trim_start_matches("/console/cases/").parse().unwrap();
+    let sent = liaison.case(&id).await.unwrap();
+    assert_eq!(sent.attachments.len(), 1);
+    assert_eq!(sent.attachments[0].attachment.sha256, Sha256::of(&face));
+    net.shutdown().await;
+}
