@@ -215,6 +215,7 @@ fn render(page: &Page, detail: &CaseDetail, notice: Option<&str>, error: Option<
         }
         h2 { (lang.pick("协查内容", "The request")) }
         (request_facts(&detail.request, case.kind, lang))
+        (super::case_files::section(page, detail))
         @if !detail.actions.is_empty() || !detail.handover_to.is_empty() || detail.stand_down.is_some() {
             h2 { (lang.pick("办理", "Actions")) }
             div.actions {

@@ -363,6 +363,7 @@ fn table(page: &Page, mailbox: Mailbox, cases: &[CaseRecord], now: time::OffsetD
                     @let decisive = case.decisive_elsewhere(page.node.station());
                     tr class={ "priority-" (case.priority.as_str()) @if !overdue.is_empty() && decisive.is_none() { " overdue" } @if near && decisive.is_none() { " near" } @if finished(case) { " finished" } @if decisive.is_some() { " decisive" } } {
                         td {
+                            @if mailbox == Mailbox::Inbox { (super::case_files::row_thumb(page, case)) }
                             @if let Some(refno) = &case.refno { span.refno { (refno.label) } br; }
                             a href={ "/console/cases/" (case.id) } { (case.title) } br; span.muted { (case.summary) }
                         }

@@ -6,6 +6,7 @@
 
 mod alerts;
 mod attach_form;
+mod case_files;
 pub(crate) mod case_page;
 mod charts;
 pub mod csrf;

@@ -228,3 +228,16 @@ impl Node {
         Ok(self.store.sweep_files(now - ABANDONED_AFTER, now - UNUSED_FOR).await?)
     }
 }
+
+impl Node {
+    /// The first photo the request of `case` names that is here: what the inbox row shows.
+    pub fn first_photo(&self, case: &crate::case::CaseRecord) -> Result<Option<Sha256>, NodeError> {
+        let Some(request) = self.store.request(case)? else { return Ok(None) };
+        for photo in request.attachments.iter().filter(|a| a.media_type.is_image()) {
+            if self.store.file_info(&photo.sha256)?.is_some() {
+                return Ok(Some(photo.sha256));
+            }
+        }
+        Ok(None)
+    }
+}

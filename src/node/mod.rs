@@ -71,8 +71,8 @@ pub use stats::{
     StatsReport, TwoWay,
 };
 pub use view::{
-    AttachmentView, CaseDetail, DecisiveView, LinkedCase, OverdueTarget, ReceiptView, RelayedView, TimelineEntry,
-    UnreachablePartner, allowed_actions, overdue_targets,
+    AttachmentView, CaseDetail, DecisiveView, FileDelivery, LinkedCase, OverdueTarget, ReceiptView, RelayedView,
+    TimelineEntry, UnreachablePartner, allowed_actions, overdue_targets,
 };
 
 use crate::clock::Clock;

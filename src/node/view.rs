@@ -8,13 +8,13 @@ use utoipa::ToSchema;
 use super::auth::{READERS, roles_for};
 use super::{Node, NodeError, Officer};
 use crate::case::CaseRecord;
-use crate::domain::attachment::AttachmentRef;
+use crate::domain::attachment::{AttachmentRef, Sha256};
 use crate::domain::case::Restriction;
 use crate::domain::deadline::Overdue;
 use crate::domain::lifecycle::{ActionKind, Party};
 use crate::envelope::{Kind, SealedEnvelope, SealedReceipt, Signatory};
 use crate::ids::{CaseId, StationId};
-use crate::store::{AuditDraft, DeadLetter, Mailbox, StoreError, StoredEnvelope};
+use crate::store::{AuditDraft, DeadLetter, Mailbox, StoreError, StoredEnvelope, Transfer};
 
 /// A case as an officer reads it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -81,6 +81,28 @@ pub struct AttachmentView {
     pub at: OffsetDateTime,
     /// True when the file is here, whole and checked; false while it is on its way.
     pub here: bool,
+    /// While it comes from the partner that named it: how many of its bytes are here so far
+    /// (照片传输中 3.0/5.0 MB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<u64>,
+    /// At the station that named it: where it stands with each partner it goes to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deliveries: Vec<FileDelivery>,
+}
+
+/// A file on its way to one partner, at the station that sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FileDelivery {
+    /// The partner.
+    #[schema(value_type = String)]
+    pub station: StationId,
+    /// How many bytes of it the partner confirmed holding.
+    pub confirmed: u64,
+    /// True once the partner signed for the whole file (its file receipt is kept here).
+    pub delivered: bool,
+    /// The partner's refusal for good (its code): the file is not sent again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// A decisive outcome at another target: "犀溪 已拦截 · 14:05".
@@ -269,7 +291,7 @@ impl Node {
             refused.extend(letters.into_iter().map(|letter| RefusedEnvelope { station: party.clone(), letter }));
         }
         let unreachable = self.unreachable_partners(&case);
-        let attachments = self.attachment_views(&timeline)?;
+        let attachments = self.attachment_views(&case, &timeline)?;
         let may_withdraw = officer.require(roles_for(ActionKind::Withdraw)).is_ok();
         Ok(CaseDetail {
             attachments,
@@ -291,7 +313,11 @@ impl Node {
     }
 
     /// The attachments the verified envelopes of a timeline name, each once.
-    fn attachment_views(&self, timeline: &[TimelineEntry]) -> Result<Vec<AttachmentView>, NodeError> {
+    fn attachment_views(
+        &self,
+        case: &CaseRecord,
+        timeline: &[TimelineEntry],
+    ) -> Result<Vec<AttachmentView>, NodeError> {
         let mut views: Vec<AttachmentView> = Vec::new();
         for entry in timeline.iter().filter(|e| e.verified) {
             let named: Vec<AttachmentRef> = entry
@@ -306,10 +332,42 @@ impl Node {
                     continue;
                 }
                 let here = self.store.file_info(&attachment.sha256)?.is_some();
-                views.push(AttachmentView { attachment, from: entry.from.clone(), at: entry.at, here });
+                let received = (!here && &entry.from != self.station())
+                    .then(|| self.store.received_of(&entry.from, &attachment.sha256));
+                let deliveries = if &entry.from == self.station() {
+                    self.file_deliveries(case, &attachment.sha256)?
+                } else {
+                    Vec::new()
+                };
+                views.push(AttachmentView {
+                    attachment,
+                    from: entry.from.clone(),
+                    at: entry.at,
+                    here,
+                    received,
+                    deliveries,
+                });
             }
         }
         Ok(views)
+    }
+
+    /// Where a file this station sent stands with each other party of `case` it was queued for.
+    fn file_deliveries(&self, case: &CaseRecord, sha256: &Sha256) -> Result<Vec<FileDelivery>, NodeError> {
+        let mut out = Vec::new();
+        let parties = case.targets.iter().map(|t| &t.station).chain([&case.origin]);
+        for party in parties.filter(|p| *p != self.station()) {
+            let (confirmed, delivered, refused) = match self.store.file_transfer(party, sha256)? {
+                Transfer::None => continue,
+                Transfer::Queued(o) => (o.confirmed, false, o.refused),
+                Transfer::Delivered => (0, true, None),
+            };
+            if out.iter().any(|d: &FileDelivery| &d.station == party) {
+                continue;
+            }
+            out.push(FileDelivery { station: party.clone(), confirmed, delivered, refused });
+        }
+        Ok(out)
     }
 
     /// The partners of `case` that cannot be reached now (the other parties of an open case).

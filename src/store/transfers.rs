@@ -128,6 +128,12 @@ impl Store {
         self.dir.join("attachments").join("partial").join(peer.as_str()).join(sha256.hex())
     }
 
+    /// How much of the file from `peer` is here so far, read without waiting on the runtime
+    /// (a file's size, for a page that shows the transfer's progress).
+    pub fn received_of(&self, peer: &StationId, sha256: &Sha256) -> u64 {
+        std::fs::metadata(self.partial_path(peer, sha256)).map_or(0, |m| m.len())
+    }
+
     /// How much of the file from `peer` is here so far.
     pub async fn partial_len(&self, peer: &StationId, sha256: &Sha256) -> u64 {
         tokio::fs::metadata(self.partial_path(peer, sha256)).await.map_or(0, |m| m.len())

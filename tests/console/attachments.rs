@@ -1,7 +1,10 @@
 //! Photos and documents on the console's new-request form, posted as a browser without
-//! JavaScript posts a form with files (`multipart/form-data`).
+//! JavaScript posts a form with files (`multipart/form-data`), and shown on the case pages and
+//! the inbox of both stations.
 
-use super::support::{As, LUOYANG, Net, XIXI};
+use std::time::Duration;
+
+use super::support::{As, LUOYANG, Net, XIXI, eventually};
 use super::{get, token};
 use tiemeng::domain::attachment::Sha256;
 
@@ -11,6 +14,11 @@ fn photo(width: u32, height: u32) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&image).unwrap();
     out
+}
+
+/// A one-page PDF as a scanner writes one, enough for the check.
+fn pdf() -> Vec<u8> {
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n".to_vec()
 }
 
 /// A file a form posts: its field, its name as the officer's computer has it, its bytes.
@@ -84,6 +92,78 @@ fn request_fields(csrf: &str) -> Vec<(&'static str, String)> {
         ("attachments[0].caption", "2026年10月摄".to_owned()),
     ]
     .to_vec()
+}
+
+#[tokio::test]
+async fn a_request_with_a_photo_and_a_letter_from_the_form_shows_them_at_both_stations() {
+    // 犀溪 is down at first: 罗阳's page says the files wait for it.
+    let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let (_, form) = get(&net, LUOYANG, As::Liaison, "/console/new/missing_person").await;
+    assert!(
+        form.contains("enctype=\"multipart/form-data\"") && form.contains("type=\"file\""),
+        "a form that takes files"
+    );
+    let (face, letter) = (photo(900, 1200), pdf());
+    let files = [
+        Upload { field: "attachments[0].file", name: "照片/吴德福近照.jpg", bytes: &face },
+        Upload { field: "attachments[1].file", name: "协查函.pdf", bytes: &letter },
+        // A chooser left empty sends an empty part without a name.
+        Upload { field: "attachments[2].file", name: "", bytes: b"" },
+    ];
+    let (status, path, html) =
+        post_multipart(&net, "/console/new/missing_person", &request_fields(&token(&form)), &files).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(path.starts_with("/console/cases/"), "redirected to the new case: {path}");
+    let id: tiemeng::ids::CaseId = path.trim_start_matches("/console/cases/").parse().unwrap();
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let sent = liaison.case(&id).await.unwrap();
+    let named: Vec<_> = sent.attachments.iter().map(|a| &a.attachment).collect();
+    assert_eq!(named.len(), 2);
+    assert_eq!(
+        (named[0].sha256, named[0].name.as_str()),
+        (Sha256::of(&face), "吴德福近照.jpg"),
+        "the name without folders"
+    );
+    assert_eq!(named[0].caption.as_deref(), Some("2026年10月摄"));
+    assert_eq!((named[1].sha256, named[1].caption.as_deref()), (Sha256::of(&letter), None));
+    assert!(html.contains("待对方接收"), "the sender's page: the partner has not signed for them yet");
+
+    net.restart(XIXI).await;
+    let duty = net.officer(XIXI, As::Duty);
+    let arrived = eventually(Duration::from_secs(30), || async {
+        duty.case(&id).await.is_ok_and(|d| d.attachments.len() == 2 && d.attachments.iter().all(|a| a.here))
+    })
+    .await;
+    assert!(arrived, "both files reach 犀溪");
+    let original = format!("/api/v1/cases/{id}/attachments/{}", Sha256::of(&face));
+    let (status, page) = get(&net, XIXI, As::Duty, &format!("/console/cases/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("<a href=\"{original}\"")), "a click opens the original");
+    assert!(page.contains(&format!("<img class=\"thumb\" src=\"{original}?preview=1\"")), "a thumbnail");
+    assert!(page.contains("2026年10月摄"), "with its caption");
+    let letter_link = format!("/api/v1/cases/{id}/attachments/{}", Sha256::of(&letter));
+    assert!(page.contains(&format!("href=\"{letter_link}\">协查函.pdf</a>")), "the letter as a link");
+    assert!(page.contains("PDF 文档 · 1 KB"), "with its type and size");
+    let (_, inbox) = get(&net, XIXI, As::Duty, "/console/inbox").await;
+    assert!(inbox.contains(&format!("<img class=\"row-thumb\" src=\"{original}?preview=1\"")), "the inbox row's photo");
+    // The thumbnail the page asks for is served to the browser, as an image, inline.
+    let response = duty.http().get(format!("{}{original}?preview=1", net.url(XIXI))).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    let preview = image::load_from_memory(&response.bytes().await.unwrap()).unwrap();
+    assert!(preview.width() <= 1280 && preview.height() <= 1280);
+    // The page's policy lets it show images from the node itself, and nothing else.
+    let response = duty.http().get(format!("{}/console/cases/{id}", net.url(XIXI))).send().await.unwrap();
+    let policy = response.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(policy.contains("img-src 'self'") && policy.contains("default-src 'none'"), "{policy}");
+
+    // Back at 罗阳, 犀溪's receipts came back.
+    let signed = eventually(Duration::from_secs(20), || async {
+        get(&net, LUOYANG, As::Liaison, &format!("/console/cases/{id}")).await.1.matches("已接收</span>").count() == 2
+    })
+    .await;
+    assert!(signed, "犀溪 signed for both");
+    net.shutdown().await;
 }
 
 #[tokio::test]
