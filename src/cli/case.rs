@@ -61,6 +61,14 @@ enum CaseCommand {
         /// person, vehicle or case.
         #[arg(long)]
         confirm_duplicate: bool,
+        /// 附件: a photo (JPEG, PNG, WebP) or document (PDF) to send with it; repeat for more.
+        /// Each is uploaded first, then the request names it, signed.
+        #[arg(long = "attach", value_name = "FILE")]
+        attach: Vec<PathBuf>,
+        /// 附件说明: a caption for the attachment in the same place (the first --caption goes
+        /// with the first --attach); "" for none.
+        #[arg(long = "caption", value_name = "TEXT")]
+        caption: Vec<String>,
     },
     /// 列出协查 (list the inbox or outbox).
     List {
@@ -363,11 +371,14 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
             let me = client.me().await?;
             Ok(if json { to_json(&me) } else { render::me(&me, lang) })
         }
-        CaseCommand::Send { file, again, confirm_duplicate } => {
+        CaseCommand::Send { file, again, confirm_duplicate, attach, caption } => {
             let unreadable = |reason| ClientError::Decode { url: file.display().to_string(), reason };
             let text = read_text(&file).map_err(unreadable)?;
             let mut new = super::template::read(&text, lang).map_err(unreadable)?;
             new.confirm_duplicate |= confirm_duplicate;
+            new.attachments.extend(super::attach::upload_all(client, &attach, &caption, lang).await?);
+            // The same file with other attachments is another request, not a repeat.
+            let text = super::attach::keyed_text(&text, &new.attachments);
             let key = if again { IdempotencyKey::fresh().as_str().to_owned() } else { file_key(client, &text).await? };
             let sent = client.send_case(&new, Some(&key)).await?;
             Ok(match (json, sent.repeated) {

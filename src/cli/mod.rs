@@ -2,6 +2,7 @@
 
 mod alerts;
 mod arenas;
+mod attach;
 mod audit;
 mod backup;
 mod case;

@@ -411,6 +411,7 @@ pub fn detail(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
             local_minute(target.report_by),
         );
     }
+    out.push_str(&super::attach::lines(detail, names, lang));
     for target in &case.co_targets {
         let outcome = target.outcome.map(|o| format!("  {}", o.label(lang))).unwrap_or_default();
         let _ = write!(

@@ -6,7 +6,7 @@
 use maud::{Markup, html};
 
 use super::Page;
-use crate::domain::attachment::{Sha256, size_words};
+use crate::domain::attachment::{Sha256, progress_words, size_words};
 use crate::i18n::{Label as _, Lang};
 use crate::ids::CaseId;
 use crate::node::{AttachmentView, CaseDetail, FileDelivery};
@@ -19,16 +19,6 @@ pub(super) fn original_url(case: &CaseId, sha256: &Sha256) -> String {
 /// Where the preview of a photo of a case is served.
 pub(super) fn preview_url(case: &CaseId, sha256: &Sha256) -> String {
     format!("{}?preview=1", original_url(case, sha256))
-}
-
-/// "3.0/5.0 MB", "120/800 KB": how much of a file is somewhere.
-fn progress_words(have: u64, total: u64) -> String {
-    const MB: f64 = (1u64 << 20) as f64;
-    if total >= 1 << 20 {
-        format!("{:.1}/{:.1} MB", have as f64 / MB, total as f64 / MB)
-    } else {
-        format!("{}/{} KB", have.div_ceil(1024), total.div_ceil(1024))
-    }
 }
 
 /// The case's attachments section; nothing when the case has none.
@@ -128,17 +118,5 @@ pub(super) fn row_thumb(page: &Page, case: &crate::case::CaseRecord) -> Markup {
             a href={ "/console/cases/" (case.id) } { img.row-thumb src=(preview_url(&case.id, &sha256)) alt=""; }
         },
         _ => html! {},
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::progress_words;
-
-    #[test]
-    fn progress_reads_in_megabytes_or_kilobytes() {
-        assert_eq!(progress_words(3 << 20, 5 << 20), "3.0/5.0 MB");
-        assert_eq!(progress_words(0, 5 << 20), "0.0/5.0 MB");
-        assert_eq!(progress_words(100 * 1024, 800 * 1024), "100/800 KB");
     }
 }

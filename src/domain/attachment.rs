@@ -177,6 +177,17 @@ pub fn size_words(bytes: u64) -> String {
     if bytes >= 1 << 20 { format!("{:.1} MB", bytes as f64 / MB) } else { format!("{} KB", bytes.div_ceil(1024)) }
 }
 
+/// How much of a file of `total` bytes is somewhere, in words people read: `3.0/5.0 MB`,
+/// `120/800 KB` (照片传输中 3.0/5.0 MB).
+pub fn progress_words(have: u64, total: u64) -> String {
+    const MB: f64 = (1u64 << 20) as f64;
+    if total >= 1 << 20 {
+        format!("{:.1}/{:.1} MB", have as f64 / MB, total as f64 / MB)
+    } else {
+        format!("{}/{} KB", have.div_ceil(1024), total.div_ceil(1024))
+    }
+}
+
 /// Checks the attachments of one request or note against `limits`, and each name and caption
 /// as any text an officer writes; `field` names the list in the errors (`attachments`).
 pub fn check(field: &str, attachments: &[AttachmentRef], limits: Limits, errors: &mut Errors) {
@@ -314,5 +325,8 @@ mod tests {
         assert_eq!(size_words(3 << 20), "3.0 MB");
         assert_eq!(size_words(1), "1 KB");
         assert_eq!(size_words(20 << 20), "20.0 MB");
+        assert_eq!(progress_words(3 << 20, 5 << 20), "3.0/5.0 MB");
+        assert_eq!(progress_words(0, 5 << 20), "0.0/5.0 MB");
+        assert_eq!(progress_words(100 * 1024, 800 * 1024), "100/800 KB");
     }
 }

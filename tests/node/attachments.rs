@@ -304,3 +304,61 @@ async fn the_files_follow_their_request_to_the_partner_byte_for_byte_checked_and
     assert!(luoyang.store().files_to_send(&XIXI.parse().unwrap()).unwrap().is_empty());
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_command_line_sends_a_request_with_its_files_and_shows_where_they_stand() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let now = time::OffsetDateTime::now_utc();
+    let request = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], now);
+    let dir = net.dir.path();
+    let file = dir.join("request.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&request).unwrap()).unwrap();
+    let (face, letter) = (photo(640, 480), pdf());
+    std::fs::write(dir.join("近照.jpg"), &face).unwrap();
+    std::fs::write(dir.join("协查函.pdf"), &letter).unwrap();
+    std::fs::write(dir.join("page.jpg"), b"<!doctype html><script>alert(1)</script>").unwrap();
+    let path = |name: &str| dir.join(name).display().to_string();
+    let (file, face_path, letter_path, page_path) =
+        (file.display().to_string(), path("近照.jpg"), path("协查函.pdf"), path("page.jpg"));
+
+    // A file the station does not take stops the send, named, with the node's words.
+    let args = ["send", "--file", &file, "--attach", &page_path];
+    let refused = net.cli(LUOYANG, As::Liaison, "case", &args).await;
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("page.jpg") && said.contains("unsupported_media_type"), "{said}");
+    // More captions than files is a mistake of the command.
+    let args = ["send", "--file", &file, "--caption", "a", "--caption", "b", "--attach", &face_path];
+    assert!(!net.cli(LUOYANG, As::Liaison, "case", &args).await.status.success());
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    assert!(liaison.list(tiemeng::store::Mailbox::Outbox, "").await.unwrap().cases.is_empty(), "nothing sent");
+
+    let args = ["send", "--file", &file, "--attach", &face_path, "--caption", "2026年10月摄", "--attach", &letter_path];
+    let sent = net.cli(LUOYANG, As::Liaison, "case", &args).await;
+    assert!(sent.status.success(), "{}", String::from_utf8_lossy(&sent.stderr));
+    let outbox = liaison.list(tiemeng::store::Mailbox::Outbox, "").await.unwrap();
+    assert_eq!(outbox.cases.len(), 1);
+    let id = outbox.cases[0].case.id;
+    let detail = liaison.case(&id).await.unwrap();
+    let named: Vec<_> = detail.attachments.iter().map(|a| &a.attachment).collect();
+    assert_eq!((named[0].name.as_str(), named[0].caption.as_deref()), ("近照.jpg", Some("2026年10月摄")));
+    assert_eq!((named[1].name.as_str(), named[1].sha256), ("协查函.pdf", Sha256::of(&letter)));
+
+    let duty = net.officer(XIXI, As::Duty);
+    let arrived = eventually(Duration::from_secs(30), || async {
+        duty.case(&id).await.is_ok_and(|d| d.attachments.len() == 2 && d.attachments.iter().all(|a| a.here))
+    })
+    .await;
+    assert!(arrived);
+    let shown = net.cli(XIXI, As::Duty, "case", &["show", &id.to_string()]).await;
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    assert!(shown.contains("附件：近照.jpg  JPEG 照片") && shown.contains("已在本站  （2026年10月摄）"), "{shown}");
+    assert!(shown.contains("附件：协查函.pdf  PDF 文档  1 KB  已在本站"), "{shown}");
+    let signed = eventually(Duration::from_secs(20), || async {
+        let shown = net.cli(LUOYANG, As::Liaison, "case", &["--lang", "en", "show", &id.to_string()]).await;
+        String::from_utf8(shown.stdout).unwrap().matches("received it").count() == 2
+    })
+    .await;
+    assert!(signed, "罗阳 shows 犀溪's receipt for each, in English");
+    net.shutdown().await;
+}
