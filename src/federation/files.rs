@@ -86,10 +86,14 @@ impl FileSender {
         };
         let url = format!("{}/fed/v1/files/{}", self.peer.url.trim_end_matches('/'), outgoing.sha256);
         let mut piece = vec![0u8; FILE_PIECE];
+        // The first call of a session carries no bytes: the peer answers how much it holds, so
+        // a piece it synced but whose answer was lost in a cut is not sent again.
+        let mut probe = true;
         loop {
             let offset = outgoing.confirmed.min(outgoing.size);
             file.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| later(&e))?;
-            let want = usize::try_from(outgoing.size - offset).unwrap_or(FILE_PIECE).min(FILE_PIECE);
+            let whole = usize::try_from(outgoing.size - offset).unwrap_or(FILE_PIECE).min(FILE_PIECE);
+            let want = if std::mem::take(&mut probe) { 0 } else { whole };
             file.read_exact(&mut piece[..want]).await.map_err(|e| later(&e))?;
             let answer = self
                 .client

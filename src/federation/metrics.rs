@@ -41,6 +41,13 @@ pub fn render(node: &Node) -> String {
     });
     series(
         &mut out,
+        "tiemeng_file_bytes_received_total",
+        "counter",
+        "Bytes of attachment file pieces read from the peer, resent ones included.",
+        &|peer, _| node.file_bytes_received(peer).to_string(),
+    );
+    series(
+        &mut out,
         "tiemeng_last_delivery_timestamp_seconds",
         "gauge",
         "When the peer last acknowledged a delivery (Unix time; 0 if never). Kept across restarts.",

@@ -89,6 +89,7 @@ impl Node {
         let mut bytes = Vec::new();
         while let Some(chunk) = piece.next().await {
             let chunk = chunk.map_err(|e| StoreError::Files(format!("the piece broke off: {e}")))?;
+            self.count_file_bytes(peer, chunk.as_ref().len());
             bytes.extend_from_slice(chunk.as_ref());
             if bytes.len() > FILE_PIECE || offset + bytes.len() as u64 > total {
                 return Err(FileRefusal::TooLarge);
@@ -125,6 +126,17 @@ impl Node {
         self.store.keep_file(whole, self.now()).await?;
         tracing::info!(%peer, %sha256, size = total, "attachment received whole");
         Ok((total, Some(self.sign_file_receipt(peer, &named)?)))
+    }
+
+    /// Bytes of file pieces read from `peer` since this node started.
+    pub fn file_bytes_received(&self, peer: &StationId) -> u64 {
+        self.file_bytes_in.lock().map(|counts| counts.get(peer).copied().unwrap_or(0)).unwrap_or(0)
+    }
+
+    fn count_file_bytes(&self, peer: &StationId, n: usize) {
+        if let Ok(mut counts) = self.file_bytes_in.lock() {
+            *counts.entry(peer.clone()).or_default() += n as u64;
+        }
     }
 
     /// What a case here that `peer` is party to says of the file, when it names it with `size`.

@@ -175,6 +175,9 @@ pub struct Node {
     feed: feed::EventFeed,
     /// Taken while a piece of a partner's file is appended.
     file_intake: tokio::sync::Mutex<()>,
+    /// Bytes of file pieces read from each partner since the start (`/metrics`): what a cut
+    /// transfer costs again when it resumes.
+    file_bytes_in: std::sync::Mutex<std::collections::BTreeMap<StationId, u64>>,
 }
 
 /// Signals to the delivery task of one peer.
@@ -223,6 +226,7 @@ impl Node {
             alerts: Default::default(),
             feed,
             file_intake: tokio::sync::Mutex::new(()),
+            file_bytes_in: Default::default(),
         };
         node.plan_reconciliation().map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
         Ok(node)

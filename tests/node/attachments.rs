@@ -10,7 +10,7 @@ use tiemeng::client::ClientError;
 use tiemeng::domain::attachment::{AttachmentRef, MediaType, Sha256};
 use tiemeng::samples;
 
-use super::support::{As, LUOYANG, Net, XIXI, eventually};
+use super::support::{As, LUOYANG, MAZHAN, Net, XIXI, eventually};
 
 /// A JPEG photo of `width`×`height`.
 fn photo(width: u32, height: u32) -> Vec<u8> {
@@ -302,6 +302,138 @@ async fn the_files_follow_their_request_to_the_partner_byte_for_byte_checked_and
     .await;
     assert!(signed);
     assert!(luoyang.store().files_to_send(&XIXI.parse().unwrap()).unwrap().is_empty());
+    net.shutdown().await;
+}
+
+/// `PUT /fed/v1/files/{sha256}` as station `from` would send a piece of a file: the status and
+/// the answer.
+async fn put_piece(
+    net: &Net,
+    from: &str,
+    to: &str,
+    sha256: &Sha256,
+    offset: u64,
+    total: u64,
+    piece: &[u8],
+) -> (u16, Value) {
+    let response = net
+        .station_client(from)
+        .put(format!("{}/fed/v1/files/{sha256}", net.url(to)))
+        .header(tiemeng::protocol::OFFSET_HEADER, offset)
+        .header(tiemeng::protocol::TOTAL_HEADER, total)
+        .header("content-type", "application/octet-stream")
+        .body(piece.to_vec())
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+/// What arrived of a file from `from` at `at`, in the partial folder.
+fn partial_file(net: &Net, at: &str, from: &str, sha256: &Sha256) -> std::path::PathBuf {
+    net.data_dir(at).join("attachments/partial").join(from).join(sha256.hex())
+}
+
+#[tokio::test]
+async fn pieces_from_a_stranger_or_of_an_altered_file_are_refused_and_a_cut_transfer_resumes_with_what_is_missing() {
+    const PIECE: usize = tiemeng::protocol::FILE_PIECE;
+    // 犀溪 is down while 罗阳 sends: the request and its files wait in 罗阳's queues.
+    let mut net = Net::partial(&[LUOYANG, XIXI, MAZHAN], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let (face, letter) = (noisy_photo(1800, 1400), pdf());
+    assert!(face.len() > 4 * PIECE, "{} bytes: more than four pieces", face.len());
+    let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    for (bytes, name) in [(&face, "近照.jpg"), (&letter, "协查函.pdf")] {
+        let up = liaison.upload(bytes.clone()).await.unwrap();
+        new.attachments.push(AttachmentRef {
+            sha256: up.sha256,
+            size: up.size,
+            media_type: up.media_type,
+            name: name.into(),
+            caption: None,
+        });
+    }
+    let case = liaison.create_case(&new).await.unwrap();
+    let waiting = liaison.case(&case.id).await.unwrap();
+    let delivery = &waiting.attachments[0].deliveries;
+    assert_eq!(delivery.len(), 1);
+    assert!(!delivery[0].delivered && delivery[0].confirmed == 0, "the sender's view: waiting for 犀溪");
+    // (Borrowed, not kept: a held node would hold its store open past the stop.)
+    let store = net.node(LUOYANG).store();
+    let wire = store.envelope(&store.case(&case.id).unwrap().unwrap().request).unwrap().unwrap().wire;
+
+    // 罗阳 goes down before it sends anything; 犀溪 comes up and gets the request by hand, as
+    // 罗阳 would deliver it.
+    net.stop(LUOYANG).await;
+    net.restart(XIXI).await;
+    let batch = format!("{{\"envelopes\":[{}]}}", String::from_utf8(wire).unwrap());
+    let answer: Value = net
+        .station_client(LUOYANG)
+        .post(format!("{}/fed/v1/inbox", net.url(XIXI)))
+        .header("content-type", "application/json")
+        .body(batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+    let (photo_sha, pdf_sha) = (Sha256::of(&face), Sha256::of(&letter));
+    let (size, xixi) = (face.len() as u64, net.node(XIXI).clone());
+
+    // 马站 is a partner of 犀溪 but no party of the case: its pieces are not taken.
+    let (status, problem) = put_piece(&net, MAZHAN, XIXI, &photo_sha, 0, size, &face[..PIECE]).await;
+    assert_eq!((status, problem["code"].as_str()), (404, Some("file_not_expected")), "{problem}");
+    assert!(!partial_file(&net, XIXI, MAZHAN, &photo_sha).exists(), "nothing of it written");
+    assert_eq!(xixi.file_bytes_received(&MAZHAN.parse().unwrap()), 0, "not even read");
+
+    // The letter, altered on the way (one byte), whole: it does not hash to what was signed.
+    let mut altered = letter.clone();
+    altered[20] ^= 0x20;
+    let (status, problem) = put_piece(&net, LUOYANG, XIXI, &pdf_sha, 0, letter.len() as u64, &altered).await;
+    assert_eq!((status, problem["code"].as_str()), (422, Some("file_hash_mismatch")), "{problem}");
+    assert_eq!(xixi.store().file_info(&pdf_sha).unwrap(), None, "not kept");
+    assert!(!partial_file(&net, XIXI, LUOYANG, &pdf_sha).exists(), "and nothing of it left");
+
+    // Three pieces of the photo arrive, each synced before it is answered; then the link is cut.
+    for i in 0..3 {
+        let at = (i * PIECE) as u64;
+        let (status, ack) =
+            put_piece(&net, LUOYANG, XIXI, &photo_sha, at, size, &face[i * PIECE..(i + 1) * PIECE]).await;
+        assert_eq!((status, ack["have"].as_u64()), (200, Some(at + PIECE as u64)), "{ack}");
+    }
+    let held = 3 * PIECE as u64;
+    let duty = net.officer(XIXI, As::Duty);
+    let there = duty.case(&case.id).await.unwrap();
+    assert_eq!((there.attachments[0].here, there.attachments[0].received), (false, Some(held)));
+    let page = duty.http().get(format!("{}/console/cases/{}", net.url(XIXI), case.id)).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains(&format!("照片传输中 3.0/{:.1} MB", size as f64 / PIECE as f64)), "the receiver's progress");
+    // A piece that does not start where the file ends is answered with where it ends.
+    let (status, ack) = put_piece(&net, LUOYANG, XIXI, &photo_sha, 0, size, &face[..PIECE]).await;
+    assert_eq!((status, ack["have"].as_u64()), (409, Some(held)), "{ack}");
+
+    // 罗阳 comes back; it never heard those answers, so it asks first and goes on from there.
+    let before = xixi.file_bytes_received(&LUOYANG.parse().unwrap());
+    net.restart(LUOYANG).await;
+    let arrived = eventually(Duration::from_secs(60), || async {
+        duty.case(&case.id).await.is_ok_and(|d| d.attachments.iter().all(|a| a.here))
+    })
+    .await;
+    assert!(arrived, "both files reach 犀溪");
+    assert_eq!(std::fs::read(xixi.store().file_path(&photo_sha)).unwrap(), face, "byte for byte");
+    assert_eq!(std::fs::read(xixi.store().file_path(&pdf_sha)).unwrap(), letter);
+    let resent = xixi.file_bytes_received(&LUOYANG.parse().unwrap()) - before;
+    let missing = size - held + letter.len() as u64;
+    println!("{size} bytes, {held} held before the cut, {resent} read after it ({missing} missing)");
+    assert_eq!(resent, missing, "only what was missing: 罗阳 asked first how much 犀溪 held");
+    let luoyang = net.node(LUOYANG).clone();
+    let signed = eventually(Duration::from_secs(20), || async {
+        [photo_sha, pdf_sha].iter().all(|s| luoyang.store().file_receipt(s, &XIXI.parse().unwrap()).unwrap().is_some())
+    })
+    .await;
+    assert!(signed, "犀溪's receipts are kept at 罗阳");
     net.shutdown().await;
 }
 
