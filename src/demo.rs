@@ -227,7 +227,7 @@ async fn until(origin: &ApiClient, case: &CaseId, target: &StationId, state: Tar
 }
 
 fn note(text: &str) -> Action {
-    Action::Note(NoteInput { text: text.into(), targets: vec![] })
+    Action::Note(NoteInput { text: text.into(), targets: vec![], attachments: Vec::new() })
 }
 
 fn ack(message: &str, report_in: time::Duration) -> Action {

@@ -77,7 +77,7 @@ async fn the_full_loop_leaves_both_nodes_agreeing_byte_for_byte() {
     b_duty.act(&case.id, &Action::Ack(ack)).await.unwrap();
     wait_for_state(&a_liaison, &case.id, XIXI, TargetState::Acknowledged).await;
 
-    let note = |text: &str| Action::Note(NoteInput { text: text.into(), targets: vec![] });
+    let note = |text: &str| Action::Note(NoteInput { text: text.into(), targets: vec![], attachments: Vec::new() });
     a_liaison.act(&case.id, &note("家属补充：老人可能前往犀溪镇亲戚家")).await.unwrap();
     b_duty.act(&case.id, &note("已走访亲戚家，暂未发现，继续查找")).await.unwrap();
     let outcome =
@@ -563,6 +563,7 @@ async fn the_same_batch_twice_is_applied_once_and_answered_with_the_same_receipt
         body: Body::Note(NoteBody {
             officer: Signatory { badge: "330329001".parse().unwrap(), name: "陈志强".into() },
             text: "补充：该户房东姓林".into(),
+            attachments: Vec::new(),
         }),
     }
     .seal(&signer)
@@ -715,7 +716,7 @@ async fn forged_misdirected_and_out_of_turn_envelopes_are_refused_and_nothing_is
         at: tiemeng::clock::Clock::system().now(),
         seq: 1,
         seen: [(station(XIXI), 0)].into(),
-        body: Body::Note(NoteBody { officer: officer.clone(), text: "补充".into() }),
+        body: Body::Note(NoteBody { officer: officer.clone(), text: "补充".into(), attachments: Vec::new() }),
     };
     let unknown_case = note_for(CaseId::new()).seal(&luoyang).unwrap();
     let mut early_close = note_for(case);
@@ -1165,9 +1166,12 @@ mod joint_statistics {
             }
             2 | 3 => {
                 duty.act(&case.id, &Action::Ack(AckInput::default())).await.unwrap();
-                duty.act(&case.id, &Action::Note(NoteInput { text: "正在核查".into(), targets: vec![] }))
-                    .await
-                    .unwrap();
+                duty.act(
+                    &case.id,
+                    &Action::Note(NoteInput { text: "正在核查".into(), targets: vec![], attachments: Vec::new() }),
+                )
+                .await
+                .unwrap();
                 duty.act(&case.id, &Action::Outcome(report)).await.unwrap();
                 if path == 3 {
                     wait_for_state(&liaison, &case.id, target, TargetState::Resolved).await;

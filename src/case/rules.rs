@@ -103,9 +103,10 @@ pub(super) fn validate_body(body: &Body, kind: CaseKind, at: OffsetDateTime) -> 
             errors.require_text("message", message, "退回说明", "an explanation");
             errors.text("message", message, TEXT_MAX, Lines);
         }
-        Body::Note(NoteBody { text, .. }) => {
+        Body::Note(NoteBody { text, attachments, .. }) => {
             errors.require_text("text", text, "补充内容", "the note");
             errors.text("text", text, TEXT_MAX, Lines);
+            crate::domain::attachment::check("attachments", attachments, PROTOCOL_LIMITS, &mut errors);
         }
         Body::Reminder(ReminderBody { message, .. }) => {
             if let Some(message) = message {

@@ -137,7 +137,7 @@ fn decline(reason: DeclineReason, message: &str, suggested_station: Option<Stati
 }
 
 fn note(text: &str) -> Body {
-    Body::Note(NoteBody { officer: officer(), text: text.into() })
+    Body::Note(NoteBody { officer: officer(), text: text.into(), attachments: Vec::new() })
 }
 
 fn reminder() -> Body {

@@ -253,6 +253,13 @@ enum ActCommand {
         /// Target station(s) to tell (requesting side only; default all open).
         #[arg(long = "to")]
         to: Vec<StationId>,
+        /// 附件: a photo or document to send with the note (the person found, a scanned
+        /// reply); repeat for more.
+        #[arg(long = "attach", value_name = "FILE")]
+        attach: Vec<PathBuf>,
+        /// 附件说明: a caption for the --attach in the same place; "" for none.
+        #[arg(long = "caption", value_name = "TEXT")]
+        caption: Vec<String>,
     },
     /// 催办 (remind overdue targets).
     Remind {
@@ -476,7 +483,14 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
                 .to_owned())
         }
         CaseCommand::Act(act) => {
-            let (id, action) = action_of(act);
+            let files = match &act {
+                ActCommand::Note { attach, caption, .. } => Some((attach.clone(), caption.clone())),
+                _ => None,
+            };
+            let (id, mut action) = action_of(act);
+            if let (Action::Note(note), Some((paths, captions))) = (&mut action, files) {
+                note.attachments = super::attach::upload_all(client, &paths, &captions, lang).await?;
+            }
             let case = client.act(&id, &action).await?;
             Ok(if json { to_json(&case) } else { render::updated(&case, lang) })
         }
@@ -575,7 +589,9 @@ fn action_of(command: ActCommand) -> (String, Action) {
         ActCommand::Decline { id, reason, message, suggest } => {
             (id, Action::Decline(DeclineInput { reason, message, suggested_station: suggest }))
         }
-        ActCommand::Note { id, message, to } => (id, Action::Note(NoteInput { text: message, targets: to })),
+        ActCommand::Note { id, message, to, .. } => {
+            (id, Action::Note(NoteInput { text: message, targets: to, attachments: Vec::new() }))
+        }
         ActCommand::Remind { id, message, to } => (id, Action::Reminder(ReminderInput { message, targets: to })),
         ActCommand::Outcome { id, outcome, count, narrative } => {
             (id, Action::Outcome(OutcomeInput { outcome, count, narrative }))

@@ -288,3 +288,16 @@ pub(super) fn part(page: &Page, posted: &Posted, errors: &[FieldError]) -> Marku
         }
     }
 }
+
+/// The file choosers of a note on the case page: a photo of the person found, a scanned reply.
+pub(super) fn note_files(lang: Lang) -> Markup {
+    html! {
+        @for i in 0..2 {
+            div.attachment {
+                label for={ "note-file-" (i) } { (lang.pick("附件（可选）", "Attachment (optional)")) }
+                input type="file" id={ "note-file-" (i) } name={ "attachments[" (i) "].file" } accept=(ACCEPT);
+                input type="text" name={ "attachments[" (i) "].caption" } aria-label=(lang.pick("附件说明", "caption")) placeholder=(lang.pick("说明（可选）", "caption (optional)"));
+            }
+        }
+    }
+}

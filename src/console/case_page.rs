@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::forms::{Posted, beijing_time, detail_lines, posted};
+use super::forms::{Posted, beijing_time, detail_lines};
 use super::layout::{self, Section, multiline};
 use super::lists::duration_words;
 use super::{ErrorPage, Page};
@@ -435,7 +435,7 @@ fn action_form(page: &Page, detail: &CaseDetail, action: ActionKind) -> Markup {
     let id = detail.case.id;
     let kind = detail.case.kind;
     html! {
-        form method="post" action={ "/console/cases/" (id) "/" (action) } {
+        form method="post" action={ "/console/cases/" (id) "/" (action) } enctype=[(action == ActionKind::Note).then_some("multipart/form-data")] {
             (layout::token_field(page))
             @match action {
                 ActionKind::Ack => {
@@ -460,6 +460,7 @@ fn action_form(page: &Page, detail: &CaseDetail, action: ActionKind) -> Markup {
                 ActionKind::Note => {
                     strong { (lang.pick("补充说明", "Add a note")) }
                     textarea name="text" required aria-label=(lang.pick("补充说明", "note")) {}
+                    (super::attach_form::note_files(lang))
                     (targets_choice(page, detail))
                 },
                 ActionKind::Reminder => {
@@ -547,7 +548,9 @@ fn action_of(kind: ActionKind, posted: &Posted, lang: Lang) -> Result<Taken, Str
             message: text(posted, "message"),
             suggested_station: optional(posted, "suggested_station").and_then(|s| s.parse().ok()),
         }),
-        ActionKind::Note => Action::Note(NoteInput { text: text(posted, "text"), targets: stations(posted) }),
+        ActionKind::Note => {
+            Action::Note(NoteInput { text: text(posted, "text"), targets: stations(posted), attachments: Vec::new() })
+        }
         ActionKind::Reminder => {
             Action::Reminder(ReminderInput { message: optional(posted, "message"), targets: stations(posted) })
         }
@@ -582,14 +585,25 @@ pub async fn act(
     State(node): State<Arc<Node>>,
     Path((id, action)): Path<(String, String)>,
     headers: HeaderMap,
-    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+    request: axum::extract::Request,
 ) -> Result<Response, ErrorPage> {
     let lang = page.lang;
     let id = case_id(&node, &id, lang)?;
-    let posted = posted(pairs);
-    page.check_form(&headers, &text(&posted, "csrf"))?;
+    // The token is checked as the form is read, before any file a note carries is taken.
+    let form = super::attach_form::read(&page, &headers, request).await?;
+    if let Some(status) = form.status {
+        let refused: Vec<String> = form.refused.iter().map(|e| lang.pick(&e.zh, &e.en).to_owned()).collect();
+        let detail = node.read_case(&page.officer, id).await.map_err(|e| ErrorPage::from_node(&e, lang))?;
+        return Ok((status, render(&page, &detail, None, Some(&refused.join("；")))).into_response());
+    }
+    let posted = form.posted;
     let taken = match action.parse::<ActionKind>() {
-        Ok(kind) => action_of(kind, &posted, lang),
+        Ok(kind) => action_of(kind, &posted, lang).map(|taken| match taken {
+            Taken::Act(Action::Note(note)) => {
+                Taken::Act(Action::Note(NoteInput { attachments: form.attachments.clone(), ..note }))
+            }
+            other => other,
+        }),
         Err(_) if action == super::handover::ACTION => super::handover::input_of(&posted, lang).map(Taken::Handover),
         Err(_) if action == STAND_DOWN => match text(&posted, "reason").parse() {
             Ok(reason) => {

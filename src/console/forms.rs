@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use serde_json::Value;
 
 pub(crate) use super::form_read::insert;
-pub use super::form_read::{Posted, beijing_time, parse_request, posted, request_json};
+pub use super::form_read::{Posted, beijing_time, parse_request, request_json};
 use super::form_read::{first, merge, readable_request, rows_shown};
 use super::layout::{self, Section};
 use super::once::{self, CONFIRM_FIELD, KEY_FIELD, Notice};

@@ -195,7 +195,8 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/console/cases/{id}", get(case_page::show))
         .route("/console/cases/{id}/letter", get(letter::show))
         .route("/console/verify", get(verify::show))
-        .route("/console/cases/{id}/{action}", post(case_page::act))
+        // A note may carry files: bounded as they are read (`attach_form`), like a new request.
+        .route("/console/cases/{id}/{action}", post(case_page::act).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/console/dashboard", get(dashboard::show))
         .route("/console/peers", get(peers::show))
         .route("/console/peers/{id}/resend", post(peers::resend))

@@ -161,6 +161,10 @@ pub struct NoteBody {
     pub officer: Signatory,
     /// The note.
     pub text: String,
+    /// Photos and documents, named by SHA-256 as a request names them. Absent when there are
+    /// none, so a note without them is signed as it always was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::domain::attachment::AttachmentRef>,
 }
 
 /// `reminder`: the origin presses a target (催办).
@@ -283,6 +287,7 @@ impl Body {
     pub fn attachments(&self) -> &[crate::domain::attachment::AttachmentRef] {
         match self {
             Self::Request(request) => &request.attachments,
+            Self::Note(note) => &note.attachments,
             _ => &[],
         }
     }

@@ -106,7 +106,9 @@ static ORIGINALS: LazyLock<Vec<SealedEnvelope>> = LazyLock::new(|| {
         envelope.seal(&luoyang()).unwrap()
     };
     let note = Body::Note(NoteBody {
-        officer: officer(), text: "老人可能已搭乘班车到达犀溪，请重点查看车站".into()
+        officer: officer(),
+        text: "老人可能已搭乘班车到达犀溪，请重点查看车站".into(),
+        attachments: Vec::new(),
     });
     let missing = request(crate::samples::missing_elderly_man(vec![xixi_id.clone(), mazhan_id.clone()], AT));
     let fugitive = request(crate::samples::fugitive_alert(vec![xixi_id.clone()], AT));

@@ -92,7 +92,9 @@ fn note() -> Envelope {
         seq: 1,
         seen: [(xixi(), 0)].into(),
         body: Body::Note(NoteBody {
-            officer: officer(), text: "老人可能已搭乘班车到达犀溪，请重点查看车站".into()
+            officer: officer(),
+            text: "老人可能已搭乘班车到达犀溪，请重点查看车站".into(),
+            attachments: Vec::new(),
         }),
     }
 }

@@ -479,7 +479,11 @@ fn evidence_of_equivocation_that_does_not_hold_is_named_and_not_told() {
     let case = Case::new();
     let not_two = "the two are not one sender's two envelopes with one seq on this case";
     let note = |case_id, seq| {
-        let body = Body::Note(crate::envelope::body::NoteBody { officer: huang(), text: "补充".into() });
+        let body = Body::Note(crate::envelope::body::NoteBody {
+            officer: huang(),
+            text: "补充".into(),
+            attachments: Vec::new(),
+        });
         raw(from_xixi(case_id, seq, minutes(20), body).wire())
     };
     let entries: Vec<(&str, EquivocationEntry, &str)> = vec![

@@ -241,3 +241,24 @@ impl Node {
         Ok(None)
     }
 }
+
+impl Node {
+    /// The files a note names, against this station's limits and what was uploaded here.
+    pub(super) fn check_note_files(&self, note: &super::NoteInput) -> Result<(), NodeError> {
+        if note.attachments.is_empty() {
+            return Ok(());
+        }
+        let mut errors = crate::domain::validate::Errors::default();
+        crate::domain::attachment::check(
+            "attachments",
+            &note.attachments,
+            self.config.attachments.limits(),
+            &mut errors,
+        );
+        let errors = errors.into_vec();
+        if !errors.is_empty() {
+            return Err(NodeError::Validation(errors));
+        }
+        self.check_uploaded(&note.attachments)
+    }
+}

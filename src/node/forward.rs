@@ -101,6 +101,7 @@ impl Node {
                     ),
                     None => format!("已转发至{to_name}（新协查编号 {}）：{}", new_case.id, input.message.trim()),
                 },
+                attachments: Vec::new(),
             });
             let note = self.next_envelope(&case, vec![case.origin.clone()], at, body).seal(&self.signer)?;
             case.apply(&note.envelope, || Ok::<_, NodeError>(unit.case_history(&case_id)?))?;

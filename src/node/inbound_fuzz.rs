@@ -131,7 +131,7 @@ fn follow_up(
 }
 
 fn note(text: &str) -> Body {
-    Body::Note(NoteBody { officer: officer(), text: text.into() })
+    Body::Note(NoteBody { officer: officer(), text: text.into(), attachments: Vec::new() })
 }
 
 /// One delivery in a round.

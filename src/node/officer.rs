@@ -131,6 +131,10 @@ pub struct NoteInput {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = std::collections::BTreeSet<String>)]
     pub targets: Vec<StationId>,
+    /// Photos and documents uploaded before (`POST /api/v1/attachments`), named as the request
+    /// names them: a target sends back the photo of the person found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::domain::attachment::AttachmentRef>,
 }
 
 /// 催办: the origin's liaison presses targets.
@@ -401,6 +405,9 @@ impl Node {
     /// it for the other party, and returns once all of that is on disk.
     pub async fn act(&self, officer: &Officer, case_id: CaseId, action: Action) -> Result<CaseRecord, NodeError> {
         officer.require(roles_for(action.kind()))?;
+        if let Action::Note(note) = &action {
+            self.check_note_files(note)?;
+        }
         let at = self.now();
         let audit_name = action.audit_name();
         let ((case, envelope_id), woken) =
@@ -578,7 +585,7 @@ pub fn action_body(action: Action, officer: &Officer) -> Body {
         Action::Decline(DeclineInput { reason, message, suggested_station }) => {
             Body::Decline(DeclineBody { officer, reason, message, suggested_station })
         }
-        Action::Note(NoteInput { text, .. }) => Body::Note(NoteBody { officer, text }),
+        Action::Note(NoteInput { text, attachments, .. }) => Body::Note(NoteBody { officer, text, attachments }),
         Action::Reminder(ReminderInput { message, .. }) => {
             Body::Reminder(ReminderBody { officer, message: trimmed(message) })
         }

@@ -219,3 +219,62 @@ async fn a_file_the_station_does_not_take_is_the_forms_error_and_nothing_is_sent
     assert_eq!(sent.attachments[0].attachment.sha256, Sha256::of(&face));
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_target_answers_with_a_note_and_a_photo_from_the_case_page() {
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let now = time::OffsetDateTime::now_utc();
+    let case =
+        liaison.create_case(&tiemeng::samples::missing_elderly_man(vec![XIXI.parse().unwrap()], now)).await.unwrap();
+    let duty = net.officer(XIXI, As::Duty);
+    assert!(eventually(Duration::from_secs(20), || async { duty.case(&case.id).await.is_ok() }).await);
+    let (_, page) = get(&net, XIXI, As::Duty, &format!("/console/cases/{}", case.id)).await;
+    let note_form = format!("action=\"/console/cases/{}/note\" enctype=\"multipart/form-data\"", case.id);
+    assert!(page.contains(&note_form), "the note form takes files");
+    let found = photo(300, 200);
+    let fields = [
+        ("csrf", token(&page)),
+        ("text", "已在犀溪车站找到老人".to_owned()),
+        ("attachments[0].caption", "找到时".to_owned()),
+        ("confirm", "yes".to_owned()),
+    ];
+    let files = [Upload { field: "attachments[0].file", name: "找到时.jpg", bytes: &found }];
+    let (content_type, body) = multipart(&fields, &files);
+    let response = duty
+        .http()
+        .post(format!("{}/console/cases/{}/note", net.url(XIXI), case.id))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.url().query().is_some_and(|q| q.contains("done=note")), "{:?}", response.url());
+
+    // At 罗阳 the photo of the man found shows on the case page once it arrived.
+    let thumb = format!("src=\"/api/v1/cases/{}/attachments/{}?preview=1\"", case.id, Sha256::of(&found));
+    let shown = eventually(Duration::from_secs(30), || async {
+        get(&net, LUOYANG, As::Liaison, &format!("/console/cases/{}", case.id)).await.1.contains(&thumb)
+    })
+    .await;
+    assert!(shown, "罗阳 shows the photo 犀溪 sent with its note");
+
+    // A note with a file the station does not take: the case page with the refusal, nothing sent.
+    let fields = [("csrf", token(&page)), ("text", "再补充".to_owned()), ("confirm", "yes".to_owned())];
+    let files = [Upload { field: "attachments[0].file", name: "x.pdf", bytes: b"%PDF-1.4 but not really a document" }];
+    let (content_type, body) = multipart(&fields, &files);
+    let response = duty
+        .http()
+        .post(format!("{}/console/cases/{}/note", net.url(XIXI), case.id))
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+    assert!(response.text().await.unwrap().contains("“x.pdf”："), "the file named in the refusal");
+    let notes = duty.case(&case.id).await.unwrap().timeline.iter().filter(|e| e.body["text"] == "再补充").count();
+    assert_eq!(notes, 0, "nothing sent");
+    net.shutdown().await;
+}

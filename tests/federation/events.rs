@@ -88,7 +88,10 @@ async fn each_officer_hears_only_what_their_role_may_read() {
     // 犀溪 goes away: 罗阳's next delivery fails, and the desk hears the partner is unreachable.
     net.stop(XIXI).await;
     let liaison = net.officer(LUOYANG, As::Liaison);
-    liaison.act(&case, &Action::Note(NoteInput { text: "补充".into(), targets: vec![] })).await.unwrap();
+    liaison
+        .act(&case, &Action::Note(NoteInput { text: "补充".into(), targets: vec![], attachments: Vec::new() }))
+        .await
+        .unwrap();
     let node = net.node(LUOYANG).clone();
     let told = eventually(PATIENCE, || {
         let node = node.clone();

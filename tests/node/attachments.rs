@@ -492,5 +492,34 @@ async fn the_command_line_sends_a_request_with_its_files_and_shows_where_they_st
     })
     .await;
     assert!(signed, "罗阳 shows 犀溪's receipt for each, in English");
+
+    // 犀溪 answers with a note and the photo of the man found: it comes back to 罗阳 the same way.
+    let found = photo(320, 240);
+    std::fs::write(dir.join("找到时.jpg"), &found).unwrap();
+    let found_path = path("找到时.jpg");
+    let args =
+        ["note", &id.to_string(), "--message", "已在犀溪车站找到老人", "--attach", &found_path, "--caption", "找到时"];
+    let noted = net.cli(XIXI, As::Duty, "case", &args).await;
+    assert!(noted.status.success(), "{}", String::from_utf8_lossy(&noted.stderr));
+    let back = eventually(Duration::from_secs(30), || async {
+        liaison
+            .case(&id)
+            .await
+            .is_ok_and(|d| d.attachments.iter().any(|a| a.attachment.sha256 == Sha256::of(&found) && a.here))
+    })
+    .await;
+    assert!(back, "the note's photo reaches 罗阳");
+    let detail = liaison.case(&id).await.unwrap();
+    let from_xixi = detail.attachments.iter().find(|a| a.attachment.sha256 == Sha256::of(&found)).unwrap();
+    assert_eq!((from_xixi.from.as_str(), from_xixi.attachment.caption.as_deref()), (XIXI, Some("找到时")));
+    let note = detail.timeline.iter().find(|e| e.body["text"] == "已在犀溪车站找到老人").unwrap();
+    assert_eq!(note.body["attachments"][0]["sha256"], Sha256::of(&found).hex(), "named in the signed note");
+    let served = liaison
+        .http()
+        .get(format!("{}/api/v1/cases/{id}/attachments/{}", net.url(LUOYANG), Sha256::of(&found)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.bytes().await.unwrap().as_ref(), found.as_slice());
     net.shutdown().await;
 }

@@ -170,6 +170,18 @@ async fn bad_input_to_every_officer_route_is_a_4xx_that_changes_nothing() {
         ("ack of our own request", As::Duty, format!("{case}/ack"), json!({})),
         ("a note with a control character", As::Liaison, format!("{case}/notes"), json!({"text": "补充\u{1b}[2J"})),
         ("a note of zero-width", As::Liaison, format!("{case}/notes"), json!({"text": "\u{200b}"})),
+        (
+            "a note naming a file never uploaded",
+            As::Liaison,
+            format!("{case}/notes"),
+            json!({"text": "补充", "attachments": [{"sha256": "cd".repeat(32), "size": 9, "media_type": "png", "name": "a.png"}]}),
+        ),
+        (
+            "a note naming a file with folders",
+            As::Liaison,
+            format!("{case}/notes"),
+            json!({"text": "补充", "attachments": [{"sha256": "cd".repeat(32), "size": 9, "media_type": "png", "name": "../a.png"}]}),
+        ),
         ("a withdrawal for no reason", As::Liaison, format!("{case}/withdraw"), json!({"reason": "bored"})),
         (
             "a stand-down with nothing decisive",

@@ -149,6 +149,7 @@ fn random_action(rng: &mut StdRng, name: &str, case: &CaseRecord, origin: bool, 
         "note" => Action::Note(NoteInput {
             text: "补充情况：已走访相关人员".into(),
             targets: one_of(TargetState::is_open),
+            attachments: Vec::new(),
         }),
         "reminder" => Action::Reminder(ReminderInput {
             message: Some("请尽快反馈".into()),

@@ -32,7 +32,7 @@ fn a_receipt_does_not_match_other_envelope_bytes() {
     assert!(!receipt.matches(&other));
     // The same envelope id with other bytes (a conflicting copy) is not vouched for either.
     let altered = Envelope {
-        body: Body::Note(NoteBody { officer: officer(), text: "改过的内容".into() }),
+        body: Body::Note(NoteBody { officer: officer(), text: "改过的内容".into(), attachments: Vec::new() }),
         ..sealed.envelope.clone()
     };
     let altered = altered.seal(&luoyang_signer()).unwrap();
