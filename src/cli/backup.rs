@@ -86,14 +86,19 @@ pub fn backup(args: BackupArgs, lang: Lang) -> ExitCode {
 pub fn restore(args: RestoreArgs, lang: Lang) -> ExitCode {
     match crate::store::backup::restore(&args.backup, &args.data) {
         Ok(info) => {
-            let (station, taken, entries, data) =
-                (&info.station, crate::clock::local_minute(info.taken_at), info.entries, args.data.display());
+            let (station, taken, entries, files, data) = (
+                &info.station,
+                crate::clock::local_minute(info.taken_at),
+                info.entries,
+                info.files,
+                args.data.display(),
+            );
             super::print(&match lang {
                 Lang::Zh => format!(
-                    "已恢复 {station} 的备份（{taken}，{entries} 条记录）到 {data}。节点启动后将向各协作单位索取备份之后的往来消息。"
+                    "已恢复 {station} 的备份（{taken}，{entries} 条记录，{files} 个附件）到 {data}。节点启动后将向各协作单位索取备份之后的往来消息。"
                 ),
                 Lang::En => format!(
-                    "restored the backup of {station} ({taken}, {entries} entries) into {data}. When the node starts it asks every peer for what happened since."
+                    "restored the backup of {station} ({taken}, {entries} entries, {files} attachment files) into {data}. When the node starts it asks every peer for what happened since."
                 ),
             });
             ExitCode::SUCCESS

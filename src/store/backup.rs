@@ -37,6 +37,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use super::backup_files::FILES;
 use super::{META_STATION, Store, StoreError, Trees};
 use crate::clock::{from_unix_ms, unix_ms};
 use crate::ids::StationId;
@@ -55,6 +56,8 @@ pub struct BackupInfo {
     pub taken_at: OffsetDateTime,
     /// Entries over all trees.
     pub entries: u64,
+    /// Attachment files.
+    pub files: u64,
 }
 
 /// Writes and hashes at the same time.
@@ -268,12 +271,15 @@ impl Store {
             out.write_all(&journal_entries.to_be_bytes()).map_err(&write)?;
             std::io::copy(&mut BufReader::new(written), &mut out).map_err(&write)?;
         }
+        // The files last, listed now the journal is taken: each kept file's entry is in the
+        // backup's trees or journal, and its bytes here.
+        let files = super::backup_files::write(&mut out, &self.dir, &inner.trees.sha_file, STREAMED, END_OF_SECTION)?;
         let digest = out.hash.finalize();
         let mut file = out.inner;
         file.write_all(&digest).map_err(&write)?;
         let file = file.into_inner().map_err(|e| write(e.into_error()))?.file;
         file.sync_all().map_err(&write)?;
-        Ok(BackupInfo { station: self.station.clone(), taken_at: now, entries })
+        Ok(BackupInfo { station: self.station.clone(), taken_at: now, entries, files })
     }
 }
 
@@ -415,7 +421,7 @@ pub fn restore(path: &Path, dir: &Path) -> Result<BackupInfo, StoreError> {
         String::from_utf8(take(&mut reader, station_len, path)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let station: StationId = station.parse().map_err(|e: crate::ids::IdError| StoreError::Corrupt(e.to_string()))?;
     let taken_at = from_unix_ms(i64::from_be_bytes(number(&mut reader, path)?));
-    let known = |name: &str| name == JOURNAL || Trees::names().contains(&name);
+    let known = |name: &str| name == JOURNAL || name == FILES || Trees::names().contains(&name);
     if let Some(unknown) = tree_names(path)?.into_iter().find(|name| !known(name)) {
         return Err(StoreError::Corrupt(format!(
             "{} holds the tree {unknown:?}, which this release of tiemeng does not know: restore it with the \
@@ -424,7 +430,7 @@ pub fn restore(path: &Path, dir: &Path) -> Result<BackupInfo, StoreError> {
         )));
     }
     let db = super::open_sled(&sled::Config::new().path(dir).cache_capacity(64 * 1024 * 1024))?;
-    let mut entries = 0;
+    let (mut entries, mut files) = (0, 0);
     // Trees are read by name until the checksum: a backup from an earlier release lacks the
     // trees added since, and they start empty.
     while reader.read < body {
@@ -432,8 +438,12 @@ pub fn restore(path: &Path, dir: &Path) -> Result<BackupInfo, StoreError> {
         let name =
             String::from_utf8(take(&mut reader, name_len, path)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let journal = name == JOURNAL;
-        let tree = if journal { None } else { Some(db.open_tree(&name)?) };
         let count = u64::from_be_bytes(number(&mut reader, path)?);
+        if name == FILES {
+            files += restore_files(&mut reader, dir, count, path)?;
+            continue;
+        }
+        let tree = if journal { None } else { Some(db.open_tree(&name)?) };
         let mut read = 0;
         while count == STREAMED || read < count {
             read += 1;
@@ -459,7 +469,23 @@ pub fn restore(path: &Path, dir: &Path) -> Result<BackupInfo, StoreError> {
     }
     meta.insert(META_RESTORED_FROM, &unix_ms(taken_at).to_be_bytes())?;
     super::sync::Log::open(dir)?.flush(&db).map_err(StoreError::Flush)?;
-    Ok(BackupInfo { station, taken_at, entries })
+    Ok(BackupInfo { station, taken_at, entries, files })
+}
+
+/// Restores the files section's entries (a streamed section: until its end marker).
+fn restore_files(reader: &mut impl Read, dir: &Path, count: u64, path: &Path) -> Result<u64, StoreError> {
+    let mut restored = 0;
+    while count == STREAMED || restored < count {
+        let key_len = u32::from_be_bytes(number(reader, path)?);
+        if count == STREAMED && key_len == END_OF_SECTION {
+            break;
+        }
+        let key = take(reader, key_len as usize, path)?;
+        let len = u32::from_be_bytes(number(reader, path)?);
+        super::backup_files::restore(reader, dir, &key, u64::from(len))?;
+        restored += 1;
+    }
+    Ok(restored)
 }
 
 #[cfg(test)]

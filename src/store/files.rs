@@ -160,6 +160,13 @@ async fn sync_dir(dir: &Path) -> std::io::Result<()> {
     tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all()).await.map_err(std::io::Error::other)?
 }
 
+/// Where the file with `sha256` lies once kept, in the data folder `dir` (a restore writes it
+/// there before any store is open).
+pub(super) fn kept_path(dir: &Path, sha256: &Sha256) -> PathBuf {
+    let hex = sha256.hex();
+    dir.join("attachments").join("sha256").join(&hex[..2]).join(hex)
+}
+
 impl Store {
     /// The folder of the attachment files.
     fn files_dir(&self) -> PathBuf {
@@ -172,8 +179,7 @@ impl Store {
 
     /// Where the file with `sha256` lies once kept.
     pub fn file_path(&self, sha256: &Sha256) -> PathBuf {
-        let hex = sha256.hex();
-        self.files_dir().join("sha256").join(&hex[..2]).join(hex)
+        kept_path(&self.dir, sha256)
     }
 
     /// Where the preview of the image with `sha256` lies.

@@ -9,6 +9,7 @@
 
 mod audit;
 pub mod backup;
+mod backup_files;
 mod case_value;
 mod codec;
 mod envelope_value;

@@ -523,3 +523,62 @@ async fn the_command_line_sends_a_request_with_its_files_and_shows_where_they_st
     assert_eq!(served.bytes().await.unwrap().as_ref(), found.as_slice());
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_backup_carries_the_files_and_a_restore_puts_them_back_checked() {
+    let mut net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let (face, letter) = (photo(800, 600), pdf());
+    let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    for (bytes, name) in [(&face, "近照.jpg"), (&letter, "协查函.pdf")] {
+        let up = liaison.upload(bytes.clone()).await.unwrap();
+        new.attachments.push(AttachmentRef {
+            sha256: up.sha256,
+            size: up.size,
+            media_type: up.media_type,
+            name: name.into(),
+            caption: None,
+        });
+    }
+    let case = liaison.create_case(&new).await.unwrap();
+    let backup = net.dir.path().join("luoyang.tiemeng-backup");
+    let info = net.node(LUOYANG).store().backup(&backup, time::OffsetDateTime::now_utc()).unwrap();
+    assert_eq!(info.files, 2);
+
+    // 罗阳's disk is lost; the backup is restored into an empty folder.
+    net.stop(LUOYANG).await;
+    let data = net.data_dir(LUOYANG);
+    std::fs::remove_dir_all(&data).unwrap();
+    let restored = tiemeng::store::backup::restore(&backup, &data).unwrap();
+    assert_eq!(restored.files, 2);
+    net.restart(LUOYANG).await;
+    let node = net.node(LUOYANG).clone();
+    for (bytes, named) in [(&face, &new.attachments[0]), (&letter, &new.attachments[1])] {
+        assert_eq!(&std::fs::read(node.store().file_path(&named.sha256)).unwrap(), bytes, "byte for byte");
+    }
+    let detail = liaison.case(&case.id).await.unwrap();
+    assert!(detail.attachments.iter().all(|a| a.here), "the case's files are here again");
+    let base = format!("{}/api/v1/cases/{}/attachments", net.url(LUOYANG), case.id);
+    let preview = liaison.http().get(format!("{base}/{}?preview=1", new.attachments[0].sha256)).send().await.unwrap();
+    assert_eq!(preview.status(), 200, "the preview is made again from the restored original");
+    assert!(image::load_from_memory(&preview.bytes().await.unwrap()).is_ok());
+    // Still queued for 犀溪: once it is up, the files follow from the restored store.
+    net.restart(XIXI).await;
+    let duty = net.officer(XIXI, As::Duty);
+    let arrived = eventually(Duration::from_secs(30), || async {
+        duty.case(&case.id).await.is_ok_and(|d| d.attachments.len() == 2 && d.attachments.iter().all(|a| a.here))
+    })
+    .await;
+    assert!(arrived, "both files reach 犀溪 from the restored 罗阳");
+
+    // A backup whose file bytes were altered fails its check and restores nothing.
+    let mut bytes = std::fs::read(&backup).unwrap();
+    let at = bytes.windows(letter.len()).position(|w| w == letter.as_slice()).unwrap();
+    bytes[at + 10] ^= 1;
+    let altered = net.dir.path().join("altered.tiemeng-backup");
+    std::fs::write(&altered, bytes).unwrap();
+    let elsewhere = net.dir.path().join("elsewhere");
+    assert!(tiemeng::store::backup::restore(&altered, &elsewhere).is_err());
+    assert!(!elsewhere.join("attachments").exists());
+    net.shutdown().await;
+}
