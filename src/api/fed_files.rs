@@ -29,7 +29,8 @@ fn number(headers: &HeaderMap, name: &str) -> Option<u64> {
 /// the file is here (`have`); once the whole file is here, its hash checked and the file
 /// checked like an upload, with this station's signed file receipt. A piece that does not
 /// start where the file here ends is 409 with `have`, so the sender goes on from there.
-/// Refused: 404 `file_not_expected` (no case here names it from this station), 413
+/// Refused: 404 `file_not_expected` (no case here that the station is party to names it, in
+/// an envelope of its own or, after a restore here, of this station's), 413
 /// `file_piece_too_large`, 422 `file_hash_mismatch` (the whole file is not what was signed:
 /// dropped) or the upload checks' codes.
 #[utoipa::path(put, path = "/fed/v1/files/{sha256}", tag = "federation",

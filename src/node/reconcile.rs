@@ -135,17 +135,47 @@ impl Node {
         }
         let now = self.now();
         let actor = CertIdentity::Station(peer.clone()).to_string();
+        let files = self.files_to_return(&returned)?;
         self.store.write(now, |unit| {
             unit.audit(AuditDraft::new(actor.clone(), "peer.reconcile").detail(format!(
-                "since {}: {} envelopes returned",
+                "since {}: {} envelopes returned, {} attachment files sent again",
                 crate::clock::rfc3339(since),
-                returned.len()
+                returned.len(),
+                files.len()
             )));
+            for (sha256, size) in &files {
+                unit.requeue_file(peer, sha256, *size)?;
+            }
             Ok::<_, NodeError>(())
         })?;
         self.store.durable().await?;
+        if !files.is_empty()
+            && let Some(signals) = self.signals.get(peer)
+        {
+            signals.files.notify_one();
+        }
         tracing::info!(%peer, since = %crate::clock::rfc3339(since), returned = returned.len(), "reconciliation answered");
         Ok((returned, complete))
+    }
+
+    /// The files the returned envelopes name that are kept here: the asker lost them with what
+    /// it exchanged since its backup, its own uploads among them, and gets them again.
+    fn files_to_return(
+        &self,
+        returned: &[Returned],
+    ) -> Result<Vec<(crate::domain::attachment::Sha256, u64)>, NodeError> {
+        let mut files = Vec::new();
+        for item in returned {
+            let Ok(envelope) = crate::envelope::Envelope::from_stored(&item.envelope) else { continue };
+            for attachment in envelope.body.attachments() {
+                if self.store.file_info(&attachment.sha256)?.is_some()
+                    && !files.iter().any(|(sha, _)| *sha == attachment.sha256)
+                {
+                    files.push((attachment.sha256, attachment.size));
+                }
+            }
+        }
+        Ok(files)
     }
 
     /// Takes back what `peer` returned, in time order: this node's own envelopes as sent (not

@@ -78,6 +78,19 @@ impl Unit<'_> {
         Ok(())
     }
 
+    /// Queues the file for `peer` again although it signed for it once: a peer restored from
+    /// an older backup lost what arrived after it. The first piece asks how much it holds, so a
+    /// file it still has costs one call. The old receipt stays until a new one replaces it.
+    pub fn requeue_file(&mut self, peer: &StationId, sha256: &Sha256, size: u64) -> Result<(), StoreError> {
+        let key = send_key(peer, sha256);
+        if self.inner.trees.peersha_send.contains_key(&key)? {
+            return Ok(());
+        }
+        let outgoing = Outgoing { sha256: *sha256, size, confirmed: 0, refused: None };
+        self.put(TreeId::PeershaSend, key, encode(&outgoing));
+        Ok(())
+    }
+
     /// Records how much of the file `peer` holds, or its refusal.
     pub fn file_progress(&mut self, peer: &StationId, outgoing: &Outgoing) {
         self.put(TreeId::PeershaSend, send_key(peer, &outgoing.sha256), encode(outgoing));

@@ -582,3 +582,71 @@ async fn a_backup_carries_the_files_and_a_restore_puts_them_back_checked() {
     assert!(!elsewhere.join("attachments").exists());
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_station_restored_from_an_older_backup_gets_back_the_files_it_lost_its_own_among_them() {
+    let mut net = Net::start(&[LUOYANG, XIXI]).await;
+    // 犀溪's backup, taken before any of this.
+    let backup = net.dir.path().join("xixi.tiemeng-backup");
+    net.node(XIXI).store().backup(&backup, time::OffsetDateTime::now_utc()).unwrap();
+
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let face = photo(600, 800);
+    let up = liaison.upload(face.clone()).await.unwrap();
+    let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    new.attachments.push(AttachmentRef {
+        sha256: up.sha256,
+        size: up.size,
+        media_type: up.media_type,
+        name: "近照.jpg".into(),
+        caption: None,
+    });
+    let case = liaison.create_case(&new).await.unwrap();
+    let duty = net.officer(XIXI, As::Duty);
+    let all_here = |want: usize| {
+        let duty = &duty;
+        let id = case.id;
+        async move {
+            duty.case(&id).await.is_ok_and(|d| d.attachments.len() == want && d.attachments.iter().all(|a| a.here))
+        }
+    };
+    assert!(eventually(Duration::from_secs(30), || all_here(1)).await, "the photo reaches 犀溪");
+    // 犀溪 answers with a photo of its own, which reaches 罗阳.
+    let found = photo(300, 200);
+    let mine = duty.upload(found.clone()).await.unwrap();
+    let note = tiemeng::node::Action::Note(tiemeng::node::NoteInput {
+        text: "已找到".into(),
+        targets: Vec::new(),
+        attachments: vec![AttachmentRef {
+            sha256: mine.sha256,
+            size: mine.size,
+            media_type: mine.media_type,
+            name: "找到时.jpg".into(),
+            caption: None,
+        }],
+    });
+    duty.act(&case.id, &note).await.unwrap();
+    let luoyang_has = eventually(Duration::from_secs(30), || async {
+        net.node(LUOYANG).store().file_info(&mine.sha256).unwrap().is_some()
+    })
+    .await;
+    assert!(luoyang_has);
+    let signed = eventually(Duration::from_secs(20), || async {
+        net.node(LUOYANG).store().file_receipt(&up.sha256, &XIXI.parse().unwrap()).unwrap().is_some()
+    })
+    .await;
+    assert!(signed, "罗阳 holds 犀溪's receipt, so it would not send the photo again by itself");
+
+    // 犀溪's disk is lost and the older backup restored: the case, its photo and 犀溪's own
+    // photo come back from 罗阳.
+    net.stop(XIXI).await;
+    let data = net.data_dir(XIXI);
+    std::fs::remove_dir_all(&data).unwrap();
+    tiemeng::store::backup::restore(&backup, &data).unwrap();
+    net.restart(XIXI).await;
+    assert!(eventually(Duration::from_secs(60), || all_here(2)).await, "both files are back at 犀溪");
+    let xixi = net.node(XIXI);
+    assert_eq!(std::fs::read(xixi.store().file_path(&up.sha256)).unwrap(), face);
+    assert_eq!(std::fs::read(xixi.store().file_path(&mine.sha256)).unwrap(), found, "its own photo too");
+    net.shutdown().await;
+}
