@@ -324,6 +324,47 @@ impl ApiClient {
         })
     }
 
+    /// `GET /api/v1/cases/{id}/attachments/{sha256}` into the file at `path`, streamed, written
+    /// beside it first and moved into place once whole.
+    pub async fn download_attachment(
+        &self,
+        id: &impl std::fmt::Display,
+        sha256: &crate::domain::attachment::Sha256,
+        path: &Path,
+    ) -> Result<u64, ClientError> {
+        use futures_util::StreamExt as _;
+        use tokio::io::AsyncWriteExt as _;
+        let url = format!("{}/api/v1/cases/{}/attachments/{sha256}", self.base, segment(id));
+        let response = self
+            .http
+            .get(&url)
+            .header(reqwest::header::ACCEPT_LANGUAGE, self.lang)
+            .send()
+            .await
+            .map_err(|source| ClientError::Connect { url: url.clone(), source })?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response.bytes().await.map_err(|source| ClientError::Connect { url: url.clone(), source })?;
+            return Err(match serde_json::from_slice::<RemoteProblem>(&bytes) {
+                Ok(problem) => ClientError::Problem(problem),
+                Err(_) => ClientError::Decode { url, reason: format!("HTTP {status}") },
+            });
+        }
+        let write = |source| ClientError::ReadFile { path: path.to_owned(), source };
+        let part = path.with_extension("part");
+        let mut file = tokio::fs::File::create(&part).await.map_err(write)?;
+        let mut body = response.bytes_stream();
+        let mut written = 0u64;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|source| ClientError::Connect { url: url.clone(), source })?;
+            file.write_all(&chunk).await.map_err(write)?;
+            written += chunk.len() as u64;
+        }
+        file.sync_all().await.map_err(write)?;
+        tokio::fs::rename(&part, path).await.map_err(write)?;
+        Ok(written)
+    }
+
     /// `GET /api/v1/peers`: delivery to every partner station (admins).
     pub async fn peers(&self) -> Result<Vec<crate::api::admin::PeerView>, ClientError> {
         self.get("/api/v1/peers").await

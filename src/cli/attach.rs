@@ -76,6 +76,27 @@ pub fn keyed_text(text: &str, attachments: &[AttachmentRef]) -> String {
     keyed
 }
 
+/// Saves the files of case `id` that are here beside the bundle at `bundle`, in its files
+/// folder, each named by its hash: what `tiemeng verify` checks. `None` when the case has none.
+pub async fn export_files(
+    client: &ApiClient,
+    id: &str,
+    bundle: &std::path::Path,
+) -> Result<Option<(usize, PathBuf)>, ClientError> {
+    let detail = client.case(&id).await?;
+    let here: Vec<&AttachmentRef> = detail.attachments.iter().filter(|a| a.here).map(|a| &a.attachment).collect();
+    if here.is_empty() {
+        return Ok(None);
+    }
+    let dir = crate::evidence::files::files_dir(bundle);
+    std::fs::create_dir_all(&dir).map_err(|source| ClientError::ReadFile { path: dir.clone(), source })?;
+    for attachment in &here {
+        let path = dir.join(crate::evidence::files::file_name(attachment));
+        client.download_attachment(&detail.case.id, &attachment.sha256, &path).await?;
+    }
+    Ok(Some((here.len(), dir)))
+}
+
 /// The case's files for `case show`, one line each: name, type, size, where it stands, caption.
 pub fn lines(detail: &CaseDetail, names: &Names, lang: Lang) -> String {
     let mut out = String::new();

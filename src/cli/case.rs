@@ -475,12 +475,24 @@ async fn execute(client: &ApiClient, command: CaseCommand, json: bool, lang: Lan
             let bytes = client.bundle(&id).await?;
             std::fs::write(&out, bytes)
                 .map_err(|e| ClientError::Decode { url: out.display().to_string(), reason: e.to_string() })?;
-            Ok(lang
+            // The bundle was exported (no_export allowed it): the files go beside it.
+            let files = super::attach::export_files(client, &id, &out).await?;
+            let saved = lang
                 .pick(
                     &format!("证据包已保存：{}（可用 tiemeng verify 离线核验）", out.display()),
                     &format!("bundle saved to {} (check it offline with tiemeng verify)", out.display()),
                 )
-                .to_owned())
+                .to_owned();
+            Ok(match files {
+                Some((count, dir)) => format!(
+                    "{saved}\n{}",
+                    lang.pick(
+                        &format!("附件 {count} 个已保存到 {}", dir.display()),
+                        &format!("{count} attachment files saved in {}", dir.display())
+                    )
+                ),
+                None => saved,
+            })
         }
         CaseCommand::Act(act) => {
             let files = match &act {

@@ -198,7 +198,14 @@ fn verify_bundle(path: &std::path::Path, lang: Lang) -> ExitCode {
     match crate::evidence::verify(&bytes) {
         Ok(verified) => {
             print(&crate::evidence::narrate(&verified, lang));
-            if verified.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            // The files beside the bundle, each hashed against the hash its envelope signed.
+            let files = crate::evidence::files::files_dir(path);
+            let checks = crate::evidence::files::check(&verified, &files);
+            if !checks.is_empty() {
+                print(&crate::evidence::files::words(&checks, &files, lang));
+            }
+            let altered = checks.iter().any(|c| c.state == crate::evidence::files::FileState::Altered);
+            if verified.findings.is_empty() && !altered { ExitCode::SUCCESS } else { ExitCode::FAILURE }
         }
         Err(finding) => fail(&crate::evidence::unreadable(&finding, lang)),
     }

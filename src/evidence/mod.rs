@@ -12,6 +12,7 @@
 //! ```
 //! The signature covers the exact bytes of `content` as they stand in the file.
 
+pub mod files;
 mod narrative;
 #[cfg(test)]
 mod tests;

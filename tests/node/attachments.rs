@@ -650,3 +650,62 @@ async fn a_station_restored_from_an_older_backup_gets_back_the_files_it_lost_its
     assert_eq!(std::fs::read(xixi.store().file_path(&mine.sha256)).unwrap(), found, "its own photo too");
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_exported_case_carries_its_files_beside_the_bundle_and_verify_checks_them_against_the_signed_hashes() {
+    let net = Net::partial(&[LUOYANG, XIXI], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let (face, letter) = (photo(400, 300), pdf());
+    let now = time::OffsetDateTime::now_utc();
+    let mut named = Vec::new();
+    for (bytes, name) in [(&face, "近照.jpg"), (&letter, "协查函.pdf")] {
+        let up = liaison.upload(bytes.clone()).await.unwrap();
+        named.push(AttachmentRef {
+            sha256: up.sha256,
+            size: up.size,
+            media_type: up.media_type,
+            name: name.into(),
+            caption: None,
+        });
+    }
+    let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], now);
+    new.attachments = named.clone();
+    let case = liaison.create_case(&new).await.unwrap();
+    let dir = net.dir.path();
+    let bundle = dir.join("case.json").display().to_string();
+    let exported = net.cli(LUOYANG, As::Liaison, "case", &["export", &case.id.to_string(), "--out", &bundle]).await;
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    assert!(String::from_utf8_lossy(&exported.stdout).contains("附件 2 个已保存到"));
+    let files = dir.join("case.json.files");
+    let face_file = files.join(format!("{}.jpg", named[0].sha256));
+    assert_eq!(std::fs::read(&face_file).unwrap(), face);
+
+    let verified = net.cli(LUOYANG, As::Liaison, "verify", &[&bundle]).await;
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success(), "{said}{}", String::from_utf8_lossy(&verified.stderr));
+    assert_eq!(said.matches("与签名哈希一致").count(), 2, "{said}");
+    // A photo changed after export is named as altered, and the check fails.
+    let mut changed = face.clone();
+    let last = changed.len() - 3;
+    changed[last] ^= 1;
+    std::fs::write(&face_file, changed).unwrap();
+    let verified = net.cli(LUOYANG, As::Liaison, "verify", &["--lang", "en", &bundle]).await;
+    assert!(!verified.status.success());
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert!(said.contains("近照.jpg") && said.contains("does NOT match its signed hash"), "{said}");
+
+    // A case marked 不得导出 exports for a chief only, and its files with it.
+    let mut restricted = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], now);
+    restricted.title = "不得导出的协查".into();
+    restricted.restrictions = vec![tiemeng::domain::case::Restriction::NoExport];
+    restricted.attachments = named[..1].to_vec();
+    let secret = liaison.create_case(&restricted).await.unwrap();
+    let out = dir.join("secret.json").display().to_string();
+    let refused = net.cli(LUOYANG, As::Liaison, "case", &["export", &secret.id.to_string(), "--out", &out]).await;
+    assert!(!refused.status.success());
+    assert!(!dir.join("secret.json.files").exists(), "no file leaves with a refused export");
+    let chief = net.cli(LUOYANG, As::Chief, "case", &["export", &secret.id.to_string(), "--out", &out]).await;
+    assert!(chief.status.success(), "{}", String::from_utf8_lossy(&chief.stderr));
+    assert!(dir.join("secret.json.files").join(format!("{}.jpg", named[0].sha256)).exists());
+    net.shutdown().await;
+}
