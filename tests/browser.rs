@@ -167,6 +167,75 @@ async fn a_case_sent_in_one_console_is_worked_in_the_other_and_shows_up_on_the_d
 }
 
 #[tokio::test]
+async fn a_photo_chosen_in_one_console_shows_as_a_thumbnail_in_the_other() {
+    require_chromium().unwrap();
+    let net = Net::start(&[LUOYANG, XIXI]).await;
+    let (luoyang, xixi) = (net.url(LUOYANG), net.url(XIXI));
+    let image = image::RgbImage::from_fn(900, 1200, |x, y| image::Rgb([(x % 251) as u8, (y % 241) as u8, 140]));
+    let mut photo = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut photo, 85).encode_image(&image).unwrap();
+    let path = net.dir.path().join("吴德福近照.jpg");
+    std::fs::write(&path, &photo).unwrap();
+
+    let liaison = Browser::launch(&credentials(&net, LUOYANG, As::Liaison)).await.unwrap();
+    liaison.goto(&format!("{luoyang}/console/new/general")).await.unwrap();
+    liaison.click("input[name=targets][value=fj-shouning-xixi]").await.unwrap();
+    liaison.fill("#title", "请协助辨认照片中人员").await.unwrap();
+    for (css, value) in [
+        ("[id='details.subject']", "照片中人员身份"),
+        ("[id='details.request']", "请协助辨认照片中人员，是否为辖区居民"),
+        ("#contact", "陈志强 0577-67580110"),
+    ] {
+        if liaison.wait_for(css, Duration::from_millis(200)).await.is_ok() {
+            liaison.fill(css, value).await.unwrap();
+        }
+    }
+    liaison.choose_file("[id='attachments[0].file']", &path).await.unwrap();
+    liaison.fill("[id='attachments[0].caption']", "监控截图").await.unwrap();
+    liaison.screenshot(&artifact("9-luoyang-form-with-photo.png")).await.unwrap();
+    liaison.click("form[action='/console/new/general'] button[type=submit]:not([hidden])").await.unwrap();
+    let sent = liaison.wait_for_text(".box.notice", "协查请求已签名并发出", Duration::from_secs(20)).await;
+    if sent.is_err() {
+        panic!("not sent: {}", liaison.text_of("main").await.unwrap_or_default());
+    }
+    let url = liaison.current_url().await.unwrap();
+    let case_id: tiemeng::ids::CaseId = url.rsplit('/').next().unwrap().split('?').next().unwrap().parse().unwrap();
+    liaison.wait_for("img.thumb", Duration::from_secs(10)).await.unwrap();
+
+    let duty = net.officer(XIXI, As::Duty);
+    let arrived = eventually(Duration::from_secs(30), || async {
+        duty.case(&case_id).await.is_ok_and(|d| d.attachments.len() == 1 && d.attachments[0].here)
+    })
+    .await;
+    assert!(arrived, "the photo reaches 犀溪");
+    let browser = Browser::launch(&credentials(&net, XIXI, As::Duty)).await.unwrap();
+    browser.goto(&format!("{xixi}/console/cases/{case_id}")).await.unwrap();
+    browser.wait_for("img.thumb", Duration::from_secs(10)).await.unwrap();
+    // The browser fetched and drew the preview: same origin, its certificate, the page's policy.
+    let drawn = "const img = document.querySelector('img.thumb'); \
+        return img.complete ? [img.naturalWidth, img.naturalHeight] : null;";
+    let mut size = serde_json::Value::Null;
+    for _ in 0..50 {
+        size = browser.execute(drawn, &[]).await.unwrap();
+        if size.is_array() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(size, serde_json::json!([900, 1200]), "the preview is drawn");
+    assert!(browser.text_of("main").await.unwrap().contains("监控截图"));
+    browser.execute("document.getElementById('attachments').scrollIntoView();", &[]).await.unwrap();
+    browser.screenshot(&artifact("10-xixi-case-with-photo.png")).await.unwrap();
+    browser.goto(&format!("{xixi}/console/inbox")).await.unwrap();
+    browser.wait_for("img.row-thumb", Duration::from_secs(10)).await.unwrap();
+    browser.screenshot(&artifact("10-xixi-inbox-with-photo.png")).await.unwrap();
+    for browser in [liaison, browser] {
+        browser.quit().await.unwrap();
+    }
+    net.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_browser_trusts_only_its_ca_and_a_node_refuses_a_stranger() {
     require_chromium().unwrap();
     // Two networks, two unrelated dev PKIs.

@@ -310,6 +310,14 @@ impl Browser {
         self.call(Method::POST, &format!("/element/{element}/value"), Some(json!({ "text": value }))).await.map(drop)
     }
 
+    /// Chooses the file at `path` in the file input matching `css`, as picking it in the
+    /// file dialog would.
+    pub async fn choose_file(&self, css: &str, path: &Path) -> Result<(), BrowserError> {
+        let element = self.element(css).await?;
+        let text = path.display().to_string();
+        self.call(Method::POST, &format!("/element/{element}/value"), Some(json!({ "text": text }))).await.map(drop)
+    }
+
     /// Chooses the option of the `<select>` matching `css` whose value, or else whose text,
     /// is `value`, and fires `input` and `change`.
     pub async fn select(&self, css: &str, value: &str) -> Result<(), BrowserError> {
