@@ -229,6 +229,10 @@ impl Node {
             file_bytes_in: Default::default(),
         };
         node.plan_reconciliation().map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;
+        let cleared = node.store.clear_incoming();
+        if cleared > 0 {
+            tracing::info!(cleared, "half-written uploads from before the restart removed");
+        }
         Ok(node)
     }
 

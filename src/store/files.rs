@@ -187,6 +187,14 @@ impl Store {
         self.files_dir().join("previews").join(format!("{}.jpg", sha256.hex()))
     }
 
+    /// Removes what uploads left half-written in `incoming/` when the node stopped, killed or
+    /// not: none was acknowledged, and no upload is under way while the store is being opened
+    /// (sled's lock keeps a second process out). Returns how many went.
+    pub fn clear_incoming(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(self.incoming_dir()) else { return 0 };
+        entries.filter_map(Result::ok).filter(|entry| std::fs::remove_file(entry.path()).is_ok()).count()
+    }
+
     /// Keeps the re-encoded preview of an image. Previews are made from the kept original, so
     /// one lost to a crash is made again; it is written whole (a new name, then renamed) so a
     /// half-written one is never served.

@@ -709,3 +709,77 @@ async fn an_exported_case_carries_its_files_beside_the_bundle_and_verify_checks_
     assert!(dir.join("secret.json.files").join(format!("{}.jpg", named[0].sha256)).exists());
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn kill_9_during_an_upload_or_a_transfer_loses_nothing_acknowledged_and_leaves_no_orphan() {
+    const PIECE: u64 = tiemeng::protocol::FILE_PIECE as u64;
+    let mut net = Net::partial(&[LUOYANG, XIXI], &[]).await;
+    let mut luoyang = net.spawn_process(LUOYANG).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let face = noisy_photo(1800, 1400);
+    let kept = liaison.upload(face.clone()).await.unwrap();
+
+    // An upload under way, its bytes trickling in, when the node is killed.
+    let slow = noisy_photo(1200, 900);
+    let chunks: Vec<Vec<u8>> = slow.chunks(64 * 1024).map(<[u8]>::to_vec).collect();
+    let trickle = futures_util::stream::unfold(chunks.into_iter(), |mut rest| async move {
+        let chunk = rest.next()?;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Some((Ok::<_, std::io::Error>(chunk), rest))
+    });
+    let url = format!("{}/api/v1/attachments", net.url(LUOYANG));
+    let upload = tokio::spawn(liaison.http().post(url).body(reqwest::Body::wrap_stream(trickle)).send());
+    let incoming = net.data_dir(LUOYANG).join("attachments/incoming");
+    let started = eventually(Duration::from_secs(20), || async {
+        std::fs::read_dir(&incoming)
+            .is_ok_and(|d| d.filter_map(Result::ok).any(|e| e.metadata().is_ok_and(|m| m.len() > 0)))
+    })
+    .await;
+    assert!(started, "the upload is under way");
+    luoyang.kill().unwrap();
+    luoyang.wait().unwrap();
+    // The client sees the connection go; nothing was acknowledged to it.
+    let _ = upload.await;
+    net.restart(LUOYANG).await;
+    assert_eq!(std::fs::read_dir(&incoming).map_or(0, |d| d.count()), 0, "no half-written upload left");
+    let node = net.node(LUOYANG).clone();
+    assert_eq!(node.store().file_info(&Sha256::of(&slow)).unwrap(), None, "the unfinished one is not kept");
+    assert_eq!(std::fs::read(node.store().file_path(&kept.sha256)).unwrap(), face, "the acknowledged one is");
+    drop(node);
+
+    // A transfer under way when the receiving node is killed: it resumes once it is back.
+    let mut xixi = net.spawn_process(XIXI).await;
+    let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    new.attachments.push(AttachmentRef {
+        sha256: kept.sha256,
+        size: kept.size,
+        media_type: kept.media_type,
+        name: "近照.jpg".into(),
+        caption: None,
+    });
+    let case = liaison.create_case(&new).await.unwrap();
+    let partial = partial_file(&net, XIXI, LUOYANG, &kept.sha256);
+    let mut caught = 0;
+    for _ in 0..20_000 {
+        let len = std::fs::metadata(&partial).map_or(0, |m| m.len());
+        if len >= PIECE {
+            caught = len;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    xixi.kill().unwrap();
+    xixi.wait().unwrap();
+    println!("犀溪 killed holding {caught} of {} bytes", kept.size);
+    assert!(caught >= PIECE && caught < kept.size, "killed mid-transfer ({caught} of {} bytes)", kept.size);
+    net.restart(XIXI).await;
+    let duty = net.officer(XIXI, As::Duty);
+    let arrived = eventually(Duration::from_secs(60), || async {
+        duty.case(&case.id).await.is_ok_and(|d| d.attachments.iter().all(|a| a.here))
+    })
+    .await;
+    assert!(arrived, "the photo arrives after the restart");
+    assert_eq!(std::fs::read(net.node(XIXI).store().file_path(&kept.sha256)).unwrap(), face, "byte for byte");
+    assert!(!partial.exists(), "nothing left half-received");
+    net.shutdown().await;
+}
