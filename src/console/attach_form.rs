@@ -214,6 +214,13 @@ fn finish(
             attachments.push(attachment);
         }
     }
+    carry(&mut posted, &attachments);
+    PostedForm { posted, attachments, refused, status }
+}
+
+/// Writes `attachments` into the form's fields, numbered from 0, in place of any there: the
+/// form carries them as hidden fields (and their captions as text) from then on.
+pub(super) fn carry(posted: &mut Posted, attachments: &[AttachmentRef]) {
     posted.retain(|name, _| !name.starts_with("attachments["));
     for (i, a) in attachments.iter().enumerate() {
         let mut put = |name: &str, value: String| posted.insert(format!("attachments[{i}].{name}"), vec![value]);
@@ -225,7 +232,6 @@ fn finish(
             put("caption", caption.clone());
         }
     }
-    PostedForm { posted, attachments, refused, status }
 }
 
 /// True for an error the attachments part of the form shows.

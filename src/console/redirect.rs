@@ -59,6 +59,10 @@ pub(super) async fn prefilled(page: &Page, query: &RedirectQuery) -> Result<Opti
     posted.insert("targets".into(), suggested.into_iter().map(|s| s.to_string()).collect());
     posted.insert(CASE_FIELD.into(), vec![case.to_string()]);
     posted.insert(STATION_FIELD.into(), vec![station.to_string()]);
+    // The declined request's photos and documents go with it again (they are kept here).
+    let attachments: Vec<crate::domain::attachment::AttachmentRef> =
+        serde_json::from_value(detail.request["attachments"].clone()).unwrap_or_default();
+    super::attach_form::carry(&mut posted, &attachments);
     Ok(Some((kind, posted)))
 }
 

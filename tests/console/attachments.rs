@@ -278,3 +278,95 @@ async fn a_target_answers_with_a_note_and_a_photo_from_the_case_page() {
     assert_eq!(notes, 0, "nothing sent");
     net.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_declined_request_sent_elsewhere_from_the_form_takes_its_photo_along() {
+    use super::support::MAZHAN;
+    use tiemeng::node::{Action, DeclineInput};
+    let net = Net::partial(&[LUOYANG, XIXI, MAZHAN], &[LUOYANG, XIXI]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let face = photo(200, 260);
+    let up = liaison.upload(face.clone()).await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let mut new = tiemeng::samples::missing_elderly_man(vec![XIXI.parse().unwrap()], now);
+    new.attachments = vec![tiemeng::domain::attachment::AttachmentRef {
+        sha256: up.sha256,
+        size: up.size,
+        media_type: up.media_type,
+        name: "近照.jpg".into(),
+        caption: Some("近照".into()),
+    }];
+    let case = liaison.create_case(&new).await.unwrap();
+    let duty = net.officer(XIXI, As::Duty);
+    assert!(eventually(Duration::from_secs(20), || async { duty.case(&case.id).await.is_ok() }).await);
+    let decline = DeclineInput {
+        reason: tiemeng::domain::case::DeclineReason::NotOurArea,
+        message: "不在本辖区，请发马站".into(),
+        suggested_station: Some(MAZHAN.parse().unwrap()),
+    };
+    duty.act(&case.id, &Action::Decline(decline)).await.unwrap();
+    let declined = eventually(Duration::from_secs(20), || async {
+        liaison.case(&case.id).await.is_ok_and(|d| d.case.targets[0].suggested_station.is_some())
+    })
+    .await;
+    assert!(declined);
+
+    let path = format!("/console/new/missing_person?redirect={}&station={XIXI}", case.id);
+    let (_, form) = get(&net, LUOYANG, As::Liaison, &path).await;
+    assert!(form.contains(&format!("value=\"{}\"", up.sha256)), "the photo is on the form, carried");
+    assert!(form.contains("近照.jpg") && form.contains("value=\"近照\""), "with its name and caption");
+    // The form as the browser posts it, carried fields and all.
+    let fields: Vec<(String, String)> = hidden_and_filled(&form);
+    let fields: Vec<(&str, String)> = fields.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let (status, path, html) = post_multipart(&net, "/console/new/missing_person", &fields, &[]).await;
+    assert_eq!(status, 200, "{html}");
+    let id: tiemeng::ids::CaseId = path.trim_start_matches("/console/cases/").parse().unwrap();
+    let sent = liaison.case(&id).await.unwrap();
+    assert_eq!(sent.attachments.len(), 1);
+    assert_eq!(
+        (sent.attachments[0].attachment.sha256, sent.attachments[0].attachment.caption.as_deref()),
+        (up.sha256, Some("近照"))
+    );
+    assert_eq!(sent.case.targets[0].station.as_str(), MAZHAN);
+    net.shutdown().await;
+}
+
+/// The fields a browser would post from `form`: every input with a value (text, hidden, the
+/// checked boxes), the selected options and the text areas.
+fn hidden_and_filled(form: &str) -> Vec<(String, String)> {
+    let attribute = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let end = tag[start..].find('"')? + start;
+        Some(tag[start..end].replace("&quot;", "\"").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+    };
+    let mut out = Vec::new();
+    for piece in form.split('<').skip(1) {
+        let tag = piece.split('>').next().unwrap_or_default();
+        if let Some(rest) = tag.strip_prefix("input") {
+            let kind = attribute(rest, "type").unwrap_or_default();
+            if kind == "checkbox" && !rest.contains(" checked") || kind == "file" || kind == "submit" {
+                continue;
+            }
+            if let (Some(name), Some(value)) = (attribute(rest, "name"), attribute(rest, "value")) {
+                out.push((name, value));
+            }
+        } else if let Some(rest) = tag.strip_prefix("textarea")
+            && let Some(name) = attribute(rest, "name")
+        {
+            let text = piece.split_once('>').map(|(_, t)| t).unwrap_or_default();
+            out.push((name, text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")));
+        }
+    }
+    for select in form.split("<select ").skip(1) {
+        let name = attribute(select.split('>').next().unwrap_or_default(), "name");
+        let body = select.split("</select>").next().unwrap_or_default();
+        let chosen =
+            body.split("<option ").skip(1).find(|o| o.split('>').next().unwrap_or_default().contains(" selected"));
+        if let (Some(name), Some(option)) = (name, chosen)
+            && let Some(value) = attribute(&format!(" {}", option.split('>').next().unwrap_or_default()), "value")
+        {
+            out.push((name, value));
+        }
+    }
+    out
+}
