@@ -363,6 +363,11 @@ async fn record(node: Arc<Node>, peer: StationId, answers: Vec<(Pending, Answer)
     let Some(health) = node.health().peer(&peer) else { return Ok(()) };
     if !latencies.is_empty() {
         health.delivered(&latencies, now);
+        // Files wait for the envelope that names them (the peer refuses a file no case of its
+        // names yet): now it holds that envelope, the file task goes on without its backoff.
+        if let Some(signals) = node.signals(&peer) {
+            signals.files.notify_one();
+        }
     }
     if let Some(last) = refused.last() {
         tracing::error!(peer = %peer, count = refused.len(), code = %log_safe(&last.code), "envelopes refused for good; see dead letters");
