@@ -31,6 +31,7 @@ fn every_scenario_runs_and_reports_what_it_checked() {
         "## 9. A backup of",
         "## 10. The desk's live events",
         "## 11. Search with",
+        "## 12. An attachment of 20 MB",
     ] {
         assert!(report.contains(section), "{section} missing from the report");
     }

@@ -11,9 +11,10 @@
 //! - [`net`]: a network of stations in a work folder; [`load`]: closed-loop load and
 //!   latency samples; [`workload`]: varied valid requests; [`dataset`]: the million-case history.
 //! - One module per scenario: [`intake`], [`compute`], [`latency`], [`drain`], [`stats`],
-//!   [`startup`], [`memory`], [`fanout`], [`backup`], [`events`], [`search`].
+//!   [`startup`], [`memory`], [`fanout`], [`backup`], [`events`], [`search`], [`attachments`].
 //! - [`report`]: the result model, the terminal table and the markdown writer.
 
+pub mod attachments;
 pub mod backup;
 pub mod child;
 pub mod compute;
@@ -103,11 +104,13 @@ pub enum Scenario {
     Events,
     /// 11. Search with a million cases stored, beside a full scan.
     Search,
+    /// 12. An attachment of 20 MB moved A→B: against a plain upload, memory, and a cut.
+    Attachments,
 }
 
 impl Scenario {
     /// Every scenario.
-    pub const ALL: [Scenario; 11] = [
+    pub const ALL: [Scenario; 12] = [
         Self::Intake,
         Self::Compute,
         Self::Latency,
@@ -119,6 +122,7 @@ impl Scenario {
         Self::Backup,
         Self::Events,
         Self::Search,
+        Self::Attachments,
     ];
 }
 
@@ -252,6 +256,7 @@ async fn run_async(args: &BenchArgs) -> Report {
             Scenario::Backup => backup::run(&mut large, &scale).await,
             Scenario::Events => events::run(&work, &scale).await,
             Scenario::Search => search::run(&mut large, &scale).await,
+            Scenario::Attachments => attachments::run(&work, &scale).await,
         };
         let section = section.unwrap_or_else(|e| Section::failed(scenario, e));
         eprintln!("   done in {:.1} s", started.elapsed().as_secs_f64());
