@@ -37,19 +37,20 @@ fn document(size: usize) -> Vec<u8> {
 
 /// A bare handler over the same TLS and HTTP stack: reads the body and answers its length.
 fn sink() -> axum::Router {
-    axum::Router::new().route(
-        "/sink",
-        axum::routing::post(|body: axum::body::Body| async move {
-            use futures_util::StreamExt as _;
-            let mut stream = body.into_data_stream();
-            let mut n = 0usize;
-            while let Some(Ok(chunk)) = stream.next().await {
-                n += chunk.len();
-            }
-            n.to_string()
-        }),
-    )
-    .layer(axum::extract::DefaultBodyLimit::disable())
+    axum::Router::new()
+        .route(
+            "/sink",
+            axum::routing::post(|body: axum::body::Body| async move {
+                use futures_util::StreamExt as _;
+                let mut stream = body.into_data_stream();
+                let mut n = 0usize;
+                while let Some(Ok(chunk)) = stream.next().await {
+                    n += chunk.len();
+                }
+                n.to_string()
+            }),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// Waits until `node` keeps the file, sampling this process's memory; the peak RSS seen.
@@ -154,7 +155,9 @@ pub async fn run(work: &WorkDir, scale: &Scale) -> BenchResult<Section> {
         "≥ 50 %",
         ratio >= 0.5,
     ));
-    section.rows.push(Row::info("this process's peak RSS growth while the file moved (A and B both in it)", mib(growth)));
+    section
+        .rows
+        .push(Row::info("this process's peak RSS growth while the file moved (A and B both in it)", mib(growth)));
     section.rows.push(Row::absolute(
         "bytes sent again after the receiver stopped half-way, beyond what it lacked",
         mib(resent.saturating_sub(missing)),

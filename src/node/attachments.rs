@@ -18,8 +18,11 @@ use crate::store::{AuditDraft, IncomingError, StoreError};
 
 /// How long an upload may lie unused before the sweep removes it.
 pub const UNUSED_FOR: Duration = Duration::days(1);
-/// How old a half-received file must be before the sweep takes it for abandoned.
+/// How old a half-written upload must be before the sweep takes it for abandoned.
 const ABANDONED_AFTER: Duration = Duration::hours(1);
+/// How long what arrived of a partner's file may lie untouched before the sweep removes it: a
+/// partner down for longer sends the file again from its start.
+const PARTIAL_STALE_AFTER: Duration = Duration::days(7);
 
 /// A file to serve: which, and where it lies.
 #[derive(Debug, Clone)]
@@ -221,11 +224,13 @@ impl Node {
         Ok(path)
     }
 
-    /// Removes uploads no request or note used within [`UNUSED_FOR`], and files an upload left
-    /// half-written; returns how many went.
+    /// Removes uploads no request or note used within [`UNUSED_FOR`], files an upload left
+    /// half-written, and what arrived of a partner's file that is kept now or went quiet for
+    /// [`PARTIAL_STALE_AFTER`]; returns how many went.
     pub async fn sweep_attachments(&self) -> Result<usize, NodeError> {
         let now = self.now();
-        Ok(self.store.sweep_files(now - ABANDONED_AFTER, now - UNUSED_FOR).await?)
+        let partials = self.store.sweep_partials(now - PARTIAL_STALE_AFTER)?;
+        Ok(partials + self.store.sweep_files(now - ABANDONED_AFTER, now - UNUSED_FOR).await?)
     }
 }
 

@@ -205,6 +205,29 @@ impl Store {
         Ok(Some(Received::at(path, *sha256, size, media_type)))
     }
 
+    /// Removes what arrived of files that will not be finished from where they came: a file
+    /// kept here meanwhile (it came whole another way), or one untouched since `stale` (its
+    /// sender went quiet; should it come back it starts again). Returns how many went.
+    pub fn sweep_partials(&self, stale: time::OffsetDateTime) -> Result<usize, StoreError> {
+        let mut swept = 0;
+        let Ok(peers) = std::fs::read_dir(self.dir.join("attachments").join("partial")) else { return Ok(0) };
+        for peer in peers.filter_map(Result::ok) {
+            let Ok(files) = std::fs::read_dir(peer.path()) else { continue };
+            for file in files.filter_map(Result::ok) {
+                let name = file.file_name();
+                let kept = match name.to_str().and_then(|n| n.parse::<Sha256>().ok()) {
+                    Some(sha) => self.file_info(&sha)?.is_some(),
+                    None => false,
+                };
+                let modified = file.metadata().and_then(|m| m.modified()).map(time::OffsetDateTime::from);
+                if (kept || modified.is_ok_and(|at| at < stale)) && std::fs::remove_file(file.path()).is_ok() {
+                    swept += 1;
+                }
+            }
+        }
+        Ok(swept)
+    }
+
     /// Drops what arrived of the file from `peer`.
     pub async fn drop_partial(&self, peer: &StationId, sha256: &Sha256) {
         let _ = tokio::fs::remove_file(self.partial_path(peer, sha256)).await;

@@ -147,6 +147,22 @@ async fn an_upload_no_request_names_is_swept_after_a_day() {
     assert!(!node.store().file_path(&uploaded.sha256).exists());
     assert!(!node.store().preview_path(&uploaded.sha256).exists());
     assert_eq!(node.store().file_info(&uploaded.sha256).unwrap(), None);
+
+    // What arrived of partners' files: of one kept here meanwhile, and of one whose sender
+    // went quiet; both go, the quiet one once a week has passed.
+    let kept = net.officer(LUOYANG, As::Liaison).upload(photo(40, 40)).await.unwrap();
+    let partial = |sha: &Sha256| partial_file(&net, LUOYANG, XIXI, sha);
+    let quiet = Sha256::of(b"a file whose sender went quiet");
+    for sha in [kept.sha256, quiet] {
+        std::fs::create_dir_all(partial(&sha).parent().unwrap()).unwrap();
+        std::fs::write(partial(&sha), b"the first bytes").unwrap();
+    }
+    node.sweep_attachments().await.unwrap();
+    assert!(!partial(&kept.sha256).exists(), "the file is kept: what arrived of it goes");
+    assert!(partial(&quiet).exists(), "not a week yet");
+    net.clocks[LUOYANG].advance(time::Duration::days(8));
+    node.sweep_attachments().await.unwrap();
+    assert!(!partial(&quiet).exists(), "a week untouched: it goes");
     net.shutdown().await;
 }
 
