@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use browser::{Browser, Credentials, require_chromium};
-use support::{As, LUOYANG, Net, XIXI, eventually};
+use support::{As, LUOYANG, MAZHAN, Net, XIXI, eventually};
 use tiemeng::domain::lifecycle::TargetState;
 
 fn credentials(net: &Net, station: &str, role: As) -> Credentials {
@@ -161,6 +161,90 @@ async fn a_case_sent_in_one_console_is_worked_in_the_other_and_shows_up_on_the_d
     assert!(chief.text_of("main").await.unwrap().contains("1 missing persons found"), "the English switch works");
 
     for browser in [liaison, duty, chief] {
+        browser.quit().await.unwrap();
+    }
+    net.shutdown().await;
+}
+
+/// A fugitive alert to 犀溪 and 马站: 犀溪 intercepts him; 马站's duty officer sees it on the
+/// inbox row and on top of the case page, and 罗阳's liaison stands 马站 down from the page.
+#[tokio::test]
+async fn an_interception_at_one_target_shows_at_the_other_and_the_origin_stands_it_down_in_the_browser() {
+    use tiemeng::domain::case::Outcome;
+    use tiemeng::node::{AckInput, Action, OutcomeInput};
+    require_chromium().unwrap();
+    let net = Net::start(&[LUOYANG, XIXI, MAZHAN]).await;
+    let origin = net.officer(LUOYANG, As::Liaison);
+    let targets = vec![XIXI.parse().unwrap(), MAZHAN.parse().unwrap()];
+    let mut alert = tiemeng::samples::sample(
+        tiemeng::domain::details::CaseKind::Fugitive,
+        targets,
+        time::OffsetDateTime::now_utc(),
+    );
+    alert.title = "拦截持刀在逃人员郑国平".into();
+    let case = origin.create_case(&alert).await.unwrap();
+    let delivered = eventually(Duration::from_secs(20), || async {
+        origin.case(&case.id).await.unwrap().case.targets.iter().all(|t| t.state == TargetState::Delivered)
+    })
+    .await;
+    assert!(delivered);
+    let xixi = net.officer(XIXI, As::Duty);
+    xixi.act(&case.id, &Action::Ack(AckInput::default())).await.unwrap();
+    let outcome =
+        OutcomeInput { outcome: Outcome::Intercepted, count: 1, narrative: "在犀溪收费站拦截".into() };
+    xixi.act(&case.id, &Action::Outcome(outcome)).await.unwrap();
+    let mazhan_node = net.node(MAZHAN).clone();
+    let heard = eventually(Duration::from_secs(20), || async {
+        mazhan_node
+            .store()
+            .case(&case.id)
+            .unwrap()
+            .is_some_and(|c| c.decisive_elsewhere(mazhan_node.station()).is_some())
+    })
+    .await;
+    assert!(heard, "马站 never heard of the interception");
+
+    // 马站's duty officer: the inbox row and the top of the case page say it.
+    let mazhan = net.url(MAZHAN);
+    let duty = Browser::launch(&credentials(&net, MAZHAN, As::Duty)).await.unwrap();
+    duty.goto(&format!("{mazhan}/console/inbox")).await.unwrap();
+    let row = duty.text_of(&format!("tr:has(a[href='/console/cases/{}'])", case.id)).await.unwrap();
+    assert!(row.contains("拦截持刀在逃人员郑国平") && row.contains("犀溪派出所 已拦截"), "{row}");
+    duty.goto(&format!("{mazhan}/console/cases/{}", case.id)).await.unwrap();
+    let line = duty.text_of(".box.decisive").await.unwrap();
+    assert!(line.contains("犀溪派出所 已拦截") && line.contains("本站可停止查找"), "{line}");
+    duty.screenshot(&artifact("8-mazhan-decisive.png")).await.unwrap();
+
+    // 罗阳's liaison: the stand-down form, 已到案 chosen, confirmed and sent.
+    let luoyang = net.url(LUOYANG);
+    let liaison = Browser::launch(&credentials(&net, LUOYANG, As::Liaison)).await.unwrap();
+    liaison.goto(&format!("{luoyang}/console/cases/{}", case.id)).await.unwrap();
+    liaison.wait_for("form.stand-down", Duration::from_secs(10)).await.unwrap();
+    let form = liaison.text_of("form.stand-down").await.unwrap();
+    assert!(form.contains("将撤回：苍南县公安局马站派出所"), "{form}");
+    let chosen = liaison.execute("return document.getElementById('stand-down-reason').value;", &[]).await.unwrap();
+    assert_eq!(chosen, "in_custody", "已到案 is chosen for an interception");
+    liaison.fill("form.stand-down input[name=message]", "嫌疑人已在犀溪落网").await.unwrap();
+    liaison.click("form.stand-down input[name=confirm]").await.unwrap();
+    liaison.screenshot(&artifact("8-luoyang-stand-down.png")).await.unwrap();
+    liaison.click("form.stand-down button[type=submit]").await.unwrap();
+    liaison.wait_for_text(".box.notice", "其余单位已撤回", Duration::from_secs(10)).await.unwrap();
+    assert!(
+        liaison.page_source().await.unwrap().find("form class=\"stand-down\"").is_none(),
+        "nothing left to stand down"
+    );
+
+    // At 马站 the case is withdrawn, with the reason, once the withdrawal arrives.
+    let withdrawn = eventually(Duration::from_secs(20), || async {
+        mazhan_node.store().case(&case.id).unwrap().is_some_and(|c| c.targets[0].state == TargetState::Withdrawn)
+    })
+    .await;
+    assert!(withdrawn, "马站 was not stood down");
+    duty.goto(&format!("{mazhan}/console/cases/{}", case.id)).await.unwrap();
+    let page = duty.text_of("main").await.unwrap();
+    assert!(page.contains("已撤回") && page.contains("已到案") && page.contains("嫌疑人已在犀溪落网"), "{page}");
+    duty.screenshot(&artifact("8-mazhan-withdrawn.png")).await.unwrap();
+    for browser in [duty, liaison] {
         browser.quit().await.unwrap();
     }
     net.shutdown().await;

@@ -26,7 +26,7 @@
 //! journal's buffer in memory; a thread of the backup's writes full buffers to the file, so no
 //! write to the disk happens under the store's lock.
 //!
-//! The backup file is synced every [`SYNC_EVERY`] (8 MiB) as it is written: gigabytes left dirty in the
+//! The backup file and its journal are synced every [`SYNC_EVERY`] (8 MiB) as they are written: gigabytes left dirty in the
 //! page cache would make the kernel hold back every writer of the process, the store's own log
 //! among them, and an officer's request would wait for the backup's write-out.
 
@@ -116,15 +116,18 @@ impl Journal {
         let mut name = backup.as_os_str().to_owned();
         name.push(".journal");
         let path = PathBuf::from(name);
-        let mut file = File::options().read(true).write(true).create_new(true).open(&path).map_err(not_taken(&path))?;
+        let file = File::options().read(true).write(true).create_new(true).open(&path).map_err(not_taken(&path))?;
         let (to_file, buffers) = std::sync::mpsc::channel::<Vec<u8>>();
         let writer = std::thread::Builder::new()
             .name("backup-journal".into())
             .spawn(move || {
+                // Paced like the backup file: a busy station writes gigabytes of journal while a
+                // large store is copied, and left dirty they would hold back the store's own log.
+                let mut paced = Paced { file, unsynced: 0 };
                 for buffer in buffers {
-                    file.write_all(&buffer)?;
+                    paced.write_all(&buffer)?;
                 }
-                Ok(file)
+                Ok(paced.file)
             })
             .map_err(not_taken(&path))?;
         Ok(Self { buffer: Vec::with_capacity(JOURNAL_BUFFER), to_file, writer, path, entries: 0 })

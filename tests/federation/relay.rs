@@ -15,7 +15,7 @@ use tiemeng::domain::lifecycle::TargetState;
 use tiemeng::envelope::body::{OutcomeBody, RelayBody};
 use tiemeng::envelope::{Body, Envelope, Kind, Signatory};
 use tiemeng::ids::EnvelopeId;
-use tiemeng::node::{AckInput, Action, CaseDetail, OutcomeInput, StandDownInput};
+use tiemeng::node::{AckInput, Action, CaseDetail, OutcomeInput};
 use tiemeng::samples;
 
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -105,8 +105,24 @@ async fn an_interception_at_one_target_reaches_the_other_and_the_origin_stands_i
     let offer = at_origin.stand_down.as_ref().expect("the origin is offered the stand-down");
     assert_eq!(offer.reason, WithdrawReason::InCustody);
     assert_eq!(offer.targets, [station(MAZHAN)]);
-    let input = StandDownInput { reason: offer.reason, message: Some("嫌疑人已在犀溪落网".into()) };
-    let after = origin.stand_down(&case.id, &input).await.unwrap();
+    // 马站's duty officer reads it at the top of `case show`; 罗阳's liaison stands 马站 down
+    // from the command line, naming the case by its reference number.
+    let shown = net.cli(MAZHAN, As::Duty, "case", &["show", &case.id.to_string()]).await;
+    let shown = String::from_utf8_lossy(&shown.stdout).into_owned();
+    assert!(shown.contains("犀溪派出所 已拦截"), "{shown}");
+    let refno = case.refno.as_ref().expect("a reference number").label.clone();
+    let stood_down = net
+        .cli(
+            LUOYANG,
+            As::Liaison,
+            "case",
+            &["stand-down", &refno, "--reason", "in_custody", "--message", "嫌疑人已在犀溪落网"],
+        )
+        .await;
+    let printed = String::from_utf8_lossy(&stood_down.stdout).into_owned();
+    assert!(stood_down.status.success(), "{printed} {}", String::from_utf8_lossy(&stood_down.stderr));
+    assert!(printed.contains("已更新协查") && printed.contains(&format!("{MAZHAN} 已撤回")), "{printed}");
+    let after = origin.case(&case.id).await.unwrap().case;
     let states: Vec<_> = after.targets.iter().map(|t| (t.station.to_string(), t.state)).collect();
     assert_eq!(
         states,
