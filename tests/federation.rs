@@ -1230,11 +1230,17 @@ mod joint_statistics {
                 continue;
             }
             requests += 1;
+            // Times and deadlines run from delivery: the time the target's signed receipt says
+            // it stored the request (under load, seconds after the request was signed).
             let created = envelopes[0].at;
+            let receipt = store.receipt(&envelopes[0].id, &station(to)).unwrap().expect("the target's receipt");
+            let delivered = tiemeng::envelope::SealedReceipt::open(&receipt, keys).unwrap().receipt.stored_at;
+            let waited = (delivered - created).max(time::Duration::ZERO);
+            let ack_by = request.ack_by + waited;
             let mut acked_at = None;
             let mut declined_at = None;
             let mut first_report = None;
-            let mut report_by = request.report_by;
+            let mut report_by = request.report_by + waited;
             for envelope in &envelopes[1..] {
                 match &envelope.body {
                     Body::Ack(ack) => {
@@ -1263,21 +1269,22 @@ mod joint_statistics {
                     _ => {}
                 }
             }
+            let since_delivery = |at: time::OffsetDateTime| (at - delivered).whole_seconds().max(0);
             if let Some(at) = acked_at {
                 acked += 1;
-                if at <= request.ack_by {
+                if at <= ack_by {
                     in_time += 1
                 } else {
                     late += 1
                 }
-                ack_hist[bucket((at - created).whole_seconds())] += 1;
+                ack_hist[bucket(since_delivery(at))] += 1;
             } else if let Some(at) = declined_at {
                 // A decline is an answer: in time when given by the acknowledgement deadline.
-                in_time += i64::from(at <= request.ack_by);
+                in_time += i64::from(at <= ack_by);
             }
             if let Some(at) = first_report {
                 report_late += i64::from(at > report_by);
-                report_hist[bucket((at - created).whole_seconds())] += 1;
+                report_hist[bucket(since_delivery(at))] += 1;
             }
         }
         serde_json::json!({
