@@ -471,6 +471,10 @@ pub fn restore(path: &Path, dir: &Path) -> Result<BackupInfo, StoreError> {
         return Err(StoreError::Corrupt("the backup does not record its station".into()));
     }
     meta.insert(META_RESTORED_FROM, &unix_ms(taken_at).to_be_bytes())?;
+    let forgotten = super::backup_files::forget_missing(&db, dir)?;
+    if forgotten > 0 {
+        tracing::warn!(forgotten, "attachment records without their file in the backup were dropped");
+    }
     super::sync::Log::open(dir)?.flush(&db).map_err(StoreError::Flush)?;
     Ok(BackupInfo { station, taken_at, entries, files })
 }
@@ -528,6 +532,19 @@ mod tests {
 
     fn meta() -> Section {
         ("meta", vec![(META_STATION.to_vec(), station().as_str().as_bytes().to_vec())])
+    }
+
+    /// A record of a file the backup does not carry (swept while it was taken) is not
+    /// restored: the store never says it holds a file it lacks.
+    #[test]
+    fn a_file_record_without_its_bytes_in_the_backup_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("swept");
+        let sha = crate::domain::attachment::Sha256([7; 32]);
+        backup_with(&file, &[meta(), ("sha_file", vec![(sha.0.to_vec(), vec![1; 18])])]);
+        restore(&file, &dir.path().join("data")).unwrap();
+        let store = Store::open_existing(&dir.path().join("data")).unwrap();
+        assert_eq!(store.file_info(&sha).unwrap(), None);
     }
 
     #[test]

@@ -86,3 +86,21 @@ pub(super) fn restore(reader: &mut impl Read, dir: &Path, key: &[u8], len: u64) 
     std::fs::rename(&part, &target).map_err(io)?;
     File::open(folder).and_then(|f| f.sync_all()).map_err(io)
 }
+
+/// Drops the record of every file the restored folder does not hold. A backup can list a file
+/// whose bytes it lacks: an unused upload swept between the copy of its record and the copy of
+/// the files, or a file lost from the disk. A record must never say a file is here when it is
+/// not; without one, a file a case names is fetched again from the partner that sent it.
+pub(super) fn forget_missing(db: &sled::Db, dir: &Path) -> Result<u64, StoreError> {
+    let records = db.open_tree("sha_file")?;
+    let mut forgotten = 0;
+    for item in records.iter() {
+        let (key, _) = item?;
+        let Ok(sha) = <[u8; 32]>::try_from(key.as_ref()).map(Sha256) else { continue };
+        if !files::kept_path(dir, &sha).exists() {
+            records.remove(key)?;
+            forgotten += 1;
+        }
+    }
+    Ok(forgotten)
+}
