@@ -219,36 +219,60 @@ fn needs_action(page: &Page, mailbox: Mailbox, now: time::OffsetDateTime) -> Res
     Ok(found)
 }
 
+/// The choice of a target state (`name`), "any" first, `chosen` selected.
+pub(super) fn state_select(page: &Page, id: &str, name: &str, chosen: &str) -> Markup {
+    let lang = page.lang;
+    html! {
+        select id=(id) name=(name) {
+            option value="" { (lang.pick("全部", "any")) }
+            @for state in TargetState::ALL {
+                option value=(state.as_str()) selected[chosen == state.as_str()] { (state.label(lang)) }
+            }
+        }
+    }
+}
+
+/// The choice of a request kind (`kind`), "any" first, `chosen` selected.
+pub(super) fn kind_select(page: &Page, id: &str, chosen: &str) -> Markup {
+    let lang = page.lang;
+    html! {
+        select id=(id) name="kind" {
+            option value="" { (lang.pick("全部", "any")) }
+            @for kind in CaseKind::ALL {
+                option value=(kind.as_str()) selected[chosen == kind.as_str()] { (kind.label(lang)) }
+            }
+        }
+    }
+}
+
+/// The choice of a partner station (`peer`), "any" first, `chosen` selected.
+pub(super) fn peer_select(page: &Page, id: &str, chosen: &str) -> Markup {
+    let lang = page.lang;
+    html! {
+        select id=(id) name="peer" {
+            option value="" { (lang.pick("全部", "any")) }
+            @for peer in &page.node.config().peers {
+                option value=(peer.id) selected[chosen == peer.id.as_str()] { (peer.name) }
+            }
+        }
+    }
+}
+
 fn filter_form(page: &Page, filters: &Filters, path: &str, mailbox: Mailbox) -> Markup {
     let lang = page.lang;
     html! {
         form.filters method="get" action=(path) {
             div {
                 label for="status" { (lang.pick("状态", "Status")) }
-                select id="status" name="status" {
-                    option value="" { (lang.pick("全部", "any")) }
-                    @for state in TargetState::ALL {
-                        option value=(state.as_str()) selected[filters.status == state.as_str()] { (state.label(lang)) }
-                    }
-                }
+                (state_select(page, "status", "status", &filters.status))
             }
             div {
                 label for="kind" { (lang.pick("类型", "Kind")) }
-                select id="kind" name="kind" {
-                    option value="" { (lang.pick("全部", "any")) }
-                    @for kind in CaseKind::ALL {
-                        option value=(kind.as_str()) selected[filters.kind == kind.as_str()] { (kind.label(lang)) }
-                    }
-                }
+                (kind_select(page, "kind", &filters.kind))
             }
             div {
                 label for="peer" { (lang.pick("协作单位", "Partner station")) }
-                select id="peer" name="peer" {
-                    option value="" { (lang.pick("全部", "any")) }
-                    @for peer in &page.node.config().peers {
-                        option value=(peer.id) selected[filters.peer == peer.id.as_str()] { (peer.name) }
-                    }
-                }
+                (peer_select(page, "peer", &filters.peer))
             }
             div {
                 label for="handler" { (lang.pick("承办人", "Handler")) }

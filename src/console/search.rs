@@ -159,30 +159,15 @@ fn search_form(page: &Page, form: &Form) -> Markup {
             }
             div {
                 label for="search-kind" { (lang.pick("类型", "Kind")) }
-                select id="search-kind" name="kind" {
-                    option value="" { (lang.pick("全部", "any")) }
-                    @for kind in CaseKind::ALL {
-                        option value=(kind.as_str()) selected[form.kind == kind.as_str()] { (kind.label(lang)) }
-                    }
-                }
+                (super::lists::kind_select(page, "search-kind", &form.kind))
             }
             div {
                 label for="search-peer" { (lang.pick("协作单位", "Partner station")) }
-                select id="search-peer" name="peer" {
-                    option value="" { (lang.pick("全部", "any")) }
-                    @for peer in &page.node.config().peers {
-                        option value=(peer.id) selected[form.peer == peer.id.as_str()] { (peer.name) }
-                    }
-                }
+                (super::lists::peer_select(page, "search-peer", &form.peer))
             }
             div {
                 label for="search-state" { (lang.pick("状态", "State")) }
-                select id="search-state" name="state" {
-                    option value="" { (lang.pick("全部", "any")) }
-                    @for state in TargetState::ALL {
-                        option value=(state.as_str()) selected[form.state == state.as_str()] { (state.label(lang)) }
-                    }
-                }
+                (super::lists::state_select(page, "search-state", "state", &form.state))
             }
             div {
                 label for="search-from" { (lang.pick("发出日期自", "Sent from")) }
