@@ -103,28 +103,88 @@ const MARKUP: &[&str] = &["<script", "<html", "<svg", "<iframe", "<object", "<em
 /// What ends a tag's name in HTML: a tag is only a tag with one of these after its name.
 const TAG_END: &[u8] = b"\t\n\x0c\r />";
 
-/// The first of [`MARKUP`] (in its order) that `bytes` hold anywhere, in any case; a tag only
-/// as a browser reads one, its name ended (`<svg/onload=…`, `<html>`), so that the compressed
-/// data of a large photo, as good as random, does not spell one by chance (`<svg` alone turns
-/// up in about one 20 MB photo in 25). One pass: only where a byte could start a needle (`<`,
-/// `j`, `J`) are the needles compared, so a file of 20 MB is read once, not once per needle.
+/// How far past its first byte a needle of [`MARKUP`] is read: the longest, and the byte
+/// after it.
+const LOOK: usize = 12;
+
+/// The first of [`MARKUP`] (in its order) that `bytes` hold anywhere, in any case.
 fn markup_in(bytes: &[u8]) -> Option<&'static str> {
-    let mut found = [false; MARKUP.len()];
-    let starts = |b: &u8| *b == b'<' || b.eq_ignore_ascii_case(&b'j');
-    let mut at = 0;
-    while let Some(offset) = bytes[at..].iter().position(starts) {
-        let here = &bytes[at + offset..];
-        for (i, needle) in MARKUP.iter().enumerate() {
-            let needle = needle.as_bytes();
-            let named = here.len() >= needle.len() && here[..needle.len()].eq_ignore_ascii_case(needle);
-            let ended = needle[0] != b'<' || here.get(needle.len()).is_some_and(|b| TAG_END.contains(b));
-            if named && ended {
-                found[i] = true;
-            }
-        }
-        at += offset + 1;
+    let mut scan = MarkupScan::default();
+    scan.feed(bytes);
+    scan.finish()
+}
+
+/// A search for [`MARKUP`] in a file read a piece at a time: a tag only as a browser reads
+/// one, its name ended (`<svg/onload=…`, `<html>`), so that the compressed data of a large
+/// photo, as good as random, does not spell one by chance (`<svg` alone turns up in about one
+/// 20 MB photo in 25). One pass: only where a byte could start a needle (`<`, `j`, `J`) are the
+/// needles compared. The last [`LOOK`] bytes of a piece wait for the next, so a needle across
+/// two pieces is found as in one.
+#[derive(Debug, Default)]
+struct MarkupScan {
+    found: [bool; MARKUP.len()],
+    carry: Vec<u8>,
+}
+
+impl MarkupScan {
+    fn feed(&mut self, bytes: &[u8]) {
+        let mut window = std::mem::take(&mut self.carry);
+        window.extend_from_slice(bytes);
+        let settled = window.len().saturating_sub(LOOK);
+        self.scan(&window, settled);
+        self.carry = window.split_off(settled);
     }
-    MARKUP.iter().zip(found).find_map(|(needle, found)| found.then_some(*needle))
+
+    fn finish(mut self) -> Option<&'static str> {
+        let rest = std::mem::take(&mut self.carry);
+        self.scan(&rest, rest.len());
+        MARKUP.iter().zip(self.found).find_map(|(needle, found)| found.then_some(*needle))
+    }
+
+    /// Looks for needles starting before `upto` in `window`.
+    fn scan(&mut self, window: &[u8], upto: usize) {
+        let starts = |b: &u8| *b == b'<' || b.eq_ignore_ascii_case(&b'j');
+        let mut at = 0;
+        while let Some(offset) = window[at..upto].iter().position(starts) {
+            let here = &window[at + offset..];
+            for (i, needle) in MARKUP.iter().enumerate() {
+                let needle = needle.as_bytes();
+                let named = here.len() >= needle.len() && here[..needle.len()].eq_ignore_ascii_case(needle);
+                let ended = needle[0] != b'<' || here.get(needle.len()).is_some_and(|b| TAG_END.contains(b));
+                if named && ended {
+                    self.found[i] = true;
+                }
+            }
+            at += offset + 1;
+        }
+    }
+}
+
+/// Checks the whole file at `path` like [`check`]. A document is read a piece at a time and
+/// never held whole; an image is read whole, as decoding it needs.
+pub fn check_file(path: &std::path::Path, media_type: MediaType) -> std::io::Result<Result<Checked, FileProblem>> {
+    use std::io::Read as _;
+    if format_of(media_type).is_some() {
+        return Ok(check(&std::fs::read(path)?, media_type));
+    }
+    let mut file = std::fs::File::open(path)?;
+    let (mut scan, mut tail, mut piece) = (MarkupScan::default(), Vec::new(), vec![0u8; 1 << 20]);
+    loop {
+        let n = file.read(&mut piece)?;
+        if n == 0 {
+            break;
+        }
+        scan.feed(&piece[..n]);
+        tail.extend_from_slice(&piece[..n]);
+        tail.drain(..tail.len().saturating_sub(PDF_TAIL));
+    }
+    if let Some(found) = scan.finish() {
+        return Ok(Err(FileProblem::Markup(found)));
+    }
+    if !ends_whole(&tail, media_type) {
+        return Ok(Err(FileProblem::Truncated));
+    }
+    Ok(Ok(Checked { dimensions: None, preview: None }))
 }
 
 fn format_of(media_type: MediaType) -> Option<ImageFormat> {
@@ -254,5 +314,35 @@ pub mod tests {
         assert_eq!(markup_in(b"\x13<SvG\x9c\x01"), None);
         assert_eq!(markup_in(b"<svg"), None, "no tag at the very end either");
         assert_eq!(markup_in(b"<svg\tonload=x>"), Some("<svg"));
+    }
+
+    #[test]
+    fn markup_across_the_pieces_of_a_file_read_in_pieces_is_found_as_in_one() {
+        let text = b"xx<ScRiPt>yy JavaScript: <svg zz<html".as_slice();
+        for cut in 0..=text.len() {
+            for second in cut..=text.len() {
+                let mut scan = MarkupScan::default();
+                scan.feed(&text[..cut]);
+                scan.feed(&text[cut..second]);
+                scan.feed(&text[second..]);
+                assert_eq!(scan.finish(), markup_in(text), "cut at {cut} and {second}");
+            }
+        }
+        // A document on disk, read 1 MiB at a time, a tag on the boundary of two reads.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("scan.pdf");
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        pdf.resize((1 << 20) - 3, b'.');
+        pdf.extend_from_slice(b"<iframe src=x>");
+        pdf.resize(3 << 20, b'.');
+        pdf.extend_from_slice(b"\n%%EOF\n");
+        std::fs::write(&path, &pdf).unwrap();
+        assert_eq!(check_file(&path, MediaType::Pdf).unwrap(), Err(FileProblem::Markup("<iframe")));
+        pdf[(1 << 20) - 3] = b'(';
+        std::fs::write(&path, &pdf).unwrap();
+        assert_eq!(check_file(&path, MediaType::Pdf).unwrap(), Ok(Checked { dimensions: None, preview: None }));
+        pdf.truncate(pdf.len() - 4);
+        std::fs::write(&path, &pdf).unwrap();
+        assert_eq!(check_file(&path, MediaType::Pdf).unwrap(), Err(FileProblem::Truncated));
     }
 }

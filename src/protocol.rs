@@ -225,8 +225,16 @@ mod tests {
     }
 }
 
-/// The most bytes of a file one `PUT /fed/v1/files/{sha256}` carries.
+/// The most bytes of a file one `PUT /fed/v1/files/{sha256}` carries to a station that does
+/// not say how much it takes (every release takes this much).
 pub const FILE_PIECE: usize = 1 << 20;
+/// The most bytes of a file one `PUT` carries to this release, which says so in its answers'
+/// [`PIECE_MAX_HEADER`]: fewer pieces, so fewer syncs and round trips, while one piece still
+/// crosses a slow border link well within the federation client's 30 s.
+pub const FILE_PIECE_MAX: u64 = 4 << 20;
+/// The answer header in which a receiver says how many bytes it takes in one piece (a header,
+/// not a field of [`FileAck`], so that a sender of an earlier release reads the answer as before).
+pub const PIECE_MAX_HEADER: &str = "tiemeng-piece-max";
 /// The header naming where in the file a piece starts.
 pub const OFFSET_HEADER: &str = "tiemeng-offset";
 /// The header naming the whole file's size.

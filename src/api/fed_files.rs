@@ -13,7 +13,7 @@ use super::extract::AuthPeer;
 use super::problem::Problem;
 use crate::domain::attachment::Sha256;
 use crate::node::{FileRefusal, Node};
-use crate::protocol::{FileAck, OFFSET_HEADER, TOTAL_HEADER};
+use crate::protocol::{FILE_PIECE_MAX, FileAck, OFFSET_HEADER, PIECE_MAX_HEADER, TOTAL_HEADER};
 
 fn bad_piece(detail: &str) -> Response {
     Problem::new(StatusCode::BAD_REQUEST, "malformed_piece", "malformed file piece", detail).into_response()
@@ -25,10 +25,12 @@ fn number(headers: &HeaderMap, name: &str) -> Option<u64> {
 
 /// `PUT /fed/v1/files/{sha256}` — a piece of an attachment file a case names, from a station
 /// party to that case: the body is the bytes from `Tiemeng-Offset` on, of a file of
-/// `Tiemeng-Total` bytes, at most 1 MiB. Answered once the piece is synced with how much of
-/// the file is here (`have`); once the whole file is here, its hash checked and the file
-/// checked like an upload, with this station's signed file receipt. A piece that does not
-/// start where the file here ends is 409 with `have`, so the sender goes on from there.
+/// `Tiemeng-Total` bytes, at most 4 MiB (the `Tiemeng-Piece-Max` header of every answer;
+/// a station that sends none takes 1 MiB), written as it streams in. Answered once the piece
+/// is synced with how much of the file is here (`have`); once the whole file is here, its hash
+/// checked and the file checked like an upload, with this station's signed file receipt. A
+/// piece that does not start where the file here ends is 409 with `have`, so the sender goes
+/// on from there; one that breaks off leaves what arrived of it.
 /// Refused: 404 `file_not_expected` (no case here that the station is party to names it, in
 /// an envelope of its own or, after a restore here, of this station's), 413
 /// `file_piece_too_large`, 422 `file_hash_mismatch` (the whole file is not what was signed:
@@ -53,10 +55,11 @@ pub async fn piece(
         Ok((have, receipt)) => {
             let receipt =
                 receipt.and_then(|wire| String::from_utf8(wire).ok()).and_then(|t| RawValue::from_string(t).ok());
-            Json(FileAck { have, receipt }).into_response()
+            ([(PIECE_MAX_HEADER, FILE_PIECE_MAX)], Json(FileAck { have, receipt })).into_response()
         }
         Err(FileRefusal::Elsewhere { have }) => {
-            (StatusCode::CONFLICT, Json(FileAck { have, receipt: None })).into_response()
+            (StatusCode::CONFLICT, [(PIECE_MAX_HEADER, FILE_PIECE_MAX)], Json(FileAck { have, receipt: None }))
+                .into_response()
         }
         Err(FileRefusal::Node(e)) => Problem::from_node(&e, crate::i18n::Lang::En).into_response(),
         Err(refusal) => {

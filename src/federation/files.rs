@@ -8,14 +8,17 @@ use std::time::Duration;
 
 use rand::Rng as _;
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
+use tokio_util::io::ReaderStream;
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::Backoff;
 use crate::config::PeerConfig;
 use crate::node::Node;
-use crate::protocol::{FILE_PIECE, FileAck, OFFSET_HEADER, TOTAL_HEADER};
+use crate::protocol::{FILE_PIECE, FileAck, OFFSET_HEADER, PIECE_MAX_HEADER, TOTAL_HEADER};
 use crate::store::Outgoing;
 
+/// Bytes read from the disk at a time while a piece is sent.
+const READ_AHEAD: usize = 256 << 10;
 /// How long an idle task waits before looking at its queue anyway.
 const IDLE_RECHECK: Duration = Duration::from_secs(30);
 
@@ -81,30 +84,34 @@ impl FileSender {
         let later = |e: &dyn std::fmt::Display| Stall::Later(e.to_string());
         let path = self.node.store().file_path(&outgoing.sha256);
         // A forwarded request may name a file this station has not received yet.
-        let Ok(mut file) = tokio::fs::File::open(&path).await else {
+        if tokio::fs::metadata(&path).await.is_err() {
             return Err(Stall::Later(format!("file {} is not here yet", outgoing.sha256)));
-        };
+        }
         let url = format!("{}/fed/v1/files/{}", self.peer.url.trim_end_matches('/'), outgoing.sha256);
-        let mut piece = vec![0u8; FILE_PIECE];
+        // What the peer takes in one piece, once it has said so; a peer that does not say
+        // takes what every release takes.
+        let mut piece_max = FILE_PIECE as u64;
         // The first call of a session carries no bytes: the peer answers how much it holds, so
         // a piece it synced but whose answer was lost in a cut is not sent again.
         let mut probe = true;
         loop {
             let offset = outgoing.confirmed.min(outgoing.size);
-            file.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| later(&e))?;
-            let whole = usize::try_from(outgoing.size - offset).unwrap_or(FILE_PIECE).min(FILE_PIECE);
-            let want = if std::mem::take(&mut probe) { 0 } else { whole };
-            file.read_exact(&mut piece[..want]).await.map_err(|e| later(&e))?;
+            let want = if std::mem::take(&mut probe) { 0 } else { (outgoing.size - offset).min(piece_max) };
             let answer = self
                 .client
                 .put(&url)
                 .header(OFFSET_HEADER, offset)
                 .header(TOTAL_HEADER, outgoing.size)
                 .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
-                .body(piece[..want].to_vec())
+                .header(reqwest::header::CONTENT_LENGTH, want)
+                .body(piece_body(&path, offset, want).await.map_err(|e| later(&e))?)
                 .send()
                 .await
                 .map_err(|e| later(&e))?;
+            if let Some(max) = answer.headers().get(PIECE_MAX_HEADER).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+            {
+                piece_max = max.max(1);
+            }
             let status = answer.status();
             let bytes = answer.bytes().await.map_err(|e| later(&e))?;
             if status.is_success() || status == reqwest::StatusCode::CONFLICT {
@@ -129,4 +136,15 @@ impl FileSender {
             return Err(Stall::Later(format!("HTTP {status} {code}")));
         }
     }
+}
+
+/// The bytes of the file at `path` from `offset`, `len` of them, read from the disk as they are
+/// sent: a piece is never held whole.
+async fn piece_body(path: &std::path::Path, offset: u64, len: u64) -> std::io::Result<reqwest::Body> {
+    if len == 0 {
+        return Ok(reqwest::Body::from(Vec::new()));
+    }
+    let mut file = tokio::fs::File::open(path).await?;
+    file.seek(std::io::SeekFrom::Start(offset)).await?;
+    Ok(reqwest::Body::wrap_stream(ReaderStream::with_capacity(file.take(len), READ_AHEAD)))
 }

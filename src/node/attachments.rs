@@ -93,13 +93,10 @@ impl Node {
         }
         let received = incoming.finish().await.map_err(refused)?;
         let (path, media_type) = (received.path().to_owned(), received.media_type);
-        let checked = tokio::task::spawn_blocking(move || {
-            let bytes = std::fs::read(path)?;
-            Ok::<_, std::io::Error>(crate::images::check(&bytes, media_type))
-        })
-        .await
-        .map_err(|e| NodeError::Store(StoreError::Files(e.to_string())))?
-        .map_err(|e| NodeError::Store(StoreError::Files(e.to_string())));
+        let checked = tokio::task::spawn_blocking(move || crate::images::check_file(&path, media_type))
+            .await
+            .map_err(|e| NodeError::Store(StoreError::Files(e.to_string())))?
+            .map_err(|e| NodeError::Store(StoreError::Files(e.to_string())));
         let checked = match checked {
             Ok(Ok(checked)) => checked,
             Ok(Err(problem)) => {

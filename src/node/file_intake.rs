@@ -3,14 +3,15 @@
 //! partner is told, checked whole against the signed hash and like an upload, then kept and
 //! signed for with a file receipt.
 
-use futures_util::{Stream, StreamExt as _};
+use futures_util::Stream;
+use sha2::Digest as _;
 
 use super::{Node, NodeError};
 use crate::domain::attachment::{AttachmentRef, Sha256};
 use crate::envelope::{Envelope, FileReceipt, VERSION};
 use crate::ids::StationId;
-use crate::protocol::FILE_PIECE;
-use crate::store::StoreError;
+use crate::protocol::FILE_PIECE_MAX;
+use crate::store::{Appended, PieceSpan, StoreError};
 
 /// Why a piece of a file was not taken.
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +74,7 @@ impl Node {
         sha256: &Sha256,
         offset: u64,
         total: u64,
-        mut piece: S,
+        piece: S,
     ) -> Result<(u64, Option<Vec<u8>>), FileRefusal>
     where
         S: Stream<Item = Result<B, E>> + Unpin,
@@ -86,33 +87,39 @@ impl Node {
         if self.store.file_info(sha256)?.is_some() {
             return Ok((total, Some(self.sign_file_receipt(peer, &named)?)));
         }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = piece.next().await {
-            let chunk = chunk.map_err(|e| StoreError::Files(format!("the piece broke off: {e}")))?;
-            self.count_file_bytes(peer, chunk.as_ref().len());
-            bytes.extend_from_slice(chunk.as_ref());
-            if bytes.len() > FILE_PIECE || offset + bytes.len() as u64 > total {
-                return Err(FileRefusal::TooLarge);
+        let key = (peer.clone(), *sha256);
+        // The file's hash so far, when every earlier byte passed through here since it began;
+        // otherwise it is hashed from the disk once whole.
+        let carried = self.file_hashes.lock().ok().and_then(|mut hashes| match hashes.get(&key) {
+            Some((at, _)) if *at == offset => hashes.remove(&key).map(|(_, hasher)| hasher),
+            _ => None,
+        });
+        let mut hasher = carried.or_else(|| (offset == 0).then(sha2::Sha256::default));
+        let span = PieceSpan { offset, total, max: FILE_PIECE_MAX };
+        let count = |n| self.count_file_bytes(peer, n);
+        let have = match self.store.append_piece(peer, sha256, span, piece, &mut hasher, count).await? {
+            Appended::Held(have) => have,
+            Appended::BrokeOff { have, why } => {
+                self.carry_hash(key, have, hasher);
+                return Err(StoreError::Files(format!("the piece broke off at {have} bytes: {why}")).into());
             }
-        }
-        let have = match self.store.append_partial(peer, sha256, offset, &bytes).await? {
-            Ok(have) => have,
-            Err(have) => return Err(FileRefusal::Elsewhere { have }),
+            Appended::Elsewhere(have) => return Err(FileRefusal::Elsewhere { have }),
+            Appended::TooLarge => return Err(FileRefusal::TooLarge),
         };
         if have < total {
+            self.carry_hash(key, have, hasher);
             return Ok((have, None));
         }
-        let Some(whole) = self.store.whole_partial(peer, sha256, named.media_type).await? else {
+        let hashed = hasher.map(|h| Sha256(h.finalize().into()));
+        let Some(whole) = self.store.whole_partial(peer, sha256, named.media_type, hashed).await? else {
             tracing::warn!(%peer, %sha256, "a file from the partner does not hash to its name; dropped");
             return Err(FileRefusal::HashMismatch);
         };
         let (path, media_type) = (whole.path().to_owned(), named.media_type);
-        let checked = tokio::task::spawn_blocking(move || {
-            std::fs::read(path).map(|bytes| crate::images::check(&bytes, media_type))
-        })
-        .await
-        .map_err(|e| StoreError::Files(e.to_string()))?
-        .map_err(|e| StoreError::Files(e.to_string()))?;
+        let checked = tokio::task::spawn_blocking(move || crate::images::check_file(&path, media_type))
+            .await
+            .map_err(|e| StoreError::Files(e.to_string()))?
+            .map_err(|e| StoreError::Files(e.to_string()))?;
         let checked = match checked {
             Ok(checked) => checked,
             Err(problem) => {
@@ -126,6 +133,13 @@ impl Node {
         self.store.keep_file(whole, self.now()).await?;
         tracing::info!(%peer, %sha256, size = total, "attachment received whole");
         Ok((total, Some(self.sign_file_receipt(peer, &named)?)))
+    }
+
+    /// Keeps the hash of a file so far for its next piece.
+    fn carry_hash(&self, key: (StationId, Sha256), have: u64, hasher: Option<sha2::Sha256>) {
+        if let (Some(hasher), Ok(mut hashes)) = (hasher, self.file_hashes.lock()) {
+            hashes.insert(key, (have, hasher));
+        }
     }
 
     /// Bytes of file pieces read from `peer` since this node started.

@@ -77,6 +77,7 @@ pub use view::{
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::attachment::Sha256;
 use crate::envelope::Envelope;
 use crate::i18n::Lang;
 use crate::ids::{CertIdentity, KeyRef, OfficerId, StationId};
@@ -175,6 +176,8 @@ pub struct Node {
     feed: feed::EventFeed,
     /// Taken while a piece of a partner's file is appended.
     file_intake: tokio::sync::Mutex<()>,
+    /// The hash so far of each file arriving from a partner, with how many bytes it covers.
+    file_hashes: std::sync::Mutex<BTreeMap<(StationId, Sha256), (u64, sha2::Sha256)>>,
     /// Bytes of file pieces read from each partner since the start (`/metrics`): what a cut
     /// transfer costs again when it resumes.
     file_bytes_in: std::sync::Mutex<std::collections::BTreeMap<StationId, u64>>,
@@ -226,6 +229,7 @@ impl Node {
             alerts: Default::default(),
             feed,
             file_intake: tokio::sync::Mutex::new(()),
+            file_hashes: std::sync::Mutex::default(),
             file_bytes_in: Default::default(),
         };
         node.plan_reconciliation().map_err(|source| StartError::Store { dir: dir.display().to_string(), source })?;

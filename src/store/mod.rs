@@ -66,7 +66,7 @@ use crate::envelope::Kind;
 use crate::ids::{CaseId, EnvelopeId, StationId};
 pub use files::{FileInfo, Incoming, IncomingError, Received};
 use flush::GroupFlush;
-pub use transfers::{Outgoing, Transfer};
+pub use transfers::{Appended, Outgoing, PieceSpan, Transfer};
 pub(crate) use trees::{TreeId, Trees};
 
 /// A storage failure. None of these is the caller's fault; all of them mean "not done".

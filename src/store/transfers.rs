@@ -5,12 +5,13 @@
 //! its request is); a transfer that ends leaves its partner's signed file receipt in
 //! `shapeer_filereceipt`, or the partner's refusal in the queue entry.
 //!
-//! Receiving: a file arrives in `attachments/partial/<partner>/<hash>`, appended and synced
-//! piece by piece, so after a cut only what did not arrive is sent again; once whole and its
-//! hash checked it is kept like an upload.
+//! Receiving: a file arrives in `attachments/partial/<partner>/<hash>`, appended as each piece
+//! streams in and synced before the piece is answered, so after a cut only what did not arrive
+//! is sent again; once whole and its hash checked it is kept like an upload.
 
 use std::path::PathBuf;
 
+use futures_util::{Stream, StreamExt as _};
 use sha2::Digest as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -152,15 +153,25 @@ impl Store {
         tokio::fs::metadata(self.partial_path(peer, sha256)).await.map_or(0, |m| m.len())
     }
 
-    /// Appends `piece` at `offset` to the file arriving from `peer` and syncs it: on disk
-    /// before the sender is told. `Err(have)` when `offset` is not where the file ends.
-    pub async fn append_partial(
+    /// Appends a piece, read from `piece` as it arrives, at `offset` to the file arriving from
+    /// `peer`, and syncs it: on disk before the sender is told. At most `max` bytes, and none
+    /// past the file's `total`; a piece over either leaves the file as it was. A piece that
+    /// breaks off leaves what arrived of it, synced, so that only the rest is sent again.
+    /// `hasher`, if given, takes every byte written (the file's hash so far, carried over).
+    pub async fn append_piece<S, B, E>(
         &self,
         peer: &StationId,
         sha256: &Sha256,
-        offset: u64,
-        piece: &[u8],
-    ) -> Result<Result<u64, u64>, StoreError> {
+        span: PieceSpan,
+        mut piece: S,
+        hasher: &mut Option<sha2::Sha256>,
+        mut count: impl FnMut(usize),
+    ) -> Result<Appended, StoreError>
+    where
+        S: Stream<Item = Result<B, E>> + Unpin,
+        B: AsRef<[u8]>,
+        E: std::fmt::Display,
+    {
         let io = |e: std::io::Error| StoreError::Files(e.to_string());
         let path = self.partial_path(peer, sha256);
         if let Some(folder) = path.parent() {
@@ -168,37 +179,80 @@ impl Store {
         }
         let mut file = tokio::fs::File::options().create(true).append(true).open(&path).await.map_err(io)?;
         let have = file.metadata().await.map_err(io)?.len();
-        if have != offset {
-            return Ok(Err(have));
+        if have != span.offset {
+            return Ok(Appended::Elsewhere(have));
         }
-        file.write_all(piece).await.map_err(io)?;
+        let room = span.max.min(span.total.saturating_sub(span.offset));
+        let (mut buffer, mut read, mut broke) = (Vec::with_capacity(WRITE_BUFFER), 0u64, None);
+        while let Some(chunk) = piece.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    broke = Some(e.to_string());
+                    break;
+                }
+            };
+            let bytes = chunk.as_ref();
+            count(bytes.len());
+            read += bytes.len() as u64;
+            if read > room {
+                drop(file);
+                if let Ok(file) = tokio::fs::OpenOptions::new().write(true).open(&path).await {
+                    file.set_len(span.offset).await.map_err(io)?;
+                    file.sync_data().await.map_err(io)?;
+                }
+                *hasher = None;
+                return Ok(Appended::TooLarge);
+            }
+            if let Some(hasher) = hasher.as_mut() {
+                hasher.update(bytes);
+            }
+            buffer.extend_from_slice(bytes);
+            if buffer.len() >= WRITE_BUFFER {
+                file.write_all(&buffer).await.map_err(io)?;
+                buffer.clear();
+            }
+        }
+        file.write_all(&buffer).await.map_err(io)?;
         file.sync_data().await.map_err(io)?;
-        Ok(Ok(have + piece.len() as u64))
+        let have = span.offset + read;
+        Ok(match broke {
+            Some(why) => Appended::BrokeOff { have, why },
+            None => Appended::Held(have),
+        })
     }
 
     /// The whole file from `peer`, once its hash is that of its name: ready to be checked and
-    /// kept. A file whose bytes hash otherwise is removed, so it is sent again from the start.
+    /// kept. `hashed` is its hash taken as it arrived, when every byte was seen; otherwise the
+    /// file is read again. A file whose bytes hash otherwise is removed, so it is sent again
+    /// from the start.
     pub async fn whole_partial(
         &self,
         peer: &StationId,
         sha256: &Sha256,
         media_type: MediaType,
+        hashed: Option<Sha256>,
     ) -> Result<Option<Received>, StoreError> {
         let io = |e: std::io::Error| StoreError::Files(e.to_string());
         let path = self.partial_path(peer, sha256);
-        let mut file = tokio::fs::File::open(&path).await.map_err(io)?;
-        let mut hasher = sha2::Sha256::new();
-        let mut buffer = vec![0u8; 1 << 20];
-        let mut size = 0u64;
-        loop {
-            let n = file.read(&mut buffer).await.map_err(io)?;
-            if n == 0 {
-                break;
+        let size = tokio::fs::metadata(&path).await.map_err(io)?.len();
+        let hashed = match hashed {
+            Some(hashed) => hashed,
+            None => {
+                let mut file = tokio::fs::File::open(&path).await.map_err(io)?;
+                let mut hasher = sha2::Sha256::new();
+                let mut buffer = vec![0u8; WRITE_BUFFER];
+                loop {
+                    let n = file.read(&mut buffer).await.map_err(io)?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buffer[..n]);
+                }
+                Sha256(hasher.finalize().into())
             }
-            hasher.update(&buffer[..n]);
-            size += n as u64;
-        }
-        if Sha256(hasher.finalize().into()) != *sha256 {
+        };
+        if hashed != *sha256 {
             let _ = tokio::fs::remove_file(&path).await;
             return Ok(None);
         }
@@ -232,6 +286,38 @@ impl Store {
     pub async fn drop_partial(&self, peer: &StationId, sha256: &Sha256) {
         let _ = tokio::fs::remove_file(self.partial_path(peer, sha256)).await;
     }
+}
+
+/// Bytes gathered before each write to disk while a piece arrives.
+const WRITE_BUFFER: usize = 1 << 20;
+
+/// Where a piece goes in its file.
+#[derive(Debug, Clone, Copy)]
+pub struct PieceSpan {
+    /// Where it starts.
+    pub offset: u64,
+    /// The whole file's size.
+    pub total: u64,
+    /// The most bytes one piece may carry.
+    pub max: u64,
+}
+
+/// What a piece left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Appended {
+    /// All of it is here: the file now holds this much.
+    Held(u64),
+    /// It broke off; the file holds this much, synced.
+    BrokeOff {
+        /// Bytes held.
+        have: u64,
+        /// Why it broke off.
+        why: String,
+    },
+    /// It did not start where the file ends, which is here.
+    Elsewhere(u64),
+    /// It was larger than one piece may be or ran past the file's end; nothing of it was kept.
+    TooLarge,
 }
 
 /// Where a file stands with one partner, at the sending station.

@@ -5,6 +5,7 @@
 use std::io::Cursor;
 use std::time::Duration;
 
+use futures_util::StreamExt as _;
 use serde_json::Value;
 use tiemeng::client::ClientError;
 use tiemeng::domain::attachment::{AttachmentRef, MediaType, Sha256};
@@ -332,17 +333,33 @@ async fn put_piece(
     total: u64,
     piece: &[u8],
 ) -> (u16, Value) {
-    let response = net
+    let (status, answer, _) = put_body(net, from, to, sha256, (offset, total), piece.to_vec().into()).await;
+    (status, answer.unwrap())
+}
+
+/// The same with any body: the status, the answer if one came, and the piece size the
+/// receiver says it takes.
+async fn put_body(
+    net: &Net,
+    from: &str,
+    to: &str,
+    sha256: &Sha256,
+    (offset, total): (u64, u64),
+    body: reqwest::Body,
+) -> (u16, Option<Value>, Option<u64>) {
+    let sent = net
         .station_client(from)
         .put(format!("{}/fed/v1/files/{sha256}", net.url(to)))
         .header(tiemeng::protocol::OFFSET_HEADER, offset)
         .header(tiemeng::protocol::TOTAL_HEADER, total)
         .header("content-type", "application/octet-stream")
-        .body(piece.to_vec())
+        .body(body)
         .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+        .await;
+    let Ok(response) = sent else { return (0, None, None) };
+    let header = response.headers().get(tiemeng::protocol::PIECE_MAX_HEADER);
+    let piece_max = header.and_then(|v| v.to_str().ok()?.parse().ok());
+    (response.status().as_u16(), response.json().await.ok(), piece_max)
 }
 
 /// What arrived of a file from `from` at `at`, in the partial folder.
@@ -426,9 +443,34 @@ async fn pieces_from_a_stranger_or_of_an_altered_file_are_refused_and_a_cut_tran
     let page = duty.http().get(format!("{}/console/cases/{}", net.url(XIXI), case.id)).send().await.unwrap();
     let page = page.text().await.unwrap();
     assert!(page.contains(&format!("照片传输中 3.0/{:.1} MB", size as f64 / PIECE as f64)), "the receiver's progress");
-    // A piece that does not start where the file ends is answered with where it ends.
-    let (status, ack) = put_piece(&net, LUOYANG, XIXI, &photo_sha, 0, size, &face[..PIECE]).await;
+    // A piece that does not start where the file ends is answered with where it ends, and
+    // with the piece size 犀溪 takes (a sender of this release then sends 4 MiB at a time).
+    let (status, ack, piece_max) =
+        put_body(&net, LUOYANG, XIXI, &photo_sha, (0, size), face[..PIECE].to_vec().into()).await;
+    let ack = ack.unwrap();
     assert_eq!((status, ack["have"].as_u64()), (409, Some(held)), "{ack}");
+    assert_eq!(piece_max, Some(tiemeng::protocol::FILE_PIECE_MAX));
+    // A piece running past the file's end is refused and leaves the file as it was.
+    let past = [&face[held as usize..], b"!".as_slice()].concat();
+    let (status, problem) = put_piece(&net, LUOYANG, XIXI, &photo_sha, held, size, &past).await;
+    assert_eq!((status, problem["code"].as_str()), (413, Some("file_piece_too_large")), "{problem}");
+    assert_eq!(std::fs::metadata(partial_file(&net, XIXI, LUOYANG, &photo_sha)).unwrap().len(), held);
+    // A piece that breaks off half-way: what arrived of it stays, synced, and counts.
+    let half = PIECE / 2;
+    let first = face[held as usize..held as usize + half].to_vec();
+    let breaking = futures_util::stream::iter([Ok(first)]).chain(futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Err(std::io::Error::other("the link went down"))
+    }));
+    let (status, ..) =
+        put_body(&net, LUOYANG, XIXI, &photo_sha, (held, size), reqwest::Body::wrap_stream(breaking)).await;
+    assert_ne!(status, 200, "a broken piece is not answered as taken");
+    let held = held + half as u64;
+    let kept_of_it = eventually(Duration::from_secs(10), || async {
+        std::fs::metadata(partial_file(&net, XIXI, LUOYANG, &photo_sha)).is_ok_and(|m| m.len() == held)
+    })
+    .await;
+    assert!(kept_of_it, "the half that arrived is kept");
 
     // 罗阳 comes back; it never heard those answers, so it asks first and goes on from there.
     let before = xixi.file_bytes_received(&LUOYANG.parse().unwrap());
