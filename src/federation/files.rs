@@ -68,25 +68,27 @@ impl FileSender {
         }
     }
 
-    /// Sends every queued file the peer has not refused, one after another.
+    /// Sends every queued file the peer has not refused and this station holds, one after
+    /// another. A file not here yet (a forwarded request names a file still on its way here)
+    /// waits without holding back the others; the task is woken when a file arrives.
     async fn send_queued(&self) -> Result<(), Stall> {
         let queued = self.node.store().files_to_send(&self.peer.id).map_err(|e| Stall::Later(e.to_string()))?;
         for outgoing in queued.into_iter().filter(|o| o.refused.is_none()) {
             if self.shutdown.is_cancelled() {
                 return Ok(());
             }
-            self.send_file(outgoing).await?;
+            let path = self.node.store().file_path(&outgoing.sha256);
+            if tokio::fs::metadata(&path).await.is_err() {
+                tracing::debug!(peer = %self.peer.id, sha256 = %outgoing.sha256, "file not here yet; sent once it arrives");
+                continue;
+            }
+            self.send_file(outgoing, &path).await?;
         }
         Ok(())
     }
 
-    async fn send_file(&self, mut outgoing: Outgoing) -> Result<(), Stall> {
+    async fn send_file(&self, mut outgoing: Outgoing, path: &std::path::Path) -> Result<(), Stall> {
         let later = |e: &dyn std::fmt::Display| Stall::Later(e.to_string());
-        let path = self.node.store().file_path(&outgoing.sha256);
-        // A forwarded request may name a file this station has not received yet.
-        if tokio::fs::metadata(&path).await.is_err() {
-            return Err(Stall::Later(format!("file {} is not here yet", outgoing.sha256)));
-        }
         let url = format!("{}/fed/v1/files/{}", self.peer.url.trim_end_matches('/'), outgoing.sha256);
         // What the peer takes in one piece, once it has said so; a peer that does not say
         // takes what every release takes.
@@ -104,7 +106,7 @@ impl FileSender {
                 .header(TOTAL_HEADER, outgoing.size)
                 .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
                 .header(reqwest::header::CONTENT_LENGTH, want)
-                .body(piece_body(&path, offset, want).await.map_err(|e| later(&e))?)
+                .body(piece_body(path, offset, want).await.map_err(|e| later(&e))?)
                 .send()
                 .await
                 .map_err(|e| later(&e))?;

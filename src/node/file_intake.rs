@@ -132,6 +132,10 @@ impl Node {
         }
         self.store.keep_file(whole, self.now()).await?;
         tracing::info!(%peer, %sha256, size = total, "attachment received whole");
+        // A request this station forwarded may name the file: it can go on now.
+        for signals in self.signals.values() {
+            signals.files.notify_one();
+        }
         Ok((total, Some(self.sign_file_receipt(peer, &named)?)))
     }
 

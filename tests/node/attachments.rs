@@ -496,6 +496,72 @@ async fn pieces_from_a_stranger_or_of_an_altered_file_are_refused_and_a_cut_tran
 }
 
 #[tokio::test]
+async fn a_forwarded_request_takes_its_photo_on_as_soon_as_the_photo_reaches_the_forwarding_station() {
+    // Only 罗阳 is up when it sends: the request and its photo wait in its queues.
+    let mut net = Net::partial(&[LUOYANG, XIXI, MAZHAN], &[LUOYANG]).await;
+    let liaison = net.officer(LUOYANG, As::Liaison);
+    let face = noisy_photo(900, 700);
+    let up = liaison.upload(face.clone()).await.unwrap();
+    let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
+    new.attachments.push(AttachmentRef {
+        sha256: up.sha256,
+        size: up.size,
+        media_type: up.media_type,
+        name: "近照.jpg".into(),
+        caption: None,
+    });
+    let case = liaison.create_case(&new).await.unwrap();
+    let store = net.node(LUOYANG).store();
+    let wire = store.envelope(&store.case(&case.id).unwrap().unwrap().request).unwrap().unwrap().wire;
+
+    // 罗阳 goes down; 犀溪 gets the request by hand, as 罗阳 would deliver it, but not the photo.
+    net.stop(LUOYANG).await;
+    net.restart(XIXI).await;
+    net.restart(MAZHAN).await;
+    let batch = format!("{{\"envelopes\":[{}]}}", String::from_utf8(wire).unwrap());
+    let answer: Value = net
+        .station_client(LUOYANG)
+        .post(format!("{}/fed/v1/inbox", net.url(XIXI)))
+        .header("content-type", "application/json")
+        .body(batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+
+    // 犀溪 is the wrong station and passes the request on to 马站; it names the photo, which
+    // 犀溪 does not hold yet.
+    let input =
+        tiemeng::node::ForwardInput { to: MAZHAN.parse().unwrap(), message: "当事人现居马站辖区".into() };
+    let forwarded = net.officer(XIXI, As::Duty).forward(&case.id, &input).await.unwrap();
+    let mazhan = net.officer(MAZHAN, As::Duty);
+    let waiting = eventually(Duration::from_secs(20), || async {
+        mazhan.case(&forwarded.id).await.is_ok_and(|d| d.attachments.len() == 1 && !d.attachments[0].here)
+    })
+    .await;
+    assert!(waiting, "马站 holds the forwarded request, its photo still to come");
+
+    // 罗阳 comes back and sends the photo to 犀溪, which passes it on at once: not after its
+    // file task's idle wait (30 s), and without the photo holding anything else back.
+    net.restart(LUOYANG).await;
+    let xixi = net.node(XIXI).clone();
+    let at_xixi =
+        eventually(Duration::from_secs(30), || async { xixi.store().file_info(&up.sha256).unwrap().is_some() }).await;
+    assert!(at_xixi, "the photo reaches 犀溪");
+    let onward = eventually(Duration::from_secs(10), || async {
+        mazhan.case(&forwarded.id).await.is_ok_and(|d| d.attachments.iter().all(|a| a.here))
+    })
+    .await;
+    assert!(onward, "犀溪 sends the photo on to 马站 as soon as it holds it");
+    let mazhan_store = net.node(MAZHAN).store();
+    assert_eq!(std::fs::read(mazhan_store.file_path(&up.sha256)).unwrap(), face, "byte for byte");
+    net.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_command_line_sends_a_request_with_its_files_and_shows_where_they_stand() {
     let net = Net::start(&[LUOYANG, XIXI]).await;
     let now = time::OffsetDateTime::now_utc();
