@@ -168,14 +168,14 @@ pub fn check_file(path: &std::path::Path, media_type: MediaType) -> std::io::Res
         return Ok(check(&std::fs::read(path)?, media_type));
     }
     let mut file = std::fs::File::open(path)?;
-    let (mut scan, mut tail, mut piece) = (MarkupScan::default(), Vec::new(), vec![0u8; 1 << 20]);
+    let (mut scan, mut tail, mut piece) = (MarkupScan::default(), Vec::new(), vec![0u8; 256 << 10]);
     loop {
         let n = file.read(&mut piece)?;
         if n == 0 {
             break;
         }
         scan.feed(&piece[..n]);
-        tail.extend_from_slice(&piece[..n]);
+        tail.extend_from_slice(&piece[n.saturating_sub(PDF_TAIL)..n]);
         tail.drain(..tail.len().saturating_sub(PDF_TAIL));
     }
     if let Some(found) = scan.finish() {
@@ -328,10 +328,11 @@ pub mod tests {
                 assert_eq!(scan.finish(), markup_in(text), "cut at {cut} and {second}");
             }
         }
-        // A document on disk, read 1 MiB at a time, a tag on the boundary of two reads.
+        // A document on disk, read 256 KiB at a time, a tag on the boundary of two reads.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("scan.pdf");
         let mut pdf = b"%PDF-1.7\n".to_vec();
+        // 1 MiB is four reads: the tag starts in the fourth and ends in the fifth.
         pdf.resize((1 << 20) - 3, b'.');
         pdf.extend_from_slice(b"<iframe src=x>");
         pdf.resize(3 << 20, b'.');

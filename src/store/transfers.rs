@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use futures_util::{Stream, StreamExt as _};
 use sha2::Digest as _;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncReadExt as _;
 
 use super::files::Received;
 use super::{Store, StoreError, TreeId, Unit};
@@ -177,11 +177,12 @@ impl Store {
         if let Some(folder) = path.parent() {
             tokio::fs::create_dir_all(folder).await.map_err(io)?;
         }
-        let mut file = tokio::fs::File::options().create(true).append(true).open(&path).await.map_err(io)?;
+        let file = tokio::fs::File::options().create(true).append(true).open(&path).await.map_err(io)?;
         let have = file.metadata().await.map_err(io)?.len();
         if have != span.offset {
             return Ok(Appended::Elsewhere(have));
         }
+        let mut file = Appender(Some(file.into_std().await));
         let room = span.max.min(span.total.saturating_sub(span.offset));
         let (mut buffer, mut read, mut broke) = (Vec::with_capacity(WRITE_BUFFER), 0u64, None);
         while let Some(chunk) = piece.next().await {
@@ -196,7 +197,7 @@ impl Store {
             count(bytes.len());
             read += bytes.len() as u64;
             if read > room {
-                drop(file);
+                drop(file.0.take());
                 if let Ok(file) = tokio::fs::OpenOptions::new().write(true).open(&path).await {
                     file.set_len(span.offset).await.map_err(io)?;
                     file.sync_data().await.map_err(io)?;
@@ -207,14 +208,12 @@ impl Store {
             if let Some(hasher) = hasher.as_mut() {
                 hasher.update(bytes);
             }
-            buffer.extend_from_slice(bytes);
-            if buffer.len() >= WRITE_BUFFER {
-                file.write_all(&buffer).await.map_err(io)?;
-                buffer.clear();
+            if buffer.len() + bytes.len() > WRITE_BUFFER && !buffer.is_empty() {
+                buffer = file.write(buffer, false).await.map_err(io)?;
             }
+            buffer.extend_from_slice(bytes);
         }
-        file.write_all(&buffer).await.map_err(io)?;
-        file.sync_data().await.map_err(io)?;
+        file.write(buffer, true).await.map_err(io)?;
         let have = span.offset + read;
         Ok(match broke {
             Some(why) => Appended::BrokeOff { have, why },
@@ -290,6 +289,27 @@ impl Store {
 
 /// Bytes gathered before each write to disk while a piece arrives.
 const WRITE_BUFFER: usize = 1 << 20;
+
+/// A file appended to from the blocking pool, its buffer moved there and back rather than
+/// copied (tokio's file copies every write into a buffer of its own).
+struct Appender(Option<std::fs::File>);
+
+impl Appender {
+    /// Writes `buffer` (and syncs the file's data when `sync`); the buffer comes back empty.
+    async fn write(&mut self, mut buffer: Vec<u8>, sync: bool) -> std::io::Result<Vec<u8>> {
+        use std::io::Write as _;
+        let mut file = self.0.take().ok_or_else(|| std::io::Error::other("the file was closed after a failure"))?;
+        let (file, written) = tokio::task::spawn_blocking(move || {
+            let written = file.write_all(&buffer).and_then(|()| if sync { file.sync_data() } else { Ok(()) });
+            buffer.clear();
+            (file, written.map(|()| buffer))
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        self.0 = Some(file);
+        written
+    }
+}
 
 /// Where a piece goes in its file.
 #[derive(Debug, Clone, Copy)]
