@@ -30,6 +30,7 @@ mod reconcile;
 mod redirect;
 mod refno;
 mod search;
+mod search_build;
 mod stats;
 mod sync;
 mod tally_cache;
@@ -262,6 +263,9 @@ pub struct Store {
     /// Set only by the benchmark harness; see [`Store::set_flush_for_bench`].
     #[cfg(feature = "bench")]
     skip_flush: AtomicBool,
+    /// Set only by the benchmark harness; see [`Store::defer_search_index_for_bench`].
+    #[cfg(feature = "bench")]
+    defer_search_index: AtomicBool,
 }
 
 impl Store {
@@ -308,6 +312,8 @@ impl Store {
             events_published: tokio::sync::watch::Sender::new(last_event),
             #[cfg(feature = "bench")]
             skip_flush: AtomicBool::new(false),
+            #[cfg(feature = "bench")]
+            defer_search_index: AtomicBool::new(false),
         }
     }
 
@@ -323,6 +329,27 @@ impl Store {
         if !flush {
             tracing::warn!("flushing disabled for a benchmark: acknowledged data is NOT durable");
         }
+    }
+
+    /// **Benchmarks only.** Requests stored from now on get no search entries, and the store is
+    /// marked as lacking the index, so that the next open builds it whole, in key order, as for
+    /// a store written by a release without search: what a bulk load of years of cases does
+    /// to leave the index as compact as a station's that grew over those years. Only in
+    /// builds with the `bench` feature.
+    #[cfg(feature = "bench")]
+    pub fn defer_search_index_for_bench(&self) -> Result<(), StoreError> {
+        self.defer_search_index.store(true, Ordering::Relaxed);
+        self.forget_search_marker()
+    }
+
+    /// Whether requests get their search entries as they are stored (always, but while a
+    /// benchmark's bulk load defers them).
+    pub(super) fn indexes_search(&self) -> bool {
+        #[cfg(feature = "bench")]
+        if self.defer_search_index.load(Ordering::Relaxed) {
+            return false;
+        }
+        true
     }
 
     /// The open database, unless it is being reopened.

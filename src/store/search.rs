@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 use super::keys::{kind_tag, time_key};
+use super::search_build::{self, InOrder, SortedRuns};
 use super::{Store, StoreError, TreeId, Unit};
 use crate::case::CaseRecord;
 use crate::domain::details::{CaseDetails, CaseKind};
@@ -366,36 +367,41 @@ impl Store {
         }
     }
 
-    /// Builds the search index for a store written by a release without one, a batch of
-    /// cases at a time (a rerun after a crash writes the same entries again).
+    /// Builds the search index for a store written by a release without one (or by a bulk
+    /// load that left it for last), its entries sorted first so that each of the index's
+    /// leaves is written once ([`super::search_build`]). A rerun after a crash writes the same
+    /// entries again.
     pub(super) fn ensure_search_index(&self) -> Result<(), StoreError> {
         let _guard = self.lock()?;
         let inner = self.inner()?;
         if inner.trees.meta.get(BUILT)?.is_some() {
             return Ok(());
         }
-        let mut batch = sled::Batch::default();
-        let (mut in_batch, mut cases) = (0usize, 0usize);
+        let started = std::time::Instant::now();
+        let mut runs = SortedRuns::new(self.dir.join("search-build"), search_build::RUN_BYTES)?;
+        let mut cases = 0usize;
         for item in inner.trees.caseid_case.iter() {
             let (_, value) = item?;
             let case = super::case_value::record(&value)?;
             let Some((envelope, request)) = self.request_of(&case)? else { continue };
             for (key, value) in entries(&envelope, &request) {
-                batch.insert(key, value);
+                runs.push(key, value)?;
             }
             cases += 1;
-            in_batch += 1;
-            if in_batch == 2_000 {
-                inner.trees.term_case.apply_batch(std::mem::take(&mut batch))?;
-                in_batch = 0;
-            }
         }
-        inner.trees.term_case.apply_batch(batch)?;
+        let mut index = InOrder::new(&inner.trees.term_case);
+        let written = runs.finish(|key, value| index.put(key, value))?;
+        index.finish()?;
         inner.flush_now()?;
         inner.trees.meta.insert(BUILT, &[1u8][..])?;
         inner.flush_now()?;
         if cases > 0 {
-            tracing::info!(cases, "built the search index of the stored cases");
+            tracing::info!(
+                cases,
+                entries = written,
+                secs = started.elapsed().as_secs_f64(),
+                "built the search index of the stored cases"
+            );
         }
         Ok(())
     }
@@ -406,8 +412,14 @@ impl Store {
     /// release without search wrote it.
     #[cfg(feature = "test-support")]
     pub fn forget_search_index_for_tests(&self) -> Result<(), StoreError> {
+        self.inner()?.trees.term_case.clear()?;
+        self.forget_search_marker()
+    }
+
+    /// Marks the store as lacking the search index: the next open builds it.
+    #[cfg(any(feature = "test-support", feature = "bench"))]
+    pub(super) fn forget_search_marker(&self) -> Result<(), StoreError> {
         let inner = self.inner()?;
-        inner.trees.term_case.clear()?;
         inner.trees.meta.remove(BUILT)?;
         inner.flush_now()?;
         Ok(())

@@ -136,7 +136,9 @@ impl<'s> Unit<'s> {
             at: envelope.at,
             stored_at: self.at,
         };
-        self.index_request(envelope);
+        if self.store.indexes_search() {
+            self.index_request(envelope);
+        }
         self.envelopes.push(envelope.clone());
         self.envelope_values.insert(envelope.id, EnvelopeValue { meta, wire: sealed.wire(), own_receipt: None });
         self.timelines.entry(envelope.case).or_default().push(case_value::entry(envelope.at, &envelope.id));
