@@ -24,8 +24,6 @@ use super::StoreError;
 pub const RUN_BYTES: usize = 64 << 20;
 /// What one entry costs in memory besides its bytes: two vectors' headers and their heap blocks.
 const ENTRY_OVERHEAD: usize = 80;
-/// Entries written to sled in one batch.
-const INSERT_BATCH: usize = 20_000;
 /// Buffer of each run file while it is written or merged.
 const FILE_BUFFER: usize = 64 << 10;
 
@@ -123,36 +121,6 @@ impl SortedRuns {
             std::fs::remove_dir_all(&self.dir).map_err(io)?;
         }
         Ok(given)
-    }
-}
-
-/// Writes entries given in key order into `tree`, a batch at a time.
-pub struct InOrder<'t> {
-    tree: &'t sled::Tree,
-    batch: sled::Batch,
-    held: usize,
-}
-
-impl<'t> InOrder<'t> {
-    /// Writes into `tree`.
-    pub fn new(tree: &'t sled::Tree) -> Self {
-        Self { tree, batch: sled::Batch::default(), held: 0 }
-    }
-
-    /// Takes the next entry.
-    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> Result<(), StoreError> {
-        self.batch.insert(key, value);
-        self.held += 1;
-        if self.held == INSERT_BATCH {
-            self.tree.apply_batch(std::mem::take(&mut self.batch))?;
-            self.held = 0;
-        }
-        Ok(())
-    }
-
-    /// Writes what is left.
-    pub fn finish(self) -> Result<(), StoreError> {
-        Ok(self.tree.apply_batch(self.batch)?)
     }
 }
 
