@@ -362,6 +362,24 @@ async fn put_body(
     (response.status().as_u16(), response.json().await.ok(), piece_max)
 }
 
+/// Delivers the envelope `wire` from station `from` to `to` as `from`'s delivery task would,
+/// and checks that `to` accepted it.
+async fn deliver_by_hand(net: &Net, from: &str, to: &str, wire: Vec<u8>) {
+    let batch = format!("{{\"envelopes\":[{}]}}", String::from_utf8(wire).unwrap());
+    let answer: Value = net
+        .station_client(from)
+        .post(format!("{}/fed/v1/inbox", net.url(to)))
+        .header("content-type", "application/json")
+        .body(batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+}
+
 /// What arrived of a file from `from` at `at`, in the partial folder.
 fn partial_file(net: &Net, at: &str, from: &str, sha256: &Sha256) -> std::path::PathBuf {
     net.data_dir(at).join("attachments/partial").join(from).join(sha256.hex())
@@ -399,19 +417,7 @@ async fn pieces_from_a_stranger_or_of_an_altered_file_are_refused_and_a_cut_tran
     // 罗阳 would deliver it.
     net.stop(LUOYANG).await;
     net.restart(XIXI).await;
-    let batch = format!("{{\"envelopes\":[{}]}}", String::from_utf8(wire).unwrap());
-    let answer: Value = net
-        .station_client(LUOYANG)
-        .post(format!("{}/fed/v1/inbox", net.url(XIXI)))
-        .header("content-type", "application/json")
-        .body(batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+    deliver_by_hand(&net, LUOYANG, XIXI, wire).await;
     let (photo_sha, pdf_sha) = (Sha256::of(&face), Sha256::of(&letter));
     let (size, xixi) = (face.len() as u64, net.node(XIXI).clone());
 
@@ -518,19 +524,7 @@ async fn a_forwarded_request_takes_its_photo_on_as_soon_as_the_photo_reaches_the
     net.stop(LUOYANG).await;
     net.restart(XIXI).await;
     net.restart(MAZHAN).await;
-    let batch = format!("{{\"envelopes\":[{}]}}", String::from_utf8(wire).unwrap());
-    let answer: Value = net
-        .station_client(LUOYANG)
-        .post(format!("{}/fed/v1/inbox", net.url(XIXI)))
-        .header("content-type", "application/json")
-        .body(batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
+    deliver_by_hand(&net, LUOYANG, XIXI, wire).await;
 
     // 犀溪 is the wrong station and passes the request on to 马站; it names the photo, which
     // 犀溪 does not hold yet.
