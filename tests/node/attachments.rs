@@ -286,13 +286,7 @@ async fn the_files_follow_their_request_to_the_partner_byte_for_byte_checked_and
     let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
     for (bytes, name) in [(&face, "近照.jpg"), (&letter, "协查函.pdf")] {
         let up = liaison.upload(bytes.clone()).await.unwrap();
-        new.attachments.push(AttachmentRef {
-            sha256: up.sha256,
-            size: up.size,
-            media_type: up.media_type,
-            name: name.into(),
-            caption: None,
-        });
+        new.attachments.push(named_ref(&up, name));
     }
     let case = liaison.create_case(&new).await.unwrap();
     let duty = net.officer(XIXI, As::Duty);
@@ -380,6 +374,11 @@ async fn deliver_by_hand(net: &Net, from: &str, to: &str, wire: Vec<u8>) {
     assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
 }
 
+/// How a request names an uploaded file, without a caption.
+fn named_ref(up: &tiemeng::node::Uploaded, name: &str) -> AttachmentRef {
+    AttachmentRef { sha256: up.sha256, size: up.size, media_type: up.media_type, name: name.into(), caption: None }
+}
+
 /// What arrived of a file from `from` at `at`, in the partial folder.
 fn partial_file(net: &Net, at: &str, from: &str, sha256: &Sha256) -> std::path::PathBuf {
     net.data_dir(at).join("attachments/partial").join(from).join(sha256.hex())
@@ -396,13 +395,7 @@ async fn pieces_from_a_stranger_or_of_an_altered_file_are_refused_and_a_cut_tran
     let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
     for (bytes, name) in [(&face, "近照.jpg"), (&letter, "协查函.pdf")] {
         let up = liaison.upload(bytes.clone()).await.unwrap();
-        new.attachments.push(AttachmentRef {
-            sha256: up.sha256,
-            size: up.size,
-            media_type: up.media_type,
-            name: name.into(),
-            caption: None,
-        });
+        new.attachments.push(named_ref(&up, name));
     }
     let case = liaison.create_case(&new).await.unwrap();
     let waiting = liaison.case(&case.id).await.unwrap();
@@ -509,13 +502,7 @@ async fn a_forwarded_request_takes_its_photo_on_as_soon_as_the_photo_reaches_the
     let face = noisy_photo(900, 700);
     let up = liaison.upload(face.clone()).await.unwrap();
     let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
-    new.attachments.push(AttachmentRef {
-        sha256: up.sha256,
-        size: up.size,
-        media_type: up.media_type,
-        name: "近照.jpg".into(),
-        caption: None,
-    });
+    new.attachments.push(named_ref(&up, "近照.jpg"));
     let case = liaison.create_case(&new).await.unwrap();
     let store = net.node(LUOYANG).store();
     let wire = store.envelope(&store.case(&case.id).unwrap().unwrap().request).unwrap().unwrap().wire;
@@ -650,13 +637,7 @@ async fn a_backup_carries_the_files_and_a_restore_puts_them_back_checked() {
     let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
     for (bytes, name) in [(&face, "近照.jpg"), (&letter, "协查函.pdf")] {
         let up = liaison.upload(bytes.clone()).await.unwrap();
-        new.attachments.push(AttachmentRef {
-            sha256: up.sha256,
-            size: up.size,
-            media_type: up.media_type,
-            name: name.into(),
-            caption: None,
-        });
+        new.attachments.push(named_ref(&up, name));
     }
     let case = liaison.create_case(&new).await.unwrap();
     let backup = net.dir.path().join("luoyang.tiemeng-backup");
@@ -712,13 +693,7 @@ async fn a_station_restored_from_an_older_backup_gets_back_the_files_it_lost_its
     let face = photo(600, 800);
     let up = liaison.upload(face.clone()).await.unwrap();
     let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
-    new.attachments.push(AttachmentRef {
-        sha256: up.sha256,
-        size: up.size,
-        media_type: up.media_type,
-        name: "近照.jpg".into(),
-        caption: None,
-    });
+    new.attachments.push(named_ref(&up, "近照.jpg"));
     let case = liaison.create_case(&new).await.unwrap();
     let duty = net.officer(XIXI, As::Duty);
     let all_here = |want: usize| {
@@ -735,13 +710,7 @@ async fn a_station_restored_from_an_older_backup_gets_back_the_files_it_lost_its
     let note = tiemeng::node::Action::Note(tiemeng::node::NoteInput {
         text: "已找到".into(),
         targets: Vec::new(),
-        attachments: vec![AttachmentRef {
-            sha256: mine.sha256,
-            size: mine.size,
-            media_type: mine.media_type,
-            name: "找到时.jpg".into(),
-            caption: None,
-        }],
+        attachments: vec![named_ref(&mine, "找到时.jpg")],
     });
     duty.act(&case.id, &note).await.unwrap();
     let luoyang_has = eventually(Duration::from_secs(30), || async {
@@ -778,13 +747,7 @@ async fn an_exported_case_carries_its_files_beside_the_bundle_and_verify_checks_
     let mut named = Vec::new();
     for (bytes, name) in [(&face, "近照.jpg"), (&letter, "协查函.pdf")] {
         let up = liaison.upload(bytes.clone()).await.unwrap();
-        named.push(AttachmentRef {
-            sha256: up.sha256,
-            size: up.size,
-            media_type: up.media_type,
-            name: name.into(),
-            caption: None,
-        });
+        named.push(named_ref(&up, name));
     }
     let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], now);
     new.attachments = named.clone();
@@ -868,13 +831,7 @@ async fn kill_9_during_an_upload_or_a_transfer_loses_nothing_acknowledged_and_le
     // A transfer under way when the receiving node is killed: it resumes once it is back.
     let mut xixi = net.spawn_process(XIXI).await;
     let mut new = samples::missing_elderly_man(vec![XIXI.parse().unwrap()], time::OffsetDateTime::now_utc());
-    new.attachments.push(AttachmentRef {
-        sha256: kept.sha256,
-        size: kept.size,
-        media_type: kept.media_type,
-        name: "近照.jpg".into(),
-        caption: None,
-    });
+    new.attachments.push(named_ref(&kept, "近照.jpg"));
     let case = liaison.create_case(&new).await.unwrap();
     let partial = partial_file(&net, XIXI, LUOYANG, &kept.sha256);
     let mut caught = 0;
