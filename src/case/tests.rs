@@ -9,6 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::*;
 use crate::domain::case::WithdrawReason;
+use crate::domain::lifecycle::LifecycleError;
 use crate::envelope::Signatory;
 use crate::envelope::body::{NoteBody, ReminderBody, WithdrawBody};
 use crate::node::NewCase;

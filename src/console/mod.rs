@@ -6,6 +6,7 @@
 
 mod alerts;
 mod attach_form;
+mod case_act;
 mod case_files;
 pub(crate) mod case_page;
 mod charts;
@@ -196,7 +197,7 @@ pub fn router() -> Router<Arc<Node>> {
         .route("/console/cases/{id}/letter", get(letter::show))
         .route("/console/verify", get(verify::show))
         // A note may carry files: bounded as they are read (`attach_form`), like a new request.
-        .route("/console/cases/{id}/{action}", post(case_page::act).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/console/cases/{id}/{action}", post(case_act::act).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/console/dashboard", get(dashboard::show))
         .route("/console/peers", get(peers::show))
         .route("/console/peers/{id}/resend", post(peers::resend))

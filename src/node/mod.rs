@@ -24,6 +24,7 @@ pub mod health;
 mod inbound;
 #[cfg(test)]
 mod inbound_fuzz;
+mod inputs;
 mod letter;
 mod officer;
 mod once;
@@ -56,11 +57,12 @@ pub use file_intake::FileRefusal;
 pub use forward::ForwardInput;
 pub use handover::{HandoverInput, HandoverView, TimelineItem, handover_choices, may_hand_over, roles_to_handle};
 pub use inbound::{InboundError, InboundOutcome};
-pub use letter::{LetterCheck, LetterCode, LetterRefusal};
-pub use officer::{
+pub use inputs::{
     AckInput, Action, CloseInput, DeclineInput, NewCase, NoteInput, OutcomeInput, ReminderInput, WithdrawInput,
-    action_body, request_envelope,
+    action_body,
 };
+pub use letter::{LetterCheck, LetterCode, LetterRefusal};
+pub use officer::request_envelope;
 pub use once::{IdempotencyKey, KEY_LIFE, Sent};
 pub use reconcile::{RECONCILE_MARGIN, RECONCILE_PAGE, ReconcileRefusal, Returned, TakenBack};
 pub use redirect::{RedirectOf, RedirectView, redirected_request};

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::officer::{Action, WithdrawInput};
+use super::inputs::{Action, WithdrawInput};
 use super::{Node, NodeError, Officer};
 use crate::case::{CaseRecord, TargetRecord};
 use crate::domain::case::WithdrawReason;

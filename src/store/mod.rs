@@ -14,6 +14,7 @@ mod case_value;
 mod codec;
 mod envelope_value;
 mod equivocation;
+mod error;
 mod events;
 mod files;
 mod flush;
@@ -27,6 +28,7 @@ mod once;
 mod outbox;
 mod peer_note;
 mod reconcile;
+mod records;
 mod redirect;
 mod refno;
 mod search;
@@ -51,11 +53,13 @@ use time::OffsetDateTime;
 pub use audit::{AuditDraft, AuditEntry, ChainBreak};
 use envelope_value::EnvelopeValue;
 pub use equivocation::Equivocation;
+pub use error::StoreError;
 pub use events::Stage;
 pub use flush::FlushStats;
 pub use keys::Mailbox;
 pub use late::LateGroup;
 pub use once::SentKey;
+pub use records::{DeadLetter, EnvelopeMeta, StoredEnvelope};
 
 pub use list::{Handled, LateTarget, ListQuery, Page};
 pub use search::{CURSOR_MAX, Field as SearchField, SearchHit, SearchPage, SearchQuery};
@@ -63,47 +67,11 @@ pub use stats::Bucket;
 pub use unit::Unit;
 
 use crate::case::CaseRecord;
-use crate::envelope::Kind;
 use crate::ids::{CaseId, EnvelopeId, StationId};
 pub use files::{FileInfo, Incoming, IncomingError, Received};
 use flush::GroupFlush;
 pub use transfers::{Appended, Outgoing, PieceSpan, Transfer};
 pub(crate) use trees::{TreeId, Trees};
-
-/// A storage failure. None of these is the caller's fault; all of them mean "not done".
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// sled reported an I/O or internal error.
-    #[error("storage error: {0}")]
-    Sled(#[from] sled::Error),
-    /// A stored value cannot be read back.
-    #[error("stored data is damaged: {0}")]
-    Corrupt(String),
-    /// The flush to disk failed; the change may not survive a crash.
-    #[error("could not flush to disk: {0}")]
-    Flush(String),
-    /// The data folder belongs to another station.
-    #[error("data folder belongs to station {found}, not {expected}; check storage.data_dir")]
-    WrongStation {
-        /// The station this node is configured as.
-        expected: String,
-        /// The station recorded in the data folder.
-        found: String,
-    },
-    /// The store is being reopened after a failure; try again shortly.
-    #[error("storage is being reopened after a failure; try again shortly")]
-    Reopening,
-    /// A backup could not be taken (another one is running, or its file could not be
-    /// written); the store itself is unharmed.
-    #[error("the backup was not taken: {0}")]
-    Backup(String),
-    /// An attachment file could not be written, synced, moved or read.
-    #[error("attachment file: {0}")]
-    Files(String),
-    /// A writer panicked while holding the write lock.
-    #[error("a writer failed while holding the write lock; restart the node")]
-    Poisoned,
-}
 
 const META_STATION: &[u8] = b"station";
 
@@ -128,25 +96,6 @@ pub fn open_sled(config: &sled::Config) -> sled::Result<sled::Db> {
     }
 }
 
-impl StoreError {
-    /// Whether the disk holding the data folder is full: nothing stored is damaged, and the
-    /// store works again once there is space.
-    pub fn is_disk_full(&self) -> bool {
-        match self {
-            Self::Sled(sled::Error::Io(e)) => e.kind() == std::io::ErrorKind::StorageFull,
-            // Flush and backup errors keep only the text of the I/O error.
-            Self::Flush(text) | Self::Backup(text) => text.contains("No space left on device"),
-            _ => false,
-        }
-    }
-
-    /// Whether what is stored cannot be read back as written: the one case where restoring a
-    /// backup is the way on.
-    pub fn is_damage(&self) -> bool {
-        matches!(self, Self::Corrupt(_) | Self::Sled(sled::Error::Corruption { .. }))
-    }
-}
-
 impl Inner {
     fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
         leftovers::set_aside(dir);
@@ -164,70 +113,8 @@ impl Inner {
         self.log.flush(&self.db).map_err(StoreError::Flush)
     }
 }
+
 const META_AUDIT_HEAD: &[u8] = b"audit_head";
-
-/// Metadata kept beside an envelope's bytes.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct EnvelopeMeta {
-    /// The envelope id.
-    pub id: EnvelopeId,
-    /// Hex SHA-256 of the signed payload bytes.
-    pub sha256: String,
-    /// The case.
-    pub case: CaseId,
-    /// The signing station.
-    pub from: StationId,
-    /// The kind.
-    pub kind: Kind,
-    /// The envelope's own time.
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    /// When this node stored it.
-    #[serde(with = "time::serde::rfc3339")]
-    pub stored_at: OffsetDateTime,
-}
-
-impl EnvelopeMeta {
-    /// The payload digest as bytes.
-    pub fn digest(&self) -> Result<[u8; 32], StoreError> {
-        hex::decode(&self.sha256)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| StoreError::Corrupt(format!("envelope {} has a malformed digest", self.id)))
-    }
-}
-
-/// An envelope a peer refused for good, kept for admins to see and act on.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct DeadLetter {
-    /// Position it had in the peer's outbox.
-    pub seq: u64,
-    /// The envelope.
-    #[schema(value_type = String)]
-    pub envelope: EnvelopeId,
-    /// Its case.
-    #[schema(value_type = String)]
-    pub case: CaseId,
-    /// Its kind.
-    pub kind: Kind,
-    /// The peer's rejection code.
-    pub code: String,
-    /// The peer's explanation.
-    pub message: String,
-    /// When it was refused.
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub at: OffsetDateTime,
-}
-
-/// An envelope as stored: metadata and the canonical signed wire bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredEnvelope {
-    /// Metadata.
-    pub meta: EnvelopeMeta,
-    /// The signed bytes.
-    pub wire: Vec<u8>,
-}
 
 /// An open sled database with its trees and flusher. Field order matters: the flusher drops
 /// last and joins its thread, which holds the last database handle.
