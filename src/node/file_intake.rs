@@ -82,8 +82,9 @@ impl Node {
         E: std::fmt::Display,
     {
         let named = self.expected_file(peer, sha256, total)?;
-        // One piece at a time: a retried piece racing its first must not be appended twice.
-        let _one = self.file_intake.lock().await;
+        // One piece of a file at a time: a retried piece racing its first must not be appended
+        // twice, nor one file be kept twice as two partners send it. Other files go on.
+        let _one = self.file_intake.lock(*sha256).await;
         if self.store.file_info(sha256)?.is_some() {
             return Ok((total, Some(self.sign_file_receipt(peer, &named)?)));
         }

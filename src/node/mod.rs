@@ -25,6 +25,7 @@ mod inbound;
 #[cfg(test)]
 mod inbound_fuzz;
 mod inputs;
+mod keyed_lock;
 mod letter;
 mod officer;
 mod once;
@@ -176,8 +177,8 @@ pub struct Node {
     alerts: crate::alerts::deliver::Board,
     /// The latest events, rendered for open streams.
     feed: feed::EventFeed,
-    /// Taken while a piece of a partner's file is appended.
-    file_intake: tokio::sync::Mutex<()>,
+    /// Taken, per file, while a piece of a partner's file is appended.
+    file_intake: keyed_lock::KeyedLock<Sha256>,
     /// The hash so far of each file arriving from a partner, with how many bytes it covers.
     file_hashes: std::sync::Mutex<BTreeMap<(StationId, Sha256), (u64, sha2::Sha256)>>,
     /// Bytes of file pieces read from each partner since the start (`/metrics`): what a cut
@@ -230,7 +231,7 @@ impl Node {
             requests: Default::default(),
             alerts: Default::default(),
             feed,
-            file_intake: tokio::sync::Mutex::new(()),
+            file_intake: Default::default(),
             file_hashes: std::sync::Mutex::default(),
             file_bytes_in: Default::default(),
         };

@@ -454,15 +454,31 @@ async fn pieces_from_a_stranger_or_of_an_altered_file_are_refused_and_a_cut_tran
     let (status, problem) = put_piece(&net, LUOYANG, XIXI, &photo_sha, held, size, &past).await;
     assert_eq!((status, problem["code"].as_str()), (413, Some("file_piece_too_large")), "{problem}");
     assert_eq!(std::fs::metadata(partial_file(&net, XIXI, LUOYANG, &photo_sha)).unwrap().len(), held);
-    // A piece that breaks off half-way: what arrived of it stays, synced, and counts.
+    // A piece that hangs half-way, then breaks off: what arrived of it stays, synced, and
+    // counts. While it hangs, the letter comes whole: a stalled piece holds up no other file.
     let half = PIECE / 2;
     let first = face[held as usize..held as usize + half].to_vec();
-    let breaking = futures_util::stream::iter([Ok(first)]).chain(futures_util::stream::once(async {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    let (cut, cut_now) = tokio::sync::oneshot::channel::<()>();
+    let breaking = futures_util::stream::iter([Ok(first)]).chain(futures_util::stream::once(async move {
+        let _ = cut_now.await;
         Err(std::io::Error::other("the link went down"))
     }));
-    let (status, ..) =
-        put_body(&net, LUOYANG, XIXI, &photo_sha, (held, size), reqwest::Body::wrap_stream(breaking)).await;
+    let read_before = xixi.file_bytes_received(&LUOYANG.parse().unwrap());
+    let hanging = put_body(&net, LUOYANG, XIXI, &photo_sha, (held, size), reqwest::Body::wrap_stream(breaking));
+    let beside = async {
+        let reading = eventually(Duration::from_secs(10), || async {
+            xixi.file_bytes_received(&LUOYANG.parse().unwrap()) >= read_before + half as u64
+        })
+        .await;
+        let letter_sent = put_piece(&net, LUOYANG, XIXI, &pdf_sha, 0, letter.len() as u64, &letter);
+        let answered = tokio::time::timeout(Duration::from_secs(10), letter_sent).await;
+        let _ = cut.send(());
+        (reading, answered)
+    };
+    let ((status, ..), (reading, answered)) = tokio::join!(hanging, beside);
+    assert!(reading, "the hanging piece's first half was read");
+    let (letter_status, ack) = answered.expect("the letter waited for the photo's stalled piece");
+    assert_eq!((letter_status, ack["have"].as_u64()), (200, Some(letter.len() as u64)), "{ack}");
     assert_ne!(status, 200, "a broken piece is not answered as taken");
     let held = held + half as u64;
     let kept_of_it = eventually(Duration::from_secs(10), || async {
@@ -482,9 +498,9 @@ async fn pieces_from_a_stranger_or_of_an_altered_file_are_refused_and_a_cut_tran
     assert_eq!(std::fs::read(xixi.store().file_path(&photo_sha)).unwrap(), face, "byte for byte");
     assert_eq!(std::fs::read(xixi.store().file_path(&pdf_sha)).unwrap(), letter);
     let resent = xixi.file_bytes_received(&LUOYANG.parse().unwrap()) - before;
-    let missing = size - held + letter.len() as u64;
+    let missing = size - held;
     println!("{size} bytes, {held} held before the cut, {resent} read after it ({missing} missing)");
-    assert_eq!(resent, missing, "only what was missing: 罗阳 asked first how much 犀溪 held");
+    assert_eq!(resent, missing, "only what was missing of the photo: 罗阳 asked first how much 犀溪 held");
     let luoyang = net.node(LUOYANG).clone();
     let signed = eventually(Duration::from_secs(20), || async {
         [photo_sha, pdf_sha].iter().all(|s| luoyang.store().file_receipt(s, &XIXI.parse().unwrap()).unwrap().is_some())
