@@ -52,6 +52,11 @@ struct Counters {
     finished: AtomicU64,
     /// Commits known to be on disk: those finished before the last successful flush started.
     flushed: AtomicU64,
+    /// The longest flush since [`GroupFlush::take_longest`] last asked, and sled's part of it.
+    longest_micros: AtomicU64,
+    longest_sled_micros: AtomicU64,
+    /// The longest a unit took from asking for the writer lock to its commit, since then.
+    longest_write_micros: AtomicU64,
 }
 
 /// A snapshot of the flusher's counters since the store was opened.
@@ -93,9 +98,13 @@ impl GroupFlush {
                 // counted as on disk for waiters still to come.
                 let upto = counting.finished.load(Ordering::SeqCst);
                 let started = Instant::now();
-                let result = log.flush(&db);
+                let (result, sled_part) = log.flush_timed(&db);
                 let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
                 counting.busy_micros.fetch_add(micros, Ordering::Relaxed);
+                if counting.longest_micros.fetch_max(micros, Ordering::Relaxed) < micros {
+                    let sled_micros = u64::try_from(sled_part.as_micros()).unwrap_or(u64::MAX);
+                    counting.longest_sled_micros.store(sled_micros, Ordering::Relaxed);
+                }
                 counting.flushes.fetch_add(1, Ordering::Relaxed);
                 if result.is_ok() {
                     counting.flushed.fetch_max(upto, Ordering::SeqCst);
@@ -117,6 +126,22 @@ impl GroupFlush {
             busy: std::time::Duration::from_micros(self.counters.busy_micros.load(Ordering::Relaxed)),
             commits: self.counters.finished.load(Ordering::Relaxed),
         }
+    }
+
+    /// The longest flush since the last call, how long sled's own flush took of it (the rest
+    /// is the sync of its files), and the longest write from asking for the writer lock to its
+    /// commit. For the benchmark's account of where a slow write waited.
+    #[cfg(feature = "bench")]
+    pub fn take_longest(&self) -> (std::time::Duration, std::time::Duration, std::time::Duration) {
+        let take = |counter: &AtomicU64| std::time::Duration::from_micros(counter.swap(0, Ordering::Relaxed));
+        let c = &self.counters;
+        (take(&c.longest_micros), take(&c.longest_sled_micros), take(&c.longest_write_micros))
+    }
+
+    /// Notes how long a write took from asking for the writer lock to its commit.
+    pub fn write_took(&self, took: std::time::Duration) {
+        let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.counters.longest_write_micros.fetch_max(micros, Ordering::Relaxed);
     }
 
     /// Counts a commit that is about to write; call [`GroupFlush::commit_finished`] once it has

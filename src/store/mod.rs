@@ -355,13 +355,16 @@ impl Store {
     where
         E: From<StoreError>,
     {
+        let called = std::time::Instant::now();
         let _guard = self.lock()?;
         if let Some(failure) = self.failure() {
             return Err(StoreError::Flush(failure).into());
         }
-        let mut unit = Unit::new(self, self.inner()?, at);
+        let inner = self.inner()?;
+        let mut unit = Unit::new(self, inner.clone(), at);
         let value = work(&mut unit)?;
         let woken = unit.commit()?;
+        inner.flusher.write_took(called.elapsed());
         Ok((value, woken))
     }
 
@@ -390,6 +393,13 @@ impl Store {
     /// store was last opened.
     pub fn flush_stats(&self) -> FlushStats {
         self.inner().map(|inner| inner.flusher.stats()).unwrap_or_default()
+    }
+
+    /// The longest flush since the last call and sled's part of it, and the longest write
+    /// (waiting for the writer lock, then committing) since then.
+    #[cfg(feature = "bench")]
+    pub fn take_longest_flush(&self) -> (std::time::Duration, std::time::Duration, std::time::Duration) {
+        self.inner().map(|inner| inner.flusher.take_longest()).unwrap_or_default()
     }
 
     /// Blocking form of [`Store::durable`] for command-line tools.

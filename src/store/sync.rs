@@ -88,9 +88,22 @@ impl Log {
     /// Flushes `db` and syncs its files to the disk: what is written by now survives a power
     /// cut.
     pub fn flush(&self, db: &sled::Db) -> Result<(), String> {
-        db.flush().map_err(|e| e.to_string())?;
-        self.file.sync_data().map_err(|e| format!("syncing the log to disk: {e}"))?;
-        self.sync_blobs().map_err(|e| format!("syncing sled's blobs to disk: {e}"))
+        self.flush_timed(db).0
+    }
+
+    /// [`Log::flush`], with how long sled's own flush took of it (the rest is the sync).
+    pub(super) fn flush_timed(&self, db: &sled::Db) -> (Result<(), String>, std::time::Duration) {
+        let started = std::time::Instant::now();
+        if let Err(e) = db.flush() {
+            return (Err(e.to_string()), started.elapsed());
+        }
+        let sled_part = started.elapsed();
+        let synced = self
+            .file
+            .sync_data()
+            .map_err(|e| format!("syncing the log to disk: {e}"))
+            .and_then(|()| self.sync_blobs().map_err(|e| format!("syncing sled's blobs to disk: {e}")));
+        (synced, sled_part)
     }
 
     fn sync_blobs(&self) -> std::io::Result<()> {
