@@ -1234,7 +1234,7 @@ mod joint_statistics {
             // it stored the request (under load, seconds after the request was signed).
             let created = envelopes[0].at;
             let receipt = store.receipt(&envelopes[0].id, &station(to)).unwrap().expect("the target's receipt");
-            let delivered = tiemeng::envelope::SealedReceipt::open(&receipt, keys).unwrap().receipt.stored_at;
+            let delivered = tiemeng::envelope::SealedReceipt::open(&receipt, keys).unwrap().statement.stored_at;
             let waited = (delivered - created).max(time::Duration::ZERO);
             let ack_by = request.ack_by + waited;
             let mut acked_at = None;

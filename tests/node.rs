@@ -20,6 +20,7 @@ use std::time::Duration;
 use support::{As, LUOYANG, MAZHAN, Net, XIXI, eventually};
 use tiemeng::client::{ApiClient, ClientError};
 use tiemeng::domain::details::CaseKind;
+use tiemeng::envelope::Statement as _;
 use tiemeng::node::{Action, CloseInput};
 use tiemeng::pki::{self, Authority, Eku, LeafSpec, Overwrite};
 use tiemeng::samples;

@@ -29,6 +29,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::case::{DeclineReason, Outcome};
 use crate::domain::details::CaseKind;
+use crate::envelope::Statement as _;
 use crate::envelope::{Envelope, Receipt, SealedEnvelope};
 use crate::ids::{CaseId, EnvelopeId, OfficerId, StationId};
 use crate::keys::Signer;

@@ -5,10 +5,9 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{EnvelopeError, FILE_RECEIPT_CONTEXT, Signed};
+use super::FILE_RECEIPT_CONTEXT;
 use crate::domain::attachment::Sha256;
 use crate::ids::StationId;
-use crate::keys::{KeyRing, Signer};
 
 /// "`station` holds the file `sha256` of `size` bytes that `sender` sent, as of `at`."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,24 +28,9 @@ pub struct FileReceipt {
     pub at: OffsetDateTime,
 }
 
-/// A file receipt with its signature.
-#[derive(Debug, Clone)]
-pub struct SealedFileReceipt {
-    /// The content.
-    pub receipt: FileReceipt,
-    /// The signed bytes.
-    pub signed: Signed,
-}
-
-impl FileReceipt {
-    /// Signs the receipt with the receiving station's key.
-    pub fn seal(self, signer: &Signer) -> Result<SealedFileReceipt, EnvelopeError> {
-        let signed = Signed::sign_as(FILE_RECEIPT_CONTEXT, &self, &self.station, signer)?;
-        Ok(SealedFileReceipt { signed, receipt: self })
-    }
-}
-
 impl super::signed::Statement for FileReceipt {
+    const CONTEXT: &'static [u8] = FILE_RECEIPT_CONTEXT;
+
     fn version(&self) -> u8 {
         self.v
     }
@@ -58,15 +42,5 @@ impl super::signed::Statement for FileReceipt {
     }
 }
 
-impl SealedFileReceipt {
-    /// Verifies the signature, then parses strictly and checks the signer's key.
-    pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
-        let (receipt, signed) = Signed::open_statement(wire, FILE_RECEIPT_CONTEXT, keys)?;
-        Ok(Self { receipt, signed })
-    }
-
-    /// The canonical wire bytes.
-    pub fn wire(&self) -> Vec<u8> {
-        self.signed.encode()
-    }
-}
+/// A file receipt with the receiving station's signature.
+pub type SealedFileReceipt = super::signed::Sealed<FileReceipt>;

@@ -6,9 +6,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{EnvelopeError, HANDOVER_CONTEXT, Signatory, Signed};
+use super::{HANDOVER_CONTEXT, Signatory};
 use crate::ids::{CaseId, StationId};
-use crate::keys::{KeyRing, Signer};
 
 /// "From now on `to` handles `case` here", as `by` decided at `at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,24 +33,9 @@ pub struct Handover {
     pub at: OffsetDateTime,
 }
 
-/// A handover with the station's signature.
-#[derive(Debug, Clone)]
-pub struct SealedHandover {
-    /// The content.
-    pub handover: Handover,
-    /// The signed bytes.
-    pub signed: Signed,
-}
-
-impl Handover {
-    /// Signs the record with the station's key.
-    pub fn seal(self, signer: &Signer) -> Result<SealedHandover, EnvelopeError> {
-        let signed = Signed::sign_as(HANDOVER_CONTEXT, &self, &self.station, signer)?;
-        Ok(SealedHandover { signed, handover: self })
-    }
-}
-
 impl super::signed::Statement for Handover {
+    const CONTEXT: &'static [u8] = HANDOVER_CONTEXT;
+
     fn version(&self) -> u8 {
         self.v
     }
@@ -63,16 +47,5 @@ impl super::signed::Statement for Handover {
     }
 }
 
-impl SealedHandover {
-    /// Verifies the signature, then parses the record strictly and checks that its station's
-    /// key could sign at its time.
-    pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
-        let (handover, signed) = Signed::open_statement(wire, HANDOVER_CONTEXT, keys)?;
-        Ok(Self { handover, signed })
-    }
-
-    /// The canonical wire bytes, as stored.
-    pub fn wire(&self) -> Vec<u8> {
-        self.signed.encode()
-    }
-}
+/// A handover with the station's signature.
+pub type SealedHandover = super::signed::Sealed<Handover>;

@@ -33,7 +33,7 @@ pub use file_receipt::{FileReceipt, SealedFileReceipt};
 pub use handover::{Handover, SealedHandover};
 pub use receipt::{Receipt, SealedReceipt};
 pub use reconcile::{ReconcileAsk, SealedReconcileAsk};
-pub use signed::Signed;
+pub use signed::{Sealed, Signed, Statement};
 
 use crate::ids::{CaseId, EnvelopeId, KeyRef, StationId};
 use crate::keys::{KeyRing, KeyUseError, Signer};

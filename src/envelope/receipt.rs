@@ -4,9 +4,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{EnvelopeError, RECEIPT_CONTEXT, SealedEnvelope, Signed, VERSION};
+use super::{RECEIPT_CONTEXT, SealedEnvelope, VERSION};
 use crate::ids::{EnvelopeId, StationId};
-use crate::keys::{KeyRing, Signer};
 
 /// What a receipt states.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,15 +26,6 @@ pub struct Receipt {
     pub stored_at: OffsetDateTime,
 }
 
-/// A receipt with its signature.
-#[derive(Debug, Clone)]
-pub struct SealedReceipt {
-    /// The content.
-    pub receipt: Receipt,
-    /// The signed bytes, kept as evidence.
-    pub signed: Signed,
-}
-
 impl Receipt {
     /// The receipt a receiver issues for `envelope`, stored at `stored_at`.
     pub fn for_envelope(envelope: &SealedEnvelope, receiver: StationId, stored_at: OffsetDateTime) -> Self {
@@ -48,15 +38,11 @@ impl Receipt {
             stored_at,
         }
     }
-
-    /// Signs the receipt with the receiver's key.
-    pub fn seal(self, signer: &Signer) -> Result<SealedReceipt, EnvelopeError> {
-        let signed = Signed::sign_as(RECEIPT_CONTEXT, &self, &self.from, signer)?;
-        Ok(SealedReceipt { signed, receipt: self })
-    }
 }
 
 impl super::signed::Statement for Receipt {
+    const CONTEXT: &'static [u8] = RECEIPT_CONTEXT;
+
     fn version(&self) -> u8 {
         self.v
     }
@@ -69,12 +55,6 @@ impl super::signed::Statement for Receipt {
 }
 
 impl SealedReceipt {
-    /// Verifies a receipt's signature, then parses it strictly.
-    pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
-        let (receipt, signed) = Signed::open_statement(wire, RECEIPT_CONTEXT, keys)?;
-        Ok(Self { receipt, signed })
-    }
-
     /// True when this receipt vouches for exactly these envelope bytes.
     pub fn matches(&self, envelope: &SealedEnvelope) -> bool {
         self.vouches_for(&envelope.envelope.id, &hex::encode(envelope.digest()))
@@ -84,11 +64,9 @@ impl SealedReceipt {
     /// SHA-256 `sha256`: for envelopes this node verified when it stored them, whose id and
     /// digest it kept, so that checking a receipt does not verify the envelope again.
     pub fn vouches_for(&self, id: &EnvelopeId, sha256: &str) -> bool {
-        &self.receipt.envelope == id && self.receipt.sha256 == sha256
-    }
-
-    /// The canonical wire bytes.
-    pub fn wire(&self) -> Vec<u8> {
-        self.signed.encode()
+        &self.statement.envelope == id && self.statement.sha256 == sha256
     }
 }
+
+/// A receipt with the receiver's signature.
+pub type SealedReceipt = super::signed::Sealed<Receipt>;

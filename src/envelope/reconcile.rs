@@ -6,9 +6,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{EnvelopeError, RECONCILE_CONTEXT, Signed};
+use super::RECONCILE_CONTEXT;
 use crate::ids::StationId;
-use crate::keys::{KeyRing, Signer};
 
 /// "What happened between us since this time?", asked by `from` of `to`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,24 +27,9 @@ pub struct ReconcileAsk {
     pub at: OffsetDateTime,
 }
 
-/// A reconciliation request with its signature.
-#[derive(Debug, Clone)]
-pub struct SealedReconcileAsk {
-    /// The content.
-    pub ask: ReconcileAsk,
-    /// The signed bytes.
-    pub signed: Signed,
-}
-
-impl ReconcileAsk {
-    /// Signs the request with the asker's key.
-    pub fn seal(self, signer: &Signer) -> Result<SealedReconcileAsk, EnvelopeError> {
-        let signed = Signed::sign_as(RECONCILE_CONTEXT, &self, &self.from, signer)?;
-        Ok(SealedReconcileAsk { signed, ask: self })
-    }
-}
-
 impl super::signed::Statement for ReconcileAsk {
+    const CONTEXT: &'static [u8] = RECONCILE_CONTEXT;
+
     fn version(&self) -> u8 {
         self.v
     }
@@ -57,15 +41,5 @@ impl super::signed::Statement for ReconcileAsk {
     }
 }
 
-impl SealedReconcileAsk {
-    /// Verifies the request's signature, then parses it strictly.
-    pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
-        let (ask, signed) = Signed::open_statement(wire, RECONCILE_CONTEXT, keys)?;
-        Ok(Self { ask, signed })
-    }
-
-    /// The canonical wire bytes.
-    pub fn wire(&self) -> Vec<u8> {
-        self.signed.encode()
-    }
-}
+/// A reconciliation request with the asker's signature.
+pub type SealedReconcileAsk = super::signed::Sealed<ReconcileAsk>;

@@ -27,15 +27,47 @@ struct Wire<'a> {
     sig: std::borrow::Cow<'a, str>,
 }
 
-/// What a signed statement (a receipt, a reconciliation request, a handover) says about its
-/// own signing, for [`Signed::open_statement`] to check.
-pub trait Statement: serde::de::DeserializeOwned {
+/// A signed statement (a receipt, a file receipt, a reconciliation request, a handover): what
+/// it says about its own signing, for [`Signed::open_statement`] to check, and the context its
+/// signature is made in, so that no signature of one kind passes for another.
+pub trait Statement: Serialize + serde::de::DeserializeOwned {
+    /// The signing context of this kind of statement.
+    const CONTEXT: &'static [u8];
     /// The payload version.
     fn version(&self) -> u8;
     /// The station that signs it.
     fn signer(&self) -> &StationId;
     /// When it was signed, as it says.
     fn signed_at(&self) -> OffsetDateTime;
+
+    /// Signs the statement with its signer's key, which `signer` must be.
+    fn seal(self, signer: &Signer) -> Result<Sealed<Self>, EnvelopeError> {
+        let signed = Signed::sign_as(Self::CONTEXT, &self, self.signer(), signer)?;
+        Ok(Sealed { statement: self, signed })
+    }
+}
+
+/// A statement with its signature.
+#[derive(Debug, Clone)]
+pub struct Sealed<T> {
+    /// What it says.
+    pub statement: T,
+    /// The signed bytes.
+    pub signed: Signed,
+}
+
+impl<T: Statement> Sealed<T> {
+    /// Verifies the signature, then parses the statement strictly and checks that its signer's
+    /// key could sign at its time.
+    pub fn open(wire: &[u8], keys: &KeyRing) -> Result<Self, EnvelopeError> {
+        let (statement, signed) = Signed::open_statement(wire, T::CONTEXT, keys)?;
+        Ok(Self { statement, signed })
+    }
+
+    /// The canonical wire bytes, as stored.
+    pub fn wire(&self) -> Vec<u8> {
+        self.signed.encode()
+    }
 }
 
 impl Signed {

@@ -9,6 +9,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::*;
 use crate::domain::case::{DeclineReason, Outcome, Priority};
+use crate::envelope::Statement as _;
 use crate::envelope::body::{AckBody, DeclineBody, OutcomeBody};
 use crate::envelope::{Body, Envelope, Receipt, SealedEnvelope, Signatory};
 use crate::i18n::Lang;

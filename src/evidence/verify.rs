@@ -217,10 +217,10 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, Finding> {
         };
         let target = sealed_by_id.iter().position(|s| s.envelope.id.to_string() == entry.envelope);
         match target {
-            Some(i) if receipt.matches(&sealed_by_id[i]) && receipt.receipt.from.as_str() == entry.station => {
+            Some(i) if receipt.matches(&sealed_by_id[i]) && receipt.statement.from.as_str() == entry.station => {
                 let id = sealed_by_id[i].envelope.id;
                 if let Some(checked) = envelopes.iter_mut().find(|c| c.envelope.as_ref().is_some_and(|e| e.id == id)) {
-                    checked.receipts.push(GoodReceipt { receipt: receipt.receipt });
+                    checked.receipts.push(GoodReceipt { receipt: receipt.statement });
                 }
             }
             Some(_) => findings.push(failed("it names other bytes or another station")),
@@ -256,7 +256,7 @@ pub fn verify(bytes: &[u8]) -> Result<Verified, Finding> {
 /// Checks one handover: it verifies, and it is the exporting station's, of the bundle's case.
 fn handover(raw: &RawValue, ring: &KeyRing, content: &Content) -> Result<Handover, String> {
     let sealed = SealedHandover::open(raw.get().as_bytes(), ring).map_err(|e| e.code().to_owned())?;
-    let handover = sealed.handover;
+    let handover = sealed.statement;
     if handover.case != content.case {
         return Err("it is a handover of another case".into());
     }

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::backoff::Backoff;
 use crate::config::PeerConfig;
 use crate::domain::text::log_safe;
+use crate::envelope::Statement as _;
 use crate::ids::StationId;
 use crate::node::health::PeerError;
 use crate::node::{Answer, Node, Pending, Returned};

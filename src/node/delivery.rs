@@ -180,10 +180,10 @@ impl Node {
         receipt: &[u8],
     ) -> Result<SealedReceipt, ReceiptError> {
         let receipt = SealedReceipt::open(receipt, &self.keys)?;
-        if &receipt.receipt.from != peer {
+        if &receipt.statement.from != peer {
             return Err(ReceiptError::Mismatch("signed by another station"));
         }
-        if &receipt.receipt.to != self.station() {
+        if &receipt.statement.to != self.station() {
             return Err(ReceiptError::Mismatch("addressed to another station"));
         }
         if !receipt.vouches_for(&envelope.meta.id, &envelope.meta.sha256) {
@@ -233,7 +233,7 @@ impl Node {
                         if meta.kind == Kind::Request
                             && let Some(mut case) = unit.case(&meta.case)?
                         {
-                            if let Some(moved) = case.apply_receipt(peer, receipt.receipt.stored_at)? {
+                            if let Some(moved) = case.apply_receipt(peer, receipt.statement.stored_at)? {
                                 unit.event(What::CaseUpdated {
                                     case: case.id,
                                     by: peer.clone(),

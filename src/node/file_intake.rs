@@ -8,6 +8,7 @@ use sha2::Digest as _;
 
 use super::{Node, NodeError};
 use crate::domain::attachment::{AttachmentRef, Sha256};
+use crate::envelope::Statement as _;
 use crate::envelope::{Envelope, FileReceipt, VERSION};
 use crate::ids::StationId;
 use crate::protocol::FILE_PIECE_MAX;
@@ -208,7 +209,7 @@ impl Node {
         let now = self.now();
         if let Some(wire) = receipt {
             let sealed = crate::envelope::SealedFileReceipt::open(&wire, &self.keys)?;
-            let r = &sealed.receipt;
+            let r = &sealed.statement;
             if &r.station != peer
                 || &r.sender != self.station()
                 || r.sha256 != outgoing.sha256

@@ -13,6 +13,7 @@ use crate::case::CaseRecord;
 use crate::config::{Config, Role};
 use crate::domain::text::Layout;
 use crate::domain::validate::Errors;
+use crate::envelope::Statement as _;
 use crate::envelope::{Handover, SealedHandover, Signatory, VERSION};
 use crate::events::What;
 use crate::ids::{Badge, CaseId, StationId};
@@ -121,14 +122,14 @@ impl Node {
                 case: case.id,
                 title: case.title.clone(),
                 priority: case.priority,
-                from: sealed.handover.from.clone(),
+                from: sealed.statement.from.clone(),
                 to,
                 by: officer.signatory(),
             });
             let mut audit = AuditDraft::new(officer.actor(), "case.handover").case(case.id).detail(format!(
                 "{} -> {}",
-                sealed.handover.from.as_ref().map_or("-", |f| f.badge.as_str()),
-                sealed.handover.to.badge.as_str()
+                sealed.statement.from.as_ref().map_or("-", |f| f.badge.as_str()),
+                sealed.statement.to.badge.as_str()
             ));
             audit.sha256 = Some(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&wire)));
             unit.audit(audit);
@@ -165,7 +166,7 @@ impl Node {
             .handovers(case)?
             .iter()
             .map(|wire| match SealedHandover::open(wire, &self.keys) {
-                Ok(sealed) => view(sealed.handover, sealed.signed.key().to_string(), None),
+                Ok(sealed) => view(sealed.statement, sealed.signed.key().to_string(), None),
                 Err(e) => unverified(wire, e.code()),
             })
             .collect())

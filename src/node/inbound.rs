@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use super::{Node, subjects};
 use crate::case::{ApplyError, CaseRecord};
+use crate::envelope::Statement as _;
 use crate::envelope::{EnvelopeError, Kind, Receipt, SealedEnvelope};
 use crate::events::What;
 use crate::ids::StationId;
@@ -290,7 +291,7 @@ impl Node {
         now: OffsetDateTime,
         restored: Option<&crate::envelope::SealedReceipt>,
     ) -> Result<InboundOutcome, InboundError> {
-        let now = restored.map_or(now, |r| r.receipt.stored_at);
+        let now = restored.map_or(now, |r| r.statement.stored_at);
         let envelope = &sealed.envelope;
         if let Some(stored) = unit.envelope(&envelope.id)? {
             if stored.wire != sealed.wire() {

@@ -418,8 +418,8 @@ impl Fixture {
         );
         let receipt = SealedReceipt::open(outcome.receipt(), self.node.keys()).unwrap();
         prop_assert!(receipt.matches(&opened), "the receipt vouches for other bytes");
-        prop_assert_eq!(&receipt.receipt.from, &station(XIXI));
-        prop_assert_eq!(&receipt.receipt.to, &opened.envelope.from);
+        prop_assert_eq!(&receipt.statement.from, &station(XIXI));
+        prop_assert_eq!(&receipt.statement.to, &opened.envelope.from);
         let id = opened.envelope.id;
         match (&outcome, ledger.accepted.get(&id)) {
             (InboundOutcome::Accepted(r), None) => {

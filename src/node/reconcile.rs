@@ -97,7 +97,7 @@ impl Node {
     /// envelopes are checked: signature first, then signer against the connection, addressee,
     /// and the clock. Returns the time it asks from.
     pub fn admit_reconciliation(&self, peer: &StationId, body: &[u8]) -> Result<OffsetDateTime, ReconcileRefusal> {
-        let ask = SealedReconcileAsk::open(body, &self.keys)?.ask;
+        let ask = SealedReconcileAsk::open(body, &self.keys)?.statement;
         if &ask.from != peer {
             return Err(ReconcileRefusal::SignerMismatch { signer: ask.from, peer: peer.clone() });
         }
@@ -196,7 +196,7 @@ impl Node {
             let receipt = item
                 .receipt
                 .and_then(|r| SealedReceipt::open(&r, &self.keys).ok())
-                .filter(|r| r.matches(&sealed) && &r.receipt.from == signer);
+                .filter(|r| r.matches(&sealed) && &r.statement.from == signer);
             items.push((sealed, receipt));
         }
         items.sort_by_key(|(sealed, _)| (sealed.envelope.at, sealed.envelope.id));
@@ -301,7 +301,7 @@ impl Node {
         if let Some(receipt) = receipt {
             unit.put_receipt(&envelope.id, peer, receipt.wire());
             if envelope.kind() == Kind::Request {
-                case.apply_receipt(peer, receipt.receipt.stored_at)?;
+                case.apply_receipt(peer, receipt.statement.stored_at)?;
             }
         }
         unit.put_case(case)?;

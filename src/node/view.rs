@@ -442,7 +442,7 @@ impl Node {
             .map(|(station, wire)| match SealedReceipt::open(&wire, &self.keys) {
                 Ok(receipt) => ReceiptView {
                     station,
-                    stored_at: Some(crate::clock::rfc3339(receipt.receipt.stored_at)),
+                    stored_at: Some(crate::clock::rfc3339(receipt.statement.stored_at)),
                     verified: receipt.matches(sealed),
                 },
                 Err(_) => ReceiptView { station, stored_at: None, verified: false },

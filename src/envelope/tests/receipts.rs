@@ -15,13 +15,13 @@ fn note_and_receipt() -> (SealedEnvelope, SealedReceipt) {
 fn a_sealed_receipt_round_trips_and_vouches_for_its_envelope() {
     let (sealed, receipt) = note_and_receipt();
     let opened = SealedReceipt::open(&receipt.wire(), &keys()).unwrap();
-    assert_eq!(opened.receipt, receipt.receipt);
+    assert_eq!(opened.statement, receipt.statement);
     assert_eq!(opened.wire(), receipt.wire());
-    assert_eq!(opened.receipt.envelope, sealed.envelope.id);
-    assert_eq!(opened.receipt.from, xixi());
-    assert_eq!(opened.receipt.to, luoyang());
-    assert_eq!(opened.receipt.stored_at, STORED_AT);
-    assert_eq!(opened.receipt.sha256, hex::encode(sealed.digest()));
+    assert_eq!(opened.statement.envelope, sealed.envelope.id);
+    assert_eq!(opened.statement.from, xixi());
+    assert_eq!(opened.statement.to, luoyang());
+    assert_eq!(opened.statement.stored_at, STORED_AT);
+    assert_eq!(opened.statement.sha256, hex::encode(sealed.digest()));
     assert!(opened.matches(&sealed));
 }
 

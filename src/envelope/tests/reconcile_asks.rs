@@ -11,7 +11,7 @@ fn ask() -> ReconcileAsk {
 fn a_sealed_reconciliation_request_round_trips() {
     let sealed = ask().seal(&xixi_signer()).unwrap();
     let opened = SealedReconcileAsk::open(&sealed.wire(), &keys()).unwrap();
-    assert_eq!(opened.ask, ask());
+    assert_eq!(opened.statement, ask());
     assert_eq!(opened.wire(), sealed.wire());
 }
 
