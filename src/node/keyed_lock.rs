@@ -5,7 +5,12 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
-type Slot = Arc<tokio::sync::Mutex<()>>;
+/// A key's lock, and how many hold or wait for it.
+#[derive(Debug)]
+struct Slot {
+    lock: Arc<tokio::sync::Mutex<()>>,
+    users: usize,
+}
 
 /// Locks taken by key. A key's entry lives only while someone holds or waits for it.
 #[derive(Debug)]
@@ -19,21 +24,27 @@ impl<K> Default for KeyedLock<K> {
     }
 }
 
-/// Held until dropped.
+/// Held until dropped; while it waits, dropping it gives up the wait.
 #[derive(Debug)]
 pub struct KeyedGuard<'a, K: Eq + Hash> {
     owner: &'a KeyedLock<K>,
     key: K,
-    slot: Slot,
     held: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl<K: Eq + Hash + Clone> KeyedLock<K> {
     /// Waits until no one else holds `key`, then holds it.
     pub async fn lock(&self, key: K) -> KeyedGuard<'_, K> {
-        let slot = self.slots.lock().unwrap_or_else(PoisonError::into_inner).entry(key.clone()).or_default().clone();
-        let held = Some(slot.clone().lock_owned().await);
-        KeyedGuard { owner: self, key, slot, held }
+        let lock = {
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            let slot = slots.entry(key.clone()).or_insert_with(|| Slot { lock: Arc::default(), users: 0 });
+            slot.users += 1;
+            slot.lock.clone()
+        };
+        // Counted from here: a wait given up (its request gone) still lets go of its count.
+        let mut guard = KeyedGuard { owner: self, key, held: None };
+        guard.held = Some(lock.lock_owned().await);
+        guard
     }
 
     /// How many keys are held or waited for.
@@ -47,10 +58,11 @@ impl<K: Eq + Hash> Drop for KeyedGuard<'_, K> {
     fn drop(&mut self) {
         drop(self.held.take());
         let mut slots = self.owner.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        // The map's handle and this guard's: nobody waits, so the entry can go. A waiter
-        // clones the handle under the map's lock, so none can appear between count and removal.
-        if slots.get(&self.key).is_some_and(|slot| Arc::ptr_eq(slot, &self.slot) && Arc::strong_count(slot) == 2) {
-            slots.remove(&self.key);
+        if let Some(slot) = slots.get_mut(&self.key) {
+            slot.users = slot.users.saturating_sub(1);
+            if slot.users == 0 {
+                slots.remove(&self.key);
+            }
         }
     }
 }
@@ -73,6 +85,23 @@ mod tests {
         drop(first);
         let again = tokio::time::timeout(Duration::from_secs(5), locks.lock("photo-a")).await;
         assert!(again.is_ok(), "photo-a stayed locked after its holder let go");
+        drop(again);
+        assert_eq!(locks.len(), 0, "an entry outlived everyone who held or waited for it");
+    }
+
+    #[tokio::test]
+    async fn a_wait_given_up_after_the_holder_let_go_leaves_no_entry() {
+        let locks = KeyedLock::default();
+        let first = locks.lock(7_u32).await;
+        let mut waiting = Box::pin(locks.lock(7));
+        let early = tokio::time::timeout(Duration::from_millis(20), &mut waiting).await;
+        assert!(early.is_err(), "the waiter took a held key");
+        // The holder lets go, and the waiter's request goes away before it takes the key.
+        drop(first);
+        drop(waiting);
+        assert_eq!(locks.len(), 0, "a given-up wait left its key's entry behind");
+        let again = tokio::time::timeout(Duration::from_secs(5), locks.lock(7)).await;
+        assert!(again.is_ok(), "the key stayed locked after a given-up wait");
     }
 
     #[tokio::test]
