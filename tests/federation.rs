@@ -477,23 +477,6 @@ fn request_envelope(net: &Net, case: CaseId, to: Vec<StationId>, title: &str) ->
     envelope
 }
 
-/// Posts raw envelopes to `to`'s federation inbox over `from`'s TLS identity.
-async fn post_batch(net: &Net, from: &str, to: &str, wires: &[Vec<u8>]) -> serde_json::Value {
-    let mut body = b"{\"envelopes\":[".to_vec();
-    body.extend_from_slice(&wires.join(&b","[..]));
-    body.extend_from_slice(b"]}");
-    let response = net
-        .station_client(from)
-        .post(format!("{}/fed/v1/inbox", net.url(to)))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.json().await.unwrap()
-}
-
 /// A sender's envelopes are taken in its order: after one refused for a reason that may pass,
 /// the rest of the batch waits (`held_back`) instead of overtaking it.
 #[tokio::test]
@@ -505,12 +488,12 @@ async fn after_an_envelope_that_must_wait_the_rest_of_the_batch_waits_too() {
     let early = early.seal(&signer).unwrap().wire();
     let valid =
         request_envelope(&net, CaseId::new(), vec![station(XIXI)], "核查暂住人员").seal(&signer).unwrap().wire();
-    let answer = post_batch(&net, LUOYANG, XIXI, &[early, valid.clone()]).await;
+    let answer = net.post_to_inbox(LUOYANG, XIXI, &[early, valid.clone()]).await;
     let codes: Vec<_> =
         answer["results"].as_array().unwrap().iter().map(|r| (r["code"].clone(), r["transient"].clone())).collect();
     assert_eq!(codes, [(json!("from_the_future"), json!(true)), (json!("held_back"), json!(true))], "{answer}");
     assert!(received_cases(net.node(XIXI)).is_empty(), "nothing overtook the waiting envelope");
-    let answer = post_batch(&net, LUOYANG, XIXI, &[valid]).await;
+    let answer = net.post_to_inbox(LUOYANG, XIXI, &[valid]).await;
     assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
     net.shutdown().await;
 }
@@ -533,7 +516,7 @@ async fn a_partners_envelope_with_hostile_text_is_refused_with_the_field_named()
         spoiled(&|r| r.contact = "\u{200b}\u{200b}".into()),
         spoiled(&|r| r.officer.name = "陈志强\r\n伪造的一行".into()),
     ];
-    let answer = post_batch(&net, LUOYANG, XIXI, &wires).await;
+    let answer = net.post_to_inbox(LUOYANG, XIXI, &wires).await;
     for (result, field) in
         answer["results"].as_array().unwrap().iter().zip(["title", "narrative", "contact", "officer.name"])
     {
@@ -569,8 +552,8 @@ async fn the_same_batch_twice_is_applied_once_and_answered_with_the_same_receipt
     .seal(&signer)
     .unwrap();
     let batch = vec![request.wire(), note.wire()];
-    let first = post_batch(&net, LUOYANG, XIXI, &batch).await;
-    let second = post_batch(&net, LUOYANG, XIXI, &batch).await;
+    let first = net.post_to_inbox(LUOYANG, XIXI, &batch).await;
+    let second = net.post_to_inbox(LUOYANG, XIXI, &batch).await;
     assert_eq!(first["results"][0]["status"], "accepted");
     assert_eq!(first["results"][1]["status"], "accepted");
     assert_eq!(second["results"][0]["status"], "duplicate");
@@ -579,7 +562,7 @@ async fn the_same_batch_twice_is_applied_once_and_answered_with_the_same_receipt
     assert_eq!(first["results"][1]["receipt"], second["results"][1]["receipt"]);
     // The same envelope twice within one batch: taken once, then answered as a duplicate.
     let again = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "重复发送").seal(&signer).unwrap();
-    let twice = post_batch(&net, LUOYANG, XIXI, &[again.wire(), again.wire()]).await;
+    let twice = net.post_to_inbox(LUOYANG, XIXI, &[again.wire(), again.wire()]).await;
     assert_eq!(twice["results"][0]["status"], "accepted");
     assert_eq!(twice["results"][1]["status"], "duplicate");
     assert_eq!(twice["results"][0]["receipt"], twice["results"][1]["receipt"]);
@@ -600,7 +583,7 @@ async fn a_receipt_an_older_release_kept_apart_still_answers_a_duplicate() {
     let mut net = Net::start(&[LUOYANG, XIXI]).await;
     let signer = net.signer(LUOYANG);
     let request = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "核查暂住人员").seal(&signer).unwrap();
-    let first = post_batch(&net, LUOYANG, XIXI, &[request.wire()]).await;
+    let first = net.post_to_inbox(LUOYANG, XIXI, &[request.wire()]).await;
     assert_eq!(first["results"][0]["status"], "accepted");
     let id = request.envelope.id;
     let entries = |net: &Net| {
@@ -634,7 +617,7 @@ async fn a_receipt_an_older_release_kept_apart_still_answers_a_duplicate() {
     net.restart(XIXI).await;
     assert_eq!(entries(&net), 1, "the older release's entry is there");
     assert_eq!(net.node(XIXI).store().receipts(&id).unwrap(), kept);
-    let again = post_batch(&net, LUOYANG, XIXI, &[request.wire()]).await;
+    let again = net.post_to_inbox(LUOYANG, XIXI, &[request.wire()]).await;
     assert_eq!(again["results"][0]["status"], "duplicate");
     assert_eq!(again["results"][0]["receipt"], first["results"][0]["receipt"], "the same receipt again");
     net.shutdown().await;
@@ -694,7 +677,7 @@ async fn forged_misdirected_and_out_of_turn_envelopes_are_refused_and_nothing_is
     let mazhan = net.signer(MAZHAN);
     let case = CaseId::new();
     let good = request_envelope(&net, case, vec![station(XIXI)], "核查暂住人员").seal(&luoyang).unwrap();
-    let accepted = post_batch(&net, LUOYANG, XIXI, &[good.wire()]).await;
+    let accepted = net.post_to_inbox(LUOYANG, XIXI, &[good.wire()]).await;
     assert_eq!(accepted["results"][0]["status"], "accepted");
 
     let mut forged = good.wire();
@@ -738,7 +721,7 @@ async fn forged_misdirected_and_out_of_turn_envelopes_are_refused_and_nothing_is
     let fresh = request_envelope(&net, CaseId::new(), vec![station(XIXI)], "同批次的正常请求").seal(&luoyang).unwrap();
     let mut wires: Vec<Vec<u8>> = refused.iter().map(|(w, _)| w.clone()).collect();
     wires.push(fresh.wire());
-    let answer = post_batch(&net, LUOYANG, XIXI, &wires).await;
+    let answer = net.post_to_inbox(LUOYANG, XIXI, &wires).await;
     assert_eq!(answer["results"][refused.len()]["status"], "accepted", "{answer}");
     for (i, (_, code)) in refused.iter().enumerate() {
         let result = &answer["results"][i];
@@ -1456,7 +1439,7 @@ mod evidence {
         // The earliest version-7 id there is: it sorts before the ack's.
         let first = EnvelopeId::from_bytes([0, 0, 0, 0, 0, 0, 0x70, 0, 0x80, 0, 0, 0, 0, 0, 0, 0]);
         for (id, message) in [(first, "不属本辖区"), (EnvelopeId::new(), "再次退回")] {
-            let answer = post_batch(&net, XIXI, LUOYANG, &[forge(id, message)]).await;
+            let answer = net.post_to_inbox(XIXI, LUOYANG, &[forge(id, message)]).await;
             let result = &answer["results"][0];
             assert_eq!(
                 (result["status"].as_str(), result["code"].as_str(), result["status_code"].as_u64()),
@@ -1665,7 +1648,7 @@ async fn a_key_revoked_from_a_stated_time_refuses_later_signatures_and_keeps_ear
         request.report_by = old.at + time::Duration::days(1);
     }
     let old = old.seal(&signer).unwrap();
-    let answer = post_batch(&net, LUOYANG, XIXI, &[old.wire()]).await;
+    let answer = net.post_to_inbox(LUOYANG, XIXI, &[old.wire()]).await;
     assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
     net.shutdown().await;
 }

@@ -680,18 +680,7 @@ mod outage {
             .request(LUOYANG, vec![XIXI.parse().unwrap()], "三天前签发的协查", at)
             .seal(&net.signer(LUOYANG))
             .unwrap();
-        let body = format!("{{\"envelopes\":[{}]}}", String::from_utf8(envelope.wire()).unwrap());
-        let answer: serde_json::Value = net
-            .station_client(LUOYANG)
-            .post(format!("{}/fed/v1/inbox", net.url(XIXI)))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let answer = net.post_to_inbox(LUOYANG, XIXI, &[envelope.wire()]).await;
         assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
         let case = net.node(XIXI).store().case(&envelope.envelope.case).unwrap().unwrap();
         let now = tiemeng::clock::Clock::system().now();

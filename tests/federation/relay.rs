@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::support::{As, LUOYANG, MAZHAN, Net, QIANQI, XIXI, eventually};
-use super::{post_batch, station, wait_for_state};
+use super::{station, wait_for_state};
 use tiemeng::case::CaseRecord;
 use tiemeng::domain::case::{Outcome, WithdrawReason};
 use tiemeng::domain::details::CaseKind;
@@ -213,7 +213,7 @@ async fn a_relay_from_a_target_or_about_a_stranger_is_refused_and_changes_nothin
     }
     .seal(&net.signer(XIXI))
     .unwrap();
-    let answer = post_batch(&net, XIXI, MAZHAN, &[by_target.wire()]).await;
+    let answer = net.post_to_inbox(XIXI, MAZHAN, &[by_target.wire()]).await;
     assert_eq!(answer["results"][0]["status"], "rejected", "{answer}");
     assert_eq!(answer["results"][0]["code"], "relay_not_from_origin", "{answer}");
 
@@ -232,7 +232,7 @@ async fn a_relay_from_a_target_or_about_a_stranger_is_refused_and_changes_nothin
     }
     .seal(&net.signer(LUOYANG))
     .unwrap();
-    let answer = post_batch(&net, LUOYANG, MAZHAN, &[by_origin.wire()]).await;
+    let answer = net.post_to_inbox(LUOYANG, MAZHAN, &[by_origin.wire()]).await;
     assert_eq!(answer["results"][0]["status"], "rejected", "{answer}");
     assert_eq!(answer["results"][0]["code"], "relay_signer_not_party", "{answer}");
     assert!(answer["results"][0]["message"].as_str().is_some_and(|m| m.contains(QIANQI)), "{answer}");

@@ -359,18 +359,7 @@ async fn put_body(
 /// Delivers the envelope `wire` from station `from` to `to` as `from`'s delivery task would,
 /// and checks that `to` accepted it.
 async fn deliver_by_hand(net: &Net, from: &str, to: &str, wire: Vec<u8>) {
-    let batch = format!("{{\"envelopes\":[{}]}}", String::from_utf8(wire).unwrap());
-    let answer: Value = net
-        .station_client(from)
-        .post(format!("{}/fed/v1/inbox", net.url(to)))
-        .header("content-type", "application/json")
-        .body(batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = net.post_to_inbox(from, to, &[wire]).await;
     assert_eq!(answer["results"][0]["status"], "accepted", "{answer}");
 }
 

@@ -297,6 +297,24 @@ impl Net {
         ApiClient::for_officer(&self.url(station), &self.devnet.layout.ca_bundle, &[], &cert, &key).unwrap()
     }
 
+    /// Posts raw envelopes to `to`'s federation inbox over `from`'s TLS identity, as `from`'s
+    /// delivery task would: the answer, after checking it is 200.
+    pub async fn post_to_inbox(&self, from: &str, to: &str, wires: &[Vec<u8>]) -> serde_json::Value {
+        let mut body = b"{\"envelopes\":[".to_vec();
+        body.extend_from_slice(&wires.join(&b","[..]));
+        body.extend_from_slice(b"]}");
+        let response = self
+            .station_client(from)
+            .post(format!("{}/fed/v1/inbox", self.url(to)))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
     /// An HTTP client presenting `station`'s own certificate, as a peer would.
     pub fn station_client(&self, station: &str) -> reqwest::Client {
         let files = self.devnet.layout.station(station).unwrap();
