@@ -117,7 +117,7 @@ fn disk_probe(dir: &std::path::Path, stop: Arc<AtomicBool>) -> BenchResult<std::
 struct Window {
     writes: Samples,
     disk: Samples,
-    flush: (Duration, Duration, Duration),
+    peaks: crate::store::Peaks,
 }
 
 async fn timed_writes(
@@ -126,7 +126,7 @@ async fn timed_writes(
     url: &str,
     during: impl std::future::Future<Output = BenchResult<()>>,
 ) -> BenchResult<Window> {
-    node.store().take_longest_flush();
+    node.store().take_peaks();
     let stop = Arc::new(tokio::sync::Notify::new());
     let tasks = writers(data, url, stop.clone())?;
     let probe_stop = Arc::new(AtomicBool::new(false));
@@ -145,8 +145,8 @@ async fn timed_writes(
         .map_err(ctx("disk probe"))?
         .map_err(|_| ctx("disk probe")("the probe thread panicked"))?;
     outcome?;
-    let flush = node.store().take_longest_flush();
-    Ok(Window { writes: Samples::new(all, window), disk: Samples::new(syncs, window), flush })
+    let peaks = node.store().take_peaks();
+    Ok(Window { writes: Samples::new(all, window), disk: Samples::new(syncs, window), peaks })
 }
 
 async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> BenchResult<Section> {
@@ -164,7 +164,7 @@ async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> 
     let path = file.clone();
     let mut copy = Duration::ZERO;
     let mut entries = 0;
-    let Window { writes: during, disk: disk_during, flush: flush_during } = timed_writes(data, node, url, async {
+    let Window { writes: during, disk: disk_during, peaks: peaks_during } = timed_writes(data, node, url, async {
         let began = Instant::now();
         let info =
             tokio::task::spawn_blocking(move || backing_up.store().backup(&path, time::OffsetDateTime::now_utc()))
@@ -176,7 +176,7 @@ async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> 
         Ok(())
     })
     .await?;
-    let Window { writes: without, disk: disk_without, flush: flush_without } = timed_writes(data, node, url, async {
+    let Window { writes: without, disk: disk_without, peaks: peaks_without } = timed_writes(data, node, url, async {
         tokio::time::sleep(copy.max(scale.measure / 4)).await;
         Ok(())
     })
@@ -216,14 +216,14 @@ async fn measure(data: &Dataset, node: &Arc<Node>, url: &str, scale: &Scale) -> 
             .with_baseline(format!("{} (no backup)", ms(disk_without.max()))),
     );
     let flush_words =
-        |(all, sled, _): (Duration, Duration, Duration)| format!("{} (sled's flush {})", ms(all), ms(sled));
+        |peaks: crate::store::Peaks| format!("{} (sled's flush {})", ms(peaks.flush), ms(peaks.sled_flush));
     section.rows.push(
-        Row::info("longest flush of the store during the backup", flush_words(flush_during))
-            .with_baseline(format!("{} (no backup)", flush_words(flush_without))),
+        Row::info("longest flush of the store during the backup", flush_words(peaks_during))
+            .with_baseline(format!("{} (no backup)", flush_words(peaks_without))),
     );
     section.rows.push(
-        Row::info("longest store write (writer lock and commit) during the backup", ms(flush_during.2))
-            .with_baseline(format!("{} (no backup)", ms(flush_without.2))),
+        Row::info("longest store write (writer lock and commit) during the backup", ms(peaks_during.write))
+            .with_baseline(format!("{} (no backup)", ms(peaks_without.write))),
     );
     section.rows.push(Row::info("time to copy the store", format!("{:.1} s", copy.as_secs_f64())));
     section.details.push(format!(

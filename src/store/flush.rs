@@ -52,11 +52,23 @@ struct Counters {
     finished: AtomicU64,
     /// Commits known to be on disk: those finished before the last successful flush started.
     flushed: AtomicU64,
-    /// The longest flush since [`GroupFlush::take_longest`] last asked, and sled's part of it.
+    /// The longest flush since [`GroupFlush::take_peaks`] last asked, and sled's part of it.
     longest_micros: AtomicU64,
     longest_sled_micros: AtomicU64,
     /// The longest a unit took from asking for the writer lock to its commit, since then.
     longest_write_micros: AtomicU64,
+}
+
+/// The longest waits of the store since they were last taken.
+#[cfg(feature = "bench")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Peaks {
+    /// The longest flush: sled's flush and the sync of its files.
+    pub flush: std::time::Duration,
+    /// Sled's part of that flush.
+    pub sled_flush: std::time::Duration,
+    /// The longest write, from asking for the writer lock to its commit.
+    pub write: std::time::Duration,
 }
 
 /// A snapshot of the flusher's counters since the store was opened.
@@ -128,14 +140,17 @@ impl GroupFlush {
         }
     }
 
-    /// The longest flush since the last call, how long sled's own flush took of it (the rest
-    /// is the sync of its files), and the longest write from asking for the writer lock to its
-    /// commit. For the benchmark's account of where a slow write waited.
+    /// The longest flush and write since the last call. For the benchmark's account of where
+    /// a slow write waited.
     #[cfg(feature = "bench")]
-    pub fn take_longest(&self) -> (std::time::Duration, std::time::Duration, std::time::Duration) {
+    pub fn take_peaks(&self) -> Peaks {
         let take = |counter: &AtomicU64| std::time::Duration::from_micros(counter.swap(0, Ordering::Relaxed));
         let c = &self.counters;
-        (take(&c.longest_micros), take(&c.longest_sled_micros), take(&c.longest_write_micros))
+        Peaks {
+            flush: take(&c.longest_micros),
+            sled_flush: take(&c.longest_sled_micros),
+            write: take(&c.longest_write_micros),
+        }
     }
 
     /// Notes how long a write took from asking for the writer lock to its commit.

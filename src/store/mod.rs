@@ -56,6 +56,8 @@ pub use equivocation::Equivocation;
 pub use error::StoreError;
 pub use events::Stage;
 pub use flush::FlushStats;
+#[cfg(feature = "bench")]
+pub use flush::Peaks;
 pub use keys::Mailbox;
 pub use late::LateGroup;
 pub use once::SentKey;
@@ -395,11 +397,10 @@ impl Store {
         self.inner().map(|inner| inner.flusher.stats()).unwrap_or_default()
     }
 
-    /// The longest flush since the last call and sled's part of it, and the longest write
-    /// (waiting for the writer lock, then committing) since then.
+    /// The longest flush and write since the last call (see [`flush::Peaks`]).
     #[cfg(feature = "bench")]
-    pub fn take_longest_flush(&self) -> (std::time::Duration, std::time::Duration, std::time::Duration) {
-        self.inner().map(|inner| inner.flusher.take_longest()).unwrap_or_default()
+    pub fn take_peaks(&self) -> flush::Peaks {
+        self.inner().map(|inner| inner.flusher.take_peaks()).unwrap_or_default()
     }
 
     /// Blocking form of [`Store::durable`] for command-line tools.
